@@ -1,0 +1,21 @@
+//! Tally's billing rules and the types they speak in.
+//!
+//! Pure by design: no async, no clock reads, no randomness, no SQL, no HTTP and no wire serde.
+//! Time, ids and the current state come in as arguments; new state and refusals go out. JSON
+//! views of these types live in `tally-wire`; storage lives behind `tally-store`.
+
+pub mod api_key;
+pub mod api_version;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod organization;
+pub mod page;
+pub mod time;
+
+pub use api_version::{ApiVersion, Generation};
+pub use error::{DomainError, FieldError};
+pub use customer::{Customer, CustomerRef};
+pub use ids::{ApiKeyId, CustomerId, OrgId};
+pub use organization::{Mode, Organization};
+pub use time::Timestamp;
