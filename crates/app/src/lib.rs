@@ -1,1 +1,47 @@
-//! placeholder
+//! Tally's operations. One function per API operation, each one store transaction:
+//! resolve now (organization clock) → begin → replay if the idempotency key is known → lock what
+//! will change → the domain decides → save state and idempotency record → commit.
+//!
+//! No HTTP and no SQL here: callers hand in parsed commands and a renderer for the response that
+//! an idempotency key should replay; storage sits behind `tally_store::Store`.
+
+pub mod api_keys;
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+pub mod customers;
+mod error;
+pub mod ids;
+pub mod write;
+
+pub use auth::Caller;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, NotFound};
+pub use ids::{IdSource, RandomIds};
+pub use write::{Command, Idempotency, WriteCtx, Written};
+
+use std::sync::Arc;
+use tally_store::Store;
+
+/// Everything an operation needs from the outside world, injected once at start.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        Self { store, clock, ids }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The real (wall or injected) time; an organization's "now" may differ (test clock).
+    pub fn real_now(&self) -> tally_domain::Timestamp {
+        self.clock.now()
+    }
+}

@@ -6,7 +6,7 @@ CREATE TABLE organizations (
     id             TEXT COLLATE "C" PRIMARY KEY,
     name           TEXT NOT NULL,
     mode           TEXT NOT NULL CHECK (mode IN ('live', 'sandbox')),
-    paired_org_id  TEXT COLLATE "C" REFERENCES organizations (id),
+    paired_org_id  TEXT COLLATE "C",
     api_version    TEXT NOT NULL,
     test_clock_ms  BIGINT,
     created_at_ms  BIGINT NOT NULL

@@ -5,7 +5,7 @@ CREATE TABLE organizations (
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
     mode           TEXT NOT NULL CHECK (mode IN ('live', 'sandbox')),
-    paired_org_id  TEXT REFERENCES organizations (id),
+    paired_org_id  TEXT,
     api_version    TEXT NOT NULL,
     test_clock_ms  INTEGER,
     created_at_ms  INTEGER NOT NULL

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::{ApiKeyId, Customer, CustomerId, OrgId, Organization, Timestamp};
+use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 use tally_store::{
     IdempotencyRecord, KeyLookup, Store, StoreError, StoredResponse, Tx,
 };
@@ -148,6 +148,18 @@ impl Store for SqliteStore {
              FROM organizations WHERE id = ?",
         )
         .bind(org.as_str())
+        .fetch_optional(&self.reads)
+        .await
+        .map_err(map_error)?;
+        row.map(OrganizationRow::into_domain).transpose()
+    }
+
+    async fn oldest_organization(&self, mode: Mode) -> Result<Option<Organization>, StoreError> {
+        let row: Option<OrganizationRow> = sqlx::query_as(
+            "SELECT id, name, mode, paired_org_id, api_version, test_clock_ms, created_at_ms \
+             FROM organizations WHERE mode = ? ORDER BY created_at_ms, id LIMIT 1",
+        )
+        .bind(mode.as_str())
         .fetch_optional(&self.reads)
         .await
         .map_err(map_error)?;

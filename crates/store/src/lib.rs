@@ -16,7 +16,7 @@ pub use records::{IdempotencyRecord, KeyLookup, StoredResponse};
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::{ApiKeyId, Customer, CustomerId, OrgId, Organization, Timestamp};
+use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 
 /// Reads, and the way into a write transaction.
 #[async_trait]
@@ -40,6 +40,9 @@ pub trait Store: Send + Sync + 'static {
     async fn organization_count(&self) -> Result<u64, StoreError>;
 
     async fn organization(&self, org: &OrgId) -> Result<Option<Organization>, StoreError>;
+
+    /// The first organization created with `mode` (the one the command line manages).
+    async fn oldest_organization(&self, mode: Mode) -> Result<Option<Organization>, StoreError>;
 
     async fn api_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<ApiKey>, StoreError>;
 

@@ -1,1 +1,29 @@
-fn main() {}
+//! The `tally` command: parse the command line, start telemetry, then serve, migrate or manage
+//! keys. Everything else lives in the library half of this crate.
+
+use clap::Parser;
+use tally::cli::{Cli, Command, KeysCommand};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tally::telemetry::init(cli.log_format);
+    let config = cli.config()?;
+    match cli.command {
+        Command::Serve(_) => {
+            let server = tally::Server::build(config).await?;
+            server.run_until_stopped().await
+        }
+        Command::Migrate => {
+            tally::storage::open(&config.database_url).await?;
+            println!("Migrations applied to {}", config.database_url_redacted());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create { mode, name }) => {
+            let app = tally::Server::app_for(&config).await?;
+            let secret = app.create_key_for_mode(mode.into(), &name).await?;
+            println!("{secret}");
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,48 @@
-//! placeholder
+//! Background work that runs beside the HTTP server, through the same `tally_app` operations
+//! the API uses. Each worker has a `run_once` that does one pass and says what it did, so tests
+//! drive it step by step; `run` repeats it until told to stop.
+
+use std::time::Duration;
+use tally_app::App;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// How often expired idempotency records are deleted. They stop counting at expiry whether or
+/// not they are purged; purging only reclaims space.
+pub const UPKEEP_INTERVAL_SECS: u64 = 600;
+
+/// Housekeeping: purges idempotency records older than their 24-hour window.
+pub struct Upkeep {
+    app: App,
+}
+
+impl Upkeep {
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    /// One pass; returns how many expired idempotency records were deleted.
+    pub async fn run_once(&self) -> Result<u64, tally_app::AppError> {
+        self.app.purge_expired_idempotency().await
+    }
+
+    /// Passes every `UPKEEP_INTERVAL_SECS` until `stop` turns true; a failed pass is logged and
+    /// retried at the next tick.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(Duration::from_secs(UPKEEP_INTERVAL_SECS));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => match self.run_once().await {
+                    Ok(0) => {}
+                    Ok(purged) => info!(purged, "purged expired idempotency records"),
+                    Err(error) => warn!(%error, "upkeep pass failed"),
+                },
+                _ = stop.changed() => {
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The middleware every `/api/v1` request passes: request id, authentication, version
+//! resolution, rate limiting, and the rendering of errors in the resolved version.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::Ctx;
+use crate::rate_limit::Quota;
+use crate::version::{VERSION_HEADER, requested_version};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use std::time::Instant;
+use tally_domain::ApiVersion;
+use tracing::{Instrument, debug, error, info_span};
+
+pub const API_KEY_HEADER: &str = "x-api-key";
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// `req_` + 24 base62 characters (`wire.md` §8).
+const REQUEST_ID_RANDOM_CHARS: usize = 24;
+
+pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let request_id = new_request_id();
+    let span = info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        org = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let (outcome, version, quota) = admit_and_run(&state, request, next).await;
+        let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
+        if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+            render_error(&mut response, &error, version, &state.doc_url_base, &request_id);
+        }
+        decorate(response.headers_mut(), &request_id, version, quota);
+        debug!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "answered");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Authenticates, resolves the version and counts the request; runs the route if all pass.
+/// Returns the version to render in, whatever happened.
+async fn admit_and_run(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+) -> (Result<Response, ApiError>, ApiVersion, Option<Quota>) {
+    let requested = requested_version(request.headers());
+    let fallback_version = requested.as_ref().ok().copied().flatten().unwrap_or(ApiVersion::CURRENT);
+    let secret = request
+        .headers()
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let caller = match state.app.authenticate(&secret).await {
+        Ok(caller) => caller,
+        Err(error) => return (Err(ApiError::from(error)), fallback_version, None),
+    };
+    tracing::Span::current().record("org", tracing::field::display(caller.org()));
+    let version = match requested {
+        Ok(requested) => requested.unwrap_or(caller.organization.api_version),
+        Err(error) => return (Err(error), ApiVersion::CURRENT, None),
+    };
+    let quota = state.limiter.check(&caller.key_id, Instant::now());
+    if !quota.is_allowed {
+        let error = ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "Too many requests for this API key; retry in {} s",
+                quota.reset_secs
+            ),
+        );
+        return (Err(error), version, Some(quota));
+    }
+    request.extensions_mut().insert(Ctx { caller, version });
+    (Ok(next.run(request).await), version, Some(quota))
+}
+
+fn render_error(
+    response: &mut Response,
+    error: &ApiError,
+    version: ApiVersion,
+    doc_url_base: &str,
+    request_id: &str,
+) {
+    if error.status().is_server_error() {
+        // Logged once, here, with the cause; the client gets only the code and request id.
+        error!(request_id, code = error.code.as_str(), cause = error.cause.as_deref().unwrap_or(""), "request failed");
+    }
+    *response.status_mut() = error.status();
+    *response.body_mut() = Body::from(error.body(version, doc_url_base).to_string());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+}
+
+fn decorate(headers: &mut HeaderMap, request_id: &str, version: ApiVersion, quota: Option<Quota>) {
+    let value = |text: String| HeaderValue::from_str(&text).expect("ids and numbers are ASCII");
+    headers.insert(REQUEST_ID_HEADER, value(request_id.to_owned()));
+    headers.insert(VERSION_HEADER, HeaderValue::from_static(version.as_str()));
+    if let Some(quota) = quota {
+        headers.insert("ratelimit-limit", value(quota.limit.to_string()));
+        headers.insert("ratelimit-remaining", value(quota.remaining.to_string()));
+        headers.insert("ratelimit-reset", value(quota.reset_secs.to_string()));
+        if !quota.is_allowed {
+            headers.insert(header::RETRY_AFTER, value(quota.reset_secs.to_string()));
+        }
+    }
+}
+
+pub fn new_request_id() -> String {
+    let random: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(REQUEST_ID_RANDOM_CHARS)
+        .map(char::from)
+        .collect();
+    format!("req_{random}")
+}

@@ -1,0 +1,358 @@
+//! The error catalogue and its rendering (`wire.md` §5).
+//!
+//! Every documented code, with its `type` and HTTP status, is in one `match`
+//! (`ErrorCode::type_and_status`); every business refusal becomes a code in one other `match`
+//! (`From<AppError>`). Rendering depends on the resolved API version, which a handler's error
+//! does not know: `into_response` parks the `ApiError` in the response extensions and the edge
+//! middleware, which knows the version, writes the body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tally_app::{AppError, NotFound};
+use tally_domain::{ApiVersion, DomainError, FieldError, Generation};
+
+/// Documented error codes used by Tally (`wire.md` §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    ValidationError,
+    InvalidJson,
+    Unauthorized,
+    Forbidden,
+    SandboxOnly,
+    NotFound,
+    CustomerNotFound,
+    FeatureNotFound,
+    PlanNotFound,
+    PriceNotFound,
+    SubscriptionNotFound,
+    NoActiveSubscription,
+    InvoiceNotFound,
+    WebhookNotFound,
+    ApiKeyNotFound,
+    EndpointDeprecated,
+    AlreadyHasActiveSubscription,
+    NoPricesConfigured,
+    SubscriptionNotActive,
+    InvalidSubscriptionStatus,
+    SubscriptionAlreadyCanceled,
+    NotScheduledForCancellation,
+    OneTimeSubscriptionNotCancelable,
+    Duplicate,
+    FeatureAlreadyExists,
+    FeatureInUse,
+    PriceInUse,
+    IdempotencyKeyMismatch,
+    IdempotencyInProgress,
+    PlanUnavailable,
+    FeatureNotInPlan,
+    InsufficientSeats,
+    IncludedLimitReached,
+    InsufficientBalance,
+    InsufficientCredits,
+    SubscriptionCreationFailed,
+    IdempotencyUnavailable,
+    RateLimited,
+    InternalError,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 39] = [
+        ErrorCode::ValidationError,
+        ErrorCode::InvalidJson,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::SandboxOnly,
+        ErrorCode::NotFound,
+        ErrorCode::CustomerNotFound,
+        ErrorCode::FeatureNotFound,
+        ErrorCode::PlanNotFound,
+        ErrorCode::PriceNotFound,
+        ErrorCode::SubscriptionNotFound,
+        ErrorCode::NoActiveSubscription,
+        ErrorCode::InvoiceNotFound,
+        ErrorCode::WebhookNotFound,
+        ErrorCode::ApiKeyNotFound,
+        ErrorCode::EndpointDeprecated,
+        ErrorCode::AlreadyHasActiveSubscription,
+        ErrorCode::NoPricesConfigured,
+        ErrorCode::SubscriptionNotActive,
+        ErrorCode::InvalidSubscriptionStatus,
+        ErrorCode::SubscriptionAlreadyCanceled,
+        ErrorCode::NotScheduledForCancellation,
+        ErrorCode::OneTimeSubscriptionNotCancelable,
+        ErrorCode::Duplicate,
+        ErrorCode::FeatureAlreadyExists,
+        ErrorCode::FeatureInUse,
+        ErrorCode::PriceInUse,
+        ErrorCode::IdempotencyKeyMismatch,
+        ErrorCode::IdempotencyInProgress,
+        ErrorCode::PlanUnavailable,
+        ErrorCode::FeatureNotInPlan,
+        ErrorCode::InsufficientSeats,
+        ErrorCode::IncludedLimitReached,
+        ErrorCode::InsufficientBalance,
+        ErrorCode::InsufficientCredits,
+        ErrorCode::SubscriptionCreationFailed,
+        ErrorCode::IdempotencyUnavailable,
+        ErrorCode::RateLimited,
+        ErrorCode::InternalError,
+    ];
+
+    /// The code's `type` and HTTP status: the whole catalogue in one place.
+    pub fn type_and_status(self) -> (&'static str, u16) {
+        use ErrorCode as C;
+        match self {
+            C::ValidationError | C::InvalidJson => ("validation_error", 400),
+            C::Unauthorized => ("authentication_error", 401),
+            C::Forbidden | C::SandboxOnly => ("authentication_error", 403),
+            C::NotFound
+            | C::CustomerNotFound
+            | C::FeatureNotFound
+            | C::PlanNotFound
+            | C::PriceNotFound
+            | C::SubscriptionNotFound
+            | C::NoActiveSubscription
+            | C::InvoiceNotFound
+            | C::WebhookNotFound
+            | C::ApiKeyNotFound => ("not_found_error", 404),
+            C::EndpointDeprecated => ("not_found_error", 410),
+            C::AlreadyHasActiveSubscription
+            | C::NoPricesConfigured
+            | C::SubscriptionNotActive
+            | C::InvalidSubscriptionStatus
+            | C::SubscriptionAlreadyCanceled
+            | C::NotScheduledForCancellation
+            | C::OneTimeSubscriptionNotCancelable
+            | C::Duplicate
+            | C::FeatureAlreadyExists
+            | C::FeatureInUse
+            | C::PriceInUse
+            | C::IdempotencyKeyMismatch
+            | C::IdempotencyInProgress => ("conflict_error", 409),
+            C::PlanUnavailable => ("conflict_error", 422),
+            C::FeatureNotInPlan
+            | C::InsufficientSeats
+            | C::IncludedLimitReached
+            | C::InsufficientBalance
+            | C::InsufficientCredits => ("billing_error", 400),
+            C::SubscriptionCreationFailed | C::InternalError => ("internal_error", 500),
+            C::IdempotencyUnavailable => ("internal_error", 503),
+            C::RateLimited => ("rate_limit_error", 429),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode as C;
+        match self {
+            C::ValidationError => "validation_error",
+            C::InvalidJson => "invalid_json",
+            C::Unauthorized => "unauthorized",
+            C::Forbidden => "forbidden",
+            C::SandboxOnly => "sandbox_only",
+            C::NotFound => "not_found",
+            C::CustomerNotFound => "customer_not_found",
+            C::FeatureNotFound => "feature_not_found",
+            C::PlanNotFound => "plan_not_found",
+            C::PriceNotFound => "price_not_found",
+            C::SubscriptionNotFound => "subscription_not_found",
+            C::NoActiveSubscription => "no_active_subscription",
+            C::InvoiceNotFound => "invoice_not_found",
+            C::WebhookNotFound => "webhook_not_found",
+            C::ApiKeyNotFound => "api_key_not_found",
+            C::EndpointDeprecated => "endpoint_deprecated",
+            C::AlreadyHasActiveSubscription => "already_has_active_subscription",
+            C::NoPricesConfigured => "no_prices_configured",
+            C::SubscriptionNotActive => "subscription_not_active",
+            C::InvalidSubscriptionStatus => "invalid_subscription_status",
+            C::SubscriptionAlreadyCanceled => "subscription_already_canceled",
+            C::NotScheduledForCancellation => "not_scheduled_for_cancellation",
+            C::OneTimeSubscriptionNotCancelable => "one_time_subscription_not_cancelable",
+            C::Duplicate => "duplicate",
+            C::FeatureAlreadyExists => "feature_already_exists",
+            C::FeatureInUse => "feature_in_use",
+            C::PriceInUse => "price_in_use",
+            C::IdempotencyKeyMismatch => "idempotency_key_mismatch",
+            C::IdempotencyInProgress => "idempotency_in_progress",
+            C::PlanUnavailable => "plan_unavailable",
+            C::FeatureNotInPlan => "feature_not_in_plan",
+            C::InsufficientSeats => "insufficient_seats",
+            C::IncludedLimitReached => "included_limit_reached",
+            C::InsufficientBalance => "insufficient_balance",
+            C::InsufficientCredits => "insufficient_credits",
+            C::SubscriptionCreationFailed => "subscription_creation_failed",
+            C::IdempotencyUnavailable => "idempotency_unavailable",
+            C::RateLimited => "rate_limited",
+            C::InternalError => "internal_error",
+        }
+    }
+}
+
+/// One error response before rendering.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub param: Option<String>,
+    pub details: Option<Value>,
+    /// The cause of an internal error, for the log line only; never sent to the client.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            param: None,
+            details: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// A `validation_error` naming one field, with the `details` array both SDKs read.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from_field_errors(ErrorCode::ValidationError, &[FieldError::new(field, message)])
+    }
+
+    pub fn from_field_errors(code: ErrorCode, problems: &[FieldError]) -> Self {
+        let first = problems.first();
+        let details = problems
+            .iter()
+            .map(|p| json!({ "field": p.field, "message": p.message }))
+            .collect();
+        Self {
+            code,
+            message: first.map_or_else(|| "Invalid request".to_owned(), |p| p.message.clone()),
+            param: first.map(|p| p.field.clone()),
+            details: Some(Value::Array(details)),
+            cause: None,
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(ErrorCode::InternalError, "An internal error occurred; it has been logged")
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.type_and_status().1)
+            .expect("the catalogue holds only valid HTTP statuses")
+    }
+
+    /// The body for `version`: all six keys, always (`wire.md` §5.1).
+    pub fn body(&self, version: ApiVersion, doc_url_base: &str) -> Value {
+        let (error_type, _) = self.code.type_and_status();
+        let error = json!({
+            "type": error_type,
+            "code": self.code.as_str(),
+            "message": self.message,
+            "param": self.param,
+            "details": self.details,
+            "doc_url": format!("{doc_url_base}/{}/errors/{}.md", version.as_str(), self.code.as_str()),
+        });
+        match version.generation() {
+            Generation::Legacy => json!({ "success": false, "error": error }),
+            Generation::Direct => json!({ "error": error }),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError::from(&error)
+    }
+}
+
+impl From<&AppError> for ApiError {
+    fn from(error: &AppError) -> Self {
+        match error {
+            AppError::Domain(DomainError::Validation(problems)) => {
+                ApiError::from_field_errors(ErrorCode::ValidationError, problems)
+            }
+            AppError::NotFound(NotFound::Customer) => ApiError::new(
+                ErrorCode::CustomerNotFound,
+                "No customer has that id or externalId",
+            ),
+            AppError::NotFound(NotFound::ApiKey) => {
+                ApiError::new(ErrorCode::ApiKeyNotFound, "No API key has that id")
+            }
+            AppError::Duplicate { field } => {
+                ApiError::new(ErrorCode::Duplicate, format!("{field} is already in use"))
+                    .with_param(*field)
+            }
+            AppError::Unauthorized => ApiError::new(
+                ErrorCode::Unauthorized,
+                "Missing or invalid API key: send a valid key in the x-api-key header",
+            ),
+            AppError::IdempotencyKeyMismatch => ApiError::new(
+                ErrorCode::IdempotencyKeyMismatch,
+                "This Idempotency-Key was already used with a different request",
+            )
+            .with_param("Idempotency-Key"),
+            AppError::IdempotencyInProgress => ApiError::new(
+                ErrorCode::IdempotencyInProgress,
+                "A request with this Idempotency-Key is still being processed; retry shortly",
+            )
+            .with_param("Idempotency-Key"),
+            AppError::IdempotencyUnavailable => ApiError {
+                cause: Some("idempotency store unavailable".to_owned()),
+                ..ApiError::new(
+                    ErrorCode::IdempotencyUnavailable,
+                    "Idempotency records cannot be checked right now; retry shortly",
+                )
+            },
+            AppError::Store(error) => ApiError::internal(error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // The edge middleware renders the body once it knows the API version.
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_renders_all_six_keys_in_both_generations() {
+        for code in ErrorCode::ALL {
+            let error = ApiError::new(code, "m");
+            let legacy = error.body(ApiVersion::V2026_07_11, "https://docs");
+            let direct = error.body(ApiVersion::V2026_08_27, "https://docs");
+
+            assert_eq!(legacy["success"], json!(false), "{code:?}");
+            assert_eq!(legacy["error"], {
+                let mut e = direct["error"].clone();
+                e["doc_url"] = json!(format!("https://docs/2026-07-11/errors/{}.md", code.as_str()));
+                e
+            });
+            assert_eq!(direct.as_object().unwrap().len(), 1, "{code:?}");
+            let keys: Vec<_> = direct["error"].as_object().unwrap().keys().cloned().collect();
+            assert_eq!(keys, ["type", "code", "message", "param", "details", "doc_url"]);
+            assert_eq!(direct["error"]["code"], json!(code.as_str()));
+            assert!(error.status().is_client_error() || error.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+}

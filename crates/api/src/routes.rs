@@ -1,0 +1,111 @@
+//! The route table, and the few pieces every handler shares: the write path with idempotency,
+//! and list rendering.
+
+mod api_keys;
+mod customers;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{Ctx, IdempotencyKey, encode_cursor};
+use crate::reply::{self, Reply};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{Method, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+use tally_app::{AppError, Command};
+use tally_domain::Timestamp;
+use tally_domain::page::Page;
+use tally_store::StoredResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api/v1/api-keys/{id}", delete(api_keys::delete))
+        .route("/api/v1/customers", get(customers::list).post(customers::create))
+        .route("/api/v1/customers/batch", post(customers::create_batch))
+        .route(
+            "/api/v1/customers/{id}",
+            get(customers::get).put(customers::update).patch(customers::update),
+        )
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(unknown_endpoint)
+        .layer(CatchPanicLayer::custom(|_| {
+            // A backstop only: a panic is a bug, reported as internal_error, never a dropped
+            // connection.
+            axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
+        }))
+        .layer(from_fn_with_state(state.clone(), crate::edge::edge));
+    Router::new()
+        .route("/healthz", get(health))
+        .merge(api)
+        .with_state(state)
+}
+
+/// Decision (`README.md`, Tier 4): an endpoint is a method and a path; any pair Tally does not
+/// serve, including a known path with another method, is `404 not_found`.
+async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("No endpoint {method} {}", uri.path()),
+    )
+}
+
+async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    state
+        .app
+        .store()
+        .organization_count()
+        .await
+        .map_err(|e| ApiError::internal(e))?;
+    Ok(axum::Json(json!({ "status": "ok" })))
+}
+
+/// Runs a command through the app's write path, rendering success with `view` and refusals in
+/// the documented error shape, both for the resolved version; the bytes are what an
+/// idempotency key will replay.
+async fn write<C: Command>(
+    state: &AppState,
+    ctx: &Ctx,
+    key: &IdempotencyKey,
+    canonical_body: &str,
+    command: C,
+    view: impl Fn(&C::Output) -> StoredResponse + Send + Sync,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.for_body(canonical_body);
+    let render = |outcome: Result<&C::Output, &AppError>| match outcome {
+        Ok(output) => view(output),
+        Err(refusal) => {
+            let error = ApiError::from(refusal);
+            StoredResponse {
+                status: error.status().as_u16(),
+                body: error.body(ctx.version, &state.doc_url_base).to_string(),
+            }
+        }
+    };
+    let written = state
+        .app
+        .write(&ctx.caller, idempotency.as_ref(), &command, &render)
+        .await?;
+    Ok(Reply(written))
+}
+
+/// Renders a page of items, with the cursor of its last item when more follow.
+fn page_reply<T>(
+    ctx: &Ctx,
+    page: &Page<T>,
+    position: impl Fn(&T) -> (Timestamp, &str),
+    view: impl Fn(&T) -> Value,
+) -> Reply {
+    let next_cursor = page.items.last().map(|last| {
+        let (created_at, id) = position(last);
+        encode_cursor(created_at, id)
+    });
+    let items = page.items.iter().map(view).collect();
+    reply::page(ctx.version, items, page.has_more, next_cursor).into()
+}
+
+/// `{}` for requests without a body (DELETE), for the idempotency fingerprint.
+const EMPTY_BODY: &str = "{}";

@@ -1,0 +1,65 @@
+//! Who is calling: an API key resolves to its organization, which decides `livemode`.
+//!
+//! Contract: `wire.md` §4. Keys are stored as SHA-256 hashes; the secret is never kept.
+
+use crate::{App, AppError};
+use sha2::{Digest, Sha256};
+use tally_domain::api_key::ApiKey;
+use tally_domain::{ApiKeyId, OrgId, Organization, Timestamp};
+use tracing::warn;
+
+/// `lastUsedAt` is refreshed at most this often per key, so reads stay reads.
+pub const KEY_TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub organization: Organization,
+    pub key_id: ApiKeyId,
+}
+
+impl Caller {
+    pub fn org(&self) -> &OrgId {
+        &self.organization.id
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.organization.mode.is_live()
+    }
+}
+
+/// The stored form of a secret: lowercase hex SHA-256. Secrets carry 190 bits of randomness,
+/// so a fast hash is enough (no password-style stretching needed).
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl App {
+    /// Resolves an `x-api-key` value. Missing, unknown, revoked and expired keys are all
+    /// `Unauthorized`: the caller learns nothing about which.
+    pub async fn authenticate(&self, secret: &str) -> Result<Caller, AppError> {
+        if !secret.starts_with("ck_") {
+            return Err(AppError::Unauthorized);
+        }
+        let Some(found) = self.store.key_by_secret_hash(&secret_hash(secret)).await? else {
+            return Err(AppError::Unauthorized);
+        };
+        let now = self.clock.now();
+        if is_expired(&found.key, found.organization.now(now)) {
+            return Err(AppError::Unauthorized);
+        }
+        let unless_after = Timestamp::from_millis(now.as_millis() - KEY_TOUCH_INTERVAL_MS);
+        if let Err(error) = self.store.touch_api_key(&found.key.id, now, unless_after).await {
+            // Decision: a failed lastUsedAt update must not fail the request it describes.
+            warn!(%error, key = %found.key.id, "could not record API key use");
+        }
+        Ok(Caller {
+            organization: found.organization,
+            key_id: found.key.id,
+        })
+    }
+}
+
+fn is_expired(key: &ApiKey, org_now: Timestamp) -> bool {
+    key.is_expired(org_now)
+}

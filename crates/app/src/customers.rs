@@ -1,0 +1,130 @@
+//! Customer operations (`catalog.md` §2): create (idempotent on externalId), batch create, get
+//! by id or externalId, list, update.
+
+use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
+use async_trait::async_trait;
+use tally_domain::customer::{CustomerPatch, NewCustomer};
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::{Customer, CustomerId, CustomerRef, DomainError};
+use tally_store::{StoreError, constraints};
+
+/// Creates a customer, or returns the existing one with the same externalId unchanged.
+pub struct CreateCustomer(pub NewCustomer);
+
+#[async_trait]
+impl Command for CreateCustomer {
+    type Output = Customer;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Customer, AppError> {
+        create_one(ctx, &self.0).await
+    }
+}
+
+/// One batch item: already validated, or refused at parse time with its reason.
+pub type BatchItem = Result<NewCustomer, DomainError>;
+
+/// The outcome of one item of a batch, in submission order.
+pub type BatchOutcome = Result<Customer, DomainError>;
+
+/// Creates each valid item like `CreateCustomer`; invalid items are reported, not fatal.
+pub struct CreateCustomerBatch(pub Vec<BatchItem>);
+
+#[async_trait]
+impl Command for CreateCustomerBatch {
+    type Output = Vec<BatchOutcome>;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Vec<BatchOutcome>, AppError> {
+        let mut outcomes = Vec::with_capacity(self.0.len());
+        for item in &self.0 {
+            outcomes.push(match item {
+                Ok(new) => Ok(create_one(ctx, new).await?),
+                Err(refusal) => Err(refusal.clone()),
+            });
+        }
+        Ok(outcomes)
+    }
+}
+
+async fn create_one(ctx: &mut WriteCtx<'_>, new: &NewCustomer) -> Result<Customer, AppError> {
+    let org = ctx.caller.org();
+    if let Some(external_id) = new.external_id.as_deref() {
+        if let Some(existing) = ctx.tx.lock_customer_by_external_id(org, external_id).await? {
+            return Ok(existing);
+        }
+    }
+    let customer = new
+        .clone()
+        .into_customer(CustomerId::from_ulid(ctx.ids.ulid()), org.clone(), ctx.now);
+    match ctx.tx.insert_customer(&customer).await {
+        Ok(()) => Ok(customer),
+        // A concurrent create with the same externalId won: run again and return its customer.
+        Err(error) if error.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID) => {
+            Err(AppError::Store(StoreError::Retry))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Changes only the fields the patch names; an externalId taken by another customer is a
+/// `Duplicate`.
+pub struct UpdateCustomer {
+    pub customer: CustomerRef,
+    pub patch: CustomerPatch,
+}
+
+#[async_trait]
+impl Command for UpdateCustomer {
+    type Output = Customer;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Customer, AppError> {
+        let org = ctx.caller.org();
+        let current = match &self.customer {
+            CustomerRef::Id(id) => ctx.tx.lock_customer(org, id).await?,
+            CustomerRef::External(external) => {
+                ctx.tx.lock_customer_by_external_id(org, external).await?
+            }
+        }
+        .ok_or(AppError::NotFound(NotFound::Customer))?;
+        if let Some(external_id) = self.patch.external_id() {
+            let holder = ctx.tx.lock_customer_by_external_id(org, external_id).await?;
+            if holder.is_some_and(|other| other.id != current.id) {
+                return Err(AppError::Duplicate { field: "externalId" });
+            }
+        }
+        let (updated, changed) = self.patch.apply(&current, ctx.now);
+        if changed {
+            match ctx.tx.update_customer(&updated).await {
+                Ok(()) => {}
+                Err(error) if error.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID) => {
+                    return Err(AppError::Duplicate { field: "externalId" });
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(updated)
+    }
+}
+
+impl App {
+    /// Finds a customer by `cus_…` id, falling back to the externalId (`catalog.md` §2).
+    pub async fn customer(&self, caller: &Caller, reference: &str) -> Result<Customer, AppError> {
+        let org = caller.org();
+        let found = match CustomerRef::parse(reference) {
+            Some(CustomerRef::Id(id)) => self.store.customer(org, &id).await?,
+            Some(CustomerRef::External(external)) => {
+                self.store.customer_by_external_id(org, &external).await?
+            }
+            None => None,
+        };
+        found.ok_or(AppError::NotFound(NotFound::Customer))
+    }
+
+    pub async fn customers(
+        &self,
+        caller: &Caller,
+        external_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>, AppError> {
+        Ok(self.store.customers(caller.org(), external_id, page).await?)
+    }
+}

@@ -1,0 +1,42 @@
+//! What an operation can answer besides success. The API maps each variant to a documented
+//! code exactly once (`tally_api::error`).
+
+use tally_domain::DomainError;
+use tally_store::StoreError;
+
+/// Which kind of thing was not found, so the API can name the right code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFound {
+    Customer,
+    ApiKey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0:?} not found")]
+    NotFound(NotFound),
+    /// A unique value (externalId, plan code…) is taken by another object.
+    #[error("{field} is already used by another object")]
+    Duplicate { field: &'static str },
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("this idempotency key was used with a different request")]
+    IdempotencyKeyMismatch,
+    #[error("a request with this idempotency key is still being processed")]
+    IdempotencyInProgress,
+    #[error("the idempotency store is unavailable")]
+    IdempotencyUnavailable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// True for failures that say nothing about the request itself (the database was busy or
+    /// down, or a bug): their responses are not stored under an idempotency key, so a retry
+    /// runs the operation again.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AppError::Store(_) | AppError::IdempotencyUnavailable)
+    }
+}

@@ -1,0 +1,113 @@
+//! The command line. Every option can also come from a `TALLY_*` environment variable
+//! (`DATABASE_URL` for the database); flags win over variables, variables over defaults.
+
+use crate::config::Config;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "tally", version, about = "An open-source billing server that speaks the Commet API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Database: `sqlite://path/to/file.db` or `postgres://user@host:port/database`.
+    /// Default: a SQLite file in the data directory.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Where the default SQLite file lives.
+    #[arg(long, global = true, env = "TALLY_DATA_DIR", default_value = "tally-data")]
+    pub data_dir: PathBuf,
+
+    /// Log lines as human-readable text or as JSON.
+    #[arg(long, global = true, env = "TALLY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (and the background workers).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "TALLY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Create this sandbox key (`ck_sandbox_` + 32 letters or digits) at first start instead of
+    /// a random one.
+    #[arg(long, env = "TALLY_SEED_SANDBOX_KEY", hide_env_values = true)]
+    pub seed_sandbox_key: Option<String>,
+
+    /// Create this live key (`ck_live_` + 32 letters or digits) at first start.
+    #[arg(long, env = "TALLY_SEED_LIVE_KEY", hide_env_values = true)]
+    pub seed_live_key: Option<String>,
+
+    /// Requests each API key may make per rate-limit window.
+    #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = 100)]
+    pub rate_limit_requests: u32,
+
+    /// Length of the rate-limit window in seconds.
+    #[arg(long, env = "TALLY_RATE_LIMIT_WINDOW_SECS", default_value_t = 10)]
+    pub rate_limit_window_secs: u64,
+
+    /// Run background workers in this process (turn off on extra API nodes).
+    #[arg(long, env = "TALLY_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub workers: bool,
+
+    /// Host and path prefix of `doc_url` in error bodies.
+    #[arg(long, env = "TALLY_DOC_URL_BASE", default_value = tally_api::DOC_URL_BASE_DEFAULT)]
+    pub doc_url_base: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a non-expiring API key for the live or sandbox organization and print it once.
+    Create {
+        #[arg(long, value_enum)]
+        mode: KeyMode,
+        #[arg(long, default_value = "Command-line key")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeyMode {
+    Sandbox,
+    Live,
+}
+
+impl From<KeyMode> for tally_domain::Mode {
+    fn from(mode: KeyMode) -> Self {
+        match mode {
+            KeyMode::Sandbox => tally_domain::Mode::Sandbox,
+            KeyMode::Live => tally_domain::Mode::Live,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// The effective configuration for this invocation.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let serve = match &self.command {
+            Command::Serve(args) => Some(args),
+            _ => None,
+        };
+        Config::resolve(self.database_url.clone(), &self.data_dir, serve)
+    }
+}

@@ -1,0 +1,113 @@
+//! One typed configuration, resolved from defaults, `TALLY_*` / `DATABASE_URL` variables and
+//! flags (clap applies that precedence). Secrets never appear in `Debug` output.
+
+use crate::cli::ServeArgs;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tally_api::{ApiConfig, RateLimit};
+use tally_app::bootstrap::SeedKeys;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub seeds: SeedKeys,
+    pub api: ApiConfig,
+    pub workers: bool,
+}
+
+impl Config {
+    pub fn resolve(
+        database_url: Option<String>,
+        data_dir: &Path,
+        serve: Option<&ServeArgs>,
+    ) -> anyhow::Result<Self> {
+        let database_url = match database_url.filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display())
+                })?;
+                format!("sqlite://{}", data_dir.join("tally.db").display())
+            }
+        };
+        let defaults = ServeArgs::default();
+        let serve = serve.unwrap_or(&defaults);
+        let listen = if serve.listen.is_empty() {
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        } else {
+            serve
+                .listen
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--listen {:?}: {e}", serve.listen))?
+        };
+        Ok(Self {
+            database_url,
+            listen,
+            seeds: SeedKeys {
+                sandbox: serve.seed_sandbox_key.clone(),
+                live: serve.seed_live_key.clone(),
+            },
+            api: ApiConfig {
+                rate_limit: RateLimit {
+                    requests_per_window: serve.rate_limit_requests.max(1),
+                    window: Duration::from_secs(serve.rate_limit_window_secs.max(1)),
+                },
+                doc_url_base: if serve.doc_url_base.is_empty() {
+                    tally_api::DOC_URL_BASE_DEFAULT.to_owned()
+                } else {
+                    serve.doc_url_base.clone()
+                },
+            },
+            workers: serve.workers,
+        })
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        redact_password(&self.database_url)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url_redacted())
+            .field("listen", &self.listen)
+            .field("seed_sandbox_key", &self.seeds.sandbox.as_ref().map(|_| "***"))
+            .field("seed_live_key", &self.seeds.live.as_ref().map(|_| "***"))
+            .field("rate_limit", &self.api.rate_limit)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(
+            redact_password("postgres://tally:s3cret@db:5432/tally"),
+            "postgres://tally:***@db:5432/tally"
+        );
+        assert_eq!(redact_password("postgres://postgres@db/x"), "postgres://postgres@db/x");
+        assert_eq!(redact_password("sqlite://tally-data/tally.db"), "sqlite://tally-data/tally.db");
+    }
+}

@@ -1,0 +1,123 @@
+//! The running server: storage, the app, the HTTP listener and the workers, started together
+//! and stopped together.
+
+use crate::Config;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tally_app::{App, Clock, IdSource, RandomIds, SystemClock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{error, info};
+
+pub struct Server {
+    app: App,
+    listener: TcpListener,
+    router: axum::Router,
+    workers: bool,
+    first_start: Option<tally_app::bootstrap::FirstStart>,
+}
+
+impl Server {
+    /// Opens storage, creates the first organization pair if the database is empty, and binds
+    /// the listener, so `local_addr` is known before serving starts.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Arc::new(SystemClock), Arc::new(RandomIds)).await
+    }
+
+    /// `build` with an injected clock and id source (tests).
+    pub async fn build_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+    ) -> anyhow::Result<Self> {
+        info!(config = ?config, "starting");
+        let store = crate::storage::open(&config.database_url).await?;
+        let app = App::new(store, clock, ids);
+        let first_start = app.bootstrap(&config.seeds).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let router = tally_api::router(app.clone(), &config.api);
+        Ok(Self {
+            app,
+            listener,
+            router,
+            workers: config.workers,
+            first_start,
+        })
+    }
+
+    /// The app behind a configuration, without a listener (the `keys` commands).
+    pub async fn app_for(config: &Config) -> anyhow::Result<App> {
+        let store = crate::storage::open(&config.database_url).await?;
+        Ok(App::new(store, Arc::new(SystemClock), Arc::new(RandomIds)))
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The keys made at first start, if this start made them.
+    pub fn first_start(&self) -> Option<&tally_app::bootstrap::FirstStart> {
+        self.first_start.as_ref()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops accepting, finishes in-flight requests and lets
+    /// the workers finish their current pass.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        if let Some(first) = &self.first_start {
+            println!("Tally created its first organization pair. These keys are shown once:");
+            println!("  sandbox key: {}", first.sandbox_key);
+            println!("  live key:    {}", first.live_key);
+        }
+        println!("Tally listening on http://{}", self.local_addr());
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes (tests pass their own future).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_workers, workers_stopped) = watch::channel(false);
+        let workers = self.workers.then(|| {
+            let upkeep = tally_workers::Upkeep::new(self.app.clone());
+            tokio::spawn(upkeep.run(workers_stopped))
+        });
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await;
+        stop_workers.send(true).ok();
+        if let Some(workers) = workers {
+            if let Err(join_error) = workers.await {
+                error!(%join_error, "the workers stopped abnormally");
+            }
+        }
+        info!("stopped");
+        served.map_err(Into::into)
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => info!("interrupt received, shutting down"),
+        () = terminate => info!("terminate received, shutting down"),
+    }
+}

@@ -1,0 +1,63 @@
+// Authentication errors through @commet/node 7.10.0 (commet-version 2026-07-11).
+//
+// N7 error classes (dist/index.mjs, src/types/common.ts):
+//   CommetAPIError extends CommetError: statusCode, code, details, type, param, docUrl, message
+//     (read from body.error.{type,code,message,param,details,doc_url}; defaults api_error/unknown).
+//   CommetValidationError extends CommetError (NOT CommetAPIError): only message + validationErrors
+//     ({field: [message, ...]}); thrown instead of CommetAPIError when error.code is
+//     "validation_error" and error.details is an array. It has no statusCode/code/type/param.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CommetAPIError, CommetValidationError } from "@commet/node";
+import {
+  base62,
+  client,
+  lastExchange,
+  REQUEST_ID,
+  rejection,
+  SANDBOX_KEY,
+  sortedKeys,
+} from "./helpers.mjs";
+
+const ERROR_KEYS = ["code", "details", "doc_url", "message", "param", "type"];
+
+for (const prefix of ["ck_sandbox_", "ck_live_"]) {
+  test(`unknown but well-formed ${prefix} key -> 401 unauthorized`, async () => {
+    const stranger = client(prefix + base62(32));
+
+    const error = await rejection(stranger.customers.list());
+
+    assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
+    assert.ok(!(error instanceof CommetValidationError));
+    assert.equal(error.name, "CommetAPIError");
+    assert.equal(error.statusCode, 401);
+    assert.equal(error.code, "unauthorized");
+    assert.equal(error.type, "authentication_error");
+    assert.equal(typeof error.message, "string");
+    assert.ok(error.message.length > 0);
+    assert.equal(error.param, null);
+    assert.equal(error.details, null);
+    assert.match(error.docUrl, /\/docs\/api-reference\/2026-07-11\/errors\/unauthorized\.md$/);
+
+    // Legacy error envelope on the wire: {"success":false,"error":{six keys}}.
+    const wire = lastExchange();
+    assert.equal(wire.status, 401);
+    assert.match(wire.headers["x-request-id"] ?? "", REQUEST_ID);
+    const body = await wire.json();
+    assert.deepEqual(sortedKeys(body), ["error", "success"]);
+    assert.equal(body.success, false);
+    assert.deepEqual(sortedKeys(body.error), ERROR_KEYS);
+    assert.equal(body.error.message, error.message);
+    assert.equal(body.error.doc_url, error.docUrl);
+  });
+}
+
+test("unknown routes are JSON 404 not_found", async () => {
+  // Nothing in the SDK calls an unknown path, so use a Tier-4 method the server does not serve.
+  const sandbox = client(SANDBOX_KEY);
+  const error = await rejection(sandbox.promoCodes.list());
+  assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
+  assert.equal(error.statusCode, 404);
+  assert.equal(error.code, "not_found");
+  assert.equal(error.type, "not_found_error");
+});
