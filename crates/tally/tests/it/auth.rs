@@ -1,0 +1,136 @@
+//! Who may call: the key decides the organization and livemode; anything else is 401.
+
+use crate::on_both_backends;
+use crate::support::{DIRECT, LEGACY, LIVE_KEY, SANDBOX_KEY, error_of, json_with_status};
+use serde_json::json;
+
+on_both_backends! {
+    async fn missing_unknown_and_malformed_keys_are_unauthorized_in_both_generations(app: TestApp) {
+        let keys = [
+            None,
+            Some("ck_sandbox_UnknownKey00000000000000000000000"),
+            Some("not-a-key"),
+            Some(""),
+        ];
+        for version in [LEGACY, DIRECT] {
+            for key in keys {
+                let mut request = app
+                    .client
+                    .get(app.url("/customers"))
+                    .header("commet-version", version);
+                if let Some(key) = key {
+                    request = request.header("x-api-key", key);
+                }
+
+                let response = request.send().await.unwrap();
+
+                assert_eq!(response.headers()["commet-version"], version);
+                let body = json_with_status(response, 401).await;
+                let error = error_of(&body, version);
+                assert_eq!(error["code"], "unauthorized", "{key:?}");
+                assert_eq!(error["type"], "authentication_error");
+            }
+        }
+    }
+}
+
+on_both_backends! {
+    async fn the_key_decides_livemode_and_organizations_never_mix(app: TestApp) {
+        let sandbox_customer = app.create_customer(&json!({"email": "s@example.com", "id": "same"})).await;
+        let live = app
+            .client
+            .post(app.url("/customers"))
+            .header("x-api-key", LIVE_KEY)
+            .json(&json!({"email": "l@example.com", "id": "same"}))
+            .send()
+            .await
+            .unwrap();
+        let live_customer = json_with_status(live, 200).await;
+
+        let from_live = app
+            .client
+            .get(app.url(&format!("/customers/{}", sandbox_customer["id"].as_str().unwrap())))
+            .header("x-api-key", LIVE_KEY)
+            .send()
+            .await
+            .unwrap();
+        let live_list = app
+            .client
+            .get(app.url("/customers"))
+            .header("x-api-key", LIVE_KEY)
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(sandbox_customer["livemode"], false);
+        assert_eq!(live_customer["livemode"], true);
+        assert_ne!(live_customer["id"], sandbox_customer["id"]);
+        let error = error_of(&json_with_status(from_live, 404).await, DIRECT);
+        assert_eq!(error["code"], "customer_not_found");
+        let listed = json_with_status(live_list, 200).await;
+        assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["data"][0]["id"], live_customer["id"]);
+    }
+}
+
+on_both_backends! {
+    async fn a_deleted_or_expired_key_stops_working(app: TestApp) {
+        let created = json_with_status(
+            app.post("/api-keys", DIRECT, &json!({"name": "short-lived", "expiresInDays": 1})).await,
+            200,
+        )
+        .await;
+        let doomed = json_with_status(
+            app.post("/api-keys", DIRECT, &json!({"name": "doomed"})).await,
+            200,
+        )
+        .await;
+        let with_key = |key: &str| {
+            app.client
+                .get(app.url("/customers"))
+                .header("x-api-key", key.to_owned())
+                .send()
+        };
+        let short_lived = created["apiKey"].as_str().unwrap().to_owned();
+        let doomed_key = doomed["apiKey"].as_str().unwrap().to_owned();
+
+        let before = with_key(&short_lived).await.unwrap().status();
+        let deleted = app
+            .request(reqwest::Method::DELETE, &format!("/api-keys/{}", doomed["id"].as_str().unwrap()), DIRECT)
+            .send()
+            .await
+            .unwrap();
+        let after_delete = with_key(&doomed_key).await.unwrap().status();
+        app.clock.as_ref().unwrap().advance_millis(24 * 60 * 60 * 1000);
+        let after_expiry = with_key(&short_lived).await.unwrap().status();
+        let seeded_still_works = with_key(SANDBOX_KEY).await.unwrap().status();
+
+        assert_eq!(before, 200);
+        let deleted = json_with_status(deleted, 200).await;
+        assert_eq!(deleted, json!({"id": doomed["id"], "deleted": true, "object": "api_key", "livemode": false}));
+        assert_eq!(after_delete, 401);
+        assert_eq!(after_expiry, 401);
+        assert_eq!(seeded_still_works, 200);
+    }
+}
+
+on_both_backends! {
+    async fn api_keys_are_listed_without_secrets_and_created_keys_match_their_mode(app: TestApp) {
+        let created = json_with_status(app.post("/api-keys", LEGACY, &json!({"name": "ci"})).await, 200).await;
+        let listed = json_with_status(app.get("/api-keys?limit=100", LEGACY).await, 200).await;
+
+        let data = &created["data"];
+        let secret = data["apiKey"].as_str().unwrap();
+        assert_eq!(created["success"], true);
+        assert!(secret.starts_with("ck_sandbox_") && secret.len() == "ck_sandbox_".len() + 32);
+        assert_eq!(data["prefix"], secret[..15]);
+        assert_eq!(data["object"], "api_key");
+        assert_eq!(data["livemode"], false);
+        assert_eq!(data["expiresAt"], "2027-06-01T00:00:00.000Z", "365 days after the clock's start");
+        let keys = listed["data"].as_array().unwrap();
+        assert_eq!(keys.len(), 2, "the seeded key and the new one: {listed}");
+        assert_eq!(keys[0]["id"], data["id"], "newest first");
+        assert!(keys.iter().all(|k| k.get("apiKey").is_none()));
+        assert_eq!(listed["hasMore"], false);
+    }
+}

@@ -1,0 +1,90 @@
+//! Client mistakes get the documented error shape in both generations, never a 500.
+
+use crate::on_both_backends;
+use crate::support::{DIRECT, LEGACY, error_of, json_with_status};
+use reqwest::Method;
+
+on_both_backends! {
+    async fn invalid_json_is_invalid_json_in_both_generations(app: TestApp) {
+        for version in [LEGACY, DIRECT] {
+            let response = app
+                .request(Method::POST, "/customers", version)
+                .header("content-type", "application/json")
+                .body("{\"email\": ")
+                .send()
+                .await
+                .unwrap();
+
+            let body = json_with_status(response, 400).await;
+            let error = error_of(&body, version);
+            assert_eq!(error["code"], "invalid_json", "{version}");
+            assert_eq!(error["type"], "validation_error", "{version}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn unknown_routes_and_methods_are_json_not_found(app: TestApp) {
+        let cases = [
+            (Method::GET, "/promo-codes", "a tier-4 path"),
+            (Method::GET, "/nothing/here/at/all", "a made-up path"),
+            (Method::DELETE, "/customers", "a known path with another method"),
+        ];
+        for version in [LEGACY, DIRECT] {
+            for (method, path, description) in &cases {
+                let response = app.request(method.clone(), path, version).send().await.unwrap();
+
+                assert!(response.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
+                let body = json_with_status(response, 404).await;
+                let error = error_of(&body, version);
+                assert_eq!(error["code"], "not_found", "{description} ({version})");
+                assert_eq!(error["type"], "not_found_error", "{description}");
+            }
+        }
+    }
+}
+
+on_both_backends! {
+    async fn wrongly_typed_fields_name_their_param(app: TestApp) {
+        let cases = [
+            (serde_json::json!({"email": 42}), "email", "a number for a string"),
+            (serde_json::json!({"email": "a@b.co", "metadata": [1]}), "metadata", "an array for an object"),
+            (serde_json::json!([1, 2]), "body", "an array body"),
+            (serde_json::json!({"email": "not-an-email"}), "email", "a malformed email"),
+            (serde_json::json!({"fullName": "No Email"}), "email", "a missing email"),
+            (serde_json::json!({"email": "a@b.co", "timezone": "Mars/Base"}), "timezone", "an unknown timezone"),
+            (serde_json::json!({"email": "a@b.co", "id": "cus_x"}), "externalId", "an externalId shaped like our id"),
+        ];
+        for version in [LEGACY, DIRECT] {
+            for (body, param, description) in &cases {
+                let response = app.post("/customers", version, body).await;
+
+                let body = json_with_status(response, 400).await;
+                let error = error_of(&body, version);
+                assert_eq!(error["code"], "validation_error", "{description}");
+                assert_eq!(error["param"], *param, "{description}");
+                assert_eq!(error["details"][0]["field"], *param, "{description}");
+                assert!(error["details"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            }
+        }
+    }
+}
+
+on_both_backends! {
+    async fn bad_page_parameters_are_validation_errors(app: TestApp) {
+        let cases = [
+            ("/customers?limit=0", "limit"),
+            ("/customers?limit=101", "limit"),
+            ("/customers?limit=ten", "limit"),
+            ("/customers?cursor=not-ours", "cursor"),
+            ("/api-keys?limit=-1", "limit"),
+        ];
+        for (path, param) in cases {
+            let body = json_with_status(app.get(path, DIRECT).await, 400).await;
+
+            let error = error_of(&body, DIRECT);
+            assert_eq!(error["code"], "validation_error", "{path}");
+            assert_eq!(error["param"], param, "{path}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real server on a random port, over HTTP, on a fresh database per test,
+//! once on SQLite and once on PostgreSQL (see `support::Backend`).
+
+mod support;
+
+mod auth;
+mod customers;
+mod errors;
+mod idempotency;
+mod keys_cli;
+mod rate_limits;
+mod sdks;
+mod versions;

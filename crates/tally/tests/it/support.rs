@@ -1,0 +1,210 @@
+//! `TestApp`: a server started in-process exactly as `tally serve` starts, with a manual clock,
+//! seeded keys and a fresh database, plus small request helpers returning raw responses.
+
+use reqwest::{Method, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use tally::{Config, Server};
+use tally_app::{Clock, ManualClock, RandomIds, SystemClock};
+use tally_domain::Timestamp;
+
+/// 2026-06-01T00:00:00Z: where manual clocks start.
+pub const CLOCK_START: Timestamp = Timestamp::from_millis(1_780_272_000_000);
+
+pub const SANDBOX_KEY: &str = "ck_sandbox_TestSandboxKey000000000000000001";
+pub const LIVE_KEY: &str = "ck_live_TestLiveKey000000000000000000001";
+
+pub const LEGACY: &str = "2026-07-11";
+pub const DIRECT: &str = "2026-08-27";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What a test may change about the server it gets.
+#[derive(Clone)]
+pub struct Options {
+    pub rate_limit_requests: u32,
+    /// `None`: the system clock (SDK runs, whose timestamps must move on their own).
+    pub manual_clock: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            rate_limit_requests: 10_000,
+            manual_clock: true,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Option<Arc<ManualClock>>,
+    pub database_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _database: Box<dyn std::any::Any + Send>,
+}
+
+impl TestApp {
+    /// A server on `backend`, or `None` when that backend is not configured here (reported).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
+        init_logs();
+        let (database_url, database): (String, Box<dyn std::any::Any + Send>) = match backend {
+            Backend::Sqlite => {
+                let db = tally_store_sqlite::testing::fresh_database().await;
+                (db.url.clone(), Box::new(db))
+            }
+            Backend::Postgres => {
+                let server = tally_store_postgres::testing::server_url("end-to-end test")?;
+                let db = tally_store_postgres::testing::fresh_database(&server).await;
+                (db.url.clone(), Box::new(db))
+            }
+        };
+        let serve = tally::cli::ServeArgs {
+            listen: "127.0.0.1:0".to_owned(),
+            seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
+            seed_live_key: Some(LIVE_KEY.to_owned()),
+            rate_limit_requests: options.rate_limit_requests,
+            rate_limit_window_secs: 10,
+            workers: false,
+            doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
+        };
+        let config = Config::resolve(Some(database_url.clone()), std::path::Path::new("."), Some(&serve))
+            .expect("the test configuration is valid");
+        let manual = options
+            .manual_clock
+            .then(|| Arc::new(ManualClock::new(CLOCK_START)));
+        let clock: Arc<dyn Clock> = match &manual {
+            Some(manual) => manual.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let server = Server::build_with(config, clock, Arc::new(RandomIds))
+            .await
+            .expect("the server starts");
+        let address = format!("http://{}", server.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.run_until(async {
+            stopped.await.ok();
+        }));
+        Some(TestApp {
+            address,
+            client: reqwest::Client::new(),
+            clock: manual,
+            database_url,
+            stop: Some(stop),
+            _database: database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.address)
+    }
+
+    /// A request with the sandbox key and the given version header.
+    pub fn request(&self, method: Method, path: &str, version: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("x-api-key", SANDBOX_KEY)
+            .header("commet-version", version)
+    }
+
+    pub async fn get(&self, path: &str, version: &str) -> Response {
+        self.request(Method::GET, path, version).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, version: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, version)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_customer(&self, body: &Value) -> Value {
+        let response = self.post("/customers", DIRECT, body).await;
+        assert_eq!(response.status(), 200, "creating {body}");
+        response.json().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+/// The body as JSON, after checking the status.
+pub async fn json_with_status(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// The error object of an error body, checking the generation's shape on the way.
+pub fn error_of(body: &Value, version: &str) -> Value {
+    if version == LEGACY {
+        assert_eq!(body["success"], Value::Bool(false), "legacy error envelope: {body}");
+        assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    } else {
+        assert!(body.get("success").is_none(), "direct errors have no success key: {body}");
+        assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    }
+    let error = body["error"].clone();
+    let keys: Vec<_> = error.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["type", "code", "message", "param", "details", "doc_url"], "{body}");
+    assert_eq!(
+        error["doc_url"],
+        Value::String(format!(
+            "https://commet.co/docs/api-reference/{version}/errors/{}.md",
+            error["code"].as_str().unwrap()
+        ))
+    );
+    error
+}
+
+/// Runs a test body on a fresh server for each backend: one `#[tokio::test]` per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($app: $crate::support::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                case(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await
+                {
+                    case(app).await;
+                }
+            }
+        }
+    };
+}
+
+fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        tally::telemetry::init(tally::cli::LogFormat::Text);
+    }
+}
