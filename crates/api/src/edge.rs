@@ -36,10 +36,20 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
         let (outcome, version, quota) = admit_and_run(&state, request, next).await;
         let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
         if let Some(error) = response.extensions_mut().remove::<ApiError>() {
-            render_error(&mut response, &error, version, &state.doc_url_base, &request_id);
+            render_error(
+                &mut response,
+                &error,
+                version,
+                &state.doc_url_base,
+                &request_id,
+            );
         }
         decorate(response.headers_mut(), &request_id, version, quota);
-        debug!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "answered");
+        debug!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
         response
     }
     .instrument(span)
@@ -54,7 +64,12 @@ async fn admit_and_run(
     next: Next,
 ) -> (Result<Response, ApiError>, ApiVersion, Option<Quota>) {
     let requested = requested_version(request.headers());
-    let fallback_version = requested.as_ref().ok().copied().flatten().unwrap_or(ApiVersion::CURRENT);
+    let fallback_version = requested
+        .as_ref()
+        .ok()
+        .copied()
+        .flatten()
+        .unwrap_or(ApiVersion::CURRENT);
     let secret = request
         .headers()
         .get(API_KEY_HEADER)
@@ -94,7 +109,12 @@ fn render_error(
 ) {
     if error.status().is_server_error() {
         // Logged once, here, with the cause; the client gets only the code and request id.
-        error!(request_id, code = error.code.as_str(), cause = error.cause.as_deref().unwrap_or(""), "request failed");
+        error!(
+            request_id,
+            code = error.code.as_str(),
+            cause = error.cause.as_deref().unwrap_or(""),
+            "request failed"
+        );
     }
     *response.status_mut() = error.status();
     *response.body_mut() = Body::from(error.body(version, doc_url_base).to_string());

@@ -217,7 +217,10 @@ impl ApiError {
 
     /// A `validation_error` naming one field, with the `details` array both SDKs read.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::from_field_errors(ErrorCode::ValidationError, &[FieldError::new(field, message)])
+        Self::from_field_errors(
+            ErrorCode::ValidationError,
+            &[FieldError::new(field, message)],
+        )
     }
 
     pub fn from_field_errors(code: ErrorCode, problems: &[FieldError]) -> Self {
@@ -238,7 +241,10 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self {
             cause: Some(cause.to_string()),
-            ..Self::new(ErrorCode::InternalError, "An internal error occurred; it has been logged")
+            ..Self::new(
+                ErrorCode::InternalError,
+                "An internal error occurred; it has been logged",
+            )
         }
     }
 
@@ -337,12 +343,23 @@ mod tests {
             assert_eq!(legacy["success"], json!(false), "{code:?}");
             assert_eq!(legacy["error"], {
                 let mut e = direct["error"].clone();
-                e["doc_url"] = json!(format!("https://docs/2026-07-11/errors/{}.md", code.as_str()));
+                e["doc_url"] = json!(format!(
+                    "https://docs/2026-07-11/errors/{}.md",
+                    code.as_str()
+                ));
                 e
             });
             assert_eq!(direct.as_object().unwrap().len(), 1, "{code:?}");
-            let keys: Vec<_> = direct["error"].as_object().unwrap().keys().cloned().collect();
-            assert_eq!(keys, ["type", "code", "message", "param", "details", "doc_url"]);
+            let keys: Vec<_> = direct["error"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            assert_eq!(
+                keys,
+                ["type", "code", "message", "param", "details", "doc_url"]
+            );
             assert_eq!(direct["error"]["code"], json!(code.as_str()));
             assert!(error.status().is_client_error() || error.status().is_server_error());
         }

@@ -86,8 +86,8 @@ mod tests {
             requests_per_window: 2,
             window: Duration::from_secs(10),
         });
-        let key = ApiKeyId::from_ulid(ulid::Ulid::from_parts(1, 1));
-        let other = ApiKeyId::from_ulid(ulid::Ulid::from_parts(1, 2));
+        let key = ApiKeyId::from_stored("key_a".to_owned());
+        let other = ApiKeyId::from_stored("key_b".to_owned());
         let t0 = Instant::now();
 
         let first = limiter.check(&key, t0);

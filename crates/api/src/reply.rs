@@ -12,7 +12,7 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// A single object: the envelope's `data`, or the object itself.
 pub fn object(version: ApiVersion, value: Value) -> StoredResponse {
-    ok(match version.generation() {
+    ok(&match version.generation() {
         Generation::Legacy => json!({ "success": true, "data": value }),
         Generation::Direct => value,
     })
@@ -25,17 +25,20 @@ pub fn page(
     has_more: bool,
     next_cursor: Option<String>,
 ) -> StoredResponse {
-    let mut body = match version.generation() {
-        Generation::Legacy => json!({ "success": true, "data": items, "hasMore": has_more }),
-        Generation::Direct => json!({ "object": "list", "data": items, "hasMore": has_more }),
+    let mut body = serde_json::Map::new();
+    match version.generation() {
+        Generation::Legacy => body.insert("success".to_owned(), Value::Bool(true)),
+        Generation::Direct => body.insert("object".to_owned(), Value::from("list")),
     };
+    body.insert("data".to_owned(), Value::Array(items));
+    body.insert("hasMore".to_owned(), Value::Bool(has_more));
     if let Some(cursor) = next_cursor.filter(|_| has_more) {
-        body["nextCursor"] = Value::String(cursor);
+        body.insert("nextCursor".to_owned(), Value::String(cursor));
     }
-    ok(body)
+    ok(&Value::Object(body))
 }
 
-fn ok(body: Value) -> StoredResponse {
+fn ok(body: &Value) -> StoredResponse {
     StoredResponse {
         status: 200,
         body: body.to_string(),

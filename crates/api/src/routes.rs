@@ -22,13 +22,21 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/api/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route(
+            "/api/v1/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
         .route("/api/v1/api-keys/{id}", delete(api_keys::delete))
-        .route("/api/v1/customers", get(customers::list).post(customers::create))
+        .route(
+            "/api/v1/customers",
+            get(customers::list).post(customers::create),
+        )
         .route("/api/v1/customers/batch", post(customers::create_batch))
         .route(
             "/api/v1/customers/{id}",
-            get(customers::get).put(customers::update).patch(customers::update),
+            get(customers::get)
+                .put(customers::update)
+                .patch(customers::update),
         )
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(unknown_endpoint)
@@ -59,7 +67,7 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiE
         .store()
         .organization_count()
         .await
-        .map_err(|e| ApiError::internal(e))?;
+        .map_err(ApiError::internal)?;
     Ok(axum::Json(json!({ "status": "ok" })))
 }
 

@@ -50,7 +50,11 @@ impl Command for DeleteApiKey {
     type Output = ApiKeyId;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<ApiKeyId, AppError> {
-        if ctx.tx.revoke_api_key(ctx.caller.org(), &self.0, ctx.now).await? {
+        if ctx
+            .tx
+            .revoke_api_key(ctx.caller.org(), &self.0, ctx.now)
+            .await?
+        {
             Ok(self.0.clone())
         } else {
             Err(AppError::NotFound(NotFound::ApiKey))

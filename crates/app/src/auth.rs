@@ -49,7 +49,11 @@ impl App {
             return Err(AppError::Unauthorized);
         }
         let unless_after = Timestamp::from_millis(now.as_millis() - KEY_TOUCH_INTERVAL_MS);
-        if let Err(error) = self.store.touch_api_key(&found.key.id, now, unless_after).await {
+        if let Err(error) = self
+            .store
+            .touch_api_key(&found.key.id, now, unless_after)
+            .await
+        {
             // Decision: a failed lastUsedAt update must not fail the request it describes.
             warn!(%error, key = %found.key.id, "could not record API key use");
         }

@@ -31,18 +31,18 @@ impl App {
     /// returns `None` otherwise. A seed key must have the shape of a real key of its mode.
     pub async fn bootstrap(&self, seeds: &SeedKeys) -> Result<Option<FirstStart>, AppError> {
         for (seed, mode) in [(&seeds.sandbox, Mode::Sandbox), (&seeds.live, Mode::Live)] {
-            if let Some(secret) = seed {
-                if !api_key::is_well_formed_secret(secret, mode) {
-                    return Err(tally_domain::DomainError::field(
-                        "seed key",
-                        format!(
-                            "a seeded {} key must be {}<32 letters or digits>",
-                            mode.as_str(),
-                            api_key::secret_prefix(mode)
-                        ),
-                    )
-                    .into());
-                }
+            if let Some(secret) = seed
+                && !api_key::is_well_formed_secret(secret, mode)
+            {
+                return Err(tally_domain::DomainError::field(
+                    "seed key",
+                    format!(
+                        "a seeded {} key must be {}<32 letters or digits>",
+                        mode.as_str(),
+                        api_key::secret_prefix(mode)
+                    ),
+                )
+                .into());
             }
         }
         if self.store.organization_count().await? > 0 {
@@ -60,7 +60,10 @@ impl App {
             test_clock: None,
             created_at: now,
         };
-        let live_key = seeds.live.clone().unwrap_or_else(|| self.new_secret(Mode::Live));
+        let live_key = seeds
+            .live
+            .clone()
+            .unwrap_or_else(|| self.new_secret(Mode::Live));
         let sandbox_key = seeds
             .sandbox
             .clone()

@@ -47,14 +47,17 @@ impl Command for CreateCustomerBatch {
 
 async fn create_one(ctx: &mut WriteCtx<'_>, new: &NewCustomer) -> Result<Customer, AppError> {
     let org = ctx.caller.org();
-    if let Some(external_id) = new.external_id.as_deref() {
-        if let Some(existing) = ctx.tx.lock_customer_by_external_id(org, external_id).await? {
-            return Ok(existing);
-        }
+    if let Some(external_id) = new.external_id.as_deref()
+        && let Some(existing) = ctx
+            .tx
+            .lock_customer_by_external_id(org, external_id)
+            .await?
+    {
+        return Ok(existing);
     }
-    let customer = new
-        .clone()
-        .into_customer(CustomerId::from_ulid(ctx.ids.ulid()), org.clone(), ctx.now);
+    let customer =
+        new.clone()
+            .into_customer(CustomerId::from_ulid(ctx.ids.ulid()), org.clone(), ctx.now);
     match ctx.tx.insert_customer(&customer).await {
         Ok(()) => Ok(customer),
         // A concurrent create with the same externalId won: run again and return its customer.
@@ -86,9 +89,14 @@ impl Command for UpdateCustomer {
         }
         .ok_or(AppError::NotFound(NotFound::Customer))?;
         if let Some(external_id) = self.patch.external_id() {
-            let holder = ctx.tx.lock_customer_by_external_id(org, external_id).await?;
+            let holder = ctx
+                .tx
+                .lock_customer_by_external_id(org, external_id)
+                .await?;
             if holder.is_some_and(|other| other.id != current.id) {
-                return Err(AppError::Duplicate { field: "externalId" });
+                return Err(AppError::Duplicate {
+                    field: "externalId",
+                });
             }
         }
         let (updated, changed) = self.patch.apply(&current, ctx.now);
@@ -96,7 +104,9 @@ impl Command for UpdateCustomer {
             match ctx.tx.update_customer(&updated).await {
                 Ok(()) => {}
                 Err(error) if error.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID) => {
-                    return Err(AppError::Duplicate { field: "externalId" });
+                    return Err(AppError::Duplicate {
+                        field: "externalId",
+                    });
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -125,6 +135,9 @@ impl App {
         external_id: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<Customer>, AppError> {
-        Ok(self.store.customers(caller.org(), external_id, page).await?)
+        Ok(self
+            .store
+            .customers(caller.org(), external_id, page)
+            .await?)
     }
 }

@@ -72,7 +72,10 @@ impl App {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt_write(caller, idempotency, command, render).await {
+            match self
+                .attempt_write(caller, idempotency, command, render)
+                .await
+            {
                 Ok(Attempt::Done(written)) => return Ok(written),
                 Ok(Attempt::Again) | Err(AppError::Store(StoreError::Retry))
                     if attempt < TX_ATTEMPTS_MAX =>
@@ -97,10 +100,10 @@ impl App {
         let real_now = self.clock.now();
         let now = caller.organization.now(real_now);
         let mut tx = self.store.begin().await?;
-        if let Some(idempotency) = idempotency {
-            if let Some(replay) = claim(&mut *tx, caller, idempotency, real_now).await? {
-                return Ok(replay);
-            }
+        if let Some(idempotency) = idempotency
+            && let Some(replay) = claim(&mut *tx, caller, idempotency, real_now).await?
+        {
+            return Ok(replay);
         }
 
         let outcome = {
@@ -164,7 +167,13 @@ async fn claim(
     }
     let expires_at = now.plus_millis(IDEMPOTENCY_RETENTION_MS);
     match tx
-        .claim_idempotency(org, &idempotency.key, &idempotency.fingerprint, now, expires_at)
+        .claim_idempotency(
+            org,
+            &idempotency.key,
+            &idempotency.fingerprint,
+            now,
+            expires_at,
+        )
         .await
     {
         Ok(()) => Ok(None),

@@ -30,9 +30,11 @@ pub fn compose_secret(mode: Mode, random_base62: &str) -> String {
 
 /// True when `secret` has the shape of a full-access key of `mode` (prefix plus 32 base62).
 pub fn is_well_formed_secret(secret: &str, mode: Mode) -> bool {
-    secret.strip_prefix(secret_prefix(mode)).is_some_and(|rest| {
-        rest.len() == SECRET_RANDOM_CHARS && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
+    secret
+        .strip_prefix(secret_prefix(mode))
+        .is_some_and(|rest| {
+            rest.len() == SECRET_RANDOM_CHARS && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// The part of a secret that is safe to show again.
@@ -73,15 +75,15 @@ impl NewApiKey {
                 format!("name must be 1 to {NAME_CHARS_MAX} characters"),
             ));
         }
-        if let Some(days) = expires_in_days {
-            if !(EXPIRES_IN_DAYS_MIN..=EXPIRES_IN_DAYS_MAX).contains(&days) {
-                return Err(crate::DomainError::field(
-                    "expiresInDays",
-                    format!(
-                        "expiresInDays must be between {EXPIRES_IN_DAYS_MIN} and {EXPIRES_IN_DAYS_MAX}"
-                    ),
-                ));
-            }
+        if let Some(days) = expires_in_days
+            && !(EXPIRES_IN_DAYS_MIN..=EXPIRES_IN_DAYS_MAX).contains(&days)
+        {
+            return Err(crate::DomainError::field(
+                "expiresInDays",
+                format!(
+                    "expiresInDays must be between {EXPIRES_IN_DAYS_MIN} and {EXPIRES_IN_DAYS_MAX}"
+                ),
+            ));
         }
         Ok(Self {
             name: name.to_owned(),

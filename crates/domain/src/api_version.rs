@@ -109,13 +109,24 @@ mod tests {
             ("2027-01-01", ApiVersion::V2026_08_27),
         ];
         for (requested, expected) in cases {
-            assert_eq!(ApiVersion::resolve(requested), Some(expected), "{requested}");
+            assert_eq!(
+                ApiVersion::resolve(requested),
+                Some(expected),
+                "{requested}"
+            );
         }
     }
 
     #[test]
     fn malformed_values_do_not_resolve() {
-        for requested in ["", "latest", "2026-13-01", "2026-7-11", "2026-02-30", "26-07-11"] {
+        for requested in [
+            "",
+            "latest",
+            "2026-13-01",
+            "2026-7-11",
+            "2026-02-30",
+            "26-07-11",
+        ] {
             assert_eq!(ApiVersion::resolve(requested), None, "{requested:?}");
         }
     }

@@ -208,7 +208,10 @@ fn check_email(email: &str, problems: &mut Vec<FieldError>) {
         && !email.ends_with('@')
         && email.chars().count() <= TEXT_FIELD_CHARS_MAX;
     if !valid {
-        problems.push(FieldError::new("email", "email must be a valid email address"));
+        problems.push(FieldError::new(
+            "email",
+            "email must be a valid email address",
+        ));
     }
 }
 
@@ -241,13 +244,13 @@ fn check_optional_fields(fields: &CustomerFields, problems: &mut Vec<FieldError>
             ));
         }
     }
-    if let Some(timezone) = fields.timezone.as_deref() {
-        if !TIMEZONES.contains(&timezone) {
-            problems.push(FieldError::new(
-                "timezone",
-                format!("timezone must be one of: {}", TIMEZONES.join(", ")),
-            ));
-        }
+    if let Some(timezone) = fields.timezone.as_deref()
+        && !TIMEZONES.contains(&timezone)
+    {
+        problems.push(FieldError::new(
+            "timezone",
+            format!("timezone must be one of: {}", TIMEZONES.join(", ")),
+        ));
     }
     if fields
         .metadata
@@ -282,7 +285,11 @@ mod tests {
             ("@example.com", false, "nothing before the at sign"),
         ];
         for (email, accepted, description) in cases {
-            assert_eq!(NewCustomer::parse(fields(email)).is_ok(), accepted, "{description}");
+            assert_eq!(
+                NewCustomer::parse(fields(email)).is_ok(),
+                accepted,
+                "{description}"
+            );
         }
     }
 

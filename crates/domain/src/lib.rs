@@ -14,8 +14,8 @@ pub mod page;
 pub mod time;
 
 pub use api_version::{ApiVersion, Generation};
-pub use error::{DomainError, FieldError};
 pub use customer::{Customer, CustomerRef};
+pub use error::{DomainError, FieldError};
 pub use ids::{ApiKeyId, CustomerId, OrgId};
 pub use organization::{Mode, Organization};
 pub use time::Timestamp;

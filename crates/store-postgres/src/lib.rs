@@ -78,11 +78,7 @@ const API_KEY_COLUMNS: &str =
 #[async_trait]
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(map_error)?;
+        let tx = self.pool.begin().await.map_err(map_error)?;
         Ok(Box::new(PostgresTx { tx }))
     }
 

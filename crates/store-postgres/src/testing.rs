@@ -53,7 +53,10 @@ pub async fn fresh_database(server_url: &str) -> TestDatabase {
     let store = PostgresStore::connect(&url)
         .await
         .expect("the new database accepts connections");
-    store.migrate().await.expect("migrations apply to a new database");
+    store
+        .migrate()
+        .await
+        .expect("migrations apply to a new database");
     TestDatabase {
         store: Arc::new(store),
         url,

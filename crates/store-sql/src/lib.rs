@@ -163,5 +163,6 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Result<Opti
 }
 
 fn parse_mode(text: &str) -> Result<Mode, StoreError> {
-    Mode::parse(text).ok_or_else(|| StoreError::other(format!("unknown organization mode {text:?}")))
+    Mode::parse(text)
+        .ok_or_else(|| StoreError::other(format!("unknown organization mode {text:?}")))
 }

@@ -6,8 +6,14 @@ use tally_store::{StoreError, constraints};
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
 const UNIQUE_COLUMNS: [(&str, &str); 2] = [
-    ("idempotency_keys.org_id, idempotency_keys.key", constraints::IDEMPOTENCY_KEY),
-    ("customers.org_id, customers.external_id", constraints::CUSTOMER_EXTERNAL_ID),
+    (
+        "idempotency_keys.org_id, idempotency_keys.key",
+        constraints::IDEMPOTENCY_KEY,
+    ),
+    (
+        "customers.org_id, customers.external_id",
+        constraints::CUSTOMER_EXTERNAL_ID,
+    ),
 ];
 
 /// Result codes for "someone else holds the lock": SQLITE_BUSY, SQLITE_LOCKED and their

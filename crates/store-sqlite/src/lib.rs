@@ -21,9 +21,7 @@ use std::time::Duration;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
-use tally_store::{
-    IdempotencyRecord, KeyLookup, Store, StoreError, StoredResponse, Tx,
-};
+use tally_store::{IdempotencyRecord, KeyLookup, Store, StoreError, StoredResponse, Tx};
 
 use errors::map_error;
 use tally_store_sql::{

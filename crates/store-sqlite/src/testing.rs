@@ -16,7 +16,10 @@ pub async fn fresh_database() -> TestDatabase {
     let store = SqliteStore::connect(&url)
         .await
         .expect("a new SQLite file opens");
-    store.migrate().await.expect("migrations apply to a new file");
+    store
+        .migrate()
+        .await
+        .expect("migrations apply to a new file");
     TestDatabase {
         store: std::sync::Arc::new(store),
         url,

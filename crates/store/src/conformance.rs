@@ -42,7 +42,10 @@ const T0: Timestamp = Timestamp::from_millis(1_780_000_000_000);
 
 async fn organization(store: &dyn Store, name: &str) -> OrgId {
     let org = Organization {
-        id: OrgId::new(format!("00000000-0000-4000-8000-{:012x}", fastrand_suffix(name))),
+        id: OrgId::new(format!(
+            "00000000-0000-4000-8000-{:012x}",
+            fastrand_suffix(name)
+        )),
         name: name.to_owned(),
         mode: Mode::Sandbox,
         paired_org_id: None,
@@ -58,14 +61,17 @@ async fn organization(store: &dyn Store, name: &str) -> OrgId {
 
 /// A stable, distinct number per fixture name (no randomness in the suite).
 fn fastrand_suffix(name: &str) -> u64 {
-    name.bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
-        & 0xffff_ffff_ffff
+    name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    }) & 0xffff_ffff_ffff
 }
 
 fn customer(org: &OrgId, n: u64, external_id: Option<&str>, created_at: Timestamp) -> Customer {
     Customer {
-        id: CustomerId::from_ulid(ulid::Ulid::from_parts(created_at.as_millis() as u64, n.into())),
+        id: CustomerId::from_ulid(ulid::Ulid::from_parts(
+            created_at.as_millis() as u64,
+            n.into(),
+        )),
         org_id: org.clone(),
         external_id: external_id.map(str::to_owned),
         full_name: Some(format!("Customer {n}")),
@@ -100,9 +106,13 @@ pub async fn idempotency_claims_complete_and_read_back(store: Arc<dyn Store>) {
     };
 
     let mut tx = store.begin().await.unwrap();
-    tx.claim_idempotency(&org, "k1", "fp", T0, T0.plus_millis(1_000)).await.unwrap();
+    tx.claim_idempotency(&org, "k1", "fp", T0, T0.plus_millis(1_000))
+        .await
+        .unwrap();
     let pending = tx.idempotency_record(&org, "k1").await.unwrap().unwrap();
-    tx.complete_idempotency(&org, "k1", &response).await.unwrap();
+    tx.complete_idempotency(&org, "k1", &response)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let done = tx.idempotency_record(&org, "k1").await.unwrap().unwrap();
@@ -175,8 +185,14 @@ pub async fn one_organization_never_reads_another_organizations_rows(store: Arc<
     insert_customer(&*store, &their_customer).await;
 
     let by_id = store.customer(&mine, &their_customer.id).await.unwrap();
-    let by_external = store.customer_by_external_id(&mine, "shared-ext").await.unwrap();
-    let listed = store.customers(&mine, None, &first_page(100)).await.unwrap();
+    let by_external = store
+        .customer_by_external_id(&mine, "shared-ext")
+        .await
+        .unwrap();
+    let listed = store
+        .customers(&mine, None, &first_page(100))
+        .await
+        .unwrap();
     let mut tx = store.begin().await.unwrap();
     let locked = tx.lock_customer(&mine, &their_customer.id).await.unwrap();
 
@@ -185,7 +201,9 @@ pub async fn one_organization_never_reads_another_organizations_rows(store: Arc<
     assert!(listed.items.is_empty());
     assert_eq!(locked, None);
     // The same external id is free in another organization.
-    tx.insert_customer(&customer(&mine, 2, Some("shared-ext"), T0)).await.unwrap();
+    tx.insert_customer(&customer(&mine, 2, Some("shared-ext"), T0))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -218,7 +236,10 @@ pub async fn customers_page_newest_first_and_filter_by_external_id(store: Arc<dy
         )
         .await
         .unwrap();
-    let filtered = store.customers(&org, Some("ext-3"), &first_page(10)).await.unwrap();
+    let filtered = store
+        .customers(&org, Some("ext-3"), &first_page(10))
+        .await
+        .unwrap();
 
     assert!(first.has_more);
     assert!(!second.has_more);
@@ -232,7 +253,9 @@ pub async fn a_taken_external_id_is_a_named_conflict(store: Arc<dyn Store>) {
     insert_customer(&*store, &customer(&org, 1, Some("same"), T0)).await;
 
     let mut tx = store.begin().await.unwrap();
-    let second = tx.insert_customer(&customer(&org, 2, Some("same"), T0)).await;
+    let second = tx
+        .insert_customer(&customer(&org, 2, Some("same"), T0))
+        .await;
 
     assert!(
         matches!(&second, Err(e) if e.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID)),
@@ -256,8 +279,14 @@ pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
 
     let found = store.key_by_secret_hash("hash-1").await.unwrap().unwrap();
-    store.touch_api_key(&key.id, T0.plus_millis(5), T0).await.unwrap();
-    store.touch_api_key(&key.id, T0.plus_millis(9), T0).await.unwrap();
+    store
+        .touch_api_key(&key.id, T0.plus_millis(5), T0)
+        .await
+        .unwrap();
+    store
+        .touch_api_key(&key.id, T0.plus_millis(9), T0)
+        .await
+        .unwrap();
     let touched = store.key_by_secret_hash("hash-1").await.unwrap().unwrap();
     let mut tx = store.begin().await.unwrap();
     let revoked = tx.revoke_api_key(&org, &key.id, T0).await.unwrap();
@@ -277,8 +306,12 @@ pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
 pub async fn expired_idempotency_records_are_purged(store: Arc<dyn Store>) {
     let org = organization(&*store, "purge").await;
     let mut tx = store.begin().await.unwrap();
-    tx.claim_idempotency(&org, "old", "fp", T0, T0.plus_millis(10)).await.unwrap();
-    tx.claim_idempotency(&org, "new", "fp", T0, T0.plus_millis(1_000)).await.unwrap();
+    tx.claim_idempotency(&org, "old", "fp", T0, T0.plus_millis(10))
+        .await
+        .unwrap();
+    tx.claim_idempotency(&org, "new", "fp", T0, T0.plus_millis(1_000))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let purged = store.purge_idempotency(T0.plus_millis(500)).await.unwrap();
@@ -288,4 +321,3 @@ pub async fn expired_idempotency_records_are_purged(store: Arc<dyn Store>) {
     assert_eq!(tx.idempotency_record(&org, "old").await.unwrap(), None);
     assert!(tx.idempotency_record(&org, "new").await.unwrap().is_some());
 }
-

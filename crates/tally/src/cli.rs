@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "tally", version, about = "An open-source billing server that speaks the Commet API")]
+#[command(
+    name = "tally",
+    version,
+    about = "An open-source billing server that speaks the Commet API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -17,7 +21,12 @@ pub struct Cli {
     pub database_url: Option<String>,
 
     /// Where the default SQLite file lives.
-    #[arg(long, global = true, env = "TALLY_DATA_DIR", default_value = "tally-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TALLY_DATA_DIR",
+        default_value = "tally-data"
+    )]
     pub data_dir: PathBuf,
 
     /// Log lines as human-readable text or as JSON.

@@ -89,7 +89,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url_redacted())
             .field("listen", &self.listen)
-            .field("seed_sandbox_key", &self.seeds.sandbox.as_ref().map(|_| "***"))
+            .field(
+                "seed_sandbox_key",
+                &self.seeds.sandbox.as_ref().map(|_| "***"),
+            )
             .field("seed_live_key", &self.seeds.live.as_ref().map(|_| "***"))
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
@@ -107,7 +110,13 @@ mod tests {
             redact_password("postgres://tally:s3cret@db:5432/tally"),
             "postgres://tally:***@db:5432/tally"
         );
-        assert_eq!(redact_password("postgres://postgres@db/x"), "postgres://postgres@db/x");
-        assert_eq!(redact_password("sqlite://tally-data/tally.db"), "sqlite://tally-data/tally.db");
+        assert_eq!(
+            redact_password("postgres://postgres@db/x"),
+            "postgres://postgres@db/x"
+        );
+        assert_eq!(
+            redact_password("sqlite://tally-data/tally.db"),
+            "sqlite://tally-data/tally.db"
+        );
     }
 }

@@ -92,10 +92,10 @@ impl Server {
             .with_graceful_shutdown(stop)
             .await;
         stop_workers.send(true).ok();
-        if let Some(workers) = workers {
-            if let Err(join_error) = workers.await {
-                error!(%join_error, "the workers stopped abnormally");
-            }
+        if let Some(workers) = workers
+            && let Err(join_error) = workers.await
+        {
+            error!(%join_error, "the workers stopped abnormally");
         }
         info!("stopped");
         served.map_err(Into::into)

@@ -36,13 +36,17 @@ pub fn customer(version: ApiVersion, customer: &Customer, livemode: Livemode) ->
     }
 }
 
-pub fn customer_batch(version: ApiVersion, items: &[BatchItemView<'_>], livemode: Livemode) -> Value {
+pub fn customer_batch(
+    version: ApiVersion,
+    items: &[BatchItemView<'_>],
+    livemode: Livemode,
+) -> Value {
     match version {
         ApiVersion::V2026_07_11 => to_value(v2026_07_11::CustomerBatchOut::new(items, livemode)),
         ApiVersion::V2026_07_24 | ApiVersion::V2026_07_31 => {
-            to_value(v2026_07_31::CustomerBatchOut::new(items, livemode))
+            to_value(v2026_07_31::customer_batch_out(items, livemode))
         }
-        ApiVersion::V2026_08_27 => to_value(v2026_08_27::CustomerBatchOut::new(items, livemode)),
+        ApiVersion::V2026_08_27 => to_value(v2026_08_27::customer_batch_out(items, livemode)),
     }
 }
 

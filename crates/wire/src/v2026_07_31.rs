@@ -4,15 +4,14 @@
 
 use crate::{BatchItemView, Livemode};
 
-pub use crate::v2026_07_11::{ApiKeyOut, CreatedApiKeyOut, CustomerOut, DeletedOut};
+pub use crate::v2026_07_11::{
+    ApiKeyOut, CreatedApiKeyOut, CustomerBatchOut, CustomerOut, DeletedOut,
+};
 
-pub struct CustomerBatchOut;
-
-impl CustomerBatchOut {
-    pub fn new<'a>(
-        items: &'a [BatchItemView<'a>],
-        livemode: Livemode,
-    ) -> crate::v2026_07_11::CustomerBatchOut<'a> {
-        crate::v2026_07_11::CustomerBatchOut::with_object(items, livemode, "customer_batch")
-    }
+/// The 2026-07-11 batch view under its new `object` name.
+pub fn customer_batch_out<'a>(
+    items: &'a [BatchItemView<'a>],
+    livemode: Livemode,
+) -> CustomerBatchOut<'a> {
+    CustomerBatchOut::with_object(items, livemode, "customer_batch")
 }

@@ -51,11 +51,18 @@ pub async fn delete(
     let Some(id) = ApiKeyId::parse(&id) else {
         return Err(AppError::NotFound(NotFound::ApiKey).into());
     };
-    write(&state, &ctx, &key, EMPTY_BODY, DeleteApiKey(id), |deleted| {
-        reply::object(
-            ctx.version,
-            tally_wire::deleted(ctx.version, deleted.as_str(), "api_key", ctx.livemode()),
-        )
-    })
+    write(
+        &state,
+        &ctx,
+        &key,
+        EMPTY_BODY,
+        DeleteApiKey(id),
+        |deleted| {
+            reply::object(
+                ctx.version,
+                tally_wire::deleted(ctx.version, deleted.as_str(), "api_key", ctx.livemode()),
+            )
+        },
+    )
     .await
 }

@@ -21,7 +21,10 @@ pub async fn create(
 ) -> Result<Reply, ApiError> {
     let command = CreateCustomer(body.value.into_domain().map_err(AppError::from)?);
     write(&state, &ctx, &key, &body.canonical, command, |customer| {
-        reply::object(ctx.version, tally_wire::customer(ctx.version, customer, ctx.livemode()))
+        reply::object(
+            ctx.version,
+            tally_wire::customer(ctx.version, customer, ctx.livemode()),
+        )
     })
     .await
 }
@@ -40,18 +43,25 @@ pub async fn create_batch(
         ));
     }
     let items = submitted.iter().map(parse_batch_item).collect();
-    write(&state, &ctx, &key, &body.canonical, CreateCustomerBatch(items), |outcomes| {
-        let views: Vec<_> = submitted
-            .iter()
-            .zip(outcomes)
-            .enumerate()
-            .map(|(index, (data, outcome))| (index, data, outcome.as_ref()))
-            .collect();
-        reply::object(
-            ctx.version,
-            tally_wire::customer_batch(ctx.version, &views, ctx.livemode()),
-        )
-    })
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        CreateCustomerBatch(items),
+        |outcomes| {
+            let views: Vec<_> = submitted
+                .iter()
+                .zip(outcomes)
+                .enumerate()
+                .map(|(index, (data, outcome))| (index, data, outcome.as_ref()))
+                .collect();
+            reply::object(
+                ctx.version,
+                tally_wire::customer_batch(ctx.version, &views, ctx.livemode()),
+            )
+        },
+    )
     .await
 }
 
@@ -68,7 +78,11 @@ pub async fn get(
     ApiPath(id): ApiPath,
 ) -> Result<Reply, ApiError> {
     let customer = state.app.customer(&ctx.caller, &id).await?;
-    Ok(reply::object(ctx.version, tally_wire::customer(ctx.version, &customer, ctx.livemode())).into())
+    Ok(reply::object(
+        ctx.version,
+        tally_wire::customer(ctx.version, &customer, ctx.livemode()),
+    )
+    .into())
 }
 
 pub async fn list(
@@ -103,7 +117,10 @@ pub async fn update(
     };
     let command = UpdateCustomer { customer, patch };
     write(&state, &ctx, &key, &body.canonical, command, |customer| {
-        reply::object(ctx.version, tally_wire::customer(ctx.version, customer, ctx.livemode()))
+        reply::object(
+            ctx.version,
+            tally_wire::customer(ctx.version, customer, ctx.livemode()),
+        )
     })
     .await
 }

@@ -10,8 +10,18 @@ fn assert_customer_shape(customer: &Value) {
     assert_eq!(
         keys,
         [
-            "id", "externalId", "fullName", "email", "taxDocument", "documentType", "timezone",
-            "metadata", "createdAt", "updatedAt", "object", "livemode"
+            "id",
+            "externalId",
+            "fullName",
+            "email",
+            "taxDocument",
+            "documentType",
+            "timezone",
+            "metadata",
+            "createdAt",
+            "updatedAt",
+            "object",
+            "livemode"
         ],
         "{customer}"
     );

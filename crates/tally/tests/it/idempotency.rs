@@ -6,7 +6,12 @@ use crate::support::{DIRECT, LEGACY, TestApp, error_of, json_with_status};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn send(app: &TestApp, version: &str, key: &str, body: &Value) -> (u16, Option<String>, String) {
+async fn send(
+    app: &TestApp,
+    version: &str,
+    key: &str,
+    body: &Value,
+) -> (u16, Option<String>, String) {
     let response = app
         .request(Method::POST, "/customers", version)
         .header("idempotency-key", key)

@@ -16,7 +16,11 @@ async fn keys_create_prints_a_key_that_authenticates_with_the_right_livemode() {
             .output()
             .await
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         printed.push(String::from_utf8(output.stdout).unwrap().trim().to_owned());
     }
 
@@ -50,7 +54,12 @@ async fn the_first_start_prints_a_sandbox_key_once_and_it_works() {
         .find_map(|l| l.trim().strip_prefix("sandbox key: "))
         .expect("the first start prints a sandbox key")
         .to_owned();
-    assert!(first.lines.iter().any(|l| l.trim().starts_with("live key:")));
+    assert!(
+        first
+            .lines
+            .iter()
+            .any(|l| l.trim().starts_with("live key:"))
+    );
     assert!(
         !second.lines.iter().any(|l| l.contains("key:")),
         "keys are printed only once: {:?}",

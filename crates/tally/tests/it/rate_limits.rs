@@ -15,12 +15,21 @@ async fn a_key_over_its_limit_gets_429_with_an_integer_retry_after() {
         let response = app.get("/customers", DIRECT).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["ratelimit-limit"], "3");
-        remaining.push(response.headers()["ratelimit-remaining"].to_str().unwrap().to_owned());
+        remaining.push(
+            response.headers()["ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let refused = app.get("/customers", LEGACY).await;
 
     assert_eq!(remaining, ["2", "1", "0"]);
-    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=10).contains(&retry_after), "{retry_after}");
     assert_eq!(refused.headers()["ratelimit-remaining"], "0");
     let body = json_with_status(refused, 429).await;

@@ -44,8 +44,14 @@ async fn run_sdk_suites(backend: Backend) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "SDK suites failed on {backend:?}:\n{report}");
-    assert!(report.contains("sdk-tests: node and python SDK suites passed"), "{report}");
+    assert!(
+        output.status.success(),
+        "SDK suites failed on {backend:?}:\n{report}"
+    );
+    assert!(
+        report.contains("sdk-tests: node and python SDK suites passed"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,8 +77,12 @@ impl TestApp {
             workers: false,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
         };
-        let config = Config::resolve(Some(database_url.clone()), std::path::Path::new("."), Some(&serve))
-            .expect("the test configuration is valid");
+        let config = Config::resolve(
+            Some(database_url.clone()),
+            std::path::Path::new("."),
+            Some(&serve),
+        )
+        .expect("the test configuration is valid");
         let manual = options
             .manual_clock
             .then(|| Arc::new(ManualClock::new(CLOCK_START)));
@@ -117,7 +121,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, version: &str) -> Response {
-        self.request(Method::GET, path, version).send().await.unwrap()
+        self.request(Method::GET, path, version)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, path: &str, version: &str, body: &Value) -> Response {
@@ -154,15 +161,26 @@ pub async fn json_with_status(response: Response, status: u16) -> Value {
 /// The error object of an error body, checking the generation's shape on the way.
 pub fn error_of(body: &Value, version: &str) -> Value {
     if version == LEGACY {
-        assert_eq!(body["success"], Value::Bool(false), "legacy error envelope: {body}");
+        assert_eq!(
+            body["success"],
+            Value::Bool(false),
+            "legacy error envelope: {body}"
+        );
         assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
     } else {
-        assert!(body.get("success").is_none(), "direct errors have no success key: {body}");
+        assert!(
+            body.get("success").is_none(),
+            "direct errors have no success key: {body}"
+        );
         assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
     }
     let error = body["error"].clone();
     let keys: Vec<_> = error.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["type", "code", "message", "param", "details", "doc_url"], "{body}");
+    assert_eq!(
+        keys,
+        ["type", "code", "message", "param", "details", "doc_url"],
+        "{body}"
+    );
     assert_eq!(
         error["doc_url"],
         Value::String(format!(

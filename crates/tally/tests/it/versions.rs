@@ -1,8 +1,8 @@
 //! Version resolution (`wire.md` §3.1): header, then the organization's pin, then current.
 
 use crate::on_both_backends;
-use crate::support::{DIRECT, error_of, json_with_status};
 use crate::support::SANDBOX_KEY;
+use crate::support::{DIRECT, error_of, json_with_status};
 
 on_both_backends! {
     async fn the_header_picks_the_generation_and_is_echoed(app: TestApp) {
