@@ -22,8 +22,27 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// `req_` + 24 base62 characters (`wire.md` §8).
 const REQUEST_ID_RANDOM_CHARS: usize = 24;
 
+/// Gives every response, `/healthz` included, an `x-request-id`; the edge and the logs read
+/// the same id from the request's extensions.
+pub async fn stamp_request_id(mut request: Request, next: Next) -> Response {
+    let request_id = RequestId(new_request_id());
+    request.extensions_mut().insert(request_id.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        REQUEST_ID_HEADER,
+        HeaderValue::from_str(&request_id.0).expect("request ids are ASCII"),
+    );
+    response
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let request_id = new_request_id();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(new_request_id, |id| id.0.clone());
     let span = info_span!(
         "request",
         method = %request.method(),
@@ -44,7 +63,7 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
                 &request_id,
             );
         }
-        decorate(response.headers_mut(), &request_id, version, quota);
+        decorate(response.headers_mut(), version, quota);
         debug!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -125,9 +144,8 @@ fn render_error(
     response.headers_mut().remove(header::CONTENT_LENGTH);
 }
 
-fn decorate(headers: &mut HeaderMap, request_id: &str, version: ApiVersion, quota: Option<Quota>) {
-    let value = |text: String| HeaderValue::from_str(&text).expect("ids and numbers are ASCII");
-    headers.insert(REQUEST_ID_HEADER, value(request_id.to_owned()));
+fn decorate(headers: &mut HeaderMap, version: ApiVersion, quota: Option<Quota>) {
+    let value = |text: String| HeaderValue::from_str(&text).expect("numbers are ASCII");
     headers.insert(VERSION_HEADER, HeaderValue::from_static(version.as_str()));
     if let Some(quota) = quota {
         headers.insert("ratelimit-limit", value(quota.limit.to_string()));
@@ -139,7 +157,7 @@ fn decorate(headers: &mut HeaderMap, request_id: &str, version: ApiVersion, quot
     }
 }
 
-pub fn new_request_id() -> String {
+fn new_request_id() -> String {
     let random: String = rand::rng()
         .sample_iter(Alphanumeric)
         .take(REQUEST_ID_RANDOM_CHARS)

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(api)
+        .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
         .with_state(state)
 }
 

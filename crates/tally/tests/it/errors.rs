@@ -88,3 +88,14 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn health_answers_json_with_a_request_id(app: TestApp) {
+        let response = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
+
+        let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(request_id.starts_with("req_") && request_id.len() == 28, "{request_id}");
+        assert!(request_id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(json_with_status(response, 200).await, serde_json::json!({"status": "ok"}));
+    }
+}
