@@ -15,6 +15,7 @@ nullable fields -> None) and silently unwraps a legacy ``{success, data}`` envel
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,7 @@ class Exchange:
     url: str
     status: int
     request_headers: httpx.Headers
+    request_body: Any  # parsed JSON the SDK sent, None when it sent no body
     headers: httpx.Headers
     body: Any  # parsed JSON, or the raw text when it is not JSON
 
@@ -66,12 +68,14 @@ class Wire:
             body: Any = response.json()
         except ValueError:
             body = response.text
+        sent = response.request.content
         self.exchanges.append(
             Exchange(
                 method=response.request.method,
                 url=str(response.request.url),
                 status=response.status_code,
                 request_headers=response.request.headers,
+                request_body=json.loads(sent) if sent else None,
                 headers=response.headers,
                 body=body,
             )

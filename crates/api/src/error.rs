@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tally_app::{AppError, NotFound};
-use tally_domain::{ApiVersion, DomainError, FieldError, Generation};
+use tally_domain::{ApiVersion, Conflict, DomainError, FieldError, Generation};
 
 /// Documented error codes used by Tally (`wire.md` §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,13 +283,18 @@ impl From<&AppError> for ApiError {
             AppError::Domain(DomainError::Validation(problems)) => {
                 ApiError::from_field_errors(ErrorCode::ValidationError, problems)
             }
-            AppError::NotFound(NotFound::Customer) => ApiError::new(
-                ErrorCode::CustomerNotFound,
-                "No customer has that id or externalId",
+            AppError::Domain(DomainError::Conflict(conflict)) => conflict_error(*conflict),
+            AppError::Domain(DomainError::FeatureNotInPlan { code, param }) => ApiError::new(
+                ErrorCode::FeatureNotInPlan,
+                format!("Feature {code} is not part of the customer's plan"),
+            )
+            .with_param(param.clone()),
+            AppError::NotFound(kind) => not_found(*kind),
+            AppError::NotFoundAt(kind, param) => not_found(*kind).with_param(param.clone()),
+            AppError::SandboxOnly => ApiError::new(
+                ErrorCode::SandboxOnly,
+                "The test clock exists only in sandbox: use a ck_sandbox_ key",
             ),
-            AppError::NotFound(NotFound::ApiKey) => {
-                ApiError::new(ErrorCode::ApiKeyNotFound, "No API key has that id")
-            }
             AppError::Duplicate { field } => {
                 ApiError::new(ErrorCode::Duplicate, format!("{field} is already in use"))
                     .with_param(*field)
@@ -317,6 +322,73 @@ impl From<&AppError> for ApiError {
             },
             AppError::Store(error) => ApiError::internal(error),
         }
+    }
+}
+
+fn not_found(kind: NotFound) -> ApiError {
+    let (code, message) = match kind {
+        NotFound::Customer => (
+            ErrorCode::CustomerNotFound,
+            "No customer has that id or externalId",
+        ),
+        NotFound::ApiKey => (ErrorCode::ApiKeyNotFound, "No API key has that id"),
+        NotFound::Feature => (ErrorCode::FeatureNotFound, "No feature has that id or code"),
+        NotFound::Plan => (ErrorCode::PlanNotFound, "No plan has that id or code"),
+        NotFound::Price => (
+            ErrorCode::PriceNotFound,
+            "No active price of this plan has that id",
+        ),
+        NotFound::Subscription => (
+            ErrorCode::SubscriptionNotFound,
+            "No subscription has that id",
+        ),
+    };
+    ApiError::new(code, message)
+}
+
+fn conflict_error(conflict: Conflict) -> ApiError {
+    let (code, message, param) = match conflict {
+        Conflict::AlreadyHasActiveSubscription => (
+            ErrorCode::AlreadyHasActiveSubscription,
+            "The customer already has a live subscription",
+            Some("customerId"),
+        ),
+        Conflict::NoPricesConfigured => (
+            ErrorCode::NoPricesConfigured,
+            "The plan has no active price for that billing interval",
+            Some("billingInterval"),
+        ),
+        Conflict::SubscriptionAlreadyCanceled => (
+            ErrorCode::SubscriptionAlreadyCanceled,
+            "The subscription is already canceled",
+            None,
+        ),
+        Conflict::NotScheduledForCancellation => (
+            ErrorCode::NotScheduledForCancellation,
+            "The subscription is not scheduled for cancellation",
+            None,
+        ),
+        Conflict::OneTimeSubscriptionNotCancelable => (
+            ErrorCode::OneTimeSubscriptionNotCancelable,
+            "One-time subscriptions cannot be canceled",
+            None,
+        ),
+        Conflict::FeatureAlreadyExists => (
+            ErrorCode::FeatureAlreadyExists,
+            "A feature with that code or name already exists, or the feature is already on the plan",
+            None,
+        ),
+        Conflict::FeatureInUse => (
+            ErrorCode::FeatureInUse,
+            "The feature is attached to a plan; remove it from every plan first",
+            None,
+        ),
+        Conflict::Duplicate => (ErrorCode::Duplicate, "That value is already in use", None),
+    };
+    let error = ApiError::new(code, message);
+    match param {
+        Some(param) => error.with_param(param),
+        None => error,
     }
 }
 

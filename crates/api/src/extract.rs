@@ -139,8 +139,13 @@ impl ApiQuery {
 
     /// `limit` (1–100, default 25) and `cursor` (`wire.md` §9).
     pub fn page(&self) -> Result<PageRequest, ApiError> {
+        self.page_or(PAGE_SIZE_DEFAULT)
+    }
+
+    /// `page` with another default size (subscription lists default to a full page).
+    pub fn page_or(&self, default_limit: u32) -> Result<PageRequest, ApiError> {
         let limit = match self.text("limit") {
-            None => PAGE_SIZE_DEFAULT,
+            None => default_limit,
             Some(text) => text
                 .parse::<u32>()
                 .ok()
@@ -174,16 +179,17 @@ fn decode_cursor(text: &str) -> Result<PagePosition, ApiError> {
     })
 }
 
-/// One path parameter, percent-decoded (`wire.md` §2.2: SDKs insert ids unencoded).
-pub struct ApiPath(pub String);
+/// Path parameters, percent-decoded (`wire.md` §2.2: SDKs insert ids unencoded): a `String`
+/// for one, a tuple for several.
+pub struct ApiPath<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<String>::from_request_parts(parts, state)
+        Path::<T>::from_request_parts(parts, state)
             .await
-            .map(|Path(segment)| ApiPath(segment))
+            .map(|Path(segments)| ApiPath(segments))
             .map_err(|rejection| ApiError::validation("path", rejection.body_text()))
     }
 }

@@ -18,6 +18,23 @@ pub fn object(version: ApiVersion, value: Value) -> StoredResponse {
     })
 }
 
+/// A single object with another success status (`POST /test-clock` answers 202 in direct).
+pub fn object_with_status(version: ApiVersion, value: Value, status: u16) -> StoredResponse {
+    StoredResponse {
+        status,
+        ..object(version, value)
+    }
+}
+
+/// A list that is never paginated: a bare array in the legacy envelope, a list object with
+/// `hasMore: false` in direct (`wire.md` §3.3).
+pub fn array(version: ApiVersion, items: Vec<Value>) -> StoredResponse {
+    match version.generation() {
+        Generation::Legacy => ok(&json!({ "success": true, "data": items })),
+        Generation::Direct => page(version, items, false, None),
+    }
+}
+
 /// A page of a cursor-paginated list.
 pub fn page(
     version: ApiVersion,

@@ -3,6 +3,10 @@
 
 mod api_keys;
 mod customers;
+mod features;
+mod plans;
+mod subscriptions;
+mod test_clock;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -12,7 +16,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{Method, Uri};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 use tally_app::{AppError, Command};
 use tally_domain::Timestamp;
@@ -37,6 +41,75 @@ pub fn router(state: AppState) -> Router {
             get(customers::get)
                 .put(customers::update)
                 .patch(customers::update),
+        )
+        .route(
+            "/api/v1/features",
+            get(features::list).post(features::create),
+        )
+        .route("/api/v1/features/manage", post(features::create))
+        .route(
+            "/api/v1/features/{code}",
+            get(features::get)
+                .patch(features::update)
+                .delete(features::delete),
+        )
+        .route(
+            "/api/v1/features/{code}/manage",
+            put(features::update).delete(features::delete),
+        )
+        .route("/api/v1/plans", get(plans::list).post(plans::create))
+        .route("/api/v1/plans/manage", post(plans::create))
+        .route(
+            "/api/v1/plans/{id}",
+            get(plans::get).patch(plans::update).delete(plans::delete),
+        )
+        .route(
+            "/api/v1/plans/{id}/manage",
+            put(plans::update).delete(plans::delete),
+        )
+        .route("/api/v1/plans/{id}/visibility", put(plans::set_visibility))
+        .route("/api/v1/plans/{id}/features", post(plans::add_feature))
+        .route(
+            "/api/v1/plans/{id}/features/{feature}",
+            put(plans::update_feature)
+                .patch(plans::update_feature)
+                .delete(plans::remove_feature),
+        )
+        .route("/api/v1/plans/{id}/prices", post(plans::add_price))
+        .route(
+            "/api/v1/plans/{id}/prices/{price}",
+            put(plans::update_price)
+                .patch(plans::update_price)
+                .delete(plans::delete_price),
+        )
+        .route(
+            "/api/v1/plans/{id}/prices/{price}/default",
+            put(plans::set_default_price),
+        )
+        .route(
+            "/api/v1/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/api/v1/subscriptions/active",
+            get(subscriptions::get_active),
+        )
+        .route("/api/v1/subscriptions/{id}", get(subscriptions::get))
+        .route(
+            "/api/v1/subscriptions/{id}/cancel",
+            post(subscriptions::cancel),
+        )
+        .route(
+            "/api/v1/subscriptions/{id}/uncancel",
+            post(subscriptions::uncancel),
+        )
+        .route(
+            "/api/v1/test-clock",
+            get(test_clock::get).post(test_clock::advance),
+        )
+        .route(
+            "/api/v1/test-clock/process-billing",
+            post(test_clock::process_billing),
         )
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(unknown_endpoint)
@@ -118,3 +191,13 @@ fn page_reply<T>(
 
 /// `{}` for requests without a body (DELETE), for the idempotency fingerprint.
 const EMPTY_BODY: &str = "{}";
+
+/// The value of a required body field, or a `validation_error` naming it.
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::validation(field, format!("{field} is required")))
+}
+
+/// A `validation_error` from domain field checks.
+fn invalid(error: tally_domain::DomainError) -> ApiError {
+    ApiError::from(AppError::from(error))
+}

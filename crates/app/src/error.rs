@@ -9,6 +9,10 @@ use tally_store::StoreError;
 pub enum NotFound {
     Customer,
     ApiKey,
+    Feature,
+    Plan,
+    Price,
+    Subscription,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +21,12 @@ pub enum AppError {
     Domain(#[from] DomainError),
     #[error("{0:?} not found")]
     NotFound(NotFound),
+    /// Not found, naming the request field that referred to it.
+    #[error("{0:?} not found ({1})")]
+    NotFoundAt(NotFound, String),
+    /// A sandbox-only operation called with a live key.
+    #[error("this operation is only available with a sandbox key")]
+    SandboxOnly,
     /// A unique value (externalId, plan code…) is taken by another object.
     #[error("{field} is already used by another object")]
     Duplicate { field: &'static str },

@@ -8,10 +8,14 @@
 pub mod api_keys;
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog;
 pub mod clock;
 pub mod customers;
 mod error;
 pub mod ids;
+mod seat_codes;
+pub mod subscriptions;
+pub mod test_clock;
 pub mod write;
 
 pub use auth::Caller;

@@ -16,11 +16,38 @@ impl FieldError {
     }
 }
 
+/// A request that is well-formed but conflicts with the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    AlreadyHasActiveSubscription,
+    NoPricesConfigured,
+    SubscriptionAlreadyCanceled,
+    NotScheduledForCancellation,
+    OneTimeSubscriptionNotCancelable,
+    FeatureAlreadyExists,
+    FeatureInUse,
+    /// A plan code, or a price for a billing interval, that is taken.
+    Duplicate,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     /// The input breaks a documented rule; each problem names its field.
     #[error("invalid input: {}", .0.first().map(|e| e.message.as_str()).unwrap_or("no details"))]
     Validation(Vec<FieldError>),
+    /// The state refuses the change.
+    #[error("refused: {0:?}")]
+    Conflict(Conflict),
+    /// A seats (or other) feature that the subscription's plan does not include; `param` names
+    /// the field that mentioned it.
+    #[error("feature {code} is not part of the customer's plan")]
+    FeatureNotInPlan { code: String, param: String },
+}
+
+impl From<Conflict> for DomainError {
+    fn from(conflict: Conflict) -> Self {
+        DomainError::Conflict(conflict)
+    }
 }
 
 impl DomainError {

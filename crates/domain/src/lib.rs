@@ -6,16 +6,22 @@
 
 pub mod api_key;
 pub mod api_version;
+pub mod catalog;
 pub mod customer;
 pub mod error;
 pub mod ids;
+pub mod money;
 pub mod organization;
 pub mod page;
+pub mod period;
+pub mod seats;
+pub mod subscription;
+pub mod test_clock;
 pub mod time;
 
 pub use api_version::{ApiVersion, Generation};
 pub use customer::{Customer, CustomerRef};
-pub use error::{DomainError, FieldError};
+pub use error::{Conflict, DomainError, FieldError};
 pub use ids::{ApiKeyId, CustomerId, OrgId};
 pub use organization::{Mode, Organization};
 pub use time::Timestamp;

@@ -5,6 +5,13 @@
 //! Columns that hold JSON are text; a row that fails to convert is reported as a store error,
 //! never a panic.
 
+mod catalog_rows;
+
+pub use catalog_rows::{
+    DueRow, FeatureRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SnapshotRow, SubscriptionRow,
+    run_body,
+};
+
 use tally_domain::api_key::ApiKey;
 use tally_domain::customer::Metadata;
 use tally_domain::{
@@ -155,6 +162,11 @@ impl CustomerRow {
 /// JSON columns are text in both backends; `None` stays SQL NULL.
 pub fn json_text<T: serde::Serialize + ?Sized>(value: Option<&T>) -> Option<String> {
     value.map(|v| serde_json::to_string(v).expect("JSON values always serialize"))
+}
+
+/// A stored text value that no longer parses: corrupt or from a newer version.
+fn text_error(what: &str, text: &str) -> StoreError {
+    StoreError::other(format!("unknown {what} {text:?} in storage"))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, StoreError> {

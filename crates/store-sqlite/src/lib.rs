@@ -6,6 +6,7 @@
 //! Reads use their own pool and never block on writers. The queries mirror
 //! `tally-store-postgres` method by method, so a side-by-side diff shows only dialect.
 
+mod catalog;
 mod errors;
 
 #[cfg(feature = "testing")]
@@ -19,9 +20,18 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use tally_domain::api_key::ApiKey;
+use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
 use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::SeatEvent;
+use tally_domain::subscription::{
+    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+};
+use tally_domain::test_clock::TestClockRun;
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
-use tally_store::{IdempotencyRecord, KeyLookup, Store, StoreError, StoredResponse, Tx};
+use tally_store::{
+    DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry, Store, StoreError, StoredResponse,
+    Tx,
+};
 
 use errors::map_error;
 use tally_store_sql::{
@@ -249,6 +259,121 @@ impl Store for SqliteStore {
             .await
             .map_err(map_error)?;
         Ok(done.rows_affected())
+    }
+
+    async fn features(&self, org: &OrgId) -> Result<Vec<Feature>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::features(&mut conn, org).await
+    }
+
+    async fn feature_by_code(
+        &self,
+        org: &OrgId,
+        code: &str,
+    ) -> Result<Option<Feature>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::feature_by_code(&mut conn, false, org, code).await
+    }
+
+    async fn plans(&self, org: &OrgId, include_private: bool) -> Result<Vec<Plan>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plans(&mut conn, org, include_private).await
+    }
+
+    async fn plan(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plan(&mut conn, false, org, id).await
+    }
+
+    async fn plan_by_code(&self, org: &OrgId, code: &str) -> Result<Option<Plan>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plan_by_code(&mut conn, false, org, code).await
+    }
+
+    async fn plan_prices(&self, org: &OrgId, plan: &PlanId) -> Result<Vec<PlanPrice>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plan_prices(&mut conn, org, plan).await
+    }
+
+    async fn price(&self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::price(&mut conn, org, id).await
+    }
+
+    async fn plan_features(
+        &self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plan_features(&mut conn, org, plan).await
+    }
+
+    async fn subscription(
+        &self,
+        org: &OrgId,
+        id: &SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::subscription(&mut conn, false, org, id).await
+    }
+
+    async fn live_subscription(
+        &self,
+        org: &OrgId,
+        customer: &CustomerId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::live_subscription(&mut conn, false, org, customer).await
+    }
+
+    async fn subscriptions(
+        &self,
+        org: &OrgId,
+        customer: Option<&CustomerId>,
+        status: Option<SubscriptionStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Subscription>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::subscriptions(&mut conn, org, customer, status, page).await
+    }
+
+    async fn subscription_features(
+        &self,
+        _org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<FeatureSnapshot>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::subscription_features(&mut conn, subscription).await
+    }
+
+    async fn seat_balances(
+        &self,
+        _org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::seat_balances(&mut conn, subscription).await
+    }
+
+    async fn latest_test_clock_run(&self, org: &OrgId) -> Result<Option<TestClockRun>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::latest_test_clock_run(&mut conn, org).await
+    }
+
+    async fn plan_any(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::plan_any(&mut conn, org, id).await
+    }
+
+    async fn due_deadlines(
+        &self,
+        org: Option<&OrgId>,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDeadline>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        catalog::due_deadlines(&mut conn, org, until, limit).await
     }
 }
 
@@ -490,6 +615,225 @@ impl Tx for SqliteTx {
         } else {
             Err(StoreError::NotFound)
         }
+    }
+
+    async fn lock_organization(&mut self, org: &OrgId) -> Result<Option<Organization>, StoreError> {
+        catalog::lock_organization(&mut self.tx, org).await
+    }
+
+    async fn set_test_clock(&mut self, org: &OrgId, at: Timestamp) -> Result<(), StoreError> {
+        catalog::set_test_clock(&mut self.tx, org, at).await
+    }
+
+    async fn insert_test_clock_run(
+        &mut self,
+        org: &OrgId,
+        run: &TestClockRun,
+    ) -> Result<(), StoreError> {
+        catalog::insert_test_clock_run(&mut self.tx, org, run).await
+    }
+
+    async fn features(&mut self, org: &OrgId) -> Result<Vec<Feature>, StoreError> {
+        catalog::features(&mut self.tx, org).await
+    }
+
+    async fn lock_feature_by_code(
+        &mut self,
+        org: &OrgId,
+        code: &str,
+    ) -> Result<Option<Feature>, StoreError> {
+        catalog::feature_by_code(&mut self.tx, true, org, code).await
+    }
+
+    async fn insert_feature(&mut self, feature: &Feature) -> Result<(), StoreError> {
+        catalog::insert_feature(&mut self.tx, feature).await
+    }
+
+    async fn update_feature(&mut self, feature: &Feature) -> Result<(), StoreError> {
+        catalog::update_feature(&mut self.tx, feature).await
+    }
+
+    async fn delete_feature(&mut self, org: &OrgId, id: &FeatureId) -> Result<(), StoreError> {
+        catalog::delete_feature(&mut self.tx, org, id).await
+    }
+
+    async fn feature_is_attached(
+        &mut self,
+        org: &OrgId,
+        id: &FeatureId,
+    ) -> Result<bool, StoreError> {
+        catalog::feature_is_attached(&mut self.tx, org, id).await
+    }
+
+    async fn insert_plan(&mut self, plan: &Plan) -> Result<(), StoreError> {
+        catalog::insert_plan(&mut self.tx, plan).await
+    }
+
+    async fn update_plan(&mut self, plan: &Plan) -> Result<(), StoreError> {
+        catalog::update_plan(&mut self.tx, plan).await
+    }
+
+    async fn delete_plan(
+        &mut self,
+        org: &OrgId,
+        id: &PlanId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        catalog::delete_plan(&mut self.tx, org, id, now).await
+    }
+
+    async fn lock_plan(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {
+        catalog::plan(&mut self.tx, true, org, id).await
+    }
+
+    async fn lock_plan_by_code(
+        &mut self,
+        org: &OrgId,
+        code: &str,
+    ) -> Result<Option<Plan>, StoreError> {
+        catalog::plan_by_code(&mut self.tx, true, org, code).await
+    }
+
+    async fn plan_prices(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanPrice>, StoreError> {
+        catalog::plan_prices(&mut self.tx, org, plan).await
+    }
+
+    async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError> {
+        catalog::insert_price(&mut self.tx, org, price).await
+    }
+
+    async fn update_price(&mut self, price: &PlanPrice) -> Result<(), StoreError> {
+        catalog::update_price(&mut self.tx, price).await
+    }
+
+    async fn archive_price(&mut self, id: &PriceId, now: Timestamp) -> Result<(), StoreError> {
+        catalog::archive_price(&mut self.tx, id, now).await
+    }
+
+    async fn plan_features(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError> {
+        catalog::plan_features(&mut self.tx, org, plan).await
+    }
+
+    async fn insert_plan_feature(
+        &mut self,
+        org: &OrgId,
+        plan_feature: &PlanFeature,
+    ) -> Result<(), StoreError> {
+        catalog::insert_plan_feature(&mut self.tx, org, plan_feature).await
+    }
+
+    async fn update_plan_feature(&mut self, plan_feature: &PlanFeature) -> Result<(), StoreError> {
+        catalog::update_plan_feature(&mut self.tx, plan_feature).await
+    }
+
+    async fn delete_plan_feature(
+        &mut self,
+        plan: &PlanId,
+        feature: &FeatureId,
+    ) -> Result<(), StoreError> {
+        catalog::delete_plan_feature(&mut self.tx, plan, feature).await
+    }
+
+    async fn lock_subscription(
+        &mut self,
+        org: &OrgId,
+        id: &SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        catalog::subscription(&mut self.tx, true, org, id).await
+    }
+
+    async fn lock_live_subscription(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        catalog::live_subscription(&mut self.tx, true, org, customer).await
+    }
+
+    async fn live_subscriptions_of_plan(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<SubscriptionId>, StoreError> {
+        catalog::live_subscriptions_of_plan(&mut self.tx, org, plan).await
+    }
+
+    async fn insert_subscription(
+        &mut self,
+        subscription: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        catalog::insert_subscription(&mut self.tx, subscription, next_deadline).await
+    }
+
+    async fn update_subscription(
+        &mut self,
+        subscription: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        catalog::update_subscription(&mut self.tx, subscription, next_deadline).await
+    }
+
+    async fn subscription_features(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<FeatureSnapshot>, StoreError> {
+        catalog::subscription_features(&mut self.tx, subscription).await
+    }
+
+    async fn replace_subscription_features(
+        &mut self,
+        subscription: &SubscriptionId,
+        features: &[FeatureSnapshot],
+    ) -> Result<(), StoreError> {
+        catalog::replace_subscription_features(&mut self.tx, subscription, features).await
+    }
+
+    async fn seat_balances(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        catalog::seat_balances(&mut self.tx, subscription).await
+    }
+
+    async fn set_seat_balance(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+        feature_code: &str,
+        current: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        catalog::set_seat_balance(&mut self.tx, org, subscription, feature_code, current, now).await
+    }
+
+    async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {
+        catalog::append_seat_event(&mut self.tx, event).await
+    }
+
+    async fn plan_any(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {
+        catalog::plan_any(&mut self.tx, org, id).await
+    }
+
+    async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError> {
+        catalog::price(&mut self.tx, org, id).await
+    }
+
+    async fn due_deadlines(
+        &mut self,
+        org: Option<&OrgId>,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDeadline>, StoreError> {
+        catalog::due_deadlines(&mut self.tx, org, until, limit).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -15,8 +15,25 @@ pub use records::{IdempotencyRecord, KeyLookup, StoredResponse};
 
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
+use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
 use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::SeatEvent;
+use tally_domain::subscription::{
+    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+};
+use tally_domain::test_clock::TestClockRun;
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
+
+/// A plan feature with the feature it attaches.
+pub type PlanFeatureEntry = (PlanFeature, Feature);
+
+/// A deadline found by the renewal sweep: whose, which subscription, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    pub org_id: OrgId,
+    pub subscription_id: SubscriptionId,
+    pub due_at: Timestamp,
+}
 
 /// Reads, and the way into a write transaction.
 #[async_trait]
@@ -63,6 +80,83 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes idempotency records that expired before `now`; returns how many.
     async fn purge_idempotency(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// Every feature of `org`, oldest first.
+    async fn features(&self, org: &OrgId) -> Result<Vec<Feature>, StoreError>;
+
+    async fn feature_by_code(&self, org: &OrgId, code: &str)
+    -> Result<Option<Feature>, StoreError>;
+
+    /// Non-deleted plans of `org`, oldest first; private ones only when asked.
+    async fn plans(&self, org: &OrgId, include_private: bool) -> Result<Vec<Plan>, StoreError>;
+
+    /// A non-deleted plan by id.
+    async fn plan(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// A non-deleted plan by code.
+    async fn plan_by_code(&self, org: &OrgId, code: &str) -> Result<Option<Plan>, StoreError>;
+
+    /// The active (not archived) prices of a plan, oldest first.
+    async fn plan_prices(&self, org: &OrgId, plan: &PlanId) -> Result<Vec<PlanPrice>, StoreError>;
+
+    /// A price by id, archived or not (subscriptions keep using archived prices).
+    async fn price(&self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError>;
+
+    /// The features attached to a plan, in the order they were attached.
+    async fn plan_features(
+        &self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError>;
+
+    async fn subscription(
+        &self,
+        org: &OrgId,
+        id: &SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError>;
+
+    /// The customer's live (not canceled) subscription, if any.
+    async fn live_subscription(
+        &self,
+        org: &OrgId,
+        customer: &CustomerId,
+    ) -> Result<Option<Subscription>, StoreError>;
+
+    async fn subscriptions(
+        &self,
+        org: &OrgId,
+        customer: Option<&CustomerId>,
+        status: Option<SubscriptionStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Subscription>, StoreError>;
+
+    /// The subscription's feature snapshot, in plan order.
+    async fn subscription_features(
+        &self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<FeatureSnapshot>, StoreError>;
+
+    /// Seat balances of a subscription by feature code.
+    async fn seat_balances(
+        &self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
+
+    async fn latest_test_clock_run(&self, org: &OrgId) -> Result<Option<TestClockRun>, StoreError>;
+
+    /// A plan by id, deleted or not (subscriptions keep showing their plan).
+    async fn plan_any(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// Deadlines due at or before `until`, earliest first: of `org` only, or (with `None`) of
+    /// every organization that runs on real time (no active test clock).
+    async fn due_deadlines(
+        &self,
+        org: Option<&OrgId>,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDeadline>, StoreError>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls everything back.
@@ -128,6 +222,172 @@ pub trait Tx: Send {
 
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
 
+    /// Locks the organization row: test-clock moves and processing are serialized per org.
+    async fn lock_organization(&mut self, org: &OrgId) -> Result<Option<Organization>, StoreError>;
+
+    async fn set_test_clock(&mut self, org: &OrgId, at: Timestamp) -> Result<(), StoreError>;
+
+    async fn insert_test_clock_run(
+        &mut self,
+        org: &OrgId,
+        run: &TestClockRun,
+    ) -> Result<(), StoreError>;
+
+    /// Every feature of `org` (for resolving codes inside a write).
+    async fn features(&mut self, org: &OrgId) -> Result<Vec<Feature>, StoreError>;
+
+    async fn lock_feature_by_code(
+        &mut self,
+        org: &OrgId,
+        code: &str,
+    ) -> Result<Option<Feature>, StoreError>;
+
+    /// Inserts a feature; a taken code or name is `Conflict` on `features_code` / `features_name`.
+    async fn insert_feature(&mut self, feature: &Feature) -> Result<(), StoreError>;
+
+    async fn update_feature(&mut self, feature: &Feature) -> Result<(), StoreError>;
+
+    async fn delete_feature(&mut self, org: &OrgId, id: &FeatureId) -> Result<(), StoreError>;
+
+    /// Whether any non-deleted plan attaches the feature.
+    async fn feature_is_attached(
+        &mut self,
+        org: &OrgId,
+        id: &FeatureId,
+    ) -> Result<bool, StoreError>;
+
+    /// Inserts a plan; a taken code is `Conflict` on `plans_code`.
+    async fn insert_plan(&mut self, plan: &Plan) -> Result<(), StoreError>;
+
+    async fn update_plan(&mut self, plan: &Plan) -> Result<(), StoreError>;
+
+    async fn delete_plan(
+        &mut self,
+        org: &OrgId,
+        id: &PlanId,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Locks a non-deleted plan by id.
+    async fn lock_plan(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// Locks a non-deleted plan by code.
+    async fn lock_plan_by_code(
+        &mut self,
+        org: &OrgId,
+        code: &str,
+    ) -> Result<Option<Plan>, StoreError>;
+
+    /// The active prices of a plan, oldest first.
+    async fn plan_prices(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanPrice>, StoreError>;
+
+    /// Inserts a price; an active price for the same interval is `Conflict` on
+    /// `plan_prices_interval`.
+    async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError>;
+
+    async fn update_price(&mut self, price: &PlanPrice) -> Result<(), StoreError>;
+
+    async fn archive_price(&mut self, id: &PriceId, now: Timestamp) -> Result<(), StoreError>;
+
+    async fn plan_features(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError>;
+
+    /// Inserts a plan feature; an attached feature is `Conflict` on `plan_features_pkey`.
+    async fn insert_plan_feature(
+        &mut self,
+        org: &OrgId,
+        plan_feature: &PlanFeature,
+    ) -> Result<(), StoreError>;
+
+    async fn update_plan_feature(&mut self, plan_feature: &PlanFeature) -> Result<(), StoreError>;
+
+    async fn delete_plan_feature(
+        &mut self,
+        plan: &PlanId,
+        feature: &FeatureId,
+    ) -> Result<(), StoreError>;
+
+    async fn lock_subscription(
+        &mut self,
+        org: &OrgId,
+        id: &SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError>;
+
+    async fn lock_live_subscription(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+    ) -> Result<Option<Subscription>, StoreError>;
+
+    /// Live subscriptions on a plan (for catalog changes that apply at once).
+    async fn live_subscriptions_of_plan(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<SubscriptionId>, StoreError>;
+
+    /// Inserts a subscription with its next deadline; a second live one for the customer is
+    /// `Conflict` on `subscriptions_live_customer`.
+    async fn insert_subscription(
+        &mut self,
+        subscription: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    async fn update_subscription(
+        &mut self,
+        subscription: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    async fn subscription_features(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<FeatureSnapshot>, StoreError>;
+
+    async fn replace_subscription_features(
+        &mut self,
+        subscription: &SubscriptionId,
+        features: &[FeatureSnapshot],
+    ) -> Result<(), StoreError>;
+
+    async fn seat_balances(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
+
+    async fn set_seat_balance(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+        feature_code: &str,
+        current: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError>;
+
+    /// A plan by id, deleted or not.
+    async fn plan_any(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// A price by id, archived or not.
+    async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError>;
+
+    /// `Store::due_deadlines` inside the transaction, seeing its own changes.
+    async fn due_deadlines(
+        &mut self,
+        org: Option<&OrgId>,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDeadline>, StoreError>;
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -135,4 +395,10 @@ pub trait Tx: Send {
 pub mod constraints {
     pub const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
     pub const CUSTOMER_EXTERNAL_ID: &str = "customers_external_id";
+    pub const FEATURE_CODE: &str = "features_code";
+    pub const FEATURE_NAME: &str = "features_name";
+    pub const PLAN_CODE: &str = "plans_code";
+    pub const PRICE_INTERVAL: &str = "plan_prices_interval";
+    pub const PLAN_FEATURE: &str = "plan_features_pkey";
+    pub const LIVE_SUBSCRIPTION: &str = "subscriptions_live_customer";
 }

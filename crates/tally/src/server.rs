@@ -86,7 +86,11 @@ impl Server {
         let (stop_workers, workers_stopped) = watch::channel(false);
         let workers = self.workers.then(|| {
             let upkeep = tally_workers::Upkeep::new(self.app.clone());
-            tokio::spawn(upkeep.run(workers_stopped))
+            let renewals = tally_workers::Renewals::new(self.app.clone());
+            let stopped = workers_stopped.clone();
+            tokio::spawn(async move {
+                tokio::join!(upkeep.run(workers_stopped), renewals.run(stopped));
+            })
         });
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)

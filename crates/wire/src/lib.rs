@@ -5,6 +5,7 @@
 //! overrides only what the contract says changed; once a version ships its module is frozen.
 //! Envelopes (legacy `{success,data}` vs direct) are the API crate's job, not this one's.
 
+mod parts;
 pub mod requests;
 pub mod v2026_07_11;
 pub mod v2026_07_31;
@@ -13,7 +14,11 @@ pub mod v2026_08_27;
 use serde::Serialize;
 use serde_json::Value;
 use tally_domain::api_key::ApiKey;
-use tally_domain::{ApiVersion, Customer, DomainError};
+use tally_domain::catalog::{Feature, PlanFeature, PlanPrice};
+use tally_domain::test_clock::TestClockRun;
+use tally_domain::{ApiVersion, Customer, DomainError, Generation};
+
+pub use parts::{ClockParts, PlanParts, SubscriptionParts};
 
 /// Whether the objects belong to a live organization (`livemode` on every object).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,4 +93,174 @@ pub fn deleted(version: ApiVersion, id: &str, object: &str, livemode: Livemode) 
         }
         ApiVersion::V2026_08_27 => to_value(v2026_08_27::DeletedOut::new(id, object, livemode)),
     }
+}
+
+pub fn feature(_version: ApiVersion, feature: &Feature, livemode: Livemode) -> Value {
+    // Identical in every version (`catalog.md` §3).
+    to_value(v2026_07_11::FeatureOut::new(feature, livemode))
+}
+
+pub fn plan(version: ApiVersion, parts: PlanParts<'_>, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::PlanOut::new(parts, livemode)),
+        Generation::Direct => to_value(v2026_07_31::plan_out(parts, livemode)),
+    }
+}
+
+pub fn plan_feature(version: ApiVersion, pf: &PlanFeature, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::PlanFeatureOut::new(pf, livemode)),
+        Generation::Direct => to_value(v2026_07_31::plan_feature_out(pf, livemode)),
+    }
+}
+
+pub fn plan_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::PlanPriceOut::new(price, livemode)),
+        Generation::Direct => to_value(v2026_07_31::PlanPriceOut::new(price, livemode)),
+    }
+}
+
+/// `PUT /plans/{id}/visibility`: a small object in legacy, the plan in direct.
+pub fn plan_visibility(version: ApiVersion, parts: PlanParts<'_>, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => v2026_07_11::plan_visibility(parts.plan, livemode),
+        Generation::Direct => plan(version, parts, livemode),
+    }
+}
+
+/// `PUT …/prices/{priceId}/default`: a small object in legacy, the price in direct.
+pub fn default_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => v2026_07_11::default_price(price, livemode),
+        Generation::Direct => plan_price(version, price, livemode),
+    }
+}
+
+/// Object names that differ by generation (`wire.md` §3.5).
+pub fn object_name(
+    version: ApiVersion,
+    legacy: &'static str,
+    direct: &'static str,
+) -> &'static str {
+    match version.generation() {
+        Generation::Legacy => legacy,
+        Generation::Direct => direct,
+    }
+}
+
+pub fn removed_plan_feature(version: ApiVersion, feature_id: &str, livemode: Livemode) -> Value {
+    v2026_07_11::removed_plan_feature(
+        feature_id,
+        object_name(version, "plan", "plan_feature"),
+        livemode,
+    )
+}
+
+fn subscription_extras(version: ApiVersion) -> v2026_07_31::Extras {
+    match version {
+        ApiVersion::V2026_07_24 => v2026_07_31::Extras {
+            discount: Some(None),
+            pause: None,
+        },
+        ApiVersion::V2026_08_27 => v2026_08_27::EXTRAS,
+        _ => v2026_07_31::Extras::default(),
+    }
+}
+
+/// The full subscription: legacy `Subscription` or direct `Subscription`.
+pub fn subscription(
+    version: ApiVersion,
+    parts: SubscriptionParts<'_>,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::SubscriptionOut::new(parts, livemode)),
+        Generation::Direct => to_value(v2026_07_31::SubscriptionOut::new(
+            parts,
+            livemode,
+            subscription_extras(version),
+        )),
+    }
+}
+
+/// The answer to create: legacy `Subscription`, direct `CreatedSubscription`.
+pub fn created_subscription(
+    version: ApiVersion,
+    parts: SubscriptionParts<'_>,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => subscription(version, parts, livemode),
+        Generation::Direct => to_value(v2026_07_31::CreatedSubscriptionOut::new(
+            parts,
+            livemode,
+            subscription_extras(version),
+        )),
+    }
+}
+
+/// A list item: legacy `Subscription`, direct `SubscriptionSummary`.
+pub fn subscription_list_item(
+    version: ApiVersion,
+    parts: SubscriptionParts<'_>,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => subscription(version, parts, livemode),
+        Generation::Direct => to_value(v2026_07_31::SubscriptionSummaryOut::new(
+            parts,
+            livemode,
+            subscription_extras(version),
+        )),
+    }
+}
+
+/// The answer to cancel: legacy `CanceledSubscription`, direct `Subscription`.
+pub fn canceled_subscription(
+    version: ApiVersion,
+    parts: SubscriptionParts<'_>,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::CanceledSubscriptionOut::new(
+            parts.subscription,
+            livemode,
+        )),
+        Generation::Direct => subscription(version, parts, livemode),
+    }
+}
+
+/// The answer to uncancel: legacy `UncanceledSubscription`, direct `Subscription`.
+pub fn uncanceled_subscription(
+    version: ApiVersion,
+    parts: SubscriptionParts<'_>,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::UncanceledSubscriptionOut::new(
+            parts.subscription,
+            livemode,
+        )),
+        Generation::Direct => subscription(version, parts, livemode),
+    }
+}
+
+pub fn test_clock(version: ApiVersion, clock: ClockParts<'_>) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::TestClockOut::new(clock)),
+        Generation::Direct => to_value(v2026_07_31::TestClockOut::new(clock)),
+    }
+}
+
+pub fn test_clock_run(run: &TestClockRun) -> Value {
+    to_value(v2026_07_11::TestClockRunOut::new(run))
+}
+
+pub fn test_clock_billing(customers_found: usize, enqueued: usize, failed: usize) -> Value {
+    to_value(v2026_07_11::TestClockBillingOut::new(
+        customers_found,
+        enqueued,
+        failed,
+    ))
 }

@@ -110,3 +110,143 @@ impl CreateApiKeyIn {
         NewApiKey::parse(&name, self.expires_in_days)
     }
 }
+
+/// For fields where `null` means "clear" and absence means "leave alone": absent → `None`,
+/// `null` → `Some(None)`, a value → `Some(Some(v))`.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateFeatureIn {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    #[serde(rename = "type")]
+    pub feature_type: Option<String>,
+    pub description: Option<String>,
+    pub unit_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateFeatureIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub unit_name: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePlanIn {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub description: Option<String>,
+    pub consumption_model: Option<String>,
+    pub is_public: Option<bool>,
+    pub is_free: Option<bool>,
+    pub block_on_exhaustion: Option<bool>,
+    pub plan_group_id: Option<String>,
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePlanIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub metadata: Option<Option<Metadata>>,
+    pub is_public: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisibilityIn {
+    pub is_public: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceIn {
+    pub billing_interval: Option<String>,
+    pub price: Option<i64>,
+    pub trial_days: Option<i64>,
+    pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub included_balance: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub included_credits: Option<Option<i64>>,
+    pub intro_offer: Option<Value>,
+    pub metadata: Option<Metadata>,
+    pub market_prices: Option<Vec<Value>>,
+    pub inherits_from_price_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverageIn {
+    pub enabled: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub unit_price: Option<Option<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFeatureIn {
+    pub feature_id: Option<String>,
+    pub enabled: Option<bool>,
+    pub included_amount: Option<i64>,
+    pub unlimited: Option<bool>,
+    pub overage: Option<OverageIn>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub credits_per_unit: Option<Option<i64>>,
+    pub pricing_mode: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub margin: Option<Option<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSubscriptionIn {
+    pub customer_id: Option<String>,
+    pub plan_id: Option<String>,
+    pub plan_code: Option<String>,
+    pub billing_interval: Option<String>,
+    pub price_id: Option<String>,
+    pub initial_seats: Option<serde_json::Map<String, Value>>,
+    pub skip_trial: Option<bool>,
+    pub custom_trial_days: Option<i64>,
+    pub name: Option<String>,
+    pub start_date: Option<String>,
+    /// Accepted and ignored: Tally has no checkout (`catalog.md` §5.2).
+    pub success_url: Option<String>,
+    pub provider: Option<Value>,
+    pub intro_offer: Option<Value>,
+    pub promo_code: Option<Value>,
+    pub offer_id: Option<Value>,
+    pub card_promotion_id: Option<Value>,
+    pub prepaid_periods: Option<i64>,
+    pub cancel_at_period_end: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelSubscriptionIn {
+    pub reason: Option<String>,
+    pub immediate: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvanceClockIn {
+    pub advance_days: Option<i64>,
+    pub frozen_time: Option<String>,
+}

@@ -1,11 +1,22 @@
-//! API version 2026-07-31 (also serves 2026-07-24): the direct generation. Customers, API keys
-//! and deleted objects are unchanged from 2026-07-11; the customer batch is renamed
-//! `customer_batch` (`wire.md` §3.5). Frozen.
+//! API version 2026-07-31 (also serves 2026-07-24): the direct generation. It reuses the
+//! 2026-07-11 views and changes what `wire.md` §3.5 lists: object names (`customer_batch`,
+//! `plan_feature`, `plan_price`), price entries with ids, direct subscription shapes with
+//! `offerApplications` and `priceId`, and the test clock's `latestRun`. Frozen.
 
+use crate::parts::{ClockParts, PlanParts, SubscriptionParts};
+use crate::v2026_07_11::{
+    BalanceOut, CancellationOut, Core, CreditsOut, FeatureUsageOut, PeriodOut, PlanRefOut,
+    TestClockRunOut,
+};
 use crate::{BatchItemView, Livemode};
+use serde::Serialize;
+use tally_domain::Timestamp;
+use tally_domain::catalog::{PlanFeature, PlanPrice};
+use tally_domain::customer::Metadata;
 
 pub use crate::v2026_07_11::{
-    ApiKeyOut, CreatedApiKeyOut, CustomerBatchOut, CustomerOut, DeletedOut,
+    ApiKeyOut, CreatedApiKeyOut, CustomerBatchOut, CustomerOut, DeletedOut, FeatureOut,
+    PlanFeatureOut, PlanOut, TestClockBillingOut, removed_plan_feature,
 };
 
 /// The 2026-07-11 batch view under its new `object` name.
@@ -15,3 +26,268 @@ pub fn customer_batch_out<'a>(
 ) -> CustomerBatchOut<'a> {
     CustomerBatchOut::with_object(items, livemode, "customer_batch")
 }
+
+pub fn plan_feature_out(pf: &PlanFeature, livemode: Livemode) -> PlanFeatureOut<'_> {
+    PlanFeatureOut::with_object(pf, livemode, "plan_feature")
+}
+
+/// A price inside a direct plan: with its id and the direct-only empty fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanPriceEntryOut<'a> {
+    pub id: &'a str,
+    pub billing_interval: &'static str,
+    pub price: i64,
+    pub is_default: bool,
+    pub trial_days: i64,
+    pub included_balance: Option<i64>,
+    pub included_credits: Option<i64>,
+    pub offer_id: Option<()>,
+    pub inherits_from_price_id: Option<()>,
+    pub metadata: &'a Metadata,
+    pub market_prices: [(); 0],
+    pub regional_prices: [(); 0],
+}
+
+impl<'a> PlanPriceEntryOut<'a> {
+    pub fn new(price: &'a PlanPrice) -> Self {
+        Self {
+            id: price.id.as_str(),
+            billing_interval: price.billing_interval.as_str(),
+            price: price.price.0,
+            is_default: price.is_default,
+            trial_days: price.trial_days,
+            included_balance: price.included_balance.map(|r| r.0),
+            included_credits: price.included_credits,
+            offer_id: None,
+            inherits_from_price_id: None,
+            metadata: &price.metadata,
+            market_prices: [],
+            regional_prices: [],
+        }
+    }
+}
+
+pub fn plan_out(parts: PlanParts<'_>, livemode: Livemode) -> PlanOut<'_, PlanPriceEntryOut<'_>> {
+    PlanOut::with_prices(parts, livemode, PlanPriceEntryOut::new)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanPriceOut<'a> {
+    pub id: &'a str,
+    pub plan_id: &'a str,
+    pub billing_interval: &'static str,
+    pub price: i64,
+    pub is_default: bool,
+    pub trial_days: i64,
+    pub included_balance: Option<i64>,
+    pub included_credits: Option<i64>,
+    pub offer_id: Option<()>,
+    pub inherits_from_price_id: Option<()>,
+    pub metadata: &'a Metadata,
+    pub market_prices: [(); 0],
+    pub created_at: String,
+    pub updated_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> PlanPriceOut<'a> {
+    pub fn new(price: &'a PlanPrice, livemode: Livemode) -> Self {
+        Self {
+            id: price.id.as_str(),
+            plan_id: price.plan_id.as_str(),
+            billing_interval: price.billing_interval.as_str(),
+            price: price.price.0,
+            is_default: price.is_default,
+            trial_days: price.trial_days,
+            included_balance: price.included_balance.map(|r| r.0),
+            included_credits: price.included_credits,
+            offer_id: None,
+            inherits_from_price_id: None,
+            metadata: &price.metadata,
+            market_prices: [],
+            created_at: price.created_at.to_rfc3339(),
+            updated_at: price.updated_at.to_rfc3339(),
+            object: "plan_price",
+            livemode: livemode.0,
+        }
+    }
+}
+
+/// Fields that later versions add to every direct subscription shape; absent keys are skipped.
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct Extras {
+    /// 2026-07-24 only: `discount: null` (`wire.md` §3.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Option<()>>,
+    /// 2026-08-27 on: `pause: null`, always present (`wire.md` §3.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Option<()>>,
+}
+
+fn time(at: Option<Timestamp>) -> Option<String> {
+    at.map(Timestamp::to_rfc3339)
+}
+
+/// Everything but the shape-specific tail, shared by the three direct subscription shapes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoreOut<'a> {
+    pub id: &'a str,
+    pub customer_id: &'a str,
+    pub plan: PlanRefOut<'a>,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub status: &'static str,
+    pub billing_interval: Option<&'static str>,
+    pub trial_ends_at: Option<String>,
+    pub current_period: Option<PeriodOut>,
+    pub cancellation: Option<CancellationOut<'a>>,
+    pub cancel_at_period_end: bool,
+    pub scheduled_plan_change: Option<()>,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub billing_day_of_month: Option<u32>,
+    pub next_billing_date: Option<String>,
+    pub checkout_url: Option<()>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub offer_applications: [(); 0],
+    #[serde(flatten)]
+    pub extras: Extras,
+}
+
+impl<'a> CoreOut<'a> {
+    fn new(parts: SubscriptionParts<'a>, with_base_price: bool, extras: Extras) -> Self {
+        let core = Core { parts };
+        let s = parts.subscription;
+        Self {
+            id: s.id.as_str(),
+            customer_id: s.customer_id.as_str(),
+            plan: core.plan(with_base_price),
+            name: &s.name,
+            description: s.description.as_deref(),
+            status: s.status.as_str(),
+            billing_interval: s.billing_interval.map(|i| i.as_str()),
+            trial_ends_at: time(s.trial_ends_at),
+            current_period: core.current_period(),
+            cancellation: core.cancellation(),
+            cancel_at_period_end: s.cancel_at_period_end(),
+            scheduled_plan_change: None,
+            start_date: s.start_date.to_rfc3339(),
+            end_date: time(s.end_date()),
+            billing_day_of_month: s.billing_day_of_month(),
+            next_billing_date: time(s.next_billing_date()),
+            checkout_url: None,
+            created_at: s.created_at.to_rfc3339(),
+            updated_at: s.updated_at.to_rfc3339(),
+            offer_applications: [],
+            extras,
+        }
+    }
+}
+
+/// The full direct subscription (get, get active, cancel, uncancel).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionOut<'a> {
+    #[serde(flatten)]
+    pub core: CoreOut<'a>,
+    pub consumption_model: &'static str,
+    pub features: Vec<FeatureUsageOut<'a>>,
+    pub credits: Option<CreditsOut>,
+    pub balance: Option<BalanceOut>,
+    pub price_id: Option<&'a str>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> SubscriptionOut<'a> {
+    pub fn new(parts: SubscriptionParts<'a>, livemode: Livemode, extras: Extras) -> Self {
+        let core = Core { parts };
+        Self {
+            core: CoreOut::new(parts, true, extras),
+            consumption_model: parts.plan.consumption().as_str(),
+            features: FeatureUsageOut::list(&parts, true),
+            credits: core.credits(),
+            balance: core.balance(),
+            price_id: parts.subscription.price_id.as_ref().map(|p| p.as_str()),
+            object: "subscription",
+            livemode: livemode.0,
+        }
+    }
+}
+
+/// The direct answer to create (`CreatedSubscription`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedSubscriptionOut<'a> {
+    #[serde(flatten)]
+    pub core: CoreOut<'a>,
+    pub checkout_provider: Option<()>,
+    pub price_id: Option<&'a str>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> CreatedSubscriptionOut<'a> {
+    pub fn new(parts: SubscriptionParts<'a>, livemode: Livemode, extras: Extras) -> Self {
+        Self {
+            core: CoreOut::new(parts, false, extras),
+            checkout_provider: None,
+            price_id: parts.subscription.price_id.as_ref().map(|p| p.as_str()),
+            object: "subscription",
+            livemode: livemode.0,
+        }
+    }
+}
+
+/// A direct list item (`SubscriptionSummary`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionSummaryOut<'a> {
+    #[serde(flatten)]
+    pub core: CoreOut<'a>,
+    pub price_id: Option<&'a str>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> SubscriptionSummaryOut<'a> {
+    pub fn new(parts: SubscriptionParts<'a>, livemode: Livemode, extras: Extras) -> Self {
+        Self {
+            core: CoreOut::new(parts, false, extras),
+            price_id: parts.subscription.price_id.as_ref().map(|p| p.as_str()),
+            object: "subscription",
+            livemode: livemode.0,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestClockOut<'a> {
+    pub simulated_time: Option<String>,
+    pub is_active: bool,
+    pub now: String,
+    pub latest_run: Option<TestClockRunOut<'a>>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> TestClockOut<'a> {
+    pub fn new(clock: ClockParts<'a>) -> Self {
+        Self {
+            simulated_time: time(clock.simulated_time),
+            is_active: clock.simulated_time.is_some(),
+            now: clock.now.to_rfc3339(),
+            latest_run: clock.latest_run.map(TestClockRunOut::new),
+            object: "test_clock",
+            livemode: false,
+        }
+    }
+}
+
+pub use crate::v2026_07_11::TestClockRunOut as RunOut;

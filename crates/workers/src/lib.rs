@@ -1,11 +1,15 @@
 //! Background work that runs beside the HTTP server, through the same `tally_app` operations
-//! the API uses. Each worker has a `run_once` that does one pass and says what it did, so tests
+//! the API uses: housekeeping, and the renewal sweep that moves billing periods on real time. Each worker has a `run_once` that does one pass and says what it did, so tests
 //! drive it step by step; `run` repeats it until told to stop.
 
 use std::time::Duration;
 use tally_app::App;
 use tokio::sync::watch;
 use tracing::{info, warn};
+
+/// How often the renewal sweep looks for due deadlines (`catalog.md` §6: at least once a
+/// minute).
+pub const RENEWAL_SWEEP_INTERVAL_SECS: u64 = 30;
 
 /// How often expired idempotency records are deleted. They stop counting at expiry whether or
 /// not they are purged; purging only reclaims space.
@@ -36,6 +40,41 @@ impl Upkeep {
                     Ok(0) => {}
                     Ok(purged) => info!(purged, "purged expired idempotency records"),
                     Err(error) => warn!(%error, "upkeep pass failed"),
+                },
+                _ = stop.changed() => {
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Renewals, trial ends and scheduled cancellations of organizations on real time (sandbox
+/// organizations with an active test clock move only when their clock does).
+pub struct Renewals {
+    app: App,
+}
+
+impl Renewals {
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    /// One sweep; returns how many deadlines passed.
+    pub async fn run_once(&self) -> Result<usize, tally_app::AppError> {
+        self.app.process_due_deadlines().await
+    }
+
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(Duration::from_secs(RENEWAL_SWEEP_INTERVAL_SECS));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => match self.run_once().await {
+                    Ok(0) => {}
+                    Ok(passed) => info!(passed, "billing deadlines processed"),
+                    Err(error) => warn!(%error, "renewal sweep failed"),
                 },
                 _ = stop.changed() => {
                     if *stop.borrow() {

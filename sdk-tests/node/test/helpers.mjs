@@ -1,7 +1,8 @@
 // Shared helpers for the @commet/node 7.10.0 tests (API version 2026-07-11, legacy envelope).
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { Commet } from "@commet/node";
+import { Commet, CommetAPIError, CommetValidationError } from "@commet/node";
+import { lastExchange as lastExchangeInternal } from "../redirect.mjs";
 
 export { lastExchange, exchanges } from "../redirect.mjs";
 
@@ -98,3 +99,120 @@ export async function findInList(fetchPage, predicate, maxPages = 50) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Catalog, subscriptions and test clock (catalog.md).
+// ---------------------------------------------------------------------------------------------
+
+export const FEATURE_ID = new RegExp(`^ftr_${ULID}$`);
+export const PLAN_ID = new RegExp(`^pln_${ULID}$`);
+export const PRICE_ID = new RegExp(`^pp_${ULID}$`);
+export const SUBSCRIPTION_ID = new RegExp(`^sub_${ULID}$`);
+export const ERROR_KEYS = ["code", "details", "doc_url", "message", "param", "type"];
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Asserts the legacy single-object envelope `{success:true, data}` and returns `data`. */
+export function unwrap(res) {
+  assert.deepEqual(sortedKeys(res), ["data", "success"], "legacy envelope is exactly {success, data}");
+  assert.equal(res.success, true);
+  return res.data;
+}
+
+/** A feature code unique to this run: `<tag>_<16 hex>` (codes match ^[a-z0-9_]+$). */
+export function featureCode(tag) {
+  return `${tag}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+/**
+ * `iso` plus `months` calendar months, same UTC time of day, day clamped to the target month's
+ * last day (catalog.md §6: always computed from the anchor, Jan 31 -> Feb 28 -> Mar 31).
+ */
+export function addMonths(iso, months) {
+  const d = new Date(iso);
+  const total = d.getUTCFullYear() * 12 + d.getUTCMonth() + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const out = new Date(
+    Date.UTC(year, month, Math.min(d.getUTCDate(), lastDay), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()),
+  );
+  return out.toISOString();
+}
+
+export function addMs(iso, ms) {
+  return new Date(Date.parse(iso) + ms).toISOString();
+}
+
+/** catalog.md §6: ceil((end - now) / 24 h), min 0. */
+export function daysRemaining(end, now) {
+  return Math.max(0, Math.ceil((Date.parse(end) - Date.parse(now)) / DAY_MS));
+}
+
+/** Method and `/api/v1/...` path (+ query) of a recorded exchange, as the SDK built it. */
+export function requestLine(exchange) {
+  const url = new URL(exchange.originalUrl);
+  return `${exchange.method} ${url.pathname}${url.search}`;
+}
+
+/** The legacy error envelope of the last exchange; checks status and the six error keys. */
+export async function wireError(status) {
+  const wire = lastExchangeInternal();
+  assert.equal(wire.status, status, `HTTP status of ${requestLine(wire)}`);
+  const body = await wire.json();
+  assert.deepEqual(sortedKeys(body), ["error", "success"]);
+  assert.equal(body.success, false);
+  assert.deepEqual(sortedKeys(body.error), ERROR_KEYS);
+  assert.match(body.error.doc_url, new RegExp(`/2026-07-11/errors/${body.error.code}\\.md$`));
+  return body.error;
+}
+
+/**
+ * Awaits an SDK call that must fail with a non-validation API error and checks it, on the SDK
+ * error and on the wire. Returns the wire error object.
+ */
+export async function expectApiError(promise, { status, code, type, param }) {
+  const error = await rejection(promise);
+  assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
+  assert.equal(error.statusCode, status, `statusCode (${error.code}: ${error.message})`);
+  assert.equal(error.code, code);
+  assert.equal(error.type, type);
+  const wire = await wireError(status);
+  assert.equal(wire.code, code);
+  assert.equal(wire.type, type);
+  if (param !== undefined) assert.equal(wire.param, param, "error.param");
+  return wire;
+}
+
+/**
+ * Awaits an SDK call that must fail with `400 validation_error` whose `details` is an array of
+ * {field, message}: N7 then throws CommetValidationError (no status/code/param on it), so those
+ * are checked on the wire. When `param` is given, error.param must equal it and details must name
+ * it as a field. Returns the wire error object.
+ */
+export async function expectValidationError(promise, param) {
+  const error = await rejection(promise);
+  assert.ok(
+    error instanceof CommetValidationError,
+    `expected CommetValidationError, got ${error?.name} ${error?.code ?? ""}: ${error?.message}`,
+  );
+  const wire = await wireError(400);
+  assert.equal(wire.type, "validation_error");
+  assert.equal(wire.code, "validation_error");
+  assert.equal(wire.message, error.message);
+  assert.ok(Array.isArray(wire.details), "validation_error details must be an array");
+  for (const detail of wire.details) {
+    assert.deepEqual(sortedKeys(detail), ["field", "message"]);
+    assert.equal(typeof detail.field, "string");
+    assert.equal(typeof detail.message, "string");
+    assert.ok(detail.message.length > 0);
+  }
+  if (param !== undefined) {
+    assert.equal(wire.param, param, "error.param");
+    assert.ok(
+      wire.details.some((d) => d.field === param),
+      `details must name ${param}: ${JSON.stringify(wire.details)}`,
+    );
+    assert.ok(Array.isArray(error.validationErrors[param]), `validationErrors.${param}`);
+  }
+  return wire;
+}

@@ -46,7 +46,7 @@ pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
     key: IdempotencyKey,
-    ApiPath(id): ApiPath,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
     let Some(id) = ApiKeyId::parse(&id) else {
         return Err(AppError::NotFound(NotFound::ApiKey).into());

@@ -75,7 +75,7 @@ fn parse_batch_item(item: &Value) -> Result<tally_domain::customer::NewCustomer,
 pub async fn get(
     State(state): State<AppState>,
     ctx: Ctx,
-    ApiPath(id): ApiPath,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
     let customer = state.app.customer(&ctx.caller, &id).await?;
     Ok(reply::object(
@@ -108,7 +108,7 @@ pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
     key: IdempotencyKey,
-    ApiPath(id): ApiPath,
+    ApiPath(id): ApiPath<String>,
     body: ApiJson<UpdateCustomerIn>,
 ) -> Result<Reply, ApiError> {
     let patch = body.value.into_domain().map_err(AppError::from)?;

@@ -1,0 +1,504 @@
+//! Subscription operations (`catalog.md` §5): create, get, get active, list, cancel, uncancel,
+//! and the deadline processing that renewals, trial ends and scheduled cancellations share.
+
+use crate::catalog::{PlanRef, snapshot_of};
+use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
+use tally_domain::money::Rate;
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::period::BillingInterval;
+use tally_domain::seats::{SeatEvent, SeatEventId};
+use tally_domain::subscription::{
+    Credits, DeadlineKind, FeatureSnapshot, NewSubscription, PrepaidBalance, Subscription,
+    SubscriptionId, SubscriptionStatus,
+};
+use tally_domain::test_clock::RunItem;
+use tally_domain::{Conflict, Customer, CustomerRef, DomainError, OrgId, Timestamp};
+use tally_store::{StoreError, Tx, constraints};
+
+/// A subscription with what its views show: plan, price, feature snapshot and seat balances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionDetail {
+    pub subscription: Subscription,
+    pub plan: Plan,
+    pub price: Option<PlanPrice>,
+    pub features: Vec<FeatureSnapshot>,
+    pub seats: BTreeMap<String, i64>,
+    /// The instant the views compute `daysRemaining` from.
+    pub now: Timestamp,
+}
+
+/// A validated create request (`catalog.md` §5.2).
+#[derive(Debug, Clone)]
+pub struct NewSubscriptionRequest {
+    pub customer: CustomerRef,
+    pub plan: PlanRef,
+    pub billing_interval: Option<BillingInterval>,
+    pub price_id: Option<String>,
+    /// Seat counts by the key the caller sent (a code, or its camel-cased form).
+    pub initial_seats: Vec<(String, i64)>,
+    pub skip_trial: bool,
+    pub custom_trial_days: Option<i64>,
+    pub name: Option<String>,
+    pub start_date: Option<Timestamp>,
+}
+
+pub struct CreateSubscription(pub NewSubscriptionRequest);
+
+#[async_trait]
+impl Command for CreateSubscription {
+    type Output = SubscriptionDetail;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SubscriptionDetail, AppError> {
+        let request = &self.0;
+        let org = ctx.caller.org().clone();
+        let customer = lock_customer(ctx.tx, &org, &request.customer).await?;
+        let plan = match crate::catalog::lock_plan(ctx.tx, &org, &request.plan).await {
+            Err(AppError::NotFound(NotFound::Plan)) => {
+                let param = match request.plan {
+                    PlanRef::Id(_) => "planId",
+                    PlanRef::Code(_) => "planCode",
+                };
+                return Err(AppError::NotFoundAt(NotFound::Plan, param.to_owned()));
+            }
+            other => other?,
+        };
+        let price = choose_price(ctx.tx, &plan, request).await?;
+        if ctx
+            .tx
+            .lock_live_subscription(&org, &customer.id)
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
+        }
+        let snapshot: Vec<FeatureSnapshot> = ctx
+            .tx
+            .plan_features(&org, &plan.id)
+            .await?
+            .iter()
+            .map(|(pf, feature)| snapshot_of(pf, feature))
+            .collect();
+        let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
+
+        let start_date = request.start_date.unwrap_or(ctx.now);
+        check_start_date(start_date, ctx.now, price.as_ref())?;
+        let trial_days = if request.skip_trial || price.is_none() {
+            0
+        } else {
+            request
+                .custom_trial_days
+                .unwrap_or_else(|| price.as_ref().map_or(0, |p| p.trial_days))
+        };
+        let subscription = NewSubscription {
+            id: SubscriptionId::from_ulid(ctx.ids.ulid()),
+            org_id: org.clone(),
+            customer_id: customer.id.clone(),
+            plan_id: plan.id.clone(),
+            price_id: price.as_ref().map(|p| p.id.clone()),
+            name: request.name.clone().unwrap_or_else(|| plan.name.clone()),
+            description: plan.description.clone(),
+            billing_interval: price.as_ref().map(|p| p.billing_interval),
+            trial_days,
+            start_date,
+            credits: (plan.consumption() == ConsumptionModel::Credits).then(|| {
+                let included = price.as_ref().and_then(|p| p.included_credits).unwrap_or(0);
+                Credits {
+                    remaining: included,
+                    included,
+                    purchased: 0,
+                }
+            }),
+            balance: (plan.consumption() == ConsumptionModel::Balance).then(|| {
+                let included = price
+                    .as_ref()
+                    .and_then(|p| p.included_balance)
+                    .unwrap_or(Rate(0));
+                PrepaidBalance {
+                    remaining: included,
+                    included,
+                }
+            }),
+        }
+        .start(ctx.now);
+
+        let deadline = subscription.next_deadline().map(|(at, _)| at);
+        match ctx.tx.insert_subscription(&subscription, deadline).await {
+            Err(error) if error.is_conflict_on(constraints::LIVE_SUBSCRIPTION) => {
+                return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
+            }
+            other => other?,
+        }
+        ctx.tx
+            .replace_subscription_features(&subscription.id, &snapshot)
+            .await?;
+        let mut balances = BTreeMap::new();
+        for (code, count) in seats {
+            ctx.tx
+                .set_seat_balance(&org, &subscription.id, &code, count, ctx.now)
+                .await?;
+            ctx.tx
+                .append_seat_event(&SeatEvent {
+                    id: SeatEventId::from_ulid(ctx.ids.ulid()),
+                    org_id: org.clone(),
+                    customer_id: customer.id.clone(),
+                    subscription_id: subscription.id.clone(),
+                    feature_code: code.clone(),
+                    previous_balance: 0,
+                    new_balance: count,
+                    ts: ctx.now,
+                })
+                .await?;
+            balances.insert(code, count);
+        }
+        Ok(SubscriptionDetail {
+            subscription,
+            plan,
+            price,
+            features: snapshot,
+            seats: balances,
+            now: ctx.now,
+        })
+    }
+}
+
+async fn lock_customer(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    customer: &CustomerRef,
+) -> Result<Customer, AppError> {
+    match customer {
+        CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
+        CustomerRef::External(external) => tx.lock_customer_by_external_id(org, external).await?,
+    }
+    .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))
+}
+
+/// `priceId` wins, then `billingInterval`, then the default price (`catalog.md` §5.2). Free
+/// plans have no price.
+async fn choose_price(
+    tx: &mut dyn Tx,
+    plan: &Plan,
+    request: &NewSubscriptionRequest,
+) -> Result<Option<PlanPrice>, AppError> {
+    if plan.is_free {
+        return Ok(None);
+    }
+    let prices = tx.plan_prices(&plan.org_id, &plan.id).await?;
+    if let Some(price_id) = &request.price_id {
+        let price = prices
+            .into_iter()
+            .find(|p| p.id.as_str() == price_id)
+            .ok_or_else(|| AppError::NotFoundAt(NotFound::Price, "priceId".to_owned()))?;
+        if request
+            .billing_interval
+            .is_some_and(|interval| interval != price.billing_interval)
+        {
+            return Err(DomainError::field(
+                "billingInterval",
+                "billingInterval contradicts the interval of priceId",
+            )
+            .into());
+        }
+        return Ok(Some(price));
+    }
+    let chosen = match request.billing_interval {
+        Some(interval) => prices.into_iter().find(|p| p.billing_interval == interval),
+        None => prices.into_iter().find(|p| p.is_default),
+    };
+    chosen
+        .map(Some)
+        .ok_or_else(|| DomainError::from(Conflict::NoPricesConfigured).into())
+}
+
+/// A given start date may lie in the past, but by less than one interval (`catalog.md` §5.2).
+fn check_start_date(
+    start: Timestamp,
+    now: Timestamp,
+    price: Option<&PlanPrice>,
+) -> Result<(), AppError> {
+    let interval = price.map_or(BillingInterval::Monthly, |p| p.billing_interval);
+    let earliest_end = interval.boundary(start, 1).unwrap_or(start);
+    if start > now || (interval.is_recurring() && earliest_end <= now) {
+        return Err(DomainError::field(
+            "startDate",
+            "startDate must not be in the future nor more than one billing interval ago",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Matches each `initialSeats` key to a seats feature of the plan (`wire.md` §2.3 for the
+/// camel-cased keys the Python SDK sends).
+async fn resolve_initial_seats(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    snapshot: &[FeatureSnapshot],
+    requested: &[(String, i64)],
+) -> Result<Vec<(String, i64)>, AppError> {
+    if requested.is_empty() {
+        return Ok(Vec::new());
+    }
+    let features = tx.features(org).await?;
+    let codes: Vec<&str> = features.iter().map(|f| f.code.as_str()).collect();
+    let mut resolved = Vec::new();
+    for (key, count) in requested {
+        let param = format!("initialSeats.{key}");
+        let code = crate::seat_codes::resolve_code(key, &codes)
+            .map_err(|message| DomainError::field(param.clone(), message))?
+            .ok_or_else(|| AppError::NotFoundAt(NotFound::Feature, param.clone()))?;
+        let feature = features
+            .iter()
+            .find(|f| f.code == code)
+            .expect("resolved from this list");
+        if feature.feature_type != FeatureType::Seats {
+            return Err(AppError::NotFoundAt(NotFound::Feature, param));
+        }
+        if !snapshot.iter().any(|s| s.code == code && s.enabled) {
+            return Err(DomainError::FeatureNotInPlan {
+                code: code.to_owned(),
+                param,
+            }
+            .into());
+        }
+        resolved.push((code.to_owned(), *count));
+    }
+    Ok(resolved)
+}
+
+/// Cancels now or at period end (`catalog.md` §5.3).
+pub struct CancelSubscription {
+    pub id: String,
+    pub reason: Option<String>,
+    pub immediate: bool,
+}
+
+#[async_trait]
+impl Command for CancelSubscription {
+    type Output = SubscriptionDetail;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SubscriptionDetail, AppError> {
+        let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.id).await?;
+        let next = current.cancel(ctx.now, self.reason.clone(), self.immediate)?;
+        if next != current {
+            save(ctx.tx, &next).await?;
+        }
+        detail_in(ctx.tx, next, ctx.now).await
+    }
+}
+
+pub struct UncancelSubscription(pub String);
+
+#[async_trait]
+impl Command for UncancelSubscription {
+    type Output = SubscriptionDetail;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SubscriptionDetail, AppError> {
+        let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.0).await?;
+        let next = current.uncancel(ctx.now)?;
+        save(ctx.tx, &next).await?;
+        detail_in(ctx.tx, next, ctx.now).await
+    }
+}
+
+async fn lock_subscription(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    id: &str,
+) -> Result<Subscription, AppError> {
+    let Some(id) = SubscriptionId::parse(id) else {
+        return Err(AppError::NotFound(NotFound::Subscription));
+    };
+    tx.lock_subscription(org, &id)
+        .await?
+        .ok_or(AppError::NotFound(NotFound::Subscription))
+}
+
+async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), StoreError> {
+    let deadline = subscription.next_deadline().map(|(at, _)| at);
+    tx.update_subscription(subscription, deadline).await
+}
+
+async fn detail_in(
+    tx: &mut dyn Tx,
+    subscription: Subscription,
+    now: Timestamp,
+) -> Result<SubscriptionDetail, AppError> {
+    let org = subscription.org_id.clone();
+    // A soft-deleted plan and an archived price still describe their running subscriptions.
+    let plan = tx
+        .plan_any(&org, &subscription.plan_id)
+        .await?
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription plan missing")))?;
+    let price = match &subscription.price_id {
+        Some(id) => tx.price(&org, id).await?,
+        None => None,
+    };
+    let features = tx.subscription_features(&subscription.id).await?;
+    let seats = tx
+        .seat_balances(&subscription.id)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(SubscriptionDetail {
+        subscription,
+        plan,
+        price,
+        features,
+        seats,
+        now,
+    })
+}
+
+/// Processes every deadline of one subscription due at or before `until`, oldest first, each
+/// at its own instant. Renewals take the plan's current features (deferred catalog changes
+/// apply here). Returns one run item per deadline.
+pub(crate) async fn pass_due_deadlines(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    id: &SubscriptionId,
+    until: Timestamp,
+) -> Result<Vec<RunItem>, AppError> {
+    let Some(mut subscription) = tx.lock_subscription(org, id).await? else {
+        return Ok(Vec::new());
+    };
+    let customer_name = tx
+        .lock_customer(org, &subscription.customer_id)
+        .await?
+        .and_then(|c| c.full_name);
+    let mut items = Vec::new();
+    while let Some((due_at, kind)) = subscription.next_deadline().filter(|(at, _)| *at <= until) {
+        subscription = subscription.pass_deadline(kind, due_at);
+        if kind == DeadlineKind::Renewal {
+            let snapshot: Vec<FeatureSnapshot> = tx
+                .plan_features(org, &subscription.plan_id)
+                .await?
+                .iter()
+                .map(|(pf, feature)| snapshot_of(pf, feature))
+                .collect();
+            tx.replace_subscription_features(&subscription.id, &snapshot)
+                .await?;
+        }
+        items.push(RunItem {
+            due_at,
+            subscription_id: subscription.id.clone(),
+            customer_name: customer_name.clone(),
+            outcome: Some(kind.outcome().to_owned()),
+            error: None,
+        });
+    }
+    save(tx, &subscription).await?;
+    Ok(items)
+}
+
+impl App {
+    pub async fn subscription(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<SubscriptionDetail, AppError> {
+        let org = caller.org();
+        let found = match SubscriptionId::parse(id) {
+            Some(id) => self.store.subscription(org, &id).await?,
+            None => None,
+        };
+        let subscription = found.ok_or(AppError::NotFound(NotFound::Subscription))?;
+        self.subscription_detail(caller, subscription).await
+    }
+
+    /// The customer's live subscription, or `None` (`catalog.md` §5.3).
+    pub async fn active_subscription(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<Option<SubscriptionDetail>, AppError> {
+        let customer = self.customer_for_param(caller, customer).await?;
+        match self
+            .store
+            .live_subscription(caller.org(), &customer.id)
+            .await?
+        {
+            Some(subscription) => Ok(Some(self.subscription_detail(caller, subscription).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn subscriptions(
+        &self,
+        caller: &Caller,
+        customer: Option<&str>,
+        status: Option<SubscriptionStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<SubscriptionDetail>, AppError> {
+        let customer = match customer {
+            Some(reference) => Some(self.customer_for_param(caller, reference).await?.id),
+            None => None,
+        };
+        let found = self
+            .store
+            .subscriptions(caller.org(), customer.as_ref(), status, page)
+            .await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        for subscription in found.items {
+            items.push(self.subscription_detail(caller, subscription).await?);
+        }
+        Ok(Page {
+            items,
+            has_more: found.has_more,
+        })
+    }
+
+    async fn customer_for_param(
+        &self,
+        caller: &Caller,
+        reference: &str,
+    ) -> Result<Customer, AppError> {
+        self.customer(caller, reference)
+            .await
+            .map_err(|error| match error {
+                AppError::NotFound(NotFound::Customer) => {
+                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
+                }
+                other => other,
+            })
+    }
+
+    async fn subscription_detail(
+        &self,
+        caller: &Caller,
+        subscription: Subscription,
+    ) -> Result<SubscriptionDetail, AppError> {
+        let org = caller.org();
+        let plan = self
+            .store
+            .plan_any(org, &subscription.plan_id)
+            .await?
+            .ok_or_else(|| AppError::Store(StoreError::other("subscription plan missing")))?;
+        let price = match &subscription.price_id {
+            Some(id) => self.store.price(org, id).await?,
+            None => None,
+        };
+        let features = self
+            .store
+            .subscription_features(org, &subscription.id)
+            .await?;
+        let seats = self
+            .store
+            .seat_balances(org, &subscription.id)
+            .await?
+            .into_iter()
+            .collect();
+        let now = caller.organization.now(self.clock.now());
+        Ok(SubscriptionDetail {
+            subscription,
+            plan,
+            price,
+            features,
+            seats,
+            now,
+        })
+    }
+}

@@ -1,0 +1,511 @@
+//! Subscriptions: status, billing periods, trials, cancellation and the deadlines that move
+//! them (`catalog.md` §5–§6). Pure: the caller supplies "now" and the plan data.
+
+use crate::catalog::{FeatureId, FeatureType, Overage, PlanId, PriceId};
+use crate::error::Conflict;
+use crate::money::Rate;
+use crate::period::{BillingInterval, BillingPeriod};
+use crate::{CustomerId, DomainError, OrgId, Timestamp};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(String);
+
+impl SubscriptionId {
+    pub const PREFIX: &'static str = "sub_";
+
+    pub fn from_ulid(ulid: ulid::Ulid) -> Self {
+        Self(format!("{}{ulid}", Self::PREFIX))
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix(Self::PREFIX)?;
+        ulid::Ulid::from_string(rest).ok()?;
+        Some(Self(text.to_owned()))
+    }
+
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscriptionStatus {
+    Draft,
+    PendingPayment,
+    Trialing,
+    Active,
+    PastDue,
+    Canceled,
+}
+
+impl SubscriptionStatus {
+    pub const ALL: [SubscriptionStatus; 6] = [
+        SubscriptionStatus::Draft,
+        SubscriptionStatus::PendingPayment,
+        SubscriptionStatus::Trialing,
+        SubscriptionStatus::Active,
+        SubscriptionStatus::PastDue,
+        SubscriptionStatus::Canceled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Draft => "draft",
+            SubscriptionStatus::PendingPayment => "pending_payment",
+            SubscriptionStatus::Trialing => "trialing",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SubscriptionStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Live statuses block a second subscription (`catalog.md` §5.1).
+    pub fn is_live(self) -> bool {
+        self != SubscriptionStatus::Canceled
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub scheduled_at: Timestamp,
+    pub reason: Option<String>,
+    pub effective_at: Timestamp,
+}
+
+/// Prepaid credits of a credits plan (whole credits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credits {
+    pub remaining: i64,
+    pub included: i64,
+    pub purchased: i64,
+}
+
+/// Prepaid balance of a balance plan (rate scale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrepaidBalance {
+    pub remaining: Rate,
+    pub included: Rate,
+}
+
+/// A plan feature as the subscription holds it for the current period (`seats.md` §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureSnapshot {
+    pub feature_id: FeatureId,
+    pub code: String,
+    pub name: String,
+    pub feature_type: FeatureType,
+    pub unit_name: Option<String>,
+    pub enabled: bool,
+    pub included_amount: i64,
+    pub unlimited: bool,
+    pub overage: Overage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub org_id: OrgId,
+    pub customer_id: CustomerId,
+    pub plan_id: PlanId,
+    /// `None` for free plans.
+    pub price_id: Option<PriceId>,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: SubscriptionStatus,
+    /// `None` for free plans, whose periods are monthly (`catalog.md` §6).
+    pub billing_interval: Option<BillingInterval>,
+    pub start_date: Timestamp,
+    pub trial_ends_at: Option<Timestamp>,
+    /// Where billing periods are counted from: the start, or the trial's end.
+    pub anchor: Timestamp,
+    pub period_index: u32,
+    /// `None` for `one_time` and canceled subscriptions.
+    pub current_period: Option<BillingPeriod>,
+    pub cancellation: Option<Cancellation>,
+    pub canceled_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    pub credits: Option<Credits>,
+    pub balance: Option<PrepaidBalance>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What the plan and price say about a new subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubscription {
+    pub id: SubscriptionId,
+    pub org_id: OrgId,
+    pub customer_id: CustomerId,
+    pub plan_id: PlanId,
+    pub price_id: Option<PriceId>,
+    pub name: String,
+    pub description: Option<String>,
+    pub billing_interval: Option<BillingInterval>,
+    pub trial_days: i64,
+    pub start_date: Timestamp,
+    pub credits: Option<Credits>,
+    pub balance: Option<PrepaidBalance>,
+}
+
+/// The interval periods are counted in: the price's, or monthly for free plans.
+fn period_interval(billing_interval: Option<BillingInterval>) -> BillingInterval {
+    billing_interval.unwrap_or(BillingInterval::Monthly)
+}
+
+impl NewSubscription {
+    /// Starts the subscription at `now`: trialing when there are trial days, else active with
+    /// the period that contains `now` counted from the start date.
+    pub fn start(self, now: Timestamp) -> Subscription {
+        let interval = period_interval(self.billing_interval);
+        let trial_ends_at = (self.trial_days > 0).then(|| {
+            self.start_date
+                .plus_millis(self.trial_days * crate::time::MILLIS_PER_DAY)
+        });
+        let (status, anchor, period_index, current_period) = match trial_ends_at {
+            Some(end) => (
+                SubscriptionStatus::Trialing,
+                end,
+                0,
+                Some(BillingPeriod {
+                    start: self.start_date,
+                    end,
+                }),
+            ),
+            None => {
+                let found = interval.period_at(self.start_date, now);
+                (
+                    SubscriptionStatus::Active,
+                    self.start_date,
+                    found.map_or(0, |(n, _)| n),
+                    found.map(|(_, p)| p),
+                )
+            }
+        };
+        Subscription {
+            id: self.id,
+            org_id: self.org_id,
+            customer_id: self.customer_id,
+            plan_id: self.plan_id,
+            price_id: self.price_id,
+            name: self.name,
+            description: self.description,
+            status,
+            billing_interval: self.billing_interval,
+            start_date: self.start_date,
+            trial_ends_at,
+            anchor,
+            period_index,
+            current_period,
+            cancellation: None,
+            canceled_at: None,
+            ended_at: None,
+            credits: self.credits,
+            balance: self.balance,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Something that happens to a subscription at a known instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineKind {
+    TrialEnd,
+    Renewal,
+    Cancellation,
+}
+
+impl DeadlineKind {
+    /// The test-clock run item's `outcome` (`catalog.md` §7).
+    pub fn outcome(self) -> &'static str {
+        match self {
+            DeadlineKind::TrialEnd => "trial_ended",
+            DeadlineKind::Renewal => "renewed",
+            DeadlineKind::Cancellation => "canceled",
+        }
+    }
+}
+
+impl Subscription {
+    pub fn is_free(&self) -> bool {
+        self.price_id.is_none()
+    }
+
+    pub fn cancel_at_period_end(&self) -> bool {
+        self.cancellation.is_some() && self.status.is_live()
+    }
+
+    /// `nextBillingDate`: the period end of a recurring paid subscription that is not scheduled
+    /// to cancel (`catalog.md` §6).
+    pub fn next_billing_date(&self) -> Option<Timestamp> {
+        if self.is_free() || self.cancel_at_period_end() || !self.status.is_live() {
+            return None;
+        }
+        self.current_period.map(|p| p.end)
+    }
+
+    pub fn billing_day_of_month(&self) -> Option<u32> {
+        if self.is_free() {
+            return None;
+        }
+        self.billing_interval?.billing_day_of_month(self.anchor)
+    }
+
+    /// `endDate`: when a scheduled or effective cancellation ends the subscription.
+    pub fn end_date(&self) -> Option<Timestamp> {
+        self.ended_at
+            .or_else(|| self.cancellation.as_ref().map(|c| c.effective_at))
+    }
+
+    /// The next thing due, if any: a trial end, a renewal, or a scheduled cancellation.
+    pub fn next_deadline(&self) -> Option<(Timestamp, DeadlineKind)> {
+        if !self.status.is_live() {
+            return None;
+        }
+        let period = self.current_period?;
+        if self.cancellation.is_some() {
+            return Some((period.end, DeadlineKind::Cancellation));
+        }
+        match self.status {
+            SubscriptionStatus::Trialing => Some((period.end, DeadlineKind::TrialEnd)),
+            _ if self.billing_interval == Some(BillingInterval::OneTime) => None,
+            _ => Some((period.end, DeadlineKind::Renewal)),
+        }
+    }
+
+    /// Processes the deadline due at `at` (which must be `next_deadline`'s instant).
+    pub fn pass_deadline(&self, kind: DeadlineKind, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.updated_at = at;
+        let interval = period_interval(self.billing_interval);
+        match kind {
+            DeadlineKind::Cancellation => {
+                next.status = SubscriptionStatus::Canceled;
+                next.current_period = None;
+                next.canceled_at = Some(at);
+                next.ended_at = Some(at);
+            }
+            DeadlineKind::TrialEnd => {
+                next.status = SubscriptionStatus::Active;
+                next.period_index = 0;
+                next.current_period = period_from(interval, next.anchor, 0);
+            }
+            DeadlineKind::Renewal => {
+                next.period_index = self.period_index + 1;
+                next.current_period = period_from(interval, self.anchor, next.period_index);
+                if let Some(credits) = &mut next.credits {
+                    credits.remaining = credits.included;
+                }
+                if let Some(balance) = &mut next.balance {
+                    balance.remaining = balance.included;
+                }
+            }
+        }
+        next
+    }
+
+    /// Cancels now (`immediate`, or free plans) or at the end of the current period
+    /// (`catalog.md` §5.3). Scheduling again keeps the first schedule.
+    pub fn cancel(
+        &self,
+        now: Timestamp,
+        reason: Option<String>,
+        immediate: bool,
+    ) -> Result<Subscription, DomainError> {
+        if !self.status.is_live() {
+            return Err(Conflict::SubscriptionAlreadyCanceled.into());
+        }
+        if self.billing_interval == Some(BillingInterval::OneTime) {
+            return Err(Conflict::OneTimeSubscriptionNotCancelable.into());
+        }
+        let mut next = self.clone();
+        match self.current_period {
+            Some(period) if !immediate && !self.is_free() => {
+                if self.cancellation.is_some() {
+                    return Ok(next);
+                }
+                next.cancellation = Some(Cancellation {
+                    scheduled_at: now,
+                    reason,
+                    effective_at: period.end,
+                });
+            }
+            _ => {
+                next.status = SubscriptionStatus::Canceled;
+                next.current_period = None;
+                next.canceled_at = Some(now);
+                next.ended_at = Some(now);
+                next.cancellation = Some(Cancellation {
+                    scheduled_at: now,
+                    reason,
+                    effective_at: now,
+                });
+            }
+        }
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Revokes a scheduled cancellation that has not taken effect.
+    pub fn uncancel(&self, now: Timestamp) -> Result<Subscription, DomainError> {
+        if !self.status.is_live() {
+            return Err(Conflict::SubscriptionAlreadyCanceled.into());
+        }
+        if self.cancellation.is_none() {
+            return Err(Conflict::NotScheduledForCancellation.into());
+        }
+        let mut next = self.clone();
+        next.cancellation = None;
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+fn period_from(interval: BillingInterval, anchor: Timestamp, n: u32) -> Option<BillingPeriod> {
+    Some(BillingPeriod {
+        start: interval.boundary(anchor, n)?,
+        end: interval.boundary(anchor, n + 1)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).unwrap()
+    }
+
+    fn new_monthly(trial_days: i64, start: &str) -> NewSubscription {
+        NewSubscription {
+            id: SubscriptionId::from_stored("sub_1".into()),
+            org_id: OrgId::new("org"),
+            customer_id: CustomerId::from_stored("cus_1".into()),
+            plan_id: PlanId::from_stored("pln_1".into()),
+            price_id: Some(PriceId::from_stored("pp_1".into())),
+            name: "Pro".into(),
+            description: None,
+            billing_interval: Some(BillingInterval::Monthly),
+            trial_days,
+            start_date: at(start),
+            credits: None,
+            balance: None,
+        }
+    }
+
+    #[test]
+    fn a_paid_subscription_starts_active_in_its_first_period() {
+        let sub = new_monthly(0, "2026-09-01T00:00:00Z").start(at("2026-09-01T00:00:00Z"));
+
+        assert_eq!(sub.status, SubscriptionStatus::Active);
+        let period = sub.current_period.unwrap();
+        assert_eq!(period.end, at("2026-10-01T00:00:00Z"));
+        assert_eq!(sub.next_billing_date(), Some(period.end));
+        assert_eq!(sub.billing_day_of_month(), Some(1));
+        assert_eq!(
+            sub.next_deadline(),
+            Some((period.end, DeadlineKind::Renewal))
+        );
+    }
+
+    #[test]
+    fn renewals_walk_periods_from_the_anchor() {
+        let mut sub = new_monthly(0, "2026-01-31T00:00:00Z").start(at("2026-01-31T00:00:00Z"));
+        let mut ends = Vec::new();
+        for _ in 0..3 {
+            let (due, kind) = sub.next_deadline().unwrap();
+            sub = sub.pass_deadline(kind, due);
+            ends.push(sub.current_period.unwrap().end.to_rfc3339());
+        }
+
+        assert_eq!(
+            ends,
+            [
+                "2026-03-31T00:00:00.000Z",
+                "2026-04-30T00:00:00.000Z",
+                "2026-05-31T00:00:00.000Z"
+            ]
+        );
+        assert_eq!(sub.period_index, 3);
+    }
+
+    #[test]
+    fn a_trial_ends_into_the_first_paid_period() {
+        let sub = new_monthly(14, "2026-09-01T00:00:00Z").start(at("2026-09-01T00:00:00Z"));
+        let (due, kind) = sub.next_deadline().unwrap();
+        let active = sub.pass_deadline(kind, due);
+
+        assert_eq!(sub.status, SubscriptionStatus::Trialing);
+        assert_eq!(
+            (due, kind),
+            (at("2026-09-15T00:00:00Z"), DeadlineKind::TrialEnd)
+        );
+        assert_eq!(active.status, SubscriptionStatus::Active);
+        assert_eq!(active.current_period.unwrap().start, due);
+        assert_eq!(
+            active.current_period.unwrap().end,
+            at("2026-10-15T00:00:00Z")
+        );
+        assert_eq!(active.billing_day_of_month(), Some(15));
+    }
+
+    #[test]
+    fn a_scheduled_cancellation_ends_the_subscription_at_period_end() {
+        let sub = new_monthly(0, "2026-09-01T00:00:00Z").start(at("2026-09-01T00:00:00Z"));
+        let now = at("2026-09-10T00:00:00Z");
+
+        let scheduled = sub.cancel(now, Some("too pricey".into()), false).unwrap();
+        let again = scheduled
+            .cancel(at("2026-09-11T00:00:00Z"), None, false)
+            .unwrap();
+        let (due, kind) = scheduled.next_deadline().unwrap();
+        let ended = scheduled.pass_deadline(kind, due);
+
+        assert!(scheduled.cancel_at_period_end());
+        assert_eq!(scheduled.next_billing_date(), None);
+        assert_eq!(scheduled.end_date(), Some(at("2026-10-01T00:00:00Z")));
+        assert_eq!(again, scheduled, "scheduling twice changes nothing");
+        assert_eq!(kind, DeadlineKind::Cancellation);
+        assert_eq!(ended.status, SubscriptionStatus::Canceled);
+        assert_eq!(ended.current_period, None);
+        assert_eq!(
+            ended.cancel(due, None, true),
+            Err(Conflict::SubscriptionAlreadyCanceled.into())
+        );
+    }
+
+    #[test]
+    fn uncancel_needs_a_schedule_and_a_live_subscription() {
+        let sub = new_monthly(0, "2026-09-01T00:00:00Z").start(at("2026-09-01T00:00:00Z"));
+        let now = at("2026-09-02T00:00:00Z");
+
+        assert_eq!(
+            sub.uncancel(now),
+            Err(Conflict::NotScheduledForCancellation.into())
+        );
+        let scheduled = sub.cancel(now, None, false).unwrap();
+        let revoked = scheduled.uncancel(now).unwrap();
+        assert_eq!(revoked.cancellation, None);
+        let canceled = sub.cancel(now, None, true).unwrap();
+        assert_eq!(canceled.status, SubscriptionStatus::Canceled);
+        assert_eq!(
+            canceled.uncancel(now),
+            Err(Conflict::SubscriptionAlreadyCanceled.into())
+        );
+    }
+}

@@ -1,0 +1,771 @@
+//! Catalog queries (features, plans, prices, plan features, subscriptions, seats, test clock),
+//! written once over a connection so reads through the pool and writes inside a transaction
+//! share them. Mirrors `tally-store-sqlite/src/catalog.rs` query by query.
+
+use crate::errors::map_error;
+use sqlx::PgConnection as Conn;
+use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::SeatEvent;
+use tally_domain::subscription::{
+    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+};
+use tally_domain::test_clock::TestClockRun;
+use tally_domain::{CustomerId, OrgId, Organization, Timestamp};
+use tally_store::{DueDeadline, PlanFeatureEntry, StoreError};
+use tally_store_sql::{
+    DueRow, FeatureRow, OrganizationRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SnapshotRow,
+    SubscriptionRow, json_text, run_body,
+};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const FEATURE_COLUMNS: &str = "f.id, f.org_id, f.code, f.name, f.type, f.description, f.unit_name, f.created_at_ms, f.updated_at_ms";
+const PLAN_COLUMNS: &str = "id, org_id, code, name, description, consumption_model, is_public, \
+     is_free, block_on_exhaustion, metadata, created_at_ms, updated_at_ms";
+const PRICE_COLUMNS: &str = "id, plan_id, billing_interval, price_cents, is_default, trial_days, \
+     included_balance, included_credits, metadata, created_at_ms, updated_at_ms";
+const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, name, description, \
+     status, billing_interval, start_date_ms, trial_ends_at_ms, anchor_ms, period_index, \
+     period_start_ms, period_end_ms, cancel_scheduled_at_ms, cancel_reason, \
+     cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
+     credits_purchased, balance_remaining, balance_included, created_at_ms, updated_at_ms";
+const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
+     unlimited, overage_enabled, overage_unit_price";
+
+fn features_of(rows: Vec<FeatureRow>) -> Result<Vec<Feature>> {
+    rows.into_iter().map(FeatureRow::into_domain).collect()
+}
+
+fn plans_of(rows: Vec<PlanRow>) -> Result<Vec<Plan>> {
+    rows.into_iter().map(PlanRow::into_domain).collect()
+}
+
+pub async fn lock_organization(conn: &mut Conn, org: &OrgId) -> Result<Option<Organization>> {
+    let row: Option<OrganizationRow> = sqlx::query_as(
+        "SELECT id, name, mode, paired_org_id, api_version, test_clock_ms, created_at_ms \
+         FROM organizations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(org.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(OrganizationRow::into_domain).transpose()
+}
+
+pub async fn set_test_clock(conn: &mut Conn, org: &OrgId, at: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE organizations SET test_clock_ms = $1 WHERE id = $2")
+        .bind(at.as_millis())
+        .bind(org.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn insert_test_clock_run(conn: &mut Conn, org: &OrgId, run: &TestClockRun) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO test_clock_runs (id, org_id, body, created_at_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(run.id.as_str())
+    .bind(org.as_str())
+    .bind(run_body(run))
+    .bind(run.created_at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn latest_test_clock_run(conn: &mut Conn, org: &OrgId) -> Result<Option<TestClockRun>> {
+    let row: Option<RunRow> = sqlx::query_as(
+        "SELECT id, body, created_at_ms FROM test_clock_runs WHERE org_id = $1 \
+         ORDER BY created_at_ms DESC, id DESC LIMIT 1",
+    )
+    .bind(org.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(RunRow::into_domain).transpose()
+}
+
+pub async fn features(conn: &mut Conn, org: &OrgId) -> Result<Vec<Feature>> {
+    let rows: Vec<FeatureRow> = sqlx::query_as(&format!(
+        "SELECT {FEATURE_COLUMNS} FROM features f WHERE f.org_id = $1 ORDER BY f.created_at_ms, f.id"
+    ))
+    .bind(org.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    features_of(rows)
+}
+
+pub async fn feature_by_code(
+    conn: &mut Conn,
+    for_update: bool,
+    org: &OrgId,
+    code: &str,
+) -> Result<Option<Feature>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row: Option<FeatureRow> = sqlx::query_as(&format!(
+        "SELECT {FEATURE_COLUMNS} FROM features f WHERE f.org_id = $1 AND f.code = $2{lock}"
+    ))
+    .bind(org.as_str())
+    .bind(code)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(FeatureRow::into_domain).transpose()
+}
+
+pub async fn insert_feature(conn: &mut Conn, feature: &Feature) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO features (id, org_id, code, name, type, description, unit_name, \
+             created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(feature.id.as_str())
+    .bind(feature.org_id.as_str())
+    .bind(&feature.code)
+    .bind(&feature.name)
+    .bind(feature.feature_type.as_str())
+    .bind(&feature.description)
+    .bind(&feature.unit_name)
+    .bind(feature.created_at.as_millis())
+    .bind(feature.updated_at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn update_feature(conn: &mut Conn, feature: &Feature) -> Result<()> {
+    sqlx::query(
+        "UPDATE features SET name = $1, description = $2, unit_name = $3, updated_at_ms = $4 \
+         WHERE id = $5",
+    )
+    .bind(&feature.name)
+    .bind(&feature.description)
+    .bind(&feature.unit_name)
+    .bind(feature.updated_at.as_millis())
+    .bind(feature.id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn delete_feature(conn: &mut Conn, org: &OrgId, id: &FeatureId) -> Result<()> {
+    // Attachments to deleted plans go with the feature; live plans were checked by the caller.
+    sqlx::query("DELETE FROM plan_features WHERE org_id = $1 AND feature_id = $2")
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    sqlx::query("DELETE FROM features WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn feature_is_attached(conn: &mut Conn, org: &OrgId, id: &FeatureId) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM plan_features pf JOIN plans p ON p.id = pf.plan_id \
+         WHERE pf.org_id = $1 AND pf.feature_id = $2 AND p.deleted_at_ms IS NULL",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(count > 0)
+}
+
+pub async fn plans(conn: &mut Conn, org: &OrgId, include_private: bool) -> Result<Vec<Plan>> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans \
+         WHERE org_id = $1 AND deleted_at_ms IS NULL AND (is_public OR $2) \
+         ORDER BY created_at_ms, id"
+    ))
+    .bind(org.as_str())
+    .bind(include_private)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    plans_of(rows)
+}
+
+pub async fn plan(
+    conn: &mut Conn,
+    for_update: bool,
+    org: &OrgId,
+    id: &PlanId,
+) -> Result<Option<Plan>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans \
+         WHERE org_id = $1 AND id = $2 AND deleted_at_ms IS NULL{lock}"
+    ))
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(PlanRow::into_domain).transpose()
+}
+
+pub async fn plan_any(conn: &mut Conn, org: &OrgId, id: &PlanId) -> Result<Option<Plan>> {
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(PlanRow::into_domain).transpose()
+}
+
+pub async fn plan_by_code(
+    conn: &mut Conn,
+    for_update: bool,
+    org: &OrgId,
+    code: &str,
+) -> Result<Option<Plan>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans \
+         WHERE org_id = $1 AND code = $2 AND deleted_at_ms IS NULL{lock}"
+    ))
+    .bind(org.as_str())
+    .bind(code)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(PlanRow::into_domain).transpose()
+}
+
+pub async fn insert_plan(conn: &mut Conn, plan: &Plan) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(plan.id.as_str())
+    .bind(plan.org_id.as_str())
+    .bind(&plan.code)
+    .bind(&plan.name)
+    .bind(&plan.description)
+    .bind(plan.consumption_model.map(|m| m.as_str()))
+    .bind(plan.is_public)
+    .bind(plan.is_free)
+    .bind(plan.block_on_exhaustion)
+    .bind(json_text(plan.metadata.as_ref()))
+    .bind(plan.created_at.as_millis())
+    .bind(plan.updated_at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn update_plan(conn: &mut Conn, plan: &Plan) -> Result<()> {
+    sqlx::query(
+        "UPDATE plans SET name = $1, description = $2, is_public = $3, metadata = $4, \
+             updated_at_ms = $5 WHERE id = $6",
+    )
+    .bind(&plan.name)
+    .bind(&plan.description)
+    .bind(plan.is_public)
+    .bind(json_text(plan.metadata.as_ref()))
+    .bind(plan.updated_at.as_millis())
+    .bind(plan.id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn delete_plan(conn: &mut Conn, org: &OrgId, id: &PlanId, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE plans SET deleted_at_ms = $1 WHERE org_id = $2 AND id = $3")
+        .bind(now.as_millis())
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn plan_prices(conn: &mut Conn, org: &OrgId, plan: &PlanId) -> Result<Vec<PlanPrice>> {
+    let rows: Vec<PriceRow> = sqlx::query_as(&format!(
+        "SELECT {PRICE_COLUMNS} FROM plan_prices \
+         WHERE org_id = $1 AND plan_id = $2 AND archived_at_ms IS NULL ORDER BY created_at_ms, id"
+    ))
+    .bind(org.as_str())
+    .bind(plan.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.into_iter().map(PriceRow::into_domain).collect()
+}
+
+pub async fn price(conn: &mut Conn, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>> {
+    let row: Option<PriceRow> = sqlx::query_as(&format!(
+        "SELECT {PRICE_COLUMNS} FROM plan_prices WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(PriceRow::into_domain).transpose()
+}
+
+pub async fn insert_price(conn: &mut Conn, org: &OrgId, price: &PlanPrice) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO plan_prices (org_id, {PRICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(org.as_str())
+    .bind(price.id.as_str())
+    .bind(price.plan_id.as_str())
+    .bind(price.billing_interval.as_str())
+    .bind(price.price.0)
+    .bind(price.is_default)
+    .bind(price.trial_days)
+    .bind(price.included_balance.map(|r| r.0))
+    .bind(price.included_credits)
+    .bind(json_text(Some(&price.metadata)))
+    .bind(price.created_at.as_millis())
+    .bind(price.updated_at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn update_price(conn: &mut Conn, price: &PlanPrice) -> Result<()> {
+    sqlx::query(
+        "UPDATE plan_prices SET price_cents = $1, is_default = $2, trial_days = $3, \
+             included_balance = $4, included_credits = $5, metadata = $6, updated_at_ms = $7 \
+         WHERE id = $8",
+    )
+    .bind(price.price.0)
+    .bind(price.is_default)
+    .bind(price.trial_days)
+    .bind(price.included_balance.map(|r| r.0))
+    .bind(price.included_credits)
+    .bind(json_text(Some(&price.metadata)))
+    .bind(price.updated_at.as_millis())
+    .bind(price.id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn archive_price(conn: &mut Conn, id: &PriceId, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE plan_prices SET archived_at_ms = $1, is_default = $2 WHERE id = $3")
+        .bind(now.as_millis())
+        .bind(false)
+        .bind(id.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn plan_features(
+    conn: &mut Conn,
+    org: &OrgId,
+    plan: &PlanId,
+) -> Result<Vec<PlanFeatureEntry>> {
+    let rows: Vec<PlanFeatureRow> = sqlx::query_as(&format!(
+        "SELECT pf.plan_id, pf.enabled, pf.included_amount, pf.unlimited, pf.overage_enabled, \
+             pf.overage_unit_price, pf.credits_per_unit, pf.pricing_mode, pf.margin, \
+             pf.created_at_ms AS pf_created_at_ms, {FEATURE_COLUMNS} \
+         FROM plan_features pf JOIN features f ON f.id = pf.feature_id \
+         WHERE pf.org_id = $1 AND pf.plan_id = $2 ORDER BY pf.created_at_ms, f.id"
+    ))
+    .bind(org.as_str())
+    .bind(plan.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.into_iter().map(PlanFeatureRow::into_domain).collect()
+}
+
+pub async fn insert_plan_feature(conn: &mut Conn, org: &OrgId, pf: &PlanFeature) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO plan_features (plan_id, feature_id, org_id, enabled, included_amount, \
+             unlimited, overage_enabled, overage_unit_price, credits_per_unit, pricing_mode, \
+             margin, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(pf.plan_id.as_str())
+    .bind(pf.feature_id.as_str())
+    .bind(org.as_str())
+    .bind(pf.enabled)
+    .bind(pf.included_amount)
+    .bind(pf.unlimited)
+    .bind(pf.overage.enabled)
+    .bind(pf.overage.unit_price.map(|r| r.0))
+    .bind(pf.credits_per_unit)
+    .bind(&pf.pricing_mode)
+    .bind(pf.margin)
+    .bind(pf.created_at.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn update_plan_feature(conn: &mut Conn, pf: &PlanFeature) -> Result<()> {
+    sqlx::query(
+        "UPDATE plan_features SET enabled = $1, included_amount = $2, unlimited = $3, \
+             overage_enabled = $4, overage_unit_price = $5, credits_per_unit = $6, \
+             pricing_mode = $7, margin = $8 \
+         WHERE plan_id = $9 AND feature_id = $10",
+    )
+    .bind(pf.enabled)
+    .bind(pf.included_amount)
+    .bind(pf.unlimited)
+    .bind(pf.overage.enabled)
+    .bind(pf.overage.unit_price.map(|r| r.0))
+    .bind(pf.credits_per_unit)
+    .bind(&pf.pricing_mode)
+    .bind(pf.margin)
+    .bind(pf.plan_id.as_str())
+    .bind(pf.feature_id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn delete_plan_feature(
+    conn: &mut Conn,
+    plan: &PlanId,
+    feature: &FeatureId,
+) -> Result<()> {
+    sqlx::query("DELETE FROM plan_features WHERE plan_id = $1 AND feature_id = $2")
+        .bind(plan.as_str())
+        .bind(feature.as_str())
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn subscription(
+    conn: &mut Conn,
+    for_update: bool,
+    org: &OrgId,
+    id: &SubscriptionId,
+) -> Result<Option<Subscription>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org_id = $1 AND id = $2{lock}"
+    ))
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(SubscriptionRow::into_domain).transpose()
+}
+
+pub async fn live_subscription(
+    conn: &mut Conn,
+    for_update: bool,
+    org: &OrgId,
+    customer: &CustomerId,
+) -> Result<Option<Subscription>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+         WHERE org_id = $1 AND customer_id = $2 AND status <> 'canceled'{lock}"
+    ))
+    .bind(org.as_str())
+    .bind(customer.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    row.map(SubscriptionRow::into_domain).transpose()
+}
+
+pub async fn live_subscriptions_of_plan(
+    conn: &mut Conn,
+    org: &OrgId,
+    plan: &PlanId,
+) -> Result<Vec<SubscriptionId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM subscriptions WHERE org_id = $1 AND plan_id = $2 AND status <> 'canceled' \
+         ORDER BY id",
+    )
+    .bind(org.as_str())
+    .bind(plan.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(ids.into_iter().map(SubscriptionId::from_stored).collect())
+}
+
+pub async fn subscriptions(
+    conn: &mut Conn,
+    org: &OrgId,
+    customer: Option<&CustomerId>,
+    status: Option<SubscriptionStatus>,
+    page: &PageRequest,
+) -> Result<Page<Subscription>> {
+    let (after_ms, after_id) = match &page.after {
+        Some(position) => (position.created_at.as_millis(), position.id.clone()),
+        None => (i64::MAX, String::new()),
+    };
+    let customer = customer.map(CustomerId::as_str);
+    let status = status.map(SubscriptionStatus::as_str);
+    let rows: Vec<SubscriptionRow> = sqlx::query_as(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+         WHERE org_id = $1 AND ($2::text IS NULL OR customer_id = $3) AND ($4::text IS NULL OR status = $5) \
+           AND (created_at_ms < $6 OR (created_at_ms = $7 AND id < $8)) \
+         ORDER BY created_at_ms DESC, id DESC LIMIT $9"
+    ))
+    .bind(org.as_str())
+    .bind(customer)
+    .bind(customer)
+    .bind(status)
+    .bind(status)
+    .bind(after_ms)
+    .bind(after_ms)
+    .bind(after_id)
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    let items = rows
+        .into_iter()
+        .map(SubscriptionRow::into_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit))
+}
+
+pub async fn insert_subscription(
+    conn: &mut Conn,
+    sub: &Subscription,
+    next_deadline: Option<Timestamp>,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}, next_deadline_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+    ))
+    .bind(sub.id.as_str())
+    .bind(sub.org_id.as_str())
+    .bind(sub.customer_id.as_str())
+    .bind(sub.plan_id.as_str())
+    .bind(sub.price_id.as_ref().map(PriceId::as_str))
+    .bind(&sub.name)
+    .bind(&sub.description)
+    .bind(sub.status.as_str())
+    .bind(sub.billing_interval.map(|i| i.as_str()))
+    .bind(sub.start_date.as_millis())
+    .bind(sub.trial_ends_at.map(Timestamp::as_millis))
+    .bind(sub.anchor.as_millis())
+    .bind(i64::from(sub.period_index))
+    .bind(sub.current_period.map(|p| p.start.as_millis()))
+    .bind(sub.current_period.map(|p| p.end.as_millis()))
+    .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
+    .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
+    .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
+    .bind(sub.canceled_at.map(Timestamp::as_millis))
+    .bind(sub.ended_at.map(Timestamp::as_millis))
+    .bind(sub.credits.map(|c| c.remaining))
+    .bind(sub.credits.map(|c| c.included))
+    .bind(sub.credits.map(|c| c.purchased))
+    .bind(sub.balance.map(|b| b.remaining.0))
+    .bind(sub.balance.map(|b| b.included.0))
+    .bind(sub.created_at.as_millis())
+    .bind(sub.updated_at.as_millis())
+    .bind(next_deadline.map(Timestamp::as_millis))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn update_subscription(
+    conn: &mut Conn,
+    sub: &Subscription,
+    next_deadline: Option<Timestamp>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE subscriptions SET status = $1, trial_ends_at_ms = $2, anchor_ms = $3, \
+             period_index = $4, period_start_ms = $5, period_end_ms = $6, \
+             cancel_scheduled_at_ms = $7, cancel_reason = $8, cancel_effective_at_ms = $9, \
+             canceled_at_ms = $10, ended_at_ms = $11, credits_remaining = $12, credits_included = $13, \
+             credits_purchased = $14, balance_remaining = $15, balance_included = $16, \
+             updated_at_ms = $17, next_deadline_ms = $18 \
+         WHERE org_id = $19 AND id = $20",
+    )
+    .bind(sub.status.as_str())
+    .bind(sub.trial_ends_at.map(Timestamp::as_millis))
+    .bind(sub.anchor.as_millis())
+    .bind(i64::from(sub.period_index))
+    .bind(sub.current_period.map(|p| p.start.as_millis()))
+    .bind(sub.current_period.map(|p| p.end.as_millis()))
+    .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
+    .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
+    .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
+    .bind(sub.canceled_at.map(Timestamp::as_millis))
+    .bind(sub.ended_at.map(Timestamp::as_millis))
+    .bind(sub.credits.map(|c| c.remaining))
+    .bind(sub.credits.map(|c| c.included))
+    .bind(sub.credits.map(|c| c.purchased))
+    .bind(sub.balance.map(|b| b.remaining.0))
+    .bind(sub.balance.map(|b| b.included.0))
+    .bind(sub.updated_at.as_millis())
+    .bind(next_deadline.map(Timestamp::as_millis))
+    .bind(sub.org_id.as_str())
+    .bind(sub.id.as_str())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn subscription_features(
+    conn: &mut Conn,
+    sub: &SubscriptionId,
+) -> Result<Vec<FeatureSnapshot>> {
+    let rows: Vec<SnapshotRow> = sqlx::query_as(&format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM subscription_features WHERE subscription_id = $1 \
+         ORDER BY position"
+    ))
+    .bind(sub.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.into_iter().map(SnapshotRow::into_domain).collect()
+}
+
+pub async fn replace_subscription_features(
+    conn: &mut Conn,
+    sub: &SubscriptionId,
+    features: &[FeatureSnapshot],
+) -> Result<()> {
+    sqlx::query("DELETE FROM subscription_features WHERE subscription_id = $1")
+        .bind(sub.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    for (position, f) in features.iter().enumerate() {
+        sqlx::query(&format!(
+            "INSERT INTO subscription_features (subscription_id, position, {SNAPSHOT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(sub.as_str())
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(f.feature_id.as_str())
+        .bind(&f.code)
+        .bind(&f.name)
+        .bind(f.feature_type.as_str())
+        .bind(&f.unit_name)
+        .bind(f.enabled)
+        .bind(f.included_amount)
+        .bind(f.unlimited)
+        .bind(f.overage.enabled)
+        .bind(f.overage.unit_price.map(|r| r.0))
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    }
+    Ok(())
+}
+
+pub async fn seat_balances(conn: &mut Conn, sub: &SubscriptionId) -> Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT feature_code, current FROM seat_balances WHERE subscription_id = $1 \
+         ORDER BY feature_code",
+    )
+    .bind(sub.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)
+}
+
+pub async fn set_seat_balance(
+    conn: &mut Conn,
+    org: &OrgId,
+    sub: &SubscriptionId,
+    feature_code: &str,
+    current: i64,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (subscription_id, feature_code) \
+         DO UPDATE SET current = excluded.current, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(sub.as_str())
+    .bind(feature_code)
+    .bind(org.as_str())
+    .bind(current)
+    .bind(now.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn append_seat_event(conn: &mut Conn, event: &SeatEvent) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
+             previous_balance, new_balance, ts_ms, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event.id.as_str())
+    .bind(event.org_id.as_str())
+    .bind(event.customer_id.as_str())
+    .bind(event.subscription_id.as_str())
+    .bind(&event.feature_code)
+    .bind(event.previous_balance)
+    .bind(event.new_balance)
+    .bind(event.ts.as_millis())
+    .bind(event.ts.as_millis())
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+pub async fn due_deadlines(
+    conn: &mut Conn,
+    org: Option<&OrgId>,
+    until: Timestamp,
+    limit: u32,
+) -> Result<Vec<DueDeadline>> {
+    let org = org.map(OrgId::as_str);
+    let rows: Vec<DueRow> = sqlx::query_as(
+        "SELECT s.org_id, s.id, s.next_deadline_ms FROM subscriptions s \
+         JOIN organizations o ON o.id = s.org_id \
+         WHERE s.next_deadline_ms IS NOT NULL AND s.next_deadline_ms <= $1 \
+           AND (($2::text IS NOT NULL AND s.org_id = $3) OR ($4::text IS NULL AND o.test_clock_ms IS NULL)) \
+         ORDER BY s.next_deadline_ms, s.id LIMIT $5",
+    )
+    .bind(until.as_millis())
+    .bind(org)
+    .bind(org)
+    .bind(org)
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DueDeadline {
+            org_id: OrgId::new(r.org_id),
+            subscription_id: SubscriptionId::from_stored(r.id),
+            due_at: Timestamp::from_millis(r.next_deadline_ms),
+        })
+        .collect())
+}

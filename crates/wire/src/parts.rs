@@ -1,0 +1,35 @@
+//! Borrowed bundles of domain values that one view needs together.
+
+use std::collections::BTreeMap;
+use tally_domain::Timestamp;
+use tally_domain::catalog::{Feature, Plan, PlanFeature, PlanPrice};
+use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::test_clock::TestClockRun;
+
+/// A plan with its active prices and attached features.
+#[derive(Clone, Copy)]
+pub struct PlanParts<'a> {
+    pub plan: &'a Plan,
+    pub prices: &'a [PlanPrice],
+    pub features: &'a [(PlanFeature, Feature)],
+}
+
+/// A subscription with its plan, price, feature snapshot, seat balances and the instant
+/// `daysRemaining` is counted from.
+#[derive(Clone, Copy)]
+pub struct SubscriptionParts<'a> {
+    pub subscription: &'a Subscription,
+    pub plan: &'a Plan,
+    pub price: Option<&'a PlanPrice>,
+    pub features: &'a [FeatureSnapshot],
+    pub seats: &'a BTreeMap<String, i64>,
+    pub now: Timestamp,
+}
+
+/// The test clock as `GET /test-clock` shows it.
+#[derive(Clone, Copy)]
+pub struct ClockParts<'a> {
+    pub simulated_time: Option<Timestamp>,
+    pub now: Timestamp,
+    pub latest_run: Option<&'a TestClockRun>,
+}

@@ -1,0 +1,289 @@
+//! Features, plans, prices and plan features in 2026-07-11.
+
+use crate::Livemode;
+use crate::parts::PlanParts;
+use serde::Serialize;
+use serde_json::Value;
+use tally_domain::catalog::{Feature, FeatureType, Overage, Plan, PlanFeature, PlanPrice};
+use tally_domain::customer::Metadata;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureOut<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub code: &'a str,
+    #[serde(rename = "type")]
+    pub feature_type: &'static str,
+    pub description: Option<&'a str>,
+    pub unit_name: Option<&'a str>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> FeatureOut<'a> {
+    pub fn new(feature: &'a Feature, livemode: Livemode) -> Self {
+        Self {
+            id: feature.id.as_str(),
+            name: &feature.name,
+            code: &feature.code,
+            feature_type: feature.feature_type.as_str(),
+            description: feature.description.as_deref(),
+            unit_name: feature.unit_name.as_deref(),
+            created_at: feature.created_at.to_rfc3339(),
+            updated_at: feature.updated_at.to_rfc3339(),
+            object: "feature",
+            livemode: livemode.0,
+        }
+    }
+}
+
+/// `overage` inside a plan's feature entry; `model` names the only pricing Tally has.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryOverageOut {
+    pub enabled: bool,
+    pub model: Option<&'static str>,
+    pub unit_price: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFeatureEntryOut<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    #[serde(rename = "type")]
+    pub feature_type: &'static str,
+    pub unit_name: Option<&'a str>,
+    pub enabled: bool,
+    /// `null` for boolean features (`catalog.md` §4.1).
+    pub included_amount: Option<i64>,
+    pub unlimited: bool,
+    pub overage: Option<EntryOverageOut>,
+    pub regional_prices: [(); 0],
+}
+
+impl<'a> PlanFeatureEntryOut<'a> {
+    pub fn new(pf: &PlanFeature, feature: &'a Feature) -> Self {
+        let is_boolean = feature.feature_type == FeatureType::Boolean;
+        Self {
+            code: &feature.code,
+            name: &feature.name,
+            feature_type: feature.feature_type.as_str(),
+            unit_name: feature.unit_name.as_deref(),
+            enabled: pf.enabled,
+            included_amount: (!is_boolean).then_some(pf.included_amount),
+            unlimited: pf.unlimited,
+            overage: (!is_boolean).then(|| EntryOverageOut {
+                enabled: pf.overage.enabled,
+                model: pf.overage.enabled.then_some("per_unit"),
+                unit_price: pf.overage.unit_price.map(|r| r.0),
+            }),
+            regional_prices: [],
+        }
+    }
+}
+
+/// A price inside a legacy plan: no `id` (`catalog.md` §4.1).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanPriceEntryOut {
+    pub billing_interval: &'static str,
+    pub price: i64,
+    pub is_default: bool,
+    pub trial_days: i64,
+    pub included_balance: Option<i64>,
+    pub included_credits: Option<i64>,
+    pub intro_offer: Option<()>,
+    pub regional_prices: [(); 0],
+}
+
+impl PlanPriceEntryOut {
+    pub fn new(price: &PlanPrice) -> Self {
+        Self {
+            billing_interval: price.billing_interval.as_str(),
+            price: price.price.0,
+            is_default: price.is_default,
+            trial_days: price.trial_days,
+            included_balance: price.included_balance.map(|r| r.0),
+            included_credits: price.included_credits,
+            intro_offer: None,
+            regional_prices: [],
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanOut<'a, P: Serialize> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub code: &'a str,
+    pub description: Option<&'a str>,
+    pub consumption_model: Option<&'static str>,
+    pub is_public: bool,
+    pub is_default: bool,
+    pub is_free: bool,
+    pub block_on_exhaustion: Option<bool>,
+    pub sort_order: i64,
+    pub plan_group_id: Option<&'a str>,
+    pub metadata: Option<&'a Metadata>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub features: Vec<PlanFeatureEntryOut<'a>>,
+    pub prices: Vec<P>,
+    pub exchange_rates: [(); 0],
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> PlanOut<'a, PlanPriceEntryOut> {
+    pub fn new(parts: PlanParts<'a>, livemode: Livemode) -> Self {
+        Self::with_prices(parts, livemode, PlanPriceEntryOut::new)
+    }
+}
+
+impl<'a, P: Serialize> PlanOut<'a, P> {
+    /// Shared with later versions, which change only the price entries.
+    pub fn with_prices(
+        parts: PlanParts<'a>,
+        livemode: Livemode,
+        price_entry: impl Fn(&'a PlanPrice) -> P,
+    ) -> Self {
+        let plan: &'a Plan = parts.plan;
+        Self {
+            id: plan.id.as_str(),
+            name: &plan.name,
+            code: &plan.code,
+            description: plan.description.as_deref(),
+            consumption_model: plan.consumption_model.map(|m| m.as_str()),
+            is_public: plan.is_public,
+            is_default: false,
+            is_free: plan.is_free,
+            block_on_exhaustion: plan.block_on_exhaustion,
+            sort_order: 0,
+            plan_group_id: None,
+            metadata: plan.metadata.as_ref(),
+            created_at: plan.created_at.to_rfc3339(),
+            updated_at: plan.updated_at.to_rfc3339(),
+            features: parts
+                .features
+                .iter()
+                .map(|(pf, feature)| PlanFeatureEntryOut::new(pf, feature))
+                .collect(),
+            prices: parts.prices.iter().map(price_entry).collect(),
+            exchange_rates: [],
+            object: "plan",
+            livemode: livemode.0,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverageOut {
+    pub enabled: bool,
+    pub unit_price: Option<i64>,
+}
+
+impl OverageOut {
+    pub fn new(overage: &Overage) -> Self {
+        Self {
+            enabled: overage.enabled,
+            unit_price: overage.unit_price.map(|r| r.0),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFeatureOut<'a> {
+    pub plan_id: &'a str,
+    pub feature_id: &'a str,
+    pub enabled: bool,
+    pub included_amount: i64,
+    pub unlimited: bool,
+    pub overage: OverageOut,
+    pub credits_per_unit: Option<i64>,
+    pub pricing_mode: &'a str,
+    pub margin: Option<i64>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> PlanFeatureOut<'a> {
+    pub fn new(pf: &'a PlanFeature, livemode: Livemode) -> Self {
+        Self::with_object(pf, livemode, "plan")
+    }
+
+    pub fn with_object(pf: &'a PlanFeature, livemode: Livemode, object: &'static str) -> Self {
+        Self {
+            plan_id: pf.plan_id.as_str(),
+            feature_id: pf.feature_id.as_str(),
+            enabled: pf.enabled,
+            included_amount: pf.included_amount,
+            unlimited: pf.unlimited,
+            overage: OverageOut::new(&pf.overage),
+            credits_per_unit: pf.credits_per_unit,
+            pricing_mode: &pf.pricing_mode,
+            margin: pf.margin,
+            object,
+            livemode: livemode.0,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanPriceOut<'a> {
+    pub id: &'a str,
+    pub plan_id: &'a str,
+    pub billing_interval: &'static str,
+    pub price: i64,
+    pub is_default: bool,
+    pub trial_days: i64,
+    pub included_balance: Option<i64>,
+    pub included_credits: Option<i64>,
+    pub intro_offer: Option<()>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+impl<'a> PlanPriceOut<'a> {
+    pub fn new(price: &'a PlanPrice, livemode: Livemode) -> Self {
+        Self {
+            id: price.id.as_str(),
+            plan_id: price.plan_id.as_str(),
+            billing_interval: price.billing_interval.as_str(),
+            price: price.price.0,
+            is_default: price.is_default,
+            trial_days: price.trial_days,
+            included_balance: price.included_balance.map(|r| r.0),
+            included_credits: price.included_credits,
+            intro_offer: None,
+            created_at: price.created_at.to_rfc3339(),
+            updated_at: price.updated_at.to_rfc3339(),
+            object: "plan",
+            livemode: livemode.0,
+        }
+    }
+}
+
+/// The legacy answer to `PUT /plans/{id}/visibility`.
+pub fn plan_visibility(plan: &Plan, livemode: Livemode) -> Value {
+    serde_json::json!({"id": plan.id.as_str(), "isPublic": plan.is_public, "object": "plan", "livemode": livemode.0})
+}
+
+/// The legacy answer to `PUT /plans/{id}/prices/{priceId}/default`.
+pub fn default_price(price: &PlanPrice, livemode: Livemode) -> Value {
+    serde_json::json!({"id": price.id.as_str(), "isDefault": true, "object": "plan", "livemode": livemode.0})
+}
+
+/// `{id, removed: true, object, livemode}` for a detached plan feature.
+pub fn removed_plan_feature(feature_id: &str, object: &str, livemode: Livemode) -> Value {
+    serde_json::json!({"id": feature_id, "removed": true, "object": object, "livemode": livemode.0})
+}
