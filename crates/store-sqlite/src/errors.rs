@@ -5,7 +5,7 @@ use tally_store::{StoreError, constraints};
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 2] = [
+const UNIQUE_COLUMNS: [(&str, &str); 8] = [
     (
         "idempotency_keys.org_id, idempotency_keys.key",
         constraints::IDEMPOTENCY_KEY,
@@ -13,6 +13,21 @@ const UNIQUE_COLUMNS: [(&str, &str); 2] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
+    ),
+    ("features.org_id, features.code", constraints::FEATURE_CODE),
+    ("features.org_id, features.name", constraints::FEATURE_NAME),
+    ("plans.org_id, plans.code", constraints::PLAN_CODE),
+    (
+        "plan_prices.plan_id, plan_prices.billing_interval",
+        constraints::PRICE_INTERVAL,
+    ),
+    (
+        "plan_features.plan_id, plan_features.feature_id",
+        constraints::PLAN_FEATURE,
+    ),
+    (
+        "subscriptions.org_id, subscriptions.customer_id",
+        constraints::LIVE_SUBSCRIPTION,
     ),
 ];
 

@@ -4,10 +4,13 @@
 mod support;
 
 mod auth;
+mod catalog;
 mod customers;
 mod errors;
 mod idempotency;
 mod keys_cli;
 mod rate_limits;
 mod sdks;
+mod subscriptions;
+mod test_clock;
 mod versions;
