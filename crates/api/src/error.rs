@@ -289,6 +289,19 @@ impl From<&AppError> for ApiError {
                 format!("Feature {code} is not part of the customer's plan"),
             )
             .with_param(param.clone()),
+            AppError::Domain(DomainError::InsufficientSeats {
+                feature_code,
+                current,
+                requested,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "current": current,
+                    "requested": requested,
+                })),
+                ..ApiError::new(ErrorCode::InsufficientSeats, format!("Cannot remove {requested} {feature_code} seats; current balance is {current}"))
+                    .with_param("count")
+            },
             AppError::NotFound(kind) => not_found(*kind),
             AppError::NotFoundAt(kind, param) => not_found(*kind).with_param(param.clone()),
             AppError::SandboxOnly => ApiError::new(
@@ -341,6 +354,10 @@ fn not_found(kind: NotFound) -> ApiError {
         NotFound::Subscription => (
             ErrorCode::SubscriptionNotFound,
             "No subscription has that id",
+        ),
+        NotFound::ActiveSubscription => (
+            ErrorCode::NoActiveSubscription,
+            "The customer has no active subscription",
         ),
     };
     ApiError::new(code, message)

@@ -5,6 +5,7 @@ mod api_keys;
 mod customers;
 mod features;
 mod plans;
+mod seats;
 mod subscriptions;
 mod test_clock;
 
@@ -103,6 +104,15 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/subscriptions/{id}/uncancel",
             post(subscriptions::uncancel),
         )
+        .route(
+            "/api/v1/seats",
+            post(seats::add).put(seats::set).delete(seats::remove),
+        )
+        .route("/api/v1/seats/remove", post(seats::remove))
+        .route("/api/v1/seats/bulk", put(seats::set_all))
+        .route("/api/v1/seats/balance", get(seats::balance))
+        .route("/api/v1/seats/balances", get(seats::balances))
+        .route("/api/v1/seats/events", get(seats::history))
         .route(
             "/api/v1/test-clock",
             get(test_clock::get).post(test_clock::advance),

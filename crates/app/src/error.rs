@@ -13,6 +13,8 @@ pub enum NotFound {
     Plan,
     Price,
     Subscription,
+    /// The customer has no live subscription (`no_active_subscription`).
+    ActiveSubscription,
 }
 
 #[derive(Debug, thiserror::Error)]

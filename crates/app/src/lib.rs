@@ -14,6 +14,7 @@ pub mod customers;
 mod error;
 pub mod ids;
 mod seat_codes;
+pub mod seats;
 pub mod subscriptions;
 pub mod test_clock;
 pub mod write;

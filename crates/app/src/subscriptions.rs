@@ -9,7 +9,7 @@ use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::money::Rate;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingInterval;
-use tally_domain::seats::{SeatEvent, SeatEventId};
+use tally_domain::seats::{SeatBalance, SeatEvent, SeatEventId, billable_extra};
 use tally_domain::subscription::{
     Credits, DeadlineKind, FeatureSnapshot, NewSubscription, PrepaidBalance, Subscription,
     SubscriptionId, SubscriptionStatus,
@@ -136,9 +136,19 @@ impl Command for CreateSubscription {
             .await?;
         let mut balances = BTreeMap::new();
         for (code, count) in seats {
-            ctx.tx
-                .set_seat_balance(&org, &subscription.id, &code, count, ctx.now)
-                .await?;
+            let feature = snapshot
+                .iter()
+                .find(|f| f.code == code)
+                .expect("resolved against the snapshot");
+            // The first invoice bills these extra seats in advance (`seats.md` §5).
+            let balance = SeatBalance {
+                subscription_id: subscription.id.clone(),
+                feature_code: code.clone(),
+                current: count,
+                paid_extra: billable_extra(count, feature),
+                updated_at: ctx.now,
+            };
+            ctx.tx.save_seat_balance(&org, &balance).await?;
             ctx.tx
                 .append_seat_event(&SeatEvent {
                     id: SeatEventId::from_ulid(ctx.ids.ulid()),
@@ -338,11 +348,7 @@ async fn detail_in(
         None => None,
     };
     let features = tx.subscription_features(&subscription.id).await?;
-    let seats = tx
-        .seat_balances(&subscription.id)
-        .await?
-        .into_iter()
-        .collect();
+    let seats = seat_counts(tx.seat_balances(&subscription.id).await?);
     Ok(SubscriptionDetail {
         subscription,
         plan,
@@ -381,6 +387,7 @@ pub(crate) async fn pass_due_deadlines(
                 .collect();
             tx.replace_subscription_features(&subscription.id, &snapshot)
                 .await?;
+            start_seat_period(tx, org, &subscription.id, &snapshot).await?;
         }
         items.push(RunItem {
             due_at,
@@ -485,12 +492,7 @@ impl App {
             .store
             .subscription_features(org, &subscription.id)
             .await?;
-        let seats = self
-            .store
-            .seat_balances(org, &subscription.id)
-            .await?
-            .into_iter()
-            .collect();
+        let seats = seat_counts(self.store.seat_balances(org, &subscription.id).await?);
         let now = caller.organization.now(self.clock.now());
         Ok(SubscriptionDetail {
             subscription,
@@ -501,4 +503,32 @@ impl App {
             now,
         })
     }
+}
+
+fn seat_counts(balances: Vec<SeatBalance>) -> BTreeMap<String, i64> {
+    balances
+        .into_iter()
+        .map(|b| (b.feature_code, b.current))
+        .collect()
+}
+
+/// A new period pays in advance for the extra seats held going into it (`seats.md` §5), so the
+/// high-water mark restarts there.
+async fn start_seat_period(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    subscription: &SubscriptionId,
+    snapshot: &[FeatureSnapshot],
+) -> Result<(), AppError> {
+    for mut balance in tx.seat_balances(subscription).await? {
+        let extra = snapshot
+            .iter()
+            .find(|f| f.code == balance.feature_code)
+            .map_or(0, |f| billable_extra(balance.current, f));
+        if extra != balance.paid_extra {
+            balance.paid_extra = extra;
+            tx.save_seat_balance(org, &balance).await?;
+        }
+    }
+    Ok(())
 }

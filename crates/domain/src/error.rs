@@ -42,6 +42,13 @@ pub enum DomainError {
     /// the field that mentioned it.
     #[error("feature {code} is not part of the customer's plan")]
     FeatureNotInPlan { code: String, param: String },
+    /// A removal of more seats than the balance holds (`seats.md` §3.3).
+    #[error("cannot remove {requested} {feature_code} seats; current balance is {current}")]
+    InsufficientSeats {
+        feature_code: String,
+        current: i64,
+        requested: i64,
+    },
 }
 
 impl From<Conflict> for DomainError {

@@ -9,6 +9,7 @@ pub mod api_version;
 pub mod catalog;
 pub mod customer;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod money;
 pub mod organization;

@@ -6,7 +6,6 @@ use crate::errors::map_error;
 use sqlx::PgConnection as Conn;
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::seats::SeatEvent;
 use tally_domain::subscription::{
     FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
@@ -678,63 +677,6 @@ pub async fn replace_subscription_features(
         .await
         .map_err(map_error)?;
     }
-    Ok(())
-}
-
-pub async fn seat_balances(conn: &mut Conn, sub: &SubscriptionId) -> Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT feature_code, current FROM seat_balances WHERE subscription_id = $1 \
-         ORDER BY feature_code",
-    )
-    .bind(sub.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(map_error)
-}
-
-pub async fn set_seat_balance(
-    conn: &mut Conn,
-    org: &OrgId,
-    sub: &SubscriptionId,
-    feature_code: &str,
-    current: i64,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (subscription_id, feature_code) \
-         DO UPDATE SET current = excluded.current, updated_at_ms = excluded.updated_at_ms",
-    )
-    .bind(sub.as_str())
-    .bind(feature_code)
-    .bind(org.as_str())
-    .bind(current)
-    .bind(now.as_millis())
-    .execute(conn)
-    .await
-    .map_err(map_error)?;
-    Ok(())
-}
-
-pub async fn append_seat_event(conn: &mut Conn, event: &SeatEvent) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
-             previous_balance, new_balance, ts_ms, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(event.id.as_str())
-    .bind(event.org_id.as_str())
-    .bind(event.customer_id.as_str())
-    .bind(event.subscription_id.as_str())
-    .bind(&event.feature_code)
-    .bind(event.previous_balance)
-    .bind(event.new_balance)
-    .bind(event.ts.as_millis())
-    .bind(event.ts.as_millis())
-    .execute(conn)
-    .await
-    .map_err(map_error)?;
     Ok(())
 }
 

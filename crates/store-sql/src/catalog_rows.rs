@@ -377,3 +377,51 @@ pub struct DueRow {
     pub id: String,
     pub next_deadline_ms: i64,
 }
+
+#[derive(sqlx::FromRow)]
+pub struct SeatBalanceRow {
+    subscription_id: String,
+    feature_code: String,
+    current: i64,
+    paid_extra: i64,
+    updated_at_ms: i64,
+}
+
+impl SeatBalanceRow {
+    pub fn into_domain(self) -> tally_domain::seats::SeatBalance {
+        tally_domain::seats::SeatBalance {
+            subscription_id: SubscriptionId::from_stored(self.subscription_id),
+            feature_code: self.feature_code,
+            current: self.current,
+            paid_extra: self.paid_extra,
+            updated_at: ts(self.updated_at_ms),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SeatEventRow {
+    id: String,
+    org_id: String,
+    customer_id: String,
+    subscription_id: String,
+    feature_code: String,
+    previous_balance: i64,
+    new_balance: i64,
+    ts_ms: i64,
+}
+
+impl SeatEventRow {
+    pub fn into_domain(self) -> tally_domain::seats::SeatEvent {
+        tally_domain::seats::SeatEvent {
+            id: tally_domain::seats::SeatEventId::from_stored(self.id),
+            org_id: OrgId::new(self.org_id),
+            customer_id: CustomerId::from_stored(self.customer_id),
+            subscription_id: SubscriptionId::from_stored(self.subscription_id),
+            feature_code: self.feature_code,
+            previous_balance: self.previous_balance,
+            new_balance: self.new_balance,
+            ts: ts(self.ts_ms),
+        }
+    }
+}

@@ -8,8 +8,8 @@
 mod catalog_rows;
 
 pub use catalog_rows::{
-    DueRow, FeatureRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SnapshotRow, SubscriptionRow,
-    run_body,
+    DueRow, FeatureRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SeatBalanceRow, SeatEventRow,
+    SnapshotRow, SubscriptionRow, run_body,
 };
 
 use tally_domain::api_key::ApiKey;

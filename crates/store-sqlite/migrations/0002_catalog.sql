@@ -1,5 +1,5 @@
 -- Features, plans with prices and plan features, subscriptions with their feature snapshots and
--- seat balances, seat events, and test-clock runs.
+-- seat balances, seat events, test-clock runs and the webhook outbox.
 
 CREATE TABLE features (
     id             TEXT PRIMARY KEY,
@@ -126,6 +126,8 @@ CREATE TABLE seat_balances (
     feature_code     TEXT NOT NULL,
     org_id           TEXT NOT NULL REFERENCES organizations (id),
     current          INTEGER NOT NULL CHECK (current >= 0),
+    -- The most extra seats paid for in the current period (seats.md §5).
+    paid_extra       INTEGER NOT NULL CHECK (paid_extra >= 0),
     updated_at_ms    INTEGER NOT NULL,
     CONSTRAINT seat_balances_pkey PRIMARY KEY (subscription_id, feature_code)
 );
@@ -142,6 +144,7 @@ CREATE TABLE seat_events (
     created_at_ms     INTEGER NOT NULL
 );
 CREATE INDEX seat_events_customer ON seat_events (org_id, customer_id, ts_ms, id);
+CREATE INDEX seat_events_subscription ON seat_events (subscription_id, feature_code, ts_ms);
 
 CREATE TABLE test_clock_runs (
     id             TEXT PRIMARY KEY,
@@ -150,3 +153,15 @@ CREATE TABLE test_clock_runs (
     created_at_ms  INTEGER NOT NULL
 );
 CREATE INDEX test_clock_runs_org ON test_clock_runs (org_id, created_at_ms, id);
+
+-- The webhook outbox: events recorded by the write paths, fanned out to endpoints later.
+CREATE TABLE webhook_events (
+    id                TEXT PRIMARY KEY,
+    org_id            TEXT NOT NULL REFERENCES organizations (id),
+    event_type        TEXT NOT NULL,
+    customer_id       TEXT,
+    data              TEXT NOT NULL,
+    created_at_ms     INTEGER NOT NULL,
+    fanned_out_at_ms  INTEGER
+);
+CREATE INDEX webhook_events_pending ON webhook_events (created_at_ms, id) WHERE fanned_out_at_ms IS NULL;

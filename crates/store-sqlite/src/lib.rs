@@ -8,6 +8,7 @@
 
 mod catalog;
 mod errors;
+mod seats;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,16 +22,17 @@ use std::str::FromStr;
 use std::time::Duration;
 use tally_domain::api_key::ApiKey;
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::seats::SeatEvent;
+use tally_domain::seats::{SeatBalance, SeatEvent};
 use tally_domain::subscription::{
     FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::test_clock::TestClockRun;
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 use tally_store::{
-    DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry, Store, StoreError, StoredResponse,
-    Tx,
+    DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry, SeatEventFilter, Store,
+    StoreError, StoredResponse, Tx,
 };
 
 use errors::map_error;
@@ -351,9 +353,20 @@ impl Store for SqliteStore {
         &self,
         _org: &OrgId,
         subscription: &SubscriptionId,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    ) -> Result<Vec<SeatBalance>, StoreError> {
         let mut conn = self.reads.acquire().await.map_err(map_error)?;
-        catalog::seat_balances(&mut conn, subscription).await
+        seats::seat_balances(&mut conn, subscription).await
+    }
+
+    async fn seat_events(
+        &self,
+        org: &OrgId,
+        customer: &CustomerId,
+        filter: &SeatEventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SeatEvent>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        seats::seat_events(&mut conn, org, customer, filter, page).await
     }
 
     async fn latest_test_clock_run(&self, org: &OrgId) -> Result<Option<TestClockRun>, StoreError> {
@@ -800,23 +813,24 @@ impl Tx for SqliteTx {
     async fn seat_balances(
         &mut self,
         subscription: &SubscriptionId,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        catalog::seat_balances(&mut self.tx, subscription).await
+    ) -> Result<Vec<SeatBalance>, StoreError> {
+        seats::seat_balances(&mut self.tx, subscription).await
     }
 
-    async fn set_seat_balance(
+    async fn save_seat_balance(
         &mut self,
         org: &OrgId,
-        subscription: &SubscriptionId,
-        feature_code: &str,
-        current: i64,
-        now: Timestamp,
+        balance: &SeatBalance,
     ) -> Result<(), StoreError> {
-        catalog::set_seat_balance(&mut self.tx, org, subscription, feature_code, current, now).await
+        seats::save_seat_balance(&mut self.tx, org, balance).await
     }
 
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {
-        catalog::append_seat_event(&mut self.tx, event).await
+        seats::append_seat_event(&mut self.tx, event).await
+    }
+
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
+        seats::insert_webhook_events(&mut self.tx, events).await
     }
 
     async fn plan_any(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {

@@ -16,8 +16,9 @@ pub use records::{IdempotencyRecord, KeyLookup, StoredResponse};
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::seats::SeatEvent;
+use tally_domain::seats::{SeatBalance, SeatEvent};
 use tally_domain::subscription::{
     FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
@@ -26,6 +27,14 @@ use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Ti
 
 /// A plan feature with the feature it attaches.
 pub type PlanFeatureEntry = (PlanFeature, Feature);
+
+/// Which seat events a history read returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeatEventFilter {
+    pub feature_code: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
 
 /// A deadline found by the renewal sweep: whose, which subscription, when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,12 +146,22 @@ pub trait Store: Send + Sync + 'static {
         subscription: &SubscriptionId,
     ) -> Result<Vec<FeatureSnapshot>, StoreError>;
 
-    /// Seat balances of a subscription by feature code.
+    /// Seat balances of a subscription, by feature code.
     async fn seat_balances(
         &self,
         org: &OrgId,
         subscription: &SubscriptionId,
-    ) -> Result<Vec<(String, i64)>, StoreError>;
+    ) -> Result<Vec<SeatBalance>, StoreError>;
+
+    /// A customer's seat events, newest first, optionally of one feature and within
+    /// `[from, to)`.
+    async fn seat_events(
+        &self,
+        org: &OrgId,
+        customer: &CustomerId,
+        filter: &SeatEventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SeatEvent>, StoreError>;
 
     async fn latest_test_clock_run(&self, org: &OrgId) -> Result<Option<TestClockRun>, StoreError>;
 
@@ -361,18 +380,19 @@ pub trait Tx: Send {
     async fn seat_balances(
         &mut self,
         subscription: &SubscriptionId,
-    ) -> Result<Vec<(String, i64)>, StoreError>;
+    ) -> Result<Vec<SeatBalance>, StoreError>;
 
-    async fn set_seat_balance(
+    /// Inserts or replaces one balance.
+    async fn save_seat_balance(
         &mut self,
         org: &OrgId,
-        subscription: &SubscriptionId,
-        feature_code: &str,
-        current: i64,
-        now: Timestamp,
+        balance: &SeatBalance,
     ) -> Result<(), StoreError>;
 
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError>;
+
+    /// Records webhook events in the outbox, in order.
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError>;
 
     /// A plan by id, deleted or not.
     async fn plan_any(&mut self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;

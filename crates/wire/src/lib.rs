@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tally_domain::api_key::ApiKey;
 use tally_domain::catalog::{Feature, PlanFeature, PlanPrice};
+use tally_domain::seats::SeatEvent;
 use tally_domain::test_clock::TestClockRun;
-use tally_domain::{ApiVersion, Customer, DomainError, Generation};
+use tally_domain::{ApiVersion, Customer, DomainError, Generation, Timestamp};
 
 pub use parts::{ClockParts, PlanParts, SubscriptionParts};
 
@@ -263,4 +264,45 @@ pub fn test_clock_billing(customers_found: usize, enqueued: usize, failed: usize
         enqueued,
         failed,
     ))
+}
+
+pub fn seat_event(version: ApiVersion, event: &SeatEvent, livemode: Livemode) -> Value {
+    let object = object_name(version, "seat", "seat_event");
+    to_value(v2026_07_11::SeatEventOut::with(
+        event, livemode, object, true,
+    ))
+}
+
+/// The bulk result's items: legacy `BulkSeatUpdate` (no `customerId`), direct `SeatEvent`.
+pub fn bulk_seat_event(version: ApiVersion, event: &SeatEvent, livemode: Livemode) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::SeatEventOut::with(
+            event, livemode, "seat", false,
+        )),
+        Generation::Direct => seat_event(version, event, livemode),
+    }
+}
+
+pub fn seat_balance(
+    version: ApiVersion,
+    current: i64,
+    as_of: Timestamp,
+    livemode: Livemode,
+) -> Value {
+    let object = object_name(version, "seat", "seat_balance");
+    to_value(v2026_07_11::SeatBalanceOut::new(
+        current, as_of, livemode, object,
+    ))
+}
+
+/// All balances by feature code (`seats.md` §4.4).
+pub fn seat_balances(
+    version: ApiVersion,
+    balances: &[(String, i64, Timestamp)],
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => v2026_07_11::seat_balances(balances, livemode),
+        Generation::Direct => v2026_07_31::seat_balances(balances, livemode),
+    }
 }

@@ -250,3 +250,19 @@ pub struct AdvanceClockIn {
     pub advance_days: Option<i64>,
     pub frozen_time: Option<String>,
 }
+
+/// Add, set and remove (`seats.md` §3): `count` stays raw so its rules can name it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatChangeIn {
+    pub customer_id: Option<String>,
+    pub feature_code: Option<String>,
+    pub count: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkSeatsIn {
+    pub customer_id: Option<String>,
+    pub seats: Option<serde_json::Map<String, Value>>,
+}

@@ -2,8 +2,10 @@
 
 mod catalog;
 mod customers;
+mod seats;
 mod subscriptions;
 
 pub use catalog::*;
 pub use customers::*;
+pub use seats::*;
 pub use subscriptions::*;

@@ -291,3 +291,15 @@ impl<'a> TestClockOut<'a> {
 }
 
 pub use crate::v2026_07_11::TestClockRunOut as RunOut;
+
+/// `{balances: {code: {current, asOf}}, object: "seat_balance_collection", livemode}`.
+pub fn seat_balances(
+    balances: &[(String, i64, Timestamp)],
+    livemode: Livemode,
+) -> serde_json::Value {
+    serde_json::json!({
+        "balances": crate::v2026_07_11::balance_map(balances),
+        "object": "seat_balance_collection",
+        "livemode": livemode.0,
+    })
+}

@@ -1,0 +1,394 @@
+//! The seats API (`seats.md`): add, remove, set and bulk set in one transaction each, with the
+//! seat ledger and the webhook outbox written alongside; balance reads and the seat history.
+//!
+//! Every write follows the request pipeline of `seats.md` §2: customer, live subscription,
+//! feature (a seats feature of the org), feature in the subscription's plan, then the change.
+//! The live subscription's row is locked first, so concurrent writers for one customer queue
+//! and none loses an update.
+
+use crate::seat_codes::resolve_code;
+use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
+use async_trait::async_trait;
+use serde_json::json;
+use tally_domain::catalog::{Feature, FeatureType};
+use tally_domain::events::{WebhookEvent, WebhookEventId};
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::{
+    SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change, crosses_limit,
+};
+use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
+use tally_store::{SeatEventFilter, Tx};
+
+/// One change to one feature's seats.
+pub struct ChangeSeats {
+    pub customer: CustomerRef,
+    pub feature: String,
+    pub change: SeatChange,
+}
+
+#[async_trait]
+impl Command for ChangeSeats {
+    type Output = SeatEvent;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
+        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        let (code, feature) = target.seats_feature(&self.feature, "featureCode")?;
+        let mut applied = target.apply(ctx, &[(code, feature, self.change)]).await?;
+        Ok(applied.remove(0))
+    }
+}
+
+/// Sets several features at once (`seats.md` §3.4): every key is checked before anything is
+/// written; features not named are left alone; one event per named feature, by code.
+pub struct SetAllSeats {
+    pub customer: CustomerRef,
+    pub seats: Vec<(String, i64)>,
+}
+
+#[async_trait]
+impl Command for SetAllSeats {
+    type Output = Vec<SeatEvent>;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Vec<SeatEvent>, AppError> {
+        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        // Keys are checked in ascending code order, so the first failure is deterministic.
+        let mut keys: Vec<(&String, &i64)> = self.seats.iter().map(|(k, v)| (k, v)).collect();
+        keys.sort();
+        let mut changes: Vec<(String, FeatureSnapshot, SeatChange)> =
+            Vec::with_capacity(keys.len());
+        for (key, count) in keys {
+            let param = format!("seats.{key}");
+            let (code, feature) = target.seats_feature(key, &param)?;
+            if changes.iter().any(|(seen, _, _)| *seen == code) {
+                return Err(DomainError::field(
+                    param,
+                    format!("seats names {code} more than once"),
+                )
+                .into());
+            }
+            changes.push((code, feature, SeatChange::Set(*count)));
+        }
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
+        target.apply(ctx, &changes).await
+    }
+}
+
+/// Everything a seat write needs, read under the subscription's row lock.
+struct SeatTarget {
+    customer: Customer,
+    subscription: Subscription,
+    features: Vec<Feature>,
+    snapshot: Vec<FeatureSnapshot>,
+    balances: Vec<SeatBalance>,
+}
+
+impl SeatTarget {
+    async fn lock(tx: &mut dyn Tx, org: &OrgId, customer: &CustomerRef) -> Result<Self, AppError> {
+        let customer = match customer {
+            CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
+            CustomerRef::External(external) => {
+                tx.lock_customer_by_external_id(org, external).await?
+            }
+        }
+        .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
+        let subscription = tx
+            .lock_live_subscription(org, &customer.id)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
+            })?;
+        let features = tx.features(org).await?;
+        let snapshot = tx.subscription_features(&subscription.id).await?;
+        let balances = tx.seat_balances(&subscription.id).await?;
+        Ok(Self {
+            customer,
+            subscription,
+            features,
+            snapshot,
+            balances,
+        })
+    }
+
+    /// The code a key names; it must be a seats feature of the org (`feature_not_found`).
+    fn resolve(&self, key: &str, param: &str) -> Result<String, AppError> {
+        let seat_codes: Vec<&str> = self
+            .features
+            .iter()
+            .filter(|f| f.feature_type == FeatureType::Seats)
+            .map(|f| f.code.as_str())
+            .collect();
+        match resolve_code(key, &seat_codes) {
+            Ok(Some(code)) => Ok(code.to_owned()),
+            Ok(None) => Err(AppError::NotFoundAt(NotFound::Feature, param.to_owned())),
+            Err(message) => Err(DomainError::field(param, message).into()),
+        }
+    }
+
+    fn seats_feature(&self, key: &str, param: &str) -> Result<(String, FeatureSnapshot), AppError> {
+        let code = self.resolve(key, param)?;
+        self.seats_feature_by_code(code, param)
+    }
+
+    /// The feature's entry in the subscription's current snapshot (`feature_not_in_plan`).
+    fn seats_feature_by_code(
+        &self,
+        code: String,
+        param: &str,
+    ) -> Result<(String, FeatureSnapshot), AppError> {
+        match self.snapshot.iter().find(|f| f.code == code && f.enabled) {
+            Some(feature) => Ok((code, feature.clone())),
+            None => Err(DomainError::FeatureNotInPlan {
+                code,
+                param: param.to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    fn balance(&self, code: &str) -> SeatBalance {
+        self.balances
+            .iter()
+            .find(|b| b.feature_code == code)
+            .cloned()
+            .unwrap_or_else(|| SeatBalance {
+                subscription_id: self.subscription.id.clone(),
+                feature_code: code.to_owned(),
+                current: 0,
+                paid_extra: 0,
+                updated_at: self.subscription.start_date,
+            })
+    }
+
+    /// Applies every change (all checked first, so a refusal leaves nothing written), records
+    /// the events and the webhooks of the changed ones.
+    async fn apply(
+        &self,
+        ctx: &mut WriteCtx<'_>,
+        changes: &[(String, FeatureSnapshot, SeatChange)],
+    ) -> Result<Vec<SeatEvent>, AppError> {
+        let org = ctx.caller.org().clone();
+        let mut applied = Vec::with_capacity(changes.len());
+        for (code, feature, change) in changes {
+            let id = SeatEventId::from_ulid(ctx.ids.ulid());
+            let outcome = apply_seat_change(
+                &self.balance(code),
+                *change,
+                feature,
+                (id, &org, &self.customer.id),
+                ctx.now,
+            )?;
+            applied.push((outcome, feature));
+        }
+        let mut webhooks = Vec::new();
+        let customer_ref = self
+            .customer
+            .external_id
+            .clone()
+            .unwrap_or_else(|| self.customer.id.as_str().to_owned());
+        for (outcome, feature) in &applied {
+            ctx.tx.save_seat_balance(&org, &outcome.balance).await?;
+            ctx.tx.append_seat_event(&outcome.event).await?;
+            let event = &outcome.event;
+            if event.previous_balance == event.new_balance {
+                continue;
+            }
+            webhooks.push(self.webhook(
+                ctx,
+                "seats.updated",
+                json!({
+                    "customerId": customer_ref,
+                    "subscriptionId": self.subscription.id.as_str(),
+                    "featureCode": event.feature_code,
+                    "previousSeats": event.previous_balance,
+                    "currentSeats": event.new_balance,
+                }),
+            ));
+            if crosses_limit(event.previous_balance, event.new_balance, feature) {
+                webhooks.push(self.webhook(
+                    ctx,
+                    "seats.limit_reached",
+                    json!({
+                        "customerId": customer_ref,
+                        "subscriptionId": self.subscription.id.as_str(),
+                        "featureCode": event.feature_code,
+                        "currentSeats": event.new_balance,
+                        "includedSeats": feature.included_amount,
+                    }),
+                ));
+            }
+        }
+        if !webhooks.is_empty() {
+            // The state itself is computed when the event is delivered (`webhooks.md` §5.3).
+            webhooks.push(self.webhook(
+                ctx,
+                "customer.state_changed",
+                json!({ "customerId": customer_ref, "trigger": "seats_updated" }),
+            ));
+            ctx.tx.insert_webhook_events(&webhooks).await?;
+        }
+        Ok(applied
+            .into_iter()
+            .map(|(outcome, _)| outcome.event)
+            .collect())
+    }
+
+    fn webhook(
+        &self,
+        ctx: &WriteCtx<'_>,
+        event_type: &str,
+        data: serde_json::Value,
+    ) -> WebhookEvent {
+        WebhookEvent {
+            id: WebhookEventId::from_ulid(ctx.ids.ulid()),
+            org_id: ctx.caller.org().clone(),
+            event_type: event_type.to_owned(),
+            customer_id: Some(self.customer.id.clone()),
+            data,
+            created_at: ctx.now,
+        }
+    }
+}
+
+/// A balance as reads show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceView {
+    pub feature_code: String,
+    pub current: i64,
+    pub as_of: Timestamp,
+}
+
+impl App {
+    /// `GET /seats/balance`: the same pipeline as writes, without locks.
+    pub async fn seat_balance(
+        &self,
+        caller: &Caller,
+        customer: &str,
+        feature: &str,
+    ) -> Result<BalanceView, AppError> {
+        let (subscription, features, snapshot, balances) =
+            self.seat_state(caller, customer).await?;
+        let seat_codes: Vec<&str> = features
+            .iter()
+            .filter(|f| f.feature_type == FeatureType::Seats)
+            .map(|f| f.code.as_str())
+            .collect();
+        let code = match resolve_code(feature, &seat_codes) {
+            Ok(Some(code)) => code.to_owned(),
+            Ok(None) => {
+                return Err(AppError::NotFoundAt(
+                    NotFound::Feature,
+                    "featureCode".to_owned(),
+                ));
+            }
+            Err(message) => return Err(DomainError::field("featureCode", message).into()),
+        };
+        if !snapshot.iter().any(|f| f.code == code && f.enabled) {
+            return Err(DomainError::FeatureNotInPlan {
+                code,
+                param: "featureCode".to_owned(),
+            }
+            .into());
+        }
+        Ok(view(&subscription, &balances, code))
+    }
+
+    /// `GET /seats/balances`: every enabled seats feature of the current snapshot, by code.
+    pub async fn seat_balances(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<Vec<BalanceView>, AppError> {
+        let (subscription, _, snapshot, balances) = self.seat_state(caller, customer).await?;
+        let mut codes: Vec<String> = snapshot
+            .into_iter()
+            .filter(|f| f.enabled && f.feature_type == FeatureType::Seats)
+            .map(|f| f.code)
+            .collect();
+        codes.sort();
+        Ok(codes
+            .into_iter()
+            .map(|code| view(&subscription, &balances, code))
+            .collect())
+    }
+
+    /// A Tally extension: the customer's seat events, newest first.
+    pub async fn seat_history(
+        &self,
+        caller: &Caller,
+        customer: &str,
+        filter: &SeatEventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SeatEvent>, AppError> {
+        let customer = self.customer_param(caller, customer).await?;
+        Ok(self
+            .store
+            .seat_events(caller.org(), &customer.id, filter, page)
+            .await?)
+    }
+
+    async fn customer_param(&self, caller: &Caller, customer: &str) -> Result<Customer, AppError> {
+        self.customer(caller, customer)
+            .await
+            .map_err(|error| match error {
+                AppError::NotFound(NotFound::Customer) => {
+                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
+                }
+                other => other,
+            })
+    }
+
+    async fn seat_state(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<
+        (
+            Subscription,
+            Vec<Feature>,
+            Vec<FeatureSnapshot>,
+            Vec<SeatBalance>,
+        ),
+        AppError,
+    > {
+        let org = caller.org();
+        let customer = self.customer_param(caller, customer).await?;
+        let subscription = self
+            .store
+            .live_subscription(org, &customer.id)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
+            })?;
+        let features = self.store.features(org).await?;
+        let snapshot = self
+            .store
+            .subscription_features(org, &subscription.id)
+            .await?;
+        let balances = self.store.seat_balances(org, &subscription.id).await?;
+        Ok((subscription, features, snapshot, balances))
+    }
+}
+
+/// `asOf`: when the balance last changed, or the subscription's start (`seats.md` §4.3).
+fn view(subscription: &Subscription, balances: &[SeatBalance], code: String) -> BalanceView {
+    let balance = balances.iter().find(|b| b.feature_code == code);
+    BalanceView {
+        current: balance.map_or(0, |b| b.current),
+        as_of: balance.map_or(subscription.start_date, |b| b.updated_at),
+        feature_code: code,
+    }
+}
+
+/// Field problems of a seat count, for the API's validation.
+pub fn check_count(count: i64, minimum: i64, field: &str) -> Option<FieldError> {
+    (!(minimum..=tally_domain::seats::SEATS_MAX).contains(&count)).then(|| {
+        FieldError::new(
+            field,
+            format!(
+                "must be an integer >= {minimum} and <= {}",
+                tally_domain::seats::SEATS_MAX
+            ),
+        )
+    })
+}
