@@ -380,15 +380,17 @@ fn view(subscription: &Subscription, balances: &[SeatBalance], code: String) -> 
     }
 }
 
-/// Field problems of a seat count, for the API's validation.
+/// Field problems of a seat count, for the API's validation (`seats.md` §2).
 pub fn check_count(count: i64, minimum: i64, field: &str) -> Option<FieldError> {
-    (!(minimum..=tally_domain::seats::SEATS_MAX).contains(&count)).then(|| {
-        FieldError::new(
+    let max = tally_domain::seats::SEATS_MAX;
+    if count < minimum {
+        Some(FieldError::new(
             field,
-            format!(
-                "must be an integer >= {minimum} and <= {}",
-                tally_domain::seats::SEATS_MAX
-            ),
-        )
-    })
+            format!("must be an integer >= {minimum}"),
+        ))
+    } else if count > max {
+        Some(FieldError::new(field, format!("must be at most {max}")))
+    } else {
+        None
+    }
 }

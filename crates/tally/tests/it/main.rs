@@ -11,6 +11,7 @@ mod idempotency;
 mod keys_cli;
 mod rate_limits;
 mod sdks;
+mod seats;
 mod subscriptions;
 mod test_clock;
 mod versions;
