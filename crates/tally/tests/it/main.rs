@@ -11,6 +11,7 @@ mod idempotency;
 mod keys_cli;
 mod rate_limits;
 mod sdks;
+mod seat_model;
 mod seats;
 mod subscriptions;
 mod test_clock;
