@@ -359,6 +359,10 @@ fn not_found(kind: NotFound) -> ApiError {
             ErrorCode::NoActiveSubscription,
             "The customer has no active subscription",
         ),
+        NotFound::Webhook => (
+            ErrorCode::WebhookNotFound,
+            "No webhook endpoint has that id",
+        ),
     };
     ApiError::new(code, message)
 }

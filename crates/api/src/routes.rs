@@ -8,6 +8,7 @@ mod plans;
 mod seats;
 mod subscriptions;
 mod test_clock;
+mod webhooks;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -113,6 +114,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/seats/balance", get(seats::balance))
         .route("/api/v1/seats/balances", get(seats::balances))
         .route("/api/v1/seats/events", get(seats::history))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route("/api/v1/webhooks/{id}/test", post(webhooks::test))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route(
             "/api/v1/test-clock",
             get(test_clock::get).post(test_clock::advance),

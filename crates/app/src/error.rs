@@ -15,6 +15,7 @@ pub enum NotFound {
     Subscription,
     /// The customer has no live subscription (`no_active_subscription`).
     ActiveSubscription,
+    Webhook,
 }
 
 #[derive(Debug, thiserror::Error)]

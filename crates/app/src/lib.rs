@@ -17,6 +17,7 @@ mod seat_codes;
 pub mod seats;
 pub mod subscriptions;
 pub mod test_clock;
+pub mod webhooks;
 pub mod write;
 
 pub use auth::Caller;
@@ -34,11 +35,32 @@ pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
+    transport: Option<Arc<dyn webhooks::WebhookTransport>>,
+    /// The port this process serves the API on, which webhook endpoints may not target.
+    own_port: Option<u16>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
-        Self { store, clock, ids }
+        Self {
+            store,
+            clock,
+            ids,
+            transport: None,
+            own_port: None,
+        }
+    }
+
+    /// Delivers webhooks (and test sends) through `transport`.
+    pub fn with_transport(mut self, transport: Arc<dyn webhooks::WebhookTransport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Refuses webhook endpoints that point at this API's own port.
+    pub fn with_own_port(mut self, port: u16) -> Self {
+        self.own_port = Some(port);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -332,7 +332,7 @@ async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), StoreE
     tx.update_subscription(subscription, deadline).await
 }
 
-async fn detail_in(
+pub(crate) async fn detail_in(
     tx: &mut dyn Tx,
     subscription: Subscription,
     now: Timestamp,

@@ -19,6 +19,7 @@ pub mod seats;
 pub mod subscription;
 pub mod test_clock;
 pub mod time;
+pub mod webhooks;
 
 pub use api_version::{ApiVersion, Generation};
 pub use customer::{Customer, CustomerRef};

@@ -9,6 +9,7 @@
 mod catalog;
 mod errors;
 mod seats;
+mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -27,10 +28,11 @@ use tally_domain::subscription::{
     FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::test_clock::TestClockRun;
+use tally_domain::webhooks::{Delivery, WebhookEndpoint};
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 use tally_store::{
-    DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry, SeatEventFilter, Store,
-    StoreError, StoredResponse, Tx,
+    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry,
+    SeatEventFilter, Store, StoreError, StoredResponse, Tx,
 };
 
 use errors::map_error;
@@ -361,6 +363,34 @@ impl Store for PostgresStore {
     async fn plan_any(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(map_error)?;
         catalog::plan_any(&mut conn, org, id).await
+    }
+
+    async fn webhook_endpoints(
+        &self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_error)?;
+        webhooks::webhook_endpoints(&mut conn, org, page).await
+    }
+
+    async fn webhook_endpoint(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_error)?;
+        webhooks::webhook_endpoint(&mut conn, false, org, id).await
+    }
+
+    async fn delivery_logs(
+        &self,
+        org: &OrgId,
+        endpoint: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DeliveryLog>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_error)?;
+        webhooks::delivery_logs(&mut conn, org, endpoint, page).await
     }
 
     async fn due_deadlines(
@@ -822,6 +852,76 @@ impl Tx for PostgresTx {
 
     async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError> {
         catalog::price(&mut self.tx, org, id).await
+    }
+
+    async fn insert_webhook_endpoint(
+        &mut self,
+        endpoint: &WebhookEndpoint,
+    ) -> Result<(), StoreError> {
+        webhooks::insert_webhook_endpoint(&mut self.tx, endpoint).await
+    }
+
+    async fn update_webhook_endpoint(
+        &mut self,
+        endpoint: &WebhookEndpoint,
+        deleted: bool,
+    ) -> Result<(), StoreError> {
+        webhooks::update_webhook_endpoint(&mut self.tx, endpoint, deleted).await
+    }
+
+    async fn lock_webhook_endpoint(
+        &mut self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        webhooks::webhook_endpoint(&mut self.tx, true, org, id).await
+    }
+
+    async fn org_webhook_endpoints(
+        &mut self,
+        org: &OrgId,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        webhooks::org_webhook_endpoints(&mut self.tx, org).await
+    }
+
+    async fn claim_pending_events(&mut self, limit: u32) -> Result<Vec<WebhookEvent>, StoreError> {
+        webhooks::claim_pending_events(&mut self.tx, limit).await
+    }
+
+    async fn mark_event_fanned_out(
+        &mut self,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        webhooks::mark_event_fanned_out(&mut self.tx, event, now).await
+    }
+
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError> {
+        webhooks::insert_delivery(&mut self.tx, delivery).await
+    }
+
+    async fn claim_due_deliveries(
+        &mut self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        webhooks::claim_due_deliveries(&mut self.tx, now, limit).await
+    }
+
+    async fn lock_delivery(&mut self, id: &str) -> Result<Option<Delivery>, StoreError> {
+        webhooks::lock_delivery(&mut self.tx, id).await
+    }
+
+    async fn update_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError> {
+        webhooks::update_delivery(&mut self.tx, delivery).await
+    }
+
+    async fn record_attempt(
+        &mut self,
+        delivery: &str,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        webhooks::record_attempt(&mut self.tx, delivery, attempt).await
     }
 
     async fn due_deadlines(

@@ -6,11 +6,13 @@
 //! never a panic.
 
 mod catalog_rows;
+mod webhook_rows;
 
 pub use catalog_rows::{
     DueRow, FeatureRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SeatBalanceRow, SeatEventRow,
     SnapshotRow, SubscriptionRow, run_body,
 };
+pub use webhook_rows::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
 
 use tally_domain::api_key::ApiKey;
 use tally_domain::customer::Metadata;

@@ -23,6 +23,7 @@ use tally_domain::subscription::{
     FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::test_clock::TestClockRun;
+use tally_domain::webhooks::{AttemptResult, Delivery, WebhookEndpoint};
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 
 /// A plan feature with the feature it attaches.
@@ -34,6 +35,21 @@ pub struct SeatEventFilter {
     pub feature_code: Option<String>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+}
+
+/// One delivery with the log of its attempts, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryLog {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// One attempt of a delivery as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub number: i64,
+    pub attempted_at: Timestamp,
+    pub result: AttemptResult,
 }
 
 /// A deadline found by the renewal sweep: whose, which subscription, when.
@@ -167,6 +183,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// A plan by id, deleted or not (subscriptions keep showing their plan).
     async fn plan_any(&self, org: &OrgId, id: &PlanId) -> Result<Option<Plan>, StoreError>;
+
+    /// Non-deleted webhook endpoints of `org`, newest first.
+    async fn webhook_endpoints(
+        &self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, StoreError>;
+
+    async fn webhook_endpoint(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+
+    /// An endpoint's deliveries with their attempts, newest first.
+    async fn delivery_logs(
+        &self,
+        org: &OrgId,
+        endpoint: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DeliveryLog>, StoreError>;
 
     /// Deadlines due at or before `until`, earliest first: of `org` only, or (with `None`) of
     /// every organization that runs on real time (no active test clock).
@@ -399,6 +436,59 @@ pub trait Tx: Send {
 
     /// A price by id, archived or not.
     async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError>;
+
+    async fn insert_webhook_endpoint(
+        &mut self,
+        endpoint: &WebhookEndpoint,
+    ) -> Result<(), StoreError>;
+
+    /// Saves every field of the endpoint (`deleted` soft-deletes it).
+    async fn update_webhook_endpoint(
+        &mut self,
+        endpoint: &WebhookEndpoint,
+        deleted: bool,
+    ) -> Result<(), StoreError>;
+
+    /// Locks a non-deleted endpoint of `org`.
+    async fn lock_webhook_endpoint(
+        &mut self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+
+    /// Non-deleted endpoints of `org`, active or not.
+    async fn org_webhook_endpoints(
+        &mut self,
+        org: &OrgId,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError>;
+
+    /// Takes up to `limit` events not yet fanned out, oldest first; concurrent dispatchers skip
+    /// each other's (SKIP LOCKED on PostgreSQL).
+    async fn claim_pending_events(&mut self, limit: u32) -> Result<Vec<WebhookEvent>, StoreError>;
+
+    async fn mark_event_fanned_out(
+        &mut self,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Inserts a delivery; one that exists for the same event and endpoint is left as it is.
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    /// Takes up to `limit` pending deliveries due at `now`, oldest first, skipping ones another
+    /// dispatcher holds.
+    async fn claim_due_deliveries(
+        &mut self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    async fn lock_delivery(&mut self, id: &str) -> Result<Option<Delivery>, StoreError>;
+
+    async fn update_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    async fn record_attempt(&mut self, delivery: &str, attempt: &Attempt)
+    -> Result<(), StoreError>;
 
     /// `Store::due_deadlines` inside the transaction, seeing its own changes.
     async fn due_deadlines(

@@ -72,6 +72,14 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub workers: bool,
 
+    /// How often, in milliseconds, the webhook dispatcher looks for work.
+    #[arg(long, env = "TALLY_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+
+    /// How long, in milliseconds, a webhook receiver has to answer (`webhooks.md` §6: 10 s).
+    #[arg(long, env = "TALLY_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+
     /// Host and path prefix of `doc_url` in error bodies.
     #[arg(long, env = "TALLY_DOC_URL_BASE", default_value = tally_api::DOC_URL_BASE_DEFAULT)]
     pub doc_url_base: String,

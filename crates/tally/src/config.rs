@@ -16,6 +16,10 @@ pub struct Config {
     pub seeds: SeedKeys,
     pub api: ApiConfig,
     pub workers: bool,
+    /// How often the webhook dispatcher looks for events and due deliveries.
+    pub webhook_poll: Duration,
+    /// How long a webhook receiver has to answer.
+    pub webhook_timeout: Duration,
 }
 
 impl Config {
@@ -62,6 +66,12 @@ impl Config {
                 },
             },
             workers: serve.workers,
+            webhook_poll: Duration::from_millis(serve.webhook_poll_ms.max(10)),
+            webhook_timeout: Duration::from_millis(if serve.webhook_timeout_ms == 0 {
+                tally_domain::webhooks::DELIVERY_TIMEOUT_MS
+            } else {
+                serve.webhook_timeout_ms
+            }),
         })
     }
 
@@ -96,6 +106,7 @@ impl fmt::Debug for Config {
             .field("seed_live_key", &self.seeds.live.as_ref().map(|_| "***"))
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
+            .field("webhook_poll", &self.webhook_poll)
             .finish()
     }
 }

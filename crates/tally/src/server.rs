@@ -14,6 +14,7 @@ pub struct Server {
     listener: TcpListener,
     router: axum::Router,
     workers: bool,
+    webhook_poll: std::time::Duration,
     first_start: Option<tally_app::bootstrap::FirstStart>,
 }
 
@@ -31,16 +32,21 @@ impl Server {
         ids: Arc<dyn IdSource>,
     ) -> anyhow::Result<Self> {
         info!(config = ?config, "starting");
-        let store = crate::storage::open(&config.database_url).await?;
-        let app = App::new(store, clock, ids);
-        let first_start = app.bootstrap(&config.seeds).await?;
         let listener = TcpListener::bind(config.listen).await?;
+        let store = crate::storage::open(&config.database_url).await?;
+        let app = App::new(store, clock, ids)
+            .with_transport(Arc::new(tally_workers::HttpTransport::new(
+                config.webhook_timeout,
+            )?))
+            .with_own_port(listener.local_addr()?.port());
+        let first_start = app.bootstrap(&config.seeds).await?;
         let router = tally_api::router(app.clone(), &config.api);
         Ok(Self {
             app,
             listener,
             router,
             workers: config.workers,
+            webhook_poll: config.webhook_poll,
             first_start,
         })
     }
@@ -87,9 +93,15 @@ impl Server {
         let workers = self.workers.then(|| {
             let upkeep = tally_workers::Upkeep::new(self.app.clone());
             let renewals = tally_workers::Renewals::new(self.app.clone());
-            let stopped = workers_stopped.clone();
+            let dispatcher = tally_workers::Dispatcher::new(self.app.clone(), self.webhook_poll);
+            let (renewals_stopped, dispatcher_stopped) =
+                (workers_stopped.clone(), workers_stopped.clone());
             tokio::spawn(async move {
-                tokio::join!(upkeep.run(workers_stopped), renewals.run(stopped));
+                tokio::join!(
+                    upkeep.run(workers_stopped),
+                    renewals.run(renewals_stopped),
+                    dispatcher.run(dispatcher_stopped)
+                );
             })
         });
         let served = axum::serve(self.listener, self.router)

@@ -10,6 +10,7 @@ pub mod requests;
 pub mod v2026_07_11;
 pub mod v2026_07_31;
 pub mod v2026_08_27;
+pub mod webhooks;
 
 use serde::Serialize;
 use serde_json::Value;

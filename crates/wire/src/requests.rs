@@ -266,3 +266,15 @@ pub struct BulkSeatsIn {
     pub customer_id: Option<String>,
     pub seats: Option<serde_json::Map<String, Value>>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookIn {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub api_version: Option<Option<String>>,
+}

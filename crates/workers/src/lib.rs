@@ -2,6 +2,10 @@
 //! the API uses: housekeeping, and the renewal sweep that moves billing periods on real time. Each worker has a `run_once` that does one pass and says what it did, so tests
 //! drive it step by step; `run` repeats it until told to stop.
 
+mod dispatcher;
+
+pub use dispatcher::{DispatchReport, Dispatcher, HttpTransport};
+
 use std::time::Duration;
 use tally_app::App;
 use tokio::sync::watch;

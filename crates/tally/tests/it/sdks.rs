@@ -23,6 +23,8 @@ async fn run_sdk_suites(backend: Backend) {
     let options = Options {
         // Timestamps must move on their own for `updatedAt` checks.
         manual_clock: false,
+        // The SDK suites check webhook deliveries, so the dispatcher runs.
+        workers: true,
         ..Options::default()
     };
     let Some(app) = TestApp::spawn_with(backend, options).await else {

@@ -27,8 +27,12 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Options {
     pub rate_limit_requests: u32,
-    /// `None`: the system clock (SDK runs, whose timestamps must move on their own).
+    /// `false`: the system clock (SDK runs, whose timestamps must move on their own).
     pub manual_clock: bool,
+    /// Run the background workers (webhook dispatch every 100 ms); tests otherwise drive them
+    /// one pass at a time.
+    pub workers: bool,
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -36,12 +40,16 @@ impl Default for Options {
         Self {
             rate_limit_requests: 10_000,
             manual_clock: true,
+            workers: false,
+            webhook_timeout_ms: 10_000,
         }
     }
 }
 
 pub struct TestApp {
     pub address: String,
+    /// The app behind the server, to drive workers one pass at a time.
+    pub app: tally_app::App,
     pub client: reqwest::Client,
     pub clock: Option<Arc<ManualClock>>,
     pub database_url: String,
@@ -74,7 +82,9 @@ impl TestApp {
             seed_live_key: Some(LIVE_KEY.to_owned()),
             rate_limit_requests: options.rate_limit_requests,
             rate_limit_window_secs: 10,
-            workers: false,
+            workers: options.workers,
+            webhook_poll_ms: 100,
+            webhook_timeout_ms: options.webhook_timeout_ms,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
         };
         let config = Config::resolve(
@@ -94,12 +104,14 @@ impl TestApp {
             .await
             .expect("the server starts");
         let address = format!("http://{}", server.local_addr());
+        let app = server.app().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.run_until(async {
             stopped.await.ok();
         }));
         Some(TestApp {
             address,
+            app,
             client: reqwest::Client::new(),
             clock: manual,
             database_url,

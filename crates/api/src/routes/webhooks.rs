@@ -1,0 +1,211 @@
+//! `/webhooks` (`webhooks.md` §1): endpoint management, the test send, and the delivery log
+//! (a Tally extension).
+
+use super::{EMPTY_BODY, page_reply, required, write};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
+use crate::reply::{self, Reply};
+use axum::extract::State;
+use serde_json::json;
+use tally_app::webhooks::{
+    CreateEndpoint, DeleteEndpoint, EndpointPatch, NewEndpoint, UpdateEndpoint,
+};
+use tally_domain::ApiVersion;
+use tally_store::DeliveryLog;
+use tally_wire::requests::WebhookIn;
+
+fn pin(text: Option<&str>) -> Result<Option<ApiVersion>, ApiError> {
+    text.map(|v| {
+        tally_domain::ApiVersion::ALL
+            .into_iter()
+            .find(|known| known.as_str() == v)
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "apiVersion",
+                    "apiVersion must be a version Tally implements",
+                )
+            })
+    })
+    .transpose()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<WebhookIn>,
+) -> Result<Reply, ApiError> {
+    let input = body.value;
+    let url = required(input.url, "url")?;
+    let events = required(input.events, "events")?;
+    state.app.check_endpoint_url(&ctx.caller, &url)?;
+    state.app.check_endpoint_events(&events)?;
+    // Decision (`webhooks.md` §1): no apiVersion pins the endpoint to the creating request's.
+    let api_version = match input.api_version {
+        None => Some(ctx.version),
+        Some(text) => pin(text.as_deref())?,
+    };
+    let command = CreateEndpoint(NewEndpoint {
+        url,
+        events,
+        description: input.description.flatten(),
+        api_version,
+    });
+    write(&state, &ctx, &key, &body.canonical, command, |created| {
+        reply::object(
+            ctx.version,
+            tally_wire::webhooks::endpoint(
+                &created.endpoint,
+                Some(&created.secret),
+                ctx.livemode(),
+            ),
+        )
+    })
+    .await
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let page = query.page()?;
+    let endpoints = state.app.webhook_endpoints(&ctx.caller, &page).await?;
+    Ok(page_reply(
+        &ctx,
+        &endpoints,
+        |e| (e.created_at, e.id.as_str()),
+        |e| tally_wire::webhooks::endpoint(e, None, ctx.livemode()),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Reply, ApiError> {
+    let endpoint = state.app.webhook_endpoint(&ctx.caller, &id).await?;
+    Ok(reply::object(
+        ctx.version,
+        tally_wire::webhooks::endpoint(&endpoint, None, ctx.livemode()),
+    )
+    .into())
+}
+
+/// `PUT /webhooks/{id}` (legacy) and `PATCH /webhooks/{id}` (direct).
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<WebhookIn>,
+) -> Result<Reply, ApiError> {
+    let input = body.value;
+    if let Some(url) = &input.url {
+        state.app.check_endpoint_url(&ctx.caller, url)?;
+    }
+    if let Some(events) = &input.events {
+        state.app.check_endpoint_events(events)?;
+    }
+    let api_version = match input.api_version {
+        None => None,
+        Some(text) => Some(pin(text.as_deref())?),
+    };
+    let command = UpdateEndpoint {
+        id,
+        patch: EndpointPatch {
+            url: input.url,
+            events: input.events,
+            description: input.description,
+            is_active: input.is_active,
+            api_version,
+        },
+    };
+    write(&state, &ctx, &key, &body.canonical, command, |endpoint| {
+        reply::object(
+            ctx.version,
+            tally_wire::webhooks::endpoint(endpoint, None, ctx.livemode()),
+        )
+    })
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Reply, ApiError> {
+    write(&state, &ctx, &key, EMPTY_BODY, DeleteEndpoint(id), |id| {
+        reply::object(
+            ctx.version,
+            tally_wire::deleted(ctx.version, id, "webhook", ctx.livemode()),
+        )
+    })
+    .await
+}
+
+/// A synchronous, never retried `webhook.test` delivery.
+pub async fn test(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Reply, ApiError> {
+    let sent = state.app.test_webhook(&ctx.caller, &id).await?;
+    Ok(reply::object(
+        ctx.version,
+        tally_wire::webhooks::test_send(
+            ctx.version,
+            sent.success,
+            &sent.delivery_id,
+            sent.delivered_at,
+            ctx.livemode(),
+        ),
+    )
+    .into())
+}
+
+/// `GET /webhooks/{id}/deliveries` (Tally extension): deliveries, newest first, with attempts.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(id): ApiPath<String>,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let page = query.page()?;
+    let logs = state
+        .app
+        .webhook_deliveries(&ctx.caller, &id, &page)
+        .await?;
+    Ok(page_reply(
+        &ctx,
+        &logs,
+        |l| (l.delivery.created_at, l.delivery.id.as_str()),
+        |l| delivery_view(l, ctx.livemode().0),
+    ))
+}
+
+fn delivery_view(log: &DeliveryLog, livemode: bool) -> serde_json::Value {
+    let d = &log.delivery;
+    json!({
+        "id": d.id,
+        "webhookId": d.endpoint_id,
+        "eventId": d.event_id,
+        "event": d.event_type,
+        "status": d.status.as_str(),
+        "attemptCount": d.attempts,
+        "nextAttemptAt": (d.status == tally_domain::webhooks::DeliveryStatus::Pending).then(|| d.next_attempt_at.to_rfc3339()),
+        "createdAt": d.created_at.to_rfc3339(),
+        "attempts": log.attempts.iter().map(|a| json!({
+            "attempt": a.number,
+            "attemptedAt": a.attempted_at.to_rfc3339(),
+            "statusCode": a.result.status_code,
+            "latencyMs": a.result.latency_ms,
+            "responseBody": a.result.response_body,
+            "error": a.result.error,
+        })).collect::<Vec<_>>(),
+        "object": "webhook_delivery",
+        "livemode": livemode,
+    })
+}

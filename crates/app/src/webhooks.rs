@@ -1,0 +1,520 @@
+//! Webhooks (`webhooks.md`): endpoint management, the fan-out of outbox events into signed
+//! deliveries, and the bookkeeping of each delivery attempt. Sending is the transport's job
+//! (HTTP lives in the workers crate); this module decides what is sent, to whom, and what
+//! happens after.
+
+use crate::subscriptions::SubscriptionDetail;
+use crate::{App, AppError, Caller, Command, WriteCtx};
+use async_trait::async_trait;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::webhooks::{
+    AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, SECRET_RANDOM_CHARS,
+    TEST_EVENT, WebhookEndpoint, check_events, check_url,
+};
+use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp};
+use tally_store::{Attempt, DeliveryLog, Tx};
+use tally_wire::webhooks::{EnvelopeOut, StateParts};
+
+/// Events taken per fan-out round and deliveries per sending round.
+pub const FAN_OUT_BATCH: u32 = 100;
+pub const DELIVERY_BATCH: u32 = 50;
+/// How long a claimed delivery stays reserved for the dispatcher that took it; past this, a
+/// crashed dispatcher's deliveries are taken again (at-least-once).
+pub const DELIVERY_LEASE_MS: i64 = 60_000;
+
+/// Sends one signed webhook request and reports what happened. Injected (the workers crate has
+/// the HTTP one), like the clock.
+#[async_trait]
+pub trait WebhookTransport: Send + Sync + 'static {
+    async fn send(&self, url: &str, delivery: &Delivery) -> AttemptResult;
+}
+
+/// Lowercase hex HMAC-SHA256 of the exact body, keyed with the whole secret string
+/// (`webhooks.md` §4: no base64 decoding, no prefix, no timestamp).
+pub fn signature(secret: &str, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A new endpoint, validated.
+#[derive(Debug, Clone)]
+pub struct NewEndpoint {
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub api_version: Option<ApiVersion>,
+}
+
+/// The endpoint with its secret, shown once.
+#[derive(Debug, Clone)]
+pub struct CreatedEndpoint {
+    pub endpoint: WebhookEndpoint,
+    pub secret: String,
+}
+
+pub struct CreateEndpoint(pub NewEndpoint);
+
+#[async_trait]
+impl Command for CreateEndpoint {
+    type Output = CreatedEndpoint;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<CreatedEndpoint, AppError> {
+        let secret = format!("whsec_{}", ctx.ids.base62(SECRET_RANDOM_CHARS));
+        let endpoint = WebhookEndpoint {
+            id: format!("whe_{}", ctx.ids.ulid()),
+            org_id: ctx.caller.org().clone(),
+            url: self.0.url.clone(),
+            events: self.0.events.clone(),
+            description: self.0.description.clone(),
+            is_active: true,
+            api_version: self.0.api_version,
+            secret: secret.clone(),
+            consecutive_failures: 0,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        ctx.tx.insert_webhook_endpoint(&endpoint).await?;
+        Ok(CreatedEndpoint { endpoint, secret })
+    }
+}
+
+/// Endpoint fields an update may change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub api_version: Option<Option<ApiVersion>>,
+}
+
+pub struct UpdateEndpoint {
+    pub id: String,
+    pub patch: EndpointPatch,
+}
+
+#[async_trait]
+impl Command for UpdateEndpoint {
+    type Output = WebhookEndpoint;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<WebhookEndpoint, AppError> {
+        let mut endpoint = lock_endpoint(ctx.tx, ctx.caller.org(), &self.id).await?;
+        let patch = &self.patch;
+        if let Some(url) = &patch.url {
+            endpoint.url.clone_from(url);
+        }
+        if let Some(events) = &patch.events {
+            endpoint.events.clone_from(events);
+        }
+        if let Some(description) = &patch.description {
+            endpoint.description.clone_from(description);
+        }
+        if let Some(is_active) = patch.is_active {
+            // Re-enabling starts the failure count afresh.
+            if is_active && !endpoint.is_active {
+                endpoint.consecutive_failures = 0;
+            }
+            endpoint.is_active = is_active;
+        }
+        if let Some(version) = patch.api_version {
+            endpoint.api_version = version;
+        }
+        endpoint.updated_at = ctx.now;
+        ctx.tx.update_webhook_endpoint(&endpoint, false).await?;
+        Ok(endpoint)
+    }
+}
+
+pub struct DeleteEndpoint(pub String);
+
+#[async_trait]
+impl Command for DeleteEndpoint {
+    type Output = String;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<String, AppError> {
+        let mut endpoint = lock_endpoint(ctx.tx, ctx.caller.org(), &self.0).await?;
+        endpoint.updated_at = ctx.now;
+        endpoint.is_active = false;
+        ctx.tx.update_webhook_endpoint(&endpoint, true).await?;
+        Ok(endpoint.id)
+    }
+}
+
+async fn lock_endpoint(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    id: &str,
+) -> Result<WebhookEndpoint, AppError> {
+    tx.lock_webhook_endpoint(org, id)
+        .await?
+        .ok_or(AppError::NotFound(crate::NotFound::Webhook))
+}
+
+/// What a test send reports (`webhooks.md` §1).
+#[derive(Debug, Clone)]
+pub struct TestSend {
+    pub success: bool,
+    pub delivery_id: String,
+    pub delivered_at: Timestamp,
+}
+
+impl App {
+    /// Checks an endpoint URL for this caller: shape (`check_url`) and not this server itself.
+    pub fn check_endpoint_url(&self, caller: &Caller, url: &str) -> Result<(), AppError> {
+        check_url(url, caller.organization.mode)?;
+        if self.is_own_api(url) {
+            return Err(
+                DomainError::field("url", "url points at this Tally server's own API").into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn check_endpoint_events(&self, events: &[String]) -> Result<(), AppError> {
+        Ok(check_events(events)?)
+    }
+
+    pub async fn webhook_endpoints(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookEndpoint>, AppError> {
+        Ok(self.store.webhook_endpoints(caller.org(), page).await?)
+    }
+
+    pub async fn webhook_endpoint(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<WebhookEndpoint, AppError> {
+        self.store
+            .webhook_endpoint(caller.org(), id)
+            .await?
+            .ok_or(AppError::NotFound(crate::NotFound::Webhook))
+    }
+
+    /// A Tally extension: an endpoint's deliveries and their attempts, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        caller: &Caller,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DeliveryLog>, AppError> {
+        let endpoint = self.webhook_endpoint(caller, id).await?;
+        Ok(self
+            .store
+            .delivery_logs(caller.org(), &endpoint.id, page)
+            .await?)
+    }
+
+    /// Sends a signed `webhook.test` once, synchronously, never retried (`webhooks.md` §1).
+    pub async fn test_webhook(&self, caller: &Caller, id: &str) -> Result<TestSend, AppError> {
+        let endpoint = self.webhook_endpoint(caller, id).await?;
+        let organization = &caller.organization;
+        let now = organization.now(self.clock.now());
+        let version = endpoint.api_version.unwrap_or(organization.api_version);
+        let event_id = format!("whev_{}", self.ids.ulid());
+        let data = serde_json::json!({ "webhookId": endpoint.id });
+        let delivery = render_delivery(
+            &endpoint,
+            organization,
+            version,
+            &event_id,
+            TEST_EVENT,
+            now,
+            &data,
+            self.ids.ulid(),
+            self.clock.now(),
+        );
+        let result = self.send(&endpoint.url, &delivery).await;
+        Ok(TestSend {
+            success: result.is_success(),
+            delivery_id: delivery.id,
+            delivered_at: self.clock.now(),
+        })
+    }
+
+    async fn send(&self, url: &str, delivery: &Delivery) -> AttemptResult {
+        match &self.transport {
+            Some(transport) => transport.send(url, delivery).await,
+            None => AttemptResult {
+                status_code: None,
+                latency_ms: 0,
+                response_body: None,
+                error: Some("webhook delivery is not configured in this process".to_owned()),
+            },
+        }
+    }
+
+    /// Fans outbox events out into one delivery per subscribed endpoint, rendered in the
+    /// endpoint's version and signed; returns how many events were fanned out.
+    pub async fn fan_out_events(&self) -> Result<usize, AppError> {
+        let real_now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let events = tx.claim_pending_events(FAN_OUT_BATCH).await?;
+        let mut organizations: BTreeMap<String, (Organization, Vec<WebhookEndpoint>)> =
+            BTreeMap::new();
+        for event in &events {
+            if !organizations.contains_key(event.org_id.as_str()) {
+                let Some(organization) = self.store.organization(&event.org_id).await? else {
+                    tx.mark_event_fanned_out(event.id.as_str(), real_now)
+                        .await?;
+                    continue;
+                };
+                let endpoints = tx.org_webhook_endpoints(&event.org_id).await?;
+                organizations.insert(event.org_id.as_str().to_owned(), (organization, endpoints));
+            }
+            let (organization, endpoints) = &organizations[event.org_id.as_str()];
+            for endpoint in endpoints.iter().filter(|e| e.wants(&event.event_type)) {
+                let version = endpoint.api_version.unwrap_or(organization.api_version);
+                let data = if event.event_type == "customer.state_changed" {
+                    self.customer_state(&mut *tx, organization, event, version)
+                        .await?
+                } else {
+                    event.data.clone()
+                };
+                let delivery = render_delivery(
+                    endpoint,
+                    organization,
+                    version,
+                    event.id.as_str(),
+                    &event.event_type,
+                    event.created_at,
+                    &data,
+                    self.ids.ulid(),
+                    real_now,
+                );
+                tx.insert_delivery(&delivery).await?;
+            }
+            tx.mark_event_fanned_out(event.id.as_str(), real_now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(events.len())
+    }
+
+    /// The state `customer.state_changed` reports, as of the fan-out (`webhooks.md` §5.3).
+    async fn customer_state(
+        &self,
+        tx: &mut dyn Tx,
+        organization: &Organization,
+        event: &tally_domain::events::WebhookEvent,
+        version: ApiVersion,
+    ) -> Result<serde_json::Value, AppError> {
+        let customer_ref = event.data["customerId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let trigger = event.data["trigger"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let subscription = match &event.customer_id {
+            Some(customer) => {
+                tx.lock_live_subscription(&organization.id, customer)
+                    .await?
+            }
+            None => None,
+        };
+        let detail: Option<SubscriptionDetail> = match subscription {
+            Some(subscription) => Some(
+                crate::subscriptions::detail_in(
+                    tx,
+                    subscription,
+                    organization.now(self.clock.now()),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let parts = detail.as_ref().map(|d| tally_wire::SubscriptionParts {
+            subscription: &d.subscription,
+            plan: &d.plan,
+            price: d.price.as_ref(),
+            features: &d.features,
+            seats: &d.seats,
+            now: d.now,
+        });
+        Ok(tally_wire::webhooks::customer_state(
+            version,
+            &StateParts {
+                customer_id: &customer_ref,
+                trigger: &trigger,
+                subscription: parts,
+            },
+        ))
+    }
+
+    /// Reserves up to `DELIVERY_BATCH` due deliveries for this dispatcher and returns them with
+    /// their endpoint URLs.
+    pub async fn claim_due_deliveries(&self) -> Result<Vec<(Delivery, String)>, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let due = tx.claim_due_deliveries(now, DELIVERY_BATCH).await?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for mut delivery in due {
+            let Some(endpoint) = tx
+                .lock_webhook_endpoint(&delivery.org_id, &delivery.endpoint_id)
+                .await?
+            else {
+                // The endpoint was deleted: the delivery ends here.
+                delivery.status = DeliveryStatus::Failed;
+                tx.update_delivery(&delivery).await?;
+                continue;
+            };
+            delivery.next_attempt_at = now.plus_millis(DELIVERY_LEASE_MS);
+            tx.update_delivery(&delivery).await?;
+            claimed.push((delivery, endpoint.url));
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Sends one claimed delivery and records the attempt.
+    pub async fn attempt_delivery(
+        &self,
+        delivery: &Delivery,
+        url: &str,
+    ) -> Result<AttemptResult, AppError> {
+        let result = if !self.is_own_api(url) {
+            self.send(url, delivery).await
+        } else {
+            AttemptResult {
+                status_code: None,
+                latency_ms: 0,
+                response_body: None,
+                error: Some("refused: the url points at this Tally server's own API".to_owned()),
+            }
+        };
+        self.record_attempt(delivery, &result).await?;
+        Ok(result)
+    }
+
+    /// True when `url` names this server's own listening port on a local address, so that a
+    /// mistyped endpoint cannot make Tally call its own API.
+    fn is_own_api(&self, url: &str) -> bool {
+        let Some(port) = self.own_port else {
+            return false;
+        };
+        let rest = url.split_once("://").map_or("", |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let (host, endpoint_port) = authority.rsplit_once(':').unwrap_or((authority, ""));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let is_local =
+            matches!(host, "localhost" | "0.0.0.0" | "::" | "::1") || host.starts_with("127.");
+        is_local && endpoint_port == port.to_string()
+    }
+
+    async fn record_attempt(
+        &self,
+        sent: &Delivery,
+        result: &AttemptResult,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(current) = tx.lock_delivery(&sent.id).await? else {
+            return Ok(());
+        };
+        if current.status != DeliveryStatus::Pending || current.attempts != sent.attempts {
+            // Another dispatcher recorded this attempt already (our lease ran out).
+            return Ok(());
+        }
+        let next = current.after_attempt(result, now);
+        tx.record_attempt(
+            &current.id,
+            &Attempt {
+                number: next.attempts,
+                attempted_at: now,
+                result: AttemptResult {
+                    response_body: result
+                        .response_body
+                        .as_deref()
+                        .map(tally_domain::webhooks::truncated),
+                    ..result.clone()
+                },
+            },
+        )
+        .await?;
+        tx.update_delivery(&next).await?;
+        if next.status != DeliveryStatus::Pending
+            && let Some(mut endpoint) = tx
+                .lock_webhook_endpoint(&current.org_id, &current.endpoint_id)
+                .await?
+        {
+            if next.status == DeliveryStatus::Succeeded {
+                endpoint.consecutive_failures = 0;
+            } else {
+                endpoint.consecutive_failures += 1;
+                if endpoint.consecutive_failures >= CONSECUTIVE_FAILURES_MAX {
+                    endpoint.is_active = false;
+                    tracing::warn!(endpoint = %endpoint.id, "webhook endpoint disabled after consecutive failed events");
+                }
+            }
+            tx.update_webhook_endpoint(&endpoint, false).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Renders and signs one event for one endpoint.
+#[allow(clippy::too_many_arguments)]
+fn render_delivery(
+    endpoint: &WebhookEndpoint,
+    organization: &Organization,
+    version: ApiVersion,
+    event_id: &str,
+    event_type: &str,
+    timestamp: Timestamp,
+    data: &serde_json::Value,
+    delivery_ulid: ulid::Ulid,
+    real_now: Timestamp,
+) -> Delivery {
+    let body = tally_wire::webhooks::envelope(&EnvelopeOut {
+        id: event_id,
+        event: event_type,
+        timestamp: timestamp.to_rfc3339(),
+        organization_id: organization.id.as_str(),
+        mode: match organization.mode {
+            Mode::Live => "live",
+            Mode::Sandbox => "sandbox",
+        },
+        api_version: version.as_str(),
+        data,
+    });
+    Delivery {
+        id: format!("whd_{delivery_ulid}"),
+        org_id: organization.id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        event_id: event_id.to_owned(),
+        event_type: event_type.to_owned(),
+        signature: signature(&endpoint.secret, &body),
+        body,
+        timestamp: timestamp.to_rfc3339(),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: real_now,
+        created_at: real_now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_lowercase_hex_hmac_sha256_of_the_body() {
+        // The contract's worked example (examples.md scenario 3).
+        let body = r#"{"id":"whev_01K3EVT1","event":"seats.updated","timestamp":"2026-09-16T00:00:00.000Z","organizationId":"8f14e45f-ceea-4e7a-9c3d-1c2b3a4d5e6f","mode":"sandbox","apiVersion":"2026-07-11","data":{"customerId":"user_123","subscriptionId":"sub_01K3SUB1","featureCode":"editor","previousSeats":6,"currentSeats":7}}"#;
+
+        assert_eq!(
+            signature("whsec_test_secret", body),
+            "bf85151b3ebb8329908b1dcd771f29ab5d824fd1e9e141dd1bd9d62d73654dd5"
+        );
+    }
+}

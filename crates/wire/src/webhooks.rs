@@ -1,0 +1,215 @@
+//! Webhook payloads (`webhooks.md` §2, §5.3): the delivery envelope, the endpoint objects of
+//! the management API, and the `customer.state_changed` state per generation.
+
+use crate::parts::SubscriptionParts;
+use crate::{Livemode, object_name, to_value};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tally_domain::catalog::FeatureType;
+use tally_domain::subscription::FeatureSnapshot;
+use tally_domain::webhooks::WebhookEndpoint;
+use tally_domain::{ApiVersion, Generation, Timestamp};
+
+/// The envelope, serialized once: these exact bytes are signed and sent on every attempt.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvelopeOut<'a> {
+    pub id: &'a str,
+    pub event: &'a str,
+    pub timestamp: String,
+    pub organization_id: &'a str,
+    pub mode: &'a str,
+    pub api_version: &'a str,
+    pub data: &'a Value,
+}
+
+pub fn envelope(envelope: &EnvelopeOut<'_>) -> String {
+    serde_json::to_string(envelope).expect("envelopes always serialize")
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointOut<'a> {
+    pub id: &'a str,
+    pub url: &'a str,
+    pub events: &'a [String],
+    pub description: Option<&'a str>,
+    pub is_active: bool,
+    pub api_version: Option<&'static str>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<&'a str>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// An endpoint; `secret` only in the creation answer (`webhooks.md` §1).
+pub fn endpoint(endpoint: &WebhookEndpoint, secret: Option<&str>, livemode: Livemode) -> Value {
+    to_value(EndpointOut {
+        id: &endpoint.id,
+        url: &endpoint.url,
+        events: &endpoint.events,
+        description: endpoint.description.as_deref(),
+        is_active: endpoint.is_active,
+        api_version: endpoint.api_version.map(ApiVersion::as_str),
+        created_at: endpoint.created_at.to_rfc3339(),
+        secret_key: secret,
+        object: "webhook",
+        livemode: livemode.0,
+    })
+}
+
+/// The answer to a test send: legacy without `object`, direct as `webhook_delivery`.
+pub fn test_send(
+    version: ApiVersion,
+    success: bool,
+    delivery_id: &str,
+    delivered_at: Timestamp,
+    livemode: Livemode,
+) -> Value {
+    json!({
+        "success": success,
+        "deliveryId": delivery_id,
+        "deliveredAt": delivered_at.to_rfc3339(),
+        "object": object_name(version, "webhook", "webhook_delivery"),
+        "livemode": livemode.0,
+    })
+}
+
+/// What `customer.state_changed` describes: the customer, why, and the live subscription.
+pub struct StateParts<'a> {
+    pub customer_id: &'a str,
+    pub trigger: &'a str,
+    pub subscription: Option<SubscriptionParts<'a>>,
+}
+
+/// `customer.state_changed` data, computed when the event is fanned out (`webhooks.md` §5.3).
+pub fn customer_state(version: ApiVersion, state: &StateParts<'_>) -> Value {
+    let Some(parts) = &state.subscription else {
+        return json!({
+            "customerId": state.customer_id, "trigger": state.trigger, "status": "none",
+            "subscriptionId": null, "plan": null, "billingInterval": null, "consumptionModel": null,
+            "features": [], "seats": [], "credits": null, "balance": null,
+        });
+    };
+    let s = parts.subscription;
+    let enabled: Vec<&FeatureSnapshot> = parts.features.iter().filter(|f| f.enabled).collect();
+    let current = |f: &FeatureSnapshot| {
+        if f.feature_type == FeatureType::Seats {
+            parts.seats.get(&f.code).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    let features: Vec<Value> = enabled
+        .iter()
+        .map(|f| match version.generation() {
+            Generation::Legacy => legacy_feature(f, current(f)),
+            Generation::Direct => direct_feature(f, current(f), parts),
+        })
+        .collect();
+    let seats: Vec<Value> = enabled
+        .iter()
+        .filter(|f| f.feature_type == FeatureType::Seats)
+        .map(|f| {
+            json!({"code": f.code, "current": current(f), "included": f.included_amount,
+                   "remaining": remaining(f, current(f)), "unlimited": f.unlimited})
+        })
+        .collect();
+    json!({
+        "customerId": state.customer_id,
+        "trigger": state.trigger,
+        "status": s.status.as_str(),
+        "subscriptionId": s.id.as_str(),
+        "plan": {"id": parts.plan.id.as_str(), "name": parts.plan.name},
+        "billingInterval": s.billing_interval.map(|i| i.as_str()),
+        "consumptionModel": parts.plan.consumption().as_str(),
+        "features": features,
+        "seats": seats,
+        "credits": s.credits.map(|c| json!({"planCredits": c.included, "purchasedCredits": c.purchased, "totalCredits": c.remaining})),
+        "balance": s.balance.map(|b| json!({"currentBalance": b.remaining.0})),
+    })
+}
+
+fn remaining(f: &FeatureSnapshot, current: i64) -> Option<i64> {
+    (!f.unlimited).then(|| (f.included_amount - current).max(0))
+}
+
+fn overage_units(f: &FeatureSnapshot, current: i64) -> i64 {
+    if f.unlimited {
+        0
+    } else {
+        (current - f.included_amount).max(0)
+    }
+}
+
+fn unit_price(f: &FeatureSnapshot) -> Option<i64> {
+    f.overage
+        .enabled
+        .then_some(f.overage.unit_price.map(|r| r.0))
+        .flatten()
+}
+
+fn allowed(f: &FeatureSnapshot, current: i64) -> bool {
+    f.unlimited || f.overage.enabled || current < f.included_amount
+}
+
+/// 2026-07-11: the flat `WebhookFeatureAccess`, with the fields that do not apply null.
+fn legacy_feature(f: &FeatureSnapshot, current: i64) -> Value {
+    match f.feature_type {
+        FeatureType::Boolean => json!({
+            "code": f.code, "name": f.name, "type": "boolean", "allowed": f.enabled, "enabled": f.enabled,
+            "current": null, "included": null, "remaining": null, "overageQuantity": null,
+            "overageUnitPrice": null, "unlimited": null, "overageEnabled": null, "billedQuantity": null,
+        }),
+        kind => json!({
+            "code": f.code, "name": f.name, "type": kind.as_str(), "allowed": allowed(f, current),
+            "enabled": null, "current": current, "included": f.included_amount,
+            "remaining": remaining(f, current), "overageQuantity": overage_units(f, current),
+            "overageUnitPrice": unit_price(f), "unlimited": f.unlimited,
+            "overageEnabled": f.overage.enabled,
+            "billedQuantity": (kind == FeatureType::Quota).then_some(current),
+        }),
+    }
+}
+
+/// 2026-07-24 on: items discriminated by `type`.
+fn direct_feature(f: &FeatureSnapshot, current: i64, parts: &SubscriptionParts<'_>) -> Value {
+    let period = parts
+        .subscription
+        .current_period
+        .map(|p| json!({"start": p.start.to_rfc3339(), "end": p.end.to_rfc3339()}));
+    let mut overage = json!({"enabled": f.overage.enabled, "units": overage_units(f, current)});
+    if let Some(amount) = unit_price(f) {
+        overage["unitPrice"] = json!({"amount": amount, "currency": "usd", "scale": 10_000});
+    }
+    let mut usage = json!({
+        "period": period, "unitsUsed": current, "includedUnits": f.included_amount,
+        "unlimited": f.unlimited, "overage": overage,
+    });
+    if let Some(left) = remaining(f, current) {
+        usage["remainingUnits"] = json!(left);
+    }
+    let base = |extra: (&str, Value)| {
+        let mut item = json!({"code": f.code, "name": f.name, "unitName": f.unit_name,
+                              "allowed": allowed(f, current), "type": f.feature_type.as_str()});
+        item[extra.0] = extra.1;
+        item
+    };
+    match f.feature_type {
+        FeatureType::Boolean => {
+            let mut item = base(("enabled", json!(f.enabled)));
+            item["allowed"] = json!(f.enabled);
+            item
+        }
+        FeatureType::Seats => base(("usage", usage)),
+        FeatureType::Quota => {
+            usage["billedUnits"] = json!(current);
+            base(("usage", usage))
+        }
+        FeatureType::Usage => {
+            usage["model"] = json!("metered");
+            base(("consumption", usage))
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Webhook delivery: fan outbox events out into signed deliveries, then send what is due, over
+//! HTTP, and record every attempt. All state is in the database, so a restart resumes where
+//! the last process stopped; a delivery whose attempt was cut short is sent again when its
+//! lease ends (at-least-once, same event id and bytes).
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+use tally_app::webhooks::WebhookTransport;
+use tally_app::{App, AppError};
+use tally_domain::webhooks::{AttemptResult, Delivery};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// Deliveries sent at once by one dispatcher.
+pub const SENDS_IN_FLIGHT_MAX: usize = 8;
+/// Fan-out rounds per pass, so one pass cannot run unbounded behind a flood of events.
+const FAN_OUT_ROUNDS_MAX: usize = 20;
+pub const USER_AGENT: &str = concat!("Tally-Webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub events_fanned_out: usize,
+    pub attempts: usize,
+    pub succeeded: usize,
+}
+
+pub struct Dispatcher {
+    app: App,
+    poll: Duration,
+}
+
+impl Dispatcher {
+    pub fn new(app: App, poll: Duration) -> Self {
+        Self { app, poll }
+    }
+
+    /// One pass: fan out pending events, then send every delivery that is due.
+    pub async fn run_once(&self) -> Result<DispatchReport, AppError> {
+        let mut report = DispatchReport::default();
+        for _ in 0..FAN_OUT_ROUNDS_MAX {
+            let fanned = self.app.fan_out_events().await?;
+            report.events_fanned_out += fanned;
+            if fanned == 0 {
+                break;
+            }
+        }
+        let claimed = self.app.claim_due_deliveries().await?;
+        let results: Vec<Result<AttemptResult, AppError>> = futures::stream::iter(claimed)
+            .map(|(delivery, url)| async move { self.app.attempt_delivery(&delivery, &url).await })
+            .buffer_unordered(SENDS_IN_FLIGHT_MAX)
+            .collect()
+            .await;
+        for result in results {
+            let result = result?;
+            report.attempts += 1;
+            report.succeeded += usize::from(result.is_success());
+        }
+        Ok(report)
+    }
+
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(self.poll);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => match self.run_once().await {
+                    Ok(report) if report.attempts > 0 => info!(?report, "webhooks dispatched"),
+                    Ok(_) => {}
+                    Err(error) => warn!(%error, "webhook dispatch pass failed"),
+                },
+                _ = stop.changed() => {
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends deliveries with reqwest: a time budget (10 s by default), no redirects
+/// (`webhooks.md` §6).
+pub struct HttpTransport {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl HttpTransport {
+    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(USER_AGENT)
+            .build()?;
+        Ok(Self { client, timeout })
+    }
+}
+
+#[async_trait]
+impl WebhookTransport for HttpTransport {
+    async fn send(&self, url: &str, delivery: &Delivery) -> AttemptResult {
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-commet-signature", &delivery.signature)
+            .header("x-commet-event", &delivery.event_type)
+            .header("x-commet-timestamp", &delivery.timestamp)
+            .header("x-commet-event-id", &delivery.event_id)
+            .body(delivery.body.clone())
+            .send()
+            .await;
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body = response.text().await.ok();
+                AttemptResult {
+                    status_code: Some(status),
+                    latency_ms,
+                    response_body: body,
+                    error: None,
+                }
+            }
+            Err(error) => AttemptResult {
+                status_code: None,
+                latency_ms,
+                response_body: None,
+                error: Some(if error.is_timeout() {
+                    format!("timed out after {} ms", self.timeout.as_millis())
+                } else {
+                    format!("request failed: {error}")
+                }),
+            },
+        }
+    }
+}
