@@ -38,6 +38,8 @@ pub struct App {
     transport: Option<Arc<dyn webhooks::WebhookTransport>>,
     /// The port this process serves the API on, which webhook endpoints may not target.
     own_port: Option<u16>,
+    /// How long a dispatcher holds the deliveries it claimed (`webhooks::claim_due_deliveries`).
+    delivery_lease_ms: i64,
 }
 
 impl App {
@@ -48,7 +50,14 @@ impl App {
             ids,
             transport: None,
             own_port: None,
+            delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
         }
+    }
+
+    /// Sets how long a claimed delivery stays reserved; it must outlast one send.
+    pub fn with_delivery_lease_ms(mut self, lease_ms: i64) -> Self {
+        self.delivery_lease_ms = lease_ms;
+        self
     }
 
     /// Delivers webhooks (and test sends) through `transport`.

@@ -18,12 +18,12 @@ use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp
 use tally_store::{Attempt, DeliveryLog, Tx};
 use tally_wire::webhooks::{EnvelopeOut, StateParts};
 
-/// Events taken per fan-out round and deliveries per sending round.
+/// Events taken per fan-out round.
 pub const FAN_OUT_BATCH: u32 = 100;
-pub const DELIVERY_BATCH: u32 = 50;
-/// How long a claimed delivery stays reserved for the dispatcher that took it; past this, a
-/// crashed dispatcher's deliveries are taken again (at-least-once).
-pub const DELIVERY_LEASE_MS: i64 = 60_000;
+/// How long a claimed delivery stays reserved for the dispatcher that took it, unless the
+/// server sets it from its send timeout; past this, a crashed dispatcher's deliveries are taken
+/// again (at-least-once).
+pub const DELIVERY_LEASE_MS_DEFAULT: i64 = 30_000;
 
 /// Sends one signed webhook request and reports what happened. Injected (the workers crate has
 /// the HTTP one), like the clock.
@@ -350,12 +350,15 @@ impl App {
         ))
     }
 
-    /// Reserves up to `DELIVERY_BATCH` due deliveries for this dispatcher and returns them with
-    /// their endpoint URLs.
-    pub async fn claim_due_deliveries(&self) -> Result<Vec<(Delivery, String)>, AppError> {
+    /// Reserves up to `limit` due deliveries for this dispatcher, for the lease, and returns
+    /// them with their endpoint URLs.
+    pub async fn claim_due_deliveries(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, String)>, AppError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let due = tx.claim_due_deliveries(now, DELIVERY_BATCH).await?;
+        let due = tx.claim_due_deliveries(now, limit).await?;
         let mut claimed = Vec::with_capacity(due.len());
         for mut delivery in due {
             let Some(endpoint) = tx
@@ -367,7 +370,7 @@ impl App {
                 tx.update_delivery(&delivery).await?;
                 continue;
             };
-            delivery.next_attempt_at = now.plus_millis(DELIVERY_LEASE_MS);
+            delivery.next_attempt_at = now.plus_millis(self.delivery_lease_ms);
             tx.update_delivery(&delivery).await?;
             claimed.push((delivery, endpoint.url));
         }

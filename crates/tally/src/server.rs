@@ -38,7 +38,12 @@ impl Server {
             .with_transport(Arc::new(tally_workers::HttpTransport::new(
                 config.webhook_timeout,
             )?))
-            .with_own_port(listener.local_addr()?.port());
+            .with_own_port(listener.local_addr()?.port())
+            // A claimed delivery is re-sent only after its send surely ended: twice the
+            // receiver's time budget plus a margin.
+            .with_delivery_lease_ms(
+                i64::try_from(config.webhook_timeout.as_millis() * 2).unwrap_or(i64::MAX) + 5_000,
+            );
         let first_start = app.bootstrap(&config.seeds).await?;
         let router = tally_api::router(app.clone(), &config.api);
         Ok(Self {

@@ -14,8 +14,9 @@ use tracing::{info, warn};
 
 /// Deliveries sent at once by one dispatcher.
 pub const SENDS_IN_FLIGHT_MAX: usize = 8;
-/// Fan-out rounds per pass, so one pass cannot run unbounded behind a flood of events.
+/// Fan-out and send rounds per pass, so one pass cannot run unbounded behind a flood.
 const FAN_OUT_ROUNDS_MAX: usize = 20;
+const SEND_ROUNDS_MAX: usize = 50;
 pub const USER_AGENT: &str = concat!("Tally-Webhooks/", env!("CARGO_PKG_VERSION"));
 
 /// What one pass did.
@@ -46,16 +47,28 @@ impl Dispatcher {
                 break;
             }
         }
-        let claimed = self.app.claim_due_deliveries().await?;
-        let results: Vec<Result<AttemptResult, AppError>> = futures::stream::iter(claimed)
-            .map(|(delivery, url)| async move { self.app.attempt_delivery(&delivery, &url).await })
-            .buffer_unordered(SENDS_IN_FLIGHT_MAX)
-            .collect()
-            .await;
-        for result in results {
-            let result = result?;
-            report.attempts += 1;
-            report.succeeded += usize::from(result.is_success());
+        // Claim only what is sent at once, so a lease never has to cover a queue of sends.
+        for _ in 0..SEND_ROUNDS_MAX {
+            let claimed = self
+                .app
+                .claim_due_deliveries(SENDS_IN_FLIGHT_MAX as u32)
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let results: Vec<Result<AttemptResult, AppError>> =
+                futures::stream::iter(claimed)
+                    .map(|(delivery, url)| async move {
+                        self.app.attempt_delivery(&delivery, &url).await
+                    })
+                    .buffer_unordered(SENDS_IN_FLIGHT_MAX)
+                    .collect()
+                    .await;
+            for result in results {
+                let result = result?;
+                report.attempts += 1;
+                report.succeeded += usize::from(result.is_success());
+            }
         }
         Ok(report)
     }

@@ -17,4 +17,5 @@ mod seats;
 mod subscriptions;
 mod test_clock;
 mod versions;
+mod webhook_restart;
 mod webhooks;
