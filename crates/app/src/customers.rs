@@ -1,6 +1,7 @@
 //! Customer operations (`catalog.md` §2): create (idempotent on externalId), batch create, get
 //! by id or externalId, list, update.
 
+use crate::outbox::{Outbox, customer_data};
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use tally_domain::customer::{CustomerPatch, NewCustomer};
@@ -59,7 +60,12 @@ async fn create_one(ctx: &mut WriteCtx<'_>, new: &NewCustomer) -> Result<Custome
         new.clone()
             .into_customer(CustomerId::from_ulid(ctx.ids.ulid()), org.clone(), ctx.now);
     match ctx.tx.insert_customer(&customer).await {
-        Ok(()) => Ok(customer),
+        Ok(()) => {
+            let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+            outbox.push("customer.created", customer_data(&customer));
+            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+            Ok(customer)
+        }
         // A concurrent create with the same externalId won: run again and return its customer.
         Err(error) if error.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID) => {
             Err(AppError::Store(StoreError::Retry))
@@ -102,7 +108,11 @@ impl Command for UpdateCustomer {
         let (updated, changed) = self.patch.apply(&current, ctx.now);
         if changed {
             match ctx.tx.update_customer(&updated).await {
-                Ok(()) => {}
+                Ok(()) => {
+                    let mut outbox = Outbox::new(ctx.ids, &updated, ctx.now);
+                    outbox.push("customer.updated", customer_data(&updated));
+                    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+                }
                 Err(error) if error.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID) => {
                     return Err(AppError::Duplicate {
                         field: "externalId",

@@ -2,8 +2,10 @@
 //! and the deadline processing that renewals, trial ends and scheduled cancellations share.
 
 use crate::catalog::{PlanRef, snapshot_of};
-use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
+use crate::outbox::{Outbox, cancellation_data, trial_data};
+use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
+use serde_json::json;
 use std::collections::BTreeMap;
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::money::Rate;
@@ -163,6 +165,29 @@ impl Command for CreateSubscription {
                 .await?;
             balances.insert(code, count);
         }
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let customer_ref = outbox.customer_ref().to_owned();
+        outbox.push(
+            "subscription.created",
+            json!({
+                "subscriptionId": subscription.id.as_str(),
+                "customerId": customer_ref,
+                "planId": plan.id.as_str(),
+                "planName": plan.name,
+                "status": subscription.status.as_str(),
+                "startDate": subscription.start_date.to_rfc3339(),
+                "name": subscription.name,
+            }),
+        );
+        outbox.state_changed("subscription_created");
+        if subscription.status == SubscriptionStatus::Trialing {
+            outbox.push(
+                "trial.started",
+                trial_data(&customer_ref, &subscription, &plan.name),
+            );
+            outbox.state_changed("trial_started");
+        }
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(SubscriptionDetail {
             subscription,
             plan,
@@ -295,6 +320,20 @@ impl Command for CancelSubscription {
         let next = current.cancel(ctx.now, self.reason.clone(), self.immediate)?;
         if next != current {
             save(ctx.tx, &next).await?;
+            let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
+            let data = cancellation_data(outbox.customer_ref(), &next);
+            if next.status == SubscriptionStatus::Canceled {
+                outbox.push("subscription.canceled", data);
+                outbox.state_changed("subscription_canceled");
+            } else {
+                outbox.push("subscription.updated", data.clone());
+                let mut scheduled = data;
+                scheduled["effectiveAt"] = json!(next.end_date().map(Timestamp::to_rfc3339));
+                scheduled.as_object_mut().map(|d| d.remove("endDate"));
+                outbox.push("subscription.cancellation_scheduled", scheduled);
+                outbox.state_changed("cancellation_scheduled");
+            }
+            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         }
         detail_in(ctx.tx, next, ctx.now).await
     }
@@ -310,6 +349,16 @@ impl Command for UncancelSubscription {
         let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.0).await?;
         let next = current.uncancel(ctx.now)?;
         save(ctx.tx, &next).await?;
+        let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
+        let data = json!({
+            "subscriptionId": next.id.as_str(),
+            "customerId": outbox.customer_ref(),
+            "status": next.status.as_str(),
+            "currentPeriodEnd": next.current_period.map(|p| p.end.to_rfc3339()),
+        });
+        outbox.push("subscription.cancellation_revoked", data);
+        outbox.state_changed("cancellation_revoked");
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         detail_in(ctx.tx, next, ctx.now).await
     }
 }
@@ -325,6 +374,20 @@ async fn lock_subscription(
     tx.lock_subscription(org, &id)
         .await?
         .ok_or(AppError::NotFound(NotFound::Subscription))
+}
+
+/// An outbox for events about the subscription's customer.
+async fn outbox_for<'a>(
+    tx: &mut dyn Tx,
+    ids: &'a dyn IdSource,
+    subscription: &Subscription,
+    at: Timestamp,
+) -> Result<Outbox<'a>, AppError> {
+    let customer = tx
+        .lock_customer(&subscription.org_id, &subscription.customer_id)
+        .await?
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+    Ok(Outbox::new(ids, &customer, at))
 }
 
 async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), StoreError> {
@@ -364,6 +427,7 @@ pub(crate) async fn detail_in(
 /// apply here). Returns one run item per deadline.
 pub(crate) async fn pass_due_deadlines(
     tx: &mut dyn Tx,
+    ids: &dyn IdSource,
     org: &OrgId,
     id: &SubscriptionId,
     until: Timestamp,
@@ -371,10 +435,16 @@ pub(crate) async fn pass_due_deadlines(
     let Some(mut subscription) = tx.lock_subscription(org, id).await? else {
         return Ok(Vec::new());
     };
-    let customer_name = tx
-        .lock_customer(org, &subscription.customer_id)
+    let Some(customer) = tx.lock_customer(org, &subscription.customer_id).await? else {
+        return Ok(Vec::new());
+    };
+    let customer_name = customer.full_name.clone();
+    let plan_name = tx
+        .plan_any(org, &subscription.plan_id)
         .await?
-        .and_then(|c| c.full_name);
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let mut events = Vec::new();
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription.next_deadline().filter(|(at, _)| *at <= until) {
         subscription = subscription.pass_deadline(kind, due_at);
@@ -389,6 +459,26 @@ pub(crate) async fn pass_due_deadlines(
                 .await?;
             start_seat_period(tx, org, &subscription.id, &snapshot).await?;
         }
+        let mut outbox = Outbox::new(ids, &customer, due_at);
+        let customer_ref = outbox.customer_ref().to_owned();
+        match kind {
+            DeadlineKind::TrialEnd => {
+                outbox.push(
+                    "trial.expired",
+                    trial_data(&customer_ref, &subscription, &plan_name),
+                );
+                outbox.state_changed("trial_expired");
+            }
+            DeadlineKind::Cancellation => {
+                outbox.push(
+                    "subscription.canceled",
+                    cancellation_data(&customer_ref, &subscription),
+                );
+                outbox.state_changed("subscription_canceled");
+            }
+            DeadlineKind::Renewal => {}
+        }
+        events.extend(outbox.into_events());
         items.push(RunItem {
             due_at,
             subscription_id: subscription.id.clone(),
@@ -398,6 +488,9 @@ pub(crate) async fn pass_due_deadlines(
         });
     }
     save(tx, &subscription).await?;
+    if !events.is_empty() {
+        tx.insert_webhook_events(&events).await?;
+    }
     Ok(items)
 }
 

@@ -128,8 +128,14 @@ async fn process_until(
         }
         for deadline in due {
             items.extend(
-                pass_due_deadlines(ctx.tx, &organization.id, &deadline.subscription_id, target)
-                    .await?,
+                pass_due_deadlines(
+                    ctx.tx,
+                    ctx.ids,
+                    &organization.id,
+                    &deadline.subscription_id,
+                    target,
+                )
+                .await?,
             );
         }
     }
@@ -177,9 +183,14 @@ impl App {
             }
             for deadline in due {
                 let mut tx = self.store.begin().await?;
-                let items =
-                    pass_due_deadlines(&mut *tx, &deadline.org_id, &deadline.subscription_id, now)
-                        .await?;
+                let items = pass_due_deadlines(
+                    &mut *tx,
+                    &*self.ids,
+                    &deadline.org_id,
+                    &deadline.subscription_id,
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 passed += items.len();
             }

@@ -270,7 +270,11 @@ impl App {
                 organizations.insert(event.org_id.as_str().to_owned(), (organization, endpoints));
             }
             let (organization, endpoints) = &organizations[event.org_id.as_str()];
-            for endpoint in endpoints.iter().filter(|e| e.wants(&event.event_type)) {
+            // An endpoint receives what happened after it was created, not the backlog before it.
+            let receivers = endpoints
+                .iter()
+                .filter(|e| e.wants(&event.event_type) && e.created_at <= event.created_at);
+            for endpoint in receivers {
                 let version = endpoint.api_version.unwrap_or(organization.api_version);
                 let data = if event.event_type == "customer.state_changed" {
                     self.customer_state(&mut *tx, organization, event, version)

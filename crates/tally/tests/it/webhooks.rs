@@ -70,6 +70,8 @@ async fn endpoint(app: &TestApp, url: &str, version: &str) -> Value {
 on_both_backends! {
     async fn seat_changes_reach_the_receiver_signed_in_each_endpoints_version(app: TestApp) {
         subscribed(&app).await;
+        // Endpoints receive what happens from their creation on: the setup's events come first.
+        app.clock.as_ref().unwrap().advance_millis(1_000);
         let receiver = Receiver::start().await;
         let legacy = endpoint(&app, &receiver.url, LEGACY).await;
         let direct = endpoint(&app, &receiver.url, DIRECT).await;
@@ -79,7 +81,7 @@ on_both_backends! {
         let report = dispatch(&app).await;
         let again = dispatch(&app).await;
 
-        assert_eq!(report.events_fanned_out, 3);
+        assert_eq!(report.events_fanned_out, 6, "three setup events from before the endpoints, three seat events");
         assert_eq!((report.attempts, report.succeeded), (6, 6), "three events to two endpoints");
         assert_eq!(again.attempts, 0, "nothing is sent twice");
         let received = receiver.received();
@@ -95,7 +97,7 @@ on_both_backends! {
             assert!(delivery.header("user-agent").starts_with("Tally-Webhooks/"));
             let keys: Vec<_> = envelope.as_object().unwrap().keys().cloned().collect();
             assert_eq!(keys, ["id", "event", "timestamp", "organizationId", "mode", "apiVersion", "data"]);
-            assert_eq!(envelope["timestamp"], "2026-06-01T00:00:01.000Z");
+            assert_eq!(envelope["timestamp"], "2026-06-01T00:00:02.000Z");
             assert_eq!(envelope["mode"], "sandbox");
         }
         let by_event = |event: &str, version: &str| {
@@ -253,5 +255,54 @@ on_both_backends! {
         let live_http = app.client.post(app.url("/webhooks")).header("x-api-key", LIVE_KEY)
             .json(&json!({"url": receiver.url, "events": ["seats.updated"]})).send().await.unwrap();
         assert_eq!(error_of(&json_with_status(live_http, 400).await, DIRECT)["param"], "url", "live endpoints need https");
+    }
+}
+
+on_both_backends! {
+    async fn customer_and_subscription_transitions_are_delivered_in_order(app: TestApp) {
+        pro_plan(&app).await;
+        let receiver = Receiver::start().await;
+        let events = ["customer.created", "customer.updated", "subscription.created", "subscription.updated",
+            "subscription.cancellation_scheduled", "subscription.cancellation_revoked", "subscription.canceled", "customer.state_changed"];
+        app.post("/webhooks", DIRECT, &json!({"url": receiver.url, "events": events})).await;
+
+        let customer = app.create_customer(&json!({"email": "t@acme.test", "id": "t1"})).await;
+        send(&app, Method::PATCH, "/customers/t1", DIRECT, Some(json!({"fullName": "T One"}))).await;
+        let sub = json_with_status(app.post("/subscriptions", DIRECT, &json!({"customerId": "t1", "planCode": "pro"})).await, 200).await;
+        let id = sub["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/subscriptions/{id}/cancel"), DIRECT, &json!({"reason": "moving"})).await;
+        app.post(&format!("/subscriptions/{id}/uncancel"), DIRECT, &json!({})).await;
+        app.post(&format!("/subscriptions/{id}/cancel"), DIRECT, &json!({})).await;
+        app.post("/test-clock", DIRECT, &json!({"advanceDays": 31})).await;
+        dispatch(&app).await;
+
+        let received: Vec<Value> = receiver.received().iter().map(|r| r.json()).collect();
+        // Delivery order is not guaranteed (`webhooks.md` §6): compare what arrived, sorted.
+        let mut names: Vec<String> = received.iter().map(|e| match e["data"]["trigger"].as_str() {
+            Some(trigger) => format!("state:{trigger}"),
+            None => e["event"].as_str().unwrap().to_owned(),
+        }).collect();
+        names.sort();
+        let mut expected = vec![
+            "customer.created", "customer.updated", "subscription.created", "state:subscription_created",
+            "subscription.updated", "subscription.cancellation_scheduled", "state:cancellation_scheduled",
+            "subscription.cancellation_revoked", "state:cancellation_revoked",
+            "subscription.updated", "subscription.cancellation_scheduled", "state:cancellation_scheduled",
+            "subscription.canceled", "state:subscription_canceled",
+        ];
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        let created = received.iter().find(|e| e["event"] == "customer.created").unwrap();
+        assert_eq!(created["data"]["id"], customer["id"]);
+        assert_eq!(created["data"]["externalId"], "t1");
+        let canceled = received.iter().find(|e| e["event"] == "subscription.canceled").unwrap();
+        assert_eq!(canceled["data"]["status"], "canceled");
+        assert_eq!(canceled["data"]["endDate"], "2026-07-01T00:00:00.000Z");
+        assert_eq!(canceled["timestamp"], "2026-07-01T00:00:00.000Z", "emitted at the period end on the test clock");
+        let final_state = received.iter().find(|e| e["data"]["trigger"] == "subscription_canceled").unwrap();
+        assert_eq!(final_state["data"]["status"], "none");
+        let scheduled = received.iter().find(|e| e["event"] == "subscription.cancellation_scheduled").unwrap();
+        assert_eq!(scheduled["data"]["effectiveAt"], "2026-07-01T00:00:00.000Z");
+        assert_eq!(scheduled["data"]["cancelReason"], "moving");
     }
 }
