@@ -6,6 +6,7 @@
 
 pub mod api_key;
 pub mod api_version;
+pub mod billing;
 pub mod catalog;
 pub mod customer;
 pub mod error;

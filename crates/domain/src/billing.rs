@@ -1,0 +1,258 @@
+//! Seat billing and invoice lines (`seats.md` §5, `balance.md` §5): the plan base and extra
+//! seats in advance for each period, day-prorated true-ups for extra seats added during one.
+//! Money is integer cents; the one rounding rule is stated where it happens.
+
+use crate::Timestamp;
+use crate::money::{Cents, RATE_PER_CENT, Rate};
+use crate::period::BillingPeriod;
+use crate::time::MILLIS_PER_DAY;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineType {
+    PlanBase,
+    FeatureSeats,
+    OneTime,
+}
+
+impl LineType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineType::PlanBase => "plan_base",
+            LineType::FeatureSeats => "feature_seats",
+            LineType::OneTime => "one_time",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::PlanBase, Self::FeatureSeats, Self::OneTime]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeType {
+    Standard,
+    Advance,
+    TrueUp,
+}
+
+impl ChargeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeType::Standard => "standard",
+            ChargeType::Advance => "advance",
+            ChargeType::TrueUp => "true_up",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Standard, Self::Advance, Self::TrueUp]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
+}
+
+/// One invoice line. `seat_event_id` names the seat event a seat line comes from, so every
+/// charge can be traced to the change that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceLine {
+    pub line_type: LineType,
+    pub charge_type: ChargeType,
+    pub feature_name: Option<String>,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_amount: Cents,
+    pub amount: Cents,
+    pub included_amount: Option<i64>,
+    pub used_amount: Option<i64>,
+    pub overage_amount: Option<i64>,
+    pub seat_event_id: Option<String>,
+}
+
+/// An invoice's subtotal: the sum of its lines (no discounts or tax in Tally).
+pub fn subtotal(lines: &[InvoiceLine]) -> Cents {
+    Cents(lines.iter().map(|l| l.amount.0).sum())
+}
+
+/// `a / b` rounded half up, for non-negative `a` and positive `b`.
+fn div_round_half_up(a: i128, b: i128) -> i128 {
+    (2 * a + b) / (2 * b)
+}
+
+/// The price of one seat for a whole period, in cents. Decision: a unit price on the rate scale
+/// that is not a whole number of cents rounds half up (a charge is stated in whole cents).
+pub fn seat_unit_cents(unit_price: Rate) -> Cents {
+    Cents(
+        i64::try_from(div_round_half_up(
+            i128::from(unit_price.0.max(0)),
+            i128::from(RATE_PER_CENT),
+        ))
+        .unwrap_or(i64::MAX),
+    )
+}
+
+/// Whole days in a period (`seats.md` §5 `periodDays`), at least 1.
+pub fn period_days(period: &BillingPeriod) -> i64 {
+    ((period.end.as_millis() - period.start.as_millis()) / MILLIS_PER_DAY).max(1)
+}
+
+/// Days left at `at`, rounded up (`seats.md` §5 `daysLeft`).
+pub fn days_left(period: &BillingPeriod, at: Timestamp) -> i64 {
+    period.days_remaining(at)
+}
+
+/// The prorated charge for `units` extra seats added at `at`:
+/// `round_half_up(units × unitPrice × daysLeft / periodDays / 100)` cents (`seats.md` §5).
+/// Half up because the contract's formula says so; a charge never exceeds the full period's.
+pub fn true_up(
+    units: i64,
+    unit_price: Rate,
+    period: &BillingPeriod,
+    at: Timestamp,
+) -> (Cents, i64, i64) {
+    let days = period_days(period);
+    let left = days_left(period, at).min(days);
+    let numerator = i128::from(units.max(0)) * i128::from(unit_price.0.max(0)) * i128::from(left);
+    let denominator = i128::from(days) * i128::from(RATE_PER_CENT);
+    let cents = i64::try_from(div_round_half_up(numerator, denominator)).unwrap_or(i64::MAX);
+    (Cents(cents), left, days)
+}
+
+/// The plan base line for a period.
+pub fn plan_base_line(plan_name: &str, price: Cents) -> InvoiceLine {
+    InvoiceLine {
+        line_type: LineType::PlanBase,
+        charge_type: ChargeType::Advance,
+        feature_name: None,
+        description: format!("{plan_name} (plan base)"),
+        quantity: 1,
+        unit_amount: price,
+        amount: price,
+        included_amount: None,
+        used_amount: None,
+        overage_amount: None,
+        seat_event_id: None,
+    }
+}
+
+/// Extra seats held going into a period, billed in advance; `None` when there are none.
+pub fn seat_advance_line(
+    feature_name: &str,
+    included: i64,
+    count: i64,
+    extra: i64,
+    unit_price: Rate,
+    seat_event_id: Option<String>,
+) -> Option<InvoiceLine> {
+    let unit = seat_unit_cents(unit_price);
+    let amount = Cents(unit.0.saturating_mul(extra));
+    (extra > 0 && amount.0 > 0).then(|| InvoiceLine {
+        line_type: LineType::FeatureSeats,
+        charge_type: ChargeType::Advance,
+        feature_name: Some(feature_name.to_owned()),
+        description: format!("{extra} × {feature_name} extra seat"),
+        quantity: extra,
+        unit_amount: unit,
+        amount,
+        included_amount: Some(included),
+        used_amount: Some(count),
+        overage_amount: Some(extra),
+        seat_event_id,
+    })
+}
+
+/// A true-up line for extra seats added during the period that just ended.
+pub fn seat_true_up_line(
+    feature_name: &str,
+    units: i64,
+    unit_price: Rate,
+    amount: Cents,
+    days: (i64, i64),
+    seat_event_id: String,
+) -> InvoiceLine {
+    InvoiceLine {
+        line_type: LineType::FeatureSeats,
+        charge_type: ChargeType::TrueUp,
+        feature_name: Some(feature_name.to_owned()),
+        description: format!("{units} × {feature_name} seat, {}/{} days", days.0, days.1),
+        quantity: units,
+        unit_amount: seat_unit_cents(unit_price),
+        amount,
+        included_amount: None,
+        used_amount: None,
+        overage_amount: Some(units),
+        seat_event_id: Some(seat_event_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(start: &str, end: &str) -> BillingPeriod {
+        BillingPeriod {
+            start: Timestamp::parse_rfc3339(start).unwrap(),
+            end: Timestamp::parse_rfc3339(end).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_worked_examples_of_the_contract_come_out_to_the_cent() {
+        // seats.md §5 example 1: 3 extra seats at $25 in advance.
+        let advance = seat_advance_line("editor", 5, 8, 3, Rate(250_000), None).unwrap();
+        assert_eq!(advance.amount, Cents(7_500));
+        // Example 2: one seat added with 15 of 30 days left.
+        let september = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+        let (amount, left, days) = true_up(
+            1,
+            Rate(250_000),
+            &september,
+            Timestamp::parse_rfc3339("2026-09-16T00:00:00Z").unwrap(),
+        );
+        assert_eq!((amount, left, days), (Cents(1_250), 15, 30));
+        let lines = [
+            plan_base_line("Pro", Cents(9_900)),
+            seat_true_up_line(
+                "editor",
+                1,
+                Rate(250_000),
+                amount,
+                (left, days),
+                "sev_1".into(),
+            ),
+            seat_advance_line("editor", 5, 7, 2, Rate(250_000), None).unwrap(),
+        ];
+        assert_eq!(subtotal(&lines), Cents(16_150));
+    }
+
+    #[test]
+    fn a_true_up_rounds_half_up_and_never_exceeds_the_whole_period() {
+        let month = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+        let start = month.start;
+
+        let (whole, _, _) = true_up(1, Rate(250_000), &month, start);
+        let (odd, _, _) = true_up(
+            1,
+            Rate(10_001),
+            &month,
+            start.plus_millis(29 * MILLIS_PER_DAY),
+        );
+
+        assert_eq!(whole, Cents(2_500));
+        // 10001 × 1 / 30 / 100 = 3.3337 cents → 3.
+        assert_eq!(odd, Cents(3));
+        assert!(
+            true_up(2, Rate(250_000), &month, start.plus_millis(-MILLIS_PER_DAY)).0 <= Cents(5_000)
+        );
+    }
+
+    #[test]
+    fn no_extra_seats_no_line() {
+        assert_eq!(
+            seat_advance_line("editor", 5, 5, 0, Rate(250_000), None),
+            None
+        );
+        assert_eq!(seat_unit_cents(Rate(250_050)), Cents(2_501));
+    }
+}
