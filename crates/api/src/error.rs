@@ -359,6 +359,7 @@ fn not_found(kind: NotFound) -> ApiError {
             ErrorCode::NoActiveSubscription,
             "The customer has no active subscription",
         ),
+        NotFound::Invoice => (ErrorCode::InvoiceNotFound, "No invoice has that id"),
         NotFound::Webhook => (
             ErrorCode::WebhookNotFound,
             "No webhook endpoint has that id",

@@ -4,6 +4,7 @@
 mod api_keys;
 mod customers;
 mod features;
+mod invoices;
 mod plans;
 mod seats;
 mod subscriptions;
@@ -114,6 +115,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/seats/balance", get(seats::balance))
         .route("/api/v1/seats/balances", get(seats::balances))
         .route("/api/v1/seats/events", get(seats::history))
+        .route("/api/v1/invoices", get(invoices::list))
+        .route("/api/v1/invoices/{id}", get(invoices::get))
+        .route(
+            "/api/v1/invoices/{id}/status",
+            put(invoices::set_status).patch(invoices::set_status),
+        )
         .route(
             "/api/v1/webhooks",
             get(webhooks::list).post(webhooks::create),

@@ -16,6 +16,7 @@ pub enum NotFound {
     /// The customer has no live subscription (`no_active_subscription`).
     ActiveSubscription,
     Webhook,
+    Invoice,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod customers;
 mod error;
 pub mod ids;
+pub mod invoicing;
 mod outbox;
 mod seat_codes;
 pub mod seats;

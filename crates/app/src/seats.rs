@@ -10,13 +10,15 @@ use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
+use tally_domain::billing::{SeatTrueUp, true_up};
 use tally_domain::catalog::{Feature, FeatureType};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::seats::{
-    SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change, crosses_limit,
+    AppliedChange, SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change,
+    crosses_limit,
 };
-use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
 use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
 use tally_store::{SeatEventFilter, Tx};
 
@@ -189,6 +191,9 @@ impl SeatTarget {
         for (outcome, feature) in &applied {
             ctx.tx.save_seat_balance(&org, &outcome.balance).await?;
             ctx.tx.append_seat_event(&outcome.event).await?;
+            if let Some(true_up) = self.true_up(outcome, feature, ctx.now) {
+                ctx.tx.insert_seat_true_up(&org, &true_up).await?;
+            }
             let event = &outcome.event;
             if event.previous_balance == event.new_balance {
                 continue;
@@ -231,6 +236,39 @@ impl SeatTarget {
             .into_iter()
             .map(|(outcome, _)| outcome.event)
             .collect())
+    }
+
+    /// The prorated charge for extra seats that became paid now (`seats.md` §5): only on an
+    /// active paid subscription; trials are not billed and their first invoice charges the
+    /// count held when they end.
+    fn true_up(
+        &self,
+        outcome: &AppliedChange,
+        feature: &FeatureSnapshot,
+        now: Timestamp,
+    ) -> Option<SeatTrueUp> {
+        let subscription = &self.subscription;
+        let period = subscription.current_period?;
+        let unit_price = feature.overage.unit_price?;
+        if outcome.newly_paid_extra <= 0
+            || subscription.is_free()
+            || subscription.status != SubscriptionStatus::Active
+        {
+            return None;
+        }
+        let (amount, days_left, period_days) =
+            true_up(outcome.newly_paid_extra, unit_price, &period, now);
+        Some(SeatTrueUp {
+            seat_event_id: outcome.event.id.as_str().to_owned(),
+            subscription_id: subscription.id.clone(),
+            feature_name: feature.name.clone(),
+            units: outcome.newly_paid_extra,
+            unit_price,
+            days_left,
+            period_days,
+            amount,
+            created_at: now,
+        })
     }
 
     fn webhook(

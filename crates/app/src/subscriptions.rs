@@ -2,15 +2,18 @@
 //! and the deadline processing that renewals, trial ends and scheduled cancellations share.
 
 use crate::catalog::{PlanRef, snapshot_of};
+use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
 use crate::outbox::{Outbox, cancellation_data, trial_data};
 use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
+use tally_domain::billing::Invoice;
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::money::Rate;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingInterval;
+use tally_domain::period::BillingPeriod;
 use tally_domain::seats::{SeatBalance, SeatEvent, SeatEventId, billable_extra};
 use tally_domain::subscription::{
     Credits, DeadlineKind, FeatureSnapshot, NewSubscription, PrepaidBalance, Subscription,
@@ -188,6 +191,24 @@ impl Command for CreateSubscription {
             outbox.state_changed("trial_started");
         }
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        // A paid subscription that starts active is invoiced at once: plan base and the extra
+        // seats of `initialSeats` in advance (`catalog.md` §5.2).
+        if let (Some(price), Some(period), SubscriptionStatus::Active) =
+            (&price, subscription.current_period, subscription.status)
+        {
+            let lines = period_invoice_lines(ctx.tx, &subscription, price, &plan.name).await?;
+            let request = InvoiceRequest {
+                customer: &customer,
+                subscription: &subscription,
+                plan_name: &plan.name,
+                lines,
+                period,
+                now: ctx.now,
+            };
+            let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+            announce_activation(ctx.tx, ctx.ids, &customer, &subscription, &invoice, ctx.now)
+                .await?;
+        }
         Ok(SubscriptionDetail {
             subscription,
             plan,
@@ -376,6 +397,59 @@ async fn lock_subscription(
         .ok_or(AppError::NotFound(NotFound::Subscription))
 }
 
+/// The invoice a deadline issues (`seats.md` §5): a paid subscription's opening invoice of the
+/// new period at renewal and trial end; at cancellation, a final one only if true-ups accrued.
+#[allow(clippy::too_many_arguments)]
+async fn invoice_for_deadline(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    customer: &Customer,
+    subscription: &Subscription,
+    plan_name: &str,
+    kind: DeadlineKind,
+    ended_period: Option<BillingPeriod>,
+    at: Timestamp,
+) -> Result<Option<Invoice>, AppError> {
+    let Some(price_id) = &subscription.price_id else {
+        return Ok(None);
+    };
+    let (lines, period) = match kind {
+        DeadlineKind::Cancellation => {
+            let lines: Vec<_> = tx
+                .pending_true_ups(&subscription.id)
+                .await?
+                .iter()
+                .map(|t| t.line())
+                .collect();
+            match (lines.is_empty(), ended_period) {
+                (false, Some(period)) => (lines, period),
+                _ => return Ok(None),
+            }
+        }
+        DeadlineKind::Renewal | DeadlineKind::TrialEnd => {
+            let (Some(price), Some(period)) = (
+                tx.price(&subscription.org_id, price_id).await?,
+                subscription.current_period,
+            ) else {
+                return Ok(None);
+            };
+            (
+                period_invoice_lines(tx, subscription, &price, plan_name).await?,
+                period,
+            )
+        }
+    };
+    let request = InvoiceRequest {
+        customer,
+        subscription,
+        plan_name,
+        lines,
+        period,
+        now: at,
+    };
+    Ok(Some(issue_invoice(tx, ids, request).await?))
+}
+
 /// An outbox for events about the subscription's customer.
 async fn outbox_for<'a>(
     tx: &mut dyn Tx,
@@ -447,18 +521,35 @@ pub(crate) async fn pass_due_deadlines(
     let mut events = Vec::new();
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription.next_deadline().filter(|(at, _)| *at <= until) {
+        let ended_period = subscription.current_period;
         subscription = subscription.pass_deadline(kind, due_at);
-        if kind == DeadlineKind::Renewal {
-            let snapshot: Vec<FeatureSnapshot> = tx
-                .plan_features(org, &subscription.plan_id)
-                .await?
-                .iter()
-                .map(|(pf, feature)| snapshot_of(pf, feature))
-                .collect();
-            tx.replace_subscription_features(&subscription.id, &snapshot)
-                .await?;
+        if kind != DeadlineKind::Cancellation {
+            if kind == DeadlineKind::Renewal {
+                // Deferred catalog changes apply from the new period on.
+                let snapshot: Vec<FeatureSnapshot> = tx
+                    .plan_features(org, &subscription.plan_id)
+                    .await?
+                    .iter()
+                    .map(|(pf, feature)| snapshot_of(pf, feature))
+                    .collect();
+                tx.replace_subscription_features(&subscription.id, &snapshot)
+                    .await?;
+            }
+            let snapshot = tx.subscription_features(&subscription.id).await?;
             start_seat_period(tx, org, &subscription.id, &snapshot).await?;
         }
+        save(tx, &subscription).await?;
+        let invoice = invoice_for_deadline(
+            tx,
+            ids,
+            &customer,
+            &subscription,
+            &plan_name,
+            kind,
+            ended_period,
+            due_at,
+        )
+        .await?;
         let mut outbox = Outbox::new(ids, &customer, due_at);
         let customer_ref = outbox.customer_ref().to_owned();
         match kind {
@@ -479,12 +570,17 @@ pub(crate) async fn pass_due_deadlines(
             DeadlineKind::Renewal => {}
         }
         events.extend(outbox.into_events());
+        if let (DeadlineKind::TrialEnd, Some(invoice)) = (kind, &invoice) {
+            announce_activation(tx, ids, &customer, &subscription, invoice, due_at).await?;
+        }
         items.push(RunItem {
             due_at,
             subscription_id: subscription.id.clone(),
             customer_name: customer_name.clone(),
             outcome: Some(kind.outcome().to_owned()),
             error: None,
+            invoice_number: invoice.as_ref().map(|i| i.number.clone()),
+            invoice_id: invoice.map(|i| i.id),
         });
     }
     save(tx, &subscription).await?;

@@ -181,7 +181,7 @@ pub fn seat_true_up_line(
         amount,
         included_amount: None,
         used_amount: None,
-        overage_amount: Some(units),
+        overage_amount: None,
         seat_event_id: Some(seat_event_id),
     }
 }
@@ -254,5 +254,106 @@ mod tests {
             None
         );
         assert_eq!(seat_unit_cents(Rate(250_050)), Cents(2_501));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceStatus {
+    Draft,
+    Outstanding,
+    Paid,
+    Void,
+    Uncollectible,
+}
+
+impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 5] = [
+        InvoiceStatus::Draft,
+        InvoiceStatus::Outstanding,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Void,
+        InvoiceStatus::Uncollectible,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Draft => "draft",
+            InvoiceStatus::Outstanding => "outstanding",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Void => "void",
+            InvoiceStatus::Uncollectible => "uncollectible",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Paid and void invoices are final (`balance.md` §5.1): only draft and outstanding ones
+    /// may become `paid` or `void`.
+    pub fn can_become(self, next: InvoiceStatus) -> bool {
+        matches!(self, InvoiceStatus::Draft | InvoiceStatus::Outstanding)
+            && matches!(next, InvoiceStatus::Paid | InvoiceStatus::Void)
+    }
+}
+
+/// An issued invoice. Its lines and amounts never change; only the status may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoice {
+    pub id: String,
+    pub org_id: crate::OrgId,
+    pub customer_id: crate::CustomerId,
+    pub subscription_id: Option<crate::subscription::SubscriptionId>,
+    pub number: String,
+    pub status: InvoiceStatus,
+    /// `recurring` or `balance_topup`.
+    pub invoice_type: String,
+    pub subtotal: Cents,
+    pub period: BillingPeriod,
+    pub issue_date: Timestamp,
+    pub plan_name: Option<String>,
+    /// Empty when read for a list (lists do not show lines).
+    pub lines: Vec<InvoiceLine>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Invoice {
+    /// Discounts and tax are always 0 in Tally, so the total is the subtotal.
+    pub fn total(&self) -> Cents {
+        self.subtotal
+    }
+}
+
+/// The `INV-000001` spelling of an invoice's number in its organization's sequence.
+pub fn invoice_number(sequence: i64) -> String {
+    format!("INV-{sequence:06}")
+}
+
+/// A prorated charge accrued when extra seats became paid mid-period, billed on the next
+/// invoice; keyed by the seat event that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatTrueUp {
+    pub seat_event_id: String,
+    pub subscription_id: crate::subscription::SubscriptionId,
+    pub feature_name: String,
+    pub units: i64,
+    pub unit_price: Rate,
+    pub days_left: i64,
+    pub period_days: i64,
+    pub amount: Cents,
+    pub created_at: Timestamp,
+}
+
+impl SeatTrueUp {
+    pub fn line(&self) -> InvoiceLine {
+        seat_true_up_line(
+            &self.feature_name,
+            self.units,
+            self.unit_price,
+            self.amount,
+            (self.days_left, self.period_days),
+            self.seat_event_id.clone(),
+        )
     }
 }

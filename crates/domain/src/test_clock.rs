@@ -75,6 +75,9 @@ pub struct RunItem {
     /// `renewed`, `canceled` or `trial_ended`; `None` when the item failed.
     pub outcome: Option<String>,
     pub error: Option<String>,
+    /// The invoice the deadline issued, if any.
+    pub invoice_number: Option<String>,
+    pub invoice_id: Option<String>,
 }
 
 /// The record of one clock advance with the deadlines it processed.

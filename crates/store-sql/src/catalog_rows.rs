@@ -318,6 +318,8 @@ struct StoredRunItem {
     customer_name: Option<String>,
     outcome: Option<String>,
     error: Option<String>,
+    invoice_number: Option<String>,
+    invoice_id: Option<String>,
 }
 
 pub fn run_body(run: &TestClockRun) -> String {
@@ -333,6 +335,8 @@ pub fn run_body(run: &TestClockRun) -> String {
                 customer_name: i.customer_name.clone(),
                 outcome: i.outcome.clone(),
                 error: i.error.clone(),
+                invoice_number: i.invoice_number.clone(),
+                invoice_id: i.invoice_id.clone(),
             })
             .collect(),
     };
@@ -363,6 +367,8 @@ impl RunRow {
                     customer_name: i.customer_name,
                     outcome: i.outcome,
                     error: i.error,
+                    invoice_number: i.invoice_number,
+                    invoice_id: i.invoice_id,
                 })
                 .collect(),
             created_at: ts(self.created_at_ms),
@@ -422,6 +428,114 @@ impl SeatEventRow {
             previous_balance: self.previous_balance,
             new_balance: self.new_balance,
             ts: ts(self.ts_ms),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InvoiceRow {
+    id: String,
+    org_id: String,
+    customer_id: String,
+    subscription_id: Option<String>,
+    invoice_number: String,
+    status: String,
+    invoice_type: String,
+    subtotal: i64,
+    period_start_ms: i64,
+    period_end_ms: i64,
+    issue_date_ms: i64,
+    plan_name: Option<String>,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+}
+
+impl InvoiceRow {
+    pub fn into_domain(self) -> Result<tally_domain::billing::Invoice, StoreError> {
+        Ok(tally_domain::billing::Invoice {
+            status: tally_domain::billing::InvoiceStatus::parse(&self.status)
+                .ok_or_else(|| text_error("invoice status", &self.status))?,
+            id: self.id,
+            org_id: OrgId::new(self.org_id),
+            customer_id: CustomerId::from_stored(self.customer_id),
+            subscription_id: self.subscription_id.map(SubscriptionId::from_stored),
+            number: self.invoice_number,
+            invoice_type: self.invoice_type,
+            subtotal: Cents(self.subtotal),
+            period: BillingPeriod {
+                start: ts(self.period_start_ms),
+                end: ts(self.period_end_ms),
+            },
+            issue_date: ts(self.issue_date_ms),
+            plan_name: self.plan_name,
+            lines: Vec::new(),
+            created_at: ts(self.created_at_ms),
+            updated_at: ts(self.updated_at_ms),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InvoiceLineRow {
+    line_type: String,
+    charge_type: String,
+    feature_name: Option<String>,
+    description: String,
+    quantity: i64,
+    unit_amount: i64,
+    amount: i64,
+    included_amount: Option<i64>,
+    used_amount: Option<i64>,
+    overage_amount: Option<i64>,
+    seat_event_id: Option<String>,
+}
+
+impl InvoiceLineRow {
+    pub fn into_domain(self) -> Result<tally_domain::billing::InvoiceLine, StoreError> {
+        use tally_domain::billing::{ChargeType, LineType};
+        Ok(tally_domain::billing::InvoiceLine {
+            line_type: LineType::parse(&self.line_type)
+                .ok_or_else(|| text_error("line type", &self.line_type))?,
+            charge_type: ChargeType::parse(&self.charge_type)
+                .ok_or_else(|| text_error("charge type", &self.charge_type))?,
+            feature_name: self.feature_name,
+            description: self.description,
+            quantity: self.quantity,
+            unit_amount: Cents(self.unit_amount),
+            amount: Cents(self.amount),
+            included_amount: self.included_amount,
+            used_amount: self.used_amount,
+            overage_amount: self.overage_amount,
+            seat_event_id: self.seat_event_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TrueUpRow {
+    seat_event_id: String,
+    subscription_id: String,
+    feature_name: String,
+    units: i64,
+    unit_price: i64,
+    days_left: i64,
+    period_days: i64,
+    amount: i64,
+    created_at_ms: i64,
+}
+
+impl TrueUpRow {
+    pub fn into_domain(self) -> tally_domain::billing::SeatTrueUp {
+        tally_domain::billing::SeatTrueUp {
+            seat_event_id: self.seat_event_id,
+            subscription_id: SubscriptionId::from_stored(self.subscription_id),
+            feature_name: self.feature_name,
+            units: self.units,
+            unit_price: Rate(self.unit_price),
+            days_left: self.days_left,
+            period_days: self.period_days,
+            amount: Cents(self.amount),
+            created_at: ts(self.created_at_ms),
         }
     }
 }

@@ -9,8 +9,8 @@ mod catalog_rows;
 mod webhook_rows;
 
 pub use catalog_rows::{
-    DueRow, FeatureRow, PlanFeatureRow, PlanRow, PriceRow, RunRow, SeatBalanceRow, SeatEventRow,
-    SnapshotRow, SubscriptionRow, run_body,
+    DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow, PlanRow, PriceRow, RunRow,
+    SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow, run_body,
 };
 pub use webhook_rows::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
 

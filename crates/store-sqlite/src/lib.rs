@@ -8,6 +8,7 @@
 
 mod catalog;
 mod errors;
+mod invoices;
 mod seats;
 mod webhooks;
 
@@ -22,6 +23,7 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use tally_domain::api_key::ApiKey;
+use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
 use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
@@ -33,8 +35,8 @@ use tally_domain::test_clock::TestClockRun;
 use tally_domain::webhooks::{Delivery, WebhookEndpoint};
 use tally_domain::{ApiKeyId, Customer, CustomerId, Mode, OrgId, Organization, Timestamp};
 use tally_store::{
-    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, KeyLookup, PlanFeatureEntry,
-    SeatEventFilter, Store, StoreError, StoredResponse, Tx,
+    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, InvoiceFilter, KeyLookup,
+    PlanFeatureEntry, SeatEventFilter, Store, StoreError, StoredResponse, Tx,
 };
 
 use errors::map_error;
@@ -407,6 +409,21 @@ impl Store for SqliteStore {
     ) -> Result<Page<DeliveryLog>, StoreError> {
         let mut conn = self.reads.acquire().await.map_err(map_error)?;
         webhooks::delivery_logs(&mut conn, org, endpoint, page).await
+    }
+
+    async fn invoices(
+        &self,
+        org: &OrgId,
+        filter: &InvoiceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invoice>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        invoices::invoices(&mut conn, org, filter, page).await
+    }
+
+    async fn invoice(&self, org: &OrgId, id: &str) -> Result<Option<Invoice>, StoreError> {
+        let mut conn = self.reads.acquire().await.map_err(map_error)?;
+        invoices::invoice(&mut conn, false, org, id).await
     }
 
     async fn due_deadlines(
@@ -939,6 +956,51 @@ impl Tx for SqliteTx {
         attempt: &Attempt,
     ) -> Result<(), StoreError> {
         webhooks::record_attempt(&mut self.tx, delivery, attempt).await
+    }
+
+    async fn next_invoice_number(&mut self, org: &OrgId) -> Result<i64, StoreError> {
+        invoices::next_invoice_number(&mut self.tx, org).await
+    }
+
+    async fn insert_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError> {
+        invoices::insert_invoice(&mut self.tx, invoice).await
+    }
+
+    async fn lock_invoice(&mut self, org: &OrgId, id: &str) -> Result<Option<Invoice>, StoreError> {
+        invoices::invoice(&mut self.tx, true, org, id).await
+    }
+
+    async fn update_invoice_status(
+        &mut self,
+        org: &OrgId,
+        id: &str,
+        status: InvoiceStatus,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        invoices::update_invoice_status(&mut self.tx, org, id, status, at).await
+    }
+
+    async fn insert_seat_true_up(
+        &mut self,
+        org: &OrgId,
+        true_up: &SeatTrueUp,
+    ) -> Result<(), StoreError> {
+        invoices::insert_seat_true_up(&mut self.tx, org, true_up).await
+    }
+
+    async fn pending_true_ups(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<SeatTrueUp>, StoreError> {
+        invoices::pending_true_ups(&mut self.tx, subscription).await
+    }
+
+    async fn mark_true_ups_invoiced(
+        &mut self,
+        subscription: &SubscriptionId,
+        invoice: &str,
+    ) -> Result<(), StoreError> {
+        invoices::mark_true_ups_invoiced(&mut self.tx, subscription, invoice).await
     }
 
     async fn due_deadlines(

@@ -15,6 +15,7 @@ pub use records::{IdempotencyRecord, KeyLookup, StoredResponse};
 
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
+use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
 use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
@@ -50,6 +51,14 @@ pub struct Attempt {
     pub number: i64,
     pub attempted_at: Timestamp,
     pub result: AttemptResult,
+}
+
+/// Which invoices a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    pub customer: Option<CustomerId>,
+    pub subscription: Option<SubscriptionId>,
+    pub status: Option<InvoiceStatus>,
 }
 
 /// A deadline found by the renewal sweep: whose, which subscription, when.
@@ -204,6 +213,17 @@ pub trait Store: Send + Sync + 'static {
         endpoint: &str,
         page: &PageRequest,
     ) -> Result<Page<DeliveryLog>, StoreError>;
+
+    /// Invoices of `org`, newest first, without their lines.
+    async fn invoices(
+        &self,
+        org: &OrgId,
+        filter: &InvoiceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invoice>, StoreError>;
+
+    /// One invoice with its lines.
+    async fn invoice(&self, org: &OrgId, id: &str) -> Result<Option<Invoice>, StoreError>;
 
     /// Deadlines due at or before `until`, earliest first: of `org` only, or (with `None`) of
     /// every organization that runs on real time (no active test clock).
@@ -489,6 +509,43 @@ pub trait Tx: Send {
 
     async fn record_attempt(&mut self, delivery: &str, attempt: &Attempt)
     -> Result<(), StoreError>;
+
+    /// The organization's next invoice number (1, 2, …), taken in this transaction.
+    async fn next_invoice_number(&mut self, org: &OrgId) -> Result<i64, StoreError>;
+
+    /// Inserts an invoice with its lines.
+    async fn insert_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError>;
+
+    /// Locks an invoice (with its lines) for a status change.
+    async fn lock_invoice(&mut self, org: &OrgId, id: &str) -> Result<Option<Invoice>, StoreError>;
+
+    /// Changes only the status: amounts and lines are immutable once issued.
+    async fn update_invoice_status(
+        &mut self,
+        org: &OrgId,
+        id: &str,
+        status: InvoiceStatus,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn insert_seat_true_up(
+        &mut self,
+        org: &OrgId,
+        true_up: &SeatTrueUp,
+    ) -> Result<(), StoreError>;
+
+    /// True-ups of a subscription not billed yet, oldest first.
+    async fn pending_true_ups(
+        &mut self,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<SeatTrueUp>, StoreError>;
+
+    /// Marks the subscription's pending true-ups as billed on `invoice`.
+    async fn mark_true_ups_invoiced(
+        &mut self,
+        subscription: &SubscriptionId,
+        invoice: &str,
+    ) -> Result<(), StoreError>;
 
     /// `Store::due_deadlines` inside the transaction, seeing its own changes.
     async fn due_deadlines(

@@ -278,3 +278,9 @@ pub struct WebhookIn {
     #[serde(default, deserialize_with = "nullable")]
     pub api_version: Option<Option<String>>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceStatusIn {
+    pub status: Option<String>,
+}

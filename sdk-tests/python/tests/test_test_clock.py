@@ -17,6 +17,7 @@ The SDK's TestClockLatestRun declares no object/livemode (the wire still has the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -83,7 +84,13 @@ def assert_run_wire(body: Any, *, before: dict[str, Any], target: str) -> list[d
         assert item["kind"] == "billing_cycle", item
         assert item["status"] == "completed", item
         assert item["outcome"] in ("renewed", "canceled", "trial_ended"), item
-        assert item["invoiceNumber"] is None and item["invoiceId"] is None, "no invoices this round"
+        if item["outcome"] == "canceled":
+            # A cancellation invoices only seat true-ups still owed; these tests accrue none.
+            assert item["invoiceNumber"] is None and item["invoiceId"] is None, item
+        else:
+            # Renewals and trial ends of paid plans issue the new period's invoice.
+            assert re.fullmatch(r"INV-\d{6}", item["invoiceNumber"]), item
+            assert re.fullmatch(r"inv_[0-9A-HJKMNP-TV-Z]{26}", item["invoiceId"]), item
         assert item["error"] is None
         assert instant(item["dueAt"]) <= instant(target), item
     due = [instant(i["dueAt"]) for i in items]
@@ -219,8 +226,8 @@ def test_renewal_and_scheduled_cancellation(sandbox, wire):
             "dueAt": end_a,
             "subscriptionId": sub_a.id,
             "customerName": renewing.full_name,
-            "invoiceNumber": None,
-            "invoiceId": None,
+            "invoiceNumber": items_for(items, sub_a.id)[0]["invoiceNumber"],
+            "invoiceId": items_for(items, sub_a.id)[0]["invoiceId"],
             "outcome": "renewed",
             "detail": None,
             "error": None,

@@ -49,7 +49,17 @@ on_both_backends! {
         expected[..2].sort_by(|x, y| x.1.cmp(&y.1));
         assert_eq!(items, expected);
         assert_eq!(run["items"][0]["kind"], "billing_cycle");
-        assert_eq!(run["items"][0]["invoiceId"], Value::Null);
+        // Renewals issue the new period's invoice; the cancellation owes nothing more. The two
+        // opening invoices took INV-000001 and INV-000002.
+        for item in run["items"].as_array().unwrap() {
+            let expected = match (item["outcome"].as_str().unwrap(), item["dueAt"].as_str().unwrap()) {
+                ("renewed", "2026-07-01T00:00:00.000Z") => json!("INV-000003"),
+                ("renewed", _) => json!("INV-000004"),
+                _ => Value::Null,
+            };
+            assert_eq!(item["invoiceNumber"], expected, "{item}");
+            assert_eq!(item["invoiceId"].is_string(), expected.is_string());
+        }
         assert_eq!(clock["simulatedTime"], "2026-08-15T00:00:00.000Z");
         assert_eq!(clock["isActive"], true);
         assert_eq!(clock["latestRun"], run);

@@ -81,7 +81,9 @@ on_both_backends! {
         let report = dispatch(&app).await;
         let again = dispatch(&app).await;
 
-        assert_eq!(report.events_fanned_out, 6, "three setup events from before the endpoints, three seat events");
+        // Six setup events (customer, subscription, first invoice, activation, two state
+        // changes) came before the endpoints; three seat events after.
+        assert_eq!(report.events_fanned_out, 9);
         assert_eq!((report.attempts, report.succeeded), (6, 6), "three events to two endpoints");
         assert_eq!(again.attempts, 0, "nothing is sent twice");
         let received = receiver.received();
@@ -285,6 +287,7 @@ on_both_backends! {
         names.sort();
         let mut expected = vec![
             "customer.created", "customer.updated", "subscription.created", "state:subscription_created",
+            "state:subscription_activated",
             "subscription.updated", "subscription.cancellation_scheduled", "state:cancellation_scheduled",
             "subscription.cancellation_revoked", "state:cancellation_revoked",
             "subscription.updated", "subscription.cancellation_scheduled", "state:cancellation_scheduled",

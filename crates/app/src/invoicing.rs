@@ -1,0 +1,229 @@
+//! Issuing invoices (`balance.md` §5, `seats.md` §5): the first invoice of a paid subscription,
+//! the recurring invoice at each renewal (plan base, the ended period's seat true-ups, extra
+//! seats in advance), a final invoice for true-ups left at cancellation; and invoice reads and
+//! status changes. Invoices are issued `paid` (Tally takes no payments).
+
+use crate::outbox::Outbox;
+use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
+use async_trait::async_trait;
+use serde_json::json;
+use std::collections::BTreeMap;
+use tally_domain::billing::{
+    Invoice, InvoiceLine, InvoiceStatus, invoice_number, plan_base_line, seat_advance_line,
+    subtotal,
+};
+use tally_domain::catalog::{FeatureType, PlanPrice};
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::period::BillingPeriod;
+use tally_domain::seats::billable_extra;
+use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::{Customer, DomainError, Timestamp};
+use tally_store::{InvoiceFilter, Tx};
+
+/// Extra seats held now, billed in advance, one line per seats feature by code.
+pub(crate) fn advance_lines(
+    snapshot: &[FeatureSnapshot],
+    seats: &BTreeMap<String, i64>,
+) -> Vec<InvoiceLine> {
+    let mut features: Vec<&FeatureSnapshot> = snapshot
+        .iter()
+        .filter(|f| f.enabled && f.feature_type == FeatureType::Seats)
+        .collect();
+    features.sort_by(|a, b| a.code.cmp(&b.code));
+    features
+        .into_iter()
+        .filter_map(|f| {
+            let count = seats.get(&f.code).copied().unwrap_or(0);
+            let unit_price = f.overage.unit_price?;
+            seat_advance_line(
+                &f.name,
+                f.included_amount,
+                count,
+                billable_extra(count, f),
+                unit_price,
+                None,
+            )
+        })
+        .collect()
+}
+
+/// What an invoice is for.
+pub(crate) struct InvoiceRequest<'a> {
+    pub customer: &'a Customer,
+    pub subscription: &'a Subscription,
+    pub plan_name: &'a str,
+    pub lines: Vec<InvoiceLine>,
+    pub period: BillingPeriod,
+    pub now: Timestamp,
+}
+
+/// Numbers, stores and announces (`invoice.created`) one recurring invoice.
+pub(crate) async fn issue_invoice(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    request: InvoiceRequest<'_>,
+) -> Result<Invoice, AppError> {
+    let org = &request.subscription.org_id;
+    let number = invoice_number(tx.next_invoice_number(org).await?);
+    let invoice = Invoice {
+        id: format!("inv_{}", ids.ulid()),
+        org_id: org.clone(),
+        customer_id: request.customer.id.clone(),
+        subscription_id: Some(request.subscription.id.clone()),
+        number,
+        status: InvoiceStatus::Paid,
+        invoice_type: "recurring".to_owned(),
+        subtotal: subtotal(&request.lines),
+        period: request.period,
+        issue_date: request.now,
+        plan_name: Some(request.plan_name.to_owned()),
+        lines: request.lines,
+        created_at: request.now,
+        updated_at: request.now,
+    };
+    debug_assert_eq!(invoice.total(), subtotal(&invoice.lines));
+    tx.insert_invoice(&invoice).await?;
+    tx.mark_true_ups_invoiced(&request.subscription.id, &invoice.id)
+        .await?;
+    let mut outbox = Outbox::new(ids, request.customer, request.now);
+    let data = invoice_event_data(&invoice, outbox.customer_ref());
+    outbox.push("invoice.created", data);
+    tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(invoice)
+}
+
+/// `invoice.created` / `invoice.voided` data (`balance.md` §5.2).
+fn invoice_event_data(invoice: &Invoice, customer_ref: &str) -> serde_json::Value {
+    json!({
+        "invoiceId": invoice.id,
+        "invoiceNumber": invoice.number,
+        "invoiceStatus": invoice.status.as_str(),
+        "periodStart": invoice.period.start.to_rfc3339(),
+        "periodEnd": invoice.period.end.to_rfc3339(),
+        "issueDate": invoice.issue_date.to_rfc3339(),
+        "dueDate": invoice.issue_date.to_rfc3339(),
+        "currency": "usd",
+        "subtotal": invoice.subtotal.0,
+        "total": invoice.total().0,
+        "customerId": customer_ref,
+        "subscriptionId": invoice.subscription_id.as_ref().map(|s| s.as_str().to_owned()),
+    })
+}
+
+/// `subscription.activated` after the first invoice, and its state change (`webhooks.md` §5.1).
+pub(crate) async fn announce_activation(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    customer: &Customer,
+    subscription: &Subscription,
+    invoice: &Invoice,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let mut outbox = Outbox::new(ids, customer, now);
+    let data = json!({
+        "subscriptionId": subscription.id.as_str(),
+        "customerId": outbox.customer_ref(),
+        "status": subscription.status.as_str(),
+        "currentPeriodStart": subscription.current_period.map(|p| p.start.to_rfc3339()),
+        "currentPeriodEnd": subscription.current_period.map(|p| p.end.to_rfc3339()),
+        "name": subscription.name,
+        "invoiceId": invoice.id,
+        "invoiceNumber": invoice.number,
+        "invoiceTotal": invoice.total().0,
+        "invoiceCurrency": "usd",
+        "provider": null,
+    });
+    outbox.push("subscription.activated", data);
+    outbox.state_changed("subscription_activated");
+    tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(())
+}
+
+/// The lines of a period's opening invoice: plan base, then (renewals) the ended period's
+/// true-ups, then extra seats in advance.
+pub(crate) async fn period_invoice_lines(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+    price: &PlanPrice,
+    plan_name: &str,
+) -> Result<Vec<InvoiceLine>, AppError> {
+    let mut lines = vec![plan_base_line(plan_name, price.price)];
+    lines.extend(
+        tx.pending_true_ups(&subscription.id)
+            .await?
+            .iter()
+            .map(|t| t.line()),
+    );
+    let snapshot = tx.subscription_features(&subscription.id).await?;
+    let seats = tx
+        .seat_balances(&subscription.id)
+        .await?
+        .into_iter()
+        .map(|b| (b.feature_code, b.current))
+        .collect();
+    lines.extend(advance_lines(&snapshot, &seats));
+    Ok(lines)
+}
+
+/// `PUT`/`PATCH /invoices/{id}/status`: draft or outstanding → paid or void.
+pub struct SetInvoiceStatus {
+    pub id: String,
+    pub status: InvoiceStatus,
+}
+
+#[async_trait]
+impl Command for SetInvoiceStatus {
+    type Output = Invoice;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Invoice, AppError> {
+        let org = ctx.caller.org();
+        let mut invoice = ctx
+            .tx
+            .lock_invoice(org, &self.id)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Invoice))?;
+        if !invoice.status.can_become(self.status) {
+            return Err(DomainError::field(
+                "status",
+                format!(
+                    "a {} invoice cannot become {}",
+                    invoice.status.as_str(),
+                    self.status.as_str()
+                ),
+            )
+            .into());
+        }
+        ctx.tx
+            .update_invoice_status(org, &invoice.id, self.status, ctx.now)
+            .await?;
+        invoice.status = self.status;
+        invoice.updated_at = ctx.now;
+        if self.status == InvoiceStatus::Void
+            && let Some(customer) = ctx.tx.lock_customer(org, &invoice.customer_id).await?
+        {
+            let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+            let data = invoice_event_data(&invoice, outbox.customer_ref());
+            outbox.push("invoice.voided", data);
+            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        }
+        Ok(invoice)
+    }
+}
+
+impl App {
+    pub async fn invoices(
+        &self,
+        caller: &Caller,
+        filter: &InvoiceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Invoice>, AppError> {
+        Ok(self.store.invoices(caller.org(), filter, page).await?)
+    }
+
+    pub async fn invoice(&self, caller: &Caller, id: &str) -> Result<Invoice, AppError> {
+        self.store
+            .invoice(caller.org(), id)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Invoice))
+    }
+}
