@@ -49,10 +49,14 @@ impl App {
             return Err(AppError::Unauthorized);
         }
         let unless_after = Timestamp::from_millis(now.as_millis() - KEY_TOUCH_INTERVAL_MS);
-        if let Err(error) = self
-            .store
-            .touch_api_key(&found.key.id, now, unless_after)
-            .await
+        // The lookup already says when the key was last recorded: write only when that is
+        // stale, so a read stays a read (on SQLite it would otherwise wait for the one writer).
+        let is_stale = found.key.last_used_at.is_none_or(|at| at <= unless_after);
+        if is_stale
+            && let Err(error) = self
+                .store
+                .touch_api_key(&found.key.id, now, unless_after)
+                .await
         {
             // Decision: a failed lastUsedAt update must not fail the request it describes.
             warn!(%error, key = %found.key.id, "could not record API key use");

@@ -61,6 +61,9 @@ impl PostgresStore {
             .map_err(map_error)?
             .options([("lock_timeout", format!("{LOCK_TIMEOUT_MS}ms"))]);
         let pool = PgPoolOptions::new()
+            // Decision: no ping before every acquire; a broken connection fails its statement
+            // and is replaced, which costs less than a round trip on every query.
+            .test_before_acquire(false)
             .max_connections(CONNECTIONS_MAX)
             .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
             .connect_with(options)

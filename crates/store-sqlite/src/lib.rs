@@ -69,11 +69,17 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
         let writes = SqlitePoolOptions::new()
+            // Decision: no ping before every acquire; a broken connection fails its statement
+            // and is replaced, which costs less than a round trip on every query.
+            .test_before_acquire(false)
             .max_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(map_error)?;
         let reads = SqlitePoolOptions::new()
+            // Decision: no ping before every acquire; a broken connection fails its statement
+            // and is replaced, which costs less than a round trip on every query.
+            .test_before_acquire(false)
             .max_connections(READ_CONNECTIONS_MAX)
             .connect_with(options.read_only(true))
             .await

@@ -8,6 +8,7 @@ mod catalog;
 mod customers;
 mod errors;
 mod idempotency;
+mod invoices;
 mod keys_cli;
 mod rate_limits;
 mod receiver;

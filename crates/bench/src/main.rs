@@ -1,0 +1,243 @@
+//! `tally-bench`: the load driver for Tally's seat paths (see `crates/bench/README.md`).
+//!
+//! For each backend (SQLite always, PostgreSQL when a server is named) it starts the real
+//! server in-process on 127.0.0.1, sets up a catalog and customers over HTTP, then measures
+//! seat writes and balance reads over HTTP and, on a second database prepared the same way,
+//! the seat write's raw store transaction: the floor the HTTP path is compared against. A bare
+//! axum handler, measured once, gives the HTTP floor. One table per backend, with the ratios;
+//! `--json FILE` writes the same figures.
+
+mod bare_http;
+mod fixture;
+mod http;
+mod load;
+mod raw_tx;
+mod report;
+
+use clap::Parser;
+use fixture::{Backend, FreshDatabase, RunningServer};
+use load::{LoadShape, Stop};
+use report::{BackendReport, Phase};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tally-bench",
+    about = "Seat-write and balance-read throughput and latency over HTTP, next to the raw store transaction rate"
+)]
+struct Args {
+    /// A PostgreSQL server where the user may create databases; the tool creates a fresh
+    /// database there for each measurement and drops it at the end. Without it, SQLite only.
+    #[arg(long, env = "TALLY_BENCH_POSTGRES_URL", hide_env_values = true)]
+    postgres_url: Option<String>,
+
+    /// How long each phase runs.
+    #[arg(long, default_value_t = 5)]
+    duration_secs: u64,
+
+    /// Run each phase for exactly this many requests instead of `--duration-secs`.
+    #[arg(long)]
+    requests: Option<u64>,
+
+    /// Concurrent workers in every phase (HTTP clients, or store transactions).
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+
+    /// Customers, each with one subscription; requests go to them in turn.
+    #[arg(long, default_value_t = 50)]
+    customers: usize,
+
+    /// Also write the figures to this file as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    // On Ctrl-C the measurement futures are dropped, so their databases are dropped too.
+    let outcome = tokio::select! {
+        outcome = run(&args) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("tally-bench: some requests failed or a balance check did not match");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("tally-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Measures every backend and prints the tables; `Ok(false)` when something failed.
+async fn run(args: &Args) -> anyhow::Result<bool> {
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(args.customers > 0, "--customers must be at least 1");
+    let shape = LoadShape {
+        concurrency: args.concurrency,
+        stop: match args.requests {
+            Some(requests) => Stop::Requests(requests),
+            None => Stop::After(Duration::from_secs(args.duration_secs)),
+        },
+    };
+    let mut backends = vec![Backend::Sqlite];
+    if let Some(url) = args.postgres_url.as_ref().filter(|u| !u.is_empty()) {
+        backends.push(Backend::Postgres(url.clone()));
+    }
+    print_context(args, &backends);
+
+    eprintln!("bare HTTP handler");
+    let bare = Phase {
+        operation: "bare HTTP handler (no Tally, no DB)",
+        measured: bare_http::requests(shape).await?,
+    };
+    println!();
+    println!("== HTTP floor: the same client and requests against an empty axum handler ==");
+    report::print_header();
+    bare.print_row();
+    bare.print_failures();
+
+    let mut reports = Vec::new();
+    for backend in &backends {
+        let report = measure(backend, args.customers, shape).await?;
+        report.print();
+        reports.push(report);
+    }
+
+    if let Some(path) = &args.json {
+        let figures = json!({
+            "context": context_json(args),
+            "bareHttp": bare.to_json(),
+            "backends": reports.iter().map(BackendReport::to_json).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&figures)? + "\n")?;
+        eprintln!("figures written to {}", path.display());
+    }
+    Ok(bare.measured.errors == 0 && !reports.iter().any(BackendReport::failed))
+}
+
+/// The three phases on one backend. The HTTP phases share one database (writes, then reads
+/// of the balances they produced); the raw transactions get a second one prepared by the same
+/// HTTP setup, so both write phases start from the same state.
+async fn measure(
+    backend: &Backend,
+    customers: usize,
+    shape: LoadShape,
+) -> anyhow::Result<BackendReport> {
+    let name = backend.name();
+    eprintln!("{name}: setting up the catalog and {customers} customer(s) over HTTP");
+    let database = FreshDatabase::create(backend).await;
+    let server = RunningServer::start(database.url()).await?;
+    let fixture = server.set_up(customers).await?;
+    eprintln!("{name}: HTTP seat writes");
+    let seat_writes = http::seat_writes(&server, &fixture, shape).await;
+    let http_check = http::balance_check(&server, &fixture, seat_writes.successes()).await?;
+    eprintln!("{name}: HTTP balance reads");
+    let balance_reads = http::balance_reads(&server, &fixture, shape).await;
+    server.stop().await?;
+    drop(database);
+
+    eprintln!("{name}: raw store transactions (second database, same setup)");
+    let database = FreshDatabase::create(backend).await;
+    let server = RunningServer::start(database.url()).await?;
+    let fixture = server.set_up(customers).await?;
+    server.stop().await?;
+    let store = tally::storage::open(database.url()).await?;
+    let org = raw_tx::sandbox_org(&*store).await?;
+    let raw_writes = raw_tx::seat_writes(store.clone(), org.clone(), &fixture, shape).await;
+    let raw_check = raw_tx::balance_check(&*store, &org, &fixture, raw_writes.successes()).await?;
+    drop(store);
+    drop(database);
+
+    Ok(BackendReport {
+        backend: name,
+        durability: match backend {
+            Backend::Sqlite => "WAL, synchronous=FULL, one writer connection",
+            Backend::Postgres(_) => {
+                "READ COMMITTED with row locks; fsync as the server is configured"
+            }
+        },
+        seat_writes: Phase {
+            operation: "seat write (HTTP POST /seats)",
+            measured: seat_writes,
+        },
+        balance_reads: Phase {
+            operation: "balance read (HTTP GET /seats/balance)",
+            measured: balance_reads,
+        },
+        raw_writes: Phase {
+            operation: "seat write (raw store transaction)",
+            measured: raw_writes,
+        },
+        http_check,
+        raw_check,
+    })
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+fn phase_length(args: &Args) -> String {
+    match args.requests {
+        Some(requests) => format!("{requests} requests per phase"),
+        None => format!("{} s per phase", args.duration_secs),
+    }
+}
+
+fn print_context(args: &Args, backends: &[Backend]) {
+    let names: Vec<&str> = backends.iter().map(Backend::name).collect();
+    println!("tally-bench");
+    println!(
+        "machine: {} cores available; client and server share this process and its cores",
+        cores()
+    );
+    println!(
+        "build: {}; tokio multi-thread runtime, {} worker threads",
+        profile(),
+        cores()
+    );
+    println!(
+        "settings: concurrency {}, {}, {} customers with {} initial seats, API version {}, backends: {}",
+        args.concurrency,
+        phase_length(args),
+        args.customers,
+        fixture::INITIAL_SEATS,
+        fixture::API_VERSION,
+        names.join(", "),
+    );
+    println!(
+        "server: in-process on 127.0.0.1, workers off, rate limit {} per {} s",
+        fixture::RATE_LIMIT_REQUESTS,
+        fixture::RATE_LIMIT_WINDOW_SECS
+    );
+}
+
+fn context_json(args: &Args) -> serde_json::Value {
+    json!({
+        "cores": cores(),
+        "profile": profile(),
+        "concurrency": args.concurrency,
+        "durationSecs": args.requests.is_none().then_some(args.duration_secs),
+        "requestsPerPhase": args.requests,
+        "customers": args.customers,
+        "initialSeats": fixture::INITIAL_SEATS,
+        "apiVersion": fixture::API_VERSION,
+        "postgres": args.postgres_url.is_some(),
+    })
+}

@@ -1,0 +1,220 @@
+//! The floor: the seat write's database transaction run directly through the storage layer,
+//! with no HTTP, no routing, no auth and no rendering, at the same concurrency and duration.
+//!
+//! The shape, per call: begin → `claim_idempotency` → `lock_live_subscription` →
+//! `subscription_features` → `seat_balances` → `apply_seat_change` (pure) →
+//! `save_seat_balance` → `append_seat_event` → `insert_webhook_events` (two events) →
+//! `complete_idempotency` → commit. `App::write` on the HTTP path does these plus an
+//! idempotency record lookup, the customer's row lock and the org's feature list. Like
+//! `App::write`, a `StoreError::Retry` reruns the whole transaction a bounded number of times.
+
+use crate::fixture::{BenchCustomer, FEATURE_CODE};
+use crate::http::{BalanceCheck, expected_total, index};
+use crate::load::{self, LoadShape, Measured};
+use anyhow::Context;
+use serde_json::json;
+use std::sync::Arc;
+use tally_app::write::{IDEMPOTENCY_RETENTION_MS, TX_ATTEMPTS_MAX};
+use tally_app::{Clock, IdSource, RandomIds, SystemClock};
+use tally_domain::events::{WebhookEvent, WebhookEventId};
+use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
+use tally_domain::{CustomerId, Mode, OrgId};
+use tally_store::{Store, StoreError, StoredResponse};
+
+/// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
+pub async fn seat_writes(
+    store: Arc<dyn Store>,
+    org: OrgId,
+    customers: &[BenchCustomer],
+    shape: LoadShape,
+) -> Measured {
+    let run = RandomIds.uuid();
+    let customers: Arc<Vec<CustomerId>> =
+        Arc::new(customers.iter().map(|c| c.id.clone()).collect());
+    let org = Arc::new(org);
+    load::run(shape, move |n| {
+        let store = store.clone();
+        let org = org.clone();
+        let customers = customers.clone();
+        let key = format!("{run}-{n}");
+        async move {
+            let customer = &customers[index(n, customers.len())];
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match seat_write(&*store, &org, customer, &key).await {
+                    Err(RawError::Store(StoreError::Retry)) if attempt < TX_ATTEMPTS_MAX => {}
+                    outcome => return outcome.map_err(|e| e.to_string()),
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// The sandbox organization the server created at first start.
+pub async fn sandbox_org(store: &dyn Store) -> anyhow::Result<OrgId> {
+    Ok(store
+        .oldest_organization(Mode::Sandbox)
+        .await?
+        .context("the server created a sandbox organization")?
+        .id)
+}
+
+/// Sums the seat balances straight from the store: the same check as after the HTTP phase.
+pub async fn balance_check(
+    store: &dyn Store,
+    org: &OrgId,
+    customers: &[BenchCustomer],
+    successful_adds: u64,
+) -> anyhow::Result<BalanceCheck> {
+    let mut found = 0;
+    for customer in customers {
+        let subscription = store
+            .live_subscription(org, &customer.id)
+            .await?
+            .context("every bench customer has a live subscription")?;
+        found += store
+            .seat_balances(org, &subscription.id)
+            .await?
+            .iter()
+            .filter(|b| b.feature_code == FEATURE_CODE)
+            .map(|b| b.current)
+            .sum::<i64>();
+    }
+    Ok(BalanceCheck {
+        expected: expected_total(customers.len(), successful_adds),
+        found,
+    })
+}
+
+#[derive(Debug)]
+enum RawError {
+    Store(StoreError),
+    Refused(String),
+}
+
+impl std::fmt::Display for RawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawError::Store(error) => write!(f, "store: {error}"),
+            RawError::Refused(why) => write!(f, "refused: {why}"),
+        }
+    }
+}
+
+impl From<StoreError> for RawError {
+    fn from(error: StoreError) -> Self {
+        RawError::Store(error)
+    }
+}
+
+/// One seat write, one transaction. Builds the domain values the way `tally_app::seats` does.
+async fn seat_write(
+    store: &dyn Store,
+    org: &OrgId,
+    customer: &CustomerId,
+    key: &str,
+) -> Result<(), RawError> {
+    let ids = RandomIds;
+    let now = SystemClock.now();
+    let mut tx = store.begin().await?;
+    // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.
+    let fingerprint = format!("{:064x}", hash_of(key));
+    tx.claim_idempotency(
+        org,
+        key,
+        &fingerprint,
+        now,
+        now.plus_millis(IDEMPOTENCY_RETENTION_MS),
+    )
+    .await?;
+    let subscription = tx
+        .lock_live_subscription(org, customer)
+        .await?
+        .ok_or_else(|| RawError::Refused(format!("{customer:?} has no live subscription")))?;
+    let snapshot = tx.subscription_features(&subscription.id).await?;
+    let feature = snapshot
+        .into_iter()
+        .find(|f| f.code == FEATURE_CODE && f.enabled)
+        .ok_or_else(|| RawError::Refused(format!("{FEATURE_CODE} is not in the plan")))?;
+    let balance = tx
+        .seat_balances(&subscription.id)
+        .await?
+        .into_iter()
+        .find(|b| b.feature_code == FEATURE_CODE)
+        .unwrap_or_else(|| SeatBalance {
+            subscription_id: subscription.id.clone(),
+            feature_code: FEATURE_CODE.to_owned(),
+            current: 0,
+            paid_extra: 0,
+            updated_at: subscription.start_date,
+        });
+    let applied = apply_seat_change(
+        &balance,
+        SeatChange::Add(1),
+        &feature,
+        (SeatEventId::from_ulid(ids.ulid()), org, customer),
+        now,
+    )
+    .map_err(|e| RawError::Refused(format!("{e:?}")))?;
+    tx.save_seat_balance(org, &applied.balance).await?;
+    tx.append_seat_event(&applied.event).await?;
+    let event = &applied.event;
+    let webhook = |event_type: &str, data: serde_json::Value| WebhookEvent {
+        id: WebhookEventId::from_ulid(ids.ulid()),
+        org_id: org.clone(),
+        event_type: event_type.to_owned(),
+        customer_id: Some(customer.clone()),
+        data,
+        created_at: now,
+    };
+    let customer_ref = customer.as_str();
+    tx.insert_webhook_events(&[
+        webhook(
+            "seats.updated",
+            json!({
+                "customerId": customer_ref,
+                "subscriptionId": subscription.id.as_str(),
+                "featureCode": event.feature_code,
+                "previousSeats": event.previous_balance,
+                "currentSeats": event.new_balance,
+            }),
+        ),
+        webhook(
+            "customer.state_changed",
+            json!({ "customerId": customer_ref, "trigger": "seats_updated" }),
+        ),
+    ])
+    .await?;
+    // The response the HTTP path would store: the seat event as 2026-08-27 renders it.
+    let body = json!({
+        "id": event.id.as_str(),
+        "customerId": customer_ref,
+        "featureCode": event.feature_code,
+        "previousBalance": event.previous_balance,
+        "newBalance": event.new_balance,
+        "ts": event.ts.to_rfc3339(),
+        "createdAt": event.ts.to_rfc3339(),
+        "object": "seat_event",
+        "livemode": false,
+    });
+    tx.complete_idempotency(
+        org,
+        key,
+        &StoredResponse {
+            status: 200,
+            body: body.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A cheap, stable stand-in for a digest (the floor should not spend its time hashing).
+fn hash_of(text: &str) -> u128 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u128, |hash, byte| {
+        (hash ^ u128::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
