@@ -302,6 +302,22 @@ impl From<&AppError> for ApiError {
                 ..ApiError::new(ErrorCode::InsufficientSeats, format!("Cannot remove {requested} {feature_code} seats; current balance is {current}"))
                     .with_param("count")
             },
+            AppError::Domain(DomainError::InsufficientFunds {
+                is_credits,
+                remaining,
+                requested,
+            }) => ApiError {
+                details: Some(json!({ "remaining": remaining, "requested": requested })),
+                ..ApiError::new(
+                    if *is_credits { ErrorCode::InsufficientCredits } else { ErrorCode::InsufficientBalance },
+                    format!("Cannot remove {requested}; {remaining} left"),
+                )
+                .with_param("amount")
+            },
+            AppError::Domain(DomainError::NotActive) => ApiError::new(
+                ErrorCode::SubscriptionNotActive,
+                "The subscription's status does not allow this operation",
+            ),
             AppError::NotFound(kind) => not_found(*kind),
             AppError::NotFoundAt(kind, param) => not_found(*kind).with_param(param.clone()),
             AppError::SandboxOnly => ApiError::new(

@@ -2,6 +2,7 @@
 //! and list rendering.
 
 mod api_keys;
+mod balance;
 mod customers;
 mod features;
 mod invoices;
@@ -115,6 +116,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/seats/balance", get(seats::balance))
         .route("/api/v1/seats/balances", get(seats::balances))
         .route("/api/v1/seats/events", get(seats::history))
+        .route(
+            "/api/v1/subscriptions/{id}/balance/adjust",
+            post(balance::adjust),
+        )
+        .route(
+            "/api/v1/subscriptions/{id}/balance/topup",
+            post(balance::top_up),
+        )
         .route("/api/v1/invoices", get(invoices::list))
         .route("/api/v1/invoices/{id}", get(invoices::get))
         .route(

@@ -55,9 +55,11 @@ pub(crate) struct InvoiceRequest<'a> {
     pub lines: Vec<InvoiceLine>,
     pub period: BillingPeriod,
     pub now: Timestamp,
+    /// `recurring`, or `balance_topup`.
+    pub invoice_type: &'static str,
 }
 
-/// Numbers, stores and announces (`invoice.created`) one recurring invoice.
+/// Numbers, stores and announces (`invoice.created`) one invoice.
 pub(crate) async fn issue_invoice(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
@@ -72,7 +74,7 @@ pub(crate) async fn issue_invoice(
         subscription_id: Some(request.subscription.id.clone()),
         number,
         status: InvoiceStatus::Paid,
-        invoice_type: "recurring".to_owned(),
+        invoice_type: request.invoice_type.to_owned(),
         subtotal: subtotal(&request.lines),
         period: request.period,
         issue_date: request.now,

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod balance;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;

@@ -204,6 +204,7 @@ impl Command for CreateSubscription {
                 lines,
                 period,
                 now: ctx.now,
+                invoice_type: "recurring",
             };
             let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
             announce_activation(ctx.tx, ctx.ids, &customer, &subscription, &invoice, ctx.now)
@@ -446,6 +447,7 @@ async fn invoice_for_deadline(
         lines,
         period,
         now: at,
+        invoice_type: "recurring",
     };
     Ok(Some(issue_invoice(tx, ids, request).await?))
 }

@@ -42,6 +42,17 @@ pub enum DomainError {
     /// the field that mentioned it.
     #[error("feature {code} is not part of the customer's plan")]
     FeatureNotInPlan { code: String, param: String },
+    /// A negative adjustment larger than what is left (`balance.md` §2).
+    #[error("cannot remove {requested}; {remaining} left")]
+    InsufficientFunds {
+        /// Credits (whole credits) or balance (rate scale).
+        is_credits: bool,
+        remaining: i64,
+        requested: i64,
+    },
+    /// The subscription's status does not allow the operation (`subscription_not_active`).
+    #[error("the subscription is not active")]
+    NotActive,
     /// A removal of more seats than the balance holds (`seats.md` §3.3).
     #[error("cannot remove {requested} {feature_code} seats; current balance is {current}")]
     InsufficientSeats {

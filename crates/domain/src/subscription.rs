@@ -222,6 +222,83 @@ impl NewSubscription {
     }
 }
 
+/// Which ledger an adjustment moves (`balance.md` §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerKind {
+    Credits,
+    Balance,
+}
+
+impl LedgerKind {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "credits" => Some(LedgerKind::Credits),
+            "balance" => Some(LedgerKind::Balance),
+            _ => None,
+        }
+    }
+}
+
+impl Subscription {
+    /// Statuses in which the ledgers may move (`balance.md` §2).
+    pub fn may_adjust(&self) -> bool {
+        matches!(
+            self.status,
+            SubscriptionStatus::Trialing | SubscriptionStatus::Active | SubscriptionStatus::PastDue
+        )
+    }
+
+    /// Adds a signed amount to the credits or the balance; returns the new subscription and
+    /// the ledger's new remaining amount. Never goes below zero.
+    pub fn adjust(
+        &self,
+        kind: LedgerKind,
+        amount: i64,
+        now: Timestamp,
+    ) -> Result<(Subscription, i64), DomainError> {
+        if !self.may_adjust() {
+            return Err(DomainError::NotActive);
+        }
+        let mut next = self.clone();
+        next.updated_at = now;
+        let remaining = match kind {
+            LedgerKind::Credits => {
+                let credits = next.credits.as_mut().ok_or_else(|| {
+                    DomainError::field("type", "this subscription's plan has no credits")
+                })?;
+                let remaining = credits.remaining.checked_add(amount).unwrap_or(i64::MAX);
+                if remaining < 0 {
+                    return Err(DomainError::InsufficientFunds {
+                        is_credits: true,
+                        remaining: credits.remaining,
+                        requested: -amount,
+                    });
+                }
+                credits.remaining = remaining;
+                // Removals take plan credits first, then purchased ones.
+                credits.purchased = credits.purchased.min(remaining);
+                remaining
+            }
+            LedgerKind::Balance => {
+                let balance = next.balance.as_mut().ok_or_else(|| {
+                    DomainError::field("type", "this subscription's plan has no balance")
+                })?;
+                let remaining = balance.remaining.0.checked_add(amount).unwrap_or(i64::MAX);
+                if remaining < 0 {
+                    return Err(DomainError::InsufficientFunds {
+                        is_credits: false,
+                        remaining: balance.remaining.0,
+                        requested: -amount,
+                    });
+                }
+                balance.remaining = Rate(remaining);
+                remaining
+            }
+        };
+        Ok((next, remaining))
+    }
+}
+
 /// Something that happens to a subscription at a known instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadlineKind {
@@ -308,8 +385,9 @@ impl Subscription {
             DeadlineKind::Renewal => {
                 next.period_index = self.period_index + 1;
                 next.current_period = period_from(interval, self.anchor, next.period_index);
+                // Unused plan credits expire; purchased ones never do (`balance.md` §1).
                 if let Some(credits) = &mut next.credits {
-                    credits.remaining = credits.included;
+                    credits.remaining = credits.included + credits.purchased;
                 }
                 if let Some(balance) = &mut next.balance {
                     balance.remaining = balance.included;
@@ -506,6 +584,63 @@ mod tests {
         assert_eq!(
             canceled.uncancel(now),
             Err(Conflict::SubscriptionAlreadyCanceled.into())
+        );
+    }
+}
+
+#[cfg(test)]
+mod ledger_tests {
+    use super::*;
+
+    fn with_ledgers() -> Subscription {
+        let mut sub = NewSubscription {
+            id: SubscriptionId::from_stored("sub_1".into()),
+            org_id: OrgId::new("org"),
+            customer_id: CustomerId::from_stored("cus_1".into()),
+            plan_id: PlanId::from_stored("pln_1".into()),
+            price_id: Some(PriceId::from_stored("pp_1".into())),
+            name: "Pro".into(),
+            description: None,
+            billing_interval: Some(BillingInterval::Monthly),
+            trial_days: 0,
+            start_date: Timestamp::from_millis(0),
+            credits: Some(Credits {
+                remaining: 100,
+                included: 100,
+                purchased: 0,
+            }),
+            balance: Some(PrepaidBalance {
+                remaining: Rate(50_000),
+                included: Rate(50_000),
+            }),
+        }
+        .start(Timestamp::from_millis(0));
+        sub.updated_at = Timestamp::from_millis(0);
+        sub
+    }
+
+    #[test]
+    fn adjustments_move_the_ledger_and_never_below_zero() {
+        let sub = with_ledgers();
+        let now = Timestamp::from_millis(5);
+
+        let (granted, credits) = sub.adjust(LedgerKind::Credits, 25, now).unwrap();
+        let (spent, balance) = granted.adjust(LedgerKind::Balance, -20_000, now).unwrap();
+        let refused = spent.adjust(LedgerKind::Credits, -126, now);
+
+        assert_eq!((credits, balance), (125, 30_000));
+        assert_eq!(
+            refused,
+            Err(DomainError::InsufficientFunds {
+                is_credits: true,
+                remaining: 125,
+                requested: 126
+            })
+        );
+        let canceled = sub.cancel(now, None, true).unwrap();
+        assert_eq!(
+            canceled.adjust(LedgerKind::Credits, 1, now),
+            Err(DomainError::NotActive)
         );
     }
 }

@@ -284,3 +284,18 @@ pub struct WebhookIn {
 pub struct InvoiceStatusIn {
     pub status: Option<String>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjustBalanceIn {
+    pub amount: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopUpIn {
+    pub amount: Option<i64>,
+}

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod balance;
 mod catalog;
 mod customers;
 mod errors;

@@ -1,0 +1,213 @@
+//! Subscription balance and credits (`balance.md` §2–§4): signed adjustments and paid top-ups,
+//! each in one transaction with its ledger change, invoice and webhook events.
+
+use crate::invoicing::{InvoiceRequest, issue_invoice};
+use crate::outbox::Outbox;
+use crate::{AppError, Command, NotFound, WriteCtx};
+use async_trait::async_trait;
+use serde_json::json;
+use tally_domain::DomainError;
+use tally_domain::billing::{ChargeType, InvoiceLine, LineType};
+use tally_domain::catalog::ConsumptionModel;
+use tally_domain::money::{RATE_PER_CENT, Rate};
+use tally_domain::period::BillingPeriod;
+use tally_domain::subscription::{LedgerKind, Subscription, SubscriptionId, SubscriptionStatus};
+use tally_store::Tx;
+
+/// What an adjustment did: the signed amount, the ledger's new remaining amount, the reason.
+#[derive(Debug, Clone)]
+pub struct Adjusted {
+    pub amount: i64,
+    pub new_balance: i64,
+    pub reason: Option<String>,
+}
+
+/// `POST /subscriptions/{id}/balance/adjust`.
+pub struct AdjustLedger {
+    pub subscription: String,
+    pub amount: i64,
+    pub kind: Option<LedgerKind>,
+    pub reason: Option<String>,
+}
+
+async fn lock(
+    tx: &mut dyn Tx,
+    org: &tally_domain::OrgId,
+    id: &str,
+) -> Result<Subscription, AppError> {
+    let id = SubscriptionId::parse(id).ok_or(AppError::NotFound(NotFound::Subscription))?;
+    tx.lock_subscription(org, &id)
+        .await?
+        .ok_or(AppError::NotFound(NotFound::Subscription))
+}
+
+#[async_trait]
+impl Command for AdjustLedger {
+    type Output = Adjusted;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Adjusted, AppError> {
+        let org = ctx.caller.org().clone();
+        let subscription = lock(ctx.tx, &org, &self.subscription).await?;
+        let plan = ctx
+            .tx
+            .plan_any(&org, &subscription.plan_id)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Subscription))?;
+        // Decision (`balance.md` §2): the type defaults to the plan's model and must match it.
+        let plan_kind = match plan.consumption() {
+            ConsumptionModel::Credits => Some(LedgerKind::Credits),
+            ConsumptionModel::Balance => Some(LedgerKind::Balance),
+            ConsumptionModel::Metered => None,
+        };
+        let kind = match (self.kind, plan_kind) {
+            (None, Some(kind)) => kind,
+            (Some(asked), Some(kind)) if asked == kind => kind,
+            _ => {
+                return Err(DomainError::field(
+                    "type",
+                    "type must match the plan's consumption model (credits or balance)",
+                )
+                .into());
+            }
+        };
+        let (next, new_balance) = subscription.adjust(kind, self.amount, ctx.now)?;
+        save(ctx.tx, &next).await?;
+        let customer = ctx
+            .tx
+            .lock_customer(&org, &next.customer_id)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Customer))?;
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let customer_ref = outbox.customer_ref().to_owned();
+        let sub_id = next.id.as_str().to_owned();
+        match kind {
+            LedgerKind::Credits => {
+                if self.amount > 0 {
+                    outbox.push(
+                        "credits.granted",
+                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "credits": self.amount, "reason": "manual_adjustment"}),
+                    );
+                }
+                if new_balance == 0 && self.amount < 0 {
+                    outbox.push(
+                        "credits.depleted",
+                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": 0}),
+                    );
+                    outbox.state_changed("credits_depleted");
+                }
+            }
+            LedgerKind::Balance => {
+                if new_balance == 0 && self.amount < 0 {
+                    outbox.push(
+                        "balance.depleted",
+                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": 0, "currency": "usd"}),
+                    );
+                    outbox.state_changed("balance_depleted");
+                }
+            }
+        }
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        Ok(Adjusted {
+            amount: self.amount,
+            new_balance,
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+/// `POST /subscriptions/{id}/balance/topup`: Tally takes no payment, so it issues a paid
+/// `balance_topup` invoice and credits the balance (`balance.md` §3).
+pub struct TopUpBalance {
+    pub subscription: String,
+    /// Rate scale, a positive multiple of 100 (whole cents).
+    pub amount: i64,
+}
+
+#[async_trait]
+impl Command for TopUpBalance {
+    type Output = i64;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<i64, AppError> {
+        let org = ctx.caller.org().clone();
+        let subscription = lock(ctx.tx, &org, &self.subscription).await?;
+        if subscription.balance.is_none() {
+            return Err(DomainError::field(
+                "amount",
+                "this subscription's plan has no balance to top up",
+            )
+            .into());
+        }
+        if matches!(
+            subscription.status,
+            SubscriptionStatus::PastDue | SubscriptionStatus::Canceled
+        ) {
+            return Err(DomainError::NotActive.into());
+        }
+        let (next, _) = subscription.adjust(LedgerKind::Balance, self.amount, ctx.now)?;
+        save(ctx.tx, &next).await?;
+        let customer = ctx
+            .tx
+            .lock_customer(&org, &next.customer_id)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Customer))?;
+        let plan_name = ctx
+            .tx
+            .plan_any(&org, &next.plan_id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let cents = Rate(self.amount).to_cents_floor();
+        let line = InvoiceLine {
+            line_type: LineType::OneTime,
+            charge_type: ChargeType::Standard,
+            feature_name: None,
+            description: format!(
+                "Balance top-up of {}.{:02} USD",
+                cents.0 / 100,
+                cents.0 % 100
+            ),
+            quantity: 1,
+            unit_amount: cents,
+            amount: cents,
+            included_amount: None,
+            used_amount: None,
+            overage_amount: None,
+            seat_event_id: None,
+        };
+        let request = InvoiceRequest {
+            customer: &customer,
+            subscription: &next,
+            plan_name: &plan_name,
+            lines: vec![line],
+            period: BillingPeriod {
+                start: ctx.now,
+                end: ctx.now,
+            },
+            now: ctx.now,
+            invoice_type: "balance_topup",
+        };
+        let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let data = json!({
+            "subscriptionId": next.id.as_str(),
+            "customerId": outbox.customer_ref(),
+            "invoiceId": invoice.id,
+            "invoiceNumber": invoice.number,
+            "amount": self.amount,
+            "currency": "usd",
+        });
+        outbox.push("balance.topped_up", data);
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        Ok(self.amount)
+    }
+}
+
+async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), AppError> {
+    let deadline = subscription.next_deadline().map(|(at, _)| at);
+    Ok(tx.update_subscription(subscription, deadline).await?)
+}
+
+/// A top-up must be whole cents on the rate scale (`balance.md` §3, decided).
+pub fn is_whole_cents(amount: i64) -> bool {
+    amount > 0 && amount % RATE_PER_CENT == 0
+}
