@@ -7,7 +7,9 @@ use tally_domain::billing::{plan_base_line, seat_advance_line, subtotal, true_up
 use tally_domain::catalog::{FeatureId, FeatureType, Overage};
 use tally_domain::money::{Cents, Rate};
 use tally_domain::period::{BillingInterval, BillingPeriod};
-use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change, billable_extra};
+use tally_domain::seats::{
+    SeatBalance, SeatChange, SeatEventId, apply_seat_change, billable_extra,
+};
 use tally_domain::subscription::{FeatureSnapshot, SubscriptionId};
 use tally_domain::time::MILLIS_PER_DAY;
 use tally_domain::{CustomerId, OrgId, Timestamp};
@@ -22,7 +24,10 @@ fn editor(included: i64, unit_price: i64) -> FeatureSnapshot {
         enabled: true,
         included_amount: included,
         unlimited: false,
-        overage: Overage { enabled: true, unit_price: Some(Rate(unit_price)) },
+        overage: Overage {
+            enabled: true,
+            unit_price: Some(Rate(unit_price)),
+        },
     }
 }
 

@@ -6,11 +6,30 @@ use serde_json::json;
 
 /// A plan of `model` with a monthly price granting 500 credits or $5.00 of balance.
 async fn subscribed_to(app: &TestApp, model: &str, customer: &str) -> String {
-    let plan = json_with_status(app.post("/plans", DIRECT, &json!({"name": model, "code": model, "consumptionModel": model})).await, 200).await;
+    let plan = json_with_status(
+        app.post(
+            "/plans",
+            DIRECT,
+            &json!({"name": model, "code": model, "consumptionModel": model}),
+        )
+        .await,
+        200,
+    )
+    .await;
     let plan = plan["id"].as_str().unwrap().to_owned();
     app.post(&format!("/plans/{plan}/prices"), DIRECT, &json!({"billingInterval": "monthly", "price": 1000, "includedCredits": 500, "includedBalance": 50_000})).await;
-    app.create_customer(&json!({"email": format!("{customer}@acme.test"), "id": customer})).await;
-    let sub = json_with_status(app.post("/subscriptions", DIRECT, &json!({"customerId": customer, "planCode": model})).await, 200).await;
+    app.create_customer(&json!({"email": format!("{customer}@acme.test"), "id": customer}))
+        .await;
+    let sub = json_with_status(
+        app.post(
+            "/subscriptions",
+            DIRECT,
+            &json!({"customerId": customer, "planCode": model}),
+        )
+        .await,
+        200,
+    )
+    .await;
     sub["id"].as_str().unwrap().to_owned()
 }
 
