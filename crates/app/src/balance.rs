@@ -88,6 +88,20 @@ impl Command for AdjustLedger {
                         json!({"subscriptionId": sub_id, "customerId": customer_ref, "credits": self.amount, "reason": "manual_adjustment"}),
                     );
                 }
+                let period_credits = subscription.credits.map_or(0, |c| c.included);
+                let threshold = low_threshold(period_credits);
+                let previous = new_balance - self.amount;
+                if self.amount < 0
+                    && new_balance > 0
+                    && previous >= threshold
+                    && new_balance < threshold
+                {
+                    outbox.push(
+                        "credits.low",
+                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": new_balance,
+                               "thresholdCredits": threshold, "periodCredits": period_credits}),
+                    );
+                }
                 if new_balance == 0 && self.amount < 0 {
                     outbox.push(
                         "credits.depleted",
@@ -97,6 +111,20 @@ impl Command for AdjustLedger {
                 }
             }
             LedgerKind::Balance => {
+                let refill = subscription.balance.map_or(0, |b| b.included.0);
+                let threshold = low_threshold(refill);
+                let previous = new_balance - self.amount;
+                if self.amount < 0
+                    && new_balance > 0
+                    && previous >= threshold
+                    && new_balance < threshold
+                {
+                    outbox.push(
+                        "balance.low",
+                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new_balance,
+                               "thresholdBalance": threshold, "currency": "usd"}),
+                    );
+                }
                 if new_balance == 0 && self.amount < 0 {
                     outbox.push(
                         "balance.depleted",
@@ -205,6 +233,12 @@ impl Command for TopUpBalance {
 async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), AppError> {
     let deadline = subscription.next_deadline().map(|(at, _)| at);
     Ok(tx.update_subscription(subscription, deadline).await?)
+}
+
+/// `*.low` fires below 10 % of the period's grant (`balance.md` §4). Decision: the grant is the
+/// plan's included amount; top-ups and adjustments do not move the threshold.
+fn low_threshold(grant: i64) -> i64 {
+    grant / 10
 }
 
 /// A top-up must be whole cents on the rate scale (`balance.md` §3, decided).

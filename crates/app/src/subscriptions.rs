@@ -524,6 +524,7 @@ pub(crate) async fn pass_due_deadlines(
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription.next_deadline().filter(|(at, _)| *at <= until) {
         let ended_period = subscription.current_period;
+        let previous_credits = subscription.credits;
         subscription = subscription.pass_deadline(kind, due_at);
         if kind != DeadlineKind::Cancellation {
             if kind == DeadlineKind::Renewal {
@@ -569,7 +570,23 @@ pub(crate) async fn pass_due_deadlines(
                 );
                 outbox.state_changed("subscription_canceled");
             }
-            DeadlineKind::Renewal => {}
+            DeadlineKind::Renewal => {
+                // Plan credits are granted afresh; unused ones expire (`balance.md` §4).
+                if let (Some(before), Some(after)) = (previous_credits, subscription.credits) {
+                    let unused = before.remaining - before.purchased;
+                    if unused > 0 {
+                        outbox.push(
+                            "credits.expired",
+                            json!({"subscriptionId": subscription.id.as_str(), "customerId": customer_ref, "expiredCredits": unused}),
+                        );
+                    }
+                    outbox.push(
+                        "credits.granted",
+                        json!({"subscriptionId": subscription.id.as_str(), "customerId": customer_ref,
+                               "credits": after.included, "reason": "period_reset"}),
+                    );
+                }
+            }
         }
         events.extend(outbox.into_events());
         if let (DeadlineKind::TrialEnd, Some(invoice)) = (kind, &invoice) {

@@ -85,3 +85,42 @@ on_both_backends! {
         assert_eq!(error_of(&unknown, DIRECT)["code"], "subscription_not_found");
     }
 }
+
+on_both_backends! {
+    async fn ledger_thresholds_and_period_resets_are_announced(app: TestApp) {
+        let receiver = crate::receiver::Receiver::start().await;
+        let events = ["credits.granted", "credits.low", "credits.depleted", "credits.expired", "balance.low", "balance.depleted", "balance.topped_up"];
+        app.post("/webhooks", DIRECT, &json!({"url": receiver.url, "events": events})).await;
+        let credits = subscribed_to(&app, "credits", "c").await;
+        let balance = subscribed_to(&app, "balance", "b").await;
+
+        // 500 credits: down to 40 (below 10 %), then to 0.
+        app.post(&format!("/subscriptions/{credits}/balance/adjust"), DIRECT, &json!({"amount": -460})).await;
+        app.post(&format!("/subscriptions/{credits}/balance/adjust"), DIRECT, &json!({"amount": -40})).await;
+        app.post(&format!("/subscriptions/{credits}/balance/adjust"), DIRECT, &json!({"amount": 30})).await;
+        // $5.00 of balance: down to $0.40, then to 0; then a top-up.
+        app.post(&format!("/subscriptions/{balance}/balance/adjust"), DIRECT, &json!({"amount": -46_000})).await;
+        app.post(&format!("/subscriptions/{balance}/balance/adjust"), DIRECT, &json!({"amount": -4_000})).await;
+        app.post(&format!("/subscriptions/{balance}/balance/topup"), DIRECT, &json!({"amount": 10_000})).await;
+        app.post("/test-clock", DIRECT, &json!({"advanceDays": 31})).await;
+        tally_workers::Dispatcher::new(app.app.clone(), std::time::Duration::from_millis(100)).run_once().await.unwrap();
+
+        let received: Vec<serde_json::Value> = receiver.received().iter().map(|r| r.json()).collect();
+        let find = |event: &str| received.iter().filter(|e| e["event"] == event).map(|e| e["data"].clone()).collect::<Vec<_>>();
+        assert_eq!(find("credits.low").len(), 1);
+        assert_eq!(find("credits.low")[0]["remainingCredits"], 40);
+        assert_eq!(find("credits.low")[0]["thresholdCredits"], 50);
+        assert_eq!(find("credits.depleted")[0]["remainingCredits"], 0);
+        let granted: Vec<_> = find("credits.granted").iter().map(|d| (d["credits"].clone(), d["reason"].clone())).collect();
+        assert_eq!(granted.len(), 2);
+        assert!(granted.contains(&(json!(30), json!("manual_adjustment"))));
+        assert!(granted.contains(&(json!(500), json!("period_reset"))));
+        assert_eq!(find("credits.expired")[0]["expiredCredits"], 30);
+        assert_eq!(find("balance.low")[0]["currentBalance"], 4_000);
+        assert_eq!(find("balance.depleted")[0]["currentBalance"], 0);
+        assert_eq!(find("balance.topped_up")[0]["amount"], 10_000);
+        assert!(find("balance.topped_up")[0]["invoiceNumber"].as_str().unwrap().starts_with("INV-"));
+        let renewed = json_with_status(app.get(&format!("/subscriptions/{credits}"), DIRECT).await, 200).await;
+        assert_eq!(renewed["credits"], json!({"remaining": 500, "included": 500, "purchased": 0}));
+    }
+}
