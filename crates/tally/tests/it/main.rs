@@ -8,6 +8,7 @@ mod balance;
 mod catalog;
 mod customers;
 mod errors;
+mod fuzz;
 mod idempotency;
 mod invoices;
 mod keys_cli;
