@@ -290,7 +290,6 @@ impl<'a> TestClockOut<'a> {
     }
 }
 
-pub use crate::v2026_07_11::TestClockRunOut as RunOut;
 
 /// `{balances: {code: {current, asOf}}, object: "seat_balance_collection", livemode}`.
 pub fn seat_balances(
