@@ -74,7 +74,7 @@ impl Command for AdjustLedger {
         save(ctx.tx, &next).await?;
         let customer = ctx
             .tx
-            .lock_customer(&org, &next.customer_id)
+            .customer(&org, &next.customer_id)
             .await?
             .ok_or(AppError::NotFound(NotFound::Customer))?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
@@ -175,7 +175,7 @@ impl Command for TopUpBalance {
         save(ctx.tx, &next).await?;
         let customer = ctx
             .tx
-            .lock_customer(&org, &next.customer_id)
+            .customer(&org, &next.customer_id)
             .await?
             .ok_or(AppError::NotFound(NotFound::Customer))?;
         let plan_name = ctx

@@ -201,7 +201,7 @@ impl Command for SetInvoiceStatus {
         invoice.status = self.status;
         invoice.updated_at = ctx.now;
         if self.status == InvoiceStatus::Void
-            && let Some(customer) = ctx.tx.lock_customer(org, &invoice.customer_id).await?
+            && let Some(customer) = ctx.tx.customer(org, &invoice.customer_id).await?
         {
             let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
             let data = invoice_event_data(&invoice, outbox.customer_ref());

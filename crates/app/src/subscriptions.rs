@@ -460,7 +460,7 @@ async fn outbox_for<'a>(
     at: Timestamp,
 ) -> Result<Outbox<'a>, AppError> {
     let customer = tx
-        .lock_customer(&subscription.org_id, &subscription.customer_id)
+        .customer(&subscription.org_id, &subscription.customer_id)
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
     Ok(Outbox::new(ids, &customer, at))
@@ -511,7 +511,7 @@ pub(crate) async fn pass_due_deadlines(
     let Some(mut subscription) = tx.lock_subscription(org, id).await? else {
         return Ok(Vec::new());
     };
-    let Some(customer) = tx.lock_customer(org, &subscription.customer_id).await? else {
+    let Some(customer) = tx.customer(org, &subscription.customer_id).await? else {
         return Ok(Vec::new());
     };
     let customer_name = customer.full_name.clone();

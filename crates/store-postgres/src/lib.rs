@@ -600,6 +600,22 @@ impl Tx for PostgresTx {
         row.map(CustomerRow::into_domain).transpose()
     }
 
+    async fn customer(
+        &mut self,
+        org: &OrgId,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, StoreError> {
+        let row: Option<CustomerRow> = sqlx::query_as(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_error)?;
+        row.map(CustomerRow::into_domain).transpose()
+    }
+
     async fn lock_customer_by_external_id(
         &mut self,
         org: &OrgId,

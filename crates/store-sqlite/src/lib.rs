@@ -620,6 +620,22 @@ impl Tx for SqliteTx {
         row.map(CustomerRow::into_domain).transpose()
     }
 
+    async fn customer(
+        &mut self,
+        org: &OrgId,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, StoreError> {
+        let row: Option<CustomerRow> = sqlx::query_as(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = ? AND id = ?"
+        ))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_error)?;
+        row.map(CustomerRow::into_domain).transpose()
+    }
+
     async fn lock_customer_by_external_id(
         &mut self,
         org: &OrgId,

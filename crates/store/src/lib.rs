@@ -287,6 +287,14 @@ pub trait Tx: Send {
         id: &CustomerId,
     ) -> Result<Option<Customer>, StoreError>;
 
+    /// Reads a customer without locking it, for writes that only describe it (names in
+    /// events and runs); taking no lock keeps the lock order customer → subscription one-way.
+    async fn customer(
+        &mut self,
+        org: &OrgId,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, StoreError>;
+
     async fn lock_customer_by_external_id(
         &mut self,
         org: &OrgId,

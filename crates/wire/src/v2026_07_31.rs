@@ -290,7 +290,6 @@ impl<'a> TestClockOut<'a> {
     }
 }
 
-
 /// `{balances: {code: {current, asOf}}, object: "seat_balance_collection", livemode}`.
 pub fn seat_balances(
     balances: &[(String, i64, Timestamp)],
