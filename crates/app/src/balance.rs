@@ -213,6 +213,8 @@ impl Command for TopUpBalance {
             },
             now: ctx.now,
             invoice_type: "balance_topup",
+            // A top-up is paid when it is made (`balance.md` §3): there is nothing to settle.
+            status: tally_domain::billing::InvoiceStatus::Paid,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);

@@ -57,6 +57,7 @@ pub(crate) struct InvoiceRequest<'a> {
     pub now: Timestamp,
     /// `recurring`, or `balance_topup`.
     pub invoice_type: &'static str,
+    pub status: InvoiceStatus,
 }
 
 /// Numbers, stores and announces (`invoice.created`) one invoice.
@@ -73,7 +74,7 @@ pub(crate) async fn issue_invoice(
         customer_id: request.customer.id.clone(),
         subscription_id: Some(request.subscription.id.clone()),
         number,
-        status: InvoiceStatus::Paid,
+        status: request.status,
         invoice_type: request.invoice_type.to_owned(),
         subtotal: subtotal(&request.lines),
         period: request.period,

@@ -43,6 +43,9 @@ pub struct App {
     own_port: Option<u16>,
     /// How long a dispatcher holds the deliveries it claimed (`webhooks::claim_due_deliveries`).
     delivery_lease_ms: i64,
+    /// The status invoices are issued in: `paid` (Tally takes no payments), or `outstanding`
+    /// when the operator settles them (`balance.md` §5.1 `autoPay: false`).
+    invoice_status: tally_domain::billing::InvoiceStatus,
 }
 
 impl App {
@@ -54,7 +57,18 @@ impl App {
             transport: None,
             own_port: None,
             delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
+            invoice_status: tally_domain::billing::InvoiceStatus::Paid,
         }
+    }
+
+    /// Issues invoices `outstanding` instead of `paid` (`autoPay: false`).
+    pub fn with_auto_pay(mut self, auto_pay: bool) -> Self {
+        self.invoice_status = if auto_pay {
+            tally_domain::billing::InvoiceStatus::Paid
+        } else {
+            tally_domain::billing::InvoiceStatus::Outstanding
+        };
+        self
     }
 
     /// Sets how long a claimed delivery stays reserved; it must outlast one send.

@@ -8,7 +8,7 @@ use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
-use tally_domain::billing::Invoice;
+use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::money::Rate;
 use tally_domain::page::{Page, PageRequest};
@@ -205,6 +205,7 @@ impl Command for CreateSubscription {
                 period,
                 now: ctx.now,
                 invoice_type: "recurring",
+                status: ctx.invoice_status,
             };
             let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
             announce_activation(ctx.tx, ctx.ids, &customer, &subscription, &invoice, ctx.now)
@@ -404,6 +405,7 @@ async fn lock_subscription(
 async fn invoice_for_deadline(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
+    invoice_status: InvoiceStatus,
     customer: &Customer,
     subscription: &Subscription,
     plan_name: &str,
@@ -448,6 +450,7 @@ async fn invoice_for_deadline(
         period,
         now: at,
         invoice_type: "recurring",
+        status: invoice_status,
     };
     Ok(Some(issue_invoice(tx, ids, request).await?))
 }
@@ -504,6 +507,7 @@ pub(crate) async fn detail_in(
 pub(crate) async fn pass_due_deadlines(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
+    invoice_status: InvoiceStatus,
     org: &OrgId,
     id: &SubscriptionId,
     until: Timestamp,
@@ -545,6 +549,7 @@ pub(crate) async fn pass_due_deadlines(
         let invoice = invoice_for_deadline(
             tx,
             ids,
+            invoice_status,
             &customer,
             &subscription,
             &plan_name,

@@ -131,6 +131,7 @@ async fn process_until(
                 pass_due_deadlines(
                     ctx.tx,
                     ctx.ids,
+                    ctx.invoice_status,
                     &organization.id,
                     &deadline.subscription_id,
                     target,
@@ -186,6 +187,7 @@ impl App {
                 let items = pass_due_deadlines(
                     &mut *tx,
                     &*self.ids,
+                    self.invoice_status,
                     &deadline.org_id,
                     &deadline.subscription_id,
                     now,

@@ -33,6 +33,8 @@ pub struct WriteCtx<'a> {
     pub caller: &'a Caller,
     pub now: Timestamp,
     pub ids: &'a dyn IdSource,
+    /// The status new invoices are issued in.
+    pub invoice_status: tally_domain::billing::InvoiceStatus,
 }
 
 /// The caller's idempotency key and the fingerprint of the request it came with.
@@ -112,6 +114,7 @@ impl App {
                 caller,
                 now,
                 ids: &*self.ids,
+                invoice_status: self.invoice_status,
             };
             command.run(&mut ctx).await
         };

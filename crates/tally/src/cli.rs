@@ -72,6 +72,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub workers: bool,
 
+    /// Issue invoices already paid (Tally takes no payments); `false` issues them outstanding,
+    /// to be marked paid or void through the API.
+    #[arg(long, env = "TALLY_AUTO_PAY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_pay: bool,
+
     /// How often, in milliseconds, the webhook dispatcher looks for work.
     #[arg(long, env = "TALLY_WEBHOOK_POLL_MS", default_value_t = 1000)]
     pub webhook_poll_ms: u64,

@@ -20,6 +20,8 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// How long a webhook receiver has to answer.
     pub webhook_timeout: Duration,
+    /// Whether invoices are issued paid.
+    pub auto_pay: bool,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
                 },
             },
             workers: serve.workers,
+            auto_pay: serve.auto_pay,
             webhook_poll: Duration::from_millis(serve.webhook_poll_ms.max(10)),
             webhook_timeout: Duration::from_millis(if serve.webhook_timeout_ms == 0 {
                 tally_domain::webhooks::DELIVERY_TIMEOUT_MS
@@ -106,6 +109,7 @@ impl fmt::Debug for Config {
             .field("seed_live_key", &self.seeds.live.as_ref().map(|_| "***"))
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
+            .field("auto_pay", &self.auto_pay)
             .field("webhook_poll", &self.webhook_poll)
             .finish()
     }

@@ -39,6 +39,7 @@ impl Server {
                 config.webhook_timeout,
             )?))
             .with_own_port(listener.local_addr()?.port())
+            .with_auto_pay(config.auto_pay)
             // A claimed delivery is re-sent only after its send surely ended: twice the
             // receiver's time budget plus a margin.
             .with_delivery_lease_ms(

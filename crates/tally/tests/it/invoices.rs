@@ -169,3 +169,95 @@ on_both_backends! {
         assert_eq!(free["data"], json!([]));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_auto_pay_invoices_are_outstanding_until_paid_or_voided() {
+    let options = crate::support::Options {
+        auto_pay: false,
+        ..crate::support::Options::default()
+    };
+    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, options)
+        .await
+        .unwrap();
+    pro_plan(&app).await;
+    let receiver = crate::receiver::Receiver::start().await;
+    app.post(
+        "/webhooks",
+        DIRECT,
+        &json!({"url": receiver.url, "events": ["invoice.voided"]}),
+    )
+    .await;
+    app.clock.as_ref().unwrap().advance_millis(1_000);
+    for customer in ["a", "b"] {
+        app.create_customer(&json!({"email": format!("{customer}@acme.test"), "id": customer}))
+            .await;
+        app.post(
+            "/subscriptions",
+            DIRECT,
+            &json!({"customerId": customer, "planCode": "pro"}),
+        )
+        .await;
+    }
+    let outstanding =
+        json_with_status(app.get("/invoices?status=outstanding", DIRECT).await, 200).await;
+    let ids: Vec<String> = outstanding["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+
+    let paid = json_with_status(
+        send(
+            &app,
+            Method::PUT,
+            &format!("/invoices/{}/status", ids[0]),
+            LEGACY,
+            Some(json!({"status": "paid"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let voided = json_with_status(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("/invoices/{}/status", ids[1]),
+            DIRECT,
+            Some(json!({"status": "void"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let again = json_with_status(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("/invoices/{}/status", ids[1]),
+            DIRECT,
+            Some(json!({"status": "paid"})),
+        )
+        .await,
+        400,
+    )
+    .await;
+    tally_workers::Dispatcher::new(app.app.clone(), std::time::Duration::from_millis(100))
+        .run_once()
+        .await
+        .unwrap();
+
+    assert_eq!(ids.len(), 2);
+    assert_eq!(
+        paid["data"],
+        json!({"id": ids[0], "status": "paid", "updatedAt": "2026-06-01T00:00:01.000Z", "object": "invoice", "livemode": false})
+    );
+    assert_eq!(voided["status"], "void");
+    assert_eq!(voided["total"], 9_900, "voiding changes the status only");
+    assert_eq!(error_of(&again, DIRECT)["param"], "status", "void is final");
+    let delivered = receiver.received();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].json()["data"]["invoiceId"], json!(ids[1]));
+    assert_eq!(delivered[0].json()["data"]["invoiceStatus"], "void");
+}

@@ -33,6 +33,8 @@ pub struct Options {
     /// one pass at a time.
     pub workers: bool,
     pub webhook_timeout_ms: u64,
+    /// `false`: invoices are issued outstanding.
+    pub auto_pay: bool,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             manual_clock: true,
             workers: false,
             webhook_timeout_ms: 10_000,
+            auto_pay: true,
         }
     }
 }
@@ -83,6 +86,7 @@ impl TestApp {
             rate_limit_requests: options.rate_limit_requests,
             rate_limit_window_secs: 10,
             workers: options.workers,
+            auto_pay: options.auto_pay,
             webhook_poll_ms: 100,
             webhook_timeout_ms: options.webhook_timeout_ms,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
