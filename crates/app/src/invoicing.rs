@@ -36,6 +36,7 @@ pub(crate) fn advance_lines(
             let count = seats.get(&f.code).copied().unwrap_or(0);
             let unit_price = f.overage.unit_price?;
             seat_advance_line(
+                &f.code,
                 &f.name,
                 f.included_amount,
                 count,
@@ -150,7 +151,11 @@ pub(crate) async fn period_invoice_lines(
     price: &PlanPrice,
     plan_name: &str,
 ) -> Result<Vec<InvoiceLine>, AppError> {
-    let mut lines = vec![plan_base_line(plan_name, price.price)];
+    let period = subscription.current_period.unwrap_or(BillingPeriod {
+        start: subscription.start_date,
+        end: subscription.start_date,
+    });
+    let mut lines = vec![plan_base_line(plan_name, price.price, &period)];
     lines.extend(
         tx.pending_true_ups(&subscription.id)
             .await?

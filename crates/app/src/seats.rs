@@ -261,6 +261,7 @@ impl SeatTarget {
         Some(SeatTrueUp {
             seat_event_id: outcome.event.id.as_str().to_owned(),
             subscription_id: subscription.id.clone(),
+            feature_code: feature.code.clone(),
             feature_name: feature.name.clone(),
             units: outcome.newly_paid_extra,
             unit_price,

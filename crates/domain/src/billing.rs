@@ -119,13 +119,18 @@ pub fn true_up(
     (Cents(cents), left, days)
 }
 
-/// The plan base line for a period.
-pub fn plan_base_line(plan_name: &str, price: Cents) -> InvoiceLine {
+/// The plan base line for a period, described as the contract's examples do:
+/// `Pro (Oct 1 – Nov 1, 2026)`.
+pub fn plan_base_line(plan_name: &str, price: Cents, period: &BillingPeriod) -> InvoiceLine {
     InvoiceLine {
         line_type: LineType::PlanBase,
         charge_type: ChargeType::Advance,
         feature_name: None,
-        description: format!("{plan_name} (plan base)"),
+        description: format!(
+            "{plan_name} ({} – {})",
+            period.start.month_day(),
+            period.end.month_day_year()
+        ),
         quantity: 1,
         unit_amount: price,
         amount: price,
@@ -138,6 +143,7 @@ pub fn plan_base_line(plan_name: &str, price: Cents) -> InvoiceLine {
 
 /// Extra seats held going into a period, billed in advance; `None` when there are none.
 pub fn seat_advance_line(
+    feature_code: &str,
     feature_name: &str,
     included: i64,
     count: i64,
@@ -151,7 +157,7 @@ pub fn seat_advance_line(
         line_type: LineType::FeatureSeats,
         charge_type: ChargeType::Advance,
         feature_name: Some(feature_name.to_owned()),
-        description: format!("{extra} × {feature_name} extra seat"),
+        description: format!("{extra} × {feature_code} seat above {included} included"),
         quantity: extra,
         unit_amount: unit,
         amount,
@@ -162,27 +168,35 @@ pub fn seat_advance_line(
     })
 }
 
-/// A true-up line for extra seats added during the period that just ended.
-pub fn seat_true_up_line(
-    feature_name: &str,
-    units: i64,
-    unit_price: Rate,
-    amount: Cents,
-    days: (i64, i64),
-    seat_event_id: String,
-) -> InvoiceLine {
+/// A true-up line for extra seats added during the period that just ended:
+/// `1 × editor seat added Sep 16, 15/30 days`.
+pub fn seat_true_up_line(true_up: &SeatTrueUp) -> InvoiceLine {
+    let SeatTrueUp {
+        feature_code,
+        feature_name,
+        units,
+        unit_price,
+        amount,
+        ..
+    } = true_up;
+    let (units, unit_price, amount) = (*units, *unit_price, *amount);
     InvoiceLine {
         line_type: LineType::FeatureSeats,
         charge_type: ChargeType::TrueUp,
         feature_name: Some(feature_name.to_owned()),
-        description: format!("{units} × {feature_name} seat, {}/{} days", days.0, days.1),
+        description: format!(
+            "{units} × {feature_code} seat added {}, {}/{} days",
+            true_up.created_at.month_day(),
+            true_up.days_left,
+            true_up.period_days
+        ),
         quantity: units,
         unit_amount: seat_unit_cents(unit_price),
         amount,
         included_amount: None,
         used_amount: None,
         overage_amount: None,
-        seat_event_id: Some(seat_event_id),
+        seat_event_id: Some(true_up.seat_event_id.clone()),
     }
 }
 
@@ -200,7 +214,8 @@ mod tests {
     #[test]
     fn the_worked_examples_of_the_contract_come_out_to_the_cent() {
         // seats.md §5 example 1: 3 extra seats at $25 in advance.
-        let advance = seat_advance_line("editor", 5, 8, 3, Rate(250_000), None).unwrap();
+        let advance =
+            seat_advance_line("editor", "Editor seats", 5, 8, 3, Rate(250_000), None).unwrap();
         assert_eq!(advance.amount, Cents(7_500));
         // Example 2: one seat added with 15 of 30 days left.
         let september = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
@@ -211,18 +226,34 @@ mod tests {
             Timestamp::parse_rfc3339("2026-09-16T00:00:00Z").unwrap(),
         );
         assert_eq!((amount, left, days), (Cents(1_250), 15, 30));
+        let october = period("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
+        let added = SeatTrueUp {
+            seat_event_id: "sev_1".into(),
+            subscription_id: crate::subscription::SubscriptionId::from_stored("sub_1".into()),
+            feature_code: "editor".into(),
+            feature_name: "Editor seats".into(),
+            units: 1,
+            unit_price: Rate(250_000),
+            days_left: left,
+            period_days: days,
+            amount,
+            created_at: Timestamp::parse_rfc3339("2026-09-16T00:00:00Z").unwrap(),
+        };
         let lines = [
-            plan_base_line("Pro", Cents(9_900)),
-            seat_true_up_line(
-                "editor",
-                1,
-                Rate(250_000),
-                amount,
-                (left, days),
-                "sev_1".into(),
-            ),
-            seat_advance_line("editor", 5, 7, 2, Rate(250_000), None).unwrap(),
+            plan_base_line("Pro", Cents(9_900), &october),
+            added.line(),
+            seat_advance_line("editor", "Editor seats", 5, 7, 2, Rate(250_000), None).unwrap(),
         ];
+        // The descriptions of examples.md scenario 5.
+        let descriptions: Vec<_> = lines.iter().map(|l| l.description.as_str()).collect();
+        assert_eq!(
+            descriptions,
+            [
+                "Pro (Oct 1 – Nov 1, 2026)",
+                "1 × editor seat added Sep 16, 15/30 days",
+                "2 × editor seat above 5 included"
+            ]
+        );
         assert_eq!(subtotal(&lines), Cents(16_150));
     }
 
@@ -250,7 +281,7 @@ mod tests {
     #[test]
     fn no_extra_seats_no_line() {
         assert_eq!(
-            seat_advance_line("editor", 5, 5, 0, Rate(250_000), None),
+            seat_advance_line("editor", "Editor seats", 5, 5, 0, Rate(250_000), None),
             None
         );
         assert_eq!(seat_unit_cents(Rate(250_050)), Cents(2_501));
@@ -336,6 +367,7 @@ pub fn invoice_number(sequence: i64) -> String {
 pub struct SeatTrueUp {
     pub seat_event_id: String,
     pub subscription_id: crate::subscription::SubscriptionId,
+    pub feature_code: String,
     pub feature_name: String,
     pub units: i64,
     pub unit_price: Rate,
@@ -347,13 +379,6 @@ pub struct SeatTrueUp {
 
 impl SeatTrueUp {
     pub fn line(&self) -> InvoiceLine {
-        seat_true_up_line(
-            &self.feature_name,
-            self.units,
-            self.unit_price,
-            self.amount,
-            (self.days_left, self.period_days),
-            self.seat_event_id.clone(),
-        )
+        seat_true_up_line(self)
     }
 }

@@ -34,6 +34,16 @@ impl Timestamp {
             .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
+    /// `Sep 16`: for invoice line descriptions.
+    pub fn month_day(self) -> String {
+        self.to_datetime().format("%b %-d").to_string()
+    }
+
+    /// `Nov 1, 2026`: for invoice line descriptions.
+    pub fn month_day_year(self) -> String {
+        self.to_datetime().format("%b %-d, %Y").to_string()
+    }
+
     pub fn plus_millis(self, millis: i64) -> Self {
         Self(self.0.saturating_add(millis))
     }

@@ -101,10 +101,11 @@ proptest! {
         price in 0i64..1_000_000,
         seats in proptest::collection::vec((0i64..30, 0i64..30, 0i64..1_000_000), 0..5),
     ) {
-        let mut lines = vec![plan_base_line("Pro", Cents(price))];
+        let end = BillingInterval::Monthly.boundary(START, 1).unwrap();
+        let mut lines = vec![plan_base_line("Pro", Cents(price), &BillingPeriod { start: START, end })];
         for (included, count, unit_price) in seats {
             let extra = (count - included).max(0);
-            lines.extend(seat_advance_line("seat", included, count, extra, Rate(unit_price), None));
+            lines.extend(seat_advance_line("seat", "Seat", included, count, extra, Rate(unit_price), None));
         }
 
         let total = subtotal(&lines);

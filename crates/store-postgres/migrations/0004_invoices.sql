@@ -49,6 +49,7 @@ CREATE TABLE seat_true_ups (
     seat_event_id    TEXT COLLATE "C" PRIMARY KEY REFERENCES seat_events (id),
     org_id           TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
     subscription_id  TEXT COLLATE "C" NOT NULL REFERENCES subscriptions (id),
+    feature_code     TEXT NOT NULL,
     feature_name     TEXT NOT NULL,
     units            BIGINT NOT NULL CHECK (units > 0),
     unit_price       BIGINT NOT NULL,

@@ -515,6 +515,7 @@ impl InvoiceLineRow {
 pub struct TrueUpRow {
     seat_event_id: String,
     subscription_id: String,
+    feature_code: String,
     feature_name: String,
     units: i64,
     unit_price: i64,
@@ -529,6 +530,7 @@ impl TrueUpRow {
         tally_domain::billing::SeatTrueUp {
             seat_event_id: self.seat_event_id,
             subscription_id: SubscriptionId::from_stored(self.subscription_id),
+            feature_code: self.feature_code,
             feature_name: self.feature_name,
             units: self.units,
             unit_price: Rate(self.unit_price),

@@ -49,6 +49,7 @@ CREATE TABLE seat_true_ups (
     seat_event_id    TEXT PRIMARY KEY REFERENCES seat_events (id),
     org_id           TEXT NOT NULL REFERENCES organizations (id),
     subscription_id  TEXT NOT NULL REFERENCES subscriptions (id),
+    feature_code     TEXT NOT NULL,
     feature_name     TEXT NOT NULL,
     units            INTEGER NOT NULL CHECK (units > 0),
     unit_price       INTEGER NOT NULL,

@@ -14,7 +14,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms";
 const LINE_COLUMNS: &str = "line_type, charge_type, feature_name, description, quantity, unit_amount, amount, included_amount, used_amount, overage_amount, seat_event_id";
-const TRUE_UP_COLUMNS: &str = "seat_event_id, subscription_id, feature_name, units, unit_price, days_left, period_days, amount, created_at_ms";
+const TRUE_UP_COLUMNS: &str = "seat_event_id, subscription_id, feature_code, feature_name, units, unit_price, days_left, period_days, amount, created_at_ms";
 
 pub async fn invoices(
     conn: &mut Conn,
@@ -161,11 +161,12 @@ pub async fn update_invoice_status(
 
 pub async fn insert_seat_true_up(conn: &mut Conn, org: &OrgId, t: &SeatTrueUp) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO seat_true_ups (org_id, {TRUE_UP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO seat_true_ups (org_id, {TRUE_UP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(org.as_str())
     .bind(&t.seat_event_id)
     .bind(t.subscription_id.as_str())
+    .bind(&t.feature_code)
     .bind(&t.feature_name)
     .bind(t.units)
     .bind(t.unit_price.0)

@@ -98,7 +98,9 @@ on_both_backends! {
             line("feature_seats", "advance", 2, 2_500, 5_000),
         ]);
         assert_eq!(renewal["lineItems"][1]["seatEventId"], added["id"], "the true-up names the seat event it bills");
-        assert_eq!(renewal["lineItems"][1]["description"], "1 × Editor seats seat, 15/30 days");
+        assert_eq!(renewal["lineItems"][1]["description"], "1 × editor seat added Jun 16, 15/30 days");
+        assert_eq!(renewal["lineItems"][0]["description"], "Pro (Jul 1 – Aug 1, 2026)");
+        assert_eq!(renewal["lineItems"][2]["description"], "2 × editor seat above 5 included");
         assert_eq!(renewal["lineItems"][2]["includedAmount"], 5);
         assert_eq!(renewal["lineItems"][2]["usedAmount"], 7);
         assert_eq!(renewal["lineItems"][2]["overageAmount"], 2);
