@@ -75,6 +75,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the request body must be a JSON object",
             ));
         }
+        if let Some(path) = nul_path(&json, "") {
+            return Err(nul_refused(&path));
+        }
         let canonical = canonical_json(&json);
         let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();
@@ -82,6 +85,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ApiError::validation(field.clone(), format!("{field}: {}", error.inner()))
         })?;
         Ok(Self { value, canonical })
+    }
+}
+
+/// Decision: text may not contain NUL characters anywhere (bodies, queries, paths). PostgreSQL
+/// cannot store them, and refusing them on both backends keeps the two identical.
+fn nul_refused(field: &str) -> ApiError {
+    ApiError::validation(field, format!("{field} must not contain NUL characters"))
+}
+
+/// The path (`a.b.0`) of the first key or string that holds a NUL character.
+fn nul_path(value: &Value, at: &str) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, value)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_path(value, &join(key))
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, &join(&i.to_string()))),
+        _ => None,
     }
 }
 
@@ -114,7 +153,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        Ok(Self(url_pairs(query).collect::<HashMap<String, String>>()))
+        let pairs: HashMap<String, String> = url_pairs(query).collect();
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(nul_refused(name));
+        }
+        Ok(Self(pairs))
     }
 }
 
@@ -187,6 +233,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if percent_decode(parts.uri.path()).contains('\0') {
+            return Err(nul_refused("path"));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(segments)| ApiPath(segments))
@@ -267,6 +316,17 @@ mod tests {
         assert_eq!(page.limit, PAGE_SIZE_DEFAULT);
         assert_eq!(page.after.unwrap().id, "cus_01ABC");
         assert_eq!(bad.page().unwrap_err().code, ErrorCode::ValidationError);
+    }
+
+    #[test]
+    fn nul_characters_are_found_wherever_they_hide() {
+        let body: Value =
+            serde_json::from_str(r#"{"a":{"b":["ok","x\u0000"]},"c":"fine"}"#).unwrap();
+        let key: Value = serde_json::from_str(r#"{"k\u0000":1}"#).unwrap();
+
+        assert_eq!(nul_path(&body, ""), Some("a.b.1".to_owned()));
+        assert_eq!(nul_path(&key, ""), Some("k\u{0}".to_owned()));
+        assert_eq!(nul_path(&serde_json::json!({"a": "b"}), ""), None);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! server; every answer is JSON in the documented error shape or a success, never a 5xx.
 //! A failure prints the seed; `TALLY_FUZZ_SEED=<seed>` replays it.
 
-use crate::support::{Backend, DIRECT, LEGACY, SANDBOX_KEY, TestApp};
+use crate::on_both_backends;
+use crate::support::{DIRECT, LEGACY, SANDBOX_KEY, TestApp};
 use reqwest::Method;
 
 const REQUESTS: usize = 400;
@@ -40,7 +41,7 @@ const IDS: [&str; 6] = [
     "%E2%82",
     "ftr_nope",
 ];
-const BODIES: [&str; 14] = [
+const BODIES: [&str; 16] = [
     "",
     "{",
     "[]",
@@ -55,6 +56,8 @@ const BODIES: [&str; 14] = [
     "{\"advanceDays\":9223372036854775807}",
     "{\"name\":\"\\u0000\",\"code\":\"\\ud800\"}",
     "{\"url\":\"http://[::1\",\"events\":[1]}",
+    "{\"email\":\"a@b.c\",\"fullName\":\"x\\u0000y\"}",
+    "{\"customerId\":\"u\\u0000\",\"featureCode\":\"editor\",\"count\":1}",
 ];
 const METHODS: [Method; 5] = [
     Method::GET,
@@ -76,8 +79,13 @@ impl Rng {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_requests_never_get_a_server_error() {
+on_both_backends! {
+    async fn random_requests_never_get_a_server_error(app: TestApp) {
+        fuzz(app).await;
+    }
+}
+
+async fn fuzz(app: TestApp) {
     let seed = std::env::var("TALLY_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -87,7 +95,6 @@ async fn random_requests_never_get_a_server_error() {
                 .unwrap()
                 .as_nanos() as u64
         });
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let mut rng = Rng(seed);
     for n in 0..REQUESTS {
         let path = PATHS[rng.pick(PATHS.len())].replace("{id}", IDS[rng.pick(IDS.len())]);
