@@ -219,6 +219,10 @@ fn decode_cursor(text: &str) -> Result<PagePosition, ApiError> {
     let raw = String::from_utf8(raw).map_err(|_| invalid())?;
     let (millis, id) = raw.split_once(':').ok_or_else(invalid)?;
     let millis = millis.parse::<i64>().map_err(|_| invalid())?;
+    // Ids are ASCII letters, digits and `_`: anything else was not issued here.
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(invalid());
+    }
     Ok(PagePosition {
         created_at: Timestamp::from_millis(millis),
         id: id.to_owned(),
@@ -311,11 +315,16 @@ mod tests {
         let cursor = encode_cursor(Timestamp::from_millis(1_234), "cus_01ABC");
         let query = ApiQuery(HashMap::from([("cursor".to_owned(), cursor)]));
         let bad = ApiQuery(HashMap::from([("cursor".to_owned(), "zz".to_owned())]));
+        let nul_id = ApiQuery(HashMap::from([(
+            "cursor".to_owned(),
+            hex::encode("1:a\0b"),
+        )]));
 
         let page = query.page().unwrap();
         assert_eq!(page.limit, PAGE_SIZE_DEFAULT);
         assert_eq!(page.after.unwrap().id, "cus_01ABC");
         assert_eq!(bad.page().unwrap_err().code, ErrorCode::ValidationError);
+        assert_eq!(nul_id.page().unwrap_err().code, ErrorCode::ValidationError);
     }
 
     #[test]
