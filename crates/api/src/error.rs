@@ -314,6 +314,24 @@ impl From<&AppError> for ApiError {
                 )
                 .with_param("amount")
             },
+            AppError::Domain(DomainError::IncludedLimitReached {
+                feature_code,
+                current,
+                included,
+                requested,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "current": current,
+                    "included": included,
+                    "requested": requested,
+                })),
+                ..ApiError::new(
+                    ErrorCode::IncludedLimitReached,
+                    format!("{feature_code} is limited to {included} included seats on this subscription"),
+                )
+                .with_param("count")
+            },
             AppError::Domain(DomainError::NotActive) => ApiError::new(
                 ErrorCode::SubscriptionNotActive,
                 "The subscription's status does not allow this operation",

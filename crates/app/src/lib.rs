@@ -46,6 +46,9 @@ pub struct App {
     /// The status invoices are issued in: `paid` (Tally takes no payments), or `outstanding`
     /// when the operator settles them (`balance.md` §5.1 `autoPay: false`).
     invoice_status: tally_domain::billing::InvoiceStatus,
+    /// Whether seats above the included amount are refused where they cannot be sold
+    /// (`seats.md` §3.7 `seatCaps: "enforce"`).
+    enforce_seat_caps: bool,
 }
 
 impl App {
@@ -58,7 +61,15 @@ impl App {
             own_port: None,
             delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
             invoice_status: tally_domain::billing::InvoiceStatus::Paid,
+            enforce_seat_caps: false,
         }
+    }
+
+    /// Refuses seat counts above the included amount when overage is off, during trials and on
+    /// free plans.
+    pub fn with_seat_caps(mut self, enforce: bool) -> Self {
+        self.enforce_seat_caps = enforce;
+        self
     }
 
     /// Issues invoices `outstanding` instead of `paid` (`autoPay: false`).

@@ -172,6 +172,9 @@ impl SeatTarget {
         let org = ctx.caller.org().clone();
         let mut applied = Vec::with_capacity(changes.len());
         for (code, feature, change) in changes {
+            if ctx.enforce_seat_caps {
+                self.check_cap(code, feature, *change)?;
+            }
             let id = SeatEventId::from_ulid(ctx.ids.ulid());
             let outcome = apply_seat_change(
                 &self.balance(code),
@@ -236,6 +239,39 @@ impl SeatTarget {
             .into_iter()
             .map(|(outcome, _)| outcome.event)
             .collect())
+    }
+
+    /// With seat caps enforced, a count may not rise above the included amount where extra
+    /// seats cannot be sold: overage off, a trial, or a free plan (`seats.md` §3.7).
+    fn check_cap(
+        &self,
+        code: &str,
+        feature: &FeatureSnapshot,
+        change: SeatChange,
+    ) -> Result<(), AppError> {
+        let current = self.balance(code).current;
+        let requested = match change {
+            SeatChange::Add(n) => current.saturating_add(n),
+            SeatChange::Set(n) => n,
+            SeatChange::Remove(_) => return Ok(()),
+        };
+        let sellable = feature.overage.enabled
+            && !self.subscription.is_free()
+            && self.subscription.status != SubscriptionStatus::Trialing;
+        if feature.unlimited
+            || sellable
+            || requested <= feature.included_amount
+            || requested <= current
+        {
+            return Ok(());
+        }
+        Err(DomainError::IncludedLimitReached {
+            feature_code: code.to_owned(),
+            current,
+            included: feature.included_amount,
+            requested,
+        }
+        .into())
     }
 
     /// The prorated charge for extra seats that became paid now (`seats.md` §5): only on an

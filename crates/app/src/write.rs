@@ -35,6 +35,8 @@ pub struct WriteCtx<'a> {
     pub ids: &'a dyn IdSource,
     /// The status new invoices are issued in.
     pub invoice_status: tally_domain::billing::InvoiceStatus,
+    /// Whether seat caps are enforced (`seats.md` §3.7).
+    pub enforce_seat_caps: bool,
 }
 
 /// The caller's idempotency key and the fingerprint of the request it came with.
@@ -115,6 +117,7 @@ impl App {
                 now,
                 ids: &*self.ids,
                 invoice_status: self.invoice_status,
+                enforce_seat_caps: self.enforce_seat_caps,
             };
             command.run(&mut ctx).await
         };

@@ -50,6 +50,15 @@ pub enum DomainError {
         remaining: i64,
         requested: i64,
     },
+    /// A seat count above the included amount where extra seats cannot be sold, with seat caps
+    /// enforced (`seats.md` §3.7).
+    #[error("{feature_code} is limited to {included} included seats")]
+    IncludedLimitReached {
+        feature_code: String,
+        current: i64,
+        included: i64,
+        requested: i64,
+    },
     /// The subscription's status does not allow the operation (`subscription_not_active`).
     #[error("the subscription is not active")]
     NotActive,

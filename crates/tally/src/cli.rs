@@ -77,6 +77,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_AUTO_PAY", default_value_t = true, action = clap::ArgAction::Set)]
     pub auto_pay: bool,
 
+    /// Refuse seat counts above the included amount when overage is off, during trials and on
+    /// free plans (`included_limit_reached`); by default reaching the limit never blocks.
+    #[arg(long, env = "TALLY_ENFORCE_SEAT_CAPS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub enforce_seat_caps: bool,
+
     /// How often, in milliseconds, the webhook dispatcher looks for work.
     #[arg(long, env = "TALLY_WEBHOOK_POLL_MS", default_value_t = 1000)]
     pub webhook_poll_ms: u64,

@@ -22,6 +22,8 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// Whether invoices are issued paid.
     pub auto_pay: bool,
+    /// Whether seat caps are enforced.
+    pub enforce_seat_caps: bool,
 }
 
 impl Config {
@@ -69,6 +71,7 @@ impl Config {
             },
             workers: serve.workers,
             auto_pay: serve.auto_pay,
+            enforce_seat_caps: serve.enforce_seat_caps,
             webhook_poll: Duration::from_millis(serve.webhook_poll_ms.max(10)),
             webhook_timeout: Duration::from_millis(if serve.webhook_timeout_ms == 0 {
                 tally_domain::webhooks::DELIVERY_TIMEOUT_MS
@@ -110,6 +113,7 @@ impl fmt::Debug for Config {
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
             .field("auto_pay", &self.auto_pay)
+            .field("enforce_seat_caps", &self.enforce_seat_caps)
             .field("webhook_poll", &self.webhook_poll)
             .finish()
     }

@@ -40,6 +40,7 @@ impl Server {
             )?))
             .with_own_port(listener.local_addr()?.port())
             .with_auto_pay(config.auto_pay)
+            .with_seat_caps(config.enforce_seat_caps)
             // A claimed delivery is re-sent only after its send surely ended: twice the
             // receiver's time budget plus a margin.
             .with_delivery_lease_ms(

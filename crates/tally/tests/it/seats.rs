@@ -250,3 +250,68 @@ on_both_backends! {
         assert_eq!(error_of(&bad_range, DIRECT)["param"], "from");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforced_seat_caps_refuse_extra_seats_that_cannot_be_sold() {
+    let options = crate::support::Options {
+        enforce_seat_caps: true,
+        ..crate::support::Options::default()
+    };
+    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, options)
+        .await
+        .unwrap();
+    subscribed(&app).await; // `pro`: editor with 5 included and overage on; user_123 holds 6.
+    app.post(
+        "/features",
+        DIRECT,
+        &json!({"name": "Viewer seats", "code": "viewer", "type": "seats"}),
+    )
+    .await;
+    app.post(
+        "/plans/pro/features",
+        DIRECT,
+        &json!({"featureId": "viewer", "includedAmount": 3}),
+    )
+    .await;
+    let viewer =
+        |count: i64| json!({"customerId": "user_123", "featureCode": "viewer", "count": count});
+
+    let sold = app.post("/seats", DIRECT, &seat("user_123", 4)).await;
+    let up_to_limit = app.post("/seats", DIRECT, &viewer(3)).await;
+    let over = json_with_status(app.post("/seats", DIRECT, &viewer(1)).await, 400).await;
+    let set_over = json_with_status(
+        send(&app, Method::PUT, "/seats", LEGACY, Some(viewer(5))).await,
+        400,
+    )
+    .await;
+    let down = app.post("/seats/remove", DIRECT, &viewer(2)).await;
+
+    assert_eq!(
+        sold.status(),
+        200,
+        "overage on: extra seats are sold, not blocked"
+    );
+    assert_eq!(up_to_limit.status(), 200);
+    let error = error_of(&over, DIRECT);
+    assert_eq!(
+        (
+            error["code"].as_str(),
+            error["type"].as_str(),
+            error["param"].as_str()
+        ),
+        (
+            Some("included_limit_reached"),
+            Some("billing_error"),
+            Some("count")
+        )
+    );
+    assert_eq!(
+        error["details"],
+        json!({"featureCode": "viewer", "current": 3, "included": 3, "requested": 4})
+    );
+    assert_eq!(
+        error_of(&set_over, LEGACY)["code"],
+        "included_limit_reached"
+    );
+    assert_eq!(down.status(), 200, "going down is always allowed");
+}

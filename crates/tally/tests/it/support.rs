@@ -35,6 +35,7 @@ pub struct Options {
     pub webhook_timeout_ms: u64,
     /// `false`: invoices are issued outstanding.
     pub auto_pay: bool,
+    pub enforce_seat_caps: bool,
 }
 
 impl Default for Options {
@@ -45,6 +46,7 @@ impl Default for Options {
             workers: false,
             webhook_timeout_ms: 10_000,
             auto_pay: true,
+            enforce_seat_caps: false,
         }
     }
 }
@@ -87,6 +89,7 @@ impl TestApp {
             rate_limit_window_secs: 10,
             workers: options.workers,
             auto_pay: options.auto_pay,
+            enforce_seat_caps: options.enforce_seat_caps,
             webhook_poll_ms: 100,
             webhook_timeout_ms: options.webhook_timeout_ms,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
