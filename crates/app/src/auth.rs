@@ -4,7 +4,6 @@
 
 use crate::{App, AppError};
 use sha2::{Digest, Sha256};
-use tally_domain::api_key::ApiKey;
 use tally_domain::{ApiKeyId, OrgId, Organization, Timestamp};
 use tracing::warn;
 
@@ -45,7 +44,7 @@ impl App {
             return Err(AppError::Unauthorized);
         };
         let now = self.clock.now();
-        if is_expired(&found.key, found.organization.now(now)) {
+        if found.key.is_expired(found.organization.now(now)) {
             return Err(AppError::Unauthorized);
         }
         let unless_after = Timestamp::from_millis(now.as_millis() - KEY_TOUCH_INTERVAL_MS);
@@ -66,8 +65,4 @@ impl App {
             key_id: found.key.id,
         })
     }
-}
-
-fn is_expired(key: &ApiKey, org_now: Timestamp) -> bool {
-    key.is_expired(org_now)
 }
