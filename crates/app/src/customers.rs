@@ -139,6 +139,22 @@ impl App {
         found.ok_or(AppError::NotFound(NotFound::Customer))
     }
 
+    /// `customer`, for a request field named `customerId`: not found names that param.
+    pub async fn customer_for_param(
+        &self,
+        caller: &Caller,
+        reference: &str,
+    ) -> Result<Customer, AppError> {
+        self.customer(caller, reference)
+            .await
+            .map_err(|error| match error {
+                AppError::NotFound(NotFound::Customer) => {
+                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
+                }
+                other => other,
+            })
+    }
+
     pub async fn customers(
         &self,
         caller: &Caller,

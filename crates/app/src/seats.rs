@@ -395,22 +395,11 @@ impl App {
         filter: &SeatEventFilter,
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, AppError> {
-        let customer = self.customer_param(caller, customer).await?;
+        let customer = self.customer_for_param(caller, customer).await?;
         Ok(self
             .store
             .seat_events(caller.org(), &customer.id, filter, page)
             .await?)
-    }
-
-    async fn customer_param(&self, caller: &Caller, customer: &str) -> Result<Customer, AppError> {
-        self.customer(caller, customer)
-            .await
-            .map_err(|error| match error {
-                AppError::NotFound(NotFound::Customer) => {
-                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
-                }
-                other => other,
-            })
     }
 
     async fn seat_state(
@@ -427,7 +416,7 @@ impl App {
         AppError,
     > {
         let org = caller.org();
-        let customer = self.customer_param(caller, customer).await?;
+        let customer = self.customer_for_param(caller, customer).await?;
         let subscription = self
             .store
             .live_subscription(org, &customer.id)

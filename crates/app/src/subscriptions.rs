@@ -671,21 +671,6 @@ impl App {
         })
     }
 
-    async fn customer_for_param(
-        &self,
-        caller: &Caller,
-        reference: &str,
-    ) -> Result<Customer, AppError> {
-        self.customer(caller, reference)
-            .await
-            .map_err(|error| match error {
-                AppError::NotFound(NotFound::Customer) => {
-                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
-                }
-                other => other,
-            })
-    }
-
     async fn subscription_detail(
         &self,
         caller: &Caller,

@@ -22,14 +22,8 @@ pub async fn list(
         Some(reference) => Some(
             state
                 .app
-                .customer(&ctx.caller, reference)
-                .await
-                .map_err(|e| match e {
-                    AppError::NotFound(NotFound::Customer) => {
-                        AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
-                    }
-                    other => other,
-                })?
+                .customer_for_param(&ctx.caller, reference)
+                .await?
                 .id,
         ),
         None => None,
