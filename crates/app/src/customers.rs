@@ -4,10 +4,11 @@
 use crate::outbox::{Outbox, customer_data};
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
+use tally_domain::OrgId;
 use tally_domain::customer::{CustomerPatch, NewCustomer};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::{Customer, CustomerId, CustomerRef, DomainError};
-use tally_store::{StoreError, constraints};
+use tally_store::{StoreError, Tx, constraints};
 
 /// Creates a customer, or returns the existing one with the same externalId unchanged.
 pub struct CreateCustomer(pub NewCustomer);
@@ -87,13 +88,9 @@ impl Command for UpdateCustomer {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Customer, AppError> {
         let org = ctx.caller.org();
-        let current = match &self.customer {
-            CustomerRef::Id(id) => ctx.tx.lock_customer(org, id).await?,
-            CustomerRef::External(external) => {
-                ctx.tx.lock_customer_by_external_id(org, external).await?
-            }
-        }
-        .ok_or(AppError::NotFound(NotFound::Customer))?;
+        let current = lock_customer_ref(ctx.tx, org, &self.customer)
+            .await?
+            .ok_or(AppError::NotFound(NotFound::Customer))?;
         if let Some(external_id) = self.patch.external_id() {
             let holder = ctx
                 .tx
@@ -123,6 +120,18 @@ impl Command for UpdateCustomer {
         }
         Ok(updated)
     }
+}
+
+/// Locks a customer named by `cus_…` id or external id.
+pub(crate) async fn lock_customer_ref(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    customer: &CustomerRef,
+) -> Result<Option<Customer>, AppError> {
+    Ok(match customer {
+        CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
+        CustomerRef::External(external) => tx.lock_customer_by_external_id(org, external).await?,
+    })
 }
 
 impl App {

@@ -6,6 +6,7 @@
 //! The live subscription's row is locked first, so concurrent writers for one customer queue
 //! and none loses an update.
 
+use crate::customers::lock_customer_ref;
 use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
@@ -87,13 +88,9 @@ struct SeatTarget {
 
 impl SeatTarget {
     async fn lock(tx: &mut dyn Tx, org: &OrgId, customer: &CustomerRef) -> Result<Self, AppError> {
-        let customer = match customer {
-            CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
-            CustomerRef::External(external) => {
-                tx.lock_customer_by_external_id(org, external).await?
-            }
-        }
-        .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
+        let customer = lock_customer_ref(tx, org, customer)
+            .await?
+            .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
         let subscription = tx
             .lock_live_subscription(org, &customer.id)
             .await?

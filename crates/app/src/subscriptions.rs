@@ -2,6 +2,7 @@
 //! and the deadline processing that renewals, trial ends and scheduled cancellations share.
 
 use crate::catalog::{PlanRef, snapshot_of};
+use crate::customers::lock_customer_ref;
 use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
 use crate::outbox::{Outbox, cancellation_data, trial_data};
 use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
@@ -227,11 +228,9 @@ async fn lock_customer(
     org: &OrgId,
     customer: &CustomerRef,
 ) -> Result<Customer, AppError> {
-    match customer {
-        CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
-        CustomerRef::External(external) => tx.lock_customer_by_external_id(org, external).await?,
-    }
-    .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))
+    lock_customer_ref(tx, org, customer)
+        .await?
+        .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))
 }
 
 /// `priceId` wins, then `billingInterval`, then the default price (`catalog.md` §5.2). Free
