@@ -3,6 +3,7 @@
 
 use crate::invoicing::{InvoiceRequest, issue_invoice};
 use crate::outbox::Outbox;
+use crate::subscriptions::{lock_subscription, save};
 use crate::{AppError, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
@@ -11,8 +12,7 @@ use tally_domain::billing::{ChargeType, InvoiceLine, LineType};
 use tally_domain::catalog::ConsumptionModel;
 use tally_domain::money::{RATE_PER_CENT, Rate};
 use tally_domain::period::BillingPeriod;
-use tally_domain::subscription::{LedgerKind, Subscription, SubscriptionId, SubscriptionStatus};
-use tally_store::Tx;
+use tally_domain::subscription::{LedgerKind, SubscriptionStatus};
 
 /// What an adjustment did: the signed amount, the ledger's new remaining amount, the reason.
 #[derive(Debug, Clone)]
@@ -30,24 +30,13 @@ pub struct AdjustLedger {
     pub reason: Option<String>,
 }
 
-async fn lock(
-    tx: &mut dyn Tx,
-    org: &tally_domain::OrgId,
-    id: &str,
-) -> Result<Subscription, AppError> {
-    let id = SubscriptionId::parse(id).ok_or(AppError::NotFound(NotFound::Subscription))?;
-    tx.lock_subscription(org, &id)
-        .await?
-        .ok_or(AppError::NotFound(NotFound::Subscription))
-}
-
 #[async_trait]
 impl Command for AdjustLedger {
     type Output = Adjusted;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Adjusted, AppError> {
         let org = ctx.caller.org().clone();
-        let subscription = lock(ctx.tx, &org, &self.subscription).await?;
+        let subscription = lock_subscription(ctx.tx, &org, &self.subscription).await?;
         let plan = ctx
             .tx
             .plan_any(&org, &subscription.plan_id)
@@ -157,7 +146,7 @@ impl Command for TopUpBalance {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<i64, AppError> {
         let org = ctx.caller.org().clone();
-        let subscription = lock(ctx.tx, &org, &self.subscription).await?;
+        let subscription = lock_subscription(ctx.tx, &org, &self.subscription).await?;
         if subscription.balance.is_none() {
             return Err(DomainError::field(
                 "amount",
@@ -230,11 +219,6 @@ impl Command for TopUpBalance {
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(self.amount)
     }
-}
-
-async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), AppError> {
-    let deadline = subscription.next_deadline().map(|(at, _)| at);
-    Ok(tx.update_subscription(subscription, deadline).await?)
 }
 
 /// `*.low` fires below 10 % of the period's grant (`balance.md` §4). Decision: the grant is the

@@ -385,7 +385,8 @@ impl Command for UncancelSubscription {
     }
 }
 
-async fn lock_subscription(
+/// Locks a subscription named by its `sub_…` id (`subscription_not_found` otherwise).
+pub(crate) async fn lock_subscription(
     tx: &mut dyn Tx,
     org: &OrgId,
     id: &str,
@@ -468,7 +469,8 @@ async fn outbox_for<'a>(
     Ok(Outbox::new(ids, &customer, at))
 }
 
-async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), StoreError> {
+/// Saves a subscription with the deadline it now waits for.
+pub(crate) async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result<(), StoreError> {
     let deadline = subscription.next_deadline().map(|(at, _)| at);
     tx.update_subscription(subscription, deadline).await
 }
