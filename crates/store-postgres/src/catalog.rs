@@ -105,7 +105,7 @@ pub async fn feature_by_code(
     org: &OrgId,
     code: &str,
 ) -> Result<Option<Feature>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
     let row: Option<FeatureRow> = sqlx::query_as(&format!(
         "SELECT {FEATURE_COLUMNS} FROM features f WHERE f.org_id = $1 AND f.code = $2{lock}"
     ))
@@ -203,7 +203,7 @@ pub async fn plan(
     org: &OrgId,
     id: &PlanId,
 ) -> Result<Option<Plan>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
     let row: Option<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans \
          WHERE org_id = $1 AND id = $2 AND deleted_at_ms IS NULL{lock}"
@@ -234,7 +234,7 @@ pub async fn plan_by_code(
     org: &OrgId,
     code: &str,
 ) -> Result<Option<Plan>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
     let row: Option<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans \
          WHERE org_id = $1 AND code = $2 AND deleted_at_ms IS NULL{lock}"
@@ -462,7 +462,7 @@ pub async fn subscription(
     org: &OrgId,
     id: &SubscriptionId,
 ) -> Result<Option<Subscription>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
     let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org_id = $1 AND id = $2{lock}"
     ))
@@ -480,7 +480,7 @@ pub async fn live_subscription(
     org: &OrgId,
     customer: &CustomerId,
 ) -> Result<Option<Subscription>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
     let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
          WHERE org_id = $1 AND customer_id = $2 AND status <> 'canceled'{lock}"

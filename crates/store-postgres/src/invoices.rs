@@ -57,7 +57,7 @@ pub async fn invoice(
     org: &OrgId,
     id: &str,
 ) -> Result<Option<Invoice>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
 
     let row: Option<InvoiceRow> = sqlx::query_as(&format!(
         "SELECT {INVOICE_COLUMNS} FROM invoices WHERE org_id = $1 AND id = $2{lock}"

@@ -48,6 +48,12 @@ pub const LOCK_TIMEOUT_MS: u64 = 10_000;
 pub const CONNECTIONS_MAX: u32 = 16;
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
 
+/// The row-lock clause of a read inside a write transaction: `FOR UPDATE` when the caller will
+/// change the row, so concurrent writers queue behind it.
+fn lock_clause(for_update: bool) -> &'static str {
+    if for_update { " FOR UPDATE" } else { "" }
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PostgresStore {

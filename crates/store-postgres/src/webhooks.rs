@@ -49,7 +49,7 @@ pub async fn webhook_endpoint(
     org: &OrgId,
     id: &str,
 ) -> Result<Option<WebhookEndpoint>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = crate::lock_clause(for_update);
 
     let row: Option<EndpointRow> = sqlx::query_as(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2 AND deleted_at_ms IS NULL{lock}"

@@ -105,9 +105,7 @@ pub async fn feature_by_code(
     org: &OrgId,
     code: &str,
 ) -> Result<Option<Feature>> {
-    // SQLite has one writer at a time; the transaction already holds the write lock.
-    let _ = for_update;
-    let lock = "";
+    let lock = crate::lock_clause(for_update);
     let row: Option<FeatureRow> = sqlx::query_as(&format!(
         "SELECT {FEATURE_COLUMNS} FROM features f WHERE f.org_id = ? AND f.code = ?{lock}"
     ))
@@ -205,9 +203,7 @@ pub async fn plan(
     org: &OrgId,
     id: &PlanId,
 ) -> Result<Option<Plan>> {
-    // SQLite has one writer at a time; the transaction already holds the write lock.
-    let _ = for_update;
-    let lock = "";
+    let lock = crate::lock_clause(for_update);
     let row: Option<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans \
          WHERE org_id = ? AND id = ? AND deleted_at_ms IS NULL{lock}"
@@ -238,9 +234,7 @@ pub async fn plan_by_code(
     org: &OrgId,
     code: &str,
 ) -> Result<Option<Plan>> {
-    // SQLite has one writer at a time; the transaction already holds the write lock.
-    let _ = for_update;
-    let lock = "";
+    let lock = crate::lock_clause(for_update);
     let row: Option<PlanRow> = sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plans \
          WHERE org_id = ? AND code = ? AND deleted_at_ms IS NULL{lock}"
@@ -468,9 +462,7 @@ pub async fn subscription(
     org: &OrgId,
     id: &SubscriptionId,
 ) -> Result<Option<Subscription>> {
-    // SQLite has one writer at a time; the transaction already holds the write lock.
-    let _ = for_update;
-    let lock = "";
+    let lock = crate::lock_clause(for_update);
     let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org_id = ? AND id = ?{lock}"
     ))
@@ -488,9 +480,7 @@ pub async fn live_subscription(
     org: &OrgId,
     customer: &CustomerId,
 ) -> Result<Option<Subscription>> {
-    // SQLite has one writer at a time; the transaction already holds the write lock.
-    let _ = for_update;
-    let lock = "";
+    let lock = crate::lock_clause(for_update);
     let row: Option<SubscriptionRow> = sqlx::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
          WHERE org_id = ? AND customer_id = ? AND status <> 'canceled'{lock}"

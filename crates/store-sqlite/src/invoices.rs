@@ -57,8 +57,7 @@ pub async fn invoice(
     org: &OrgId,
     id: &str,
 ) -> Result<Option<Invoice>> {
-    let lock = "";
-    let _ = for_update; // SQLite: the write transaction already holds the lock.
+    let lock = crate::lock_clause(for_update);
     let row: Option<InvoiceRow> = sqlx::query_as(&format!(
         "SELECT {INVOICE_COLUMNS} FROM invoices WHERE org_id = ? AND id = ?{lock}"
     ))

@@ -49,6 +49,12 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Readers run in parallel with the single writer under WAL.
 pub const READ_CONNECTIONS_MAX: u32 = 8;
 
+/// The row-lock clause of a read inside a write transaction: none on SQLite, whose write
+/// transactions already hold its single write lock (`BEGIN IMMEDIATE`).
+fn lock_clause(_for_update: bool) -> &'static str {
+    ""
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct SqliteStore {

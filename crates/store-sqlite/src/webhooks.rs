@@ -49,8 +49,7 @@ pub async fn webhook_endpoint(
     org: &OrgId,
     id: &str,
 ) -> Result<Option<WebhookEndpoint>> {
-    let lock = "";
-    let _ = for_update; // SQLite: the write transaction already holds the lock.
+    let lock = crate::lock_clause(for_update);
     let row: Option<EndpointRow> = sqlx::query_as(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at_ms IS NULL{lock}"
     ))
