@@ -22,6 +22,7 @@ use axum::http::{Method, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use tally_app::{AppError, Command};
 use tally_domain::Timestamp;
 use tally_domain::page::Page;
@@ -182,6 +183,9 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiE
     state
         .app
         .store()
+        .read()
+        .await
+        .map_err(ApiError::internal)?
         .organization_count()
         .await
         .map_err(ApiError::internal)?;
@@ -190,29 +194,32 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiE
 
 /// Runs a command through the app's write path, rendering success with `view` and refusals in
 /// the documented error shape, both for the resolved version; the bytes are what an
-/// idempotency key will replay.
-async fn write<C: Command>(
+/// idempotency key will replay. `view` owns what it needs: the write job that calls it runs on
+/// even if this request goes away.
+async fn write<C: Command + 'static>(
     state: &AppState,
     ctx: &Ctx,
     key: &IdempotencyKey,
     canonical_body: &str,
     command: C,
-    view: impl Fn(&C::Output) -> StoredResponse + Send + Sync,
+    view: impl Fn(&C::Output) -> StoredResponse + Send + Sync + 'static,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.for_body(canonical_body);
-    let render = |outcome: Result<&C::Output, &AppError>| match outcome {
+    let version = ctx.version;
+    let doc_url_base = Arc::clone(&state.doc_url_base);
+    let render = move |outcome: Result<&C::Output, &AppError>| match outcome {
         Ok(output) => view(output),
         Err(refusal) => {
             let error = ApiError::from(refusal);
             StoredResponse {
                 status: error.status().as_u16(),
-                body: error.body(ctx.version, &state.doc_url_base).to_string(),
+                body: error.body(version, &doc_url_base).to_string(),
             }
         }
     };
     let written = state
         .app
-        .write(&ctx.caller, idempotency.as_ref(), &command, &render)
+        .write(&ctx.caller, idempotency.as_ref(), command, render)
         .await?;
     Ok(Reply(written))
 }

@@ -68,6 +68,11 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<ApiKey>, AppError> {
-        Ok(self.store.api_keys(caller.org(), page).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .api_keys(caller.org(), page)
+            .await?)
     }
 }

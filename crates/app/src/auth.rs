@@ -4,7 +4,9 @@
 
 use crate::{App, AppError};
 use sha2::{Digest, Sha256};
+use tally_domain::api_key::ApiKey;
 use tally_domain::{ApiKeyId, OrgId, Organization, Timestamp};
+use tally_store::StoreError;
 use tracing::warn;
 
 /// `lastUsedAt` is refreshed at most this often per key, so reads stay reads.
@@ -40,7 +42,13 @@ impl App {
         if !secret.starts_with("ck_") {
             return Err(AppError::Unauthorized);
         }
-        let Some(found) = self.store.key_by_secret_hash(&secret_hash(secret)).await? else {
+        let Some(found) = self
+            .store
+            .read()
+            .await?
+            .key_by_secret_hash(&secret_hash(secret))
+            .await?
+        else {
             return Err(AppError::Unauthorized);
         };
         let now = self.clock.now();
@@ -51,12 +59,7 @@ impl App {
         // The lookup already says when the key was last recorded: write only when that is
         // stale, so a read stays a read (on SQLite it would otherwise wait for the one writer).
         let is_stale = found.key.last_used_at.is_none_or(|at| at <= unless_after);
-        if is_stale
-            && let Err(error) = self
-                .store
-                .touch_api_key(&found.key.id, now, unless_after)
-                .await
-        {
+        if is_stale && let Err(error) = self.touch_key(&found.key, now, unless_after).await {
             // Decision: a failed lastUsedAt update must not fail the request it describes.
             warn!(%error, key = %found.key.id, "could not record API key use");
         }
@@ -64,5 +67,19 @@ impl App {
             organization: found.organization,
             key_id: found.key.id,
         })
+    }
+
+    /// Records `lastUsedAt` in a write job of its own.
+    async fn touch_key(
+        &self,
+        key: &ApiKey,
+        now: Timestamp,
+        unless_after: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (org, id) = (key.org_id.clone(), key.id.clone());
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move { tx.touch_api_key(&org, &id, now, unless_after).await })
+        })
+        .await
     }
 }

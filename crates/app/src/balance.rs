@@ -13,6 +13,7 @@ use tally_domain::catalog::ConsumptionModel;
 use tally_domain::money::{RATE_PER_CENT, Rate};
 use tally_domain::period::BillingPeriod;
 use tally_domain::subscription::{LedgerKind, SubscriptionStatus};
+use tally_store::Lock;
 
 /// What an adjustment did: the signed amount, the ledger's new remaining amount, the reason.
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ impl Command for AdjustLedger {
         save(ctx.tx, &next).await?;
         let customer = ctx
             .tx
-            .customer(&org, &next.customer_id)
+            .customer(&org, &next.customer_id, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Customer))?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
@@ -164,7 +165,7 @@ impl Command for TopUpBalance {
         save(ctx.tx, &next).await?;
         let customer = ctx
             .tx
-            .customer(&org, &next.customer_id)
+            .customer(&org, &next.customer_id, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Customer))?;
         let plan_name = ctx

@@ -45,7 +45,7 @@ impl App {
                 .into());
             }
         }
-        if self.store.organization_count().await? > 0 {
+        if self.store.read().await?.organization_count().await? > 0 {
             return Ok(None);
         }
         let now = self.clock.now();
@@ -69,16 +69,26 @@ impl App {
             .clone()
             .unwrap_or_else(|| self.new_secret(Mode::Sandbox));
 
-        let mut tx = self.store.begin().await?;
-        tx.insert_organization(&organization(&live_id, Mode::Live, &sandbox_id))
-            .await?;
-        tx.insert_organization(&organization(&sandbox_id, Mode::Sandbox, &live_id))
-            .await?;
-        for (org, secret) in [(&live_id, &live_key), (&sandbox_id, &sandbox_key)] {
+        let organizations = [
+            organization(&live_id, Mode::Live, &sandbox_id),
+            organization(&sandbox_id, Mode::Sandbox, &live_id),
+        ];
+        let keys = [(&live_id, &live_key), (&sandbox_id, &sandbox_key)].map(|(org, secret)| {
             let key = self.key_record(org, "Default key", secret, None, now);
-            tx.insert_api_key(&key, &secret_hash(secret)).await?;
-        }
-        tx.commit().await?;
+            (key, secret_hash(secret))
+        });
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move {
+                for organization in &organizations {
+                    tx.insert_organization(organization).await?;
+                }
+                for (key, hash) in &keys {
+                    tx.insert_api_key(key, hash).await?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
         Ok(Some(FirstStart {
             live_org: live_id,
             sandbox_org: sandbox_id,
@@ -90,7 +100,7 @@ impl App {
     /// Makes a non-expiring key for the oldest organization of `mode` (the command line's
     /// `tally keys create`). Returns the secret, shown once.
     pub async fn create_key_for_mode(&self, mode: Mode, name: &str) -> Result<String, AppError> {
-        let Some(org) = self.store.oldest_organization(mode).await? else {
+        let Some(org) = self.store.read().await?.oldest_organization(mode).await? else {
             return Err(AppError::Store(StoreError::other(
                 "no organization yet: start the server once (`tally serve`) to create one",
             )));
@@ -98,9 +108,11 @@ impl App {
         let now = self.clock.now();
         let secret = self.new_secret(mode);
         let key = self.key_record(&org.id, name, &secret, None, now);
-        let mut tx = self.store.begin().await?;
-        tx.insert_api_key(&key, &secret_hash(&secret)).await?;
-        tx.commit().await?;
+        let hash = secret_hash(&secret);
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move { Ok::<_, AppError>(tx.insert_api_key(&key, &hash).await?) })
+        })
+        .await?;
         Ok(secret)
     }
 

@@ -13,7 +13,7 @@ use tally_domain::money::{Cents, Rate};
 use tally_domain::period::BillingInterval;
 use tally_domain::subscription::FeatureSnapshot;
 use tally_domain::{Conflict, DomainError, OrgId};
-use tally_store::{PlanFeatureEntry, StoreError, Tx, constraints};
+use tally_store::{Db, Lock, PlanFeatureEntry, PlanVisibility, StoreError, Tx, constraints};
 
 /// A plan with everything its views show.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +76,12 @@ impl Command for CreateFeature {
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Feature, AppError> {
         let org = ctx.caller.org();
         let new = &self.0;
-        if ctx.tx.lock_feature_by_code(org, &new.code).await?.is_some() {
+        if ctx
+            .tx
+            .feature_by_code(org, &new.code, Lock::ForUpdate)
+            .await?
+            .is_some()
+        {
             return Err(DomainError::from(Conflict::FeatureAlreadyExists).into());
         }
         let feature = Feature {
@@ -125,7 +130,7 @@ impl Command for UpdateFeature {
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Feature, AppError> {
         let mut feature = ctx
             .tx
-            .lock_feature_by_code(ctx.caller.org(), &self.code)
+            .feature_by_code(ctx.caller.org(), &self.code, Lock::ForUpdate)
             .await?
             .ok_or(AppError::NotFound(NotFound::Feature))?;
         let before = feature.clone();
@@ -160,7 +165,7 @@ impl Command for DeleteFeature {
         let org = ctx.caller.org();
         let feature = ctx
             .tx
-            .lock_feature_by_code(org, &self.0)
+            .feature_by_code(org, &self.0, Lock::ForUpdate)
             .await?
             .ok_or(AppError::NotFound(NotFound::Feature))?;
         if ctx.tx.feature_is_attached(org, &feature.id).await? {
@@ -195,7 +200,12 @@ impl Command for CreatePlan {
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PlanDetail, AppError> {
         let org = ctx.caller.org();
         let new = &self.0;
-        if ctx.tx.lock_plan_by_code(org, &new.code).await?.is_some() {
+        if ctx
+            .tx
+            .plan_by_code(org, &new.code, Lock::ForUpdate)
+            .await?
+            .is_some()
+        {
             return Err(AppError::Duplicate { field: "code" });
         }
         let plan = Plan {
@@ -289,15 +299,15 @@ pub(crate) async fn lock_plan(
     plan: &PlanRef,
 ) -> Result<Plan, AppError> {
     match plan {
-        PlanRef::Id(id) => tx.lock_plan(org, id).await?,
-        PlanRef::Code(code) => tx.lock_plan_by_code(org, code).await?,
+        PlanRef::Id(id) => tx.plan(org, id, Lock::ForUpdate).await?,
+        PlanRef::Code(code) => tx.plan_by_code(org, code, Lock::ForUpdate).await?,
     }
     .ok_or(AppError::NotFound(NotFound::Plan))
 }
 
-async fn plan_detail_in(tx: &mut dyn Tx, plan: Plan) -> Result<PlanDetail, AppError> {
-    let prices = tx.plan_prices(&plan.org_id, &plan.id).await?;
-    let features = tx.plan_features(&plan.org_id, &plan.id).await?;
+async fn plan_detail_in(db: &mut dyn Db, plan: Plan) -> Result<PlanDetail, AppError> {
+    let prices = db.plan_prices(&plan.org_id, &plan.id).await?;
+    let features = db.plan_features(&plan.org_id, &plan.id).await?;
     Ok(PlanDetail {
         plan,
         prices,
@@ -379,7 +389,7 @@ async fn clear_default(ctx: &mut WriteCtx<'_>, prices: &[PlanPrice]) -> Result<(
         let mut cleared = price.clone();
         cleared.is_default = false;
         cleared.updated_at = ctx.now;
-        ctx.tx.update_price(&cleared).await?;
+        ctx.tx.update_price(ctx.caller.org(), &cleared).await?;
     }
     Ok(())
 }
@@ -445,7 +455,7 @@ impl Command for UpdatePrice {
             price.is_default = true;
         }
         price.updated_at = ctx.now;
-        ctx.tx.update_price(&price).await?;
+        ctx.tx.update_price(ctx.caller.org(), &price).await?;
         Ok(price)
     }
 }
@@ -466,7 +476,7 @@ impl Command for SetDefaultPrice {
             clear_default(ctx, &prices).await?;
             price.is_default = true;
             price.updated_at = ctx.now;
-            ctx.tx.update_price(&price).await?;
+            ctx.tx.update_price(ctx.caller.org(), &price).await?;
         }
         Ok(price)
     }
@@ -485,14 +495,16 @@ impl Command for DeletePrice {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PriceId, AppError> {
         let (_, prices, price) = lock_price(ctx, &self.plan, &self.price).await?;
-        ctx.tx.archive_price(&price.id, ctx.now).await?;
+        ctx.tx
+            .archive_price(ctx.caller.org(), &price.id, ctx.now)
+            .await?;
         if price.is_default
             && let Some(next) = prices.iter().find(|p| p.id != price.id)
         {
             let mut promoted = next.clone();
             promoted.is_default = true;
             promoted.updated_at = ctx.now;
-            ctx.tx.update_price(&promoted).await?;
+            ctx.tx.update_price(ctx.caller.org(), &promoted).await?;
         }
         Ok(price.id)
     }
@@ -582,7 +594,7 @@ async fn lock_feature(
     feature: &FeatureRef,
 ) -> Result<Feature, AppError> {
     let found = match feature {
-        FeatureRef::Code(code) => tx.lock_feature_by_code(org, code).await?,
+        FeatureRef::Code(code) => tx.feature_by_code(org, code, Lock::ForUpdate).await?,
         FeatureRef::Id(id) => tx.features(org).await?.into_iter().find(|f| &f.id == id),
     };
     found.ok_or_else(|| AppError::NotFoundAt(NotFound::Feature, "featureId".to_owned()))
@@ -658,7 +670,7 @@ impl Command for UpdatePlanFeature {
             .ok_or_else(|| AppError::NotFoundAt(NotFound::Feature, "featureId".to_owned()))?;
         let after = normalized(&feature, self.fields.apply(&before));
         check_overage(&plan, &feature, &after)?;
-        ctx.tx.update_plan_feature(&after).await?;
+        ctx.tx.update_plan_feature(org, &after).await?;
         if is_beneficial_change(&before, &after) && after.enabled {
             update_running_snapshots(ctx, &plan.id, &feature, Some(&after)).await?;
         }
@@ -687,7 +699,9 @@ impl Command for RemovePlanFeature {
                 "featureId".to_owned(),
             ));
         }
-        ctx.tx.delete_plan_feature(&plan.id, &feature.id).await?;
+        ctx.tx
+            .delete_plan_feature(org, &plan.id, &feature.id)
+            .await?;
         Ok(feature.id)
     }
 }
@@ -716,13 +730,13 @@ async fn update_running_snapshots(
 ) -> Result<(), AppError> {
     let org = ctx.caller.org();
     for subscription in ctx.tx.live_subscriptions_of_plan(org, plan).await? {
-        let mut snapshot = ctx.tx.subscription_features(&subscription).await?;
+        let mut snapshot = ctx.tx.subscription_features(org, &subscription).await?;
         snapshot.retain(|s| s.feature_id != feature.id);
         if let Some(pf) = pf {
             snapshot.push(snapshot_of(pf, feature));
         }
         ctx.tx
-            .replace_subscription_features(&subscription, &snapshot)
+            .replace_subscription_features(org, &subscription, &snapshot)
             .await?;
     }
     Ok(())
@@ -733,12 +747,14 @@ async fn update_running_snapshots(
 
 impl App {
     pub async fn features(&self, caller: &Caller) -> Result<Vec<Feature>, AppError> {
-        Ok(self.store.features(caller.org()).await?)
+        Ok(self.store.read().await?.features(caller.org()).await?)
     }
 
     pub async fn feature(&self, caller: &Caller, code: &str) -> Result<Feature, AppError> {
         self.store
-            .feature_by_code(caller.org(), code)
+            .read()
+            .await?
+            .feature_by_code(caller.org(), code, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Feature))
     }
@@ -748,10 +764,16 @@ impl App {
         caller: &Caller,
         include_private: bool,
     ) -> Result<Vec<PlanDetail>, AppError> {
-        let plans = self.store.plans(caller.org(), include_private).await?;
+        let visibility = if include_private {
+            PlanVisibility::IncludingPrivate
+        } else {
+            PlanVisibility::PublicOnly
+        };
+        let mut db = self.store.read().await?;
+        let plans = db.plans(caller.org(), visibility).await?;
         let mut details = Vec::with_capacity(plans.len());
         for plan in plans {
-            details.push(self.plan_detail(plan).await?);
+            details.push(plan_detail_in(&mut *db, plan).await?);
         }
         Ok(details)
     }
@@ -759,21 +781,12 @@ impl App {
     /// A non-deleted plan by `pln_…` id or code, private ones included.
     pub async fn plan(&self, caller: &Caller, reference: &str) -> Result<PlanDetail, AppError> {
         let org = caller.org();
+        let mut db = self.store.read().await?;
         let plan = match PlanRef::parse(reference) {
-            PlanRef::Id(id) => self.store.plan(org, &id).await?,
-            PlanRef::Code(code) => self.store.plan_by_code(org, &code).await?,
+            PlanRef::Id(id) => db.plan(org, &id, Lock::None).await?,
+            PlanRef::Code(code) => db.plan_by_code(org, &code, Lock::None).await?,
         }
         .ok_or(AppError::NotFound(NotFound::Plan))?;
-        self.plan_detail(plan).await
-    }
-
-    async fn plan_detail(&self, plan: Plan) -> Result<PlanDetail, AppError> {
-        let prices = self.store.plan_prices(&plan.org_id, &plan.id).await?;
-        let features = self.store.plan_features(&plan.org_id, &plan.id).await?;
-        Ok(PlanDetail {
-            plan,
-            prices,
-            features,
-        })
+        plan_detail_in(&mut *db, plan).await
     }
 }

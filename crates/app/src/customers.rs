@@ -8,7 +8,7 @@ use tally_domain::OrgId;
 use tally_domain::customer::{CustomerPatch, NewCustomer};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::{Customer, CustomerId, CustomerRef, DomainError};
-use tally_store::{StoreError, Tx, constraints};
+use tally_store::{Db, Lock, StoreError, Tx, constraints};
 
 /// Creates a customer, or returns the existing one with the same externalId unchanged.
 pub struct CreateCustomer(pub NewCustomer);
@@ -52,7 +52,7 @@ async fn create_one(ctx: &mut WriteCtx<'_>, new: &NewCustomer) -> Result<Custome
     if let Some(external_id) = new.external_id.as_deref()
         && let Some(existing) = ctx
             .tx
-            .lock_customer_by_external_id(org, external_id)
+            .customer_by_external_id(org, external_id, Lock::ForUpdate)
             .await?
     {
         return Ok(existing);
@@ -94,7 +94,7 @@ impl Command for UpdateCustomer {
         if let Some(external_id) = self.patch.external_id() {
             let holder = ctx
                 .tx
-                .lock_customer_by_external_id(org, external_id)
+                .customer_by_external_id(org, external_id, Lock::ForUpdate)
                 .await?;
             if holder.is_some_and(|other| other.id != current.id) {
                 return Err(AppError::Duplicate {
@@ -129,23 +129,52 @@ pub(crate) async fn lock_customer_ref(
     customer: &CustomerRef,
 ) -> Result<Option<Customer>, AppError> {
     Ok(match customer {
-        CustomerRef::Id(id) => tx.lock_customer(org, id).await?,
-        CustomerRef::External(external) => tx.lock_customer_by_external_id(org, external).await?,
+        CustomerRef::Id(id) => tx.customer(org, id, Lock::ForUpdate).await?,
+        CustomerRef::External(external) => {
+            tx.customer_by_external_id(org, external, Lock::ForUpdate)
+                .await?
+        }
     })
+}
+
+/// `App::customer` on a connection the operation already holds.
+async fn find_customer(
+    db: &mut dyn Db,
+    org: &OrgId,
+    reference: &str,
+) -> Result<Customer, AppError> {
+    let found = match CustomerRef::parse(reference) {
+        Some(CustomerRef::Id(id)) => db.customer(org, &id, Lock::None).await?,
+        Some(CustomerRef::External(external)) => {
+            db.customer_by_external_id(org, &external, Lock::None)
+                .await?
+        }
+        None => None,
+    };
+    found.ok_or(AppError::NotFound(NotFound::Customer))
+}
+
+/// `find_customer`, for a request field named `customerId`: not found names that param.
+pub(crate) async fn find_customer_for_param(
+    db: &mut dyn Db,
+    org: &OrgId,
+    reference: &str,
+) -> Result<Customer, AppError> {
+    find_customer(db, org, reference)
+        .await
+        .map_err(|error| match error {
+            AppError::NotFound(NotFound::Customer) => {
+                AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
+            }
+            other => other,
+        })
 }
 
 impl App {
     /// Finds a customer by `cus_…` id, falling back to the externalId (`catalog.md` §2).
     pub async fn customer(&self, caller: &Caller, reference: &str) -> Result<Customer, AppError> {
-        let org = caller.org();
-        let found = match CustomerRef::parse(reference) {
-            Some(CustomerRef::Id(id)) => self.store.customer(org, &id).await?,
-            Some(CustomerRef::External(external)) => {
-                self.store.customer_by_external_id(org, &external).await?
-            }
-            None => None,
-        };
-        found.ok_or(AppError::NotFound(NotFound::Customer))
+        let mut db = self.store.read().await?;
+        find_customer(&mut *db, caller.org(), reference).await
     }
 
     /// `customer`, for a request field named `customerId`: not found names that param.
@@ -154,14 +183,8 @@ impl App {
         caller: &Caller,
         reference: &str,
     ) -> Result<Customer, AppError> {
-        self.customer(caller, reference)
-            .await
-            .map_err(|error| match error {
-                AppError::NotFound(NotFound::Customer) => {
-                    AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned())
-                }
-                other => other,
-            })
+        let mut db = self.store.read().await?;
+        find_customer_for_param(&mut *db, caller.org(), reference).await
     }
 
     pub async fn customers(
@@ -172,6 +195,8 @@ impl App {
     ) -> Result<Page<Customer>, AppError> {
         Ok(self
             .store
+            .read()
+            .await?
             .customers(caller.org(), external_id, page)
             .await?)
     }

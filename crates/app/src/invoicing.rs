@@ -18,7 +18,7 @@ use tally_domain::period::BillingPeriod;
 use tally_domain::seats::billable_extra;
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::{Customer, DomainError, Timestamp};
-use tally_store::{InvoiceFilter, Tx};
+use tally_store::{InvoiceFilter, Lock, Tx};
 
 /// Extra seats held now, billed in advance, one line per seats feature by code.
 pub(crate) fn advance_lines(
@@ -87,7 +87,7 @@ pub(crate) async fn issue_invoice(
     };
     debug_assert_eq!(invoice.total(), subtotal(&invoice.lines));
     tx.insert_invoice(&invoice).await?;
-    tx.mark_true_ups_invoiced(&request.subscription.id, &invoice.id)
+    tx.mark_true_ups_invoiced(org, &request.subscription.id, &invoice.id)
         .await?;
     let mut outbox = Outbox::new(ids, request.customer, request.now);
     let data = invoice_event_data(&invoice, outbox.customer_ref());
@@ -156,15 +156,16 @@ pub(crate) async fn period_invoice_lines(
         end: subscription.start_date,
     });
     let mut lines = vec![plan_base_line(plan_name, price.price, &period)];
+    let org = &subscription.org_id;
     lines.extend(
-        tx.pending_true_ups(&subscription.id)
+        tx.pending_true_ups(org, &subscription.id)
             .await?
             .iter()
             .map(|t| t.line()),
     );
-    let snapshot = tx.subscription_features(&subscription.id).await?;
+    let snapshot = tx.subscription_features(org, &subscription.id).await?;
     let seats = tx
-        .seat_balances(&subscription.id)
+        .seat_balances(org, &subscription.id)
         .await?
         .into_iter()
         .map(|b| (b.feature_code, b.current))
@@ -187,7 +188,7 @@ impl Command for SetInvoiceStatus {
         let org = ctx.caller.org();
         let mut invoice = ctx
             .tx
-            .lock_invoice(org, &self.id)
+            .invoice(org, &self.id, Lock::ForUpdate)
             .await?
             .ok_or(AppError::NotFound(NotFound::Invoice))?;
         if !invoice.status.can_become(self.status) {
@@ -207,7 +208,10 @@ impl Command for SetInvoiceStatus {
         invoice.status = self.status;
         invoice.updated_at = ctx.now;
         if self.status == InvoiceStatus::Void
-            && let Some(customer) = ctx.tx.customer(org, &invoice.customer_id).await?
+            && let Some(customer) = ctx
+                .tx
+                .customer(org, &invoice.customer_id, Lock::None)
+                .await?
         {
             let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
             let data = invoice_event_data(&invoice, outbox.customer_ref());
@@ -225,12 +229,19 @@ impl App {
         filter: &InvoiceFilter,
         page: &PageRequest,
     ) -> Result<Page<Invoice>, AppError> {
-        Ok(self.store.invoices(caller.org(), filter, page).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .invoices(caller.org(), filter, page)
+            .await?)
     }
 
     pub async fn invoice(&self, caller: &Caller, id: &str) -> Result<Invoice, AppError> {
         self.store
-            .invoice(caller.org(), id)
+            .read()
+            .await?
+            .invoice(caller.org(), id, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Invoice))
     }

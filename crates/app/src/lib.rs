@@ -1,6 +1,7 @@
-//! Tally's operations. One function per API operation, each one store transaction:
-//! resolve now (organization clock) → begin → replay if the idempotency key is known → lock what
-//! will change → the domain decides → save state and idempotency record → commit.
+//! Tally's operations. One function per API operation; each change is one store write job (one
+//! transaction): resolve now (organization clock) → replay if the idempotency key is known →
+//! lock what will change → the domain decides → save state and idempotency record → commit.
+//! Reads go through a read connection (`Store::read`).
 //!
 //! No HTTP and no SQL here: callers hand in parsed commands and a renderer for the response that
 //! an idempotency key should replay; storage sits behind `tally_store::Store`.

@@ -6,7 +6,7 @@
 //! The live subscription's row is locked first, so concurrent writers for one customer queue
 //! and none loses an update.
 
-use crate::customers::lock_customer_ref;
+use crate::customers::{find_customer_for_param, lock_customer_ref};
 use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ use tally_domain::seats::{
 };
 use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
 use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
-use tally_store::{SeatEventFilter, Tx};
+use tally_store::{Lock, SeatEventFilter, Tx};
 
 /// One change to one feature's seats.
 pub struct ChangeSeats {
@@ -92,14 +92,14 @@ impl SeatTarget {
             .await?
             .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
         let subscription = tx
-            .lock_live_subscription(org, &customer.id)
+            .live_subscription(org, &customer.id, Lock::ForUpdate)
             .await?
             .ok_or_else(|| {
                 AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
             })?;
         let features = tx.features(org).await?;
-        let snapshot = tx.subscription_features(&subscription.id).await?;
-        let balances = tx.seat_balances(&subscription.id).await?;
+        let snapshot = tx.subscription_features(org, &subscription.id).await?;
+        let balances = tx.seat_balances(org, &subscription.id).await?;
         Ok(Self {
             customer,
             subscription,
@@ -392,11 +392,10 @@ impl App {
         filter: &SeatEventFilter,
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, AppError> {
-        let customer = self.customer_for_param(caller, customer).await?;
-        Ok(self
-            .store
-            .seat_events(caller.org(), &customer.id, filter, page)
-            .await?)
+        let org = caller.org();
+        let mut db = self.store.read().await?;
+        let customer = find_customer_for_param(&mut *db, org, customer).await?;
+        Ok(db.seat_events(org, &customer.id, filter, page).await?)
     }
 
     async fn seat_state(
@@ -413,20 +412,17 @@ impl App {
         AppError,
     > {
         let org = caller.org();
-        let customer = self.customer_for_param(caller, customer).await?;
-        let subscription = self
-            .store
-            .live_subscription(org, &customer.id)
+        let mut db = self.store.read().await?;
+        let customer = find_customer_for_param(&mut *db, org, customer).await?;
+        let subscription = db
+            .live_subscription(org, &customer.id, Lock::None)
             .await?
             .ok_or_else(|| {
                 AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
             })?;
-        let features = self.store.features(org).await?;
-        let snapshot = self
-            .store
-            .subscription_features(org, &subscription.id)
-            .await?;
-        let balances = self.store.seat_balances(org, &subscription.id).await?;
+        let features = db.features(org).await?;
+        let snapshot = db.subscription_features(org, &subscription.id).await?;
+        let balances = db.seat_balances(org, &subscription.id).await?;
         Ok((subscription, features, snapshot, balances))
     }
 }

@@ -2,7 +2,7 @@
 //! and the deadline processing that renewals, trial ends and scheduled cancellations share.
 
 use crate::catalog::{PlanRef, snapshot_of};
-use crate::customers::lock_customer_ref;
+use crate::customers::{find_customer_for_param, lock_customer_ref};
 use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
 use crate::outbox::{Outbox, cancellation_data, trial_data};
 use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
@@ -22,7 +22,7 @@ use tally_domain::subscription::{
 };
 use tally_domain::test_clock::RunItem;
 use tally_domain::{Conflict, Customer, CustomerRef, DomainError, OrgId, Timestamp};
-use tally_store::{StoreError, Tx, constraints};
+use tally_store::{Db, Lock, StoreError, Tx, constraints};
 
 /// A subscription with what its views show: plan, price, feature snapshot and seat balances.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ impl Command for CreateSubscription {
         let price = choose_price(ctx.tx, &plan, request).await?;
         if ctx
             .tx
-            .lock_live_subscription(&org, &customer.id)
+            .live_subscription(&org, &customer.id, Lock::ForUpdate)
             .await?
             .is_some()
         {
@@ -138,7 +138,7 @@ impl Command for CreateSubscription {
             other => other?,
         }
         ctx.tx
-            .replace_subscription_features(&subscription.id, &snapshot)
+            .replace_subscription_features(&org, &subscription.id, &snapshot)
             .await?;
         let mut balances = BTreeMap::new();
         for (code, count) in seats {
@@ -394,7 +394,7 @@ pub(crate) async fn lock_subscription(
     let Some(id) = SubscriptionId::parse(id) else {
         return Err(AppError::NotFound(NotFound::Subscription));
     };
-    tx.lock_subscription(org, &id)
+    tx.subscription(org, &id, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound(NotFound::Subscription))
 }
@@ -419,7 +419,7 @@ async fn invoice_for_deadline(
     let (lines, period) = match kind {
         DeadlineKind::Cancellation => {
             let lines: Vec<_> = tx
-                .pending_true_ups(&subscription.id)
+                .pending_true_ups(&subscription.org_id, &subscription.id)
                 .await?
                 .iter()
                 .map(|t| t.line())
@@ -463,7 +463,7 @@ async fn outbox_for<'a>(
     at: Timestamp,
 ) -> Result<Outbox<'a>, AppError> {
     let customer = tx
-        .customer(&subscription.org_id, &subscription.customer_id)
+        .customer(&subscription.org_id, &subscription.customer_id, Lock::None)
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
     Ok(Outbox::new(ids, &customer, at))
@@ -475,23 +475,24 @@ pub(crate) async fn save(tx: &mut dyn Tx, subscription: &Subscription) -> Result
     tx.update_subscription(subscription, deadline).await
 }
 
+/// A subscription with what its views show, read in a write transaction or outside one.
 pub(crate) async fn detail_in(
-    tx: &mut dyn Tx,
+    db: &mut dyn Db,
     subscription: Subscription,
     now: Timestamp,
 ) -> Result<SubscriptionDetail, AppError> {
     let org = subscription.org_id.clone();
     // A soft-deleted plan and an archived price still describe their running subscriptions.
-    let plan = tx
+    let plan = db
         .plan_any(&org, &subscription.plan_id)
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("subscription plan missing")))?;
     let price = match &subscription.price_id {
-        Some(id) => tx.price(&org, id).await?,
+        Some(id) => db.price(&org, id).await?,
         None => None,
     };
-    let features = tx.subscription_features(&subscription.id).await?;
-    let seats = seat_counts(tx.seat_balances(&subscription.id).await?);
+    let features = db.subscription_features(&org, &subscription.id).await?;
+    let seats = seat_counts(db.seat_balances(&org, &subscription.id).await?);
     Ok(SubscriptionDetail {
         subscription,
         plan,
@@ -513,10 +514,13 @@ pub(crate) async fn pass_due_deadlines(
     id: &SubscriptionId,
     until: Timestamp,
 ) -> Result<Vec<RunItem>, AppError> {
-    let Some(mut subscription) = tx.lock_subscription(org, id).await? else {
+    let Some(mut subscription) = tx.subscription(org, id, Lock::ForUpdate).await? else {
         return Ok(Vec::new());
     };
-    let Some(customer) = tx.customer(org, &subscription.customer_id).await? else {
+    let Some(customer) = tx
+        .customer(org, &subscription.customer_id, Lock::None)
+        .await?
+    else {
         return Ok(Vec::new());
     };
     let customer_name = customer.full_name.clone();
@@ -540,10 +544,10 @@ pub(crate) async fn pass_due_deadlines(
                     .iter()
                     .map(|(pf, feature)| snapshot_of(pf, feature))
                     .collect();
-                tx.replace_subscription_features(&subscription.id, &snapshot)
+                tx.replace_subscription_features(org, &subscription.id, &snapshot)
                     .await?;
             }
-            let snapshot = tx.subscription_features(&subscription.id).await?;
+            let snapshot = tx.subscription_features(org, &subscription.id).await?;
             start_seat_period(tx, org, &subscription.id, &snapshot).await?;
         }
         save(tx, &subscription).await?;
@@ -622,12 +626,13 @@ impl App {
         id: &str,
     ) -> Result<SubscriptionDetail, AppError> {
         let org = caller.org();
+        let mut db = self.store.read().await?;
         let found = match SubscriptionId::parse(id) {
-            Some(id) => self.store.subscription(org, &id).await?,
+            Some(id) => db.subscription(org, &id, Lock::None).await?,
             None => None,
         };
         let subscription = found.ok_or(AppError::NotFound(NotFound::Subscription))?;
-        self.subscription_detail(caller, subscription).await
+        detail_in(&mut *db, subscription, self.org_now(caller)).await
     }
 
     /// The customer's live subscription, or `None` (`catalog.md` §5.3).
@@ -636,13 +641,13 @@ impl App {
         caller: &Caller,
         customer: &str,
     ) -> Result<Option<SubscriptionDetail>, AppError> {
-        let customer = self.customer_for_param(caller, customer).await?;
-        match self
-            .store
-            .live_subscription(caller.org(), &customer.id)
-            .await?
-        {
-            Some(subscription) => Ok(Some(self.subscription_detail(caller, subscription).await?)),
+        let org = caller.org();
+        let mut db = self.store.read().await?;
+        let customer = find_customer_for_param(&mut *db, org, customer).await?;
+        match db.live_subscription(org, &customer.id, Lock::None).await? {
+            Some(subscription) => Ok(Some(
+                detail_in(&mut *db, subscription, self.org_now(caller)).await?,
+            )),
             None => Ok(None),
         }
     }
@@ -654,17 +659,18 @@ impl App {
         status: Option<SubscriptionStatus>,
         page: &PageRequest,
     ) -> Result<Page<SubscriptionDetail>, AppError> {
+        let org = caller.org();
+        let mut db = self.store.read().await?;
         let customer = match customer {
-            Some(reference) => Some(self.customer_for_param(caller, reference).await?.id),
+            Some(reference) => Some(find_customer_for_param(&mut *db, org, reference).await?.id),
             None => None,
         };
-        let found = self
-            .store
-            .subscriptions(caller.org(), customer.as_ref(), status, page)
+        let found = db
+            .subscriptions(org, customer.as_ref(), status, page)
             .await?;
         let mut items = Vec::with_capacity(found.items.len());
         for subscription in found.items {
-            items.push(self.subscription_detail(caller, subscription).await?);
+            items.push(detail_in(&mut *db, subscription, self.org_now(caller)).await?);
         }
         Ok(Page {
             items,
@@ -672,35 +678,9 @@ impl App {
         })
     }
 
-    async fn subscription_detail(
-        &self,
-        caller: &Caller,
-        subscription: Subscription,
-    ) -> Result<SubscriptionDetail, AppError> {
-        let org = caller.org();
-        let plan = self
-            .store
-            .plan_any(org, &subscription.plan_id)
-            .await?
-            .ok_or_else(|| AppError::Store(StoreError::other("subscription plan missing")))?;
-        let price = match &subscription.price_id {
-            Some(id) => self.store.price(org, id).await?,
-            None => None,
-        };
-        let features = self
-            .store
-            .subscription_features(org, &subscription.id)
-            .await?;
-        let seats = seat_counts(self.store.seat_balances(org, &subscription.id).await?);
-        let now = caller.organization.now(self.clock.now());
-        Ok(SubscriptionDetail {
-            subscription,
-            plan,
-            price,
-            features,
-            seats,
-            now,
-        })
+    /// The instant the views compute `daysRemaining` from: the caller's organization's now.
+    fn org_now(&self, caller: &Caller) -> Timestamp {
+        caller.organization.now(self.clock.now())
     }
 }
 
@@ -719,7 +699,7 @@ async fn start_seat_period(
     subscription: &SubscriptionId,
     snapshot: &[FeatureSnapshot],
 ) -> Result<(), AppError> {
-    for mut balance in tx.seat_balances(subscription).await? {
+    for mut balance in tx.seat_balances(org, subscription).await? {
         let extra = snapshot
             .iter()
             .find(|f| f.code == balance.feature_code)

@@ -5,8 +5,10 @@
 use crate::subscriptions::pass_due_deadlines;
 use crate::{App, AppError, Caller, Command, WriteCtx};
 use async_trait::async_trait;
+use std::sync::Arc;
 use tally_domain::test_clock::{TestClockRun, TestClockRunId, advance_target};
 use tally_domain::{Organization, Timestamp};
+use tally_store::Lock;
 
 /// Deadlines fetched per round while processing; rounds repeat until none is left.
 const DEADLINES_PER_ROUND: u32 = 200;
@@ -106,7 +108,7 @@ async fn lock_sandbox(ctx: &mut WriteCtx<'_>) -> Result<Organization, AppError> 
         return Err(AppError::SandboxOnly);
     }
     ctx.tx
-        .lock_organization(ctx.caller.org())
+        .organization(ctx.caller.org(), Lock::ForUpdate)
         .await?
         .ok_or(AppError::Unauthorized)
 }
@@ -156,15 +158,15 @@ impl App {
         if caller.is_live() {
             return Err(AppError::SandboxOnly);
         }
-        let organization = self
-            .store
-            .organization(caller.org())
+        let mut db = self.store.read().await?;
+        let organization = db
+            .organization(caller.org(), Lock::None)
             .await?
             .ok_or(AppError::Unauthorized)?;
         Ok(TestClockView {
             simulated_time: organization.test_clock,
             now: organization.now(self.clock.now()),
-            latest_run: self.store.latest_test_clock_run(caller.org()).await?,
+            latest_run: db.latest_test_clock_run(caller.org()).await?,
         })
     }
 
@@ -177,24 +179,31 @@ impl App {
         loop {
             let due = self
                 .store
+                .read()
+                .await?
                 .due_deadlines(None, now, DEADLINES_PER_ROUND)
                 .await?;
             if due.is_empty() {
                 return Ok(passed);
             }
             for deadline in due {
-                let mut tx = self.store.begin().await?;
-                let items = pass_due_deadlines(
-                    &mut *tx,
-                    &*self.ids,
-                    self.invoice_status,
-                    &deadline.org_id,
-                    &deadline.subscription_id,
-                    now,
-                )
+                let ids = Arc::clone(&self.ids);
+                let invoice_status = self.invoice_status;
+                passed += tally_store::write(&*self.store, move |tx| {
+                    Box::pin(async move {
+                        let items = pass_due_deadlines(
+                            tx,
+                            &*ids,
+                            invoice_status,
+                            &deadline.org_id,
+                            &deadline.subscription_id,
+                            now,
+                        )
+                        .await?;
+                        Ok::<_, AppError>(items.len())
+                    })
+                })
                 .await?;
-                tx.commit().await?;
-                passed += items.len();
             }
         }
     }

@@ -15,7 +15,7 @@ use tally_domain::webhooks::{
     TEST_EVENT, WebhookEndpoint, check_events, check_url,
 };
 use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp};
-use tally_store::{Attempt, DeliveryLog, Tx};
+use tally_store::{Attempt, Db, DeliveryLog, Lock, Tx};
 use tally_wire::webhooks::{EnvelopeOut, StateParts};
 
 /// Events taken per fan-out round.
@@ -145,12 +145,23 @@ impl Command for DeleteEndpoint {
     }
 }
 
+/// A non-deleted endpoint of `org`, read without a lock.
+async fn find_endpoint(
+    db: &mut dyn Db,
+    org: &OrgId,
+    id: &str,
+) -> Result<WebhookEndpoint, AppError> {
+    db.webhook_endpoint(org, id, Lock::None)
+        .await?
+        .ok_or(AppError::NotFound(crate::NotFound::Webhook))
+}
+
 async fn lock_endpoint(
     tx: &mut dyn Tx,
     org: &OrgId,
     id: &str,
 ) -> Result<WebhookEndpoint, AppError> {
-    tx.lock_webhook_endpoint(org, id)
+    tx.webhook_endpoint(org, id, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound(crate::NotFound::Webhook))
 }
@@ -184,7 +195,12 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<WebhookEndpoint>, AppError> {
-        Ok(self.store.webhook_endpoints(caller.org(), page).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .webhook_endpoints(caller.org(), page)
+            .await?)
     }
 
     pub async fn webhook_endpoint(
@@ -192,10 +208,8 @@ impl App {
         caller: &Caller,
         id: &str,
     ) -> Result<WebhookEndpoint, AppError> {
-        self.store
-            .webhook_endpoint(caller.org(), id)
-            .await?
-            .ok_or(AppError::NotFound(crate::NotFound::Webhook))
+        let mut db = self.store.read().await?;
+        find_endpoint(&mut *db, caller.org(), id).await
     }
 
     /// A Tally extension: an endpoint's deliveries and their attempts, newest first.
@@ -205,11 +219,9 @@ impl App {
         id: &str,
         page: &PageRequest,
     ) -> Result<Page<DeliveryLog>, AppError> {
-        let endpoint = self.webhook_endpoint(caller, id).await?;
-        Ok(self
-            .store
-            .delivery_logs(caller.org(), &endpoint.id, page)
-            .await?)
+        let mut db = self.store.read().await?;
+        let endpoint = find_endpoint(&mut *db, caller.org(), id).await?;
+        Ok(db.delivery_logs(caller.org(), &endpoint.id, page).await?)
     }
 
     /// Sends a signed `webhook.test` once, synchronously, never retried (`webhooks.md` §1).
@@ -254,19 +266,27 @@ impl App {
     /// Fans outbox events out into one delivery per subscribed endpoint, rendered in the
     /// endpoint's version and signed; returns how many events were fanned out.
     pub async fn fan_out_events(&self) -> Result<usize, AppError> {
+        let app = self.clone();
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move { app.fan_out_in(tx).await })
+        })
+        .await
+    }
+
+    /// `fan_out_events` inside its write job.
+    async fn fan_out_in(&self, tx: &mut dyn Tx) -> Result<usize, AppError> {
         let real_now = self.clock.now();
-        let mut tx = self.store.begin().await?;
         let events = tx.claim_pending_events(FAN_OUT_BATCH).await?;
         let mut organizations: BTreeMap<String, (Organization, Vec<WebhookEndpoint>)> =
             BTreeMap::new();
         for event in &events {
             if !organizations.contains_key(event.org_id.as_str()) {
-                let Some(organization) = self.store.organization(&event.org_id).await? else {
-                    tx.mark_event_fanned_out(event.id.as_str(), real_now)
+                let Some(organization) = tx.organization(&event.org_id, Lock::None).await? else {
+                    tx.mark_event_fanned_out(&event.org_id, event.id.as_str(), real_now)
                         .await?;
                     continue;
                 };
-                let endpoints = tx.org_webhook_endpoints(&event.org_id).await?;
+                let endpoints = tx.all_webhook_endpoints(&event.org_id).await?;
                 organizations.insert(event.org_id.as_str().to_owned(), (organization, endpoints));
             }
             let (organization, endpoints) = &organizations[event.org_id.as_str()];
@@ -277,7 +297,7 @@ impl App {
             for endpoint in receivers {
                 let version = endpoint.api_version.unwrap_or(organization.api_version);
                 let data = if event.event_type == "customer.state_changed" {
-                    self.customer_state(&mut *tx, organization, event, version)
+                    self.customer_state(tx, organization, event, version)
                         .await?
                 } else {
                     event.data.clone()
@@ -295,10 +315,9 @@ impl App {
                 );
                 tx.insert_delivery(&delivery).await?;
             }
-            tx.mark_event_fanned_out(event.id.as_str(), real_now)
+            tx.mark_event_fanned_out(&event.org_id, event.id.as_str(), real_now)
                 .await?;
         }
-        tx.commit().await?;
         Ok(events.len())
     }
 
@@ -320,7 +339,7 @@ impl App {
             .to_owned();
         let subscription = match &event.customer_id {
             Some(customer) => {
-                tx.lock_live_subscription(&organization.id, customer)
+                tx.live_subscription(&organization.id, customer, Lock::ForUpdate)
                     .await?
             }
             None => None,
@@ -361,25 +380,29 @@ impl App {
         limit: u32,
     ) -> Result<Vec<(Delivery, String)>, AppError> {
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let due = tx.claim_due_deliveries(now, limit).await?;
-        let mut claimed = Vec::with_capacity(due.len());
-        for mut delivery in due {
-            let Some(endpoint) = tx
-                .lock_webhook_endpoint(&delivery.org_id, &delivery.endpoint_id)
-                .await?
-            else {
-                // The endpoint was deleted: the delivery ends here.
-                delivery.status = DeliveryStatus::Failed;
-                tx.update_delivery(&delivery).await?;
-                continue;
-            };
-            delivery.next_attempt_at = now.plus_millis(self.delivery_lease_ms);
-            tx.update_delivery(&delivery).await?;
-            claimed.push((delivery, endpoint.url));
-        }
-        tx.commit().await?;
-        Ok(claimed)
+        let lease_ms = self.delivery_lease_ms;
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move {
+                let due = tx.claim_due_deliveries(now, limit).await?;
+                let mut claimed = Vec::with_capacity(due.len());
+                for mut delivery in due {
+                    let Some(endpoint) = tx
+                        .webhook_endpoint(&delivery.org_id, &delivery.endpoint_id, Lock::ForUpdate)
+                        .await?
+                    else {
+                        // The endpoint was deleted: the delivery ends here.
+                        delivery.status = DeliveryStatus::Failed;
+                        tx.update_delivery(&delivery).await?;
+                        continue;
+                    };
+                    delivery.next_attempt_at = now.plus_millis(lease_ms);
+                    tx.update_delivery(&delivery).await?;
+                    claimed.push((delivery, endpoint.url));
+                }
+                Ok::<_, AppError>(claimed)
+            })
+        })
+        .await
     }
 
     /// Sends one claimed delivery and records the attempt.
@@ -423,49 +446,55 @@ impl App {
         result: &AttemptResult,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let Some(current) = tx.lock_delivery(&sent.id).await? else {
-            return Ok(());
-        };
-        if current.status != DeliveryStatus::Pending || current.attempts != sent.attempts {
-            // Another dispatcher recorded this attempt already (our lease ran out).
-            return Ok(());
-        }
-        let next = current.after_attempt(result, now);
-        tx.record_attempt(
-            &current.id,
-            &Attempt {
-                number: next.attempts,
-                attempted_at: now,
-                result: AttemptResult {
-                    response_body: result
-                        .response_body
-                        .as_deref()
-                        .map(tally_domain::webhooks::truncated),
-                    ..result.clone()
-                },
-            },
-        )
-        .await?;
-        tx.update_delivery(&next).await?;
-        if next.status != DeliveryStatus::Pending
-            && let Some(mut endpoint) = tx
-                .lock_webhook_endpoint(&current.org_id, &current.endpoint_id)
-                .await?
-        {
-            if next.status == DeliveryStatus::Succeeded {
-                endpoint.consecutive_failures = 0;
-            } else {
-                endpoint.consecutive_failures += 1;
-                if endpoint.consecutive_failures >= CONSECUTIVE_FAILURES_MAX {
-                    endpoint.is_active = false;
-                    tracing::warn!(endpoint = %endpoint.id, "webhook endpoint disabled after consecutive failed events");
+        let (org, id, attempts) = (sent.org_id.clone(), sent.id.clone(), sent.attempts);
+        let result = result.clone();
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move {
+                let Some(current) = tx.delivery(&org, &id, Lock::ForUpdate).await? else {
+                    return Ok(());
+                };
+                if current.status != DeliveryStatus::Pending || current.attempts != attempts {
+                    // Another dispatcher recorded this attempt already (our lease ran out).
+                    return Ok(());
                 }
-            }
-            tx.update_webhook_endpoint(&endpoint, false).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+                let next = current.after_attempt(&result, now);
+                tx.record_attempt(
+                    &org,
+                    &current.id,
+                    &Attempt {
+                        number: next.attempts,
+                        attempted_at: now,
+                        result: AttemptResult {
+                            response_body: result
+                                .response_body
+                                .as_deref()
+                                .map(tally_domain::webhooks::truncated),
+                            ..result.clone()
+                        },
+                    },
+                )
+                .await?;
+                tx.update_delivery(&next).await?;
+                if next.status != DeliveryStatus::Pending
+                    && let Some(mut endpoint) = tx
+                        .webhook_endpoint(&current.org_id, &current.endpoint_id, Lock::ForUpdate)
+                        .await?
+                {
+                    if next.status == DeliveryStatus::Succeeded {
+                        endpoint.consecutive_failures = 0;
+                    } else {
+                        endpoint.consecutive_failures += 1;
+                        if endpoint.consecutive_failures >= CONSECUTIVE_FAILURES_MAX {
+                            endpoint.is_active = false;
+                            tracing::warn!(endpoint = %endpoint.id, "webhook endpoint disabled after consecutive failed events");
+                        }
+                    }
+                    tx.update_webhook_endpoint(&endpoint, false).await?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await
     }
 }
 

@@ -1,5 +1,8 @@
-//! The one path every change takes: a store transaction that holds the new state and, when the
-//! caller sent an `Idempotency-Key`, the response to replay, committed together or not at all.
+//! The one path every change takes: one write job, that is one store transaction, that claims
+//! the caller's `Idempotency-Key`, runs the command and stores the response to replay, committed
+//! together or not at all. The job runs to its end even when the caller goes away (a client
+//! that disconnects leaves nothing half done), and its answer comes back once the commit is
+//! durable.
 //!
 //! Contract: `wire.md` §6. A concurrent request with the same key waits for the first to finish
 //! (row lock on PostgreSQL, the single writer on SQLite) and then replays its response; only a
@@ -7,6 +10,7 @@
 
 use crate::{App, AppError, Caller, IdSource};
 use async_trait::async_trait;
+use std::sync::Arc;
 use tally_domain::Timestamp;
 use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx, constraints};
 use tracing::debug;
@@ -17,6 +21,10 @@ pub const TX_ATTEMPTS_MAX: u32 = 5;
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// Longest key accepted (`wire.md` §6).
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
+
+/// The savepoint a command runs under, so that a refusal undoes the command's writes and keeps
+/// the key's claim.
+const COMMAND_SAVEPOINT: &str = "command";
 
 /// An operation that changes state. `run` may be called more than once (the transaction is
 /// retried on transient conflicts), so it must do all of its work through `ctx`.
@@ -55,101 +63,124 @@ pub enum Written {
 
 /// Turns an operation's outcome into the response bytes (the API's job; passed in so that the
 /// exact bytes can be stored in the same transaction).
-pub type Render<'a, T> = &'a (dyn Fn(Result<&T, &AppError>) -> StoredResponse + Send + Sync);
+type Render<T> = dyn Fn(Result<&T, &AppError>) -> StoredResponse + Send + Sync;
 
-enum Attempt {
-    Done(Written),
+/// Why an attempt's job rolled back.
+enum Undone {
+    /// Another transaction claimed the key first: a new attempt replays its response.
     Again,
+    Failed(AppError),
+}
+
+impl From<StoreError> for Undone {
+    fn from(error: StoreError) -> Self {
+        Undone::Failed(error.into())
+    }
+}
+
+impl From<AppError> for Undone {
+    fn from(error: AppError) -> Self {
+        Undone::Failed(error)
+    }
 }
 
 impl App {
-    /// Runs `command` in one transaction with idempotency. Refusals (4xx) come back rendered in
-    /// `Ok`, and are stored under the key like successes; internal failures come back as `Err`
-    /// and store nothing, so a retry runs again.
-    pub async fn write<C: Command>(
+    /// Runs `command` in one write job with idempotency. Refusals (4xx) come back rendered in
+    /// `Ok` and are stored under the key like successes, in the same transaction, with the
+    /// command's writes undone; internal failures come back as `Err` and store nothing, so a
+    /// retry runs again. The job finishes even if this future is dropped.
+    pub async fn write<C: Command + 'static>(
         &self,
         caller: &Caller,
         idempotency: Option<&Idempotency>,
-        command: &C,
-        render: Render<'_, C::Output>,
+        command: C,
+        render: impl Fn(Result<&C::Output, &AppError>) -> StoredResponse + Send + Sync + 'static,
     ) -> Result<Written, AppError> {
+        // A job is used up when it runs, so each attempt's job gets its own handle on both.
+        let command = Arc::new(command);
+        let render: Arc<Render<C::Output>> = Arc::new(render);
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
-                .attempt_write(caller, idempotency, command, render)
+                .attempt_write(caller, idempotency, &command, &render)
                 .await
             {
-                Ok(Attempt::Done(written)) => return Ok(written),
-                Ok(Attempt::Again) | Err(AppError::Store(StoreError::Retry))
+                Ok(written) => return Ok(written),
+                Err(Undone::Again | Undone::Failed(AppError::Store(StoreError::Retry)))
                     if attempt < TX_ATTEMPTS_MAX =>
                 {
                     debug!(attempt, "retrying a write transaction");
                 }
-                Ok(Attempt::Again) => return Err(AppError::IdempotencyInProgress),
-                Err(error) => return Err(error),
+                Err(Undone::Again) => return Err(AppError::IdempotencyInProgress),
+                Err(Undone::Failed(error)) => return Err(error),
             }
         }
     }
 
-    async fn attempt_write<C: Command>(
+    /// One attempt: claim the key, run the command under a savepoint, store the response.
+    async fn attempt_write<C: Command + 'static>(
         &self,
         caller: &Caller,
         idempotency: Option<&Idempotency>,
-        command: &C,
-        render: Render<'_, C::Output>,
-    ) -> Result<Attempt, AppError> {
-        // Idempotency windows run on real time (SDK retries happen in real time); the state
-        // change itself happens at the organization's now, which a test clock may move.
-        let real_now = self.clock.now();
-        let now = caller.organization.now(real_now);
-        let mut tx = self.store.begin().await?;
-        if let Some(idempotency) = idempotency
-            && let Some(replay) = claim(&mut *tx, caller, idempotency, real_now).await?
-        {
-            return Ok(replay);
-        }
-
-        let outcome = {
-            let mut ctx = WriteCtx {
-                tx: &mut *tx,
-                caller,
-                now,
-                ids: &*self.ids,
-                invoice_status: self.invoice_status,
-                enforce_seat_caps: self.enforce_seat_caps,
-            };
-            command.run(&mut ctx).await
-        };
-
-        match outcome {
-            Ok(output) => {
-                let response = render(Ok(&output));
-                if let Some(idempotency) = idempotency {
-                    tx.complete_idempotency(caller.org(), &idempotency.key, &response)
-                        .await?;
+        command: &Arc<C>,
+        render: &Arc<Render<C::Output>>,
+    ) -> Result<Written, Undone> {
+        let caller = caller.clone();
+        let idempotency = idempotency.cloned();
+        let command = Arc::clone(command);
+        let render = Arc::clone(render);
+        let clock = Arc::clone(&self.clock);
+        let ids = Arc::clone(&self.ids);
+        let invoice_status = self.invoice_status;
+        let enforce_seat_caps = self.enforce_seat_caps;
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move {
+                // Idempotency windows run on real time (SDK retries happen in real time); the
+                // state change itself happens at the organization's now, which a test clock
+                // may move. Both are read when the job runs, so they follow commit order.
+                let real_now = clock.now();
+                let now = caller.organization.now(real_now);
+                if let Some(idempotency) = &idempotency
+                    && let Some(replay) = claim(tx, &caller, idempotency, real_now).await?
+                {
+                    return Ok(replay);
                 }
-                tx.commit().await?;
-                Ok(Attempt::Done(Written::Fresh(response)))
-            }
-            Err(error) if error.is_internal() => Err(error),
-            Err(refusal) => {
-                // The refused command may have written part of its work: roll all of it back,
-                // then keep only the refusal under the key.
-                drop(tx);
-                let response = render(Err(&refusal));
-                if let Some(idempotency) = idempotency {
-                    let mut tx = self.store.begin().await?;
-                    if let Some(replay) = claim(&mut *tx, caller, idempotency, real_now).await? {
-                        return Ok(replay);
+
+                tx.savepoint(COMMAND_SAVEPOINT).await?;
+                let outcome = {
+                    let mut ctx = WriteCtx {
+                        tx: &mut *tx,
+                        caller: &caller,
+                        now,
+                        ids: &*ids,
+                        invoice_status,
+                        enforce_seat_caps,
+                    };
+                    command.run(&mut ctx).await
+                };
+                let response = match outcome {
+                    Ok(output) => {
+                        tx.release_savepoint(COMMAND_SAVEPOINT).await?;
+                        render(Ok(&output))
                     }
+                    Err(error) if error.is_internal() => return Err(Undone::Failed(error)),
+                    Err(refusal) => {
+                        // The refused command may have written part of its work: undo all of
+                        // it, and keep only the claim and, below, the refusal under the key.
+                        tx.rollback_to_savepoint(COMMAND_SAVEPOINT).await?;
+                        tx.release_savepoint(COMMAND_SAVEPOINT).await?;
+                        render(Err(&refusal))
+                    }
+                };
+                if let Some(idempotency) = &idempotency {
                     tx.complete_idempotency(caller.org(), &idempotency.key, &response)
                         .await?;
-                    tx.commit().await?;
                 }
-                Ok(Attempt::Done(Written::Fresh(response)))
-            }
-        }
+                Ok(Written::Fresh(response))
+            })
+        })
+        .await
     }
 }
 
@@ -160,7 +191,7 @@ async fn claim(
     caller: &Caller,
     idempotency: &Idempotency,
     now: Timestamp,
-) -> Result<Option<Attempt>, AppError> {
+) -> Result<Option<Written>, Undone> {
     let org = caller.org();
     match tx.idempotency_record(org, &idempotency.key).await {
         Ok(Some(record)) if record.expires_at > now => {
@@ -168,8 +199,8 @@ async fn claim(
         }
         Ok(Some(_expired)) => tx.delete_idempotency(org, &idempotency.key).await?,
         Ok(None) => {}
-        Err(StoreError::Retry) => return Ok(Some(Attempt::Again)),
-        Err(error) => return Err(unavailable(error)),
+        Err(StoreError::Retry) => return Err(Undone::Again),
+        Err(error) => return Err(unavailable(error).into()),
     }
     let expires_at = now.plus_millis(IDEMPOTENCY_RETENTION_MS);
     match tx
@@ -184,23 +215,21 @@ async fn claim(
     {
         Ok(()) => Ok(None),
         // Another transaction holds or just committed the key: start over and replay it.
-        Err(error) if error.is_conflict_on(constraints::IDEMPOTENCY_KEY) => {
-            Ok(Some(Attempt::Again))
-        }
-        Err(StoreError::Retry) => Ok(Some(Attempt::Again)),
-        Err(error) => Err(unavailable(error)),
+        Err(error) if error.is_conflict_on(constraints::IDEMPOTENCY_KEY) => Err(Undone::Again),
+        Err(StoreError::Retry) => Err(Undone::Again),
+        Err(error) => Err(unavailable(error).into()),
     }
 }
 
-fn replay(record: IdempotencyRecord, idempotency: &Idempotency) -> Result<Attempt, AppError> {
+fn replay(record: IdempotencyRecord, idempotency: &Idempotency) -> Result<Written, Undone> {
     if record.fingerprint != idempotency.fingerprint {
-        return Err(AppError::IdempotencyKeyMismatch);
+        return Err(AppError::IdempotencyKeyMismatch.into());
     }
     match record.response {
-        Some(response) => Ok(Attempt::Done(Written::Replayed(response))),
+        Some(response) => Ok(Written::Replayed(response)),
         // Only a transaction that has not committed holds a claim without a response, and no
         // other transaction can see it; treat a leftover the same as "still running".
-        None => Err(AppError::IdempotencyInProgress),
+        None => Err(AppError::IdempotencyInProgress.into()),
     }
 }
 
@@ -214,6 +243,10 @@ fn unavailable(error: StoreError) -> AppError {
 impl App {
     /// Deletes idempotency records whose 24-hour window has ended (real time).
     pub async fn purge_expired_idempotency(&self) -> Result<u64, AppError> {
-        Ok(self.store.purge_idempotency(self.clock.now()).await?)
+        let now = self.clock.now();
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move { Ok(tx.purge_idempotency(now).await?) })
+        })
+        .await
     }
 }

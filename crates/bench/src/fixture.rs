@@ -49,28 +49,20 @@ impl Backend {
 
 /// A new, migrated database: a file in a temporary directory, or `CREATE DATABASE` on the
 /// PostgreSQL server. Removed when dropped.
-pub enum FreshDatabase {
-    Sqlite(tally_store_sqlite::testing::TestDatabase),
-    Postgres(tally_store_postgres::testing::TestDatabase),
-}
+pub struct FreshDatabase(tally_store_sql::testing::TestDatabase);
 
 impl FreshDatabase {
     pub async fn create(backend: &Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                FreshDatabase::Sqlite(tally_store_sqlite::testing::fresh_database().await)
+        FreshDatabase(match backend {
+            Backend::Sqlite => tally_store_sql::testing::fresh_sqlite().await,
+            Backend::Postgres(server_url) => {
+                tally_store_sql::testing::fresh_postgres(server_url).await
             }
-            Backend::Postgres(server_url) => FreshDatabase::Postgres(
-                tally_store_postgres::testing::fresh_database(server_url).await,
-            ),
-        }
+        })
     }
 
     pub fn url(&self) -> &str {
-        match self {
-            FreshDatabase::Sqlite(database) => &database.url,
-            FreshDatabase::Postgres(database) => &database.url,
-        }
+        &self.0.url
     }
 }
 

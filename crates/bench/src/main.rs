@@ -8,6 +8,7 @@
 //! `--json FILE` writes the same figures.
 
 mod bare_http;
+mod engine;
 mod fixture;
 mod http;
 mod load;
@@ -107,7 +108,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let mut reports = Vec::new();
     for backend in &backends {
         let report = measure(backend, args.customers, shape).await?;
-        report.print();
+        report.print(&bare.measured);
         reports.push(report);
     }
 
@@ -115,7 +116,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         let figures = json!({
             "context": context_json(args),
             "bareHttp": bare.to_json(),
-            "backends": reports.iter().map(BackendReport::to_json).collect::<Vec<_>>(),
+            "backends": reports.iter().map(|r| r.to_json(&bare.measured)).collect::<Vec<_>>(),
         });
         std::fs::write(path, serde_json::to_string_pretty(&figures)? + "\n")?;
         eprintln!("figures written to {}", path.display());
@@ -123,7 +124,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     Ok(bare.measured.errors == 0 && !reports.iter().any(BackendReport::failed))
 }
 
-/// The three phases on one backend. The HTTP phases share one database (writes, then reads
+/// The four phases on one backend. The HTTP phases share one database (writes, then reads
 /// of the balances they produced); the raw transactions get a second one prepared by the same
 /// HTTP setup, so both write phases start from the same state.
 async fn measure(
@@ -154,6 +155,10 @@ async fn measure(
     let raw_writes = raw_tx::seat_writes(store.clone(), org.clone(), &fixture, shape).await;
     let raw_check = raw_tx::balance_check(&*store, &org, &fixture, raw_writes.successes()).await?;
     drop(store);
+
+    eprintln!("{name}: engine baseline (plain SQL on the same database, no Tally code)");
+    let targets = engine::targets(database.url()).await?;
+    let engine_writes = engine::seat_writes(database.url(), targets, shape).await?;
     drop(database);
 
     Ok(BackendReport {
@@ -173,8 +178,15 @@ async fn measure(
             measured: balance_reads,
         },
         raw_writes: Phase {
-            operation: "seat write (raw store transaction)",
+            operation: "seat write (Tally store transaction)",
             measured: raw_writes,
+        },
+        engine_writes: Phase {
+            operation: match backend {
+                Backend::Sqlite => "seat write (engine: SQL, one connection)",
+                Backend::Postgres(_) => "seat write (engine: SQL, N connections)",
+            },
+            measured: engine_writes,
         },
         http_check,
         raw_check,

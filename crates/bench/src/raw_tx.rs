@@ -1,10 +1,10 @@
 //! The floor: the seat write's database transaction run directly through the storage layer,
 //! with no HTTP, no routing, no auth and no rendering, at the same concurrency and duration.
 //!
-//! The shape, per call: begin → `claim_idempotency` → `lock_live_subscription` →
+//! The shape, per call, as one write job: `claim_idempotency` → `live_subscription` (locked) →
 //! `subscription_features` → `seat_balances` → `apply_seat_change` (pure) →
 //! `save_seat_balance` → `append_seat_event` → `insert_webhook_events` (two events) →
-//! `complete_idempotency` → commit. `App::write` on the HTTP path does these plus an
+//! `complete_idempotency` → commit (grouped with other jobs on SQLite). `App::write` on the HTTP path does these plus an
 //! idempotency record lookup, the customer's row lock and the org's feature list. Like
 //! `App::write`, a `StoreError::Retry` reruns the whole transaction a bounded number of times.
 
@@ -19,7 +19,7 @@ use tally_app::{Clock, IdSource, RandomIds, SystemClock};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
 use tally_domain::{CustomerId, Mode, OrgId};
-use tally_store::{Store, StoreError, StoredResponse};
+use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write};
 
 /// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
 pub async fn seat_writes(
@@ -42,7 +42,12 @@ pub async fn seat_writes(
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match seat_write(&*store, &org, customer, &key).await {
+                let job = (org.as_ref().clone(), customer.clone(), key.clone());
+                let written = write(&*store, move |tx| {
+                    Box::pin(async move { seat_write(tx, &job.0, &job.1, &job.2).await })
+                })
+                .await;
+                match written {
                     Err(RawError::Store(StoreError::Retry)) if attempt < TX_ATTEMPTS_MAX => {}
                     outcome => return outcome.map_err(|e| e.to_string()),
                 }
@@ -55,6 +60,8 @@ pub async fn seat_writes(
 /// The sandbox organization the server created at first start.
 pub async fn sandbox_org(store: &dyn Store) -> anyhow::Result<OrgId> {
     Ok(store
+        .read()
+        .await?
         .oldest_organization(Mode::Sandbox)
         .await?
         .context("the server created a sandbox organization")?
@@ -69,12 +76,13 @@ pub async fn balance_check(
     successful_adds: u64,
 ) -> anyhow::Result<BalanceCheck> {
     let mut found = 0;
+    let mut db = store.read().await?;
     for customer in customers {
-        let subscription = store
-            .live_subscription(org, &customer.id)
+        let subscription = db
+            .live_subscription(org, &customer.id, Lock::None)
             .await?
             .context("every bench customer has a live subscription")?;
-        found += store
+        found += db
             .seat_balances(org, &subscription.id)
             .await?
             .iter()
@@ -109,16 +117,15 @@ impl From<StoreError> for RawError {
     }
 }
 
-/// One seat write, one transaction. Builds the domain values the way `tally_app::seats` does.
+/// One seat write's transaction. Builds the domain values the way `tally_app::seats` does.
 async fn seat_write(
-    store: &dyn Store,
+    tx: &mut dyn Tx,
     org: &OrgId,
     customer: &CustomerId,
     key: &str,
 ) -> Result<(), RawError> {
     let ids = RandomIds;
     let now = SystemClock.now();
-    let mut tx = store.begin().await?;
     // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.
     let fingerprint = format!("{:064x}", hash_of(key));
     tx.claim_idempotency(
@@ -130,16 +137,16 @@ async fn seat_write(
     )
     .await?;
     let subscription = tx
-        .lock_live_subscription(org, customer)
+        .live_subscription(org, customer, Lock::ForUpdate)
         .await?
         .ok_or_else(|| RawError::Refused(format!("{customer:?} has no live subscription")))?;
-    let snapshot = tx.subscription_features(&subscription.id).await?;
+    let snapshot = tx.subscription_features(org, &subscription.id).await?;
     let feature = snapshot
         .into_iter()
         .find(|f| f.code == FEATURE_CODE && f.enabled)
         .ok_or_else(|| RawError::Refused(format!("{FEATURE_CODE} is not in the plan")))?;
     let balance = tx
-        .seat_balances(&subscription.id)
+        .seat_balances(org, &subscription.id)
         .await?
         .into_iter()
         .find(|b| b.feature_code == FEATURE_CODE)
@@ -208,7 +215,6 @@ async fn seat_write(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

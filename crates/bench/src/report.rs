@@ -62,62 +62,89 @@ pub struct BackendReport {
     pub seat_writes: Phase,
     pub balance_reads: Phase,
     pub raw_writes: Phase,
+    /// The same transaction shape as plain SQL on the engine, no Tally code (`engine`).
+    pub engine_writes: Phase,
     pub http_check: BalanceCheck,
     pub raw_check: BalanceCheck,
 }
 
 impl BackendReport {
-    /// HTTP seat-write throughput over raw transaction throughput.
+    fn phases(&self) -> [&Phase; 4] {
+        [
+            &self.seat_writes,
+            &self.balance_reads,
+            &self.raw_writes,
+            &self.engine_writes,
+        ]
+    }
+
+    /// HTTP seat-write throughput over the engine's rate for the same transaction shape: the
+    /// target figure.
+    pub fn write_to_engine_ratio(&self) -> f64 {
+        ratio(&self.seat_writes.measured, &self.engine_writes.measured)
+    }
+
+    /// Tally's store path (no HTTP) over the engine: what the storage layer itself costs.
+    pub fn store_to_engine_ratio(&self) -> f64 {
+        ratio(&self.raw_writes.measured, &self.engine_writes.measured)
+    }
+
+    /// HTTP seat-write throughput over Tally's store path: what HTTP and the app cost.
     pub fn write_ratio(&self) -> f64 {
         ratio(&self.seat_writes.measured, &self.raw_writes.measured)
     }
 
-    /// Balance-read throughput over raw transaction throughput (context only).
-    pub fn read_ratio(&self) -> f64 {
-        ratio(&self.balance_reads.measured, &self.raw_writes.measured)
+    /// Balance-read throughput over the bare HTTP handler's.
+    pub fn read_to_bare_ratio(&self, bare: &Measured) -> f64 {
+        ratio(&self.balance_reads.measured, bare)
     }
 
     pub fn failed(&self) -> bool {
-        [&self.seat_writes, &self.balance_reads, &self.raw_writes]
-            .iter()
-            .any(|p| p.measured.errors > 0)
+        self.phases().iter().any(|p| p.measured.errors > 0)
             || !self.http_check.matches()
             || !self.raw_check.matches()
     }
 
-    pub fn print(&self) {
+    pub fn print(&self, bare: &Measured) {
         println!();
         println!("== {} ({}) ==", self.backend, self.durability);
         print_header();
-        for phase in [&self.seat_writes, &self.balance_reads, &self.raw_writes] {
+        for phase in self.phases() {
             phase.print_row();
         }
         println!(
-            "HTTP seat writes / raw transactions:  {:.2}",
+            "HTTP seat writes / engine baseline:     {:.2}",
+            self.write_to_engine_ratio()
+        );
+        println!(
+            "store transactions / engine baseline:   {:.2}",
+            self.store_to_engine_ratio()
+        );
+        println!(
+            "HTTP seat writes / store transactions:  {:.2}",
             self.write_ratio()
         );
         println!(
-            "HTTP balance reads / raw transactions: {:.2}  (context: reads against the write floor)",
-            self.read_ratio()
+            "HTTP balance reads / bare HTTP handler: {:.2}",
+            self.read_to_bare_ratio(bare)
         );
         print_check("after HTTP seat writes", self.http_check);
         print_check("after raw transactions", self.raw_check);
-        for phase in [&self.seat_writes, &self.balance_reads, &self.raw_writes] {
+        for phase in self.phases() {
             phase.print_failures();
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        let phases: Vec<Value> = [&self.seat_writes, &self.balance_reads, &self.raw_writes]
-            .into_iter()
-            .map(Phase::to_json)
-            .collect();
+    pub fn to_json(&self, bare: &Measured) -> Value {
+        let phases: Vec<Value> = self.phases().into_iter().map(Phase::to_json).collect();
         json!({
             "backend": self.backend,
             "durability": self.durability,
             "phases": phases,
-            "seatWriteToRawRatio": self.write_ratio(),
-            "balanceReadToRawRatio": self.read_ratio(),
+            "seatWriteToEngineRatio": self.write_to_engine_ratio(),
+            "storeToEngineRatio": self.store_to_engine_ratio(),
+            "seatWriteToStoreRatio": self.write_ratio(),
+            "balanceReadToBareHttpRatio": self.read_to_bare_ratio(bare),
             "balanceCheckHttp": check_json(self.http_check),
             "balanceCheckRaw": check_json(self.raw_check),
         })

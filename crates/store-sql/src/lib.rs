@@ -1,182 +1,180 @@
-//! Rows as both SQL backends return them, and their conversion into domain values.
+//! Tally's storage, written once for SQLite and PostgreSQL.
 //!
-//! The schemas of `tally-store-sqlite` and `tally-store-postgres` use the same column names and
-//! portable types (text, 64-bit integers), so one generic `FromRow` per row serves both.
-//! Columns that hold JSON are text; a row that fails to convert is reported as a store error,
-//! never a panic.
+//! Each area of `tally_store` is implemented once here (`organizations`, `customers`,
+//! `catalog`, `subscriptions`, `seats`, `invoices`, `webhooks`, `idempotency`, `test_clock`),
+//! as SQL with `$n` placeholders that both drivers run (`query`). What really differs between
+//! the engines is in `dialect` (connecting, error classification) and `write_path` (group
+//! commit on SQLite's single writer, a transaction per job on PostgreSQL); row locks are one
+//! method, `Conn::lock`. Migrations stay per engine (`migrations/sqlite`, `migrations/postgres`,
+//! same names), because the DDL really differs.
 
-mod catalog_rows;
-mod webhook_rows;
+mod areas;
+mod dialect;
+mod query;
+mod rows;
+mod write_path;
 
-pub use catalog_rows::{
-    DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow, PlanRow, PriceRow, RunRow,
-    SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow, run_body,
-};
-pub use webhook_rows::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
+#[cfg(feature = "testing")]
+pub mod testing;
 
-use tally_domain::api_key::ApiKey;
-use tally_domain::customer::Metadata;
-use tally_domain::{
-    ApiKeyId, ApiVersion, Customer, CustomerId, Mode, OrgId, Organization, Timestamp,
-};
-use tally_store::{IdempotencyRecord, KeyLookup, StoreError, StoredResponse};
+use async_trait::async_trait;
+use query::{Conn, query};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, SqlitePool};
+use tally_store::{Db, Job, Store, StoreError, Tx};
 
-#[derive(sqlx::FromRow)]
-pub struct OrganizationRow {
-    id: String,
-    name: String,
-    mode: String,
-    paired_org_id: Option<String>,
-    api_version: String,
-    test_clock_ms: Option<i64>,
-    created_at_ms: i64,
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
 }
 
-impl OrganizationRow {
-    pub fn into_domain(self) -> Result<Organization, StoreError> {
-        Ok(Organization {
-            id: OrgId::new(self.id),
-            name: self.name,
-            mode: parse_mode(&self.mode)?,
-            paired_org_id: self.paired_org_id.map(OrgId::new),
-            api_version: ApiVersion::from_pin(&self.api_version),
-            test_clock: self.test_clock_ms.map(Timestamp::from_millis),
-            created_at: Timestamp::from_millis(self.created_at_ms),
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ApiKeyRow {
-    id: String,
-    org_id: String,
-    name: String,
-    prefix: String,
-    expires_at_ms: Option<i64>,
-    last_used_at_ms: Option<i64>,
-    created_at_ms: i64,
-}
-
-impl ApiKeyRow {
-    pub fn into_domain(self) -> ApiKey {
-        ApiKey {
-            id: ApiKeyId::from_stored(self.id),
-            org_id: OrgId::new(self.org_id),
-            name: self.name,
-            prefix: self.prefix,
-            expires_at: self.expires_at_ms.map(Timestamp::from_millis),
-            last_used_at: self.last_used_at_ms.map(Timestamp::from_millis),
-            created_at: Timestamp::from_millis(self.created_at_ms),
+impl Engine {
+    /// `sqlite:` or `postgres(ql)://`; anything else is not a database Tally runs on.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
         }
     }
-}
 
-/// A key joined with its organization (the authentication query).
-#[derive(sqlx::FromRow)]
-pub struct KeyLookupRow {
-    #[sqlx(flatten)]
-    key: ApiKeyRow,
-    org_name: String,
-    mode: String,
-    paired_org_id: Option<String>,
-    api_version: String,
-    test_clock_ms: Option<i64>,
-    org_created_at_ms: i64,
-}
-
-impl KeyLookupRow {
-    pub fn into_lookup(self) -> Result<KeyLookup, StoreError> {
-        let key = self.key.into_domain();
-        let organization = OrganizationRow {
-            id: key.org_id.as_str().to_owned(),
-            name: self.org_name,
-            mode: self.mode,
-            paired_org_id: self.paired_org_id,
-            api_version: self.api_version,
-            test_clock_ms: self.test_clock_ms,
-            created_at_ms: self.org_created_at_ms,
-        }
-        .into_domain()?;
-        Ok(KeyLookup { key, organization })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct IdempotencyRow {
-    fingerprint: String,
-    response_status: Option<i32>,
-    response_body: Option<String>,
-    created_at_ms: i64,
-    expires_at_ms: i64,
-}
-
-impl IdempotencyRow {
-    pub fn into_record(self) -> IdempotencyRecord {
-        let response = match (self.response_status, self.response_body) {
-            (Some(status), Some(body)) => u16::try_from(status)
-                .ok()
-                .map(|status| StoredResponse { status, body }),
-            _ => None,
+    /// Migration names, for the check that both engines list the same ones.
+    pub fn migration_names(self) -> Vec<String> {
+        let migrator = match self {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        IdempotencyRecord {
-            fingerprint: self.fingerprint,
-            response,
-            created_at: Timestamp::from_millis(self.created_at_ms),
-            expires_at: Timestamp::from_millis(self.expires_at_ms),
+        migrator
+            .iter()
+            .map(|m| format!("{:04}_{}", m.version, m.description.replace(' ', "_")))
+            .collect()
+    }
+}
+
+/// The store on one database of either engine.
+pub struct SqlStore {
+    pools: Pools,
+}
+
+enum Pools {
+    Sqlite {
+        reads: SqlitePool,
+        writes: SqlitePool,
+        writer: write_path::sqlite::Writer,
+    },
+    Postgres(PgPool),
+}
+
+impl SqlStore {
+    /// Opens the database `url` names (creating an SQLite file if missing).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pools = match Engine::of_url(url) {
+            Some(Engine::Sqlite) => {
+                let dialect::sqlite::Pools { reads, writes } =
+                    dialect::sqlite::connect(url).await?;
+                let writer = write_path::sqlite::Writer::start(writes.clone());
+                Pools::Sqlite {
+                    reads,
+                    writes,
+                    writer,
+                }
+            }
+            Some(Engine::Postgres) => Pools::Postgres(dialect::postgres::connect(url).await?),
+            None => {
+                return Err(StoreError::other(
+                    "the database URL must start with sqlite: or postgres://",
+                ));
+            }
+        };
+        Ok(Self { pools })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrated = match &self.pools {
+            // Run before the writer takes its connection (it does so on its first job).
+            Pools::Sqlite { writes, .. } => SQLITE_MIGRATIONS.run(writes).await,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        migrated.map_err(|e| StoreError::Other(Box::new(e)))
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn read(&self) -> Result<Box<dyn Db>, StoreError> {
+        let conn = match &self.pools {
+            Pools::Sqlite { reads, .. } => {
+                Conn::Sqlite(reads.acquire().await.map_err(dialect::sqlite::classify)?)
+            }
+            Pools::Postgres(pool) => {
+                Conn::Postgres(pool.acquire().await.map_err(dialect::postgres::classify)?)
+            }
+        };
+        Ok(Box::new(SqlDb::new(conn)))
+    }
+
+    async fn submit(&self, job: Job) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => writer.submit(job).await,
+            Pools::Postgres(pool) => write_path::postgres::submit(pool, job).await,
         }
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct CustomerRow {
-    id: String,
-    org_id: String,
-    external_id: Option<String>,
-    full_name: Option<String>,
-    email: String,
-    tax_document: Option<String>,
-    timezone: Option<String>,
-    metadata: Option<String>,
-    address: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+/// One connection with every area's queries: a read connection, or a write job's transaction.
+pub struct SqlDb {
+    conn: Conn,
 }
 
-impl CustomerRow {
-    pub fn into_domain(self) -> Result<Customer, StoreError> {
-        let metadata: Option<Metadata> = parse_json(self.metadata.as_deref())?;
-        Ok(Customer {
-            id: CustomerId::from_stored(self.id),
-            org_id: OrgId::new(self.org_id),
-            external_id: self.external_id,
-            full_name: self.full_name,
-            email: self.email,
-            tax_document: self.tax_document,
-            timezone: self.timezone,
-            metadata,
-            address: parse_json(self.address.as_deref())?,
-            created_at: Timestamp::from_millis(self.created_at_ms),
-            updated_at: Timestamp::from_millis(self.updated_at_ms),
-        })
+impl SqlDb {
+    fn new(conn: Conn) -> Self {
+        Self { conn }
+    }
+
+    /// The SQLite writer's connection back, between groups.
+    fn into_sqlite(self) -> PoolConnection<sqlx::Sqlite> {
+        match self.conn {
+            Conn::Sqlite(conn) => conn,
+            Conn::Postgres(_) => unreachable!("only the SQLite writer takes its connection back"),
+        }
     }
 }
 
-/// JSON columns are text in both backends; `None` stays SQL NULL.
-pub fn json_text<T: serde::Serialize + ?Sized>(value: Option<&T>) -> Option<String> {
-    value.map(|v| serde_json::to_string(v).expect("JSON values always serialize"))
-}
+#[async_trait]
+impl Tx for SqlDb {
+    async fn savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        query(format!("SAVEPOINT {name}"))
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
 
-/// A stored text value that no longer parses: corrupt or from a newer version.
-fn text_error(what: &str, text: &str) -> StoreError {
-    StoreError::other(format!("unknown {what} {text:?} in storage"))
-}
+    async fn release_savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        query(format!("RELEASE SAVEPOINT {name}"))
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, StoreError> {
-    text.map(|t| serde_json::from_str(t).map_err(|e| StoreError::Other(Box::new(e))))
-        .transpose()
-}
-
-fn parse_mode(text: &str) -> Result<Mode, StoreError> {
-    Mode::parse(text)
-        .ok_or_else(|| StoreError::other(format!("unknown organization mode {text:?}")))
+    async fn rollback_to_savepoint(&mut self, name: &'static str) -> Result<(), StoreError> {
+        query(format!("ROLLBACK TO SAVEPOINT {name}"))
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+    }
 }

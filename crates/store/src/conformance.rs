@@ -1,8 +1,8 @@
-//! The storage conformance suite: plain async cases over `&dyn Store`, run against every backend
-//! by `conformance_suite!`. The hard cases (concurrency, rollback, isolation) live here so both
-//! backends are held to exactly the same behaviour.
+//! The storage conformance suite: plain async cases over `Arc<dyn Store>`, run against every
+//! engine by `conformance_suite!`. The hard cases (concurrency, rollback, isolation, a caller
+//! that goes away) live here so both engines are held to exactly the same behaviour.
 
-use crate::{Store, StoredResponse, constraints};
+use crate::{Lock, Store, StoreError, StoredResponse, constraints, write};
 use std::sync::Arc;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{PagePosition, PageRequest};
@@ -10,11 +10,11 @@ use tally_domain::{
     ApiKeyId, ApiVersion, Customer, CustomerId, Mode, OrgId, Organization, Timestamp,
 };
 
-/// Expands to one `#[tokio::test]` per case, each on a fresh store from `$fresh`, an async fn
-/// returning `Option<(Arc<dyn Store>, guard)>` (`None` = backend not configured, already reported).
+/// Expands to one `#[tokio::test]` per case, each on a fresh store from `$fresh`, a future of
+/// `Option<(Arc<dyn Store>, guard)>` (`None` = engine not configured, already reported).
 #[macro_export]
 macro_rules! conformance_suite {
-    ($fresh:path) => {
+    ($fresh:expr) => {
         $crate::conformance_suite!(@cases $fresh;
             idempotency_claims_complete_and_read_back,
             a_second_claim_of_a_committed_key_conflicts,
@@ -25,13 +25,15 @@ macro_rules! conformance_suite {
             a_taken_external_id_is_a_named_conflict,
             api_keys_are_found_by_hash_until_revoked,
             expired_idempotency_records_are_purged,
+            a_job_runs_to_its_end_when_its_caller_goes_away,
+            a_refused_part_of_a_job_is_undone_by_its_savepoint,
         );
     };
-    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+    (@cases $fresh:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                let Some((store, _guard)) = $fresh().await else { return };
+                let Some((store, _guard)) = $fresh.await else { return };
                 $crate::conformance::$case(store).await;
             }
         )*
@@ -53,10 +55,23 @@ async fn organization(store: &dyn Store, name: &str) -> OrgId {
         test_clock: None,
         created_at: T0,
     };
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_organization(&org).await.unwrap();
-    tx.commit().await.unwrap();
-    org.id
+    let id = org.id.clone();
+    commit(store, move |tx| {
+        Box::pin(async move { tx.insert_organization(&org).await })
+    })
+    .await;
+    id
+}
+
+/// Runs one write job that must commit.
+async fn commit<T, F>(store: &dyn Store, work: F) -> T
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn crate::Tx) -> crate::TxFuture<'t, Result<T, StoreError>>
+        + Send
+        + 'static,
+{
+    write(store, work).await.expect("the write job commits")
 }
 
 /// A stable, distinct number per fixture name (no randomness in the suite).
@@ -89,9 +104,11 @@ fn customer(org: &OrgId, n: u64, external_id: Option<&str>, created_at: Timestam
 }
 
 async fn insert_customer(store: &dyn Store, customer: &Customer) {
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_customer(customer).await.unwrap();
-    tx.commit().await.unwrap();
+    let customer = customer.clone();
+    commit(store, move |tx| {
+        Box::pin(async move { tx.insert_customer(&customer).await })
+    })
+    .await;
 }
 
 fn first_page(limit: u32) -> PageRequest {
@@ -105,17 +122,26 @@ pub async fn idempotency_claims_complete_and_read_back(store: Arc<dyn Store>) {
         body: r#"{"ok":true}"#.to_owned(),
     };
 
-    let mut tx = store.begin().await.unwrap();
-    tx.claim_idempotency(&org, "k1", "fp", T0, T0.plus_millis(1_000))
+    let (job_org, stored) = (org.clone(), response.clone());
+    let pending = commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.claim_idempotency(&job_org, "k1", "fp", T0, T0.plus_millis(1_000))
+                .await?;
+            let pending = tx.idempotency_record(&job_org, "k1").await?;
+            tx.complete_idempotency(&job_org, "k1", &stored).await?;
+            Ok(pending)
+        })
+    })
+    .await
+    .unwrap();
+    let done = store
+        .read()
         .await
-        .unwrap();
-    let pending = tx.idempotency_record(&org, "k1").await.unwrap().unwrap();
-    tx.complete_idempotency(&org, "k1", &response)
+        .unwrap()
+        .idempotency_record(&org, "k1")
         .await
+        .unwrap()
         .unwrap();
-    tx.commit().await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let done = tx.idempotency_record(&org, "k1").await.unwrap().unwrap();
 
     assert_eq!(pending.response, None);
     assert_eq!(done.fingerprint, "fp");
@@ -126,12 +152,16 @@ pub async fn idempotency_claims_complete_and_read_back(store: Arc<dyn Store>) {
 
 pub async fn a_second_claim_of_a_committed_key_conflicts(store: Arc<dyn Store>) {
     let org = organization(&*store, "idem2").await;
-    let mut tx = store.begin().await.unwrap();
-    tx.claim_idempotency(&org, "k", "fp", T0, T0).await.unwrap();
-    tx.commit().await.unwrap();
+    let job_org = org.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.claim_idempotency(&job_org, "k", "fp", T0, T0).await })
+    })
+    .await;
 
-    let mut tx = store.begin().await.unwrap();
-    let second = tx.claim_idempotency(&org, "k", "fp", T0, T0).await;
+    let second = write(&*store, move |tx| {
+        Box::pin(async move { tx.claim_idempotency(&org, "k", "fp", T0, T0).await })
+    })
+    .await;
 
     assert!(
         matches!(&second, Err(e) if e.is_conflict_on(constraints::IDEMPOTENCY_KEY)),
@@ -140,21 +170,25 @@ pub async fn a_second_claim_of_a_committed_key_conflicts(store: Arc<dyn Store>) 
 }
 
 pub async fn concurrent_claims_of_one_key_let_exactly_one_commit(store: Arc<dyn Store>) {
-    // Goal: two transactions that record the same key at once; one commits, the other is told
+    // Goal: two jobs that record the same key at once; one commits, the other is told
     // `Conflict` (after waiting for the first), never both and never neither.
     let org = organization(&*store, "race").await;
     let attempt = |store: Arc<dyn Store>, org: OrgId| async move {
-        let mut tx = store.begin().await?;
-        tx.claim_idempotency(&org, "same", "fp", T0, T0).await?;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        tx.commit().await
+        write(&*store, move |tx| {
+            Box::pin(async move {
+                tx.claim_idempotency(&org, "same", "fp", T0, T0).await?;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok(())
+            })
+        })
+        .await
     };
 
     let (a, b) = tokio::join!(
         tokio::spawn(attempt(store.clone(), org.clone())),
         tokio::spawn(attempt(store.clone(), org.clone()))
     );
-    let outcomes = [a.unwrap(), b.unwrap()];
+    let outcomes: [Result<(), StoreError>; 2] = [a.unwrap(), b.unwrap()];
 
     let committed = outcomes.iter().filter(|o| o.is_ok()).count();
     let conflicts = outcomes
@@ -168,14 +202,23 @@ pub async fn a_dropped_transaction_leaves_no_trace(store: Arc<dyn Store>) {
     let org = organization(&*store, "rollback").await;
     let ghost = customer(&org, 1, Some("ghost"), T0);
 
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_customer(&ghost).await.unwrap();
-    tx.claim_idempotency(&org, "k", "fp", T0, T0).await.unwrap();
-    drop(tx);
+    let (job_org, job_ghost) = (org.clone(), ghost.clone());
+    let refused: Result<(), StoreError> = write(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_customer(&job_ghost).await?;
+            tx.claim_idempotency(&job_org, "k", "fp", T0, T0).await?;
+            Err(StoreError::other("the job changes its mind"))
+        })
+    })
+    .await;
 
-    assert_eq!(store.customer(&org, &ghost.id).await.unwrap(), None);
-    let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.idempotency_record(&org, "k").await.unwrap(), None);
+    assert!(refused.is_err());
+    let mut db = store.read().await.unwrap();
+    assert_eq!(
+        db.customer(&org, &ghost.id, Lock::None).await.unwrap(),
+        None
+    );
+    assert_eq!(db.idempotency_record(&org, "k").await.unwrap(), None);
 }
 
 pub async fn one_organization_never_reads_another_organizations_rows(store: Arc<dyn Store>) {
@@ -184,27 +227,32 @@ pub async fn one_organization_never_reads_another_organizations_rows(store: Arc<
     let their_customer = customer(&theirs, 1, Some("shared-ext"), T0);
     insert_customer(&*store, &their_customer).await;
 
-    let by_id = store.customer(&mine, &their_customer.id).await.unwrap();
-    let by_external = store
-        .customer_by_external_id(&mine, "shared-ext")
+    let mut db = store.read().await.unwrap();
+    let by_id = db
+        .customer(&mine, &their_customer.id, Lock::None)
         .await
         .unwrap();
-    let listed = store
-        .customers(&mine, None, &first_page(100))
+    let by_external = db
+        .customer_by_external_id(&mine, "shared-ext", Lock::None)
         .await
         .unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let locked = tx.lock_customer(&mine, &their_customer.id).await.unwrap();
+    let listed = db.customers(&mine, None, &first_page(100)).await.unwrap();
+    let (job_mine, their_id) = (mine.clone(), their_customer.id.clone());
+    let locked = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let locked = tx.customer(&job_mine, &their_id, Lock::ForUpdate).await?;
+            // The same external id is free in another organization.
+            tx.insert_customer(&customer(&job_mine, 2, Some("shared-ext"), T0))
+                .await?;
+            Ok(locked)
+        })
+    })
+    .await;
 
     assert_eq!(by_id, None);
     assert_eq!(by_external, None);
     assert!(listed.items.is_empty());
     assert_eq!(locked, None);
-    // The same external id is free in another organization.
-    tx.insert_customer(&customer(&mine, 2, Some("shared-ext"), T0))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
 }
 
 pub async fn customers_page_newest_first_and_filter_by_external_id(store: Arc<dyn Store>) {
@@ -220,9 +268,10 @@ pub async fn customers_page_newest_first_and_filter_by_external_id(store: Arc<dy
     let mut expected: Vec<_> = inserted.clone();
     expected.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
 
-    let first = store.customers(&org, None, &first_page(2)).await.unwrap();
+    let mut db = store.read().await.unwrap();
+    let first = db.customers(&org, None, &first_page(2)).await.unwrap();
     let last_of_first = first.items.last().unwrap();
-    let second = store
+    let second = db
         .customers(
             &org,
             None,
@@ -236,7 +285,7 @@ pub async fn customers_page_newest_first_and_filter_by_external_id(store: Arc<dy
         )
         .await
         .unwrap();
-    let filtered = store
+    let filtered = db
         .customers(&org, Some("ext-3"), &first_page(10))
         .await
         .unwrap();
@@ -252,10 +301,13 @@ pub async fn a_taken_external_id_is_a_named_conflict(store: Arc<dyn Store>) {
     let org = organization(&*store, "dup").await;
     insert_customer(&*store, &customer(&org, 1, Some("same"), T0)).await;
 
-    let mut tx = store.begin().await.unwrap();
-    let second = tx
-        .insert_customer(&customer(&org, 2, Some("same"), T0))
-        .await;
+    let second = write(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_customer(&customer(&org, 2, Some("same"), T0))
+                .await
+        })
+    })
+    .await;
 
     assert!(
         matches!(&second, Err(e) if e.is_conflict_on(constraints::CUSTOMER_EXTERNAL_ID)),
@@ -274,24 +326,47 @@ pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
         last_used_at: None,
         created_at: T0,
     };
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_api_key(&key, "hash-1").await.unwrap();
-    tx.commit().await.unwrap();
+    let job_key = key.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.insert_api_key(&job_key, "hash-1").await })
+    })
+    .await;
 
-    let found = store.key_by_secret_hash("hash-1").await.unwrap().unwrap();
-    store
-        .touch_api_key(&key.id, T0.plus_millis(5), T0)
+    let found = store
+        .read()
         .await
-        .unwrap();
-    store
-        .touch_api_key(&key.id, T0.plus_millis(9), T0)
+        .unwrap()
+        .key_by_secret_hash("hash-1")
         .await
+        .unwrap()
         .unwrap();
-    let touched = store.key_by_secret_hash("hash-1").await.unwrap().unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let revoked = tx.revoke_api_key(&org, &key.id, T0).await.unwrap();
-    let revoked_again = tx.revoke_api_key(&org, &key.id, T0).await.unwrap();
-    tx.commit().await.unwrap();
+    for touched_at in [5, 9] {
+        let (job_org, key_id) = (org.clone(), key.id.clone());
+        commit(&*store, move |tx| {
+            Box::pin(async move {
+                tx.touch_api_key(&job_org, &key_id, T0.plus_millis(touched_at), T0)
+                    .await
+            })
+        })
+        .await;
+    }
+    let touched = store
+        .read()
+        .await
+        .unwrap()
+        .key_by_secret_hash("hash-1")
+        .await
+        .unwrap()
+        .unwrap();
+    let (job_org, key_id) = (org.clone(), key.id.clone());
+    let (revoked, revoked_again) = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let first = tx.revoke_api_key(&job_org, &key_id, T0).await?;
+            let second = tx.revoke_api_key(&job_org, &key_id, T0).await?;
+            Ok((first, second))
+        })
+    })
+    .await;
 
     assert_eq!(found.key, key);
     assert_eq!(found.organization.id, org);
@@ -299,25 +374,118 @@ pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
     assert_eq!(touched.key.last_used_at, Some(T0.plus_millis(5)));
     assert!(revoked);
     assert!(!revoked_again);
-    assert_eq!(store.key_by_secret_hash("hash-1").await.unwrap(), None);
-    assert!(store.key_by_secret_hash("unknown").await.unwrap().is_none());
+    let mut db = store.read().await.unwrap();
+    assert_eq!(db.key_by_secret_hash("hash-1").await.unwrap(), None);
+    assert!(db.key_by_secret_hash("unknown").await.unwrap().is_none());
 }
 
 pub async fn expired_idempotency_records_are_purged(store: Arc<dyn Store>) {
     let org = organization(&*store, "purge").await;
-    let mut tx = store.begin().await.unwrap();
-    tx.claim_idempotency(&org, "old", "fp", T0, T0.plus_millis(10))
-        .await
-        .unwrap();
-    tx.claim_idempotency(&org, "new", "fp", T0, T0.plus_millis(1_000))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let job_org = org.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.claim_idempotency(&job_org, "old", "fp", T0, T0.plus_millis(10))
+                .await?;
+            tx.claim_idempotency(&job_org, "new", "fp", T0, T0.plus_millis(1_000))
+                .await
+        })
+    })
+    .await;
 
-    let purged = store.purge_idempotency(T0.plus_millis(500)).await.unwrap();
+    let purged = commit(&*store, |tx| {
+        Box::pin(async move { tx.purge_idempotency(T0.plus_millis(500)).await })
+    })
+    .await;
 
-    let mut tx = store.begin().await.unwrap();
+    let mut db = store.read().await.unwrap();
     assert_eq!(purged, 1);
-    assert_eq!(tx.idempotency_record(&org, "old").await.unwrap(), None);
-    assert!(tx.idempotency_record(&org, "new").await.unwrap().is_some());
+    assert_eq!(db.idempotency_record(&org, "old").await.unwrap(), None);
+    assert!(db.idempotency_record(&org, "new").await.unwrap().is_some());
+}
+
+pub async fn a_job_runs_to_its_end_when_its_caller_goes_away(store: Arc<dyn Store>) {
+    // Goal: an HTTP client that disconnects drops the future waiting for its write; the job
+    // must still run to its end and commit, never stop halfway or leave a transaction open.
+    // Method: start a slow job, drop its future mid-way, then check its writes and that the
+    // store still takes new writes.
+    let org = organization(&*store, "abandoned").await;
+    let (job_org, first) = (org.clone(), customer(&org, 1, Some("first"), T0));
+    let second = customer(&org, 2, Some("second"), T0);
+    let job_second = second.clone();
+    let abandoned = write(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_customer(&first).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tx.insert_customer(&job_second).await?;
+            tx.claim_idempotency(&job_org, "abandoned", "fp", T0, T0)
+                .await
+        })
+    });
+
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(50), abandoned).await;
+    let later = customer(&org, 3, Some("later"), T0);
+    insert_customer(&*store, &later).await;
+
+    assert!(timed_out.is_err(), "the job was still running when dropped");
+    // PostgreSQL runs jobs side by side, so the abandoned one may still be sleeping: wait for
+    // its commit, with a deadline.
+    let mut db = store.read().await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while db
+        .idempotency_record(&org, "abandoned")
+        .await
+        .unwrap()
+        .is_none()
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let listed = db.customers(&org, None, &first_page(10)).await.unwrap();
+    assert_eq!(listed.items.len(), 3, "{:?}", listed.items);
+    assert!(
+        db.idempotency_record(&org, "abandoned")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn a_refused_part_of_a_job_is_undone_by_its_savepoint(store: Arc<dyn Store>) {
+    // Goal: the write path keeps a refusal under its idempotency key while undoing the refused
+    // command's writes, in one transaction: a savepoint rolls back part of a job.
+    let org = organization(&*store, "savepoint").await;
+    let (job_org, kept, undone) = (
+        org.clone(),
+        customer(&org, 1, Some("kept"), T0),
+        customer(&org, 2, Some("undone"), T0),
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_customer(&kept).await?;
+            tx.savepoint("command").await?;
+            tx.insert_customer(&undone).await?;
+            // A unique violation inside the savepoint: PostgreSQL aborts the transaction until
+            // the savepoint is rolled back, SQLite only the statement.
+            let clash = tx
+                .insert_customer(&customer(&job_org, 3, Some("kept"), T0))
+                .await;
+            assert!(clash.is_err());
+            tx.rollback_to_savepoint("command").await?;
+            tx.release_savepoint("command").await?;
+            tx.claim_idempotency(&job_org, "refused", "fp", T0, T0)
+                .await
+        })
+    })
+    .await;
+
+    let mut db = store.read().await.unwrap();
+    let listed = db.customers(&org, None, &first_page(10)).await.unwrap();
+    let names: Vec<_> = listed.items.iter().map(|c| c.external_id.clone()).collect();
+    assert_eq!(names, vec![Some("kept".to_owned())]);
+    assert!(
+        db.idempotency_record(&org, "refused")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -25,3 +25,55 @@ pub struct KeyLookup {
     pub key: ApiKey,
     pub organization: Organization,
 }
+
+/// A plan feature with the feature it attaches.
+pub type PlanFeatureEntry = (
+    tally_domain::catalog::PlanFeature,
+    tally_domain::catalog::Feature,
+);
+
+/// Which plans a catalog list returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanVisibility {
+    PublicOnly,
+    IncludingPrivate,
+}
+
+/// Which seat events a history read returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeatEventFilter {
+    pub feature_code: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// One delivery with the log of its attempts, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryLog {
+    pub delivery: tally_domain::webhooks::Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// One attempt of a delivery as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub number: i64,
+    pub attempted_at: Timestamp,
+    pub result: tally_domain::webhooks::AttemptResult,
+}
+
+/// Which invoices a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    pub customer: Option<tally_domain::CustomerId>,
+    pub subscription: Option<tally_domain::subscription::SubscriptionId>,
+    pub status: Option<tally_domain::billing::InvoiceStatus>,
+}
+
+/// A deadline found by the renewal sweep: whose, which subscription, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDeadline {
+    pub org_id: tally_domain::OrgId,
+    pub subscription_id: tally_domain::subscription::SubscriptionId,
+    pub due_at: Timestamp,
+}

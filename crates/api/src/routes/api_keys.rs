@@ -33,12 +33,20 @@ pub async fn create(
     body: ApiJson<CreateApiKeyIn>,
 ) -> Result<Reply, ApiError> {
     let command = CreateApiKey(body.value.into_domain().map_err(AppError::from)?);
-    write(&state, &ctx, &key, &body.canonical, command, |created| {
-        reply::object(
-            ctx.version,
-            tally_wire::created_api_key(ctx.version, &created.key, &created.secret, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |created| {
+            reply::object(
+                version,
+                tally_wire::created_api_key(version, &created.key, &created.secret, livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -51,16 +59,17 @@ pub async fn delete(
     let Some(id) = ApiKeyId::parse(&id) else {
         return Err(AppError::NotFound(NotFound::ApiKey).into());
     };
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         EMPTY_BODY,
         DeleteApiKey(id),
-        |deleted| {
+        move |deleted| {
             reply::object(
-                ctx.version,
-                tally_wire::deleted(ctx.version, deleted.as_str(), "api_key", ctx.livemode()),
+                version,
+                tally_wire::deleted(version, deleted.as_str(), "api_key", livemode),
             )
         },
     )

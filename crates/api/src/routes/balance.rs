@@ -36,18 +36,26 @@ pub async fn adjust(
         kind,
         reason: body.value.reason.clone(),
     };
-    write(&state, &ctx, &key, &body.canonical, command, |adjusted| {
-        reply::object(
-            ctx.version,
-            json!({
-                "amount": adjusted.amount,
-                "newBalance": adjusted.new_balance,
-                "reason": adjusted.reason,
-                "object": object_name(ctx.version, "subscription", "balance_transaction"),
-                "livemode": ctx.livemode().0,
-            }),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |adjusted| {
+            reply::object(
+                version,
+                json!({
+                    "amount": adjusted.amount,
+                    "newBalance": adjusted.new_balance,
+                    "reason": adjusted.reason,
+                    "object": object_name(version, "subscription", "balance_transaction"),
+                    "livemode": livemode.0,
+                }),
+            )
+        },
+    )
     .await
 }
 
@@ -65,6 +73,7 @@ pub async fn top_up(
             "amount must be a positive multiple of 100 (whole cents on the 10000 = 1.00 scale)",
         ));
     }
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
@@ -74,13 +83,13 @@ pub async fn top_up(
             subscription: id,
             amount,
         },
-        |amount| {
+        move |amount| {
             reply::object(
-                ctx.version,
+                version,
                 json!({
                     "amount": amount,
-                    "object": object_name(ctx.version, "subscription", "balance_topup"),
-                    "livemode": ctx.livemode().0,
+                    "object": object_name(version, "subscription", "balance_topup"),
+                    "livemode": livemode.0,
                 }),
             )
         },

@@ -20,12 +20,15 @@ pub async fn create(
     body: ApiJson<CreateCustomerIn>,
 ) -> Result<Reply, ApiError> {
     let command = CreateCustomer(body.value.into_domain().map_err(AppError::from)?);
-    write(&state, &ctx, &key, &body.canonical, command, |customer| {
-        reply::object(
-            ctx.version,
-            tally_wire::customer(ctx.version, customer, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |customer| reply::object(version, tally_wire::customer(version, customer, livemode)),
+    )
     .await
 }
 
@@ -43,13 +46,14 @@ pub async fn create_batch(
         ));
     }
     let items = submitted.iter().map(parse_batch_item).collect();
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         CreateCustomerBatch(items),
-        |outcomes| {
+        move |outcomes| {
             let views: Vec<_> = submitted
                 .iter()
                 .zip(outcomes)
@@ -57,8 +61,8 @@ pub async fn create_batch(
                 .map(|(index, (data, outcome))| (index, data, outcome.as_ref()))
                 .collect();
             reply::object(
-                ctx.version,
-                tally_wire::customer_batch(ctx.version, &views, ctx.livemode()),
+                version,
+                tally_wire::customer_batch(version, &views, livemode),
             )
         },
     )
@@ -116,11 +120,14 @@ pub async fn update(
         return Err(AppError::NotFound(tally_app::NotFound::Customer).into());
     };
     let command = UpdateCustomer { customer, patch };
-    write(&state, &ctx, &key, &body.canonical, command, |customer| {
-        reply::object(
-            ctx.version,
-            tally_wire::customer(ctx.version, customer, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |customer| reply::object(version, tally_wire::customer(version, customer, livemode)),
+    )
     .await
 }

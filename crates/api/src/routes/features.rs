@@ -42,12 +42,15 @@ pub async fn create(
     body: ApiJson<CreateFeatureIn>,
 ) -> Result<Reply, ApiError> {
     let command = CreateFeature(parse_new(body.value)?);
-    write(&state, &ctx, &key, &body.canonical, command, |feature| {
-        reply::object(
-            ctx.version,
-            tally_wire::feature(ctx.version, feature, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |feature| reply::object(version, tally_wire::feature(version, feature, livemode)),
+    )
     .await
 }
 
@@ -109,12 +112,15 @@ pub async fn update(
         description: input.description,
         unit_name: input.unit_name,
     };
-    write(&state, &ctx, &key, &body.canonical, command, |feature| {
-        reply::object(
-            ctx.version,
-            tally_wire::feature(ctx.version, feature, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |feature| reply::object(version, tally_wire::feature(version, feature, livemode)),
+    )
     .await
 }
 
@@ -124,11 +130,19 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    write(&state, &ctx, &key, EMPTY_BODY, DeleteFeature(code), |id| {
-        reply::object(
-            ctx.version,
-            tally_wire::deleted(ctx.version, id.as_str(), "feature", ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        EMPTY_BODY,
+        DeleteFeature(code),
+        move |id| {
+            reply::object(
+                version,
+                tally_wire::deleted(version, id.as_str(), "feature", livemode),
+            )
+        },
+    )
     .await
 }

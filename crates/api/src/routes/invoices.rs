@@ -84,16 +84,17 @@ pub async fn set_status(
     let status = InvoiceStatus::parse(&text)
         .filter(|s| matches!(s, InvoiceStatus::Paid | InvoiceStatus::Void))
         .ok_or_else(|| ApiError::validation("status", "status must be paid or void"))?;
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         SetInvoiceStatus { id, status },
-        |invoice| {
+        move |invoice| {
             reply::object(
-                ctx.version,
-                tally_wire::invoices::invoice_status(ctx.version, invoice, ctx.livemode()),
+                version,
+                tally_wire::invoices::invoice_status(version, invoice, livemode),
             )
         },
     )

@@ -73,11 +73,9 @@ pub async fn create(
     body: ApiJson<CreatePlanIn>,
 ) -> Result<Reply, ApiError> {
     let command = CreatePlan(parse_new_plan(body.value)?);
-    write(&state, &ctx, &key, &body.canonical, command, |plan| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan(ctx.version, parts(plan), ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |plan| {
+        reply::object(version, tally_wire::plan(version, parts(plan), livemode))
     })
     .await
 }
@@ -153,11 +151,9 @@ pub async fn update(
             is_public: input.is_public,
         },
     };
-    write(&state, &ctx, &key, &body.canonical, command, |plan| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan(ctx.version, parts(plan), ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |plan| {
+        reply::object(version, tally_wire::plan(version, parts(plan), livemode))
     })
     .await
 }
@@ -168,16 +164,17 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         EMPTY_BODY,
         DeletePlan(PlanRef::parse(&id)),
-        |id| {
+        move |id| {
             reply::object(
-                ctx.version,
-                tally_wire::deleted(ctx.version, id.as_str(), "plan", ctx.livemode()),
+                version,
+                tally_wire::deleted(version, id.as_str(), "plan", livemode),
             )
         },
     )
@@ -199,10 +196,11 @@ pub async fn set_visibility(
             ..PlanPatch::default()
         },
     };
-    write(&state, &ctx, &key, &body.canonical, command, |plan| {
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |plan| {
         reply::object(
-            ctx.version,
-            tally_wire::plan_visibility(ctx.version, parts(plan), ctx.livemode()),
+            version,
+            tally_wire::plan_visibility(version, parts(plan), livemode),
         )
     })
     .await
@@ -223,11 +221,9 @@ pub async fn add_price(
         plan: PlanRef::parse(&id),
         price,
     };
-    write(&state, &ctx, &key, &body.canonical, command, |price| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan_price(ctx.version, price, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |price| {
+        reply::object(version, tally_wire::plan_price(version, price, livemode))
     })
     .await
 }
@@ -345,11 +341,9 @@ pub async fn update_price(
             metadata: input.metadata,
         },
     };
-    write(&state, &ctx, &key, &body.canonical, command, |price| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan_price(ctx.version, price, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |price| {
+        reply::object(version, tally_wire::plan_price(version, price, livemode))
     })
     .await
 }
@@ -364,11 +358,12 @@ pub async fn delete_price(
         plan: PlanRef::parse(&id),
         price: price_id,
     };
-    write(&state, &ctx, &key, EMPTY_BODY, command, |price| {
-        let object = object_name(ctx.version, "plan", "plan_price");
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, EMPTY_BODY, command, move |price| {
+        let object = object_name(version, "plan", "plan_price");
         reply::object(
-            ctx.version,
-            tally_wire::deleted(ctx.version, price.as_str(), object, ctx.livemode()),
+            version,
+            tally_wire::deleted(version, price.as_str(), object, livemode),
         )
     })
     .await
@@ -384,11 +379,9 @@ pub async fn set_default_price(
         plan: PlanRef::parse(&id),
         price: price_id,
     };
-    write(&state, &ctx, &key, EMPTY_BODY, command, |price| {
-        reply::object(
-            ctx.version,
-            tally_wire::default_price(ctx.version, price, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, EMPTY_BODY, command, move |price| {
+        reply::object(version, tally_wire::default_price(version, price, livemode))
     })
     .await
 }
@@ -448,11 +441,9 @@ pub async fn add_feature(
         feature: FeatureRef::parse(&feature),
         fields: parse_plan_feature(&body.value)?,
     };
-    write(&state, &ctx, &key, &body.canonical, command, |pf| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan_feature(ctx.version, pf, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |pf| {
+        reply::object(version, tally_wire::plan_feature(version, pf, livemode))
     })
     .await
 }
@@ -470,11 +461,9 @@ pub async fn update_feature(
         feature: FeatureRef::parse(&feature),
         fields: parse_plan_feature(&body.value)?,
     };
-    write(&state, &ctx, &key, &body.canonical, command, |pf| {
-        reply::object(
-            ctx.version,
-            tally_wire::plan_feature(ctx.version, pf, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |pf| {
+        reply::object(version, tally_wire::plan_feature(version, pf, livemode))
     })
     .await
 }
@@ -489,10 +478,11 @@ pub async fn remove_feature(
         plan: PlanRef::parse(&id),
         feature: FeatureRef::parse(&feature),
     };
-    write(&state, &ctx, &key, EMPTY_BODY, command, |feature_id| {
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, EMPTY_BODY, command, move |feature_id| {
         reply::object(
-            ctx.version,
-            tally_wire::removed_plan_feature(ctx.version, feature_id.as_str(), ctx.livemode()),
+            version,
+            tally_wire::removed_plan_feature(version, feature_id.as_str(), livemode),
         )
     })
     .await

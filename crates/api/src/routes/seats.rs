@@ -59,11 +59,9 @@ async fn change(
     kind: Kind,
 ) -> Result<Reply, ApiError> {
     let command = parse_change(body.value, kind)?;
-    write(&state, &ctx, &key, &body.canonical, command, |event| {
-        reply::object(
-            ctx.version,
-            tally_wire::seat_event(ctx.version, event, ctx.livemode()),
-        )
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |event| {
+        reply::object(version, tally_wire::seat_event(version, event, livemode))
     })
     .await
 }
@@ -136,18 +134,19 @@ pub async fn set_all(
         }
     }
     tally_domain::catalog::problems_or(problems).map_err(invalid)?;
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         SetAllSeats { customer, seats },
-        |events| {
+        move |events| {
             let items = events
                 .iter()
-                .map(|e| tally_wire::bulk_seat_event(ctx.version, e, ctx.livemode()))
+                .map(|e| tally_wire::bulk_seat_event(version, e, livemode))
                 .collect();
-            reply::array(ctx.version, items)
+            reply::array(version, items)
         },
     )
     .await

@@ -40,16 +40,17 @@ pub async fn create(
     body: ApiJson<CreateSubscriptionIn>,
 ) -> Result<Reply, ApiError> {
     let request = parse_create(body.value, &ctx)?;
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         CreateSubscription(request),
-        |detail| {
+        move |detail| {
             reply::object(
-                ctx.version,
-                tally_wire::created_subscription(ctx.version, parts(detail), ctx.livemode()),
+                version,
+                tally_wire::created_subscription(version, parts(detail), livemode),
             )
         },
     )
@@ -222,12 +223,20 @@ pub async fn cancel(
         reason: body.value.reason,
         immediate: body.value.immediate.unwrap_or(false),
     };
-    write(&state, &ctx, &key, &body.canonical, command, |detail| {
-        reply::object(
-            ctx.version,
-            tally_wire::canceled_subscription(ctx.version, parts(detail), ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |detail| {
+            reply::object(
+                version,
+                tally_wire::canceled_subscription(version, parts(detail), livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -238,16 +247,17 @@ pub async fn uncancel(
     ApiPath(id): ApiPath<String>,
     body: ApiJson<Value>,
 ) -> Result<Reply, ApiError> {
+    let (version, livemode) = (ctx.version, ctx.livemode());
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         UncancelSubscription(id),
-        |detail| {
+        move |detail| {
             reply::object(
-                ctx.version,
-                tally_wire::uncanceled_subscription(ctx.version, parts(detail), ctx.livemode()),
+                version,
+                tally_wire::uncanceled_subscription(version, parts(detail), livemode),
             )
         },
     )

@@ -45,15 +45,16 @@ pub async fn advance(
         // Decision (`catalog.md` §7): legacy callers move time only and call process-billing.
         process: !is_legacy,
     };
+    let version = ctx.version;
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         command,
-        |advanced| match &advanced.run {
+        move |advanced| match &advanced.run {
             Some(run) if !is_legacy => reply::object_with_status(
-                ctx.version,
+                version,
                 tally_wire::test_clock_run(run),
                 ADVANCE_ACCEPTED_STATUS,
             ),
@@ -63,7 +64,7 @@ pub async fn advance(
                     now: advanced.clock.now,
                     latest_run: advanced.clock.latest_run.as_ref(),
                 };
-                reply::object(ctx.version, tally_wire::test_clock(ctx.version, parts))
+                reply::object(version, tally_wire::test_clock(version, parts))
             }
         },
     )
@@ -82,15 +83,16 @@ pub async fn process_billing(
             "POST /test-clock now processes billing; process-billing is gone from this API version",
         ));
     }
+    let version = ctx.version;
     write(
         &state,
         &ctx,
         &key,
         &body.canonical,
         ProcessBilling,
-        |counts| {
+        move |counts| {
             reply::object(
-                ctx.version,
+                version,
                 tally_wire::test_clock_billing(
                     counts.customers_found,
                     counts.enqueued,

@@ -52,16 +52,20 @@ pub async fn create(
         description: input.description.flatten(),
         api_version,
     });
-    write(&state, &ctx, &key, &body.canonical, command, |created| {
-        reply::object(
-            ctx.version,
-            tally_wire::webhooks::endpoint(
-                &created.endpoint,
-                Some(&created.secret),
-                ctx.livemode(),
-            ),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |created| {
+            reply::object(
+                version,
+                tally_wire::webhooks::endpoint(&created.endpoint, Some(&created.secret), livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -122,12 +126,20 @@ pub async fn update(
             api_version,
         },
     };
-    write(&state, &ctx, &key, &body.canonical, command, |endpoint| {
-        reply::object(
-            ctx.version,
-            tally_wire::webhooks::endpoint(endpoint, None, ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |endpoint| {
+            reply::object(
+                version,
+                tally_wire::webhooks::endpoint(endpoint, None, livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -137,12 +149,20 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    write(&state, &ctx, &key, EMPTY_BODY, DeleteEndpoint(id), |id| {
-        reply::object(
-            ctx.version,
-            tally_wire::deleted(ctx.version, id, "webhook", ctx.livemode()),
-        )
-    })
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        EMPTY_BODY,
+        DeleteEndpoint(id),
+        move |id| {
+            reply::object(
+                version,
+                tally_wire::deleted(version, id, "webhook", livemode),
+            )
+        },
+    )
     .await
 }
 

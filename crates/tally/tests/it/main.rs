@@ -7,6 +7,7 @@ mod auth;
 mod balance;
 mod catalog;
 mod customers;
+mod disconnects;
 mod errors;
 mod fuzz;
 mod idempotency;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// Scenario 2's state: plan `pro` (editor: 5 included, $25 overage), customer `user_123` with
 /// 6 editor seats. Returns the customer's `cus_…` id.
-async fn subscribed(app: &TestApp) -> String {
+pub async fn subscribed(app: &TestApp) -> String {
     pro_plan(app).await;
     let customer = app
         .create_customer(

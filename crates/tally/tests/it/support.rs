@@ -72,12 +72,12 @@ impl TestApp {
         init_logs();
         let (database_url, database): (String, Box<dyn std::any::Any + Send>) = match backend {
             Backend::Sqlite => {
-                let db = tally_store_sqlite::testing::fresh_database().await;
+                let db = tally_store_sql::testing::fresh_sqlite().await;
                 (db.url.clone(), Box::new(db))
             }
             Backend::Postgres => {
-                let server = tally_store_postgres::testing::server_url("end-to-end test")?;
-                let db = tally_store_postgres::testing::fresh_database(&server).await;
+                let server = tally_store_sql::testing::postgres_server_url("end-to-end test")?;
+                let db = tally_store_sql::testing::fresh_postgres(&server).await;
                 (db.url.clone(), Box::new(db))
             }
         };

@@ -72,10 +72,11 @@ async fn survive_a_kill(backend: Backend) {
             )
         }
         Backend::Postgres => {
-            let Some(server) = tally_store_postgres::testing::server_url("webhook restart") else {
+            let Some(server) = tally_store_sql::testing::postgres_server_url("webhook restart")
+            else {
                 return;
             };
-            let db = tally_store_postgres::testing::fresh_database(&server).await;
+            let db = tally_store_sql::testing::fresh_postgres(&server).await;
             (db.url.clone(), Box::new(db))
         }
     };

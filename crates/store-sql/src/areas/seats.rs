@@ -1,0 +1,98 @@
+//! The seats area, for both engines.
+
+use crate::SqlDb;
+use crate::areas::page_after;
+use crate::query::query;
+use crate::rows::{SeatBalanceRow, SeatEventRow};
+use async_trait::async_trait;
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::{SeatBalance, SeatEvent};
+use tally_domain::subscription::SubscriptionId;
+use tally_domain::{CustomerId, OrgId};
+use tally_store::{SeatEventFilter, Seats, StoreError};
+
+#[async_trait]
+impl Seats for SqlDb {
+    async fn seat_balances(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+    ) -> Result<Vec<SeatBalance>, StoreError> {
+        let conn = &mut self.conn;
+        let rows: Vec<SeatBalanceRow> = query(
+            "SELECT subscription_id, feature_code, current, paid_extra, updated_at_ms FROM seat_balances WHERE org_id = $1 AND subscription_id = $2 ORDER BY feature_code",
+        )
+        .bind(org.as_str())
+        .bind(sub.as_str())
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().map(SeatBalanceRow::into_domain).collect())
+    }
+
+    async fn save_seat_balance(
+        &mut self,
+        org: &OrgId,
+        balance: &SeatBalance,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(
+            "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(balance.subscription_id.as_str())
+        .bind(&balance.feature_code)
+        .bind(org.as_str())
+        .bind(balance.current)
+        .bind(balance.paid_extra)
+        .bind(balance.updated_at.as_millis())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(
+            "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, previous_balance, new_balance, ts_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(event.id.as_str())
+        .bind(event.org_id.as_str())
+        .bind(event.customer_id.as_str())
+        .bind(event.subscription_id.as_str())
+        .bind(&event.feature_code)
+        .bind(event.previous_balance)
+        .bind(event.new_balance)
+        .bind(event.ts.as_millis())
+        .bind(event.ts.as_millis())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn seat_events(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        filter: &SeatEventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SeatEvent>, StoreError> {
+        let conn = &mut self.conn;
+        let (after_ms, after_id) = page_after(page);
+        let rows: Vec<SeatEventRow> = query(
+            "SELECT id, org_id, customer_id, subscription_id, feature_code, previous_balance, new_balance, ts_ms FROM seat_events WHERE org_id = $1 AND customer_id = $2 AND (CAST($3 AS TEXT) IS NULL OR feature_code = $4) AND ts_ms >= $5 AND ts_ms < $6 AND (ts_ms < $7 OR (ts_ms = $8 AND id < $9)) ORDER BY ts_ms DESC, id DESC LIMIT $10",
+        )
+        .bind(org.as_str())
+        .bind(customer.as_str())
+        .bind(filter.feature_code.as_deref())
+        .bind(filter.feature_code.as_deref())
+        .bind(filter.from.map_or(i64::MIN, |t| t.as_millis()))
+        .bind(filter.to.map_or(i64::MAX, |t| t.as_millis()))
+        .bind(after_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await?;
+        let events = rows.into_iter().map(SeatEventRow::into_domain).collect();
+        Ok(Page::from_overfetch(events, page.limit))
+    }
+}

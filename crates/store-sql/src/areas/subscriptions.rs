@@ -1,0 +1,295 @@
+//! The subscriptions area, for both engines.
+
+use crate::SqlDb;
+use crate::areas::page_after;
+use crate::query::query;
+use crate::rows::{DueRow, SnapshotRow, SubscriptionRow};
+use async_trait::async_trait;
+use tally_domain::catalog::{PlanId, PriceId};
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::subscription::{
+    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+};
+use tally_domain::{CustomerId, OrgId, Timestamp};
+use tally_store::{DueDeadline, Lock, StoreError, Subscriptions};
+
+const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, name, description, \
+     status, billing_interval, start_date_ms, trial_ends_at_ms, anchor_ms, period_index, \
+     period_start_ms, period_end_ms, cancel_scheduled_at_ms, cancel_reason, \
+     cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
+     credits_purchased, balance_remaining, balance_included, created_at_ms, updated_at_ms";
+const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
+     unlimited, overage_enabled, overage_unit_price";
+
+#[async_trait]
+impl Subscriptions for SqlDb {
+    async fn subscription(
+        &mut self,
+        org: &OrgId,
+        id: &SubscriptionId,
+        lock: Lock,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let conn = &mut self.conn;
+        let lock = conn.lock(lock);
+        let row: Option<SubscriptionRow> = query(format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org_id = $1 AND id = $2{lock}"
+        ))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(SubscriptionRow::into_domain).transpose()
+    }
+
+    async fn live_subscription(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        lock: Lock,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let conn = &mut self.conn;
+        let lock = conn.lock(lock);
+        let row: Option<SubscriptionRow> = query(format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+             WHERE org_id = $1 AND customer_id = $2 AND status <> 'canceled'{lock}"
+        ))
+        .bind(org.as_str())
+        .bind(customer.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(SubscriptionRow::into_domain).transpose()
+    }
+
+    async fn subscriptions(
+        &mut self,
+        org: &OrgId,
+        customer: Option<&CustomerId>,
+        status: Option<SubscriptionStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Subscription>, StoreError> {
+        let conn = &mut self.conn;
+        let (after_ms, after_id) = page_after(page);
+        let customer = customer.map(CustomerId::as_str);
+        let status = status.map(SubscriptionStatus::as_str);
+        let rows: Vec<SubscriptionRow> = query(format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $5) \
+               AND (created_at_ms < $6 OR (created_at_ms = $7 AND id < $8)) \
+             ORDER BY created_at_ms DESC, id DESC LIMIT $9"
+        ))
+        .bind(org.as_str())
+        .bind(customer)
+        .bind(customer)
+        .bind(status)
+        .bind(status)
+        .bind(after_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(SubscriptionRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, page.limit))
+    }
+
+    async fn live_subscriptions_of_plan(
+        &mut self,
+        org: &OrgId,
+        plan: &PlanId,
+    ) -> Result<Vec<SubscriptionId>, StoreError> {
+        let conn = &mut self.conn;
+        let ids: Vec<(String,)> = query(
+            "SELECT id FROM subscriptions WHERE org_id = $1 AND plan_id = $2 AND status <> 'canceled' \
+             ORDER BY id",
+        )
+        .bind(org.as_str())
+        .bind(plan.as_str())
+        .fetch_all(conn)
+        .await?;
+        Ok(ids
+            .into_iter()
+            .map(|(id,)| SubscriptionId::from_stored(id))
+            .collect())
+    }
+
+    async fn insert_subscription(
+        &mut self,
+        sub: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(format!(
+            "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}, next_deadline_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+        ))
+        .bind(sub.id.as_str())
+        .bind(sub.org_id.as_str())
+        .bind(sub.customer_id.as_str())
+        .bind(sub.plan_id.as_str())
+        .bind(sub.price_id.as_ref().map(PriceId::as_str))
+        .bind(&sub.name)
+        .bind(&sub.description)
+        .bind(sub.status.as_str())
+        .bind(sub.billing_interval.map(|i| i.as_str()))
+        .bind(sub.start_date.as_millis())
+        .bind(sub.trial_ends_at.map(Timestamp::as_millis))
+        .bind(sub.anchor.as_millis())
+        .bind(i64::from(sub.period_index))
+        .bind(sub.current_period.map(|p| p.start.as_millis()))
+        .bind(sub.current_period.map(|p| p.end.as_millis()))
+        .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
+        .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
+        .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
+        .bind(sub.canceled_at.map(Timestamp::as_millis))
+        .bind(sub.ended_at.map(Timestamp::as_millis))
+        .bind(sub.credits.map(|c| c.remaining))
+        .bind(sub.credits.map(|c| c.included))
+        .bind(sub.credits.map(|c| c.purchased))
+        .bind(sub.balance.map(|b| b.remaining.0))
+        .bind(sub.balance.map(|b| b.included.0))
+        .bind(sub.created_at.as_millis())
+        .bind(sub.updated_at.as_millis())
+        .bind(next_deadline.map(Timestamp::as_millis))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_subscription(
+        &mut self,
+        sub: &Subscription,
+        next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(
+            "UPDATE subscriptions SET status = $1, trial_ends_at_ms = $2, anchor_ms = $3, \
+                 period_index = $4, period_start_ms = $5, period_end_ms = $6, \
+                 cancel_scheduled_at_ms = $7, cancel_reason = $8, cancel_effective_at_ms = $9, \
+                 canceled_at_ms = $10, ended_at_ms = $11, credits_remaining = $12, credits_included = $13, \
+                 credits_purchased = $14, balance_remaining = $15, balance_included = $16, \
+                 updated_at_ms = $17, next_deadline_ms = $18 \
+             WHERE org_id = $19 AND id = $20",
+        )
+        .bind(sub.status.as_str())
+        .bind(sub.trial_ends_at.map(Timestamp::as_millis))
+        .bind(sub.anchor.as_millis())
+        .bind(i64::from(sub.period_index))
+        .bind(sub.current_period.map(|p| p.start.as_millis()))
+        .bind(sub.current_period.map(|p| p.end.as_millis()))
+        .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
+        .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
+        .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
+        .bind(sub.canceled_at.map(Timestamp::as_millis))
+        .bind(sub.ended_at.map(Timestamp::as_millis))
+        .bind(sub.credits.map(|c| c.remaining))
+        .bind(sub.credits.map(|c| c.included))
+        .bind(sub.credits.map(|c| c.purchased))
+        .bind(sub.balance.map(|b| b.remaining.0))
+        .bind(sub.balance.map(|b| b.included.0))
+        .bind(sub.updated_at.as_millis())
+        .bind(next_deadline.map(Timestamp::as_millis))
+        .bind(sub.org_id.as_str())
+        .bind(sub.id.as_str())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn subscription_features(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+    ) -> Result<Vec<FeatureSnapshot>, StoreError> {
+        let conn = &mut self.conn;
+        let rows: Vec<SnapshotRow> = query(format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM subscription_features \
+             WHERE subscription_id = $2 \
+               AND subscription_id IN (SELECT id FROM subscriptions WHERE org_id = $1 AND id = $2) \
+             ORDER BY position"
+        ))
+        .bind(org.as_str())
+        .bind(sub.as_str())
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter().map(SnapshotRow::into_domain).collect()
+    }
+
+    async fn replace_subscription_features(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+        features: &[FeatureSnapshot],
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        // The snapshot table has no organization column; the subscription row scopes it.
+        let (owned,): (i64,) =
+            query("SELECT COUNT(*) FROM subscriptions WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(sub.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+        if owned == 0 {
+            return Err(StoreError::NotFound);
+        }
+        query("DELETE FROM subscription_features WHERE subscription_id = $1")
+            .bind(sub.as_str())
+            .execute(&mut *conn)
+            .await?;
+        for (position, f) in features.iter().enumerate() {
+            query(format!(
+                "INSERT INTO subscription_features (subscription_id, position, {SNAPSHOT_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ))
+            .bind(sub.as_str())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(f.feature_id.as_str())
+            .bind(&f.code)
+            .bind(&f.name)
+            .bind(f.feature_type.as_str())
+            .bind(&f.unit_name)
+            .bind(f.enabled)
+            .bind(f.included_amount)
+            .bind(f.unlimited)
+            .bind(f.overage.enabled)
+            .bind(f.overage.unit_price.map(|r| r.0))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn due_deadlines(
+        &mut self,
+        org: Option<&OrgId>,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueDeadline>, StoreError> {
+        let conn = &mut self.conn;
+        let org = org.map(OrgId::as_str);
+        let rows: Vec<DueRow> = query(
+            "SELECT s.org_id, s.id, s.next_deadline_ms FROM subscriptions s \
+             JOIN organizations o ON o.id = s.org_id \
+             WHERE s.next_deadline_ms IS NOT NULL AND s.next_deadline_ms <= $1 \
+               AND ((CAST($2 AS TEXT) IS NOT NULL AND s.org_id = $3) OR (CAST($4 AS TEXT) IS NULL AND o.test_clock_ms IS NULL)) \
+             ORDER BY s.next_deadline_ms, s.id LIMIT $5",
+        )
+        .bind(until.as_millis())
+        .bind(org)
+        .bind(org)
+        .bind(org)
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DueDeadline {
+                org_id: OrgId::new(r.org_id),
+                subscription_id: SubscriptionId::from_stored(r.id),
+                due_at: Timestamp::from_millis(r.next_deadline_ms),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,66 @@
+//! What is particular to PostgreSQL: how its pool is opened, and how its errors become
+//! `StoreError`. The write path (a transaction per job) is in `write_path::postgres`.
+
+use sqlx::error::ErrorKind;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+use tally_store::StoreError;
+
+/// How long a statement waits for a row lock before the transaction is retried; well under the
+/// SDKs' 30 s request timeout.
+pub const LOCK_TIMEOUT_MS: u64 = 10_000;
+pub const CONNECTIONS_MAX: u32 = 16;
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+
+/// Connects to the database at `url` (`postgres://user@host:port/database`). Transactions run
+/// at READ COMMITTED with explicit row locks; a lock wait longer than `LOCK_TIMEOUT_MS` is
+/// `Retry`.
+pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(classify)?
+        .options([("lock_timeout", format!("{LOCK_TIMEOUT_MS}ms"))]);
+    PgPoolOptions::new()
+        // Decision: no ping before every acquire; a broken connection fails its statement and
+        // is replaced, which costs less than a round trip on every query.
+        .test_before_acquire(false)
+        .max_connections(CONNECTIONS_MAX)
+        .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+        .connect_with(options)
+        .await
+        .map_err(classify)
+}
+
+/// SQLSTATEs after which the whole transaction may simply run again: serialization failure,
+/// deadlock detected, lock not available (our `lock_timeout`).
+const RETRY_SQLSTATES: [&str; 3] = ["40001", "40P01", "55P03"];
+/// SQLSTATE classes that mean the server is going away or refusing connections.
+const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 2] = ["08", "57"];
+
+/// The one place where PostgreSQL driver errors become `StoreError`.
+pub fn classify(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(error.to_string())
+        }
+        sqlx::Error::Database(db) => {
+            if matches!(db.kind(), ErrorKind::UniqueViolation) {
+                let constraint = db.constraint().unwrap_or_default().to_owned();
+                return StoreError::Conflict { constraint };
+            }
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            if RETRY_SQLSTATES.contains(&code.as_str()) {
+                StoreError::Retry
+            } else if UNAVAILABLE_SQLSTATE_CLASSES
+                .iter()
+                .any(|class| code.starts_with(class))
+            {
+                StoreError::Unavailable(db.message().to_owned())
+            } else {
+                StoreError::Other(Box::new(sqlx::Error::Database(db)))
+            }
+        }
+        other => StoreError::Other(Box::new(other)),
+    }
+}

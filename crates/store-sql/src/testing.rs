@@ -1,0 +1,153 @@
+//! Fresh, migrated databases for tests, one per test, on either engine.
+//!
+//! SQLite: a new file in its own temporary directory. PostgreSQL: `CREATE DATABASE
+//! tally_test_<random>` on the server named by `TALLY_TEST_POSTGRES_URL` (for example
+//! `postgres://postgres@127.0.0.1:5432/postgres`), dropped when the guard goes. Without the
+//! variable the PostgreSQL cases print a loud `skipped` line, unless
+//! `TALLY_TEST_REQUIRE_POSTGRES=1` (set by CI) makes that a failure.
+
+use crate::{Engine, SqlStore};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::str::FromStr;
+use std::sync::Arc;
+use tally_store::Store;
+
+pub const SERVER_URL_VAR: &str = "TALLY_TEST_POSTGRES_URL";
+pub const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_POSTGRES";
+
+/// A migrated database of its own; whatever holds it (a directory, a server-side database) is
+/// removed when this is dropped.
+pub struct TestDatabase {
+    pub store: Arc<SqlStore>,
+    pub url: String,
+    _cleanup: Cleanup,
+}
+
+enum Cleanup {
+    /// Removed by `TempDir`'s own drop.
+    Directory {
+        _dir: tempfile::TempDir,
+    },
+    PostgresDatabase {
+        server_url: String,
+        name: String,
+    },
+}
+
+/// A fresh database on `engine`, or `None` (after saying why) when PostgreSQL is not configured.
+pub async fn fresh_database(engine: Engine, test: &str) -> Option<TestDatabase> {
+    match engine {
+        Engine::Sqlite => Some(fresh_sqlite().await),
+        Engine::Postgres => {
+            let server = postgres_server_url(test)?;
+            Some(fresh_postgres(&server).await)
+        }
+    }
+}
+
+pub async fn fresh_sqlite() -> TestDatabase {
+    let dir = tempfile::tempdir().expect("the temporary directory is writable");
+    let url = format!("sqlite://{}", dir.path().join("tally.db").display());
+    let store = migrated(&url).await;
+    TestDatabase {
+        store,
+        url,
+        _cleanup: Cleanup::Directory { _dir: dir },
+    }
+}
+
+pub async fn fresh_postgres(server_url: &str) -> TestDatabase {
+    let name = format!("tally_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(server_url)
+        .await
+        .expect("the PostgreSQL test server accepts connections");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("the test role may create databases");
+    admin.close().await.ok();
+    let url = database_url(server_url, &name);
+    let store = migrated(&url).await;
+    TestDatabase {
+        store,
+        url,
+        _cleanup: Cleanup::PostgresDatabase {
+            server_url: server_url.to_owned(),
+            name,
+        },
+    }
+}
+
+/// The PostgreSQL server URL, or `None` after printing why the PostgreSQL case is skipped.
+pub fn postgres_server_url(test: &str) -> Option<String> {
+    match std::env::var(SERVER_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "{REQUIRE_VAR}=1 but {SERVER_URL_VAR} is not set: PostgreSQL tests cannot run"
+            );
+            eprintln!("skipped: {test} on PostgreSQL ({SERVER_URL_VAR} is not set)");
+            None
+        }
+    }
+}
+
+/// The conformance suite's entry point: a fresh store on `engine`, kept alive by the guard.
+pub async fn fresh_store(
+    engine: Engine,
+) -> Option<(Arc<dyn Store>, Box<dyn std::any::Any + Send>)> {
+    let database = fresh_database(engine, "conformance").await?;
+    let store: Arc<dyn Store> = database.store.clone();
+    Some((store, Box::new(database)))
+}
+
+async fn migrated(url: &str) -> Arc<SqlStore> {
+    let store = SqlStore::connect(url)
+        .await
+        .expect("a new test database opens");
+    store
+        .migrate()
+        .await
+        .expect("migrations apply to a new database");
+    Arc::new(store)
+}
+
+fn database_url(server_url: &str, name: &str) -> String {
+    let options =
+        PgConnectOptions::from_str(server_url).expect("TALLY_TEST_POSTGRES_URL is a valid URL");
+    let base = server_url.split('?').next().unwrap_or(server_url);
+    let without_db = match options.get_database() {
+        Some(db) => base.strip_suffix(db).unwrap_or(base).trim_end_matches('/'),
+        None => base.trim_end_matches('/'),
+    };
+    format!("{without_db}/{name}")
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let Cleanup::PostgresDatabase { server_url, name } = self else {
+            return;
+        };
+        let server_url = server_url.clone();
+        let name = name.clone();
+        // Drop runs outside any async context we can borrow, so the cleanup gets a thread and a
+        // small runtime of its own. A failed drop only leaves a stray test database behind.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime starts for test cleanup");
+            runtime.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&server_url).await {
+                    let drop_sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    sqlx::query(&drop_sql).execute(&mut admin).await.ok();
+                    admin.close().await.ok();
+                }
+            });
+        });
+        cleanup.join().ok();
+    }
+}

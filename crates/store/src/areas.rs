@@ -1,0 +1,21 @@
+//! One trait per storage area. Each is implemented once, for both engines, in `tally-store-sql`.
+
+mod catalog;
+mod customers;
+mod idempotency;
+mod invoices;
+mod organizations;
+mod seats;
+mod subscriptions;
+mod test_clock;
+mod webhooks;
+
+pub use catalog::Catalog;
+pub use customers::Customers;
+pub use idempotency::Idempotency;
+pub use invoices::Invoices;
+pub use organizations::Organizations;
+pub use seats::Seats;
+pub use subscriptions::Subscriptions;
+pub use test_clock::TestClock;
+pub use webhooks::Webhooks;

@@ -1,0 +1,39 @@
+//! Idempotency records: the claim of a key and the response it replays.
+
+use crate::{IdempotencyRecord, StoreError, StoredResponse};
+use async_trait::async_trait;
+use tally_domain::{OrgId, Timestamp};
+
+#[async_trait]
+pub trait Idempotency {
+    /// The record for `key`, expired or not; the caller decides what expiry means.
+    async fn idempotency_record(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Claims `key` for this transaction. A concurrent claim of the same key waits for this
+    /// transaction to end and then fails with `Conflict` if it committed.
+    async fn claim_idempotency(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Stores the final response on a claimed key.
+    async fn complete_idempotency(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+
+    async fn delete_idempotency(&mut self, org: &OrgId, key: &str) -> Result<(), StoreError>;
+
+    /// Deletes the records of every organization that expired before `now`; returns how many.
+    async fn purge_idempotency(&mut self, now: Timestamp) -> Result<u64, StoreError>;
+}

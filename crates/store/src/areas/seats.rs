@@ -1,0 +1,37 @@
+//! Seat balances and the seat ledger.
+
+use crate::{SeatEventFilter, StoreError};
+use async_trait::async_trait;
+use tally_domain::page::{Page, PageRequest};
+use tally_domain::seats::{SeatBalance, SeatEvent};
+use tally_domain::subscription::SubscriptionId;
+use tally_domain::{CustomerId, OrgId};
+
+#[async_trait]
+pub trait Seats {
+    /// Seat balances of a subscription, by feature code.
+    async fn seat_balances(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Vec<SeatBalance>, StoreError>;
+
+    /// Inserts or replaces one balance.
+    async fn save_seat_balance(
+        &mut self,
+        org: &OrgId,
+        balance: &SeatBalance,
+    ) -> Result<(), StoreError>;
+
+    async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError>;
+
+    /// A customer's seat events, newest first, optionally of one feature and within
+    /// `[from, to)`.
+    async fn seat_events(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        filter: &SeatEventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SeatEvent>, StoreError>;
+}
