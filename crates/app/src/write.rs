@@ -2,7 +2,8 @@
 //! the caller's `Idempotency-Key`, runs the command and stores the response to replay, committed
 //! together or not at all. The job runs to its end even when the caller goes away (a client
 //! that disconnects leaves nothing half done), and its answer comes back once the commit is
-//! durable.
+//! durable. A refused command's job is rolled back whole; the refusal is then stored under the
+//! key by a second, small job, so that the common path pays for no savepoint.
 //!
 //! Contract: `wire.md` §6. A concurrent request with the same key waits for the first to finish
 //! (row lock on PostgreSQL, the single writer on SQLite) and then replays its response; only a
@@ -21,10 +22,6 @@ pub const TX_ATTEMPTS_MAX: u32 = 5;
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// Longest key accepted (`wire.md` §6).
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
-
-/// The savepoint a command runs under, so that a refusal undoes the command's writes and keeps
-/// the key's claim.
-const COMMAND_SAVEPOINT: &str = "command";
 
 /// An operation that changes state. `run` may be called more than once (the transaction is
 /// retried on transient conflicts), so it must do all of its work through `ctx`.
@@ -69,6 +66,8 @@ type Render<T> = dyn Fn(Result<&T, &AppError>) -> StoredResponse + Send + Sync;
 enum Undone {
     /// Another transaction claimed the key first: a new attempt replays its response.
     Again,
+    /// The command refused: its writes are undone, and this rendered refusal is the answer.
+    Refused(StoredResponse),
     Failed(AppError),
 }
 
@@ -86,9 +85,9 @@ impl From<AppError> for Undone {
 
 impl App {
     /// Runs `command` in one write job with idempotency. Refusals (4xx) come back rendered in
-    /// `Ok` and are stored under the key like successes, in the same transaction, with the
-    /// command's writes undone; internal failures come back as `Err` and store nothing, so a
-    /// retry runs again. The job finishes even if this future is dropped.
+    /// `Ok` and are stored under the key like successes, with the command's writes undone;
+    /// internal failures come back as `Err` and store nothing, so a retry runs again. The job
+    /// finishes even if this future is dropped.
     pub async fn write<C: Command + 'static>(
         &self,
         caller: &Caller,
@@ -107,6 +106,9 @@ impl App {
                 .await
             {
                 Ok(written) => return Ok(written),
+                Err(Undone::Refused(response)) => {
+                    return self.keep_refusal(caller, idempotency, response).await;
+                }
                 Err(Undone::Again | Undone::Failed(AppError::Store(StoreError::Retry)))
                     if attempt < TX_ATTEMPTS_MAX =>
                 {
@@ -118,7 +120,7 @@ impl App {
         }
     }
 
-    /// One attempt: claim the key, run the command under a savepoint, store the response.
+    /// One attempt: claim the key, run the command, store the response.
     async fn attempt_write<C: Command + 'static>(
         &self,
         caller: &Caller,
@@ -147,7 +149,6 @@ impl App {
                     return Ok(replay);
                 }
 
-                tx.savepoint(COMMAND_SAVEPOINT).await?;
                 let outcome = {
                     let mut ctx = WriteCtx {
                         tx: &mut *tx,
@@ -160,18 +161,11 @@ impl App {
                     command.run(&mut ctx).await
                 };
                 let response = match outcome {
-                    Ok(output) => {
-                        tx.release_savepoint(COMMAND_SAVEPOINT).await?;
-                        render(Ok(&output))
-                    }
+                    Ok(output) => render(Ok(&output)),
                     Err(error) if error.is_internal() => return Err(Undone::Failed(error)),
-                    Err(refusal) => {
-                        // The refused command may have written part of its work: undo all of
-                        // it, and keep only the claim and, below, the refusal under the key.
-                        tx.rollback_to_savepoint(COMMAND_SAVEPOINT).await?;
-                        tx.release_savepoint(COMMAND_SAVEPOINT).await?;
-                        render(Err(&refusal))
-                    }
+                    // The refused command may have written part of its work: the whole job is
+                    // undone, and `keep_refusal` stores the answer under the key.
+                    Err(refusal) => return Err(Undone::Refused(render(Err(&refusal)))),
                 };
                 if let Some(idempotency) = &idempotency {
                     tx.complete_idempotency(caller.org(), &idempotency.key, &response)
@@ -181,6 +175,49 @@ impl App {
             })
         })
         .await
+    }
+}
+
+impl App {
+    /// Answers a refusal, after storing it under the caller's key (if any) in a job of its own:
+    /// a retry with the key gets the same refusal, unless another request stored an answer
+    /// first, which is then the one replayed.
+    async fn keep_refusal(
+        &self,
+        caller: &Caller,
+        idempotency: Option<&Idempotency>,
+        response: StoredResponse,
+    ) -> Result<Written, AppError> {
+        let Some(idempotency) = idempotency.cloned() else {
+            return Ok(Written::Fresh(response));
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (caller, idempotency, response) =
+                (caller.clone(), idempotency.clone(), response.clone());
+            let clock = Arc::clone(&self.clock);
+            let kept = tally_store::write(&*self.store, move |tx| {
+                Box::pin(async move {
+                    if let Some(replay) = claim(tx, &caller, &idempotency, clock.now()).await? {
+                        return Ok(replay);
+                    }
+                    tx.complete_idempotency(caller.org(), &idempotency.key, &response)
+                        .await?;
+                    Ok(Written::Fresh(response))
+                })
+            })
+            .await;
+            match kept {
+                Ok(written) => return Ok(written),
+                Err(Undone::Again | Undone::Failed(AppError::Store(StoreError::Retry)))
+                    if attempt < TX_ATTEMPTS_MAX => {}
+                Err(Undone::Failed(error)) => return Err(error),
+                Err(Undone::Again | Undone::Refused(_)) => {
+                    return Err(AppError::IdempotencyInProgress);
+                }
+            }
+        }
     }
 }
 

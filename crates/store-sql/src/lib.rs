@@ -2,13 +2,14 @@
 //!
 //! Each area of `tally_store` is implemented once here (`organizations`, `customers`,
 //! `catalog`, `subscriptions`, `seats`, `invoices`, `webhooks`, `idempotency`, `test_clock`),
-//! as SQL with `$n` placeholders that both drivers run (`query`). What really differs between
+//! as SQL with `$n` placeholders that every driver runs (`query`). What really differs between
 //! the engines is in `dialect` (connecting, error classification) and `write_path` (group
 //! commit on SQLite's single writer, a transaction per job on PostgreSQL); row locks are one
 //! method, `Conn::lock`. Migrations stay per engine (`migrations/sqlite`, `migrations/postgres`,
 //! same names), because the DDL really differs.
 
 mod areas;
+mod decode;
 mod dialect;
 mod query;
 mod rows;
@@ -19,7 +20,6 @@ pub mod testing;
 
 use async_trait::async_trait;
 use query::{Conn, query};
-use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, SqlitePool};
 use tally_store::{Db, Job, Store, StoreError, Tx};
 
@@ -77,9 +77,12 @@ impl SqlStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pools = match Engine::of_url(url) {
             Some(Engine::Sqlite) => {
-                let dialect::sqlite::Pools { reads, writes } =
-                    dialect::sqlite::connect(url).await?;
-                let writer = write_path::sqlite::Writer::start(writes.clone());
+                let dialect::sqlite::Pools {
+                    reads,
+                    writes,
+                    path,
+                } = dialect::sqlite::connect(url).await?;
+                let writer = write_path::sqlite::Writer::start(path)?;
                 Pools::Sqlite {
                     reads,
                     writes,
@@ -147,10 +150,12 @@ impl SqlDb {
     }
 
     /// The SQLite writer's connection back, between groups.
-    fn into_sqlite(self) -> PoolConnection<sqlx::Sqlite> {
+    fn into_direct(self) -> rusqlite::Connection {
         match self.conn {
-            Conn::Sqlite(conn) => conn,
-            Conn::Postgres(_) => unreachable!("only the SQLite writer takes its connection back"),
+            Conn::Direct(conn) => conn,
+            Conn::Sqlite(_) | Conn::Postgres(_) => {
+                unreachable!("only the SQLite writer takes its connection back")
+            }
         }
     }
 }

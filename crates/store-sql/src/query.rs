@@ -3,24 +3,26 @@
 //! Every query in this crate is written once with `$1, $2, …` placeholders, which both drivers
 //! accept (SQLite reads `$N` as the N-th argument). A [`Query`] holds the text and its arguments
 //! as plain values; running it on a [`Conn`] binds them for that connection's driver and maps
-//! the driver's errors with that engine's dialect. Rows decode through one `sqlx::FromRow` that
-//! serves both engines (see `rows`).
+//! the driver's errors with that engine's dialect. Rows decode by column name from any driver
+//! (`decode`).
 
 use crate::dialect::{postgres, sqlite};
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Arguments, Database, Encode, FromRow, Postgres, Sqlite, Type};
+use crate::decode::{DecodeRow, RowRef};
+use sqlx::{Arguments, Database, Encode, Postgres, Sqlite, Type};
 use std::borrow::Cow;
 use tally_domain::Timestamp;
 use tally_store::{Lock, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// A connection of either engine: from a read pool, or the one a write transaction runs on.
+/// A connection: an SQLite read connection or a PostgreSQL one (both through sqlx), or the
+/// SQLite writer's own connection, which runs statements directly on the C library from the
+/// writer's thread (`write_path::sqlite`).
 pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
+    Direct(rusqlite::Connection),
 }
 
 impl Conn {
@@ -38,7 +40,7 @@ impl Conn {
     pub fn skip_locked(&self) -> &'static str {
         match self {
             Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Conn::Sqlite(_) => "",
+            Conn::Sqlite(_) | Conn::Direct(_) => "",
         }
     }
 
@@ -48,6 +50,8 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => c.close_on_drop(),
             Conn::Postgres(c) => c.close_on_drop(),
+            // Closed when dropped anyway; the writer opens a new one.
+            Conn::Direct(_) => {}
         }
     }
 }
@@ -136,11 +140,6 @@ impl IntoArg for Option<Timestamp> {
     }
 }
 
-/// A row type that decodes from both engines.
-pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
-
 /// SQL text with its arguments.
 #[must_use = "a query does nothing until it runs on a connection"]
 pub struct Query {
@@ -156,27 +155,6 @@ pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
     }
 }
 
-/// Runs `$body` with `$conn` bound to the driver connection and `$classify` to its dialect's
-/// error mapping: the one place where the two drivers are told apart.
-macro_rules! on_engine {
-    ($self:ident, $conn:ident, |$c:ident, $args:ident, $classify:ident| $body:expr) => {
-        match $conn {
-            Conn::Sqlite(pooled) => {
-                let $c: &mut sqlx::SqliteConnection = &mut *pooled;
-                let $args = arguments::<Sqlite>(&$self.args)?;
-                let $classify = sqlite::classify;
-                $body
-            }
-            Conn::Postgres(pooled) => {
-                let $c: &mut sqlx::PgConnection = &mut *pooled;
-                let $args = arguments::<Postgres>(&$self.args)?;
-                let $classify = postgres::classify;
-                $body
-            }
-        }
-    };
-}
-
 impl Query {
     pub fn bind(mut self, value: impl IntoArg) -> Self {
         self.args.push(value.into_arg());
@@ -185,40 +163,118 @@ impl Query {
 
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(self, conn: &mut Conn) -> Result<u64> {
-        on_engine!(self, conn, |c, args, classify| {
-            sqlx::query_with(&self.sql, args)
-                .execute(c)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(classify)
-        })
+        match conn {
+            Conn::Sqlite(c) => {
+                let args = arguments::<Sqlite>(&self.args)?;
+                let done = sqlx::query_with(&self.sql, args)
+                    .execute(&mut **c)
+                    .await
+                    .map_err(sqlite::classify)?;
+                Ok(done.rows_affected())
+            }
+            Conn::Postgres(c) => {
+                let args = arguments::<Postgres>(&self.args)?;
+                let done = sqlx::query_with(&self.sql, args)
+                    .execute(&mut **c)
+                    .await
+                    .map_err(postgres::classify)?;
+                Ok(done.rows_affected())
+            }
+            Conn::Direct(c) => {
+                let mut statement = self.prepare(c)?;
+                let changed = statement.raw_execute().map_err(sqlite::classify_direct)?;
+                Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+            }
+        }
     }
 
-    pub async fn fetch_all<R: Row>(self, conn: &mut Conn) -> Result<Vec<R>> {
-        on_engine!(self, conn, |c, args, classify| {
-            sqlx::query_as_with(&self.sql, args)
-                .fetch_all(c)
-                .await
-                .map_err(classify)
-        })
+    pub async fn fetch_all<R: DecodeRow>(self, conn: &mut Conn) -> Result<Vec<R>> {
+        match conn {
+            Conn::Sqlite(c) => {
+                let args = arguments::<Sqlite>(&self.args)?;
+                let rows = sqlx::query_with(&self.sql, args)
+                    .fetch_all(&mut **c)
+                    .await
+                    .map_err(sqlite::classify)?;
+                rows.iter().map(|row| R::decode(&RowRef::Sqlite(row))).collect()
+            }
+            Conn::Postgres(c) => {
+                let args = arguments::<Postgres>(&self.args)?;
+                let rows = sqlx::query_with(&self.sql, args)
+                    .fetch_all(&mut **c)
+                    .await
+                    .map_err(postgres::classify)?;
+                rows.iter().map(|row| R::decode(&RowRef::Postgres(row))).collect()
+            }
+            Conn::Direct(c) => {
+                let mut statement = self.prepare(c)?;
+                let mut rows = statement.raw_query();
+                let mut decoded = Vec::new();
+                while let Some(row) = rows.next().map_err(sqlite::classify_direct)? {
+                    decoded.push(R::decode(&RowRef::Direct(row))?);
+                }
+                Ok(decoded)
+            }
+        }
     }
 
-    pub async fn fetch_optional<R: Row>(self, conn: &mut Conn) -> Result<Option<R>> {
-        on_engine!(self, conn, |c, args, classify| {
-            sqlx::query_as_with(&self.sql, args)
-                .fetch_optional(c)
-                .await
-                .map_err(classify)
-        })
+    pub async fn fetch_optional<R: DecodeRow>(self, conn: &mut Conn) -> Result<Option<R>> {
+        match conn {
+            Conn::Sqlite(c) => {
+                let args = arguments::<Sqlite>(&self.args)?;
+                let row = sqlx::query_with(&self.sql, args)
+                    .fetch_optional(&mut **c)
+                    .await
+                    .map_err(sqlite::classify)?;
+                row.map(|row| R::decode(&RowRef::Sqlite(&row))).transpose()
+            }
+            Conn::Postgres(c) => {
+                let args = arguments::<Postgres>(&self.args)?;
+                let row = sqlx::query_with(&self.sql, args)
+                    .fetch_optional(&mut **c)
+                    .await
+                    .map_err(postgres::classify)?;
+                row.map(|row| R::decode(&RowRef::Postgres(&row))).transpose()
+            }
+            Conn::Direct(c) => {
+                let mut statement = self.prepare(c)?;
+                let mut rows = statement.raw_query();
+                match rows.next().map_err(sqlite::classify_direct)? {
+                    Some(row) => Ok(Some(R::decode(&RowRef::Direct(row))?)),
+                    None => Ok(None),
+                }
+            }
+        }
     }
 
-    pub async fn fetch_one<R: Row>(self, conn: &mut Conn) -> Result<R> {
-        on_engine!(self, conn, |c, args, classify| {
-            sqlx::query_as_with(&self.sql, args)
-                .fetch_one(c)
-                .await
-                .map_err(classify)
-        })
+    pub async fn fetch_one<R: DecodeRow>(self, conn: &mut Conn) -> Result<R> {
+        self.fetch_optional(conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A cached prepared statement on the writer's own connection, with the arguments bound by
+    /// their `$N` names (SQLite numbers parameters in order of first appearance, which need
+    /// not be N).
+    fn prepare<'c>(&self, conn: &'c rusqlite::Connection) -> Result<rusqlite::CachedStatement<'c>> {
+        let mut statement = conn
+            .prepare_cached(&self.sql)
+            .map_err(sqlite::classify_direct)?;
+        for (n, arg) in self.args.iter().enumerate() {
+            let Some(index) = statement
+                .parameter_index(&format!("${}", n + 1))
+                .map_err(sqlite::classify_direct)?
+            else {
+                continue;
+            };
+            let bound = match arg {
+                Arg::Text(text) => statement.raw_bind_parameter(index, text.as_deref()),
+                Arg::Int(int) => statement.raw_bind_parameter(index, int),
+                Arg::Bool(flag) => statement.raw_bind_parameter(index, flag),
+            };
+            bound.map_err(sqlite::classify_direct)?;
+        }
+        Ok(statement)
     }
 }
 

@@ -14,6 +14,7 @@ pub use catalog::{
 };
 pub use webhooks::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
 
+use crate::decode::{DecodeRow, RowRef, sql_row};
 use tally_domain::api_key::ApiKey;
 use tally_domain::customer::Metadata;
 use tally_domain::{
@@ -21,15 +22,16 @@ use tally_domain::{
 };
 use tally_store::{IdempotencyRecord, KeyLookup, StoreError, StoredResponse};
 
-#[derive(sqlx::FromRow)]
-pub struct OrganizationRow {
-    id: String,
-    name: String,
-    mode: String,
-    paired_org_id: Option<String>,
-    api_version: String,
-    test_clock_ms: Option<i64>,
-    created_at_ms: i64,
+sql_row! {
+    pub struct OrganizationRow {
+        id: String,
+        name: String,
+        mode: String,
+        paired_org_id: Option<String>,
+        api_version: String,
+        test_clock_ms: Option<i64>,
+        created_at_ms: i64,
+    }
 }
 
 impl OrganizationRow {
@@ -46,15 +48,16 @@ impl OrganizationRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct ApiKeyRow {
-    id: String,
-    org_id: String,
-    name: String,
-    prefix: String,
-    expires_at_ms: Option<i64>,
-    last_used_at_ms: Option<i64>,
-    created_at_ms: i64,
+sql_row! {
+    pub struct ApiKeyRow {
+        id: String,
+        org_id: String,
+        name: String,
+        prefix: String,
+        expires_at_ms: Option<i64>,
+        last_used_at_ms: Option<i64>,
+        created_at_ms: i64,
+    }
 }
 
 impl ApiKeyRow {
@@ -72,9 +75,7 @@ impl ApiKeyRow {
 }
 
 /// A key joined with its organization (the authentication query).
-#[derive(sqlx::FromRow)]
 pub struct KeyLookupRow {
-    #[sqlx(flatten)]
     key: ApiKeyRow,
     org_name: String,
     mode: String,
@@ -82,6 +83,20 @@ pub struct KeyLookupRow {
     api_version: String,
     test_clock_ms: Option<i64>,
     org_created_at_ms: i64,
+}
+
+impl DecodeRow for KeyLookupRow {
+    fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            key: ApiKeyRow::decode(row)?,
+            org_name: row.get("org_name")?,
+            mode: row.get("mode")?,
+            paired_org_id: row.get("paired_org_id")?,
+            api_version: row.get("api_version")?,
+            test_clock_ms: row.get("test_clock_ms")?,
+            org_created_at_ms: row.get("org_created_at_ms")?,
+        })
+    }
 }
 
 impl KeyLookupRow {
@@ -101,13 +116,14 @@ impl KeyLookupRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct IdempotencyRow {
-    fingerprint: String,
-    response_status: Option<i32>,
-    response_body: Option<String>,
-    created_at_ms: i64,
-    expires_at_ms: i64,
+sql_row! {
+    pub struct IdempotencyRow {
+        fingerprint: String,
+        response_status: Option<i32>,
+        response_body: Option<String>,
+        created_at_ms: i64,
+        expires_at_ms: i64,
+    }
 }
 
 impl IdempotencyRow {
@@ -127,19 +143,20 @@ impl IdempotencyRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct CustomerRow {
-    id: String,
-    org_id: String,
-    external_id: Option<String>,
-    full_name: Option<String>,
-    email: String,
-    tax_document: Option<String>,
-    timezone: Option<String>,
-    metadata: Option<String>,
-    address: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct CustomerRow {
+        id: String,
+        org_id: String,
+        external_id: Option<String>,
+        full_name: Option<String>,
+        email: String,
+        tax_document: Option<String>,
+        timezone: Option<String>,
+        metadata: Option<String>,
+        address: Option<String>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl CustomerRow {

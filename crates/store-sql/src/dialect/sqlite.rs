@@ -1,5 +1,6 @@
-//! What is particular to SQLite: how its connections are opened, and how its errors become
-//! `StoreError`. The write path (one writer, group commit) is in `write_path::sqlite`.
+//! What is particular to SQLite: how its connections are opened (a read pool through sqlx, and
+//! the writer's own connection through rusqlite), and how its errors become `StoreError`. The
+//! write path (one writer, group commit) is in `write_path::sqlite`.
 
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::{
@@ -14,10 +15,15 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Readers run in parallel with the single writer under WAL.
 pub const READ_CONNECTIONS_MAX: u32 = 8;
 
-/// The two pools of one database file: readers, and the single connection the writer holds.
+/// Statements the writer keeps prepared: every write query of every area fits.
+const WRITER_STATEMENTS_CACHED_MAX: usize = 512;
+
+/// One database file: the readers' pool, a connection for migrations, and where the file is,
+/// for the writer's own connection (`open_writer`).
 pub struct Pools {
     pub reads: SqlitePool,
     pub writes: SqlitePool,
+    pub path: std::path::PathBuf,
 }
 
 /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite:path`).
@@ -32,6 +38,7 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
+    let path = options.get_filename().to_path_buf();
     // Decision: no ping before every acquire; a broken connection fails its statement and is
     // replaced, which costs less than a round trip on every query.
     let writes = SqlitePoolOptions::new()
@@ -46,7 +53,28 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
         .connect_with(options.read_only(true))
         .await
         .map_err(classify)?;
-    Ok(Pools { reads, writes })
+    Ok(Pools {
+        reads,
+        writes,
+        path,
+    })
+}
+
+/// The writer's connection: the C library driven directly from the writer's thread, so that a
+/// statement costs a function call rather than a hand-off to a driver thread. Same settings as
+/// the pools: WAL, `synchronous=FULL`, foreign keys, the busy timeout.
+pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open(path).map_err(classify_direct)?;
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+        .map_err(classify_direct)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(classify_direct)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(classify_direct)?;
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(classify_direct)?;
+    conn.set_prepared_statement_cache_capacity(WRITER_STATEMENTS_CACHED_MAX);
+    Ok(conn)
 }
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
@@ -79,35 +107,51 @@ const UNIQUE_COLUMNS: [(&str, &str); 8] = [
 
 /// Result codes for "someone else holds the lock": SQLITE_BUSY, SQLITE_LOCKED and their
 /// extended forms (the low byte is the primary code).
-const BUSY_PRIMARY_CODES: [i64; 2] = [5, 6];
+const BUSY_PRIMARY_CODES: [i32; 2] = [5, 6];
 
-/// The one place where SQLite driver errors become `StoreError`.
+/// The one place where SQLite errors become `StoreError`, through sqlx (reads, migrations).
 pub fn classify(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }
-        sqlx::Error::Io(_) => StoreError::Unavailable(error.to_string()),
         sqlx::Error::Database(db) => {
-            let message = db.message().to_owned();
-            if matches!(db.kind(), ErrorKind::UniqueViolation) {
-                let constraint = UNIQUE_COLUMNS
-                    .iter()
-                    .find(|(columns, _)| message.ends_with(columns))
-                    .map_or_else(|| message.clone(), |(_, name)| (*name).to_owned());
-                return StoreError::Conflict { constraint };
-            }
-            let is_busy = db
-                .code()
-                .and_then(|code| code.parse::<i64>().ok())
-                .is_some_and(|code| BUSY_PRIMARY_CODES.contains(&(code & 0xff)));
-            if is_busy {
-                StoreError::Retry
-            } else {
-                StoreError::Other(Box::new(sqlx::Error::Database(db)))
-            }
+            let code = db.code().and_then(|code| code.parse::<i32>().ok());
+            let is_unique = matches!(db.kind(), ErrorKind::UniqueViolation);
+            classify_code(code, is_unique, db.message())
+                .unwrap_or_else(|| StoreError::Other(Box::new(sqlx::Error::Database(db))))
         }
         other => StoreError::Other(Box::new(other)),
     }
+}
+
+/// The same, for errors of the writer's direct connection (rusqlite).
+pub fn classify_direct(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let is_unique = failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY;
+            let text = message.clone().unwrap_or_default();
+            classify_code(Some(failure.extended_code), is_unique, &text).unwrap_or_else(|| {
+                StoreError::Other(Box::new(rusqlite::Error::SqliteFailure(failure, message)))
+            })
+        }
+        other => StoreError::Other(Box::new(other)),
+    }
+}
+
+/// A unique violation named by its index, or "someone else holds the lock" as `Retry`; `None`
+/// for every other error.
+fn classify_code(code: Option<i32>, is_unique: bool, message: &str) -> Option<StoreError> {
+    if is_unique {
+        let constraint = UNIQUE_COLUMNS
+            .iter()
+            .find(|(columns, _)| message.ends_with(columns))
+            .map_or_else(|| message.to_owned(), |(_, name)| (*name).to_owned());
+        return Some(StoreError::Conflict { constraint });
+    }
+    code.is_some_and(|code| BUSY_PRIMARY_CODES.contains(&(code & 0xff)))
+        .then_some(StoreError::Retry)
 }

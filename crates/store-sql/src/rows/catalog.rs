@@ -2,6 +2,7 @@
 //! feature snapshots, seat balances and test-clock runs.
 
 use super::{parse_json, text_error};
+use crate::decode::{DecodeRow, RowRef, sql_row};
 use serde::{Deserialize, Serialize};
 use tally_domain::catalog::{
     ConsumptionModel, Feature, FeatureId, FeatureType, Overage, Plan, PlanFeature, PlanId,
@@ -29,18 +30,18 @@ fn feature_type(text: &str) -> Result<FeatureType, StoreError> {
     FeatureType::parse(text).ok_or_else(|| text_error("feature type", text))
 }
 
-#[derive(sqlx::FromRow)]
-pub struct FeatureRow {
-    id: String,
-    org_id: String,
-    code: String,
-    name: String,
-    #[sqlx(rename = "type")]
-    feature_type: String,
-    description: Option<String>,
-    unit_name: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct FeatureRow {
+        id: String,
+        org_id: String,
+        code: String,
+        name: String,
+        feature_type: String = "type",
+        description: Option<String>,
+        unit_name: Option<String>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl FeatureRow {
@@ -59,20 +60,21 @@ impl FeatureRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct PlanRow {
-    id: String,
-    org_id: String,
-    code: String,
-    name: String,
-    description: Option<String>,
-    consumption_model: Option<String>,
-    is_public: bool,
-    is_free: bool,
-    block_on_exhaustion: Option<bool>,
-    metadata: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct PlanRow {
+        id: String,
+        org_id: String,
+        code: String,
+        name: String,
+        description: Option<String>,
+        consumption_model: Option<String>,
+        is_public: bool,
+        is_free: bool,
+        block_on_exhaustion: Option<bool>,
+        metadata: Option<String>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl PlanRow {
@@ -98,19 +100,20 @@ impl PlanRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct PriceRow {
-    id: String,
-    plan_id: String,
-    billing_interval: String,
-    price_cents: i64,
-    is_default: bool,
-    trial_days: i64,
-    included_balance: Option<i64>,
-    included_credits: Option<i64>,
-    metadata: String,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct PriceRow {
+        id: String,
+        plan_id: String,
+        billing_interval: String,
+        price_cents: i64,
+        is_default: bool,
+        trial_days: i64,
+        included_balance: Option<i64>,
+        included_credits: Option<i64>,
+        metadata: String,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl PriceRow {
@@ -132,7 +135,6 @@ impl PriceRow {
 }
 
 /// A plan feature joined with its feature.
-#[derive(sqlx::FromRow)]
 pub struct PlanFeatureRow {
     plan_id: String,
     enabled: bool,
@@ -144,8 +146,25 @@ pub struct PlanFeatureRow {
     pricing_mode: String,
     margin: Option<i64>,
     pf_created_at_ms: i64,
-    #[sqlx(flatten)]
     feature: FeatureRow,
+}
+
+impl DecodeRow for PlanFeatureRow {
+    fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            plan_id: row.get("plan_id")?,
+            enabled: row.get("enabled")?,
+            included_amount: row.get("included_amount")?,
+            unlimited: row.get("unlimited")?,
+            overage_enabled: row.get("overage_enabled")?,
+            overage_unit_price: row.get("overage_unit_price")?,
+            credits_per_unit: row.get("credits_per_unit")?,
+            pricing_mode: row.get("pricing_mode")?,
+            margin: row.get("margin")?,
+            pf_created_at_ms: row.get("pf_created_at_ms")?,
+            feature: FeatureRow::decode(row)?,
+        })
+    }
 }
 
 impl PlanFeatureRow {
@@ -172,35 +191,36 @@ impl PlanFeatureRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct SubscriptionRow {
-    id: String,
-    org_id: String,
-    customer_id: String,
-    plan_id: String,
-    price_id: Option<String>,
-    name: String,
-    description: Option<String>,
-    status: String,
-    billing_interval: Option<String>,
-    start_date_ms: i64,
-    trial_ends_at_ms: Option<i64>,
-    anchor_ms: i64,
-    period_index: i64,
-    period_start_ms: Option<i64>,
-    period_end_ms: Option<i64>,
-    cancel_scheduled_at_ms: Option<i64>,
-    cancel_reason: Option<String>,
-    cancel_effective_at_ms: Option<i64>,
-    canceled_at_ms: Option<i64>,
-    ended_at_ms: Option<i64>,
-    credits_remaining: Option<i64>,
-    credits_included: Option<i64>,
-    credits_purchased: Option<i64>,
-    balance_remaining: Option<i64>,
-    balance_included: Option<i64>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct SubscriptionRow {
+        id: String,
+        org_id: String,
+        customer_id: String,
+        plan_id: String,
+        price_id: Option<String>,
+        name: String,
+        description: Option<String>,
+        status: String,
+        billing_interval: Option<String>,
+        start_date_ms: i64,
+        trial_ends_at_ms: Option<i64>,
+        anchor_ms: i64,
+        period_index: i64,
+        period_start_ms: Option<i64>,
+        period_end_ms: Option<i64>,
+        cancel_scheduled_at_ms: Option<i64>,
+        cancel_reason: Option<String>,
+        cancel_effective_at_ms: Option<i64>,
+        canceled_at_ms: Option<i64>,
+        ended_at_ms: Option<i64>,
+        credits_remaining: Option<i64>,
+        credits_included: Option<i64>,
+        credits_purchased: Option<i64>,
+        balance_remaining: Option<i64>,
+        balance_included: Option<i64>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl SubscriptionRow {
@@ -269,19 +289,19 @@ impl SubscriptionRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct SnapshotRow {
-    feature_id: String,
-    code: String,
-    name: String,
-    #[sqlx(rename = "type")]
-    feature_type: String,
-    unit_name: Option<String>,
-    enabled: bool,
-    included_amount: i64,
-    unlimited: bool,
-    overage_enabled: bool,
-    overage_unit_price: Option<i64>,
+sql_row! {
+    pub struct SnapshotRow {
+        feature_id: String,
+        code: String,
+        name: String,
+        feature_type: String = "type",
+        unit_name: Option<String>,
+        enabled: bool,
+        included_amount: i64,
+        unlimited: bool,
+        overage_enabled: bool,
+        overage_unit_price: Option<i64>,
+    }
 }
 
 impl SnapshotRow {
@@ -343,11 +363,12 @@ pub fn run_body(run: &TestClockRun) -> String {
     serde_json::to_string(&stored).expect("runs always serialize")
 }
 
-#[derive(sqlx::FromRow)]
-pub struct RunRow {
-    id: String,
-    body: String,
-    created_at_ms: i64,
+sql_row! {
+    pub struct RunRow {
+        id: String,
+        body: String,
+        created_at_ms: i64,
+    }
 }
 
 impl RunRow {
@@ -376,21 +397,23 @@ impl RunRow {
     }
 }
 
-/// A due deadline found by the renewal sweep.
-#[derive(sqlx::FromRow)]
-pub struct DueRow {
-    pub org_id: String,
-    pub id: String,
-    pub next_deadline_ms: i64,
+sql_row! {
+    /// A due deadline found by the renewal sweep.
+    pub struct DueRow {
+        pub org_id: String,
+        pub id: String,
+        pub next_deadline_ms: i64,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct SeatBalanceRow {
-    subscription_id: String,
-    feature_code: String,
-    current: i64,
-    paid_extra: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct SeatBalanceRow {
+        subscription_id: String,
+        feature_code: String,
+        current: i64,
+        paid_extra: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl SeatBalanceRow {
@@ -405,16 +428,17 @@ impl SeatBalanceRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct SeatEventRow {
-    id: String,
-    org_id: String,
-    customer_id: String,
-    subscription_id: String,
-    feature_code: String,
-    previous_balance: i64,
-    new_balance: i64,
-    ts_ms: i64,
+sql_row! {
+    pub struct SeatEventRow {
+        id: String,
+        org_id: String,
+        customer_id: String,
+        subscription_id: String,
+        feature_code: String,
+        previous_balance: i64,
+        new_balance: i64,
+        ts_ms: i64,
+    }
 }
 
 impl SeatEventRow {
@@ -432,22 +456,23 @@ impl SeatEventRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct InvoiceRow {
-    id: String,
-    org_id: String,
-    customer_id: String,
-    subscription_id: Option<String>,
-    invoice_number: String,
-    status: String,
-    invoice_type: String,
-    subtotal: i64,
-    period_start_ms: i64,
-    period_end_ms: i64,
-    issue_date_ms: i64,
-    plan_name: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct InvoiceRow {
+        id: String,
+        org_id: String,
+        customer_id: String,
+        subscription_id: Option<String>,
+        invoice_number: String,
+        status: String,
+        invoice_type: String,
+        subtotal: i64,
+        period_start_ms: i64,
+        period_end_ms: i64,
+        issue_date_ms: i64,
+        plan_name: Option<String>,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl InvoiceRow {
@@ -475,19 +500,20 @@ impl InvoiceRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct InvoiceLineRow {
-    line_type: String,
-    charge_type: String,
-    feature_name: Option<String>,
-    description: String,
-    quantity: i64,
-    unit_amount: i64,
-    amount: i64,
-    included_amount: Option<i64>,
-    used_amount: Option<i64>,
-    overage_amount: Option<i64>,
-    seat_event_id: Option<String>,
+sql_row! {
+    pub struct InvoiceLineRow {
+        line_type: String,
+        charge_type: String,
+        feature_name: Option<String>,
+        description: String,
+        quantity: i64,
+        unit_amount: i64,
+        amount: i64,
+        included_amount: Option<i64>,
+        used_amount: Option<i64>,
+        overage_amount: Option<i64>,
+        seat_event_id: Option<String>,
+    }
 }
 
 impl InvoiceLineRow {
@@ -511,18 +537,19 @@ impl InvoiceLineRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct TrueUpRow {
-    seat_event_id: String,
-    subscription_id: String,
-    feature_code: String,
-    feature_name: String,
-    units: i64,
-    unit_price: i64,
-    days_left: i64,
-    period_days: i64,
-    amount: i64,
-    created_at_ms: i64,
+sql_row! {
+    pub struct TrueUpRow {
+        seat_event_id: String,
+        subscription_id: String,
+        feature_code: String,
+        feature_name: String,
+        units: i64,
+        unit_price: i64,
+        days_left: i64,
+        period_days: i64,
+        amount: i64,
+        created_at_ms: i64,
+    }
 }
 
 impl TrueUpRow {

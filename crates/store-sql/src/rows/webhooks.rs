@@ -1,24 +1,26 @@
 //! Rows of the webhook tables.
 
 use super::{parse_json, text_error};
+use crate::decode::sql_row;
 use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::webhooks::{AttemptResult, Delivery, DeliveryStatus, WebhookEndpoint};
 use tally_domain::{ApiVersion, CustomerId, OrgId, Timestamp};
 use tally_store::{Attempt, StoreError};
 
-#[derive(sqlx::FromRow)]
-pub struct EndpointRow {
-    id: String,
-    org_id: String,
-    url: String,
-    events: String,
-    description: Option<String>,
-    is_active: bool,
-    api_version: Option<String>,
-    secret: String,
-    consecutive_failures: i64,
-    created_at_ms: i64,
-    updated_at_ms: i64,
+sql_row! {
+    pub struct EndpointRow {
+        id: String,
+        org_id: String,
+        url: String,
+        events: String,
+        description: Option<String>,
+        is_active: bool,
+        api_version: Option<String>,
+        secret: String,
+        consecutive_failures: i64,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
 }
 
 impl EndpointRow {
@@ -39,14 +41,15 @@ impl EndpointRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct EventRow {
-    id: String,
-    org_id: String,
-    event_type: String,
-    customer_id: Option<String>,
-    data: String,
-    created_at_ms: i64,
+sql_row! {
+    pub struct EventRow {
+        id: String,
+        org_id: String,
+        event_type: String,
+        customer_id: Option<String>,
+        data: String,
+        created_at_ms: i64,
+    }
 }
 
 impl EventRow {
@@ -62,20 +65,21 @@ impl EventRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct DeliveryRow {
-    id: String,
-    org_id: String,
-    endpoint_id: String,
-    event_id: String,
-    event_type: String,
-    body: String,
-    signature: String,
-    timestamp_header: String,
-    status: String,
-    attempts: i64,
-    next_attempt_at_ms: i64,
-    created_at_ms: i64,
+sql_row! {
+    pub struct DeliveryRow {
+        id: String,
+        org_id: String,
+        endpoint_id: String,
+        event_id: String,
+        event_type: String,
+        body: String,
+        signature: String,
+        timestamp_header: String,
+        status: String,
+        attempts: i64,
+        next_attempt_at_ms: i64,
+        created_at_ms: i64,
+    }
 }
 
 impl DeliveryRow {
@@ -98,14 +102,15 @@ impl DeliveryRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct AttemptRow {
-    attempt: i64,
-    attempted_at_ms: i64,
-    status_code: Option<i64>,
-    latency_ms: i64,
-    response_body: Option<String>,
-    error: Option<String>,
+sql_row! {
+    pub struct AttemptRow {
+        attempt: i64,
+        attempted_at_ms: i64,
+        status_code: Option<i64>,
+        latency_ms: i64,
+        response_body: Option<String>,
+        error: Option<String>,
+    }
 }
 
 impl AttemptRow {

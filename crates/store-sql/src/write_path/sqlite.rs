@@ -1,4 +1,4 @@
-//! SQLite: one writer task owns the single write connection and commits jobs in groups.
+//! SQLite: one writer thread owns the single write connection and commits jobs in groups.
 //!
 //! SQLite has one writer at a time, and with `synchronous=FULL` each commit waits for an fsync.
 //! Committing each request on its own makes that fsync the ceiling. Instead the writer takes
@@ -17,13 +17,18 @@
 //!
 //! Jobs that arrive while a group runs wait for the next group; there is no timer, so a lone
 //! request is committed at once.
+//!
+//! The writer is an OS thread of its own, with a single-threaded runtime for the jobs' futures,
+//! and drives SQLite directly (rusqlite): its statements run as plain function calls, while
+//! requests are parsed and answered on the server's runtime. Measured with `tally-bench`, the
+//! hand-off of every statement to sqlx's per-connection thread cost more than the statements
+//! themselves; see ARCHITECTURE.md.
 
 use super::run_job;
 use crate::SqlDb;
-use crate::dialect::sqlite::classify;
+use crate::dialect::sqlite::open_writer;
 use crate::query::{Conn, query};
-use sqlx::SqlitePool;
-use sqlx::pool::PoolConnection;
+use std::path::PathBuf;
 use tally_store::{Job, JobEnd, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
@@ -37,17 +42,25 @@ struct Waiting {
     answer: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// The handle requests submit jobs through; the writer task stops when every handle is gone.
+/// The handle requests submit jobs through; the writer thread stops when every handle is gone.
 pub struct Writer {
     queue: mpsc::UnboundedSender<Waiting>,
 }
 
 impl Writer {
-    /// Starts the writer task on `writes`, a pool of exactly one connection.
-    pub fn start(writes: SqlitePool) -> Self {
+    /// Starts the writer thread for the database file at `path`. It opens its connection when
+    /// the first job arrives (after migrations have run).
+    pub fn start(path: PathBuf) -> Result<Self, StoreError> {
         let (queue, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(run(writes, waiting));
-        Self { queue }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        std::thread::Builder::new()
+            .name("tally-sqlite-writer".to_owned())
+            .spawn(move || runtime.block_on(run(&path, waiting)))
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        Ok(Self { queue })
     }
 
     /// Queues `job` and waits for the commit that holds it; see `tally_store::Store::submit`.
@@ -62,8 +75,8 @@ impl Writer {
     }
 }
 
-async fn run(writes: SqlitePool, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
-    let mut held: Option<PoolConnection<sqlx::Sqlite>> = None;
+async fn run(path: &std::path::Path, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
+    let mut held: Option<rusqlite::Connection> = None;
     while let Some(first) = waiting.recv().await {
         let mut group = vec![first];
         while group.len() < GROUP_JOBS_MAX {
@@ -74,10 +87,9 @@ async fn run(writes: SqlitePool, mut waiting: mpsc::UnboundedReceiver<Waiting>) 
         }
         let conn = match held.take() {
             Some(conn) => conn,
-            None => match writes.acquire().await {
+            None => match open_writer(path) {
                 Ok(conn) => conn,
                 Err(error) => {
-                    let error = classify(error);
                     warn!(%error, "the SQLite writer could not open its connection");
                     answer_all(group, || StoreError::Unavailable(error.to_string()));
                     continue;
@@ -90,10 +102,10 @@ async fn run(writes: SqlitePool, mut waiting: mpsc::UnboundedReceiver<Waiting>) 
 
 /// Runs and commits one group; gives the connection back if it is still known to be sane.
 async fn commit_group(
-    conn: PoolConnection<sqlx::Sqlite>,
+    conn: rusqlite::Connection,
     group: Vec<Waiting>,
-) -> Option<PoolConnection<sqlx::Sqlite>> {
-    let mut db = SqlDb::new(Conn::Sqlite(conn));
+) -> Option<rusqlite::Connection> {
+    let mut db = SqlDb::new(Conn::Direct(conn));
     if let Err(error) = query("BEGIN IMMEDIATE").execute(&mut db.conn).await {
         // Busy (another process holds the lock past the busy timeout) or broken.
         let retryable = matches!(error, StoreError::Retry);
@@ -129,7 +141,7 @@ async fn commit_group(
             for (answer, job_outcome) in answers {
                 answer.send(job_outcome).ok();
             }
-            Some(db.into_sqlite())
+            Some(db.into_direct())
         }
         Err(error) => {
             warn!(%error, "a write group failed to commit");
@@ -160,8 +172,7 @@ fn answer_all(group: Vec<Waiting>, error: impl Fn() -> StoreError) {
 }
 
 /// Rolls back whatever is open and closes the connection; the next group opens a fresh one.
-async fn discard(mut db: SqlDb) -> Option<PoolConnection<sqlx::Sqlite>> {
+async fn discard(mut db: SqlDb) -> Option<rusqlite::Connection> {
     query("ROLLBACK").execute(&mut db.conn).await.ok();
-    db.conn.close_on_drop();
     None
 }
