@@ -16,6 +16,7 @@ mod keys_cli;
 mod rate_limits;
 mod receiver;
 mod sdks;
+mod seat_kill;
 mod seat_model;
 mod seats;
 mod subscriptions;

@@ -11,13 +11,13 @@ use tokio::io::AsyncBufReadExt;
 
 const SEAT_CHANGES: usize = 20;
 
-struct Running {
-    address: String,
-    child: tokio::process::Child,
+pub struct Running {
+    pub address: String,
+    pub child: tokio::process::Child,
 }
 
 /// Starts `tally serve` on a free port against `database_url` and waits for its banner.
-async fn start(database_url: &str) -> Running {
+pub async fn start(database_url: &str) -> Running {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tally"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", database_url)
@@ -25,6 +25,8 @@ async fn start(database_url: &str) -> Running {
         .env("TALLY_SEED_LIVE_KEY", LIVE_KEY)
         .env("TALLY_WEBHOOK_POLL_MS", "50")
         .env("TALLY_WEBHOOK_TIMEOUT_MS", "2000")
+        // Out of the way of the seat-kill test's 16 writers.
+        .env("TALLY_RATE_LIMIT_REQUESTS", "1000000")
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -45,7 +47,7 @@ async fn start(database_url: &str) -> Running {
     Running { address, child }
 }
 
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     address: &str,
     path: &str,
