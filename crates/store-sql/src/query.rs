@@ -6,9 +6,9 @@
 //! the driver's errors with that engine's dialect. Rows decode by column name from any driver
 //! (`decode`).
 
+use crate::decode::{DecodeRow, RowRef};
 use crate::dialect::{postgres, sqlite};
 use sqlx::pool::PoolConnection;
-use crate::decode::{DecodeRow, RowRef};
 use sqlx::{Arguments, Database, Encode, Postgres, Sqlite, Type};
 use std::borrow::Cow;
 use tally_domain::Timestamp;
@@ -196,7 +196,9 @@ impl Query {
                     .fetch_all(&mut **c)
                     .await
                     .map_err(sqlite::classify)?;
-                rows.iter().map(|row| R::decode(&RowRef::Sqlite(row))).collect()
+                rows.iter()
+                    .map(|row| R::decode(&RowRef::Sqlite(row)))
+                    .collect()
             }
             Conn::Postgres(c) => {
                 let args = arguments::<Postgres>(&self.args)?;
@@ -204,7 +206,9 @@ impl Query {
                     .fetch_all(&mut **c)
                     .await
                     .map_err(postgres::classify)?;
-                rows.iter().map(|row| R::decode(&RowRef::Postgres(row))).collect()
+                rows.iter()
+                    .map(|row| R::decode(&RowRef::Postgres(row)))
+                    .collect()
             }
             Conn::Direct(c) => {
                 let mut statement = self.prepare(c)?;
@@ -234,7 +238,8 @@ impl Query {
                     .fetch_optional(&mut **c)
                     .await
                     .map_err(postgres::classify)?;
-                row.map(|row| R::decode(&RowRef::Postgres(&row))).transpose()
+                row.map(|row| R::decode(&RowRef::Postgres(&row)))
+                    .transpose()
             }
             Conn::Direct(c) => {
                 let mut statement = self.prepare(c)?;
@@ -248,9 +253,7 @@ impl Query {
     }
 
     pub async fn fetch_one<R: DecodeRow>(self, conn: &mut Conn) -> Result<R> {
-        self.fetch_optional(conn)
-            .await?
-            .ok_or(StoreError::NotFound)
+        self.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
     }
 
     /// A cached prepared statement on the writer's own connection, with the arguments bound by

@@ -5,13 +5,19 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), dropped when the guard goes. Without the
 //! variable the PostgreSQL cases print a loud `skipped` line, unless
 //! `TALLY_TEST_REQUIRE_POSTGRES=1` (set by CI) makes that a failure.
+//!
+//! PostgreSQL test databases are cloned from a template migrated once per set of migrations
+//! (`tally_test_template_<fingerprint>`, kept on the server for later runs): a clone is one
+//! `CREATE DATABASE`, while migrating costs a transaction per migration in every test.
 
 use crate::{Engine, SqlStore};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tally_store::Store;
+use tokio::sync::OnceCell;
 
 pub const SERVER_URL_VAR: &str = "TALLY_TEST_POSTGRES_URL";
 pub const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_POSTGRES";
@@ -58,17 +64,22 @@ pub async fn fresh_sqlite() -> TestDatabase {
 }
 
 pub async fn fresh_postgres(server_url: &str) -> TestDatabase {
+    let template = postgres_template(server_url).await;
     let name = format!("tally_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(server_url)
         .await
         .expect("the PostgreSQL test server accepts connections");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
         .execute(&mut admin)
         .await
         .expect("the test role may create databases");
     admin.close().await.ok();
     let url = database_url(server_url, &name);
-    let store = migrated(&url).await;
+    let store = Arc::new(
+        SqlStore::connect(&url)
+            .await
+            .expect("a new test database opens"),
+    );
     TestDatabase {
         store,
         url,
@@ -77,6 +88,76 @@ pub async fn fresh_postgres(server_url: &str) -> TestDatabase {
             name,
         },
     }
+}
+
+/// The name of the migrated template on `server_url`, made if missing (once per process and
+/// server; later calls wait for the first).
+async fn postgres_template(server_url: &str) -> String {
+    static TEMPLATES: Mutex<BTreeMap<String, Arc<OnceCell<String>>>> = Mutex::new(BTreeMap::new());
+    let cell = TEMPLATES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(server_url.to_owned())
+        .or_default()
+        .clone();
+    cell.get_or_init(|| make_postgres_template(server_url))
+        .await
+        .clone()
+}
+
+async fn make_postgres_template(server_url: &str) -> String {
+    let template = format!(
+        "tally_test_template_{:016x}",
+        migrations_fingerprint(&crate::POSTGRES_MIGRATIONS)
+    );
+    let mut admin = PgConnection::connect(server_url)
+        .await
+        .expect("the PostgreSQL test server accepts connections");
+    let (exists,): (bool,) =
+        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await
+            .expect("the test server lists its databases");
+    if !exists {
+        // Built under a name of its own and renamed once migrated, so that another test process
+        // never clones a half-migrated template; of two processes that race, one rename wins.
+        let building = format!("tally_test_building_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {building}"))
+            .execute(&mut admin)
+            .await
+            .expect("the test role may create databases");
+        let mut conn = PgConnection::connect(&database_url(server_url, &building))
+            .await
+            .expect("a new test database opens");
+        crate::POSTGRES_MIGRATIONS
+            .run(&mut conn)
+            .await
+            .expect("migrations apply to a new database");
+        conn.close().await.ok();
+        let renamed = sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut admin)
+            .await;
+        if renamed.is_err() {
+            let drop_sql = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)");
+            sqlx::query(&drop_sql).execute(&mut admin).await.ok();
+        }
+    }
+    admin.close().await.ok();
+    template
+}
+
+/// A stable number for a set of migrations (their versions and checksums).
+fn migrations_fingerprint(migrator: &sqlx::migrate::Migrator) -> u64 {
+    let mut bytes = Vec::new();
+    for migration in migrator.iter() {
+        bytes.extend_from_slice(&migration.version.to_le_bytes());
+        bytes.extend_from_slice(&migration.checksum);
+    }
+    // FNV-1a: stable across builds, unlike the standard library's hasher.
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// The PostgreSQL server URL, or `None` after printing why the PostgreSQL case is skipped.

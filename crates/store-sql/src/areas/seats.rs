@@ -35,8 +35,15 @@ impl Seats for SqlDb {
         balance: &SeatBalance,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(
-            "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms",
+        // Scoped twice, since the key (subscription, feature) does not name the organization:
+        // a balance is only made for a subscription of `org`, and only a balance of `org` is
+        // replaced. (The SELECT keeps its WHERE: SQLite needs one before an upsert clause.)
+        let saved = query(
+            "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, updated_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $3 AND id = $1) \
+             ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms \
+             WHERE seat_balances.org_id = excluded.org_id",
         )
         .bind(balance.subscription_id.as_str())
         .bind(&balance.feature_code)
@@ -46,7 +53,11 @@ impl Seats for SqlDb {
         .bind(balance.updated_at.as_millis())
         .execute(conn)
         .await?;
-        Ok(())
+        if saved == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {

@@ -14,6 +14,9 @@ use tally_store::{Attempt, DeliveryLog, Lock, StoreError, Webhooks};
 const ENDPOINT_COLUMNS: &str = "id, org_id, url, events, description, is_active, api_version, secret, consecutive_failures, created_at_ms, updated_at_ms";
 const DELIVERY_COLUMNS: &str = "id, org_id, endpoint_id, event_id, event_type, body, signature, timestamp_header, status, attempts, next_attempt_at_ms, created_at_ms";
 
+/// Events per INSERT statement: well under both engines' limit on bound values.
+const EVENTS_PER_INSERT_MAX: usize = 100;
+
 fn endpoints_of(rows: Vec<EndpointRow>) -> Result<Vec<WebhookEndpoint>, StoreError> {
     rows.into_iter().map(EndpointRow::into_domain).collect()
 }
@@ -22,18 +25,38 @@ fn endpoints_of(rows: Vec<EndpointRow>) -> Result<Vec<WebhookEndpoint>, StoreErr
 impl Webhooks for SqlDb {
     async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        for event in events {
-            query(
-                "INSERT INTO webhook_events (id, org_id, event_type, customer_id, data, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(event.id.as_str())
-            .bind(event.org_id.as_str())
-            .bind(&event.event_type)
-            .bind(event.customer_id.as_ref().map(CustomerId::as_str))
-            .bind(event.data.to_string())
-            .bind(event.created_at.as_millis())
-            .execute(&mut *conn)
-            .await?;
+        // One statement per batch rather than per event: a seat change records two events, and
+        // on the write path every statement counts.
+        for batch in events.chunks(EVENTS_PER_INSERT_MAX) {
+            let rows: Vec<String> = (0..batch.len())
+                .map(|i| {
+                    let n = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    )
+                })
+                .collect();
+            let mut insert = query(format!(
+                "INSERT INTO webhook_events (id, org_id, event_type, customer_id, data, \
+                 created_at_ms) VALUES {}",
+                rows.join(", ")
+            ));
+            for event in batch {
+                insert = insert
+                    .bind(event.id.as_str())
+                    .bind(event.org_id.as_str())
+                    .bind(&event.event_type)
+                    .bind(event.customer_id.as_ref().map(CustomerId::as_str))
+                    .bind(event.data.to_string())
+                    .bind(event.created_at.as_millis());
+            }
+            insert.execute(&mut *conn).await?;
         }
         Ok(())
     }

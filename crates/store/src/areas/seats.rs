@@ -16,7 +16,8 @@ pub trait Seats {
         subscription: &SubscriptionId,
     ) -> Result<Vec<SeatBalance>, StoreError>;
 
-    /// Inserts or replaces one balance.
+    /// Inserts or replaces one balance of a subscription of `org`; `NotFound` when the
+    /// subscription is not one of `org`'s.
     async fn save_seat_balance(
         &mut self,
         org: &OrgId,
