@@ -97,12 +97,18 @@ async fn admit_and_run(
         .to_owned();
     let caller = match state.app.authenticate(&secret).await {
         Ok(caller) => caller,
-        Err(error) => return (Err(ApiError::from(error)), fallback_version, None),
+        Err(error) => {
+            drain(request).await;
+            return (Err(ApiError::from(error)), fallback_version, None);
+        }
     };
     tracing::Span::current().record("org", tracing::field::display(caller.org()));
     let version = match requested {
         Ok(requested) => requested.unwrap_or(caller.organization.api_version),
-        Err(error) => return (Err(error), ApiVersion::CURRENT, None),
+        Err(error) => {
+            drain(request).await;
+            return (Err(error), ApiVersion::CURRENT, None);
+        }
     };
     let quota = state.limiter.check(&caller.key_id, Instant::now());
     if !quota.is_allowed {
@@ -113,10 +119,24 @@ async fn admit_and_run(
                 quota.reset_secs
             ),
         );
+        drain(request).await;
         return (Err(error), version, Some(quota));
     }
     request.extensions_mut().insert(Ctx { caller, version });
     (Ok(next.run(request).await), version, Some(quota))
+}
+
+/// Most bytes of an unread body read and dropped before a refusal at the edge.
+const REFUSED_BODY_DRAIN_BYTES_MAX: usize = 1024 * 1024;
+
+/// Reads and drops the body of a request refused before its route ran. An HTTP/1 server that
+/// answers without reading the body must close the connection, and a client that reuses it at
+/// that moment sees "server disconnected" on its next request (the Python SDK did, after a 401).
+/// Bodies over the bound are not read: that connection is closed, as it must be.
+async fn drain(request: Request) {
+    axum::body::to_bytes(request.into_body(), REFUSED_BODY_DRAIN_BYTES_MAX)
+        .await
+        .ok();
 }
 
 fn render_error(

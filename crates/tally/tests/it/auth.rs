@@ -134,3 +134,58 @@ on_both_backends! {
         assert_eq!(listed["hasMore"], false);
     }
 }
+
+on_both_backends! {
+    async fn a_refused_request_with_a_body_keeps_its_connection_usable(app: TestApp) {
+        // Goal: a 401 answered before the body is read must not close the connection under a
+        // client that reuses it (the Python SDK saw "server disconnected" on its next request).
+        // Method: two requests on one raw TCP connection, the first refused at the edge.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = app.address.trim_start_matches("http://").to_owned();
+        let mut socket = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let body = r#"{"customerId":"c","featureCode":"editor","count":1}"#;
+        let refused_head = format!(
+            "POST /api/v1/seats HTTP/1.1\r\nhost: {host}\r\nx-api-key: ck_sandbox_UnknownKey00000000000000000000000\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let allowed = format!("GET /healthz HTTP/1.1\r\nhost: {host}\r\n\r\n");
+
+        // The body follows the head in a second packet, as HTTP clients often send it: the
+        // edge can refuse the key before the body arrives.
+        socket.write_all(refused_head.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        socket.write_all(body.as_bytes()).await.unwrap();
+        let first = read_response(&mut socket).await;
+        socket.write_all(allowed.as_bytes()).await.unwrap();
+        let second = read_response(&mut socket).await;
+
+        assert!(first.starts_with("HTTP/1.1 401"), "{first}");
+        assert!(second.starts_with("HTTP/1.1 200"), "the connection was closed: {second:?}");
+
+        async fn read_response(socket: &mut tokio::net::TcpStream) -> String {
+            // One response: headers, then exactly content-length bytes.
+            let mut buffer = Vec::new();
+            let mut chunk = [0_u8; 4096];
+            loop {
+                let text = String::from_utf8_lossy(&buffer).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .unwrap_or(0);
+                    if buffer.len() >= end + 4 + length {
+                        return text;
+                    }
+                }
+                let read = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut chunk))
+                    .await
+                    .expect("the server answers in time")
+                    .unwrap();
+                if read == 0 {
+                    return text;
+                }
+                buffer.extend_from_slice(&chunk[..read]);
+            }
+        }
+    }
+}
