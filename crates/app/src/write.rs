@@ -13,7 +13,7 @@ use crate::{App, AppError, Caller, IdSource};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tally_domain::Timestamp;
-use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx, constraints};
+use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx};
 use tracing::debug;
 
 /// Whole-transaction attempts on serialization failures, deadlocks and lost claim races.
@@ -222,7 +222,8 @@ impl App {
 }
 
 /// Claims the key for this transaction, or says what to answer instead: a replay, a mismatch,
-/// or "try again" when another transaction claimed it first.
+/// or "try again". The claim comes first, so a new key (the common case) costs one statement;
+/// only a key already recorded is read.
 async fn claim(
     tx: &mut dyn Tx,
     caller: &Caller,
@@ -230,15 +231,34 @@ async fn claim(
     now: Timestamp,
 ) -> Result<Option<Written>, Undone> {
     let org = caller.org();
-    match tx.idempotency_record(org, &idempotency.key).await {
-        Ok(Some(record)) if record.expires_at > now => {
-            return replay(record, idempotency).map(Some);
-        }
-        Ok(Some(_expired)) => tx.delete_idempotency(org, &idempotency.key).await?,
-        Ok(None) => {}
-        Err(StoreError::Retry) => return Err(Undone::Again),
-        Err(error) => return Err(unavailable(error).into()),
+    if claim_key(tx, org, idempotency, now).await? {
+        return Ok(None);
     }
+    match tx.idempotency_record(org, &idempotency.key).await {
+        Ok(Some(record)) if record.expires_at > now => replay(record, idempotency).map(Some),
+        // An expired record is replaced: the key starts a new window.
+        Ok(Some(_expired)) => {
+            tx.delete_idempotency(org, &idempotency.key).await?;
+            if claim_key(tx, org, idempotency, now).await? {
+                Ok(None)
+            } else {
+                Err(Undone::Again)
+            }
+        }
+        // Purged between the two statements: start over.
+        Ok(None) | Err(StoreError::Retry) => Err(Undone::Again),
+        Err(error) => Err(unavailable(error).into()),
+    }
+}
+
+/// `true` when this transaction now holds the key. A concurrent claim waits for the holder's
+/// commit (row lock on PostgreSQL, the single writer on SQLite) and then sees the key taken.
+async fn claim_key(
+    tx: &mut dyn Tx,
+    org: &tally_domain::OrgId,
+    idempotency: &Idempotency,
+    now: Timestamp,
+) -> Result<bool, Undone> {
     let expires_at = now.plus_millis(IDEMPOTENCY_RETENTION_MS);
     match tx
         .claim_idempotency(
@@ -250,9 +270,7 @@ async fn claim(
         )
         .await
     {
-        Ok(()) => Ok(None),
-        // Another transaction holds or just committed the key: start over and replay it.
-        Err(error) if error.is_conflict_on(constraints::IDEMPOTENCY_KEY) => Err(Undone::Again),
+        Ok(claimed) => Ok(claimed),
         Err(StoreError::Retry) => Err(Undone::Again),
         Err(error) => Err(unavailable(error).into()),
     }

@@ -128,14 +128,18 @@ async fn seat_write(
     let now = SystemClock.now();
     // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.
     let fingerprint = format!("{:064x}", hash_of(key));
-    tx.claim_idempotency(
-        org,
-        key,
-        &fingerprint,
-        now,
-        now.plus_millis(IDEMPOTENCY_RETENTION_MS),
-    )
-    .await?;
+    let claimed = tx
+        .claim_idempotency(
+            org,
+            key,
+            &fingerprint,
+            now,
+            now.plus_millis(IDEMPOTENCY_RETENTION_MS),
+        )
+        .await?;
+    if !claimed {
+        return Err(RawError::Refused(format!("key {key} was already used")));
+    }
     let subscription = tx
         .live_subscription(org, customer, Lock::ForUpdate)
         .await?

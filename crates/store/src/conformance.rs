@@ -101,8 +101,8 @@ macro_rules! conformance_suite {
             },
             idempotency {
                 idempotency_claims_complete_and_read_back,
-                a_second_claim_of_a_committed_key_conflicts,
-                concurrent_claims_of_one_key_let_exactly_one_commit,
+                a_second_claim_of_a_committed_key_is_refused,
+                concurrent_claims_of_one_key_let_exactly_one_win,
                 expired_idempotency_records_are_purged,
                 a_rolled_back_job_leaves_no_idempotency_change,
                 another_organizations_idempotency_keys_are_never_read_or_changed,

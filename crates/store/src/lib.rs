@@ -142,7 +142,6 @@ where
 
 /// Constraint names reported in `StoreError::Conflict`, shared so `app` can match them.
 pub mod constraints {
-    pub const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
     pub const CUSTOMER_EXTERNAL_ID: &str = "customers_external_id";
     pub const FEATURE_CODE: &str = "features_code";
     pub const FEATURE_NAME: &str = "features_name";

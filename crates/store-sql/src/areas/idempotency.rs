@@ -33,11 +33,11 @@ impl Idempotency for SqlDb {
         fingerprint: &str,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let conn = &mut self.conn;
-        query(
+        let claimed = query(
             "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at_ms, expires_at_ms) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, key) DO NOTHING",
         )
         .bind(org.as_str())
         .bind(key)
@@ -46,7 +46,7 @@ impl Idempotency for SqlDb {
         .bind(expires_at.as_millis())
         .execute(&mut *conn)
         .await?;
-        Ok(())
+        Ok(claimed == 1)
     }
 
     async fn complete_idempotency(

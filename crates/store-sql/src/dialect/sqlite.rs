@@ -79,11 +79,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 8] = [
-    (
-        "idempotency_keys.org_id, idempotency_keys.key",
-        constraints::IDEMPOTENCY_KEY,
-    ),
+const UNIQUE_COLUMNS: [(&str, &str); 7] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,

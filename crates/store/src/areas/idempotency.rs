@@ -13,8 +13,10 @@ pub trait Idempotency {
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
 
-    /// Claims `key` for this transaction. A concurrent claim of the same key waits for this
-    /// transaction to end and then fails with `Conflict` if it committed.
+    /// Claims `key` for this transaction: `true`, or `false` when the key is already recorded
+    /// (read it with `idempotency_record`). A concurrent claim of the same key waits for this
+    /// transaction to end and then gets `false` if it committed. One statement on the common
+    /// path, where the key is new.
     async fn claim_idempotency(
         &mut self,
         org: &OrgId,
@@ -22,7 +24,7 @@ pub trait Idempotency {
         fingerprint: &str,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
     /// Stores the final response on a claimed key.
     async fn complete_idempotency(
