@@ -1,13 +1,16 @@
-//! The one path every change takes: one write job, that is one store transaction, that claims
-//! the caller's `Idempotency-Key`, runs the command and stores the response to replay, committed
-//! together or not at all. The job runs to its end even when the caller goes away (a client
-//! that disconnects leaves nothing half done), and its answer comes back once the commit is
-//! durable. A refused command's job is rolled back whole; the refusal is then stored under the
-//! key by a second, small job, so that the common path pays for no savepoint.
+//! The one path every change takes: one write job, that is one store transaction, that runs
+//! the command and records the caller's `Idempotency-Key` with the response to replay,
+//! committed together or not at all. The job runs to its end even when the caller goes away (a
+//! client that disconnects leaves nothing half done), and its answer comes back once the commit
+//! is durable.
 //!
-//! Contract: `wire.md` §6. A concurrent request with the same key waits for the first to finish
-//! (row lock on PostgreSQL, the single writer on SQLite) and then replays its response; only a
-//! wait longer than the store's lock timeout answers `idempotency_in_progress`.
+//! The key is recorded last, with the answer, so that a new key costs one statement. A request
+//! whose key turns out to be recorded already (a retry, or a concurrent twin that committed
+//! first: it waits for that commit on the key's row lock, or behind it on SQLite's single
+//! writer) is undone and answered with the recorded response, or `idempotency_key_mismatch`
+//! when the key came with another request. Only a wait longer than the store's lock timeout
+//! answers `idempotency_in_progress`. A refused command's job is rolled back whole; the refusal
+//! is then recorded under the key by a second, small job. See the README's Decisions.
 
 use crate::{App, AppError, Caller, IdSource};
 use async_trait::async_trait;
@@ -16,7 +19,7 @@ use tally_domain::Timestamp;
 use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx};
 use tracing::debug;
 
-/// Whole-transaction attempts on serialization failures, deadlocks and lost claim races.
+/// Whole-transaction attempts on serialization failures, deadlocks and lost key races.
 pub const TX_ATTEMPTS_MAX: u32 = 5;
 /// How long a response stays replayable (`wire.md` §6: 24 hours from first use).
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -68,6 +71,8 @@ enum Undone {
     Again,
     /// The command refused: its writes are undone, and this rendered refusal is the answer.
     Refused(StoredResponse),
+    /// The key was recorded by an earlier request: this run is undone, and this is the answer.
+    Answered(Written),
     Failed(AppError),
 }
 
@@ -105,7 +110,7 @@ impl App {
                 .attempt_write(caller, idempotency, &command, &render)
                 .await
             {
-                Ok(written) => return Ok(written),
+                Ok(written) | Err(Undone::Answered(written)) => return Ok(written),
                 Err(Undone::Refused(response)) => {
                     return self.keep_refusal(caller, idempotency, response).await;
                 }
@@ -143,11 +148,6 @@ impl App {
                 // may move. Both are read when the job runs, so they follow commit order.
                 let real_now = clock.now();
                 let now = caller.organization.now(real_now);
-                if let Some(idempotency) = &idempotency
-                    && let Some(replay) = claim(tx, &caller, idempotency, real_now).await?
-                {
-                    return Ok(replay);
-                }
 
                 let outcome = {
                     let mut ctx = WriteCtx {
@@ -167,9 +167,13 @@ impl App {
                     // undone, and `keep_refusal` stores the answer under the key.
                     Err(refusal) => return Err(Undone::Refused(render(Err(&refusal)))),
                 };
-                if let Some(idempotency) = &idempotency {
-                    tx.complete_idempotency(caller.org(), &idempotency.key, &response)
-                        .await?;
+                if let Some(idempotency) = &idempotency
+                    && let Some(earlier) =
+                        record(tx, &caller, idempotency, &response, real_now).await?
+                {
+                    // The key was used before: this run is undone and the earlier answer
+                    // stands (or the key names another request: a mismatch).
+                    return Err(Undone::Answered(earlier));
                 }
                 Ok(Written::Fresh(response))
             })
@@ -199,17 +203,13 @@ impl App {
             let clock = Arc::clone(&self.clock);
             let kept = tally_store::write(&*self.store, move |tx| {
                 Box::pin(async move {
-                    if let Some(replay) = claim(tx, &caller, &idempotency, clock.now()).await? {
-                        return Ok(replay);
-                    }
-                    tx.complete_idempotency(caller.org(), &idempotency.key, &response)
-                        .await?;
-                    Ok(Written::Fresh(response))
+                    let earlier = record(tx, &caller, &idempotency, &response, clock.now()).await?;
+                    Ok(earlier.unwrap_or(Written::Fresh(response)))
                 })
             })
             .await;
             match kept {
-                Ok(written) => return Ok(written),
+                Ok(written) | Err(Undone::Answered(written)) => return Ok(written),
                 Err(Undone::Again | Undone::Failed(AppError::Store(StoreError::Retry)))
                     if attempt < TX_ATTEMPTS_MAX => {}
                 Err(Undone::Failed(error)) => return Err(error),
@@ -221,25 +221,28 @@ impl App {
     }
 }
 
-/// Claims the key for this transaction, or says what to answer instead: a replay, a mismatch,
-/// or "try again". The claim comes first, so a new key (the common case) costs one statement;
-/// only a key already recorded is read.
-async fn claim(
+/// Records the key with this request's answer, or says what to answer instead: the earlier
+/// answer (a replay), a mismatch, or "try again". The key is recorded last, with the answer, so
+/// a new key (the common case) costs one statement; only a key already recorded is read. A
+/// concurrent request with the same key waits for this transaction (row lock on PostgreSQL,
+/// the single writer on SQLite) and then replays it.
+async fn record(
     tx: &mut dyn Tx,
     caller: &Caller,
     idempotency: &Idempotency,
+    response: &StoredResponse,
     now: Timestamp,
 ) -> Result<Option<Written>, Undone> {
     let org = caller.org();
-    if claim_key(tx, org, idempotency, now).await? {
+    if record_key(tx, org, idempotency, response, now).await? {
         return Ok(None);
     }
     match tx.idempotency_record(org, &idempotency.key).await {
-        Ok(Some(record)) if record.expires_at > now => replay(record, idempotency).map(Some),
+        Ok(Some(earlier)) if earlier.expires_at > now => replay(earlier, idempotency).map(Some),
         // An expired record is replaced: the key starts a new window.
         Ok(Some(_expired)) => {
             tx.delete_idempotency(org, &idempotency.key).await?;
-            if claim_key(tx, org, idempotency, now).await? {
+            if record_key(tx, org, idempotency, response, now).await? {
                 Ok(None)
             } else {
                 Err(Undone::Again)
@@ -251,26 +254,27 @@ async fn claim(
     }
 }
 
-/// `true` when this transaction now holds the key. A concurrent claim waits for the holder's
-/// commit (row lock on PostgreSQL, the single writer on SQLite) and then sees the key taken.
-async fn claim_key(
+/// `true` when this transaction recorded the key.
+async fn record_key(
     tx: &mut dyn Tx,
     org: &tally_domain::OrgId,
     idempotency: &Idempotency,
+    response: &StoredResponse,
     now: Timestamp,
 ) -> Result<bool, Undone> {
     let expires_at = now.plus_millis(IDEMPOTENCY_RETENTION_MS);
     match tx
-        .claim_idempotency(
+        .record_idempotency(
             org,
             &idempotency.key,
             &idempotency.fingerprint,
+            response,
             now,
             expires_at,
         )
         .await
     {
-        Ok(claimed) => Ok(claimed),
+        Ok(recorded) => Ok(recorded),
         Err(StoreError::Retry) => Err(Undone::Again),
         Err(error) => Err(unavailable(error).into()),
     }

@@ -1,11 +1,11 @@
 //! The floor: the seat write's database transaction run directly through the storage layer,
 //! with no HTTP, no routing, no auth and no rendering, at the same concurrency and duration.
 //!
-//! The shape, per call, as one write job: `claim_idempotency` → `live_subscription` (locked) →
+//! The shape, per call, as one write job: `live_subscription` (locked) →
 //! `subscription_features` → `seat_balances` → `apply_seat_change` (pure) →
 //! `save_seat_balance` → `append_seat_event` → `insert_webhook_events` (two events) →
-//! `complete_idempotency` → commit (grouped with other jobs on SQLite). `App::write` on the HTTP path does these plus an
-//! idempotency record lookup, the customer's row lock and the org's feature list. Like
+//! `record_idempotency` → commit (grouped with other jobs on SQLite). `App::write` on the HTTP
+//! path does these plus the customer's row lock, the org's feature list and the seat true-up. Like
 //! `App::write`, a `StoreError::Retry` reruns the whole transaction a bounded number of times.
 
 use crate::fixture::{BenchCustomer, FEATURE_CODE};
@@ -128,18 +128,6 @@ async fn seat_write(
     let now = SystemClock.now();
     // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.
     let fingerprint = format!("{:064x}", hash_of(key));
-    let claimed = tx
-        .claim_idempotency(
-            org,
-            key,
-            &fingerprint,
-            now,
-            now.plus_millis(IDEMPOTENCY_RETENTION_MS),
-        )
-        .await?;
-    if !claimed {
-        return Err(RawError::Refused(format!("key {key} was already used")));
-    }
     let subscription = tx
         .live_subscription(org, customer, Lock::ForUpdate)
         .await?
@@ -210,16 +198,24 @@ async fn seat_write(
         "object": "seat_event",
         "livemode": false,
     });
-    tx.complete_idempotency(
-        org,
-        key,
-        &StoredResponse {
-            status: 200,
-            body: body.to_string(),
-        },
-    )
-    .await?;
-    Ok(())
+    let recorded = tx
+        .record_idempotency(
+            org,
+            key,
+            &fingerprint,
+            &StoredResponse {
+                status: 200,
+                body: body.to_string(),
+            },
+            now,
+            now.plus_millis(IDEMPOTENCY_RETENTION_MS),
+        )
+        .await?;
+    if recorded {
+        Ok(())
+    } else {
+        Err(RawError::Refused(format!("key {key} was already used")))
+    }
 }
 
 /// A cheap, stable stand-in for a digest (the floor should not spend its time hashing).

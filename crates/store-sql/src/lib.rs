@@ -69,7 +69,10 @@ enum Pools {
         writes: SqlitePool,
         writer: write_path::sqlite::Writer,
     },
-    Postgres(PgPool),
+    Postgres {
+        reads: PgPool,
+        writes: PgPool,
+    },
 }
 
 impl SqlStore {
@@ -89,7 +92,11 @@ impl SqlStore {
                     writer,
                 }
             }
-            Some(Engine::Postgres) => Pools::Postgres(dialect::postgres::connect(url).await?),
+            Some(Engine::Postgres) => {
+                let dialect::postgres::Pools { reads, writes } =
+                    dialect::postgres::connect(url).await?;
+                Pools::Postgres { reads, writes }
+            }
             None => {
                 return Err(StoreError::other(
                     "the database URL must start with sqlite: or postgres://",
@@ -102,7 +109,7 @@ impl SqlStore {
     pub fn engine(&self) -> Engine {
         match self.pools {
             Pools::Sqlite { .. } => Engine::Sqlite,
-            Pools::Postgres(_) => Engine::Postgres,
+            Pools::Postgres { .. } => Engine::Postgres,
         }
     }
 
@@ -111,7 +118,7 @@ impl SqlStore {
         let migrated = match &self.pools {
             // Run before the writer takes its connection (it does so on its first job).
             Pools::Sqlite { writes, .. } => SQLITE_MIGRATIONS.run(writes).await,
-            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Pools::Postgres { writes, .. } => POSTGRES_MIGRATIONS.run(writes).await,
         };
         migrated.map_err(|e| StoreError::Other(Box::new(e)))
     }
@@ -124,8 +131,8 @@ impl Store for SqlStore {
             Pools::Sqlite { reads, .. } => {
                 Conn::Sqlite(reads.acquire().await.map_err(dialect::sqlite::classify)?)
             }
-            Pools::Postgres(pool) => {
-                Conn::Postgres(pool.acquire().await.map_err(dialect::postgres::classify)?)
+            Pools::Postgres { reads, .. } => {
+                Conn::Postgres(reads.acquire().await.map_err(dialect::postgres::classify)?)
             }
         };
         Ok(Box::new(SqlDb::new(conn)))
@@ -134,7 +141,7 @@ impl Store for SqlStore {
     async fn submit(&self, job: Job) -> Result<(), StoreError> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.submit(job).await,
-            Pools::Postgres(pool) => write_path::postgres::submit(pool, job).await,
+            Pools::Postgres { writes, .. } => write_path::postgres::submit(writes, job).await,
         }
     }
 }

@@ -100,9 +100,9 @@ macro_rules! conformance_suite {
                 another_organizations_webhooks_are_never_read_or_changed,
             },
             idempotency {
-                idempotency_claims_complete_and_read_back,
-                a_second_claim_of_a_committed_key_is_refused,
-                concurrent_claims_of_one_key_let_exactly_one_win,
+                an_idempotency_record_reads_back_as_written,
+                a_second_record_of_a_committed_key_is_refused,
+                concurrent_records_of_one_key_let_exactly_one_win,
                 expired_idempotency_records_are_purged,
                 a_rolled_back_job_leaves_no_idempotency_change,
                 another_organizations_idempotency_keys_are_never_read_or_changed,

@@ -26,51 +26,31 @@ impl Idempotency for SqlDb {
         Ok(row.map(IdempotencyRow::into_record))
     }
 
-    async fn claim_idempotency(
+    async fn record_idempotency(
         &mut self,
         org: &OrgId,
         key: &str,
         fingerprint: &str,
+        response: &StoredResponse,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<bool, StoreError> {
         let conn = &mut self.conn;
-        let claimed = query(
-            "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at_ms, expires_at_ms) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, key) DO NOTHING",
+        let recorded = query(
+            "INSERT INTO idempotency_keys (org_id, key, fingerprint, response_status, \
+                 response_body, created_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, key) DO NOTHING",
         )
         .bind(org.as_str())
         .bind(key)
         .bind(fingerprint)
+        .bind(i64::from(response.status))
+        .bind(response.body.as_str())
         .bind(now.as_millis())
         .bind(expires_at.as_millis())
         .execute(&mut *conn)
         .await?;
-        Ok(claimed == 1)
-    }
-
-    async fn complete_idempotency(
-        &mut self,
-        org: &OrgId,
-        key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
-        let conn = &mut self.conn;
-        let done = query(
-            "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-             WHERE org_id = $3 AND key = $4",
-        )
-        .bind(i32::from(response.status))
-        .bind(&response.body)
-        .bind(org.as_str())
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        Ok(recorded == 1)
     }
 
     async fn delete_idempotency(&mut self, org: &OrgId, key: &str) -> Result<(), StoreError> {

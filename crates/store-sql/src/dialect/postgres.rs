@@ -10,25 +10,42 @@ use tally_store::StoreError;
 /// How long a statement waits for a row lock before the transaction is retried; well under the
 /// SDKs' 30 s request timeout.
 pub const LOCK_TIMEOUT_MS: u64 = 10_000;
-pub const CONNECTIONS_MAX: u32 = 16;
+/// Connections for write jobs, each holding one for its transaction.
+pub const WRITE_CONNECTIONS_MAX: u32 = 16;
+/// Connections for reads (authentication, balances, lists): a pool of their own, so that a
+/// read never waits for a write transaction to give its connection back.
+pub const READ_CONNECTIONS_MAX: u32 = 16;
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+
+/// The pools of one database: reads, and write jobs.
+pub struct Pools {
+    pub reads: PgPool,
+    pub writes: PgPool,
+}
 
 /// Connects to the database at `url` (`postgres://user@host:port/database`). Transactions run
 /// at READ COMMITTED with explicit row locks; a lock wait longer than `LOCK_TIMEOUT_MS` is
 /// `Retry`.
-pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
+pub async fn connect(url: &str) -> Result<Pools, StoreError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(classify)?
         .options([("lock_timeout", format!("{LOCK_TIMEOUT_MS}ms"))]);
-    PgPoolOptions::new()
-        // Decision: no ping before every acquire; a broken connection fails its statement and
-        // is replaced, which costs less than a round trip on every query.
-        .test_before_acquire(false)
-        .max_connections(CONNECTIONS_MAX)
-        .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
-        .connect_with(options)
-        .await
-        .map_err(classify)
+    // Decision: no ping before every acquire; a broken connection fails its statement and is
+    // replaced, which costs less than a round trip on every query.
+    let pool = |connections_max| {
+        PgPoolOptions::new()
+            .test_before_acquire(false)
+            .max_connections(connections_max)
+            .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+            .connect_lazy_with(options.clone())
+    };
+    let writes = pool(WRITE_CONNECTIONS_MAX);
+    // Connect one now, so that a wrong URL or a server that is down fails at start.
+    drop(writes.acquire().await.map_err(classify)?);
+    Ok(Pools {
+        reads: pool(READ_CONNECTIONS_MAX),
+        writes,
+    })
 }
 
 /// SQLSTATEs after which the whole transaction may simply run again: serialization failure,

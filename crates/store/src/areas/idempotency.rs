@@ -1,4 +1,4 @@
-//! Idempotency records: the claim of a key and the response it replays.
+//! Idempotency records: a key recorded with the response it replays.
 
 use crate::{IdempotencyRecord, StoreError, StoredResponse};
 use async_trait::async_trait;
@@ -13,26 +13,19 @@ pub trait Idempotency {
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
 
-    /// Claims `key` for this transaction: `true`, or `false` when the key is already recorded
-    /// (read it with `idempotency_record`). A concurrent claim of the same key waits for this
-    /// transaction to end and then gets `false` if it committed. One statement on the common
-    /// path, where the key is new.
-    async fn claim_idempotency(
+    /// Records `key` with its final response, in the transaction that did the work: `true`, or
+    /// `false` when the key is already recorded (read it with `idempotency_record`). A
+    /// concurrent record of the same key waits for the other transaction to end and then gets
+    /// `false` if it committed. One statement on the common path, where the key is new.
+    async fn record_idempotency(
         &mut self,
         org: &OrgId,
         key: &str,
         fingerprint: &str,
+        response: &StoredResponse,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<bool, StoreError>;
-
-    /// Stores the final response on a claimed key.
-    async fn complete_idempotency(
-        &mut self,
-        org: &OrgId,
-        key: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError>;
 
     async fn delete_idempotency(&mut self, org: &OrgId, key: &str) -> Result<(), StoreError>;
 

@@ -1,4 +1,4 @@
-//! Idempotency records: the claim of a key and the response it replays.
+//! Idempotency records: a key recorded with the response it replays.
 
 use super::fixtures::{T0, commit, organization, read, roll_back};
 use crate::{IdempotencyRecord, Store, StoreError, StoredResponse, write};
@@ -13,20 +13,16 @@ fn response(status: u16) -> StoredResponse {
     }
 }
 
-/// Claims `key` of `org` and, with a response, completes it, in one job.
-async fn record(store: &dyn Store, org: &OrgId, key: &'static str, done: Option<StoredResponse>) {
+/// Records `key` of `org` with `answer` in one job; whether it was new.
+async fn record(store: &dyn Store, org: &OrgId, key: &'static str, answer: StoredResponse) -> bool {
     let org = org.clone();
     commit(store, move |tx| {
         Box::pin(async move {
-            tx.claim_idempotency(&org, key, "fp", T0, T0.plus_millis(1_000))
-                .await?;
-            match &done {
-                Some(response) => tx.complete_idempotency(&org, key, response).await,
-                None => Ok(()),
-            }
+            tx.record_idempotency(&org, key, "fp", &answer, T0, T0.plus_millis(1_000))
+                .await
         })
     })
-    .await;
+    .await
 }
 
 async fn record_of(store: &dyn Store, org: &OrgId, key: &str) -> Option<IdempotencyRecord> {
@@ -37,70 +33,59 @@ async fn record_of(store: &dyn Store, org: &OrgId, key: &str) -> Option<Idempote
         .unwrap()
 }
 
-pub async fn idempotency_claims_complete_and_read_back(store: Arc<dyn Store>) {
+pub async fn an_idempotency_record_reads_back_as_written(store: Arc<dyn Store>) {
     let org = organization(&*store, "idem").await;
-    let response = StoredResponse {
+    let answer = StoredResponse {
         status: 201,
         body: r#"{"ok":true}"#.to_owned(),
     };
 
-    let (job_org, stored) = (org.clone(), response.clone());
-    let pending = commit(&*store, move |tx| {
-        Box::pin(async move {
-            tx.claim_idempotency(&job_org, "k1", "fp", T0, T0.plus_millis(1_000))
-                .await?;
-            let pending = tx.idempotency_record(&job_org, "k1").await?;
-            tx.complete_idempotency(&job_org, "k1", &stored).await?;
-            Ok(pending)
-        })
-    })
-    .await
-    .unwrap();
+    let recorded = record(&*store, &org, "k1", answer.clone()).await;
     let done = record_of(&*store, &org, "k1").await.unwrap();
 
-    assert_eq!(pending.response, None);
+    assert!(recorded);
     assert_eq!(done.fingerprint, "fp");
-    assert_eq!(done.response, Some(response));
+    assert_eq!(done.response, Some(answer));
     assert_eq!(done.created_at, T0);
     assert_eq!(done.expires_at, T0.plus_millis(1_000));
 }
 
-pub async fn a_second_claim_of_a_committed_key_is_refused(store: Arc<dyn Store>) {
+pub async fn a_second_record_of_a_committed_key_is_refused(store: Arc<dyn Store>) {
     let org = organization(&*store, "idem2").await;
-    let job_org = org.clone();
-    let first = commit(&*store, move |tx| {
-        Box::pin(async move { tx.claim_idempotency(&job_org, "k", "fp", T0, T0).await })
-    })
-    .await;
+    let first = record(&*store, &org, "k", response(200)).await;
 
-    let second = commit(&*store, move |tx| {
-        Box::pin(async move { tx.claim_idempotency(&org, "k", "other", T0, T0).await })
-    })
-    .await;
+    let second = record(&*store, &org, "k", response(409)).await;
 
     assert!(first);
     assert!(!second, "the key was already recorded");
+    assert_eq!(
+        record_of(&*store, &org, "k").await.and_then(|r| r.response),
+        Some(response(200)),
+        "the first answer stays"
+    );
 }
 
-pub async fn concurrent_claims_of_one_key_let_exactly_one_win(store: Arc<dyn Store>) {
-    // Goal: two jobs that claim the same key at once; exactly one gets it, and the other is
-    // told the key is taken (after waiting for the first to commit), never both and never
+pub async fn concurrent_records_of_one_key_let_exactly_one_win(store: Arc<dyn Store>) {
+    // Goal: two jobs that record the same key at once; exactly one records it, and the other
+    // is told the key is taken (after waiting for the first to commit), never both and never
     // neither.
     let org = organization(&*store, "race").await;
-    let attempt = |store: Arc<dyn Store>, org: OrgId| async move {
+    let attempt = |store: Arc<dyn Store>, org: OrgId, status: u16| async move {
         write(&*store, move |tx| {
             Box::pin(async move {
-                let claimed = tx.claim_idempotency(&org, "same", "fp", T0, T0).await?;
+                let recorded = tx
+                    .record_idempotency(&org, "same", "fp", &response(status), T0, T0)
+                    .await?;
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                Ok::<bool, StoreError>(claimed)
+                Ok::<bool, StoreError>(recorded)
             })
         })
         .await
     };
 
     let (a, b) = tokio::join!(
-        tokio::spawn(attempt(store.clone(), org.clone())),
-        tokio::spawn(attempt(store.clone(), org.clone()))
+        tokio::spawn(attempt(store.clone(), org.clone(), 200)),
+        tokio::spawn(attempt(store.clone(), org.clone(), 201))
     );
     let mut outcomes = [a.unwrap().unwrap(), b.unwrap().unwrap()];
 
@@ -114,11 +99,12 @@ pub async fn expired_idempotency_records_are_purged(store: Arc<dyn Store>) {
     let (job_org, job_other) = (org.clone(), other.clone());
     commit(&*store, move |tx| {
         Box::pin(async move {
-            tx.claim_idempotency(&job_org, "old", "fp", T0, T0.plus_millis(10))
+            let answer = response(200);
+            tx.record_idempotency(&job_org, "old", "fp", &answer, T0, T0.plus_millis(10))
                 .await?;
-            tx.claim_idempotency(&job_other, "old", "fp", T0, T0.plus_millis(500))
+            tx.record_idempotency(&job_other, "old", "fp", &answer, T0, T0.plus_millis(500))
                 .await?;
-            tx.claim_idempotency(&job_org, "new", "fp", T0, T0.plus_millis(1_000))
+            tx.record_idempotency(&job_org, "new", "fp", &answer, T0, T0.plus_millis(1_000))
                 .await
         })
     })
@@ -138,34 +124,25 @@ pub async fn expired_idempotency_records_are_purged(store: Arc<dyn Store>) {
 
 pub async fn a_rolled_back_job_leaves_no_idempotency_change(store: Arc<dyn Store>) {
     let org = organization(&*store, "idempotency rollback").await;
-    record(&*store, &org, "done", Some(response(201))).await;
-    record(&*store, &org, "pending", None).await;
-    let before = (
-        record_of(&*store, &org, "done").await,
-        record_of(&*store, &org, "pending").await,
-    );
+    record(&*store, &org, "done", response(201)).await;
+    let before = record_of(&*store, &org, "done").await;
 
     let job_org = org.clone();
     roll_back(&*store, move |tx| {
         Box::pin(async move {
-            tx.claim_idempotency(&job_org, "new", "fp", T0, T0).await?;
-            tx.complete_idempotency(&job_org, "pending", &response(409))
+            tx.record_idempotency(&job_org, "new", "fp", &response(409), T0, T0)
                 .await?;
             tx.delete_idempotency(&job_org, "done").await?;
-            assert_eq!(tx.purge_idempotency(T0.plus_millis(5_000)).await?, 2);
+            // Only "new" is left, and it has expired by then.
+            assert_eq!(tx.purge_idempotency(T0.plus_millis(5_000)).await?, 1);
             Ok(())
         })
     })
     .await;
 
     assert_eq!(record_of(&*store, &org, "new").await, None);
-    let after = (
-        record_of(&*store, &org, "done").await,
-        record_of(&*store, &org, "pending").await,
-    );
-    assert_eq!(after, before);
-    assert!(before.0.is_some_and(|r| r.response == Some(response(201))));
-    assert!(before.1.is_some_and(|r| r.response.is_none()));
+    assert_eq!(record_of(&*store, &org, "done").await, before);
+    assert!(before.is_some_and(|r| r.response == Some(response(201))));
 }
 
 pub async fn another_organizations_idempotency_keys_are_never_read_or_changed(
@@ -173,41 +150,26 @@ pub async fn another_organizations_idempotency_keys_are_never_read_or_changed(
 ) {
     let mine = organization(&*store, "mine").await;
     let theirs = organization(&*store, "theirs").await;
-    record(&*store, &theirs, "pending", None).await;
-    record(&*store, &theirs, "done", Some(response(200))).await;
-    let before = (
-        record_of(&*store, &theirs, "pending").await,
-        record_of(&*store, &theirs, "done").await,
-    );
+    record(&*store, &theirs, "done", response(200)).await;
+    let before = record_of(&*store, &theirs, "done").await;
 
-    let read_through_mine = record_of(&*store, &mine, "pending").await;
+    let read_through_mine = record_of(&*store, &mine, "done").await;
     let job_mine = mine.clone();
-    let completed = commit(&*store, move |tx| {
+    let recorded_in_mine = commit(&*store, move |tx| {
         Box::pin(async move {
-            let completed = tx
-                .complete_idempotency(&job_mine, "pending", &response(500))
-                .await;
             tx.delete_idempotency(&job_mine, "done").await?;
             // The same key is free in another organization.
-            tx.claim_idempotency(&job_mine, "pending", "mine", T0, T0)
-                .await?;
-            Ok(completed)
+            tx.record_idempotency(&job_mine, "done", "mine", &response(500), T0, T0)
+                .await
         })
     })
     .await;
 
     assert_eq!(read_through_mine, None);
-    assert!(
-        matches!(completed, Err(StoreError::NotFound)),
-        "{completed:?}"
-    );
-    let after = (
-        record_of(&*store, &theirs, "pending").await,
-        record_of(&*store, &theirs, "done").await,
-    );
-    assert_eq!(after, before);
+    assert!(recorded_in_mine);
+    assert_eq!(record_of(&*store, &theirs, "done").await, before);
     assert_eq!(
-        record_of(&*store, &mine, "pending")
+        record_of(&*store, &mine, "done")
             .await
             .map(|r| r.fingerprint),
         Some("mine".to_owned())
