@@ -66,7 +66,7 @@ pub struct SqlStore {
 enum Pools {
     Sqlite {
         reads: SqlitePool,
-        writes: SqlitePool,
+        migrations: SqlitePool,
         writer: write_path::sqlite::Writer,
     },
     Postgres {
@@ -82,13 +82,13 @@ impl SqlStore {
             Some(Engine::Sqlite) => {
                 let dialect::sqlite::Pools {
                     reads,
-                    writes,
+                    migrations,
                     path,
                 } = dialect::sqlite::connect(url).await?;
                 let writer = write_path::sqlite::Writer::start(path)?;
                 Pools::Sqlite {
                     reads,
-                    writes,
+                    migrations,
                     writer,
                 }
             }
@@ -116,8 +116,8 @@ impl SqlStore {
     /// Applies every pending migration of this engine.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrated = match &self.pools {
-            // Run before the writer takes its connection (it does so on its first job).
-            Pools::Sqlite { writes, .. } => SQLITE_MIGRATIONS.run(writes).await,
+            // The writer opens its own connection on its first job, after this.
+            Pools::Sqlite { migrations, .. } => SQLITE_MIGRATIONS.run(migrations).await,
             Pools::Postgres { writes, .. } => POSTGRES_MIGRATIONS.run(writes).await,
         };
         migrated.map_err(|e| StoreError::Other(Box::new(e)))

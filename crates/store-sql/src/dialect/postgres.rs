@@ -14,7 +14,7 @@ pub const LOCK_TIMEOUT_MS: u64 = 10_000;
 pub const WRITE_CONNECTIONS_MAX: u32 = 16;
 /// Connections for reads (authentication, balances, lists): a pool of their own, so that a
 /// read never waits for a write transaction to give its connection back.
-pub const READ_CONNECTIONS_MAX: u32 = 16;
+pub const READ_CONNECTIONS_MAX: u32 = 8;
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
 
 /// The pools of one database: reads, and write jobs.

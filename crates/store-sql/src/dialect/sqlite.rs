@@ -22,7 +22,7 @@ const WRITER_STATEMENTS_CACHED_MAX: usize = 512;
 /// for the writer's own connection (`open_writer`).
 pub struct Pools {
     pub reads: SqlitePool,
-    pub writes: SqlitePool,
+    pub migrations: SqlitePool,
     pub path: std::path::PathBuf,
 }
 
@@ -39,9 +39,10 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
     let path = options.get_filename().to_path_buf();
-    // Decision: no ping before every acquire; a broken connection fails its statement and is
-    // replaced, which costs less than a round trip on every query.
-    let writes = SqlitePoolOptions::new()
+    // Opened first: it creates the file and switches it to WAL before the read-only readers.
+    // Decision (both pools): no ping before every acquire; a broken connection fails its
+    // statement and is replaced, which costs less than a round trip on every query.
+    let migrations = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(1)
         .connect_with(options.clone())
@@ -55,7 +56,7 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
         .map_err(classify)?;
     Ok(Pools {
         reads,
-        writes,
+        migrations,
         path,
     })
 }
