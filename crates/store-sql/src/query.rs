@@ -12,6 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Arguments, Database, Encode, Postgres, Sqlite, Type};
 use std::borrow::Cow;
 use tally_domain::Timestamp;
+use tally_domain::page::PageRequest;
 use tally_store::{Lock, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -140,6 +141,18 @@ impl IntoArg for Option<Timestamp> {
     }
 }
 
+/// The end of every list query: newest first by `column`, ties broken by id, strictly after
+/// the page's position, one row more than the page holds (so that `Page::from_overfetch` can
+/// tell whether more follow). Takes the placeholders `$first` to `$first + 2`, bound by
+/// [`Query::bind_page`].
+pub fn keyset_page(column: &str, first: usize) -> String {
+    let (at, id, limit) = (first, first + 1, first + 2);
+    format!(
+        "({column} < ${at} OR ({column} = ${at} AND id < ${id})) \
+         ORDER BY {column} DESC, id DESC LIMIT ${limit}"
+    )
+}
+
 /// SQL text with its arguments.
 #[must_use = "a query does nothing until it runs on a connection"]
 pub struct Query {
@@ -159,6 +172,19 @@ impl Query {
     pub fn bind(mut self, value: impl IntoArg) -> Self {
         self.args.push(value.into_arg());
         self
+    }
+
+    /// Binds a keyset page: its position and one more row than it holds, for the three
+    /// placeholders of [`keyset_page`].
+    pub fn bind_page(self, page: &PageRequest) -> Self {
+        let (after_ms, after_id) = match &page.after {
+            Some(position) => (position.created_at.as_millis(), position.id.clone()),
+            // The first page starts past every row.
+            None => (i64::MAX, String::new()),
+        };
+        self.bind(after_ms)
+            .bind(after_id)
+            .bind(i64::from(page.limit) + 1)
     }
 
     /// Runs a statement; returns the number of rows it changed.

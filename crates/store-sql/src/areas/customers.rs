@@ -1,8 +1,7 @@
 //! The customers area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{CustomerRow, json_text};
 use async_trait::async_trait;
 use tally_domain::page::{Page, PageRequest};
@@ -57,20 +56,14 @@ impl Customers for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<Customer>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let rows: Vec<CustomerRow> = query(format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers \
-             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR external_id = $3) \
-               AND (created_at_ms < $4 OR (created_at_ms = $5 AND id < $6)) \
-             ORDER BY created_at_ms DESC, id DESC LIMIT $7"
+             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR external_id = $2) AND {}",
+            keyset_page("created_at_ms", 3)
         ))
         .bind(org.as_str())
         .bind(external_id)
-        .bind(external_id)
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(conn)
         .await?;
         let customers = rows

@@ -1,8 +1,7 @@
 //! The invoices area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{InvoiceLineRow, InvoiceRow, TrueUpRow};
 use async_trait::async_trait;
 use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
@@ -113,24 +112,23 @@ impl Invoices for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<Invoice>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let customer = filter.customer.as_ref().map(CustomerId::as_str);
         let subscription = filter.subscription.as_ref().map(SubscriptionId::as_str);
         let status = filter.status.map(InvoiceStatus::as_str);
-        let rows: Vec<InvoiceRow> = query(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $3) AND (CAST($4 AS TEXT) IS NULL OR subscription_id = $5) AND (CAST($6 AS TEXT) IS NULL OR status = $7) AND (created_at_ms < $8 OR (created_at_ms = $9 AND id < $10)) ORDER BY created_at_ms DESC, id DESC LIMIT $11"))
-            .bind(org.as_str())
-            .bind(customer)
-            .bind(customer)
-            .bind(subscription)
-            .bind(subscription)
-            .bind(status)
-            .bind(status)
-            .bind(after_ms)
-            .bind(after_ms)
-            .bind(after_id)
-            .bind(i64::from(page.limit) + 1)
-            .fetch_all(conn)
-            .await?;
+        let rows: Vec<InvoiceRow> = query(format!(
+            "SELECT {INVOICE_COLUMNS} FROM invoices \
+             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $2) \
+               AND (CAST($3 AS TEXT) IS NULL OR subscription_id = $3) \
+               AND (CAST($4 AS TEXT) IS NULL OR status = $4) AND {}",
+            keyset_page("created_at_ms", 5)
+        ))
+        .bind(org.as_str())
+        .bind(customer)
+        .bind(subscription)
+        .bind(status)
+        .bind_page(page)
+        .fetch_all(conn)
+        .await?;
         let invoices = rows
             .into_iter()
             .map(InvoiceRow::into_domain)

@@ -1,8 +1,7 @@
 //! The organizations area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{ApiKeyRow, KeyLookupRow, OrganizationRow};
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
@@ -120,18 +119,13 @@ impl Organizations for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<ApiKey>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let rows: Vec<ApiKeyRow> = query(format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys \
-             WHERE org_id = $1 AND revoked_at_ms IS NULL \
-               AND (created_at_ms < $2 OR (created_at_ms = $3 AND id < $4)) \
-             ORDER BY created_at_ms DESC, id DESC LIMIT $5"
+             WHERE org_id = $1 AND revoked_at_ms IS NULL AND {}",
+            keyset_page("created_at_ms", 2)
         ))
         .bind(org.as_str())
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(conn)
         .await?;
         let keys = rows.into_iter().map(ApiKeyRow::into_domain).collect();

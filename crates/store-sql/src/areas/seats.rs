@@ -1,8 +1,7 @@
 //! The seats area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{SeatBalanceRow, SeatEventRow};
 use async_trait::async_trait;
 use tally_domain::page::{Page, PageRequest};
@@ -87,20 +86,20 @@ impl Seats for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
-        let rows: Vec<SeatEventRow> = query(
-            "SELECT id, org_id, customer_id, subscription_id, feature_code, previous_balance, new_balance, ts_ms FROM seat_events WHERE org_id = $1 AND customer_id = $2 AND (CAST($3 AS TEXT) IS NULL OR feature_code = $4) AND ts_ms >= $5 AND ts_ms < $6 AND (ts_ms < $7 OR (ts_ms = $8 AND id < $9)) ORDER BY ts_ms DESC, id DESC LIMIT $10",
-        )
+        // Seat events page on the time of the change, which is what history is read by.
+        let rows: Vec<SeatEventRow> = query(format!(
+            "SELECT id, org_id, customer_id, subscription_id, feature_code, previous_balance, \
+                 new_balance, ts_ms FROM seat_events \
+             WHERE org_id = $1 AND customer_id = $2 AND (CAST($3 AS TEXT) IS NULL OR feature_code = $3) \
+               AND ts_ms >= $4 AND ts_ms < $5 AND {}",
+            keyset_page("ts_ms", 6)
+        ))
         .bind(org.as_str())
         .bind(customer.as_str())
         .bind(filter.feature_code.as_deref())
-        .bind(filter.feature_code.as_deref())
         .bind(filter.from.map_or(i64::MIN, |t| t.as_millis()))
         .bind(filter.to.map_or(i64::MAX, |t| t.as_millis()))
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(conn)
         .await?;
         let events = rows.into_iter().map(SeatEventRow::into_domain).collect();

@@ -1,8 +1,7 @@
 //! The subscriptions area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{DueRow, SnapshotRow, SubscriptionRow};
 use async_trait::async_trait;
 use tally_domain::catalog::{PlanId, PriceId};
@@ -68,24 +67,18 @@ impl Subscriptions for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<Subscription>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let customer = customer.map(CustomerId::as_str);
         let status = status.map(SubscriptionStatus::as_str);
         let rows: Vec<SubscriptionRow> = query(format!(
             "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
-             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $5) \
-               AND (created_at_ms < $6 OR (created_at_ms = $7 AND id < $8)) \
-             ORDER BY created_at_ms DESC, id DESC LIMIT $9"
+             WHERE org_id = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $2) \
+               AND (CAST($3 AS TEXT) IS NULL OR status = $3) AND {}",
+            keyset_page("created_at_ms", 4)
         ))
         .bind(org.as_str())
         .bind(customer)
-        .bind(customer)
         .bind(status)
-        .bind(status)
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(conn)
         .await?;
         let items = rows

@@ -1,8 +1,7 @@
 //! The webhooks area, for both engines.
 
 use crate::SqlDb;
-use crate::areas::page_after;
-use crate::query::query;
+use crate::query::{keyset_page, query};
 use crate::rows::{AttemptRow, DeliveryRow, EndpointRow, EventRow, json_text};
 use async_trait::async_trait;
 use tally_domain::events::WebhookEvent;
@@ -160,15 +159,13 @@ impl Webhooks for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<WebhookEndpoint>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let rows: Vec<EndpointRow> = query(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND deleted_at_ms IS NULL AND (created_at_ms < $2 OR (created_at_ms = $3 AND id < $4)) ORDER BY created_at_ms DESC, id DESC LIMIT $5"
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints \
+             WHERE org_id = $1 AND deleted_at_ms IS NULL AND {}",
+            keyset_page("created_at_ms", 2)
         ))
         .bind(org.as_str())
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(conn)
         .await?;
         Ok(Page::from_overfetch(endpoints_of(rows)?, page.limit))
@@ -294,16 +291,14 @@ impl Webhooks for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<DeliveryLog>, StoreError> {
         let conn = &mut self.conn;
-        let (after_ms, after_id) = page_after(page);
         let rows: Vec<DeliveryRow> = query(format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND endpoint_id = $2 AND (created_at_ms < $3 OR (created_at_ms = $4 AND id < $5)) ORDER BY created_at_ms DESC, id DESC LIMIT $6"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+             WHERE org_id = $1 AND endpoint_id = $2 AND {}",
+            keyset_page("created_at_ms", 3)
         ))
         .bind(org.as_str())
         .bind(endpoint)
-        .bind(after_ms)
-        .bind(after_ms)
-        .bind(after_id)
-        .bind(i64::from(page.limit) + 1)
+        .bind_page(page)
         .fetch_all(&mut *conn)
         .await?;
         let page = Page::from_overfetch(rows, page.limit);
