@@ -32,6 +32,7 @@ macro_rules! conformance_suite {
                 a_dropped_transaction_leaves_no_trace,
                 a_job_runs_to_its_end_when_its_caller_goes_away,
                 a_refused_part_of_a_job_is_undone_by_its_savepoint,
+                rows_that_name_another_organizations_rows_are_refused,
             },
             organizations {
                 organizations_read_back_and_the_oldest_of_a_mode_comes_first,

@@ -278,8 +278,11 @@ impl Catalog for SqlDb {
 
     async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(format!(
-            "INSERT INTO plan_prices (org_id, {PRICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        // Only onto a plan of `org`: the rows' ids alone do not say whose they are.
+        let inserted = query(format!(
+            "INSERT INTO plan_prices (org_id, {PRICE_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+             WHERE EXISTS (SELECT 1 FROM plans WHERE org_id = $1 AND id = $3)"
         ))
         .bind(org.as_str())
         .bind(price.id.as_str())
@@ -295,7 +298,11 @@ impl Catalog for SqlDb {
         .bind(price.updated_at.as_millis())
         .execute(conn)
         .await?;
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn update_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError> {
@@ -365,10 +372,14 @@ impl Catalog for SqlDb {
         pf: &PlanFeature,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(
+        // Only a feature of `org` onto a plan of `org`.
+        let inserted = query(
             "INSERT INTO plan_features (plan_id, feature_id, org_id, enabled, included_amount, \
                  unlimited, overage_enabled, overage_unit_price, credits_per_unit, pricing_mode, \
-                 margin, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 margin, created_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+             WHERE EXISTS (SELECT 1 FROM plans WHERE org_id = $3 AND id = $1) \
+               AND EXISTS (SELECT 1 FROM features WHERE org_id = $3 AND id = $2)",
         )
         .bind(pf.plan_id.as_str())
         .bind(pf.feature_id.as_str())
@@ -384,7 +395,11 @@ impl Catalog for SqlDb {
         .bind(pf.created_at.as_millis())
         .execute(conn)
         .await?;
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn update_plan_feature(

@@ -156,8 +156,11 @@ impl Invoices for SqlDb {
 
     async fn insert_seat_true_up(&mut self, org: &OrgId, t: &SeatTrueUp) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(format!(
-            "INSERT INTO seat_true_ups (org_id, {TRUE_UP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        // Only onto a subscription of `org`.
+        let inserted = query(format!(
+            "INSERT INTO seat_true_ups (org_id, {TRUE_UP_COLUMNS}) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+             WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $1 AND id = $3)"
         ))
         .bind(org.as_str())
         .bind(&t.seat_event_id)
@@ -172,7 +175,11 @@ impl Invoices for SqlDb {
         .bind(t.created_at.as_millis())
         .execute(conn)
         .await?;
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn pending_true_ups(

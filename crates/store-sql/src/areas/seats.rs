@@ -61,8 +61,13 @@ impl Seats for SqlDb {
 
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(
-            "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, previous_balance, new_balance, ts_ms, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        // Only onto a subscription of the event's organization and customer.
+        let inserted = query(
+            "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
+                 previous_balance, new_balance, ts_ms, created_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE EXISTS (SELECT 1 FROM subscriptions \
+                           WHERE org_id = $2 AND id = $4 AND customer_id = $3)",
         )
         .bind(event.id.as_str())
         .bind(event.org_id.as_str())
@@ -75,7 +80,11 @@ impl Seats for SqlDb {
         .bind(event.ts.as_millis())
         .execute(conn)
         .await?;
-        Ok(())
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     async fn seat_events(

@@ -81,8 +81,8 @@ pub trait Catalog {
     /// A price by id, archived or not (subscriptions keep using archived prices).
     async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError>;
 
-    /// Inserts a price; an active price for the same interval is `Conflict` on
-    /// `plan_prices_interval`.
+    /// Inserts a price of a plan of `org` (`NotFound` otherwise); an active price for the same
+    /// interval is `Conflict` on `plan_prices_interval`.
     async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError>;
 
     async fn update_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError>;
@@ -101,7 +101,8 @@ pub trait Catalog {
         plan: &PlanId,
     ) -> Result<Vec<PlanFeatureEntry>, StoreError>;
 
-    /// Inserts a plan feature; an attached feature is `Conflict` on `plan_features_pkey`.
+    /// Attaches a feature of `org` to a plan of `org` (`NotFound` otherwise); an attached
+    /// feature is `Conflict` on `plan_features_pkey`.
     async fn insert_plan_feature(
         &mut self,
         org: &OrgId,

@@ -40,6 +40,7 @@ pub trait Invoices {
         at: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// Records a true-up of a subscription of `org` (`NotFound` otherwise).
     async fn insert_seat_true_up(
         &mut self,
         org: &OrgId,

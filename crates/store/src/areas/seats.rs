@@ -24,6 +24,8 @@ pub trait Seats {
         balance: &SeatBalance,
     ) -> Result<(), StoreError>;
 
+    /// Appends an event of a subscription of the event's organization and customer
+    /// (`NotFound` otherwise).
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError>;
 
     /// A customer's seat events, newest first, optionally of one feature and within

@@ -1,10 +1,15 @@
 //! Write jobs as such: a job that fails keeps nothing, a job whose caller goes away still runs
-//! to its end, and a savepoint undoes part of a job. Each area's own rollback case is in its file.
+//! to its end, and a savepoint undoes part of a job. Each area's own rollback case is in its
+//! file. Also: rows that would hang one organization's data on another's are refused.
 
-use super::fixtures::{T0, commit, customer, first_page, insert_customer, organization, read};
+use super::fixtures::{
+    T0, commit, customer, first_page, insert_customer, insert_seat_plan, organization, read,
+    seat_event, seat_true_up, subscribed,
+};
 use crate::{Lock, Store, StoreError, write};
 use std::sync::Arc;
 use std::time::Duration;
+use tally_domain::catalog::{PlanFeature, PlanPrice, PriceId};
 
 pub async fn a_dropped_transaction_leaves_no_trace(store: Arc<dyn Store>) {
     let org = organization(&*store, "rollback").await;
@@ -123,4 +128,76 @@ fn answer() -> crate::StoredResponse {
         status: 200,
         body: "{}".to_owned(),
     }
+}
+
+pub async fn rows_that_name_another_organizations_rows_are_refused(store: Arc<dyn Store>) {
+    // Goal: ids alone never say whose a row is; an insert that hangs a row of one organization
+    // on another's plan, feature or subscription is refused by the store itself.
+    let mine = organization(&*store, "mine").await;
+    let their = subscribed(&*store, "theirs").await;
+    let my_plan = insert_seat_plan(&*store, &mine, 2).await;
+
+    let (job_mine, job_their, job_my_plan) = (mine.clone(), their.clone(), my_plan.clone());
+    let outcomes = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let (mine, their, my_plan) = (job_mine, job_their, job_my_plan);
+            let price_on_their_plan = PlanPrice {
+                id: PriceId::from_ulid(ulid::Ulid::from_parts(9, 1)),
+                ..their.seat_plan.price.clone()
+            };
+            let their_feature_on_my_plan = PlanFeature {
+                plan_id: my_plan.plan.id.clone(),
+                ..their.seat_plan.plan_feature.clone()
+            };
+            let mut event = seat_event(&their.subscription, 9, "editor", 1, T0);
+            event.org_id = mine.clone();
+            let true_up = seat_true_up(&their.subscription, &event);
+            Ok([
+                tx.insert_price(&mine, &price_on_their_plan).await,
+                tx.insert_plan_feature(&mine, &their_feature_on_my_plan)
+                    .await,
+                tx.append_seat_event(&event).await,
+                tx.insert_seat_true_up(&mine, &true_up).await,
+            ])
+        })
+    })
+    .await;
+
+    for (outcome, what) in outcomes.iter().zip([
+        "a price on their plan",
+        "their feature on my plan",
+        "a seat event of their subscription",
+        "a true-up of their subscription",
+    ]) {
+        assert!(
+            matches!(outcome, Err(StoreError::NotFound)),
+            "{what}: {outcome:?}"
+        );
+    }
+    let mut db = read(&*store).await;
+    assert_eq!(
+        db.plan_prices(&mine, &their.seat_plan.plan.id)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        db.plan_prices(&their.org, &their.seat_plan.plan.id)
+            .await
+            .unwrap(),
+        vec![their.seat_plan.price.clone()]
+    );
+    assert_eq!(
+        db.plan_features(&mine, &my_plan.plan.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        db.pending_true_ups(&mine, &their.subscription.id)
+            .await
+            .unwrap(),
+        vec![]
+    );
 }
