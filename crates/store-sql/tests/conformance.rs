@@ -20,3 +20,13 @@ fn both_engines_list_the_same_migrations() {
         Engine::Postgres.migration_names()
     );
 }
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_refused_with_a_reason() {
+    for url in ["sqlite::memory:", "sqlite://tally.db?mode=memory"] {
+        let opened = tally_store_sql::SqlStore::connect(url).await;
+
+        let error = opened.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("in-memory"), "{url}: {error}");
+    }
+}

@@ -28,6 +28,13 @@ pub struct Pools {
 
 /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite:path`).
 pub async fn connect(url: &str) -> Result<Pools, StoreError> {
+    // Decision: a file only. An in-memory database belongs to the connections that opened it,
+    // and the writer's connection is not one of the readers'.
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::other(
+            "an in-memory SQLite database cannot be shared by Tally's writer and readers; name a file",
+        ));
+    }
     let options = SqliteConnectOptions::from_str(url)
         .map_err(classify)?
         .create_if_missing(true)
