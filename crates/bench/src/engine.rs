@@ -1,9 +1,12 @@
 //! The engine baseline: the seat write's transaction shape as plain SQL statements on the
 //! engine itself, with no Tally code at all, against the same tables and rows.
 //!
-//! Per transaction: claim the idempotency key (insert), read the subscription (row-locked on
-//! PostgreSQL), read its feature snapshot, read its seat balances, upsert the balance, insert the
-//! seat event, insert two webhook events, store the response on the key, commit.
+//! Per transaction, statement for statement what Tally's seat write runs (and `raw_tx` too):
+//! lock the customer by its external id and its live subscription (row locks on PostgreSQL),
+//! read the organization's features, the subscription's feature snapshot and its seat balances,
+//! upsert the balance, insert the seat event, insert the prorated true-up of the extra seat,
+//! insert two webhook events in one statement, record the idempotency key with the response,
+//! commit. The values are computed in plain Rust; the SQL work is the same.
 //!
 //! - SQLite: one connection through `rusqlite` (the C library's own speed, statements prepared
 //!   once), WAL and `synchronous=FULL` as Tally opens it, one transaction after another. That is
@@ -24,20 +27,25 @@ use std::time::{Duration, Instant};
 pub struct Target {
     pub org_id: String,
     pub customer_id: String,
+    pub external_id: String,
     pub subscription_id: String,
 }
 
 /// The live subscriptions the HTTP setup created, read with plain SQL.
 pub async fn targets(database_url: &str) -> anyhow::Result<Vec<Target>> {
-    const SQL: &str = "SELECT org_id, customer_id, id FROM subscriptions \
-                       WHERE status <> 'canceled' ORDER BY id";
-    let rows: Vec<(String, String, String)> = if let Some(path) = sqlite_path(database_url) {
+    const SQL: &str = "SELECT s.org_id, s.customer_id, c.external_id, s.id FROM subscriptions s \
+                       JOIN customers c ON c.id = s.customer_id \
+                       WHERE s.status <> 'canceled' ORDER BY s.id";
+    let rows: Vec<(String, String, String, String)> = if let Some(path) = sqlite_path(database_url)
+    {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let conn = Connection::open(path)?;
             let mut statement = conn.prepare(SQL)?;
             let rows = statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -48,11 +56,14 @@ pub async fn targets(database_url: &str) -> anyhow::Result<Vec<Target>> {
     };
     Ok(rows
         .into_iter()
-        .map(|(org_id, customer_id, subscription_id)| Target {
-            org_id,
-            customer_id,
-            subscription_id,
-        })
+        .map(
+            |(org_id, customer_id, external_id, subscription_id)| Target {
+                org_id,
+                customer_id,
+                external_id,
+                subscription_id,
+            },
+        )
         .collect())
 }
 
@@ -126,75 +137,145 @@ fn sqlite_serial(path: &str, targets: &[Target], stop: Stop) -> anyhow::Result<M
 fn sqlite_transaction(conn: &mut Connection, t: &Target, key: &str) -> rusqlite::Result<()> {
     let now = now_ms();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.prepare_cached(
-        "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at_ms, expires_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![t.org_id, key, key, now, now + 86_400_000])?;
+    let customer: String = tx
+        .prepare_cached(CUSTOMER_SQL)?
+        .query_row(params![t.org_id, t.external_id], |row| row.get(0))?;
     let status: String = tx
-        .prepare_cached("SELECT status FROM subscriptions WHERE org_id = ?1 AND id = ?2")?
-        .query_row(params![t.org_id, t.subscription_id], |row| row.get(0))?;
+        .prepare_cached(SUBSCRIPTION_SQL)?
+        .query_row(params![t.org_id, customer], |row| row.get(1))?;
     debug_assert_ne!(status, "canceled");
-    let snapshot: i64 = tx
-        .prepare_cached(
-            "SELECT included_amount FROM subscription_features \
-             WHERE subscription_id = ?1 AND code = ?2",
-        )?
-        .query_row(params![t.subscription_id, FEATURE_CODE], |row| row.get(0))?;
+    let features = tx
+        .prepare_cached(FEATURES_SQL)?
+        .query_map(params![t.org_id], |row| row.get::<_, String>(1))?
+        .collect::<Result<Vec<_>, _>>()?;
+    debug_assert!(features.iter().any(|code| code == FEATURE_CODE));
+    let (included, unit_price): (i64, i64) = tx
+        .prepare_cached(SNAPSHOT_SQL)?
+        .query_map(params![t.subscription_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .filter_map(Result::ok)
+        .find(|(code, _, _)| code == FEATURE_CODE)
+        .map(|(_, included, price)| (included, price))
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     let (current, paid_extra): (i64, i64) = tx
-        .prepare_cached(
-            "SELECT current, paid_extra FROM seat_balances \
-             WHERE org_id = ?1 AND subscription_id = ?2 AND feature_code = ?3",
-        )?
-        .query_row(params![t.org_id, t.subscription_id, FEATURE_CODE], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-    let new = current + 1;
-    let extra = (new - snapshot).max(paid_extra);
-    tx.prepare_cached(
-        "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, \
-         updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (subscription_id, feature_code) \
-         DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, \
-         updated_at_ms = excluded.updated_at_ms",
-    )?
-    .execute(params![t.subscription_id, FEATURE_CODE, t.org_id, new, extra, now])?;
-    tx.prepare_cached(
-        "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
-         previous_balance, new_balance, ts_ms, created_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
+        .prepare_cached(BALANCES_SQL)?
+        .query_map(params![t.org_id, t.subscription_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .filter_map(Result::ok)
+        .find(|(code, _, _)| code == FEATURE_CODE)
+        .map(|(_, current, paid)| (current, paid))
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let next = Next::of(current, paid_extra, included, unit_price);
+    tx.prepare_cached(UPSERT_SQL)?.execute(params![
+        t.subscription_id,
+        FEATURE_CODE,
+        t.org_id,
+        next.current,
+        next.paid_extra,
+        now
+    ])?;
+    tx.prepare_cached(EVENT_SQL)?.execute(params![
         format!("sev_{key}"),
         t.org_id,
         t.customer_id,
         t.subscription_id,
         FEATURE_CODE,
         current,
-        new,
+        next.current,
         now,
         now
     ])?;
-    for (suffix, event_type) in [("a", "seats.updated"), ("b", "customer.state_changed")] {
-        tx.prepare_cached(
-            "INSERT INTO webhook_events (id, org_id, event_type, customer_id, data, created_at_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            format!("evt_{key}{suffix}"),
+    if next.newly_paid > 0 {
+        tx.prepare_cached(TRUE_UP_SQL)?.execute(params![
             t.org_id,
-            event_type,
-            t.customer_id,
-            EVENT_DATA,
+            format!("sev_{key}"),
+            t.subscription_id,
+            FEATURE_CODE,
+            "Editor seats",
+            next.newly_paid,
+            unit_price,
+            15,
+            30,
+            next.true_up_cents,
             now
         ])?;
     }
-    tx.prepare_cached(
-        "UPDATE idempotency_keys SET response_status = ?1, response_body = ?2 \
-         WHERE org_id = ?3 AND key = ?4",
-    )?
-    .execute(params![200, RESPONSE_BODY, t.org_id, key])?;
+    tx.prepare_cached(WEBHOOK_EVENTS_SQL)?.execute(params![
+        format!("evt_{key}a"),
+        t.org_id,
+        "seats.updated",
+        t.customer_id,
+        EVENT_DATA,
+        now,
+        format!("evt_{key}b"),
+        "customer.state_changed"
+    ])?;
+    tx.prepare_cached(RECORD_SQL)?.execute(params![
+        t.org_id,
+        key,
+        key,
+        200,
+        RESPONSE_BODY,
+        now,
+        now + 86_400_000
+    ])?;
     tx.commit()
 }
+
+/// The balance after adding one seat, the extra seats paid for, and the true-up owed: what the
+/// domain computes, in a few lines (half a 30-day period left).
+struct Next {
+    current: i64,
+    paid_extra: i64,
+    newly_paid: i64,
+    true_up_cents: i64,
+}
+
+impl Next {
+    fn of(current: i64, paid_extra: i64, included: i64, unit_price: i64) -> Self {
+        let current = current + 1;
+        let extra = (current - included).max(0);
+        let newly_paid = (extra - paid_extra).max(0);
+        Next {
+            current,
+            paid_extra: extra.max(paid_extra),
+            newly_paid,
+            true_up_cents: newly_paid * unit_price * 15 / (30 * 100),
+        }
+    }
+}
+
+// The statements, as Tally's store writes them (`tally-store-sql`), with SQLite's `?n` and
+// PostgreSQL's `$n` both accepted as `$n`.
+const CUSTOMER_SQL: &str = "SELECT id, org_id, external_id, full_name, email, tax_document, \
+     timezone, metadata, address, created_at_ms, updated_at_ms FROM customers \
+     WHERE org_id = $1 AND external_id = $2";
+const SUBSCRIPTION_SQL: &str = "SELECT id, status, plan_id, price_id, period_start_ms, \
+     period_end_ms, anchor_ms, period_index, created_at_ms, updated_at_ms FROM subscriptions \
+     WHERE org_id = $1 AND customer_id = $2 AND status <> 'canceled'";
+const FEATURES_SQL: &str = "SELECT id, code, name, type, description, unit_name, created_at_ms, \
+     updated_at_ms FROM features WHERE org_id = $1 ORDER BY created_at_ms, id";
+const SNAPSHOT_SQL: &str = "SELECT code, included_amount, COALESCE(overage_unit_price, 0) \
+     FROM subscription_features WHERE subscription_id = $1 ORDER BY position";
+const BALANCES_SQL: &str = "SELECT feature_code, current, paid_extra FROM seat_balances \
+     WHERE org_id = $1 AND subscription_id = $2 ORDER BY feature_code";
+const UPSERT_SQL: &str = "INSERT INTO seat_balances (subscription_id, feature_code, org_id, \
+     current, paid_extra, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, \
+     paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms";
+const EVENT_SQL: &str = "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, \
+     feature_code, previous_balance, new_balance, ts_ms, created_at_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const TRUE_UP_SQL: &str = "INSERT INTO seat_true_ups (org_id, seat_event_id, subscription_id, \
+     feature_code, feature_name, units, unit_price, days_left, period_days, amount, \
+     created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const WEBHOOK_EVENTS_SQL: &str = "INSERT INTO webhook_events (id, org_id, event_type, \
+     customer_id, data, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6), ($7, $2, $8, $4, $5, $6)";
+const RECORD_SQL: &str = "INSERT INTO idempotency_keys (org_id, key, fingerprint, \
+     response_status, response_body, created_at_ms, expires_at_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, key) DO NOTHING";
 
 async fn postgres_concurrent(url: &str, targets: Vec<Target>, shape: LoadShape) -> Measured {
     let connections = Arc::new(
@@ -230,93 +311,96 @@ async fn postgres_transaction(
 ) -> sqlx::Result<()> {
     let now = now_ms();
     let mut tx = conn.begin().await?;
-    sqlx::query(
-        "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at_ms, expires_at_ms) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&t.org_id)
-    .bind(key)
-    .bind(key)
-    .bind(now)
-    .bind(now + 86_400_000)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("SELECT status FROM subscriptions WHERE org_id = $1 AND id = $2 FOR UPDATE")
+    let (customer,): (String,) = sqlx::query_as(&format!("{CUSTOMER_SQL} FOR UPDATE"))
         .bind(&t.org_id)
-        .bind(&t.subscription_id)
+        .bind(&t.external_id)
         .fetch_one(&mut *tx)
         .await?;
-    let (included,): (i64,) = sqlx::query_as(
-        "SELECT included_amount FROM subscription_features WHERE subscription_id = $1 AND code = $2",
-    )
-    .bind(&t.subscription_id)
-    .bind(FEATURE_CODE)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (current, paid_extra): (i64, i64) = sqlx::query_as(
-        "SELECT current, paid_extra FROM seat_balances \
-         WHERE org_id = $1 AND subscription_id = $2 AND feature_code = $3",
-    )
-    .bind(&t.org_id)
-    .bind(&t.subscription_id)
-    .bind(FEATURE_CODE)
-    .fetch_one(&mut *tx)
-    .await?;
-    let new = current + 1;
-    sqlx::query(
-        "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, \
-         updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subscription_id, feature_code) \
-         DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, \
-         updated_at_ms = excluded.updated_at_ms",
-    )
-    .bind(&t.subscription_id)
-    .bind(FEATURE_CODE)
-    .bind(&t.org_id)
-    .bind(new)
-    .bind((new - included).max(paid_extra))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
-         previous_balance, new_balance, ts_ms, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(format!("sev_{key}"))
-    .bind(&t.org_id)
-    .bind(&t.customer_id)
-    .bind(&t.subscription_id)
-    .bind(FEATURE_CODE)
-    .bind(current)
-    .bind(new)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    for (suffix, event_type) in [("a", "seats.updated"), ("b", "customer.state_changed")] {
-        sqlx::query(
-            "INSERT INTO webhook_events (id, org_id, event_type, customer_id, data, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(format!("evt_{key}{suffix}"))
+    sqlx::query(&format!("{SUBSCRIPTION_SQL} FOR UPDATE"))
         .bind(&t.org_id)
-        .bind(event_type)
-        .bind(&t.customer_id)
-        .bind(EVENT_DATA)
+        .bind(&customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(FEATURES_SQL)
+        .bind(&t.org_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let snapshot: Vec<(String, i64, i64)> = sqlx::query_as(SNAPSHOT_SQL)
+        .bind(&t.subscription_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let (_, included, unit_price) = snapshot
+        .into_iter()
+        .find(|(code, _, _)| code == FEATURE_CODE)
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let balances: Vec<(String, i64, i64)> = sqlx::query_as(BALANCES_SQL)
+        .bind(&t.org_id)
+        .bind(&t.subscription_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let (_, current, paid_extra) = balances
+        .into_iter()
+        .find(|(code, _, _)| code == FEATURE_CODE)
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let next = Next::of(current, paid_extra, included, unit_price);
+    sqlx::query(UPSERT_SQL)
+        .bind(&t.subscription_id)
+        .bind(FEATURE_CODE)
+        .bind(&t.org_id)
+        .bind(next.current)
+        .bind(next.paid_extra)
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(EVENT_SQL)
+        .bind(format!("sev_{key}"))
+        .bind(&t.org_id)
+        .bind(&t.customer_id)
+        .bind(&t.subscription_id)
+        .bind(FEATURE_CODE)
+        .bind(current)
+        .bind(next.current)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if next.newly_paid > 0 {
+        sqlx::query(TRUE_UP_SQL)
+            .bind(&t.org_id)
+            .bind(format!("sev_{key}"))
+            .bind(&t.subscription_id)
+            .bind(FEATURE_CODE)
+            .bind("Editor seats")
+            .bind(next.newly_paid)
+            .bind(unit_price)
+            .bind(15_i64)
+            .bind(30_i64)
+            .bind(next.true_up_cents)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     }
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-         WHERE org_id = $3 AND key = $4",
-    )
-    .bind(200_i32)
-    .bind(RESPONSE_BODY)
-    .bind(&t.org_id)
-    .bind(key)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(WEBHOOK_EVENTS_SQL)
+        .bind(format!("evt_{key}a"))
+        .bind(&t.org_id)
+        .bind("seats.updated")
+        .bind(&t.customer_id)
+        .bind(EVENT_DATA)
+        .bind(now)
+        .bind(format!("evt_{key}b"))
+        .bind("customer.state_changed")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(RECORD_SQL)
+        .bind(&t.org_id)
+        .bind(key)
+        .bind(key)
+        .bind(200_i64)
+        .bind(RESPONSE_BODY)
+        .bind(now)
+        .bind(now + 86_400_000)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 

@@ -1,12 +1,13 @@
 //! The floor: the seat write's database transaction run directly through the storage layer,
 //! with no HTTP, no routing, no auth and no rendering, at the same concurrency and duration.
 //!
-//! The shape, per call, as one write job: `live_subscription` (locked) →
-//! `subscription_features` → `seat_balances` → `apply_seat_change` (pure) →
-//! `save_seat_balance` → `append_seat_event` → `insert_webhook_events` (two events) →
-//! `record_idempotency` → commit (grouped with other jobs on SQLite). `App::write` on the HTTP
-//! path does these plus the customer's row lock, the org's feature list and the seat true-up. Like
-//! `App::write`, a `StoreError::Retry` reruns the whole transaction a bounded number of times.
+//! The shape, per call, as one write job, statement for statement what the HTTP seat write's
+//! transaction does: `customer_by_external_id` (locked) → `live_subscription` (locked) →
+//! `features` → `subscription_features` → `seat_balances` → `apply_seat_change` (pure) →
+//! `save_seat_balance` → `append_seat_event` → `insert_seat_true_up` (the extra seat is paid
+//! for, prorated) → `insert_webhook_events` (two events, one statement) → `record_idempotency`
+//! → commit (grouped with other jobs on SQLite). Like `App::write`, a `StoreError::Retry`
+//! reruns the whole transaction a bounded number of times.
 
 use crate::fixture::{BenchCustomer, FEATURE_CODE};
 use crate::http::{BalanceCheck, expected_total, index};
@@ -16,9 +17,10 @@ use serde_json::json;
 use std::sync::Arc;
 use tally_app::write::{IDEMPOTENCY_RETENTION_MS, TX_ATTEMPTS_MAX};
 use tally_app::{Clock, IdSource, RandomIds, SystemClock};
+use tally_domain::billing::{SeatTrueUp, true_up};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
-use tally_domain::{CustomerId, Mode, OrgId};
+use tally_domain::{Mode, OrgId};
 use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write};
 
 /// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
@@ -29,8 +31,7 @@ pub async fn seat_writes(
     shape: LoadShape,
 ) -> Measured {
     let run = RandomIds.uuid();
-    let customers: Arc<Vec<CustomerId>> =
-        Arc::new(customers.iter().map(|c| c.id.clone()).collect());
+    let customers: Arc<Vec<BenchCustomer>> = Arc::new(customers.to_vec());
     let org = Arc::new(org);
     load::run(shape, move |n| {
         let store = store.clone();
@@ -42,7 +43,11 @@ pub async fn seat_writes(
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let job = (org.as_ref().clone(), customer.clone(), key.clone());
+                let job = (
+                    org.as_ref().clone(),
+                    customer.external_id.clone(),
+                    key.clone(),
+                );
                 let written = write(&*store, move |tx| {
                     Box::pin(async move { seat_write(tx, &job.0, &job.1, &job.2).await })
                 })
@@ -121,17 +126,29 @@ impl From<StoreError> for RawError {
 async fn seat_write(
     tx: &mut dyn Tx,
     org: &OrgId,
-    customer: &CustomerId,
+    external_id: &str,
     key: &str,
 ) -> Result<(), RawError> {
     let ids = RandomIds;
     let now = SystemClock.now();
     // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.
     let fingerprint = format!("{:064x}", hash_of(key));
+    let customer = tx
+        .customer_by_external_id(org, external_id, Lock::ForUpdate)
+        .await?
+        .ok_or_else(|| RawError::Refused(format!("no customer {external_id}")))?
+        .id;
+    let customer = &customer;
     let subscription = tx
         .live_subscription(org, customer, Lock::ForUpdate)
         .await?
         .ok_or_else(|| RawError::Refused(format!("{customer:?} has no live subscription")))?;
+    let features = tx.features(org).await?;
+    if !features.iter().any(|f| f.code == FEATURE_CODE) {
+        return Err(RawError::Refused(format!(
+            "{FEATURE_CODE} is not a feature"
+        )));
+    }
     let snapshot = tx.subscription_features(org, &subscription.id).await?;
     let feature = snapshot
         .into_iter()
@@ -159,6 +176,26 @@ async fn seat_write(
     .map_err(|e| RawError::Refused(format!("{e:?}")))?;
     tx.save_seat_balance(org, &applied.balance).await?;
     tx.append_seat_event(&applied.event).await?;
+    if let (Some(period), Some(unit_price)) =
+        (subscription.current_period, feature.overage.unit_price)
+        && applied.newly_paid_extra > 0
+    {
+        let (amount, days_left, period_days) =
+            true_up(applied.newly_paid_extra, unit_price, &period, now);
+        let paid = SeatTrueUp {
+            seat_event_id: applied.event.id.as_str().to_owned(),
+            subscription_id: subscription.id.clone(),
+            feature_code: feature.code.clone(),
+            feature_name: feature.name.clone(),
+            units: applied.newly_paid_extra,
+            unit_price,
+            days_left,
+            period_days,
+            amount,
+            created_at: now,
+        };
+        tx.insert_seat_true_up(org, &paid).await?;
+    }
     let event = &applied.event;
     let webhook = |event_type: &str, data: serde_json::Value| WebhookEvent {
         id: WebhookEventId::from_ulid(ids.ulid()),
