@@ -214,6 +214,15 @@ impl Query {
         }
     }
 
+    /// Runs a statement that must change exactly one row: a row it could not reach (not there,
+    /// or another organization's) is `NotFound`.
+    pub async fn execute_one(self, conn: &mut Conn) -> Result<()> {
+        match self.execute(conn).await? {
+            1 => Ok(()),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
     pub async fn fetch_all<R: DecodeRow>(self, conn: &mut Conn) -> Result<Vec<R>> {
         match conn {
             Conn::Sqlite(c) => {

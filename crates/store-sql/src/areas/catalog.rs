@@ -279,7 +279,7 @@ impl Catalog for SqlDb {
     async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         // Only onto a plan of `org`: the rows' ids alone do not say whose they are.
-        let inserted = query(format!(
+        query(format!(
             "INSERT INTO plan_prices (org_id, {PRICE_COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
              WHERE EXISTS (SELECT 1 FROM plans WHERE org_id = $1 AND id = $3)"
@@ -296,13 +296,8 @@ impl Catalog for SqlDb {
         .bind(json_text(Some(&price.metadata)))
         .bind(price.created_at.as_millis())
         .bind(price.updated_at.as_millis())
-        .execute(conn)
-        .await?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(conn)
+        .await
     }
 
     async fn update_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError> {
@@ -373,7 +368,7 @@ impl Catalog for SqlDb {
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         // Only a feature of `org` onto a plan of `org`.
-        let inserted = query(
+        query(
             "INSERT INTO plan_features (plan_id, feature_id, org_id, enabled, included_amount, \
                  unlimited, overage_enabled, overage_unit_price, credits_per_unit, pricing_mode, \
                  margin, created_at_ms) \
@@ -393,13 +388,8 @@ impl Catalog for SqlDb {
         .bind(&pf.pricing_mode)
         .bind(pf.margin)
         .bind(pf.created_at.as_millis())
-        .execute(conn)
-        .await?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(conn)
+        .await
     }
 
     async fn update_plan_feature(

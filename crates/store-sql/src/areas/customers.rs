@@ -96,7 +96,7 @@ impl Customers for SqlDb {
 
     async fn update_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        let done = query(
+        query(
             "UPDATE customers SET external_id = $1, full_name = $2, email = $3, tax_document = $4, \
                  timezone = $5, metadata = $6, address = $7, updated_at_ms = $8 \
              WHERE org_id = $9 AND id = $10",
@@ -111,12 +111,7 @@ impl Customers for SqlDb {
         .bind(customer.updated_at.as_millis())
         .bind(customer.org_id.as_str())
         .bind(customer.id.as_str())
-        .execute(&mut *conn)
-        .await?;
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(&mut *conn)
+        .await
     }
 }

@@ -157,7 +157,7 @@ impl Invoices for SqlDb {
     async fn insert_seat_true_up(&mut self, org: &OrgId, t: &SeatTrueUp) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         // Only onto a subscription of `org`.
-        let inserted = query(format!(
+        query(format!(
             "INSERT INTO seat_true_ups (org_id, {TRUE_UP_COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
              WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $1 AND id = $3)"
@@ -173,13 +173,8 @@ impl Invoices for SqlDb {
         .bind(t.period_days)
         .bind(t.amount.0)
         .bind(t.created_at.as_millis())
-        .execute(conn)
-        .await?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(conn)
+        .await
     }
 
     async fn pending_true_ups(

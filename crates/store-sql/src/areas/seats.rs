@@ -37,7 +37,7 @@ impl Seats for SqlDb {
         // Scoped twice, since the key (subscription, feature) does not name the organization:
         // a balance is only made for a subscription of `org`, and only a balance of `org` is
         // replaced. (The SELECT keeps its WHERE: SQLite needs one before an upsert clause.)
-        let saved = query(
+        query(
             "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, updated_at_ms) \
              SELECT $1, $2, $3, $4, $5, $6 \
              WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $3 AND id = $1) \
@@ -50,19 +50,14 @@ impl Seats for SqlDb {
         .bind(balance.current)
         .bind(balance.paid_extra)
         .bind(balance.updated_at.as_millis())
-        .execute(conn)
-        .await?;
-        if saved == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(conn)
+        .await
     }
 
     async fn append_seat_event(&mut self, event: &SeatEvent) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         // Only onto a subscription of the event's organization and customer.
-        let inserted = query(
+        query(
             "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, feature_code, \
                  previous_balance, new_balance, ts_ms, created_at_ms) \
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
@@ -78,13 +73,8 @@ impl Seats for SqlDb {
         .bind(event.new_balance)
         .bind(event.ts.as_millis())
         .bind(event.ts.as_millis())
-        .execute(conn)
-        .await?;
-        if inserted == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        .execute_one(conn)
+        .await
     }
 
     async fn seat_events(
