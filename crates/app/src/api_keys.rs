@@ -69,9 +69,9 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<ApiKey>, AppError> {
         Ok(self
-            .store
-            .read()
+            .reader(caller)
             .await?
+            .0
             .api_keys(caller.org(), page)
             .await?)
     }

@@ -747,13 +747,13 @@ async fn update_running_snapshots(
 
 impl App {
     pub async fn features(&self, caller: &Caller) -> Result<Vec<Feature>, AppError> {
-        Ok(self.store.read().await?.features(caller.org()).await?)
+        Ok(self.reader(caller).await?.0.features(caller.org()).await?)
     }
 
     pub async fn feature(&self, caller: &Caller, code: &str) -> Result<Feature, AppError> {
-        self.store
-            .read()
+        self.reader(caller)
             .await?
+            .0
             .feature_by_code(caller.org(), code, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Feature))
@@ -769,7 +769,7 @@ impl App {
         } else {
             PlanVisibility::PublicOnly
         };
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let plans = db.plans(caller.org(), visibility).await?;
         let mut details = Vec::with_capacity(plans.len());
         for plan in plans {
@@ -781,7 +781,7 @@ impl App {
     /// A non-deleted plan by `pln_…` id or code, private ones included.
     pub async fn plan(&self, caller: &Caller, reference: &str) -> Result<PlanDetail, AppError> {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let plan = match PlanRef::parse(reference) {
             PlanRef::Id(id) => db.plan(org, &id, Lock::None).await?,
             PlanRef::Code(code) => db.plan_by_code(org, &code, Lock::None).await?,

@@ -173,7 +173,7 @@ pub(crate) async fn find_customer_for_param(
 impl App {
     /// Finds a customer by `cus_…` id, falling back to the externalId (`catalog.md` §2).
     pub async fn customer(&self, caller: &Caller, reference: &str) -> Result<Customer, AppError> {
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         find_customer(&mut *db, caller.org(), reference).await
     }
 
@@ -183,7 +183,7 @@ impl App {
         caller: &Caller,
         reference: &str,
     ) -> Result<Customer, AppError> {
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         find_customer_for_param(&mut *db, caller.org(), reference).await
     }
 
@@ -194,9 +194,9 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<Customer>, AppError> {
         Ok(self
-            .store
-            .read()
+            .reader(caller)
             .await?
+            .0
             .customers(caller.org(), external_id, page)
             .await?)
     }

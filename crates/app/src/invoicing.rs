@@ -230,17 +230,17 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<Invoice>, AppError> {
         Ok(self
-            .store
-            .read()
+            .reader(caller)
             .await?
+            .0
             .invoices(caller.org(), filter, page)
             .await?)
     }
 
     pub async fn invoice(&self, caller: &Caller, id: &str) -> Result<Invoice, AppError> {
-        self.store
-            .read()
+        self.reader(caller)
             .await?
+            .0
             .invoice(caller.org(), id, Lock::None)
             .await?
             .ok_or(AppError::NotFound(NotFound::Invoice))

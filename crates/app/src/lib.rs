@@ -50,6 +50,8 @@ pub struct App {
     /// Whether seats above the included amount are refused where they cannot be sold
     /// (`seats.md` §3.7 `seatCaps: "enforce"`).
     enforce_seat_caps: bool,
+    /// The API keys this node has seen (`auth`).
+    known_keys: Arc<auth::KnownKeys>,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
             delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
             invoice_status: tally_domain::billing::InvoiceStatus::Paid,
             enforce_seat_caps: false,
+            known_keys: Arc::default(),
         }
     }
 

@@ -393,7 +393,7 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, AppError> {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let customer = find_customer_for_param(&mut *db, org, customer).await?;
         Ok(db.seat_events(org, &customer.id, filter, page).await?)
     }
@@ -412,7 +412,7 @@ impl App {
         AppError,
     > {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let customer = find_customer_for_param(&mut *db, org, customer).await?;
         let subscription = db
             .live_subscription(org, &customer.id, Lock::None)

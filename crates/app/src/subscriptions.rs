@@ -626,13 +626,13 @@ impl App {
         id: &str,
     ) -> Result<SubscriptionDetail, AppError> {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, now) = self.reader(caller).await?;
         let found = match SubscriptionId::parse(id) {
             Some(id) => db.subscription(org, &id, Lock::None).await?,
             None => None,
         };
         let subscription = found.ok_or(AppError::NotFound(NotFound::Subscription))?;
-        detail_in(&mut *db, subscription, self.org_now(caller)).await
+        detail_in(&mut *db, subscription, now).await
     }
 
     /// The customer's live subscription, or `None` (`catalog.md` §5.3).
@@ -642,12 +642,10 @@ impl App {
         customer: &str,
     ) -> Result<Option<SubscriptionDetail>, AppError> {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, now) = self.reader(caller).await?;
         let customer = find_customer_for_param(&mut *db, org, customer).await?;
         match db.live_subscription(org, &customer.id, Lock::None).await? {
-            Some(subscription) => Ok(Some(
-                detail_in(&mut *db, subscription, self.org_now(caller)).await?,
-            )),
+            Some(subscription) => Ok(Some(detail_in(&mut *db, subscription, now).await?)),
             None => Ok(None),
         }
     }
@@ -660,7 +658,7 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<SubscriptionDetail>, AppError> {
         let org = caller.org();
-        let mut db = self.store.read().await?;
+        let (mut db, now) = self.reader(caller).await?;
         let customer = match customer {
             Some(reference) => Some(find_customer_for_param(&mut *db, org, reference).await?.id),
             None => None,
@@ -670,17 +668,12 @@ impl App {
             .await?;
         let mut items = Vec::with_capacity(found.items.len());
         for subscription in found.items {
-            items.push(detail_in(&mut *db, subscription, self.org_now(caller)).await?);
+            items.push(detail_in(&mut *db, subscription, now).await?);
         }
         Ok(Page {
             items,
             has_more: found.has_more,
         })
-    }
-
-    /// The instant the views compute `daysRemaining` from: the caller's organization's now.
-    fn org_now(&self, caller: &Caller) -> Timestamp {
-        caller.organization.now(self.clock.now())
     }
 }
 

@@ -158,7 +158,7 @@ impl App {
         if caller.is_live() {
             return Err(AppError::SandboxOnly);
         }
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let organization = db
             .organization(caller.org(), Lock::None)
             .await?

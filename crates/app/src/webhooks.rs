@@ -196,9 +196,9 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<WebhookEndpoint>, AppError> {
         Ok(self
-            .store
-            .read()
+            .reader(caller)
             .await?
+            .0
             .webhook_endpoints(caller.org(), page)
             .await?)
     }
@@ -208,7 +208,7 @@ impl App {
         caller: &Caller,
         id: &str,
     ) -> Result<WebhookEndpoint, AppError> {
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         find_endpoint(&mut *db, caller.org(), id).await
     }
 
@@ -219,16 +219,17 @@ impl App {
         id: &str,
         page: &PageRequest,
     ) -> Result<Page<DeliveryLog>, AppError> {
-        let mut db = self.store.read().await?;
+        let (mut db, _) = self.reader(caller).await?;
         let endpoint = find_endpoint(&mut *db, caller.org(), id).await?;
         Ok(db.delivery_logs(caller.org(), &endpoint.id, page).await?)
     }
 
     /// Sends a signed `webhook.test` once, synchronously, never retried (`webhooks.md` §1).
     pub async fn test_webhook(&self, caller: &Caller, id: &str) -> Result<TestSend, AppError> {
-        let endpoint = self.webhook_endpoint(caller, id).await?;
+        let (mut db, now) = self.reader(caller).await?;
+        let endpoint = find_endpoint(&mut *db, caller.org(), id).await?;
+        drop(db);
         let organization = &caller.organization;
-        let now = organization.now(self.clock.now());
         let version = endpoint.api_version.unwrap_or(organization.api_version);
         let event_id = format!("whev_{}", self.ids.ulid());
         let data = serde_json::json!({ "webhookId": endpoint.id });

@@ -16,6 +16,7 @@ use crate::{App, AppError, Caller, IdSource};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tally_domain::Timestamp;
+use tally_domain::organization::org_now;
 use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx};
 use tracing::debug;
 
@@ -141,13 +142,19 @@ impl App {
         let ids = Arc::clone(&self.ids);
         let invoice_status = self.invoice_status;
         let enforce_seat_caps = self.enforce_seat_caps;
-        tally_store::write(&*self.store, move |tx| {
+        let (org, key) = (caller.org().clone(), caller.key_id.clone());
+        tally_store::write_for(&*self.store, &org, &key, move |tx| {
             Box::pin(async move {
+                // The key's standing is read inside this transaction: a key revoked before it
+                // began changes nothing (`auth`).
+                let Some(standing) = tx.key_standing(caller.org(), &caller.key_id).await? else {
+                    return Err(Undone::Failed(AppError::Unauthorized));
+                };
                 // Idempotency windows run on real time (SDK retries happen in real time); the
                 // state change itself happens at the organization's now, which a test clock
                 // may move. Both are read when the job runs, so they follow commit order.
                 let real_now = clock.now();
-                let now = caller.organization.now(real_now);
+                let now = org_now(standing.test_clock, real_now);
 
                 let outcome = {
                     let mut ctx = WriteCtx {

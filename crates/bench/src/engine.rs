@@ -2,7 +2,7 @@
 //! engine itself, with no Tally code at all, against the same tables and rows.
 //!
 //! Per transaction, statement for statement what Tally's seat write runs (and `raw_tx` too):
-//! lock the customer by its external id and its live subscription (row locks on PostgreSQL),
+//! read the API key's standing (not revoked; the organization's test clock), lock the customer by its external id and its live subscription (row locks on PostgreSQL),
 //! read the organization's features, the subscription's feature snapshot and its seat balances,
 //! upsert the balance, insert the seat event, insert the prorated true-up of the extra seat,
 //! insert two webhook events in one statement, record the idempotency key with the response,
@@ -29,39 +29,50 @@ pub struct Target {
     pub customer_id: String,
     pub external_id: String,
     pub subscription_id: String,
+    /// A live key of the organization, whose standing each transaction reads.
+    pub key_id: String,
 }
 
 /// The live subscriptions the HTTP setup created, read with plain SQL.
 pub async fn targets(database_url: &str) -> anyhow::Result<Vec<Target>> {
-    const SQL: &str = "SELECT s.org_id, s.customer_id, c.external_id, s.id FROM subscriptions s \
-                       JOIN customers c ON c.id = s.customer_id \
+    const SQL: &str = "SELECT s.org_id, s.customer_id, c.external_id, s.id, \
+                       (SELECT MIN(k.id) FROM api_keys k \
+                        WHERE k.org_id = s.org_id AND k.revoked_at_ms IS NULL) \
+                       FROM subscriptions s JOIN customers c ON c.id = s.customer_id \
                        WHERE s.status <> 'canceled' ORDER BY s.id";
-    let rows: Vec<(String, String, String, String)> = if let Some(path) = sqlite_path(database_url)
-    {
-        let path = path.to_owned();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let conn = Connection::open(path)?;
-            let mut statement = conn.prepare(SQL)?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await??
-    } else {
-        let mut conn = sqlx::PgConnection::connect(database_url).await?;
-        sqlx::query_as(SQL).fetch_all(&mut conn).await?
-    };
+    let rows: Vec<(String, String, String, String, String)> =
+        if let Some(path) = sqlite_path(database_url) {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let conn = Connection::open(path)?;
+                let mut statement = conn.prepare(SQL)?;
+                let rows = statement
+                    .query_map([], |row| {
+                        Ok((
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await??
+        } else {
+            let mut conn = sqlx::PgConnection::connect(database_url).await?;
+            sqlx::query_as(SQL).fetch_all(&mut conn).await?
+        };
     Ok(rows
         .into_iter()
         .map(
-            |(org_id, customer_id, external_id, subscription_id)| Target {
+            |(org_id, customer_id, external_id, subscription_id, key_id)| Target {
                 org_id,
                 customer_id,
                 external_id,
                 subscription_id,
+                key_id,
             },
         )
         .collect())
@@ -137,6 +148,10 @@ fn sqlite_serial(path: &str, targets: &[Target], stop: Stop) -> anyhow::Result<M
 fn sqlite_transaction(conn: &mut Connection, t: &Target, key: &str) -> rusqlite::Result<()> {
     let now = now_ms();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.prepare_cached(STANDING_SQL)?
+        .query_row(params![t.org_id, t.key_id], |row| {
+            row.get::<_, Option<i64>>(0)
+        })?;
     let customer: String = tx
         .prepare_cached(CUSTOMER_SQL)?
         .query_row(params![t.org_id, t.external_id], |row| row.get(0))?;
@@ -247,6 +262,9 @@ impl Next {
     }
 }
 
+const STANDING_SQL: &str = "SELECT o.test_clock_ms FROM api_keys k \
+     JOIN organizations o ON o.id = k.org_id \
+     WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL";
 // The statements, as Tally's store writes them (`tally-store-sql`), with SQLite's `?n` and
 // PostgreSQL's `$n` both accepted as `$n`.
 const CUSTOMER_SQL: &str = "SELECT id, org_id, external_id, full_name, email, tax_document, \
@@ -304,13 +322,34 @@ async fn postgres_concurrent(url: &str, targets: Vec<Target>, shape: LoadShape) 
     .await
 }
 
+/// One transaction; rolled back when any statement fails, so the connection goes back clean.
 async fn postgres_transaction(
     conn: &mut sqlx::PgConnection,
     t: &Target,
     key: &str,
 ) -> sqlx::Result<()> {
+    let done = postgres_statements(conn, t, key).await;
+    if done.is_err() {
+        sqlx::query("ROLLBACK").execute(&mut *conn).await.ok();
+    }
+    done
+}
+
+async fn postgres_statements(
+    tx: &mut sqlx::PgConnection,
+    t: &Target,
+    key: &str,
+) -> sqlx::Result<()> {
     let now = now_ms();
-    let mut tx = conn.begin().await?;
+    // BEGIN and the key's standing in one simple-protocol message, as Tally's write path sends
+    // them (the ids are the server's own: letters, digits and `_`).
+    let begin = format!(
+        "BEGIN; {}",
+        STANDING_SQL
+            .replace("$1", &format!("'{}'", t.org_id))
+            .replace("$2", &format!("'{}'", t.key_id))
+    );
+    sqlx::Executor::fetch_all(&mut *tx, begin.as_str()).await?;
     let (customer,): (String,) = sqlx::query_as(&format!("{CUSTOMER_SQL} FOR UPDATE"))
         .bind(&t.org_id)
         .bind(&t.external_id)
@@ -401,7 +440,7 @@ async fn postgres_transaction(
         .bind(now + 86_400_000)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await
+    sqlx::query("COMMIT").execute(&mut *tx).await.map(drop)
 }
 
 fn now_ms() -> i64 {

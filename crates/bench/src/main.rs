@@ -151,8 +151,8 @@ async fn measure(
     let fixture = server.set_up(customers).await?;
     server.stop().await?;
     let store = tally::storage::open(database.url()).await?;
-    let org = raw_tx::sandbox_org(&*store).await?;
-    let raw_writes = raw_tx::seat_writes(store.clone(), org.clone(), &fixture, shape).await;
+    let (org, key) = raw_tx::sandbox_key(&*store).await?;
+    let raw_writes = raw_tx::seat_writes(store.clone(), (org.clone(), key), &fixture, shape).await;
     let raw_check = raw_tx::balance_check(&*store, &org, &fixture, raw_writes.successes()).await?;
     drop(store);
 

@@ -19,23 +19,26 @@ use tally_app::write::{IDEMPOTENCY_RETENTION_MS, TX_ATTEMPTS_MAX};
 use tally_app::{Clock, IdSource, RandomIds, SystemClock};
 use tally_domain::billing::{SeatTrueUp, true_up};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
+use tally_domain::page::PageRequest;
 use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
-use tally_domain::{Mode, OrgId};
-use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write};
+use tally_domain::{ApiKeyId, Mode, OrgId};
+use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write_for};
 
 /// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
 pub async fn seat_writes(
     store: Arc<dyn Store>,
-    org: OrgId,
+    (org, api_key): (OrgId, ApiKeyId),
     customers: &[BenchCustomer],
     shape: LoadShape,
 ) -> Measured {
     let run = RandomIds.uuid();
     let customers: Arc<Vec<BenchCustomer>> = Arc::new(customers.to_vec());
     let org = Arc::new(org);
+    let api_key = Arc::new(api_key);
     load::run(shape, move |n| {
         let store = store.clone();
         let org = org.clone();
+        let api_key = api_key.clone();
         let customers = customers.clone();
         let key = format!("{run}-{n}");
         async move {
@@ -45,11 +48,12 @@ pub async fn seat_writes(
                 attempt += 1;
                 let job = (
                     org.as_ref().clone(),
+                    api_key.as_ref().clone(),
                     customer.external_id.clone(),
                     key.clone(),
                 );
-                let written = write(&*store, move |tx| {
-                    Box::pin(async move { seat_write(tx, &job.0, &job.1, &job.2).await })
+                let written = write_for(&*store, &org, &api_key, move |tx| {
+                    Box::pin(async move { seat_write(tx, (&job.0, &job.1), &job.2, &job.3).await })
                 })
                 .await;
                 match written {
@@ -62,18 +66,30 @@ pub async fn seat_writes(
     .await
 }
 
-/// The sandbox organization the server created at first start.
-pub async fn sandbox_org(store: &dyn Store) -> anyhow::Result<OrgId> {
-    Ok(store
-        .read()
-        .await?
+/// The sandbox organization the server created at first start, and its key.
+pub async fn sandbox_key(store: &dyn Store) -> anyhow::Result<(OrgId, ApiKeyId)> {
+    let mut db = store.read().await?;
+    let org = db
         .oldest_organization(Mode::Sandbox)
         .await?
         .context("the server created a sandbox organization")?
-        .id)
+        .id;
+    let key = db
+        .api_keys(
+            &org,
+            &PageRequest {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await?
+        .items
+        .pop()
+        .context("the sandbox organization has a key")?
+        .id;
+    Ok((org, key))
 }
 
-/// Sums the seat balances straight from the store: the same check as after the HTTP phase.
 pub async fn balance_check(
     store: &dyn Store,
     org: &OrgId,
@@ -125,10 +141,13 @@ impl From<StoreError> for RawError {
 /// One seat write's transaction. Builds the domain values the way `tally_app::seats` does.
 async fn seat_write(
     tx: &mut dyn Tx,
-    org: &OrgId,
+    (org, api_key): (&OrgId, &ApiKeyId),
     external_id: &str,
     key: &str,
 ) -> Result<(), RawError> {
+    tx.key_standing(org, api_key)
+        .await?
+        .ok_or_else(|| RawError::Refused("the bench key was revoked".to_owned()))?;
     let ids = RandomIds;
     let now = SystemClock.now();
     // The HTTP path's fingerprint is a SHA-256 hex digest: same length here.

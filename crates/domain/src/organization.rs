@@ -48,6 +48,11 @@ pub struct Organization {
 impl Organization {
     /// The organization's "now": the test clock when set, else the real time passed in.
     pub fn now(&self, real_now: Timestamp) -> Timestamp {
-        self.test_clock.unwrap_or(real_now)
+        org_now(self.test_clock, real_now)
     }
+}
+
+/// An organization's "now" from its test clock (when set) and the real time.
+pub fn org_now(test_clock: Option<Timestamp>, real_now: Timestamp) -> Timestamp {
+    test_clock.unwrap_or(real_now)
 }

@@ -4,7 +4,7 @@ mod catalog;
 mod customers;
 mod idempotency;
 mod invoices;
-mod organizations;
+pub(crate) mod organizations;
 mod seats;
 mod subscriptions;
 mod test_clock;

@@ -21,7 +21,8 @@ pub mod testing;
 use async_trait::async_trait;
 use query::{Conn, query};
 use sqlx::{PgPool, SqlitePool};
-use tally_store::{Db, Job, Store, StoreError, Tx};
+use tally_domain::{ApiKeyId, OrgId};
+use tally_store::{Db, Job, KeyStanding, Store, StoreError, Tx};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -141,7 +142,18 @@ impl Store for SqlStore {
     async fn submit(&self, job: Job) -> Result<(), StoreError> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.submit(job).await,
-            Pools::Postgres { writes, .. } => write_path::postgres::submit(writes, job).await,
+            Pools::Postgres { writes, .. } => write_path::postgres::submit(writes, None, job).await,
+        }
+    }
+
+    async fn submit_for(&self, org: &OrgId, key: &ApiKeyId, job: Job) -> Result<(), StoreError> {
+        match &self.pools {
+            // The writer runs in this process: reading the standing is no round trip.
+            Pools::Sqlite { writer, .. } => writer.submit(job).await,
+            Pools::Postgres { writes, .. } => {
+                let key = (org.clone(), key.clone());
+                write_path::postgres::submit(writes, Some(key), job).await
+            }
         }
     }
 }
@@ -149,11 +161,20 @@ impl Store for SqlStore {
 /// One connection with every area's queries: a read connection, or a write job's transaction.
 pub struct SqlDb {
     conn: Conn,
+    /// A key's standing read together with the start of this transaction
+    /// (`Store::submit_for`), answered by the first `key_standing` call that asks for it.
+    prefetched_standing: Option<PrefetchedStanding>,
 }
+
+/// The key it is for, and what was read.
+type PrefetchedStanding = (OrgId, ApiKeyId, Option<KeyStanding>);
 
 impl SqlDb {
     fn new(conn: Conn) -> Self {
-        Self { conn }
+        Self {
+            conn,
+            prefetched_standing: None,
+        }
     }
 
     /// The SQLite writer's connection back, between groups.

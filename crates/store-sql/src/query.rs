@@ -187,6 +187,60 @@ impl Query {
             .bind(i64::from(page.limit) + 1)
     }
 
+    /// Opens a transaction on PostgreSQL and runs this query in it, in one round trip (one
+    /// simple-protocol message carrying both). `None` when the arguments cannot be written into
+    /// the text safely (see [`Query::inlined`]): the caller then begins and reads separately.
+    pub async fn begin_and_fetch_optional<R: DecodeRow>(
+        &self,
+        conn: &mut PoolConnection<Postgres>,
+    ) -> Option<Result<Option<R>>> {
+        let sql = format!("BEGIN; {}", self.inlined()?);
+        // Text without arguments goes as one simple-protocol message, which may hold several
+        // statements.
+        let rows = sqlx::Executor::fetch_all(&mut **conn, sql.as_str()).await;
+        Some(match rows {
+            Ok(rows) => rows
+                .first()
+                .map(|row| R::decode(&RowRef::Postgres(row)))
+                .transpose(),
+            Err(error) => Err(postgres::classify(error)),
+        })
+    }
+
+    /// The SQL text with every `$n` replaced by its argument, when each argument is an integer,
+    /// a boolean, NULL or text of ASCII letters, digits and `_` only (Tally's ids), which need no
+    /// escaping. Anything else is `None`: values from outside never go into SQL text.
+    fn inlined(&self) -> Option<String> {
+        let literal = |arg: &Arg| -> Option<String> {
+            match arg {
+                Arg::Text(None) | Arg::Int(None) | Arg::Bool(None) => Some("NULL".to_owned()),
+                Arg::Int(Some(n)) => Some(n.to_string()),
+                Arg::Bool(Some(b)) => Some(b.to_string()),
+                Arg::Text(Some(text))
+                    if !text.is_empty()
+                        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
+                    Some(format!("'{text}'"))
+                }
+                Arg::Text(Some(_)) => None,
+            }
+        };
+        let mut out = String::with_capacity(self.sql.len() + 64);
+        let mut rest = self.sql.as_ref();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let number: usize = rest[at + 1..at + 1 + digits].parse().ok()?;
+            out.push_str(&literal(self.args.get(number.checked_sub(1)?)?)?);
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(self, conn: &mut Conn) -> Result<u64> {
         match conn {
@@ -334,4 +388,41 @@ where
         added.map_err(StoreError::Other)?;
     }
     Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query;
+
+    #[test]
+    fn ids_and_numbers_are_written_into_the_text() {
+        let q = query("SELECT a FROM t WHERE id = $1 AND n = $2 AND b = $3 AND x = $1")
+            .bind("key_01ABC")
+            .bind(12_i64)
+            .bind(true);
+        assert_eq!(
+            q.inlined().as_deref(),
+            Some(
+                "SELECT a FROM t WHERE id = 'key_01ABC' AND n = 12 AND b = true AND x = 'key_01ABC'"
+            )
+        );
+    }
+
+    #[test]
+    fn two_digit_placeholders_are_not_read_as_one_digit() {
+        let mut q = query("SELECT $10, $1");
+        for n in 1..=10_i64 {
+            q = q.bind(n);
+        }
+        assert_eq!(q.inlined().as_deref(), Some("SELECT 10, 1"));
+    }
+
+    #[test]
+    fn text_that_would_need_escaping_is_never_inlined() {
+        for text in ["a'b", "a b", "", "é", "a;b", "a-b"] {
+            assert_eq!(query("SELECT $1").bind(text).inlined(), None, "{text:?}");
+        }
+        assert_eq!(query("SELECT $2").bind(1_i64).inlined(), None);
+        assert_eq!(query("SELECT $0").bind(1_i64).inlined(), None);
+    }
 }

@@ -37,6 +37,8 @@ macro_rules! conformance_suite {
             organizations {
                 organizations_read_back_and_the_oldest_of_a_mode_comes_first,
                 api_keys_are_found_by_hash_until_revoked,
+                a_keys_standing_follows_revocation_and_the_test_clock,
+                a_job_for_a_key_reads_its_standing_inside_its_transaction,
                 api_keys_page_newest_first_with_ties_broken_by_id,
                 a_rolled_back_job_leaves_no_organization_or_key_change,
                 another_organizations_keys_are_never_read_touched_or_revoked,

@@ -24,7 +24,7 @@ pub use areas::{
 };
 pub use error::StoreError;
 pub use records::{
-    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, InvoiceFilter, KeyLookup,
+    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, InvoiceFilter, KeyLookup, KeyStanding,
     PlanFeatureEntry, PlanVisibility, SeatEventFilter, StoredResponse,
 };
 
@@ -32,6 +32,7 @@ use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use tally_domain::{ApiKeyId, OrgId};
 
 /// Whether a read inside a write transaction locks the rows it returns.
 ///
@@ -108,6 +109,15 @@ pub trait Store: Send + Sync + 'static {
     /// future is dropped. `Err`: the transaction did not commit and none of the job's writes
     /// were kept; `Retry` means running a new job may succeed.
     async fn submit(&self, job: Job) -> Result<(), StoreError>;
+
+    /// `submit` for a job made with the API key `key` of `org`, which reads
+    /// `key_standing(org, key)` first. A store may read it together with the start of the
+    /// transaction (PostgreSQL sends both in one round trip); the job's call then answers
+    /// from that read. Either way the standing is read inside the job's transaction.
+    async fn submit_for(&self, org: &OrgId, key: &ApiKeyId, job: Job) -> Result<(), StoreError> {
+        let _ = (org, key);
+        self.submit(job).await
+    }
 }
 
 /// Runs `work` as one write job: its writes are kept when it returns `Ok` and undone when it
@@ -117,6 +127,51 @@ pub async fn write<T, E, F>(store: &dyn Store, work: F) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn Tx) -> TxFuture<'t, Result<T, E>> + Send + 'static,
+{
+    let (job, outcome) = job_of(work);
+    store.submit(job).await?;
+    outcome.take()
+}
+
+/// `write` for work done with the API key `key` of `org` (see [`Store::submit_for`]); `work`
+/// starts by reading `key_standing(org, key)`.
+pub async fn write_for<T, E, F>(
+    store: &dyn Store,
+    org: &OrgId,
+    key: &ApiKeyId,
+    work: F,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn Tx) -> TxFuture<'t, Result<T, E>> + Send + 'static,
+{
+    let (job, outcome) = job_of(work);
+    store.submit_for(org, key, job).await?;
+    outcome.take()
+}
+
+/// Where a job leaves its work's result for the caller that submitted it.
+struct Outcome<T, E>(Arc<Mutex<Option<Result<T, E>>>>);
+
+impl<T, E: From<StoreError>> Outcome<T, E> {
+    fn take(self) -> Result<T, E> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| {
+                Err(StoreError::other("the write job ended without an outcome").into())
+            })
+    }
+}
+
+/// The job that runs `work`, committing when it returns `Ok`.
+fn job_of<T, E, F>(work: F) -> (Job, Outcome<T, E>)
+where
+    T: Send + 'static,
+    E: Send + 'static,
     F: for<'t> FnOnce(&'t mut dyn Tx) -> TxFuture<'t, Result<T, E>> + Send + 'static,
 {
     let slot: Arc<Mutex<Option<Result<T, E>>>> = Arc::new(Mutex::new(None));
@@ -133,11 +188,7 @@ where
             end
         })
     });
-    store.submit(job).await?;
-    slot.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_else(|| Err(StoreError::other("the write job ended without an outcome").into()))
+    (job, Outcome(slot))
 }
 
 /// Constraint names reported in `StoreError::Conflict`, shared so `app` can match them.

@@ -32,6 +32,15 @@ pub type PlanFeatureEntry = (
     tally_domain::catalog::Feature,
 );
 
+/// What can change about a key after it is made: whether it still opens its organization (it
+/// is not revoked), and that organization's test clock. Everything else about a key and its
+/// organization is fixed at creation, so a node may keep it; this part is read fresh in the
+/// connection or transaction of every operation the key makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyStanding {
+    pub test_clock: Option<Timestamp>,
+}
+
 /// Which plans a catalog list returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanVisibility {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::{ApiKeyId, Mode, OrgId, Organization, Timestamp};
-use tally_store::{KeyLookup, Lock, Organizations, StoreError};
+use tally_store::{KeyLookup, KeyStanding, Lock, Organizations, StoreError};
 
 const ORGANIZATION_COLUMNS: &str =
     "id, name, mode, paired_org_id, api_version, test_clock_ms, created_at_ms";
@@ -90,6 +90,23 @@ impl Organizations for SqlDb {
         .fetch_optional(conn)
         .await?;
         row.map(KeyLookupRow::into_lookup).transpose()
+    }
+
+    async fn key_standing(
+        &mut self,
+        org: &OrgId,
+        key: &ApiKeyId,
+    ) -> Result<Option<KeyStanding>, StoreError> {
+        if let Some((_, _, standing)) = self
+            .prefetched_standing
+            .take_if(|(for_org, for_key, _)| for_org == org && for_key == key)
+        {
+            return Ok(standing);
+        }
+        key_standing_query(org, key)
+            .fetch_optional(&mut self.conn)
+            .await
+            .map(|row| row.map(standing_of))
     }
 
     async fn touch_api_key(
@@ -182,5 +199,22 @@ impl Organizations for SqlDb {
         .execute(&mut *conn)
         .await?;
         Ok(done == 1)
+    }
+}
+
+/// The standing of a key: one indexed read, also sent together with `BEGIN` by PostgreSQL's
+/// write path (`Store::submit_for`).
+pub(crate) fn key_standing_query(org: &OrgId, key: &ApiKeyId) -> crate::query::Query {
+    query(
+        "SELECT o.test_clock_ms FROM api_keys k JOIN organizations o ON o.id = k.org_id \
+         WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL",
+    )
+    .bind(org.as_str())
+    .bind(key.as_str())
+}
+
+pub(crate) fn standing_of((test_clock_ms,): (Option<i64>,)) -> KeyStanding {
+    KeyStanding {
+        test_clock: test_clock_ms.map(Timestamp::from_millis),
     }
 }

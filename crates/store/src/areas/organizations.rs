@@ -1,6 +1,6 @@
 //! Organizations and their API keys.
 
-use crate::{KeyLookup, Lock, StoreError};
+use crate::{KeyLookup, KeyStanding, Lock, StoreError};
 use async_trait::async_trait;
 use tally_domain::api_key::ApiKey;
 use tally_domain::page::{Page, PageRequest};
@@ -31,6 +31,13 @@ pub trait Organizations {
         &mut self,
         secret_hash: &str,
     ) -> Result<Option<KeyLookup>, StoreError>;
+
+    /// The standing of a key of `org`: `None` when it is revoked (or not a key of `org`).
+    async fn key_standing(
+        &mut self,
+        org: &OrgId,
+        key: &ApiKeyId,
+    ) -> Result<Option<KeyStanding>, StoreError>;
 
     /// Notes that a key was used; skips the write when the stored time is newer than
     /// `unless_after`, so a busy key costs one write a minute rather than one a request.

@@ -4,10 +4,10 @@ use super::fixtures::{
     PAGED, T0, api_key, commit, every_page, expected_pages, first_page, insert_api_key, key_hash,
     n_of, new_organization, organization, page_numbers, paged_at, read, roll_back,
 };
-use crate::{Lock, Store};
+use crate::{KeyStanding, Lock, Store, StoreError};
 use std::sync::Arc;
 use tally_domain::page::PagePosition;
-use tally_domain::{Mode, Organization};
+use tally_domain::{ApiKeyId, Mode, Organization};
 
 pub async fn organizations_read_back_and_the_oldest_of_a_mode_comes_first(store: Arc<dyn Store>) {
     let newer_sandbox = new_organization("newer sandbox", Mode::Sandbox, T0.plus_millis(2));
@@ -93,6 +93,94 @@ pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
     assert_eq!(db.key_by_secret_hash(&key_hash(&key)).await.unwrap(), None);
     assert_eq!(db.api_key(&org, &key.id).await.unwrap(), None);
     assert!(db.key_by_secret_hash("unknown").await.unwrap().is_none());
+}
+
+pub async fn a_keys_standing_follows_revocation_and_the_test_clock(store: Arc<dyn Store>) {
+    let org = organization(&*store, "standing").await;
+    let other = organization(&*store, "other standing").await;
+    let key = api_key(&org, 8, T0);
+    insert_api_key(&*store, &key).await;
+
+    let fresh = read(&*store)
+        .await
+        .key_standing(&org, &key.id)
+        .await
+        .unwrap();
+    let (job_org, key_id) = (org.clone(), key.id.clone());
+    let after_clock = commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.set_test_clock(&job_org, T0.plus_millis(42)).await?;
+            tx.key_standing(&job_org, &key_id).await
+        })
+    })
+    .await;
+    let as_other = read(&*store)
+        .await
+        .key_standing(&other, &key.id)
+        .await
+        .unwrap();
+    let (job_org, key_id) = (org.clone(), key.id.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.revoke_api_key(&job_org, &key_id, T0).await })
+    })
+    .await;
+    let revoked = read(&*store)
+        .await
+        .key_standing(&org, &key.id)
+        .await
+        .unwrap();
+
+    assert_eq!(fresh, Some(KeyStanding { test_clock: None }));
+    assert_eq!(
+        after_clock,
+        Some(KeyStanding {
+            test_clock: Some(T0.plus_millis(42))
+        })
+    );
+    assert_eq!(as_other, None, "a key stands only in its own organization");
+    assert_eq!(revoked, None);
+}
+
+pub async fn a_job_for_a_key_reads_its_standing_inside_its_transaction(store: Arc<dyn Store>) {
+    let org = organization(&*store, "job standing").await;
+    let key = api_key(&org, 9, T0);
+    let other_key = api_key(&org, 10, T0);
+    insert_api_key(&*store, &key).await;
+    insert_api_key(&*store, &other_key).await;
+
+    let run_for = |for_key: ApiKeyId, ask: ApiKeyId| {
+        let (store, org) = (Arc::clone(&store), org.clone());
+        async move {
+            let job_org = org.clone();
+            crate::write_for::<_, StoreError, _>(&*store, &org, &for_key, move |tx| {
+                Box::pin(async move {
+                    let first = tx.key_standing(&job_org, &ask).await?;
+                    // Asked twice in one job: the second answer is read again, not remembered.
+                    tx.set_test_clock(&job_org, T0.plus_millis(7)).await?;
+                    let second = tx.key_standing(&job_org, &ask).await?;
+                    Ok((first, second))
+                })
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let own = run_for(key.id.clone(), key.id.clone()).await;
+    // A job that asks about another key than the one it runs for gets that key's standing.
+    let (job_org, revoked_id) = (org.clone(), other_key.id.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.revoke_api_key(&job_org, &revoked_id, T0).await })
+    })
+    .await;
+    let asked_other = run_for(key.id.clone(), other_key.id.clone()).await;
+    let revoked = run_for(other_key.id.clone(), other_key.id.clone()).await;
+
+    let clock = Some(KeyStanding {
+        test_clock: Some(T0.plus_millis(7)),
+    });
+    assert_eq!(own, (Some(KeyStanding { test_clock: None }), clock));
+    assert_eq!(asked_other, (None, None));
+    assert_eq!(revoked, (None, None));
 }
 
 pub async fn api_keys_page_newest_first_with_ties_broken_by_id(store: Arc<dyn Store>) {

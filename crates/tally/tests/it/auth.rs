@@ -1,7 +1,7 @@
 //! Who may call: the key decides the organization and livemode; anything else is 401.
 
 use crate::on_both_backends;
-use crate::support::{DIRECT, LEGACY, LIVE_KEY, SANDBOX_KEY, error_of, json_with_status};
+use crate::support::{DIRECT, LEGACY, LIVE_KEY, SANDBOX_KEY, TestApp, error_of, json_with_status};
 use serde_json::json;
 
 on_both_backends! {
@@ -111,6 +111,60 @@ on_both_backends! {
         assert_eq!(after_delete, 401);
         assert_eq!(after_expiry, 401);
         assert_eq!(seeded_still_works, 200);
+    }
+}
+
+on_both_backends! {
+    async fn a_key_revoked_on_one_node_is_refused_at_once_by_another_that_knew_it(app: TestApp) {
+        let other_node = app.another_node().await;
+        let created = json_with_status(
+            app.post("/api-keys", DIRECT, &json!({"name": "revoked elsewhere"})).await,
+            200,
+        )
+        .await;
+        let key = created["apiKey"].as_str().unwrap().to_owned();
+        let read = |node: &TestApp| {
+            node.client
+                .get(node.url("/customers"))
+                .header("x-api-key", key.clone())
+                .send()
+        };
+        let write = |node: &TestApp, n: u32| {
+            node.client
+                .post(node.url("/customers"))
+                .header("x-api-key", key.clone())
+                .json(&json!({"email": format!("c{n}@example.com"), "externalId": format!("c{n}")}))
+                .send()
+        };
+        // Both nodes serve the key, so both have it in memory.
+        let known = [
+            read(&app).await.unwrap().status(),
+            read(&other_node).await.unwrap().status(),
+            write(&other_node, 1).await.unwrap().status(),
+        ];
+        let revoked = app
+            .request(reqwest::Method::DELETE, &format!("/api-keys/{}", created["id"].as_str().unwrap()), DIRECT)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let after = [
+            read(&other_node).await.unwrap().status(),
+            write(&other_node, 2).await.unwrap().status(),
+            read(&app).await.unwrap().status(),
+        ];
+        let customers = json_with_status(app.get("/customers", DIRECT).await, 200).await;
+
+        assert_eq!(known, [200, 200, 200]);
+        assert_eq!(revoked, 200);
+        assert_eq!(after, [401, 401, 401]);
+        let external_ids: Vec<&str> = customers["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["externalId"].as_str().unwrap())
+            .collect();
+        assert_eq!(external_ids, ["c1"], "the refused write left nothing");
     }
 }
 

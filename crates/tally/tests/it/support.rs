@@ -81,6 +81,19 @@ impl TestApp {
                 (db.url.clone(), Box::new(db))
             }
         };
+        Some(Self::start(database_url, database, options).await)
+    }
+
+    /// A second server on this one's database, as another node of a deployment would be.
+    pub async fn another_node(&self) -> TestApp {
+        Self::start(self.database_url.clone(), Box::new(()), Options::default()).await
+    }
+
+    async fn start(
+        database_url: String,
+        database: Box<dyn std::any::Any + Send>,
+        options: Options,
+    ) -> TestApp {
         let serve = tally::cli::ServeArgs {
             listen: "127.0.0.1:0".to_owned(),
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
@@ -116,7 +129,7 @@ impl TestApp {
         tokio::spawn(server.run_until(async {
             stopped.await.ok();
         }));
-        Some(TestApp {
+        TestApp {
             address,
             app,
             client: reqwest::Client::new(),
@@ -124,7 +137,7 @@ impl TestApp {
             database_url,
             stop: Some(stop),
             _database: database,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
