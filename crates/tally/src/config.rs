@@ -87,17 +87,33 @@ impl Config {
     }
 }
 
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// `url` with every password replaced by `***`: the one in the user information and any
+/// query parameter whose name contains `password` (libpq's `?password=`, `sslpassword`). A URL
+/// that does not parse is not shown at all, since there is no telling where its secret is.
+pub fn redact_password(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "<a database URL that does not parse>".to_owned();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    if parsed.password().is_some() {
+        // Only fails for URLs that cannot have credentials, and those have no password.
+        parsed.set_password(Some("***")).ok();
     }
+    let is_secret = |name: &str| name.to_ascii_lowercase().contains("password");
+    if parsed.query_pairs().any(|(name, _)| is_secret(&name)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_secret(&name) {
+                    "***".into()
+                } else {
+                    value
+                };
+                (name.into_owned(), value.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 impl fmt::Debug for Config {
@@ -125,17 +141,56 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_logs() {
-        assert_eq!(
-            redact_password("postgres://tally:s3cret@db:5432/tally"),
-            "postgres://tally:***@db:5432/tally"
-        );
-        assert_eq!(
-            redact_password("postgres://postgres@db/x"),
-            "postgres://postgres@db/x"
-        );
-        assert_eq!(
-            redact_password("sqlite://tally-data/tally.db"),
-            "sqlite://tally-data/tally.db"
-        );
+        let cases = [
+            (
+                "postgres://tally:s3cret@db:5432/tally",
+                "postgres://tally:***@db:5432/tally",
+                "a plain password",
+            ),
+            (
+                "postgres://tally:p@ss@word@db:5432/tally",
+                "postgres://tally:***@db:5432/tally",
+                "a password with @ in it, not percent-encoded",
+            ),
+            (
+                "postgres://tally:p%40ss@db/tally",
+                "postgres://tally:***@db/tally",
+                "a percent-encoded password",
+            ),
+            (
+                "postgres://db/tally?user=tally&password=s3cret&sslmode=require",
+                "postgres://db/tally?user=tally&password=***&sslmode=require",
+                "a password query parameter",
+            ),
+            (
+                "postgres://db/tally?sslpassword=s3cret&Password=other",
+                "postgres://db/tally?sslpassword=***&Password=***",
+                "password parameters under other names and cases",
+            ),
+            (
+                "postgres://postgres@db/x",
+                "postgres://postgres@db/x",
+                "no password",
+            ),
+            (
+                "sqlite://tally-data/tally.db",
+                "sqlite://tally-data/tally.db",
+                "a SQLite file",
+            ),
+            (
+                "postgres://tally:s3cret@[db",
+                "<a database URL that does not parse>",
+                "a URL that does not parse",
+            ),
+        ];
+        for (url, shown, case) in cases {
+            let redacted = redact_password(url);
+
+            assert_eq!(redacted, shown, "{case}");
+            assert!(
+                !redacted.contains("s3cret") && !redacted.contains("ss@word"),
+                "{case}"
+            );
+        }
     }
 }
