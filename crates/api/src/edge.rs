@@ -7,7 +7,7 @@ use crate::extract::Ctx;
 use crate::rate_limit::Quota;
 use crate::version::{VERSION_HEADER, requested_version};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,8 @@ use tracing::{Instrument, debug, error, info_span};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// What the logs name as the route of a request no route matched.
+const UNMATCHED_ROUTE: &str = "(no route)";
 /// `req_` + 24 base62 characters (`wire.md` §8).
 const REQUEST_ID_RANDOM_CHARS: usize = 24;
 
@@ -43,10 +45,17 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
         .extensions()
         .get::<RequestId>()
         .map_or_else(new_request_id, |id| id.0.clone());
+    // The route template (`/api/v1/customers/{id}`), never the raw path: paths carry external
+    // ids, which are often e-mail addresses, and logs are no place for them.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_owned();
     let span = info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        route = %route,
         request_id = %request_id,
         org = tracing::field::Empty,
     );

@@ -13,6 +13,7 @@ mod fuzz;
 mod idempotency;
 mod invoices;
 mod keys_cli;
+mod logs;
 mod rate_limits;
 mod receiver;
 mod sdks;
