@@ -40,6 +40,8 @@ pub struct WriteCtx<'a> {
     pub tx: &'a mut dyn Tx,
     pub caller: &'a Caller,
     pub now: Timestamp,
+    /// The real time, for what never follows a test clock (API keys, which are credentials).
+    pub real_now: Timestamp,
     pub ids: &'a dyn IdSource,
     /// The status new invoices are issued in.
     pub invoice_status: tally_domain::billing::InvoiceStatus,
@@ -154,6 +156,7 @@ impl App {
                         tx: &mut *tx,
                         caller: &caller,
                         now,
+                        real_now,
                         ids: &*ids,
                         invoice_status,
                         enforce_seat_caps,
