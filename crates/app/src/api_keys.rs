@@ -7,11 +7,12 @@ use tally_domain::ApiKeyId;
 use tally_domain::api_key::{ApiKey, NewApiKey};
 use tally_domain::page::{Page, PageRequest};
 
-/// A key just made: the record and its secret, which is shown this once.
+/// A key just made: the record and its secret, which is shown this once. `secret` is `None`
+/// in the answer an idempotency key keeps for replays (`Command::without_secrets`).
 #[derive(Debug, Clone)]
 pub struct CreatedApiKey {
     pub key: ApiKey,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 /// Makes a key for the caller's organization; its mode follows the organization's.
@@ -41,7 +42,17 @@ impl Command for CreateApiKey {
             created_at: ctx.real_now,
         };
         ctx.tx.insert_api_key(&key, &secret_hash(&secret)).await?;
-        Ok(CreatedApiKey { key, secret })
+        Ok(CreatedApiKey {
+            key,
+            secret: Some(secret),
+        })
+    }
+
+    fn without_secrets(created: &CreatedApiKey) -> Option<CreatedApiKey> {
+        Some(CreatedApiKey {
+            key: created.key.clone(),
+            secret: None,
+        })
     }
 }
 

@@ -20,8 +20,8 @@ use tally_app::{Clock, IdSource, RandomIds, SystemClock};
 use tally_domain::billing::{SeatTrueUp, true_up};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
-use tally_domain::{Mode, OrgId};
-use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write};
+use tally_domain::{ApiKeyId, Mode, OrgId};
+use tally_store::{IdempotencyScope, Lock, Store, StoreError, StoredResponse, Tx, write};
 
 /// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
 pub async fn seat_writes(
@@ -235,9 +235,14 @@ async fn seat_write(
         "object": "seat_event",
         "livemode": false,
     });
+    // The records of one API key, as the HTTP phase's are (a stand-in id: it names no key row).
+    let api_key = ApiKeyId::from_stored("key_bench".to_owned());
     let recorded = tx
         .record_idempotency(
-            org,
+            IdempotencyScope {
+                org,
+                api_key: &api_key,
+            },
             key,
             &fingerprint,
             &StoredResponse {
