@@ -166,11 +166,15 @@ fn render_error(
     }
     *response.status_mut() = error.status();
     *response.body_mut() = Body::from(error.body(version, doc_url_base).to_string());
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    response.headers_mut().remove(header::CONTENT_LENGTH);
+    headers.remove(header::CONTENT_LENGTH);
+    if let Some(secs) = error.retry_after_secs {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
 }
 
 fn decorate(headers: &mut HeaderMap, version: ApiVersion, quota: Option<Quota>) {

@@ -20,7 +20,7 @@ async fn transaction(pool: &PgPool, job: Job) -> Result<(), StoreError> {
     let conn = pool
         .acquire()
         .await
-        .map_err(crate::dialect::postgres::classify)?;
+        .map_err(crate::dialect::postgres::classify_acquire)?;
     let mut db = SqlDb::new(Conn::Postgres(conn));
     query("BEGIN").execute(&mut db.conn).await?;
     let ended = match run_job(job, &mut db).await {

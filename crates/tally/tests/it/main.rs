@@ -14,6 +14,7 @@ mod idempotency;
 mod invoices;
 mod keys_cli;
 mod logs;
+mod outage;
 mod rate_limits;
 mod receiver;
 mod sdks;

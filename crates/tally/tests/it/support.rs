@@ -59,7 +59,8 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     pub database_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: Box<dyn std::any::Any + Send>,
+    /// The server's database, which a test may cut off (`TestDatabase::cut_off`).
+    pub database: tally_store_sql::testing::TestDatabase,
 }
 
 impl TestApp {
@@ -70,17 +71,14 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
         init_logs();
-        let (database_url, database): (String, Box<dyn std::any::Any + Send>) = match backend {
-            Backend::Sqlite => {
-                let db = tally_store_sql::testing::fresh_sqlite().await;
-                (db.url.clone(), Box::new(db))
-            }
+        let database = match backend {
+            Backend::Sqlite => tally_store_sql::testing::fresh_sqlite().await,
             Backend::Postgres => {
                 let server = tally_store_sql::testing::postgres_server_url("end-to-end test")?;
-                let db = tally_store_sql::testing::fresh_postgres(&server).await;
-                (db.url.clone(), Box::new(db))
+                tally_store_sql::testing::fresh_postgres(&server).await
             }
         };
+        let database_url = database.url.clone();
         let serve = tally::cli::ServeArgs {
             listen: "127.0.0.1:0".to_owned(),
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
@@ -123,7 +121,7 @@ impl TestApp {
             clock: manual,
             database_url,
             stop: Some(stop),
-            _database: database,
+            database,
         })
     }
 
