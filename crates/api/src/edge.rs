@@ -4,16 +4,18 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Ctx;
-use crate::rate_limit::Quota;
+use crate::rate_limit::{Quota, Source};
 use crate::version::{VERSION_HEADER, requested_version};
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use std::net::SocketAddr;
 use std::time::Instant;
+use tally_app::AppError;
 use tally_domain::ApiVersion;
 use tracing::{Instrument, debug, error, info_span};
 
@@ -104,9 +106,35 @@ async fn admit_and_run(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    // The TCP peer, never X-Forwarded-For, which any client can write. A router served
+    // without peer addresses (not `tally serve`) limits no source.
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|peer| Source::from(peer.0.ip()));
+    if let Some(source) = source {
+        // Refused before the key is looked up: the answer says nothing about a guess, and a
+        // flood of bad keys costs no database reads.
+        let quota = state.limiter.may_authenticate(source, Instant::now());
+        if !quota.is_allowed {
+            let error = ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "Too many failed authentications from this address; retry in {} s",
+                    quota.reset_secs
+                ),
+            )
+            .with_retry_after(quota.reset_secs);
+            drain(request).await;
+            return (Err(error), fallback_version, None);
+        }
+    }
     let caller = match state.app.authenticate(&secret).await {
         Ok(caller) => caller,
         Err(error) => {
+            if let (AppError::Unauthorized, Some(source)) = (&error, source) {
+                state.limiter.record_auth_failure(source, Instant::now());
+            }
             drain(request).await;
             return (Err(ApiError::from(error)), fallback_version, None);
         }
@@ -119,15 +147,18 @@ async fn admit_and_run(
             return (Err(error), ApiVersion::CURRENT, None);
         }
     };
-    let quota = state.limiter.check(&caller.key_id, Instant::now());
+    let quota = state
+        .limiter
+        .check(&caller.key_id, caller.org(), Instant::now());
     if !quota.is_allowed {
         let error = ApiError::new(
             ErrorCode::RateLimited,
             format!(
-                "Too many requests for this API key; retry in {} s",
+                "Too many requests for this API key or its organization; retry in {} s",
                 quota.reset_secs
             ),
-        );
+        )
+        .with_retry_after(quota.reset_secs);
         drain(request).await;
         return (Err(error), version, Some(quota));
     }
@@ -184,9 +215,6 @@ fn decorate(headers: &mut HeaderMap, version: ApiVersion, quota: Option<Quota>) 
         headers.insert("ratelimit-limit", value(quota.limit.to_string()));
         headers.insert("ratelimit-remaining", value(quota.remaining.to_string()));
         headers.insert("ratelimit-reset", value(quota.reset_secs.to_string()));
-        if !quota.is_allowed {
-            headers.insert(header::RETRY_AFTER, value(quota.reset_secs.to_string()));
-        }
     }
 }
 

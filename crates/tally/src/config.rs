@@ -9,6 +9,10 @@ use std::time::Duration;
 use tally_api::{ApiConfig, RateLimit};
 use tally_app::bootstrap::SeedKeys;
 
+/// An organization's budget, in keys' worth of requests, when none is set: a few services with
+/// a key each run at full speed, while making keys does not multiply the budget.
+pub const ORG_REQUESTS_PER_KEY_BUDGET: u32 = 3;
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -59,9 +63,17 @@ impl Config {
                 live: serve.seed_live_key.clone(),
             },
             api: ApiConfig {
-                rate_limit: RateLimit {
-                    requests_per_window: serve.rate_limit_requests.max(1),
-                    window: Duration::from_secs(serve.rate_limit_window_secs.max(1)),
+                rate_limit: {
+                    let requests_per_window = serve.rate_limit_requests.max(1);
+                    RateLimit {
+                        requests_per_window,
+                        org_requests_per_window: serve.rate_limit_org_requests.map_or_else(
+                            || requests_per_window.saturating_mul(ORG_REQUESTS_PER_KEY_BUDGET),
+                            |requests| requests.max(1),
+                        ),
+                        auth_failures_per_window: serve.rate_limit_auth_failures.max(1),
+                        window: Duration::from_secs(serve.rate_limit_window_secs.max(1)),
+                    }
                 },
                 doc_url_base: if serve.doc_url_base.is_empty() {
                     tally_api::DOC_URL_BASE_DEFAULT.to_owned()

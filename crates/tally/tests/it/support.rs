@@ -27,6 +27,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Options {
     pub rate_limit_requests: u32,
+    /// `None`: the server's default for an organization's budget.
+    pub rate_limit_org_requests: Option<u32>,
+    pub rate_limit_auth_failures: u32,
     /// `false`: the system clock (SDK runs, whose timestamps must move on their own).
     pub manual_clock: bool,
     /// Run the background workers (webhook dispatch every 100 ms); tests otherwise drive them
@@ -42,6 +45,9 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             rate_limit_requests: 10_000,
+            rate_limit_org_requests: None,
+            // Out of the way of tests that send many bad keys (the fuzz test).
+            rate_limit_auth_failures: 10_000,
             manual_clock: true,
             workers: false,
             webhook_timeout_ms: 10_000,
@@ -84,6 +90,8 @@ impl TestApp {
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
             rate_limit_requests: options.rate_limit_requests,
+            rate_limit_org_requests: options.rate_limit_org_requests,
+            rate_limit_auth_failures: options.rate_limit_auth_failures,
             rate_limit_window_secs: 10,
             workers: options.workers,
             auto_pay: options.auto_pay,
