@@ -4,21 +4,25 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Ctx;
-use crate::rate_limit::Quota;
+use crate::rate_limit::{Quota, Source};
 use crate::version::{VERSION_HEADER, requested_version};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use std::net::SocketAddr;
 use std::time::Instant;
+use tally_app::AppError;
 use tally_domain::ApiVersion;
 use tracing::{Instrument, debug, error, info_span};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// What the logs name as the route of a request no route matched.
+const UNMATCHED_ROUTE: &str = "(no route)";
 /// `req_` + 24 base62 characters (`wire.md` §8).
 const REQUEST_ID_RANDOM_CHARS: usize = 24;
 
@@ -43,10 +47,17 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
         .extensions()
         .get::<RequestId>()
         .map_or_else(new_request_id, |id| id.0.clone());
+    // The route template (`/api/v1/customers/{id}`), never the raw path: paths carry external
+    // ids, which are often e-mail addresses, and logs are no place for them.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_owned();
     let span = info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        route = %route,
         request_id = %request_id,
         org = tracing::field::Empty,
     );
@@ -95,9 +106,35 @@ async fn admit_and_run(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    // The TCP peer, never X-Forwarded-For, which any client can write. A router served
+    // without peer addresses (not `tally serve`) limits no source.
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|peer| Source::from(peer.0.ip()));
+    if let Some(source) = source {
+        // Refused before the key is looked up: the answer says nothing about a guess, and a
+        // flood of bad keys costs no database reads.
+        let quota = state.limiter.may_authenticate(source, Instant::now());
+        if !quota.is_allowed {
+            let error = ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "Too many failed authentications from this address; retry in {} s",
+                    quota.reset_secs
+                ),
+            )
+            .with_retry_after(quota.reset_secs);
+            drain(request).await;
+            return (Err(error), fallback_version, None);
+        }
+    }
     let caller = match state.app.authenticate(&secret).await {
         Ok(caller) => caller,
         Err(error) => {
+            if let (AppError::Unauthorized, Some(source)) = (&error, source) {
+                state.limiter.record_auth_failure(source, Instant::now());
+            }
             drain(request).await;
             return (Err(ApiError::from(error)), fallback_version, None);
         }
@@ -110,15 +147,18 @@ async fn admit_and_run(
             return (Err(error), ApiVersion::CURRENT, None);
         }
     };
-    let quota = state.limiter.check(&caller.key_id, Instant::now());
+    let quota = state
+        .limiter
+        .check(&caller.key_id, caller.org(), Instant::now());
     if !quota.is_allowed {
         let error = ApiError::new(
             ErrorCode::RateLimited,
             format!(
-                "Too many requests for this API key; retry in {} s",
+                "Too many requests for this API key or its organization; retry in {} s",
                 quota.reset_secs
             ),
-        );
+        )
+        .with_retry_after(quota.reset_secs);
         drain(request).await;
         return (Err(error), version, Some(quota));
     }
@@ -157,11 +197,15 @@ fn render_error(
     }
     *response.status_mut() = error.status();
     *response.body_mut() = Body::from(error.body(version, doc_url_base).to_string());
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    response.headers_mut().remove(header::CONTENT_LENGTH);
+    headers.remove(header::CONTENT_LENGTH);
+    if let Some(secs) = error.retry_after_secs {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
 }
 
 fn decorate(headers: &mut HeaderMap, version: ApiVersion, quota: Option<Quota>) {
@@ -171,9 +215,6 @@ fn decorate(headers: &mut HeaderMap, version: ApiVersion, quota: Option<Quota>) 
         headers.insert("ratelimit-limit", value(quota.limit.to_string()));
         headers.insert("ratelimit-remaining", value(quota.remaining.to_string()));
         headers.insert("ratelimit-reset", value(quota.reset_secs.to_string()));
-        if !quota.is_allowed {
-            headers.insert(header::RETRY_AFTER, value(quota.reset_secs.to_string()));
-        }
     }
 }
 

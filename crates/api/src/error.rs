@@ -11,6 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tally_app::{AppError, NotFound};
 use tally_domain::{ApiVersion, Conflict, DomainError, FieldError, Generation};
+use tally_store::StoreError;
+
+/// `Retry-After` on a 503: long enough for a database restart to get somewhere, short enough
+/// that a client's retries land soon after it is back.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// Documented error codes used by Tally (`wire.md` §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +57,13 @@ pub enum ErrorCode {
     InsufficientCredits,
     SubscriptionCreationFailed,
     IdempotencyUnavailable,
+    ServiceUnavailable,
     RateLimited,
     InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::Unauthorized,
@@ -95,6 +101,7 @@ impl ErrorCode {
         ErrorCode::InsufficientCredits,
         ErrorCode::SubscriptionCreationFailed,
         ErrorCode::IdempotencyUnavailable,
+        ErrorCode::ServiceUnavailable,
         ErrorCode::RateLimited,
         ErrorCode::InternalError,
     ];
@@ -137,7 +144,7 @@ impl ErrorCode {
             | C::InsufficientBalance
             | C::InsufficientCredits => ("billing_error", 400),
             C::SubscriptionCreationFailed | C::InternalError => ("internal_error", 500),
-            C::IdempotencyUnavailable => ("internal_error", 503),
+            C::IdempotencyUnavailable | C::ServiceUnavailable => ("internal_error", 503),
             C::RateLimited => ("rate_limit_error", 429),
         }
     }
@@ -182,6 +189,7 @@ impl ErrorCode {
             C::InsufficientCredits => "insufficient_credits",
             C::SubscriptionCreationFailed => "subscription_creation_failed",
             C::IdempotencyUnavailable => "idempotency_unavailable",
+            C::ServiceUnavailable => "service_unavailable",
             C::RateLimited => "rate_limited",
             C::InternalError => "internal_error",
         }
@@ -197,6 +205,8 @@ pub struct ApiError {
     pub details: Option<Value>,
     /// The cause of an internal error, for the log line only; never sent to the client.
     pub cause: Option<String>,
+    /// Whole seconds for the `Retry-After` header, on answers a client should retry.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -207,7 +217,14 @@ impl ApiError {
             param: None,
             details: None,
             cause: None,
+            retry_after_secs: None,
         }
+    }
+
+    /// Tells the client to retry after `secs` whole seconds (at least 1: both SDKs ignore 0).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -235,6 +252,7 @@ impl ApiError {
             param: first.map(|p| p.field.clone()),
             details: Some(Value::Array(details)),
             cause: None,
+            retry_after_secs: None,
         }
     }
 
@@ -366,6 +384,17 @@ impl From<&AppError> for ApiError {
                     ErrorCode::IdempotencyUnavailable,
                     "Idempotency records cannot be checked right now; retry shortly",
                 )
+                .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
+            },
+            // Decision: a database that is unreachable or restarting is temporary: 503 with
+            // Retry-After, which both SDKs retry. 500 stays for bugs.
+            AppError::Store(StoreError::Unavailable(cause)) => ApiError {
+                cause: Some(format!("database unavailable: {cause}")),
+                ..ApiError::new(
+                    ErrorCode::ServiceUnavailable,
+                    "The database is unavailable right now; retry shortly",
+                )
+                .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
             },
             AppError::Store(error) => ApiError::internal(error),
         }

@@ -179,16 +179,18 @@ async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
     )
 }
 
+/// `200` while the database answers; `503` while it is unreachable.
 async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    let unhealthy = |error| ApiError::from(AppError::Store(error));
     state
         .app
         .store()
         .read()
         .await
-        .map_err(ApiError::internal)?
+        .map_err(unhealthy)?
         .organization_count()
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(unhealthy)?;
     Ok(axum::Json(json!({ "status": "ok" })))
 }
 

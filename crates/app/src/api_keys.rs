@@ -7,14 +7,19 @@ use tally_domain::ApiKeyId;
 use tally_domain::api_key::{ApiKey, NewApiKey};
 use tally_domain::page::{Page, PageRequest};
 
-/// A key just made: the record and its secret, which is shown this once.
+/// A key just made: the record and its secret, which is shown this once. `secret` is `None`
+/// in the answer an idempotency key keeps for replays (`Command::without_secrets`).
 #[derive(Debug, Clone)]
 pub struct CreatedApiKey {
     pub key: ApiKey,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 /// Makes a key for the caller's organization; its mode follows the organization's.
+///
+/// Decision: a key lives on real time (`createdAt`, `expiresAt` and its expiry), even in a
+/// sandbox on a test clock. It is a credential, not billing state: a test clock moved ten
+/// years ahead must neither keep a one-day key alive nor date it past the year 9999.
 pub struct CreateApiKey(pub NewApiKey);
 
 #[async_trait]
@@ -32,12 +37,22 @@ impl Command for CreateApiKey {
             org_id: ctx.caller.org().clone(),
             name: self.0.name.clone(),
             prefix: tally_domain::api_key::visible_prefix(&secret),
-            expires_at: Some(self.0.expires_at(ctx.now)),
+            expires_at: Some(self.0.expires_at(ctx.real_now)),
             last_used_at: None,
-            created_at: ctx.now,
+            created_at: ctx.real_now,
         };
         ctx.tx.insert_api_key(&key, &secret_hash(&secret)).await?;
-        Ok(CreatedApiKey { key, secret })
+        Ok(CreatedApiKey {
+            key,
+            secret: Some(secret),
+        })
+    }
+
+    fn without_secrets(created: &CreatedApiKey) -> Option<CreatedApiKey> {
+        Some(CreatedApiKey {
+            key: created.key.clone(),
+            secret: None,
+        })
     }
 }
 

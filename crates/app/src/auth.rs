@@ -109,6 +109,7 @@ impl App {
             }
         };
         let now = self.clock.now();
+        // Real time, not the organization's: a key is a credential (`api_keys::CreateApiKey`).
         if known.lookup.key.is_expired(now) {
             return Err(AppError::Unauthorized);
         }

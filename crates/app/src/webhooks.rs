@@ -50,11 +50,12 @@ pub struct NewEndpoint {
     pub api_version: Option<ApiVersion>,
 }
 
-/// The endpoint with its secret, shown once.
+/// The endpoint with its secret, shown once. `secret` is `None` in the answer an idempotency
+/// key keeps for replays (`Command::without_secrets`).
 #[derive(Debug, Clone)]
 pub struct CreatedEndpoint {
     pub endpoint: WebhookEndpoint,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 pub struct CreateEndpoint(pub NewEndpoint);
@@ -79,7 +80,17 @@ impl Command for CreateEndpoint {
             updated_at: ctx.now,
         };
         ctx.tx.insert_webhook_endpoint(&endpoint).await?;
-        Ok(CreatedEndpoint { endpoint, secret })
+        Ok(CreatedEndpoint {
+            endpoint,
+            secret: Some(secret),
+        })
+    }
+
+    fn without_secrets(created: &CreatedEndpoint) -> Option<CreatedEndpoint> {
+        Some(CreatedEndpoint {
+            endpoint: created.endpoint.clone(),
+            secret: None,
+        })
     }
 }
 

@@ -10,14 +10,16 @@
 //! writer) is undone and answered with the recorded response, or `idempotency_key_mismatch`
 //! when the key came with another request. Only a wait longer than the store's lock timeout
 //! answers `idempotency_in_progress`. A refused command's job is rolled back whole; the refusal
-//! is then recorded under the key by a second, small job. See the README's Decisions.
+//! is then recorded under the key by a second, small job. Keys belong to the API key that sent
+//! them, and an answer that carries a secret is kept without it (`Command::without_secrets`).
+//! See the README's Decisions.
 
 use crate::{App, AppError, Caller, IdSource};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tally_domain::Timestamp;
 use tally_domain::organization::org_now;
-use tally_store::{IdempotencyRecord, StoreError, StoredResponse, Tx};
+use tally_store::{IdempotencyRecord, IdempotencyScope, StoreError, StoredResponse, Tx};
 use tracing::debug;
 
 /// Whole-transaction attempts on serialization failures, deadlocks and lost key races.
@@ -34,6 +36,14 @@ pub trait Command: Send + Sync {
     type Output: Send + Sync;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Self::Output, AppError>;
+
+    /// What the idempotency record keeps of `output`, when that must differ from what is sent:
+    /// an output that carries a secret (a new API key, a webhook signing secret) is kept
+    /// without it, so the secret is shown once, to the request that made it, and is never
+    /// stored or replayed. `None`: the answer is kept as sent.
+    fn without_secrets(_output: &Self::Output) -> Option<Self::Output> {
+        None
+    }
 }
 
 /// What a command sees: the open transaction, the caller, the organization's now, and ids.
@@ -41,6 +51,8 @@ pub struct WriteCtx<'a> {
     pub tx: &'a mut dyn Tx,
     pub caller: &'a Caller,
     pub now: Timestamp,
+    /// The real time, for what never follows a test clock (API keys, which are credentials).
+    pub real_now: Timestamp,
     pub ids: &'a dyn IdSource,
     /// The status new invoices are issued in.
     pub invoice_status: tally_domain::billing::InvoiceStatus,
@@ -161,22 +173,26 @@ impl App {
                         tx: &mut *tx,
                         caller: &caller,
                         now,
+                        real_now,
                         ids: &*ids,
                         invoice_status,
                         enforce_seat_caps,
                     };
                     command.run(&mut ctx).await
                 };
-                let response = match outcome {
-                    Ok(output) => render(Ok(&output)),
+                let (response, kept) = match outcome {
+                    Ok(output) => (
+                        render(Ok(&output)),
+                        C::without_secrets(&output).map(|kept| render(Ok(&kept))),
+                    ),
                     Err(error) if error.is_internal() => return Err(Undone::Failed(error)),
                     // The refused command may have written part of its work: the whole job is
                     // undone, and `keep_refusal` stores the answer under the key.
                     Err(refusal) => return Err(Undone::Refused(render(Err(&refusal)))),
                 };
+                let kept = kept.as_ref().unwrap_or(&response);
                 if let Some(idempotency) = &idempotency
-                    && let Some(earlier) =
-                        record(tx, &caller, idempotency, &response, real_now).await?
+                    && let Some(earlier) = record(tx, &caller, idempotency, kept, real_now).await?
                 {
                     // The key was used before: this run is undone and the earlier answer
                     // stands (or the key names another request: a mismatch).
@@ -240,16 +256,22 @@ async fn record(
     response: &StoredResponse,
     now: Timestamp,
 ) -> Result<Option<Written>, Undone> {
-    let org = caller.org();
-    if record_key(tx, org, idempotency, response, now).await? {
+    // Decision: a key belongs to the API key that sent it. Another key of the organization
+    // has a key space of its own (neither a replay nor a mismatch): it never sees this key's
+    // answers, and services that share an organization need not agree on their key names.
+    let scope = IdempotencyScope {
+        org: caller.org(),
+        api_key: &caller.key_id,
+    };
+    if record_key(tx, scope, idempotency, response, now).await? {
         return Ok(None);
     }
-    match tx.idempotency_record(org, &idempotency.key).await {
+    match tx.idempotency_record(scope, &idempotency.key).await {
         Ok(Some(earlier)) if earlier.expires_at > now => replay(earlier, idempotency).map(Some),
         // An expired record is replaced: the key starts a new window.
         Ok(Some(_expired)) => {
-            tx.delete_idempotency(org, &idempotency.key).await?;
-            if record_key(tx, org, idempotency, response, now).await? {
+            tx.delete_idempotency(scope, &idempotency.key).await?;
+            if record_key(tx, scope, idempotency, response, now).await? {
                 Ok(None)
             } else {
                 Err(Undone::Again)
@@ -264,7 +286,7 @@ async fn record(
 /// `true` when this transaction recorded the key.
 async fn record_key(
     tx: &mut dyn Tx,
-    org: &tally_domain::OrgId,
+    scope: IdempotencyScope<'_>,
     idempotency: &Idempotency,
     response: &StoredResponse,
     now: Timestamp,
@@ -272,7 +294,7 @@ async fn record_key(
     let expires_at = now.plus_millis(IDEMPOTENCY_RETENTION_MS);
     match tx
         .record_idempotency(
-            org,
+            scope,
             &idempotency.key,
             &idempotency.fingerprint,
             response,

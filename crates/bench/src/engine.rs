@@ -234,7 +234,8 @@ fn sqlite_transaction(conn: &mut Connection, t: &Target, key: &str) -> rusqlite:
         200,
         RESPONSE_BODY,
         now,
-        now + 86_400_000
+        now + 86_400_000,
+        t.key_id
     ])?;
     tx.commit()
 }
@@ -291,9 +292,12 @@ const TRUE_UP_SQL: &str = "INSERT INTO seat_true_ups (org_id, seat_event_id, sub
      created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const WEBHOOK_EVENTS_SQL: &str = "INSERT INTO webhook_events (id, org_id, event_type, \
      customer_id, data, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6), ($7, $2, $8, $4, $5, $6)";
-const RECORD_SQL: &str = "INSERT INTO idempotency_keys (org_id, key, fingerprint, \
+/// Every record names the one API key the HTTP phase sends (a stand-in id: the column refers
+/// to no key row).
+const RECORD_SQL: &str = "INSERT INTO idempotency_keys (org_id, api_key_id, key, fingerprint, \
      response_status, response_body, created_at_ms, expires_at_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, key) DO NOTHING";
+     VALUES ($1, $8, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (org_id, api_key_id, key) DO NOTHING";
 
 async fn postgres_concurrent(url: &str, targets: Vec<Target>, shape: LoadShape) -> Measured {
     let connections = Arc::new(
@@ -438,6 +442,7 @@ async fn postgres_statements(
         .bind(RESPONSE_BODY)
         .bind(now)
         .bind(now + 86_400_000)
+        .bind(&t.key_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query("COMMIT").execute(&mut *tx).await.map(drop)

@@ -22,7 +22,7 @@ use tally_domain::events::{WebhookEvent, WebhookEventId};
 use tally_domain::page::PageRequest;
 use tally_domain::seats::{SeatBalance, SeatChange, SeatEventId, apply_seat_change};
 use tally_domain::{ApiKeyId, Mode, OrgId};
-use tally_store::{Lock, Store, StoreError, StoredResponse, Tx, write_for};
+use tally_store::{IdempotencyScope, Lock, Store, StoreError, StoredResponse, Tx, write_for};
 
 /// Runs the raw seat transaction under `shape`, customers in turn as the HTTP phase does.
 pub async fn seat_writes(
@@ -256,7 +256,7 @@ async fn seat_write(
     });
     let recorded = tx
         .record_idempotency(
-            org,
+            IdempotencyScope { org, api_key },
             key,
             &fingerprint,
             &StoredResponse {

@@ -11,6 +11,9 @@ use std::fmt;
 pub struct Timestamp(i64);
 
 pub const MILLIS_PER_DAY: i64 = 24 * 60 * 60 * 1000;
+/// `0000-01-01T00:00:00.000Z` and `9999-12-31T23:59:59.999Z`: the instants RFC 3339 can write.
+const RFC3339_MILLIS_MIN: i64 = -62_167_219_200_000;
+const RFC3339_MILLIS_MAX: i64 = 253_402_300_799_999;
 
 impl Timestamp {
     pub const fn from_millis(millis: i64) -> Self {
@@ -29,8 +32,13 @@ impl Timestamp {
     }
 
     /// The contract's spelling: UTC, milliseconds, `Z` suffix.
+    ///
+    /// Decision: RFC 3339 has four-digit years, so an instant outside years 0000 to 9999 (a
+    /// test clock far ahead, plus a period or a trial) is written as the nearest one inside
+    /// (`9999-12-31T23:59:59.999Z`): clients get a date they can parse, never `+10000-…`.
     pub fn to_rfc3339(self) -> String {
-        self.to_datetime()
+        Self(self.0.clamp(RFC3339_MILLIS_MIN, RFC3339_MILLIS_MAX))
+            .to_datetime()
             .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
@@ -70,6 +78,47 @@ mod tests {
         let instant = Timestamp::parse_rfc3339("2026-06-23T16:30:00.5+02:00").unwrap();
 
         assert_eq!(instant.to_rfc3339(), "2026-06-23T14:30:00.500Z");
+    }
+
+    #[test]
+    fn instants_past_four_digit_years_render_as_the_nearest_valid_date_time() {
+        let last = Timestamp::parse_rfc3339("9999-12-31T23:59:59.999Z").unwrap();
+        let first = Timestamp::parse_rfc3339("0000-01-01T00:00:00Z").unwrap();
+        let cases = [
+            (last, "9999-12-31T23:59:59.999Z", "the last instant"),
+            (
+                last.plus_millis(1),
+                "9999-12-31T23:59:59.999Z",
+                "one past it",
+            ),
+            (
+                last.plus_millis(365 * MILLIS_PER_DAY),
+                "9999-12-31T23:59:59.999Z",
+                "a year past it",
+            ),
+            (
+                Timestamp::from_millis(i64::MAX),
+                "9999-12-31T23:59:59.999Z",
+                "the largest",
+            ),
+            (first, "0000-01-01T00:00:00.000Z", "the first instant"),
+            (
+                first.plus_millis(-1),
+                "0000-01-01T00:00:00.000Z",
+                "one before it",
+            ),
+            (
+                Timestamp::from_millis(i64::MIN),
+                "0000-01-01T00:00:00.000Z",
+                "the smallest",
+            ),
+        ];
+        for (instant, written, case) in cases {
+            let text = instant.to_rfc3339();
+
+            assert_eq!(text, written, "{case}");
+            assert!(Timestamp::parse_rfc3339(&text).is_some(), "{case}");
+        }
     }
 
     #[test]

@@ -132,9 +132,12 @@ impl Store for SqlStore {
             Pools::Sqlite { reads, .. } => {
                 Conn::Sqlite(reads.acquire().await.map_err(dialect::sqlite::classify)?)
             }
-            Pools::Postgres { reads, .. } => {
-                Conn::Postgres(reads.acquire().await.map_err(dialect::postgres::classify)?)
-            }
+            Pools::Postgres { reads, .. } => Conn::Postgres(
+                reads
+                    .acquire()
+                    .await
+                    .map_err(dialect::postgres::classify_acquire)?,
+            ),
         };
         Ok(Box::new(SqlDb::new(conn)))
     }

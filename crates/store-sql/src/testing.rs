@@ -27,7 +27,7 @@ pub const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_POSTGRES";
 pub struct TestDatabase {
     pub store: Arc<SqlStore>,
     pub url: String,
-    _cleanup: Cleanup,
+    cleanup: Cleanup,
 }
 
 enum Cleanup {
@@ -39,6 +39,51 @@ enum Cleanup {
         server_url: String,
         name: String,
     },
+}
+
+impl TestDatabase {
+    /// PostgreSQL only: makes this database unreachable the way a server restart does, without
+    /// touching the server other tests share: new connections are refused and every open one
+    /// is ended (`57P01`) in the middle of whatever it was doing.
+    pub async fn cut_off(&self) {
+        let (server_url, name) = self.postgres_database();
+        let mut admin = PgConnection::connect(server_url)
+            .await
+            .expect("the PostgreSQL test server accepts connections");
+        for statement in [
+            format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        ] {
+            sqlx::query(&statement)
+                .execute(&mut admin)
+                .await
+                .expect("the test role may cut off its own test database");
+        }
+        admin.close().await.ok();
+    }
+
+    /// PostgreSQL only: lets connections to this database in again after `cut_off`.
+    pub async fn reopen(&self) {
+        let (server_url, name) = self.postgres_database();
+        let mut admin = PgConnection::connect(server_url)
+            .await
+            .expect("the PostgreSQL test server accepts connections");
+        sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+            .execute(&mut admin)
+            .await
+            .expect("the test role may reopen its own test database");
+        admin.close().await.ok();
+    }
+
+    fn postgres_database(&self) -> (&str, &str) {
+        match &self.cleanup {
+            Cleanup::PostgresDatabase { server_url, name } => (server_url, name),
+            Cleanup::Directory { .. } => panic!("only a PostgreSQL test database can be cut off"),
+        }
+    }
 }
 
 /// A fresh database on `engine`, or `None` (after saying why) when PostgreSQL is not configured.
@@ -59,7 +104,7 @@ pub async fn fresh_sqlite() -> TestDatabase {
     TestDatabase {
         store,
         url,
-        _cleanup: Cleanup::Directory { _dir: dir },
+        cleanup: Cleanup::Directory { _dir: dir },
     }
 }
 
@@ -83,7 +128,7 @@ pub async fn fresh_postgres(server_url: &str) -> TestDatabase {
     TestDatabase {
         store,
         url,
-        _cleanup: Cleanup::PostgresDatabase {
+        cleanup: Cleanup::PostgresDatabase {
             server_url: server_url.to_owned(),
             name,
         },

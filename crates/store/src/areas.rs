@@ -12,7 +12,7 @@ mod webhooks;
 
 pub use catalog::Catalog;
 pub use customers::Customers;
-pub use idempotency::Idempotency;
+pub use idempotency::{Idempotency, IdempotencyScope};
 pub use invoices::Invoices;
 pub use organizations::Organizations;
 pub use seats::Seats;

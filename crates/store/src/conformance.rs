@@ -109,6 +109,7 @@ macro_rules! conformance_suite {
                 expired_idempotency_records_are_purged,
                 a_rolled_back_job_leaves_no_idempotency_change,
                 another_organizations_idempotency_keys_are_never_read_or_changed,
+                another_api_keys_idempotency_keys_are_never_read_or_changed,
             },
             test_clock {
                 concurrent_clock_moves_on_a_locked_organization_lose_no_update,

@@ -19,8 +19,8 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Catalog, Customers, Idempotency, Invoices, Organizations, Seats, Subscriptions, TestClock,
-    Webhooks,
+    Catalog, Customers, Idempotency, IdempotencyScope, Invoices, Organizations, Seats,
+    Subscriptions, TestClock, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{

@@ -64,6 +64,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = 100)]
     pub rate_limit_requests: u32,
 
+    /// Requests all keys of one organization may make together per rate-limit window, so that
+    /// making keys does not multiply the budget. Default: three times --rate-limit-requests.
+    #[arg(long, env = "TALLY_RATE_LIMIT_ORG_REQUESTS")]
+    pub rate_limit_org_requests: Option<u32>,
+
+    /// Failed authentications (a missing, unknown, revoked or expired key) one source address
+    /// may make per rate-limit window; past that, every request from it gets 429 until the
+    /// window ends. The address is the TCP peer's (X-Forwarded-For is not read).
+    #[arg(long, env = "TALLY_RATE_LIMIT_AUTH_FAILURES", default_value_t = 20)]
+    pub rate_limit_auth_failures: u32,
+
     /// Length of the rate-limit window in seconds.
     #[arg(long, env = "TALLY_RATE_LIMIT_WINDOW_SECS", default_value_t = 10)]
     pub rate_limit_window_secs: u64,

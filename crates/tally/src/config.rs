@@ -9,6 +9,10 @@ use std::time::Duration;
 use tally_api::{ApiConfig, RateLimit};
 use tally_app::bootstrap::SeedKeys;
 
+/// An organization's budget, in keys' worth of requests, when none is set: a few services with
+/// a key each run at full speed, while making keys does not multiply the budget.
+pub const ORG_REQUESTS_PER_KEY_BUDGET: u32 = 3;
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -59,9 +63,17 @@ impl Config {
                 live: serve.seed_live_key.clone(),
             },
             api: ApiConfig {
-                rate_limit: RateLimit {
-                    requests_per_window: serve.rate_limit_requests.max(1),
-                    window: Duration::from_secs(serve.rate_limit_window_secs.max(1)),
+                rate_limit: {
+                    let requests_per_window = serve.rate_limit_requests.max(1);
+                    RateLimit {
+                        requests_per_window,
+                        org_requests_per_window: serve.rate_limit_org_requests.map_or_else(
+                            || requests_per_window.saturating_mul(ORG_REQUESTS_PER_KEY_BUDGET),
+                            |requests| requests.max(1),
+                        ),
+                        auth_failures_per_window: serve.rate_limit_auth_failures.max(1),
+                        window: Duration::from_secs(serve.rate_limit_window_secs.max(1)),
+                    }
                 },
                 doc_url_base: if serve.doc_url_base.is_empty() {
                     tally_api::DOC_URL_BASE_DEFAULT.to_owned()
@@ -87,17 +99,33 @@ impl Config {
     }
 }
 
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// `url` with every password replaced by `***`: the one in the user information and any
+/// query parameter whose name contains `password` (libpq's `?password=`, `sslpassword`). A URL
+/// that does not parse is not shown at all, since there is no telling where its secret is.
+pub fn redact_password(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "<a database URL that does not parse>".to_owned();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    if parsed.password().is_some() {
+        // Only fails for URLs that cannot have credentials, and those have no password.
+        parsed.set_password(Some("***")).ok();
     }
+    let is_secret = |name: &str| name.to_ascii_lowercase().contains("password");
+    if parsed.query_pairs().any(|(name, _)| is_secret(&name)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_secret(&name) {
+                    "***".into()
+                } else {
+                    value
+                };
+                (name.into_owned(), value.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 impl fmt::Debug for Config {
@@ -125,17 +153,56 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_logs() {
-        assert_eq!(
-            redact_password("postgres://tally:s3cret@db:5432/tally"),
-            "postgres://tally:***@db:5432/tally"
-        );
-        assert_eq!(
-            redact_password("postgres://postgres@db/x"),
-            "postgres://postgres@db/x"
-        );
-        assert_eq!(
-            redact_password("sqlite://tally-data/tally.db"),
-            "sqlite://tally-data/tally.db"
-        );
+        let cases = [
+            (
+                "postgres://tally:s3cret@db:5432/tally",
+                "postgres://tally:***@db:5432/tally",
+                "a plain password",
+            ),
+            (
+                "postgres://tally:p@ss@word@db:5432/tally",
+                "postgres://tally:***@db:5432/tally",
+                "a password with @ in it, not percent-encoded",
+            ),
+            (
+                "postgres://tally:p%40ss@db/tally",
+                "postgres://tally:***@db/tally",
+                "a percent-encoded password",
+            ),
+            (
+                "postgres://db/tally?user=tally&password=s3cret&sslmode=require",
+                "postgres://db/tally?user=tally&password=***&sslmode=require",
+                "a password query parameter",
+            ),
+            (
+                "postgres://db/tally?sslpassword=s3cret&Password=other",
+                "postgres://db/tally?sslpassword=***&Password=***",
+                "password parameters under other names and cases",
+            ),
+            (
+                "postgres://postgres@db/x",
+                "postgres://postgres@db/x",
+                "no password",
+            ),
+            (
+                "sqlite://tally-data/tally.db",
+                "sqlite://tally-data/tally.db",
+                "a SQLite file",
+            ),
+            (
+                "postgres://tally:s3cret@[db",
+                "<a database URL that does not parse>",
+                "a URL that does not parse",
+            ),
+        ];
+        for (url, shown, case) in cases {
+            let redacted = redact_password(url);
+
+            assert_eq!(redacted, shown, "{case}");
+            assert!(
+                !redacted.contains("s3cret") && !redacted.contains("ss@word"),
+                "{case}"
+            );
+        }
     }
 }

@@ -111,9 +111,14 @@ impl Server {
                 );
             })
         });
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await;
+        // Peer addresses: failed authentications are limited per source address.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
         stop_workers.send(true).ok();
         if let Some(workers) = workers
             && let Err(join_error) = workers.await

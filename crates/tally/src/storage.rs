@@ -8,7 +8,10 @@ use tally_store_sql::{Engine, SqlStore};
 /// Opens the database named by `url` and applies pending migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if Engine::of_url(url).is_none() {
-        anyhow::bail!("unsupported database URL scheme in {url:?}: use sqlite:// or postgres://")
+        anyhow::bail!(
+            "unsupported database URL scheme in {:?}: use sqlite:// or postgres://",
+            crate::config::redact_password(url)
+        )
     }
     let store = SqlStore::connect(url).await?;
     store.migrate().await?;

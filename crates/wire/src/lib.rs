@@ -68,10 +68,12 @@ pub fn api_key(version: ApiVersion, key: &ApiKey, livemode: Livemode) -> Value {
     }
 }
 
+/// A new key with its secret; `secret` is `None` in the answer kept for replays, where
+/// `apiKey` is then `null` (the secret is shown once).
 pub fn created_api_key(
     version: ApiVersion,
     key: &ApiKey,
-    secret: &str,
+    secret: Option<&str>,
     livemode: Livemode,
 ) -> Value {
     match version {

@@ -43,7 +43,12 @@ pub async fn create(
         move |created| {
             reply::object(
                 version,
-                tally_wire::created_api_key(version, &created.key, &created.secret, livemode),
+                tally_wire::created_api_key(
+                    version,
+                    &created.key,
+                    created.secret.as_deref(),
+                    livemode,
+                ),
             )
         },
     )

@@ -62,7 +62,11 @@ pub async fn create(
         move |created| {
             reply::object(
                 version,
-                tally_wire::webhooks::endpoint(&created.endpoint, Some(&created.secret), livemode),
+                tally_wire::webhooks::endpoint(
+                    &created.endpoint,
+                    created.secret.as_deref(),
+                    livemode,
+                ),
             )
         },
     )

@@ -4,22 +4,23 @@ use crate::SqlDb;
 use crate::query::query;
 use crate::rows::IdempotencyRow;
 use async_trait::async_trait;
-use tally_domain::{OrgId, Timestamp};
-use tally_store::{Idempotency, IdempotencyRecord, StoreError, StoredResponse};
+use tally_domain::Timestamp;
+use tally_store::{Idempotency, IdempotencyRecord, IdempotencyScope, StoreError, StoredResponse};
 
 #[async_trait]
 impl Idempotency for SqlDb {
     async fn idempotency_record(
         &mut self,
-        org: &OrgId,
+        scope: IdempotencyScope<'_>,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let conn = &mut self.conn;
         let row: Option<IdempotencyRow> = query(
             "SELECT fingerprint, response_status, response_body, created_at_ms, expires_at_ms \
-             FROM idempotency_keys WHERE org_id = $1 AND key = $2",
+             FROM idempotency_keys WHERE org_id = $1 AND api_key_id = $2 AND key = $3",
         )
-        .bind(org.as_str())
+        .bind(scope.org.as_str())
+        .bind(scope.api_key.as_str())
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?;
@@ -28,7 +29,7 @@ impl Idempotency for SqlDb {
 
     async fn record_idempotency(
         &mut self,
-        org: &OrgId,
+        scope: IdempotencyScope<'_>,
         key: &str,
         fingerprint: &str,
         response: &StoredResponse,
@@ -37,11 +38,13 @@ impl Idempotency for SqlDb {
     ) -> Result<bool, StoreError> {
         let conn = &mut self.conn;
         let recorded = query(
-            "INSERT INTO idempotency_keys (org_id, key, fingerprint, response_status, \
-                 response_body, created_at_ms, expires_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, key) DO NOTHING",
+            "INSERT INTO idempotency_keys (org_id, api_key_id, key, fingerprint, \
+                 response_status, response_body, created_at_ms, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (org_id, api_key_id, key) DO NOTHING",
         )
-        .bind(org.as_str())
+        .bind(scope.org.as_str())
+        .bind(scope.api_key.as_str())
         .bind(key)
         .bind(fingerprint)
         .bind(i64::from(response.status))
@@ -53,10 +56,15 @@ impl Idempotency for SqlDb {
         Ok(recorded == 1)
     }
 
-    async fn delete_idempotency(&mut self, org: &OrgId, key: &str) -> Result<(), StoreError> {
+    async fn delete_idempotency(
+        &mut self,
+        scope: IdempotencyScope<'_>,
+        key: &str,
+    ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2")
-            .bind(org.as_str())
+        query("DELETE FROM idempotency_keys WHERE org_id = $1 AND api_key_id = $2 AND key = $3")
+            .bind(scope.org.as_str())
+            .bind(scope.api_key.as_str())
             .bind(key)
             .execute(&mut *conn)
             .await?;

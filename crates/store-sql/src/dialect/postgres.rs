@@ -41,7 +41,7 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
     };
     let writes = pool(WRITE_CONNECTIONS_MAX);
     // Connect one now, so that a wrong URL or a server that is down fails at start.
-    drop(writes.acquire().await.map_err(classify)?);
+    drop(writes.acquire().await.map_err(classify_acquire)?);
     Ok(Pools {
         reads: pool(READ_CONNECTIONS_MAX),
         writes,
@@ -51,8 +51,21 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
 /// SQLSTATEs after which the whole transaction may simply run again: serialization failure,
 /// deadlock detected, lock not available (our `lock_timeout`).
 const RETRY_SQLSTATES: [&str; 3] = ["40001", "40P01", "55P03"];
-/// SQLSTATE classes that mean the server is going away or refusing connections.
-const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 2] = ["08", "57"];
+/// SQLSTATE classes that mean the server is away for now, not that the statement is wrong:
+/// connection exceptions (`08…`), insufficient resources (`53…`: too many connections, disk
+/// full) and operator intervention (`57…`: `57P01` admin shutdown, `57P02` crash shutdown,
+/// `57P03` cannot connect now, a cancelled statement).
+const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 3] = ["08", "53", "57"];
+
+/// The error of getting a connection from a pool. Every such failure (the server refuses
+/// connections, is restarting, or the pool timed out waiting for one) means the database
+/// cannot be reached right now; no statement ran, so none of them is a bug in one.
+pub fn classify_acquire(error: sqlx::Error) -> StoreError {
+    match classify(error) {
+        StoreError::Other(cause) => StoreError::Unavailable(cause.to_string()),
+        classified => classified,
+    }
+}
 
 /// The one place where PostgreSQL driver errors become `StoreError`.
 pub fn classify(error: sqlx::Error) -> StoreError {

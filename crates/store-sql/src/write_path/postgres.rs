@@ -32,7 +32,7 @@ async fn transaction(
     let mut conn = pool
         .acquire()
         .await
-        .map_err(crate::dialect::postgres::classify)?;
+        .map_err(crate::dialect::postgres::classify_acquire)?;
     let prefetched = match &key {
         Some((org, key_id)) => key_standing_query(org, key_id)
             .begin_and_fetch_optional(&mut conn)

@@ -29,6 +29,16 @@ pub(super) const DAY_MS: i64 = tally_domain::time::MILLIS_PER_DAY;
 /// they list in); each is made at `paged_at(n)`.
 pub(super) const PAGED: [u32; 5] = [3, 0, 4, 1, 2];
 
+/// The API key the idempotency cases record keys for: any id does (the record names no key row).
+pub(super) fn sender() -> ApiKeyId {
+    ApiKeyId::from_stored("key_sender".to_owned())
+}
+
+/// The idempotency keys `api_key` of `org` sent.
+pub(super) fn scope<'a>(org: &'a OrgId, api_key: &'a ApiKeyId) -> crate::IdempotencyScope<'a> {
+    crate::IdempotencyScope { org, api_key }
+}
+
 /// When the `PAGED` fixture `n` was made: one second apart, except that 2, 3 and 4 tie.
 pub(super) fn paged_at(n: u32) -> Timestamp {
     let seconds = i64::from(n.min(2));

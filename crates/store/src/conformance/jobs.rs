@@ -3,8 +3,8 @@
 //! file. Also: rows that would hang one organization's data on another's are refused.
 
 use super::fixtures::{
-    T0, commit, customer, first_page, insert_customer, insert_seat_plan, organization, read,
-    seat_event, seat_true_up, subscribed,
+    T0, commit, customer, first_page, insert_customer, insert_seat_plan, organization, read, scope,
+    seat_event, seat_true_up, sender, subscribed,
 };
 use crate::{Lock, Store, StoreError, write};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub async fn a_dropped_transaction_leaves_no_trace(store: Arc<dyn Store>) {
     let refused: Result<(), StoreError> = write(&*store, move |tx| {
         Box::pin(async move {
             tx.insert_customer(&job_ghost).await?;
-            tx.record_idempotency(&job_org, "k", "fp", &answer(), T0, T0)
+            tx.record_idempotency(scope(&job_org, &sender()), "k", "fp", &answer(), T0, T0)
                 .await?;
             Err(StoreError::other("the job changes its mind"))
         })
@@ -32,7 +32,12 @@ pub async fn a_dropped_transaction_leaves_no_trace(store: Arc<dyn Store>) {
         db.customer(&org, &ghost.id, Lock::None).await.unwrap(),
         None
     );
-    assert_eq!(db.idempotency_record(&org, "k").await.unwrap(), None);
+    assert_eq!(
+        db.idempotency_record(scope(&org, &sender()), "k")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 pub async fn a_job_runs_to_its_end_when_its_caller_goes_away(store: Arc<dyn Store>) {
@@ -49,8 +54,15 @@ pub async fn a_job_runs_to_its_end_when_its_caller_goes_away(store: Arc<dyn Stor
             tx.insert_customer(&first).await?;
             tokio::time::sleep(Duration::from_millis(100)).await;
             tx.insert_customer(&job_second).await?;
-            tx.record_idempotency(&job_org, "abandoned", "fp", &answer(), T0, T0)
-                .await
+            tx.record_idempotency(
+                scope(&job_org, &sender()),
+                "abandoned",
+                "fp",
+                &answer(),
+                T0,
+                T0,
+            )
+            .await
         })
     });
 
@@ -64,7 +76,7 @@ pub async fn a_job_runs_to_its_end_when_its_caller_goes_away(store: Arc<dyn Stor
     let mut db = read(&*store).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while db
-        .idempotency_record(&org, "abandoned")
+        .idempotency_record(scope(&org, &sender()), "abandoned")
         .await
         .unwrap()
         .is_none()
@@ -75,7 +87,7 @@ pub async fn a_job_runs_to_its_end_when_its_caller_goes_away(store: Arc<dyn Stor
     let listed = db.customers(&org, None, &first_page(10)).await.unwrap();
     assert_eq!(listed.items.len(), 3, "{:?}", listed.items);
     assert!(
-        db.idempotency_record(&org, "abandoned")
+        db.idempotency_record(scope(&org, &sender()), "abandoned")
             .await
             .unwrap()
             .is_some()
@@ -104,8 +116,15 @@ pub async fn a_refused_part_of_a_job_is_undone_by_its_savepoint(store: Arc<dyn S
             assert!(clash.is_err());
             tx.rollback_to_savepoint("command").await?;
             tx.release_savepoint("command").await?;
-            tx.record_idempotency(&job_org, "refused", "fp", &answer(), T0, T0)
-                .await
+            tx.record_idempotency(
+                scope(&job_org, &sender()),
+                "refused",
+                "fp",
+                &answer(),
+                T0,
+                T0,
+            )
+            .await
         })
     })
     .await;
@@ -115,7 +134,7 @@ pub async fn a_refused_part_of_a_job_is_undone_by_its_savepoint(store: Arc<dyn S
     let names: Vec<_> = listed.items.iter().map(|c| c.external_id.clone()).collect();
     assert_eq!(names, vec![Some("kept".to_owned())]);
     assert!(
-        db.idempotency_record(&org, "refused")
+        db.idempotency_record(scope(&org, &sender()), "refused")
             .await
             .unwrap()
             .is_some()

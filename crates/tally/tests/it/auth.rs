@@ -243,3 +243,33 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn key_expiry_runs_on_real_time_whatever_the_sandbox_test_clock(app: TestApp) {
+        // Goal: a key's lifetime is real time, like the credential it is; a sandbox's test
+        // clock (ten years ahead here) neither stretches nor shortens it. Method: move the
+        // test clock, create a one-day key, then let one real day pass (the server's clock).
+        json_with_status(app.post("/test-clock", LEGACY, &json!({"advanceDays": 3650})).await, 200).await;
+        let created = json_with_status(
+            app.post("/api-keys", DIRECT, &json!({"name": "one day", "expiresInDays": 1})).await,
+            200,
+        )
+        .await;
+        let secret = created["apiKey"].as_str().unwrap().to_owned();
+        let with_key = || {
+            app.client
+                .get(app.url("/customers"))
+                .header("x-api-key", secret.clone())
+                .send()
+        };
+
+        let before = with_key().await.unwrap().status();
+        app.clock.as_ref().unwrap().advance_millis(24 * 60 * 60 * 1000);
+        let after_a_real_day = with_key().await.unwrap().status();
+
+        assert_eq!(created["expiresAt"], "2026-06-02T00:00:00.000Z", "a real day after creation");
+        assert_eq!(created["createdAt"], "2026-06-01T00:00:00.000Z");
+        assert_eq!(before, 200);
+        assert_eq!(after_a_real_day, 401);
+    }
+}

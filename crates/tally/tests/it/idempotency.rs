@@ -2,7 +2,7 @@
 //! identical requests at once apply once.
 
 use crate::on_both_backends;
-use crate::support::{DIRECT, LEGACY, TestApp, error_of, json_with_status};
+use crate::support::{DIRECT, LEGACY, SANDBOX_KEY, TestApp, error_of, json_with_status};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -115,4 +115,110 @@ on_both_backends! {
         }
         assert_eq!(customer_count(&app).await, 1);
     }
+}
+
+/// Sends `body` to `path` with `api_key` and the idempotency key `key`; the status, whether it
+/// was replayed, and the body text.
+async fn send_as(
+    app: &TestApp,
+    api_key: &str,
+    path: &str,
+    key: &str,
+    body: &Value,
+) -> (u16, bool, String) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("x-api-key", api_key)
+        .header("commet-version", DIRECT)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    (status, replayed, response.text().await.unwrap())
+}
+
+on_both_backends! {
+    async fn a_replayed_key_creation_never_shows_the_secret_again(app: TestApp) {
+        // Goal: a new key's secret is shown once, to the request that made it; the answer a
+        // retry replays names the same key without its secret. Method: create a key with an
+        // Idempotency-Key, send the same request again, and read what was kept for replays.
+        let body = json!({"name": "deploy bot"});
+
+        let first = send_as(&app, SANDBOX_KEY, "/api-keys", "new-key", &body).await;
+        let replay = send_as(&app, SANDBOX_KEY, "/api-keys", "new-key", &body).await;
+
+        assert_eq!((first.0, first.1), (200, false), "{}", first.2);
+        let created: Value = serde_json::from_str(&first.2).unwrap();
+        let secret = created["apiKey"].as_str().unwrap();
+        assert!(secret.starts_with("ck_sandbox_"), "{created}");
+        assert_eq!((replay.0, replay.1), (200, true), "{}", replay.2);
+        assert!(!replay.2.contains(secret), "the replay carries the secret: {}", replay.2);
+        let replayed: Value = serde_json::from_str(&replay.2).unwrap();
+        let mut expected = created.clone();
+        expected["apiKey"] = Value::Null;
+        assert_eq!(replayed, expected, "the same key, its secret left out");
+        assert_eq!(key_count(&app).await, 2, "the seeded key and one new key");
+    }
+}
+
+on_both_backends! {
+    async fn a_replayed_webhook_endpoint_creation_never_shows_the_signing_secret_again(app: TestApp) {
+        let receiver = crate::receiver::Receiver::start().await;
+        let body = json!({"url": receiver.url, "events": ["customer.created"]});
+
+        let first = send_as(&app, SANDBOX_KEY, "/webhooks", "new-endpoint", &body).await;
+        let replay = send_as(&app, SANDBOX_KEY, "/webhooks", "new-endpoint", &body).await;
+
+        assert_eq!((first.0, first.1), (200, false), "{}", first.2);
+        let created: Value = serde_json::from_str(&first.2).unwrap();
+        let secret = created["secretKey"].as_str().unwrap();
+        assert!(secret.starts_with("whsec_"), "{created}");
+        assert_eq!((replay.0, replay.1), (200, true), "{}", replay.2);
+        assert!(!replay.2.contains(secret), "the replay carries the secret: {}", replay.2);
+        let replayed: Value = serde_json::from_str(&replay.2).unwrap();
+        let mut expected = created.clone();
+        expected.as_object_mut().unwrap().remove("secretKey");
+        assert_eq!(replayed, expected, "the same endpoint, as reading it shows it");
+    }
+}
+
+on_both_backends! {
+    async fn another_key_of_the_organization_never_sees_a_keys_idempotent_answers(app: TestApp) {
+        // Goal: an idempotency key belongs to the API key that sent it. Another key of the
+        // same organization that sends the same Idempotency-Key and body gets a request of
+        // its own (decision: each API key has its own key space), never the first key's
+        // answer. Method: key A creates key B with an Idempotency-Key; B sends that very
+        // request; then B reuses the key for another body (its own key space is still empty
+        // for it, so that is fine too) while A gets a mismatch.
+        let body = json!({"name": "second service"});
+        let first = send_as(&app, SANDBOX_KEY, "/api-keys", "shared", &body).await;
+        let created: Value = serde_json::from_str(&first.2).unwrap();
+        let second_key = created["apiKey"].as_str().unwrap().to_owned();
+
+        let by_second = send_as(&app, &second_key, "/api-keys", "shared", &body).await;
+        let replay_by_second = send_as(&app, &second_key, "/api-keys", "shared", &body).await;
+        let mismatch_by_first =
+            send_as(&app, SANDBOX_KEY, "/api-keys", "shared", &json!({"name": "other"})).await;
+
+        assert_eq!((first.0, first.1), (200, false));
+        assert_eq!((by_second.0, by_second.1), (200, false), "{}", by_second.2);
+        assert!(!by_second.2.contains(&second_key), "{}", by_second.2);
+        let made_by_second: Value = serde_json::from_str(&by_second.2).unwrap();
+        assert_ne!(made_by_second["id"], created["id"], "a key of its own");
+        assert!(made_by_second["apiKey"].as_str().is_some_and(|s| s.starts_with("ck_sandbox_")));
+        assert_eq!((replay_by_second.0, replay_by_second.1), (200, true));
+        let replayed: Value = serde_json::from_str(&replay_by_second.2).unwrap();
+        assert_eq!(replayed["id"], made_by_second["id"], "its own answer, not the first key's");
+        assert_eq!(mismatch_by_first.0, 409, "{}", mismatch_by_first.2);
+        assert_eq!(key_count(&app).await, 3);
+    }
+}
+
+async fn key_count(app: &TestApp) -> usize {
+    let list = json_with_status(app.get("/api-keys?limit=100", DIRECT).await, 200).await;
+    list["data"].as_array().unwrap().len()
 }

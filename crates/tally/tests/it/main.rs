@@ -13,6 +13,8 @@ mod fuzz;
 mod idempotency;
 mod invoices;
 mod keys_cli;
+mod logs;
+mod outage;
 mod rate_limits;
 mod receiver;
 mod sdks;

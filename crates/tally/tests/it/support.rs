@@ -27,6 +27,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Options {
     pub rate_limit_requests: u32,
+    /// `None`: the server's default for an organization's budget.
+    pub rate_limit_org_requests: Option<u32>,
+    pub rate_limit_auth_failures: u32,
     /// `false`: the system clock (SDK runs, whose timestamps must move on their own).
     pub manual_clock: bool,
     /// Run the background workers (webhook dispatch every 100 ms); tests otherwise drive them
@@ -42,6 +45,9 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             rate_limit_requests: 10_000,
+            rate_limit_org_requests: None,
+            // Out of the way of tests that send many bad keys (the fuzz test).
+            rate_limit_auth_failures: 10_000,
             manual_clock: true,
             workers: false,
             webhook_timeout_ms: 10_000,
@@ -59,7 +65,9 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     pub database_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: Box<dyn std::any::Any + Send>,
+    /// The server's database, which a test may cut off (`TestDatabase::cut_off`); `None` on
+    /// another node of the same database.
+    pub database: Option<tally_store_sql::testing::TestDatabase>,
 }
 
 impl TestApp {
@@ -70,28 +78,25 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, options: Options) -> Option<TestApp> {
         init_logs();
-        let (database_url, database): (String, Box<dyn std::any::Any + Send>) = match backend {
-            Backend::Sqlite => {
-                let db = tally_store_sql::testing::fresh_sqlite().await;
-                (db.url.clone(), Box::new(db))
-            }
+        let database = match backend {
+            Backend::Sqlite => tally_store_sql::testing::fresh_sqlite().await,
             Backend::Postgres => {
                 let server = tally_store_sql::testing::postgres_server_url("end-to-end test")?;
-                let db = tally_store_sql::testing::fresh_postgres(&server).await;
-                (db.url.clone(), Box::new(db))
+                tally_store_sql::testing::fresh_postgres(&server).await
             }
         };
-        Some(Self::start(database_url, database, options).await)
+        Some(Self::start(database.url.clone(), Some(database), options).await)
     }
 
     /// A second server on this one's database, as another node of a deployment would be.
     pub async fn another_node(&self) -> TestApp {
-        Self::start(self.database_url.clone(), Box::new(()), Options::default()).await
+        Self::start(self.database_url.clone(), None, Options::default()).await
     }
 
+    /// A server on `database_url`; `database`, when given, is dropped with it.
     async fn start(
         database_url: String,
-        database: Box<dyn std::any::Any + Send>,
+        database: Option<tally_store_sql::testing::TestDatabase>,
         options: Options,
     ) -> TestApp {
         let serve = tally::cli::ServeArgs {
@@ -99,6 +104,8 @@ impl TestApp {
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
             rate_limit_requests: options.rate_limit_requests,
+            rate_limit_org_requests: options.rate_limit_org_requests,
+            rate_limit_auth_failures: options.rate_limit_auth_failures,
             rate_limit_window_secs: 10,
             workers: options.workers,
             auto_pay: options.auto_pay,
@@ -136,7 +143,7 @@ impl TestApp {
             clock: manual,
             database_url,
             stop: Some(stop),
-            _database: database,
+            database,
         }
     }
 

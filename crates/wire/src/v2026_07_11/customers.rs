@@ -138,7 +138,8 @@ impl<'a> ApiKeyOut<'a> {
 pub struct CreatedApiKeyOut<'a> {
     pub id: &'a str,
     pub name: &'a str,
-    pub api_key: &'a str,
+    /// `null` in a replay: the secret is shown once and never kept.
+    pub api_key: Option<&'a str>,
     pub prefix: &'a str,
     pub expires_at: Option<String>,
     pub created_at: String,
@@ -147,7 +148,7 @@ pub struct CreatedApiKeyOut<'a> {
 }
 
 impl<'a> CreatedApiKeyOut<'a> {
-    pub fn new(key: &'a ApiKey, secret: &'a str, livemode: Livemode) -> Self {
+    pub fn new(key: &'a ApiKey, secret: Option<&'a str>, livemode: Livemode) -> Self {
         Self {
             id: key.id.as_str(),
             name: &key.name,
