@@ -47,6 +47,8 @@ pub struct NewEndpoint {
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
+    /// `false` creates the endpoint switched off: it receives nothing until it is enabled.
+    pub is_active: bool,
     pub api_version: Option<ApiVersion>,
 }
 
@@ -71,7 +73,7 @@ impl Command for CreateEndpoint {
             url: self.0.url.clone(),
             events: self.0.events.clone(),
             description: self.0.description.clone(),
-            is_active: true,
+            is_active: self.0.is_active,
             api_version: self.0.api_version,
             secret: secret.clone(),
             consecutive_failures: 0,

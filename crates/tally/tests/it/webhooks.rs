@@ -312,3 +312,22 @@ on_both_backends! {
         assert!(scheduled.iter().all(|e| e["data"]["effectiveAt"] == "2026-07-01T00:00:00.000Z"));
     }
 }
+
+on_both_backends! {
+    async fn an_endpoint_created_inactive_receives_nothing_in_either_generation(app: TestApp) {
+        subscribed(&app).await;
+        let receiver = Receiver::start().await;
+        let body = json!({"url": receiver.url, "events": ["seats.updated"], "isActive": false});
+
+        let legacy = json_with_status(app.post("/webhooks", LEGACY, &body).await, 200).await["data"].clone();
+        let direct = json_with_status(app.post("/webhooks", DIRECT, &body).await, 200).await;
+        app.post("/seats", DIRECT, &json!({"customerId": "user_123", "featureCode": "editor", "count": 1})).await;
+        let report = dispatch(&app).await;
+        let read_back = json_with_status(app.get(&format!("/webhooks/{}", legacy["id"].as_str().unwrap()), DIRECT).await, 200).await;
+
+        assert_eq!((legacy["isActive"].clone(), direct["isActive"].clone()), (json!(false), json!(false)));
+        assert_eq!(read_back["isActive"], false);
+        assert_eq!(report.attempts, 0, "an inactive endpoint gets no delivery");
+        assert!(receiver.received().is_empty());
+    }
+}
