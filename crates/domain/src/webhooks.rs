@@ -85,6 +85,9 @@ pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
 pub const CONSECUTIVE_FAILURES_MAX: i64 = 3;
 /// How much of a receiver's answer the delivery log keeps.
 pub const RESPONSE_BODY_CHARS_MAX: usize = 1_024;
+/// How much of a receiver's answer is read at all: a UTF-8 character takes at most 4 bytes, so
+/// these bytes always hold the characters kept. The rest is never read, whatever its size.
+pub const RESPONSE_BODY_BYTES_MAX: usize = RESPONSE_BODY_CHARS_MAX * 4;
 pub const URL_CHARS_MAX: usize = 2_048;
 /// Random base62 characters after `whsec_` (`webhooks.md` §1).
 pub const SECRET_RANDOM_CHARS: usize = 32;

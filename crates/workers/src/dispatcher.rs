@@ -8,7 +8,7 @@ use futures::StreamExt;
 use std::time::{Duration, Instant};
 use tally_app::webhooks::WebhookTransport;
 use tally_app::{App, AppError};
-use tally_domain::webhooks::{AttemptResult, Delivery};
+use tally_domain::webhooks::{AttemptResult, Delivery, RESPONSE_BODY_BYTES_MAX, truncated};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -130,11 +130,10 @@ impl WebhookTransport for HttpTransport {
         match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let body = response.text().await.ok();
                 AttemptResult {
                     status_code: Some(status),
                     latency_ms,
-                    response_body: body,
+                    response_body: body_prefix(response).await,
                     error: None,
                 }
             }
@@ -150,4 +149,24 @@ impl WebhookTransport for HttpTransport {
             },
         }
     }
+}
+
+/// The start of a receiver's answer, as the delivery log keeps it. Reads at most
+/// `RESPONSE_BODY_BYTES_MAX` bytes, chunk by chunk, and drops the rest unread (which closes the
+/// connection): a receiver that answers gigabytes, or never stops, costs a few kilobytes. A
+/// body that breaks off keeps what arrived; `None` when nothing did.
+async fn body_prefix(mut response: reqwest::Response) -> Option<String> {
+    let mut kept: Vec<u8> = Vec::new();
+    while kept.len() < RESPONSE_BODY_BYTES_MAX {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = RESPONSE_BODY_BYTES_MAX - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => break,
+            Err(_) if kept.is_empty() => return None,
+            Err(_) => break,
+        }
+    }
+    Some(truncated(&String::from_utf8_lossy(&kept)))
 }

@@ -331,3 +331,25 @@ on_both_backends! {
         assert!(receiver.received().is_empty());
     }
 }
+
+on_both_backends! {
+    async fn an_endless_answer_is_read_only_as_far_as_the_log_keeps_it(app: TestApp) {
+        // Goal: the dispatcher reads no more of an answer than it keeps. Method: the receiver
+        // streams `x` for ever; reading it whole would run into the send timeout and keep
+        // nothing, while reading the kept prefix ends at once with that prefix recorded.
+        subscribed(&app).await;
+        let receiver = Receiver::start().await;
+        let hook = json_with_status(app.post("/webhooks", DIRECT, &json!({"url": receiver.url, "events": ["seats.updated"]})).await, 200).await;
+        receiver.script(&[Answer::EndlessBody]);
+
+        app.post("/seats", DIRECT, &json!({"customerId": "user_123", "featureCode": "editor", "count": 1})).await;
+        let report = dispatch(&app).await;
+        let log = json_with_status(app.get(&format!("/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), DIRECT).await, 200).await;
+
+        assert_eq!((report.attempts, report.succeeded), (1, 1));
+        let attempt = &log["data"][0]["attempts"][0];
+        assert_eq!(attempt["error"], Value::Null, "{attempt}");
+        let kept = attempt["responseBody"].as_str().map(|b| (b.len(), b.bytes().all(|c| c == b'x')));
+        assert_eq!(kept, Some((tally_domain::webhooks::RESPONSE_BODY_CHARS_MAX, true)));
+    }
+}
