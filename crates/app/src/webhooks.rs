@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::webhooks::{
     AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, SECRET_RANDOM_CHARS,
-    TEST_EVENT, WebhookEndpoint, check_events, check_url,
+    TEST_EVENT, WebhookEndpoint, check_endpoint_count, check_events, check_url,
 };
 use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp};
 use tally_store::{Attempt, Db, DeliveryLog, Lock, Tx};
@@ -66,6 +66,12 @@ impl Command for CreateEndpoint {
     type Output = CreatedEndpoint;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<CreatedEndpoint, AppError> {
+        // The organization's row lock makes concurrent creations count one after the other.
+        ctx.tx
+            .organization(ctx.caller.org(), Lock::ForUpdate)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        check_endpoint_count(ctx.tx.count_webhook_endpoints(ctx.caller.org()).await?)?;
         let secret = format!("whsec_{}", ctx.ids.base62(SECRET_RANDOM_CHARS));
         let endpoint = WebhookEndpoint {
             id: format!("whe_{}", ctx.ids.ulid()),

@@ -89,6 +89,10 @@ pub const RESPONSE_BODY_CHARS_MAX: usize = 1_024;
 /// these bytes always hold the characters kept. The rest is never read, whatever its size.
 pub const RESPONSE_BODY_BYTES_MAX: usize = RESPONSE_BODY_CHARS_MAX * 4;
 pub const URL_CHARS_MAX: usize = 2_048;
+/// Decision: at most this many endpoints (active or not, deleted ones aside) per organization,
+/// and so per mode. Every event is signed and stored once per endpoint, so the count multiplies
+/// the cost of every write; 50 is far above what a receiver setup needs.
+pub const ENDPOINTS_PER_ORGANIZATION_MAX: u64 = 50;
 /// Random base62 characters after `whsec_` (`webhooks.md` §1).
 pub const SECRET_RANDOM_CHARS: usize = 32;
 
@@ -134,6 +138,20 @@ pub fn check_url(url: &str, mode: Mode) -> Result<(), DomainError> {
         return Err(problem("url must name a host (and no credentials)"));
     }
     Ok(())
+}
+
+/// Checks that an organization with `existing` endpoints may add one more.
+pub fn check_endpoint_count(existing: u64) -> Result<(), DomainError> {
+    if existing < ENDPOINTS_PER_ORGANIZATION_MAX {
+        Ok(())
+    } else {
+        Err(DomainError::field(
+            "url",
+            format!(
+                "an organization may have at most {ENDPOINTS_PER_ORGANIZATION_MAX} webhook endpoints; delete one to add another"
+            ),
+        ))
+    }
 }
 
 /// Checks a list of event names.
@@ -253,6 +271,13 @@ mod tests {
         assert!(check_url("example.com/hooks", Mode::Sandbox).is_err());
         assert!(check_url("https://user:pw@example.com", Mode::Live).is_err());
         assert!(check_url("https:///path", Mode::Live).is_err());
+    }
+
+    #[test]
+    fn an_organization_may_hold_up_to_the_endpoint_cap() {
+        assert!(check_endpoint_count(0).is_ok());
+        assert!(check_endpoint_count(ENDPOINTS_PER_ORGANIZATION_MAX - 1).is_ok());
+        assert!(check_endpoint_count(ENDPOINTS_PER_ORGANIZATION_MAX).is_err());
     }
 
     #[test]

@@ -171,6 +171,17 @@ impl Webhooks for SqlDb {
         Ok(Page::from_overfetch(endpoints_of(rows)?, page.limit))
     }
 
+    async fn count_webhook_endpoints(&mut self, org: &OrgId) -> Result<u64, StoreError> {
+        let conn = &mut self.conn;
+        let (count,): (i64,) = query(
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE org_id = $1 AND deleted_at_ms IS NULL",
+        )
+        .bind(org.as_str())
+        .fetch_one(conn)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     async fn all_webhook_endpoints(
         &mut self,
         org: &OrgId,

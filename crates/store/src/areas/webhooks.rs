@@ -50,6 +50,9 @@ pub trait Webhooks {
         page: &PageRequest,
     ) -> Result<Page<WebhookEndpoint>, StoreError>;
 
+    /// How many non-deleted endpoints `org` has, active or not.
+    async fn count_webhook_endpoints(&mut self, org: &OrgId) -> Result<u64, StoreError>;
+
     /// Every non-deleted endpoint of `org`, active or not (for fan-out).
     async fn all_webhook_endpoints(
         &mut self,

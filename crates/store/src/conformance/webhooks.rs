@@ -357,6 +357,7 @@ pub async fn webhook_endpoints_page_newest_first_without_deleted_ones(store: Arc
     )
     .await;
     let all = db.all_webhook_endpoints(&org).await.unwrap();
+    let counted = db.count_webhook_endpoints(&org).await.unwrap();
 
     assert_eq!(page_numbers(&pages, |e| n_of(&e.id)), expected_pages());
     // For fan-out: every one, oldest first.
@@ -364,6 +365,8 @@ pub async fn webhook_endpoints_page_newest_first_without_deleted_ones(store: Arc
         all.iter().map(|e| n_of(&e.id)).collect::<Vec<_>>(),
         vec![0, 1, 2, 3, 4]
     );
+    // For the per-organization cap: inactive ones count, deleted and other organizations' not.
+    assert_eq!(counted, 5);
 }
 
 pub async fn delivery_logs_page_newest_first_with_their_attempts(store: Arc<dyn Store>) {

@@ -353,3 +353,26 @@ on_both_backends! {
         assert_eq!(kept, Some((tally_domain::webhooks::RESPONSE_BODY_CHARS_MAX, true)));
     }
 }
+
+on_both_backends! {
+    async fn an_organization_holds_at_most_the_endpoint_cap(app: TestApp) {
+        let cap = tally_domain::webhooks::ENDPOINTS_PER_ORGANIZATION_MAX;
+        let body = json!({"url": "https://hooks.example.com/tally", "events": ["seats.updated"], "isActive": false});
+        let mut ids = Vec::new();
+        for _ in 0..cap {
+            let created = json_with_status(app.post("/webhooks", DIRECT, &body).await, 200).await;
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+
+        let one_more = app.post("/webhooks", LEGACY, &body).await;
+        let live = app.client.post(app.url("/webhooks")).header("x-api-key", LIVE_KEY).json(&body).send().await.unwrap();
+        json_with_status(send(&app, Method::DELETE, &format!("/webhooks/{}", ids[0]), DIRECT, None).await, 200).await;
+        let after_a_delete = app.post("/webhooks", DIRECT, &body).await;
+
+        let error = error_of(&json_with_status(one_more, 400).await, LEGACY);
+        assert_eq!((error["code"].as_str(), error["param"].as_str()), (Some("validation_error"), Some("url")));
+        assert!(error["message"].as_str().unwrap().contains(&format!("at most {cap}")), "{error}");
+        json_with_status(live, 200).await;
+        json_with_status(after_a_delete, 200).await;
+    }
+}
