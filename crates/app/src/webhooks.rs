@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::webhooks::{
-    AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, SECRET_RANDOM_CHARS,
-    TEST_EVENT, WebhookEndpoint, check_endpoint_count, check_events, check_url,
+    AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, EventBody,
+    SECRET_RANDOM_CHARS, TEST_EVENT, WebhookEndpoint, check_endpoint_count, check_events,
+    check_url,
 };
 use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp};
 use tally_store::{Attempt, Db, DeliveryLog, Lock, Tx};
@@ -240,17 +242,15 @@ impl App {
         let version = endpoint.api_version.unwrap_or(organization.api_version);
         let event_id = format!("whev_{}", self.ids.ulid());
         let data = serde_json::json!({ "webhookId": endpoint.id });
-        let delivery = render_delivery(
-            &endpoint,
+        let header = EventHeader {
             organization,
-            version,
-            &event_id,
-            TEST_EVENT,
-            now,
-            &data,
-            self.ids.ulid(),
-            self.clock.now(),
-        );
+            id: &event_id,
+            event_type: TEST_EVENT,
+            timestamp: now,
+        };
+        // Sent once and never retried, so neither the body nor the delivery is stored.
+        let body = header.body(version, &data, self.ids.ulid(), self.clock.now());
+        let delivery = header.delivery(&endpoint, &body, self.ids.ulid(), self.clock.now());
         let result = self.send(&endpoint.url, &delivery).await;
         Ok(TestSend {
             success: result.is_success(),
@@ -272,7 +272,8 @@ impl App {
     }
 
     /// Fans outbox events out into one delivery per subscribed endpoint, rendered in the
-    /// endpoint's version and signed; returns how many events were fanned out.
+    /// endpoint's version (each version's body stored once) and signed with the endpoint's
+    /// secret; returns how many events were fanned out.
     pub async fn fan_out_events(&self) -> Result<usize, AppError> {
         let app = self.clone();
         tally_store::write(&*self.store, move |tx| {
@@ -302,25 +303,31 @@ impl App {
             let receivers = endpoints
                 .iter()
                 .filter(|e| e.wants(&event.event_type) && e.created_at <= event.created_at);
+            let header = EventHeader {
+                organization,
+                id: event.id.as_str(),
+                event_type: &event.event_type,
+                timestamp: event.created_at,
+            };
+            // One stored body per version, shared by every endpoint that receives that version.
+            let mut bodies: BTreeMap<ApiVersion, EventBody> = BTreeMap::new();
             for endpoint in receivers {
                 let version = endpoint.api_version.unwrap_or(organization.api_version);
-                let data = if event.event_type == "customer.state_changed" {
-                    self.customer_state(tx, organization, event, version)
-                        .await?
-                } else {
-                    event.data.clone()
+                let body = match bodies.entry(version) {
+                    Entry::Occupied(stored) => stored.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let data = if event.event_type == "customer.state_changed" {
+                            self.customer_state(tx, organization, event, version)
+                                .await?
+                        } else {
+                            event.data.clone()
+                        };
+                        let body = header.body(version, &data, self.ids.ulid(), real_now);
+                        tx.insert_event_body(&body).await?;
+                        slot.insert(body)
+                    }
                 };
-                let delivery = render_delivery(
-                    endpoint,
-                    organization,
-                    version,
-                    event.id.as_str(),
-                    &event.event_type,
-                    event.created_at,
-                    &data,
-                    self.ids.ulid(),
-                    real_now,
-                );
+                let delivery = header.delivery(endpoint, body, self.ids.ulid(), real_now);
                 tx.insert_delivery(&delivery).await?;
             }
             tx.mark_event_fanned_out(&event.org_id, event.id.as_str(), real_now)
@@ -506,44 +513,69 @@ impl App {
     }
 }
 
-/// Renders and signs one event for one endpoint.
-#[allow(clippy::too_many_arguments)]
-fn render_delivery(
-    endpoint: &WebhookEndpoint,
-    organization: &Organization,
-    version: ApiVersion,
-    event_id: &str,
-    event_type: &str,
+/// What every rendering of one event shares, whatever the version and the endpoint.
+struct EventHeader<'a> {
+    organization: &'a Organization,
+    id: &'a str,
+    event_type: &'a str,
+    /// The envelope's `timestamp`, on the organization's clock.
     timestamp: Timestamp,
-    data: &serde_json::Value,
-    delivery_ulid: ulid::Ulid,
-    real_now: Timestamp,
-) -> Delivery {
-    let body = tally_wire::webhooks::envelope(&EnvelopeOut {
-        id: event_id,
-        event: event_type,
-        timestamp: timestamp.to_rfc3339(),
-        organization_id: organization.id.as_str(),
-        mode: match organization.mode {
-            Mode::Live => "live",
-            Mode::Sandbox => "sandbox",
-        },
-        api_version: version.as_str(),
-        data,
-    });
-    Delivery {
-        id: format!("whd_{delivery_ulid}"),
-        org_id: organization.id.clone(),
-        endpoint_id: endpoint.id.clone(),
-        event_id: event_id.to_owned(),
-        event_type: event_type.to_owned(),
-        signature: signature(&endpoint.secret, &body),
-        body,
-        timestamp: timestamp.to_rfc3339(),
-        status: DeliveryStatus::Pending,
-        attempts: 0,
-        next_attempt_at: real_now,
-        created_at: real_now,
+}
+
+impl EventHeader<'_> {
+    /// The event's envelope in `version` with `data` shaped for it: the bytes every delivery
+    /// of the event in that version sends.
+    fn body(
+        &self,
+        version: ApiVersion,
+        data: &serde_json::Value,
+        body_ulid: ulid::Ulid,
+        real_now: Timestamp,
+    ) -> EventBody {
+        let body = tally_wire::webhooks::envelope(&EnvelopeOut {
+            id: self.id,
+            event: self.event_type,
+            timestamp: self.timestamp.to_rfc3339(),
+            organization_id: self.organization.id.as_str(),
+            mode: match self.organization.mode {
+                Mode::Live => "live",
+                Mode::Sandbox => "sandbox",
+            },
+            api_version: version.as_str(),
+            data,
+        });
+        EventBody {
+            id: format!("whb_{body_ulid}"),
+            org_id: self.organization.id.clone(),
+            event_id: self.id.to_owned(),
+            body,
+            created_at: real_now,
+        }
+    }
+
+    /// `body` signed for `endpoint`: its delivery, due at once.
+    fn delivery(
+        &self,
+        endpoint: &WebhookEndpoint,
+        body: &EventBody,
+        delivery_ulid: ulid::Ulid,
+        real_now: Timestamp,
+    ) -> Delivery {
+        Delivery {
+            id: format!("whd_{delivery_ulid}"),
+            org_id: self.organization.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event_id: self.id.to_owned(),
+            event_type: self.event_type.to_owned(),
+            body_id: body.id.clone(),
+            signature: signature(&endpoint.secret, &body.body),
+            body: body.body.clone(),
+            timestamp: self.timestamp.to_rfc3339(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: real_now,
+            created_at: real_now,
+        }
     }
 }
 

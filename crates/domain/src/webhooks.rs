@@ -198,6 +198,19 @@ impl DeliveryStatus {
     }
 }
 
+/// One event rendered in one API version: the bytes that every delivery of the event in that
+/// version sends (`webhooks.md` §2: the body depends on the version, never on the endpoint).
+/// Stored once, however many endpoints receive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBody {
+    /// `whb_…`
+    pub id: String,
+    pub org_id: OrgId,
+    pub event_id: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
 /// One event rendered for one endpoint: the exact bytes and signature every attempt sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -206,6 +219,9 @@ pub struct Delivery {
     pub endpoint_id: String,
     pub event_id: String,
     pub event_type: String,
+    /// The stored `EventBody` these bytes are, shared with the event's other deliveries in the
+    /// same version.
+    pub body_id: String,
     pub body: String,
     pub signature: String,
     /// The envelope's `timestamp`, repeated in `X-Commet-Timestamp`.
@@ -300,6 +316,7 @@ mod tests {
             endpoint_id: "whe_1".into(),
             event_id: "whev_1".into(),
             event_type: "seats.updated".into(),
+            body_id: "whb_1".into(),
             body: "{}".into(),
             signature: "00".into(),
             timestamp: "t".into(),
