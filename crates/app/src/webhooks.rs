@@ -11,6 +11,7 @@ use sha2::Sha256;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use tally_domain::page::{Page, PageRequest};
+use tally_domain::webhook_targets::check_target;
 use tally_domain::webhooks::{
     AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, EventBody,
     SECRET_RANDOM_CHARS, TEST_EVENT, WebhookEndpoint, check_endpoint_count, check_events,
@@ -185,7 +186,9 @@ pub struct TestSend {
 }
 
 impl App {
-    /// Checks an endpoint URL for this caller: shape (`check_url`) and not this server itself.
+    /// Checks an endpoint URL for this caller: shape (`check_url`), not this server itself, and
+    /// no address deliveries may not reach written in it (`check_target`; names are checked
+    /// when a delivery resolves them).
     pub fn check_endpoint_url(&self, caller: &Caller, url: &str) -> Result<(), AppError> {
         check_url(url, caller.organization.mode)?;
         if self.is_own_api(url) {
@@ -193,6 +196,7 @@ impl App {
                 DomainError::field("url", "url points at this Tally server's own API").into(),
             );
         }
+        check_target(url, &self.webhook_networks)?;
         Ok(())
     }
 
@@ -443,16 +447,8 @@ impl App {
     /// True when `url` names this server's own listening port on a local address, so that a
     /// mistyped endpoint cannot make Tally call its own API.
     fn is_own_api(&self, url: &str) -> bool {
-        let Some(port) = self.own_port else {
-            return false;
-        };
-        let rest = url.split_once("://").map_or("", |(_, r)| r);
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (host, endpoint_port) = authority.rsplit_once(':').unwrap_or((authority, ""));
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let is_local =
-            matches!(host, "localhost" | "0.0.0.0" | "::" | "::1") || host.starts_with("127.");
-        is_local && endpoint_port == port.to_string()
+        self.own_port
+            .is_some_and(|port| tally_domain::webhook_targets::is_local_port(url, port))
     }
 
     async fn record_attempt(

@@ -241,10 +241,14 @@ on_both_backends! {
         assert_eq!(error_of(&gone, DIRECT)["code"], "webhook_not_found");
 
         let own = format!("{}/hooks", app.address);
+        let own_port = app.address.rsplit(':').next().unwrap();
         let cases = [
             (json!({"url": "not a url", "events": ["seats.updated"]}), "url", "not a URL"),
             (json!({"url": "ftp://example.com", "events": ["seats.updated"]}), "url", "not http(s)"),
             (json!({"url": own, "events": ["seats.updated"]}), "url", "this server's own API"),
+            // Loopback is allowed in these tests; this server's own port never is.
+            (json!({"url": format!("http://0x7f000001:{own_port}/hooks"), "events": ["seats.updated"]}), "url", "this server's own API, hexadecimal"),
+            (json!({"url": format!("http://[::ffff:127.0.0.1]:{own_port}/hooks"), "events": ["seats.updated"]}), "url", "this server's own API, IPv4-mapped"),
             (json!({"url": receiver.url, "events": []}), "events", "no events"),
             (json!({"url": receiver.url, "events": ["seats.exploded"]}), "events.0", "an unknown event"),
             (json!({"url": receiver.url, "events": ["seats.updated"], "apiVersion": "2025-01-01"}), "apiVersion", "an unknown version"),
