@@ -42,6 +42,8 @@ pub struct App {
     transport: Option<Arc<dyn webhooks::WebhookTransport>>,
     /// The port this process serves the API on, which webhook endpoints may not target.
     own_port: Option<u16>,
+    /// The address ranges webhook endpoints may name besides public addresses.
+    webhook_networks: tally_domain::webhook_targets::AllowedNetworks,
     /// How long a dispatcher holds the deliveries it claimed (`webhooks::claim_due_deliveries`).
     delivery_lease_ms: i64,
     /// The status invoices are issued in: `paid` (Tally takes no payments), or `outstanding`
@@ -62,6 +64,7 @@ impl App {
             ids,
             transport: None,
             own_port: None,
+            webhook_networks: tally_domain::webhook_targets::AllowedNetworks::none(),
             delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
             invoice_status: tally_domain::billing::InvoiceStatus::Paid,
             enforce_seat_caps: false,
@@ -101,6 +104,16 @@ impl App {
     /// Refuses webhook endpoints that point at this API's own port.
     pub fn with_own_port(mut self, port: u16) -> Self {
         self.own_port = Some(port);
+        self
+    }
+
+    /// Lets webhook endpoints name addresses in `networks` besides public ones (the transport
+    /// applies the same ranges when it connects).
+    pub fn with_webhook_networks(
+        mut self,
+        networks: tally_domain::webhook_targets::AllowedNetworks,
+    ) -> Self {
+        self.webhook_networks = networks;
         self
     }
 

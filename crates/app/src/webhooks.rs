@@ -9,10 +9,13 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use tally_domain::page::{Page, PageRequest};
+use tally_domain::webhook_targets::check_target;
 use tally_domain::webhooks::{
-    AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, SECRET_RANDOM_CHARS,
-    TEST_EVENT, WebhookEndpoint, check_events, check_url,
+    AttemptResult, CONSECUTIVE_FAILURES_MAX, Delivery, DeliveryStatus, EventBody,
+    SECRET_RANDOM_CHARS, TEST_EVENT, WebhookEndpoint, check_endpoint_count, check_events,
+    check_url,
 };
 use tally_domain::{ApiVersion, DomainError, Mode, OrgId, Organization, Timestamp};
 use tally_store::{Attempt, Db, DeliveryLog, Lock, Tx};
@@ -47,6 +50,8 @@ pub struct NewEndpoint {
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
+    /// `false` creates the endpoint switched off: it receives nothing until it is enabled.
+    pub is_active: bool,
     pub api_version: Option<ApiVersion>,
 }
 
@@ -65,6 +70,12 @@ impl Command for CreateEndpoint {
     type Output = CreatedEndpoint;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<CreatedEndpoint, AppError> {
+        // The organization's row lock makes concurrent creations count one after the other.
+        ctx.tx
+            .organization(ctx.caller.org(), Lock::ForUpdate)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        check_endpoint_count(ctx.tx.count_webhook_endpoints(ctx.caller.org()).await?)?;
         let secret = format!("whsec_{}", ctx.ids.base62(SECRET_RANDOM_CHARS));
         let endpoint = WebhookEndpoint {
             id: format!("whe_{}", ctx.ids.ulid()),
@@ -72,7 +83,7 @@ impl Command for CreateEndpoint {
             url: self.0.url.clone(),
             events: self.0.events.clone(),
             description: self.0.description.clone(),
-            is_active: true,
+            is_active: self.0.is_active,
             api_version: self.0.api_version,
             secret: secret.clone(),
             consecutive_failures: 0,
@@ -186,7 +197,9 @@ pub struct TestSend {
 }
 
 impl App {
-    /// Checks an endpoint URL for this caller: shape (`check_url`) and not this server itself.
+    /// Checks an endpoint URL for this caller: shape (`check_url`), not this server itself, and
+    /// no address deliveries may not reach written in it (`check_target`; names are checked
+    /// when a delivery resolves them).
     pub fn check_endpoint_url(&self, caller: &Caller, url: &str) -> Result<(), AppError> {
         check_url(url, caller.organization.mode)?;
         if self.is_own_api(url) {
@@ -194,6 +207,7 @@ impl App {
                 DomainError::field("url", "url points at this Tally server's own API").into(),
             );
         }
+        check_target(url, &self.webhook_networks)?;
         Ok(())
     }
 
@@ -244,17 +258,15 @@ impl App {
         let version = endpoint.api_version.unwrap_or(organization.api_version);
         let event_id = format!("whev_{}", self.ids.ulid());
         let data = serde_json::json!({ "webhookId": endpoint.id });
-        let delivery = render_delivery(
-            &endpoint,
+        let header = EventHeader {
             organization,
-            version,
-            &event_id,
-            TEST_EVENT,
-            now,
-            &data,
-            self.ids.ulid(),
-            self.clock.now(),
-        );
+            id: &event_id,
+            event_type: TEST_EVENT,
+            timestamp: now,
+        };
+        // Sent once and never retried, so neither the body nor the delivery is stored.
+        let body = header.body(version, &data, self.ids.ulid(), self.clock.now());
+        let delivery = header.delivery(&endpoint, &body, self.ids.ulid(), self.clock.now());
         let result = self.send(&endpoint.url, &delivery).await;
         Ok(TestSend {
             success: result.is_success(),
@@ -276,7 +288,8 @@ impl App {
     }
 
     /// Fans outbox events out into one delivery per subscribed endpoint, rendered in the
-    /// endpoint's version and signed; returns how many events were fanned out.
+    /// endpoint's version (each version's body stored once) and signed with the endpoint's
+    /// secret; returns how many events were fanned out.
     pub async fn fan_out_events(&self) -> Result<usize, AppError> {
         let app = self.clone();
         tally_store::write(&*self.store, move |tx| {
@@ -306,25 +319,31 @@ impl App {
             let receivers = endpoints
                 .iter()
                 .filter(|e| e.wants(&event.event_type) && e.created_at <= event.created_at);
+            let header = EventHeader {
+                organization,
+                id: event.id.as_str(),
+                event_type: &event.event_type,
+                timestamp: event.created_at,
+            };
+            // One stored body per version, shared by every endpoint that receives that version.
+            let mut bodies: BTreeMap<ApiVersion, EventBody> = BTreeMap::new();
             for endpoint in receivers {
                 let version = endpoint.api_version.unwrap_or(organization.api_version);
-                let data = if event.event_type == "customer.state_changed" {
-                    self.customer_state(tx, organization, event, version)
-                        .await?
-                } else {
-                    event.data.clone()
+                let body = match bodies.entry(version) {
+                    Entry::Occupied(stored) => stored.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let data = if event.event_type == "customer.state_changed" {
+                            self.customer_state(tx, organization, event, version)
+                                .await?
+                        } else {
+                            event.data.clone()
+                        };
+                        let body = header.body(version, &data, self.ids.ulid(), real_now);
+                        tx.insert_event_body(&body).await?;
+                        slot.insert(body)
+                    }
                 };
-                let delivery = render_delivery(
-                    endpoint,
-                    organization,
-                    version,
-                    event.id.as_str(),
-                    &event.event_type,
-                    event.created_at,
-                    &data,
-                    self.ids.ulid(),
-                    real_now,
-                );
+                let delivery = header.delivery(endpoint, body, self.ids.ulid(), real_now);
                 tx.insert_delivery(&delivery).await?;
             }
             tx.mark_event_fanned_out(&event.org_id, event.id.as_str(), real_now)
@@ -440,16 +459,8 @@ impl App {
     /// True when `url` names this server's own listening port on a local address, so that a
     /// mistyped endpoint cannot make Tally call its own API.
     fn is_own_api(&self, url: &str) -> bool {
-        let Some(port) = self.own_port else {
-            return false;
-        };
-        let rest = url.split_once("://").map_or("", |(_, r)| r);
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let (host, endpoint_port) = authority.rsplit_once(':').unwrap_or((authority, ""));
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let is_local =
-            matches!(host, "localhost" | "0.0.0.0" | "::" | "::1") || host.starts_with("127.");
-        is_local && endpoint_port == port.to_string()
+        self.own_port
+            .is_some_and(|port| tally_domain::webhook_targets::is_local_port(url, port))
     }
 
     async fn record_attempt(
@@ -510,44 +521,69 @@ impl App {
     }
 }
 
-/// Renders and signs one event for one endpoint.
-#[allow(clippy::too_many_arguments)]
-fn render_delivery(
-    endpoint: &WebhookEndpoint,
-    organization: &Organization,
-    version: ApiVersion,
-    event_id: &str,
-    event_type: &str,
+/// What every rendering of one event shares, whatever the version and the endpoint.
+struct EventHeader<'a> {
+    organization: &'a Organization,
+    id: &'a str,
+    event_type: &'a str,
+    /// The envelope's `timestamp`, on the organization's clock.
     timestamp: Timestamp,
-    data: &serde_json::Value,
-    delivery_ulid: ulid::Ulid,
-    real_now: Timestamp,
-) -> Delivery {
-    let body = tally_wire::webhooks::envelope(&EnvelopeOut {
-        id: event_id,
-        event: event_type,
-        timestamp: timestamp.to_rfc3339(),
-        organization_id: organization.id.as_str(),
-        mode: match organization.mode {
-            Mode::Live => "live",
-            Mode::Sandbox => "sandbox",
-        },
-        api_version: version.as_str(),
-        data,
-    });
-    Delivery {
-        id: format!("whd_{delivery_ulid}"),
-        org_id: organization.id.clone(),
-        endpoint_id: endpoint.id.clone(),
-        event_id: event_id.to_owned(),
-        event_type: event_type.to_owned(),
-        signature: signature(&endpoint.secret, &body),
-        body,
-        timestamp: timestamp.to_rfc3339(),
-        status: DeliveryStatus::Pending,
-        attempts: 0,
-        next_attempt_at: real_now,
-        created_at: real_now,
+}
+
+impl EventHeader<'_> {
+    /// The event's envelope in `version` with `data` shaped for it: the bytes every delivery
+    /// of the event in that version sends.
+    fn body(
+        &self,
+        version: ApiVersion,
+        data: &serde_json::Value,
+        body_ulid: ulid::Ulid,
+        real_now: Timestamp,
+    ) -> EventBody {
+        let body = tally_wire::webhooks::envelope(&EnvelopeOut {
+            id: self.id,
+            event: self.event_type,
+            timestamp: self.timestamp.to_rfc3339(),
+            organization_id: self.organization.id.as_str(),
+            mode: match self.organization.mode {
+                Mode::Live => "live",
+                Mode::Sandbox => "sandbox",
+            },
+            api_version: version.as_str(),
+            data,
+        });
+        EventBody {
+            id: format!("whb_{body_ulid}"),
+            org_id: self.organization.id.clone(),
+            event_id: self.id.to_owned(),
+            body,
+            created_at: real_now,
+        }
+    }
+
+    /// `body` signed for `endpoint`: its delivery, due at once.
+    fn delivery(
+        &self,
+        endpoint: &WebhookEndpoint,
+        body: &EventBody,
+        delivery_ulid: ulid::Ulid,
+        real_now: Timestamp,
+    ) -> Delivery {
+        Delivery {
+            id: format!("whd_{delivery_ulid}"),
+            org_id: self.organization.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event_id: self.id.to_owned(),
+            event_type: self.event_type.to_owned(),
+            body_id: body.id.clone(),
+            signature: signature(&endpoint.secret, &body.body),
+            body: body.body.clone(),
+            timestamp: self.timestamp.to_rfc3339(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: real_now,
+            created_at: real_now,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod seats;
 pub mod subscription;
 pub mod test_clock;
 pub mod time;
+pub mod webhook_targets;
 pub mod webhooks;
 
 pub use api_version::{ApiVersion, Generation};

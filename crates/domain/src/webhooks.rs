@@ -85,7 +85,14 @@ pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
 pub const CONSECUTIVE_FAILURES_MAX: i64 = 3;
 /// How much of a receiver's answer the delivery log keeps.
 pub const RESPONSE_BODY_CHARS_MAX: usize = 1_024;
+/// How much of a receiver's answer is read at all: a UTF-8 character takes at most 4 bytes, so
+/// these bytes always hold the characters kept. The rest is never read, whatever its size.
+pub const RESPONSE_BODY_BYTES_MAX: usize = RESPONSE_BODY_CHARS_MAX * 4;
 pub const URL_CHARS_MAX: usize = 2_048;
+/// Decision: at most this many endpoints (active or not, deleted ones aside) per organization,
+/// and so per mode. Every event is signed and stored once per endpoint, so the count multiplies
+/// the cost of every write; 50 is far above what a receiver setup needs.
+pub const ENDPOINTS_PER_ORGANIZATION_MAX: u64 = 50;
 /// Random base62 characters after `whsec_` (`webhooks.md` §1).
 pub const SECRET_RANDOM_CHARS: usize = 32;
 
@@ -133,6 +140,20 @@ pub fn check_url(url: &str, mode: Mode) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Checks that an organization with `existing` endpoints may add one more.
+pub fn check_endpoint_count(existing: u64) -> Result<(), DomainError> {
+    if existing < ENDPOINTS_PER_ORGANIZATION_MAX {
+        Ok(())
+    } else {
+        Err(DomainError::field(
+            "url",
+            format!(
+                "an organization may have at most {ENDPOINTS_PER_ORGANIZATION_MAX} webhook endpoints; delete one to add another"
+            ),
+        ))
+    }
+}
+
 /// Checks a list of event names.
 pub fn check_events(events: &[String]) -> Result<(), DomainError> {
     if events.is_empty() {
@@ -177,6 +198,19 @@ impl DeliveryStatus {
     }
 }
 
+/// One event rendered in one API version: the bytes that every delivery of the event in that
+/// version sends (`webhooks.md` §2: the body depends on the version, never on the endpoint).
+/// Stored once, however many endpoints receive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBody {
+    /// `whb_…`
+    pub id: String,
+    pub org_id: OrgId,
+    pub event_id: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
 /// One event rendered for one endpoint: the exact bytes and signature every attempt sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -185,6 +219,9 @@ pub struct Delivery {
     pub endpoint_id: String,
     pub event_id: String,
     pub event_type: String,
+    /// The stored `EventBody` these bytes are, shared with the event's other deliveries in the
+    /// same version.
+    pub body_id: String,
     pub body: String,
     pub signature: String,
     /// The envelope's `timestamp`, repeated in `X-Commet-Timestamp`.
@@ -253,6 +290,13 @@ mod tests {
     }
 
     #[test]
+    fn an_organization_may_hold_up_to_the_endpoint_cap() {
+        assert!(check_endpoint_count(0).is_ok());
+        assert!(check_endpoint_count(ENDPOINTS_PER_ORGANIZATION_MAX - 1).is_ok());
+        assert!(check_endpoint_count(ENDPOINTS_PER_ORGANIZATION_MAX).is_err());
+    }
+
+    #[test]
     fn events_must_be_known() {
         assert!(check_events(&["seats.updated".into()]).is_ok());
         assert!(check_events(&[]).is_err());
@@ -272,6 +316,7 @@ mod tests {
             endpoint_id: "whe_1".into(),
             event_id: "whev_1".into(),
             event_type: "seats.updated".into(),
+            body_id: "whb_1".into(),
             body: "{}".into(),
             signature: "00".into(),
             timestamp: "t".into(),

@@ -221,6 +221,58 @@ pub fn postgres_server_url(test: &str) -> Option<String> {
     }
 }
 
+/// A fresh database migrated only up to `version` (inclusive), not cloned from the template:
+/// for tests of a later migration on the rows an earlier schema held. `SqlStore::migrate` then
+/// applies the rest. `None` (after saying why) when PostgreSQL is not configured.
+pub async fn fresh_database_at(engine: Engine, version: i64, test: &str) -> Option<TestDatabase> {
+    let (url, cleanup) = match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("the temporary directory is writable");
+            let url = format!("sqlite://{}", dir.path().join("tally.db").display());
+            (url, Cleanup::Directory { _dir: dir })
+        }
+        Engine::Postgres => {
+            let server_url = postgres_server_url(test)?;
+            let name = format!("tally_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&server_url)
+                .await
+                .expect("the PostgreSQL test server accepts connections");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("the test role may create databases");
+            admin.close().await.ok();
+            let url = database_url(&server_url, &name);
+            (url, Cleanup::PostgresDatabase { server_url, name })
+        }
+    };
+    let store = SqlStore::connect(&url)
+        .await
+        .expect("a new test database opens");
+    let up_to = |all: &sqlx::migrate::Migrator| sqlx::migrate::Migrator {
+        migrations: all
+            .iter()
+            .filter(|m| m.version <= version)
+            .cloned()
+            .collect(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let migrated = match &store.pools {
+        crate::Pools::Sqlite { migrations, .. } => {
+            up_to(&crate::SQLITE_MIGRATIONS).run(migrations).await
+        }
+        crate::Pools::Postgres { writes, .. } => {
+            up_to(&crate::POSTGRES_MIGRATIONS).run(writes).await
+        }
+    };
+    migrated.expect("the earlier migrations apply to a new database");
+    Some(TestDatabase {
+        store: Arc::new(store),
+        url,
+        cleanup,
+    })
+}
+
 /// The conformance suite's entry point: a fresh store on `engine`, kept alive by the guard.
 pub async fn fresh_store(
     engine: Engine,

@@ -96,6 +96,7 @@ macro_rules! conformance_suite {
                 concurrent_delivery_claims_never_hand_out_one_delivery_twice,
                 a_leased_delivery_is_claimed_again_only_after_its_lease,
                 inserting_a_delivery_twice_for_one_event_and_endpoint_keeps_the_first,
+                deliveries_of_one_event_share_its_stored_body,
                 webhook_endpoints_read_back_update_in_place_and_delete_softly,
                 webhook_endpoints_page_newest_first_without_deleted_ones,
                 delivery_logs_page_newest_first_with_their_attempts,

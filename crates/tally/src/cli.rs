@@ -101,6 +101,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
 
+    /// Address ranges webhook deliveries and test sends may reach besides public addresses, as
+    /// a comma-separated CIDR list (e.g. `127.0.0.0/8,::1/128` to deliver to receivers on this
+    /// machine during local development). By default none: loopback, private, link-local,
+    /// unique-local, multicast, metadata and other non-public addresses are refused.
+    #[arg(long, env = "TALLY_WEBHOOK_ALLOW_NETWORKS", default_value = "")]
+    pub webhook_allow_networks: String,
+
     /// Host and path prefix of `doc_url` in error bodies.
     #[arg(long, env = "TALLY_DOC_URL_BASE", default_value = tally_api::DOC_URL_BASE_DEFAULT)]
     pub doc_url_base: String,

@@ -3,11 +3,12 @@
 
 use crate::cli::ServeArgs;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 use tally_api::{ApiConfig, RateLimit};
 use tally_app::bootstrap::SeedKeys;
+use tally_domain::webhook_targets::AllowedNetworks;
 
 /// An organization's budget, in keys' worth of requests, when none is set: a few services with
 /// a key each run at full speed, while making keys does not multiply the budget.
@@ -24,6 +25,11 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// How long a webhook receiver has to answer.
     pub webhook_timeout: Duration,
+    /// Address ranges webhooks may reach besides public addresses.
+    pub webhook_allow_networks: AllowedNetworks,
+    /// Names webhook sends resolve to fixed addresses instead of through DNS (tests; the
+    /// network policy still applies). Not a command-line option.
+    pub webhook_pinned_hosts: Vec<(String, IpAddr)>,
     /// Whether invoices are issued paid.
     pub auto_pay: bool,
     /// Whether seat caps are enforced.
@@ -55,6 +61,8 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--listen {:?}: {e}", serve.listen))?
         };
+        let webhook_allow_networks = AllowedNetworks::parse(&serve.webhook_allow_networks)
+            .map_err(|e| anyhow::anyhow!("--webhook-allow-networks: {e}"))?;
         Ok(Self {
             database_url,
             listen,
@@ -90,6 +98,8 @@ impl Config {
             } else {
                 serve.webhook_timeout_ms
             }),
+            webhook_allow_networks,
+            webhook_pinned_hosts: Vec::new(),
         })
     }
 
@@ -143,6 +153,10 @@ impl fmt::Debug for Config {
             .field("auto_pay", &self.auto_pay)
             .field("enforce_seat_caps", &self.enforce_seat_caps)
             .field("webhook_poll", &self.webhook_poll)
+            .field(
+                "webhook_allow_networks",
+                &self.webhook_allow_networks.to_string(),
+            )
             .finish()
     }
 }
@@ -150,6 +164,31 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_networks_are_read_at_start_and_a_bad_one_stops_it() {
+        let resolve = |list: &str| {
+            let serve = ServeArgs {
+                webhook_allow_networks: list.to_owned(),
+                ..ServeArgs::default()
+            };
+            Config::resolve(
+                Some("sqlite://t.db".to_owned()),
+                Path::new("."),
+                Some(&serve),
+            )
+        };
+
+        let allowed = resolve("127.0.0.0/8, ::1").unwrap().webhook_allow_networks;
+        let error = resolve("127.0.0.0/8,localhost").unwrap_err().to_string();
+
+        assert_eq!(allowed.to_string(), "127.0.0.0/8,::1/128");
+        assert!(resolve("").unwrap().webhook_allow_networks.is_empty());
+        assert!(
+            error.contains("--webhook-allow-networks") && error.contains("\"localhost\""),
+            "{error}"
+        );
+    }
 
     #[test]
     fn passwords_never_reach_the_logs() {

@@ -37,7 +37,10 @@ impl Server {
         let app = App::new(store, clock, ids)
             .with_transport(Arc::new(tally_workers::HttpTransport::new(
                 config.webhook_timeout,
+                config.webhook_allow_networks.clone(),
+                &config.webhook_pinned_hosts,
             )?))
+            .with_webhook_networks(config.webhook_allow_networks.clone())
             .with_own_port(listener.local_addr()?.port())
             .with_auto_pay(config.auto_pay)
             .with_seat_caps(config.enforce_seat_caps)

@@ -3,12 +3,16 @@
 //! the last process stopped; a delivery whose attempt was cut short is sent again when its
 //! lease ends (at-least-once, same event id and bytes).
 
+use crate::target_guard::{GuardedResolver, check_literal, refusal_in};
 use async_trait::async_trait;
 use futures::StreamExt;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tally_app::webhooks::WebhookTransport;
 use tally_app::{App, AppError};
-use tally_domain::webhooks::{AttemptResult, Delivery};
+use tally_domain::webhook_targets::AllowedNetworks;
+use tally_domain::webhooks::{AttemptResult, Delivery, RESPONSE_BODY_BYTES_MAX, truncated};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -94,26 +98,50 @@ impl Dispatcher {
 }
 
 /// Sends deliveries with reqwest: a time budget (10 s by default), no redirects
-/// (`webhooks.md` §6).
+/// (`webhooks.md` §6), and only to addresses the network policy allows (`target_guard`).
 pub struct HttpTransport {
     client: reqwest::Client,
     timeout: Duration,
+    allowed: AllowedNetworks,
 }
 
 impl HttpTransport {
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// `allowed`: the ranges besides public addresses that sends may reach; `pinned`: names
+    /// resolved to fixed addresses instead of through DNS (tests), under the same policy.
+    pub fn new(
+        timeout: Duration,
+        allowed: AllowedNetworks,
+        pinned: &[(String, IpAddr)],
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // Decision: no proxy, not even one named by HTTP_PROXY: the policy can only judge
+            // the addresses this process connects to, and a proxy would connect for it.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(allowed.clone(), pinned)))
             .user_agent(USER_AGENT)
             .build()?;
-        Ok(Self { client, timeout })
+        Ok(Self {
+            client,
+            timeout,
+            allowed,
+        })
     }
 }
 
 #[async_trait]
 impl WebhookTransport for HttpTransport {
     async fn send(&self, url: &str, delivery: &Delivery) -> AttemptResult {
+        // An address in the URL is connected to without resolving, so it is checked here.
+        if let Err(refused) = check_literal(url, &self.allowed) {
+            return AttemptResult {
+                status_code: None,
+                latency_ms: 0,
+                response_body: None,
+                error: Some(refused.to_string()),
+            };
+        }
         let started = Instant::now();
         let sent = self
             .client
@@ -130,11 +158,10 @@ impl WebhookTransport for HttpTransport {
         match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let body = response.text().await.ok();
                 AttemptResult {
                     status_code: Some(status),
                     latency_ms,
-                    response_body: body,
+                    response_body: body_prefix(response).await,
                     error: None,
                 }
             }
@@ -142,7 +169,9 @@ impl WebhookTransport for HttpTransport {
                 status_code: None,
                 latency_ms,
                 response_body: None,
-                error: Some(if error.is_timeout() {
+                error: Some(if let Some(refused) = refusal_in(&error) {
+                    refused.to_string()
+                } else if error.is_timeout() {
                     format!("timed out after {} ms", self.timeout.as_millis())
                 } else {
                     format!("request failed: {error}")
@@ -150,4 +179,24 @@ impl WebhookTransport for HttpTransport {
             },
         }
     }
+}
+
+/// The start of a receiver's answer, as the delivery log keeps it. Reads at most
+/// `RESPONSE_BODY_BYTES_MAX` bytes, chunk by chunk, and drops the rest unread (which closes the
+/// connection): a receiver that answers gigabytes, or never stops, costs a few kilobytes. A
+/// body that breaks off keeps what arrived; `None` when nothing did.
+async fn body_prefix(mut response: reqwest::Response) -> Option<String> {
+    let mut kept: Vec<u8> = Vec::new();
+    while kept.len() < RESPONSE_BODY_BYTES_MAX {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = RESPONSE_BODY_BYTES_MAX - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => break,
+            Err(_) if kept.is_empty() => return None,
+            Err(_) => break,
+        }
+    }
+    Some(truncated(&String::from_utf8_lossy(&kept)))
 }

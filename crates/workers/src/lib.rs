@@ -3,6 +3,7 @@
 //! drive it step by step; `run` repeats it until told to stop.
 
 mod dispatcher;
+mod target_guard;
 
 pub use dispatcher::{DispatchReport, Dispatcher, HttpTransport};
 

@@ -50,6 +50,8 @@ pub async fn create(
         url,
         events,
         description: input.description.flatten(),
+        // Decision: `isActive` is honoured at creation as at update; absent means active.
+        is_active: input.is_active.unwrap_or(true),
         api_version,
     });
     let (version, livemode) = (ctx.version, ctx.livemode());

@@ -6,12 +6,18 @@ use crate::rows::{AttemptRow, DeliveryRow, EndpointRow, EventRow, json_text};
 use async_trait::async_trait;
 use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::webhooks::{Delivery, WebhookEndpoint};
+use tally_domain::webhooks::{Delivery, EventBody, WebhookEndpoint};
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{Attempt, DeliveryLog, Lock, StoreError, Webhooks};
 
 const ENDPOINT_COLUMNS: &str = "id, org_id, url, events, description, is_active, api_version, secret, consecutive_failures, created_at_ms, updated_at_ms";
-const DELIVERY_COLUMNS: &str = "id, org_id, endpoint_id, event_id, event_type, body, signature, timestamp_header, status, attempts, next_attempt_at_ms, created_at_ms";
+/// A delivery as read, from `webhook_deliveries`: its body comes from the stored event body it
+/// names. A subquery rather than a join, so that a locking read locks the delivery alone and
+/// never the body its event's other deliveries share.
+const DELIVERY_COLUMNS: &str = "id, org_id, endpoint_id, event_id, event_type, body_id, \
+     (SELECT b.body FROM webhook_event_bodies b \
+      WHERE b.org_id = webhook_deliveries.org_id AND b.id = webhook_deliveries.body_id) AS body, \
+     signature, timestamp_header, status, attempts, next_attempt_at_ms, created_at_ms";
 
 /// Events per INSERT statement: well under both engines' limit on bound values.
 const EVENTS_PER_INSERT_MAX: usize = 100;
@@ -171,6 +177,17 @@ impl Webhooks for SqlDb {
         Ok(Page::from_overfetch(endpoints_of(rows)?, page.limit))
     }
 
+    async fn count_webhook_endpoints(&mut self, org: &OrgId) -> Result<u64, StoreError> {
+        let conn = &mut self.conn;
+        let (count,): (i64,) = query(
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE org_id = $1 AND deleted_at_ms IS NULL",
+        )
+        .bind(org.as_str())
+        .fetch_one(conn)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     async fn all_webhook_endpoints(
         &mut self,
         org: &OrgId,
@@ -185,26 +202,68 @@ impl Webhooks for SqlDb {
         endpoints_of(rows)
     }
 
+    async fn insert_event_body(&mut self, b: &EventBody) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(
+            "INSERT INTO webhook_event_bodies (id, org_id, event_id, body, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&b.id)
+        .bind(b.org_id.as_str())
+        .bind(&b.event_id)
+        .bind(&b.body)
+        .bind(b.created_at.as_millis())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(format!(
-            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id, endpoint_id) DO NOTHING"
-        ))
+        // Only of a body of this organization and event, to an endpoint of this organization.
+        let inserted = query(
+            "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, \
+                 body_id, signature, timestamp_header, status, attempts, next_attempt_at_ms, \
+                 created_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+             WHERE EXISTS (SELECT 1 FROM webhook_event_bodies \
+                           WHERE org_id = $2 AND id = $6 AND event_id = $4) \
+               AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = $2 AND id = $3) \
+             ON CONFLICT (event_id, endpoint_id) DO NOTHING",
+        )
         .bind(&d.id)
         .bind(d.org_id.as_str())
         .bind(&d.endpoint_id)
         .bind(&d.event_id)
         .bind(&d.event_type)
-        .bind(&d.body)
+        .bind(&d.body_id)
         .bind(&d.signature)
         .bind(&d.timestamp)
         .bind(d.status.as_str())
         .bind(d.attempts)
         .bind(d.next_attempt_at.as_millis())
         .bind(d.created_at.as_millis())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+        if inserted == 1 {
+            return Ok(());
+        }
+        // Nothing written: the event's delivery to this endpoint exists (kept as it is), or the
+        // body or endpoint is not this organization's.
+        let (existing,): (i64,) = query(
+            "SELECT COUNT(*) FROM webhook_deliveries \
+             WHERE org_id = $1 AND event_id = $2 AND endpoint_id = $3",
+        )
+        .bind(d.org_id.as_str())
+        .bind(&d.event_id)
+        .bind(&d.endpoint_id)
+        .fetch_one(conn)
+        .await?;
+        if existing == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     async fn claim_due_deliveries(

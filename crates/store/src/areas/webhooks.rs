@@ -1,10 +1,10 @@
-//! The webhook outbox, endpoints, deliveries and their attempts.
+//! The webhook outbox, endpoints, the rendered event bodies, deliveries and their attempts.
 
 use crate::{Attempt, DeliveryLog, Lock, StoreError};
 use async_trait::async_trait;
 use tally_domain::events::WebhookEvent;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::webhooks::{Delivery, WebhookEndpoint};
+use tally_domain::webhooks::{Delivery, EventBody, WebhookEndpoint};
 use tally_domain::{OrgId, Timestamp};
 
 #[async_trait]
@@ -50,13 +50,22 @@ pub trait Webhooks {
         page: &PageRequest,
     ) -> Result<Page<WebhookEndpoint>, StoreError>;
 
+    /// How many non-deleted endpoints `org` has, active or not.
+    async fn count_webhook_endpoints(&mut self, org: &OrgId) -> Result<u64, StoreError>;
+
     /// Every non-deleted endpoint of `org`, active or not (for fan-out).
     async fn all_webhook_endpoints(
         &mut self,
         org: &OrgId,
     ) -> Result<Vec<WebhookEndpoint>, StoreError>;
 
-    /// Inserts a delivery; one that exists for the same event and endpoint is left as it is.
+    /// Stores an event's rendered body, once for all the deliveries that send it.
+    async fn insert_event_body(&mut self, body: &EventBody) -> Result<(), StoreError>;
+
+    /// Inserts a delivery of the body its `body_id` names, which must be a stored body of the
+    /// same organization and event (`NotFound` otherwise); the delivery's own `body` is not
+    /// written, and reads give back the stored one. A delivery that exists for the same event
+    /// and endpoint is left as it is.
     async fn insert_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
 
     /// Takes up to `limit` pending deliveries of any organization due at `now`, oldest first,

@@ -17,7 +17,7 @@ use tally_domain::period::BillingInterval;
 use tally_domain::seats::{SeatBalance, SeatEvent, SeatEventId};
 use tally_domain::subscription::{FeatureSnapshot, NewSubscription, Subscription, SubscriptionId};
 use tally_domain::test_clock::{RunItem, TestClockRun, TestClockRunId};
-use tally_domain::webhooks::{Delivery, DeliveryStatus, WebhookEndpoint};
+use tally_domain::webhooks::{Delivery, DeliveryStatus, EventBody, WebhookEndpoint};
 use tally_domain::{
     ApiKeyId, ApiVersion, Customer, CustomerId, Mode, OrgId, Organization, Timestamp,
 };
@@ -559,6 +559,7 @@ pub(super) fn delivery(
         endpoint_id: endpoint.id.clone(),
         event_id: format!("whev_{}", ulid(&endpoint.org_id, created_at, n)),
         event_type: "seats.updated".to_owned(),
+        body_id: format!("whb_{}", ulid(&endpoint.org_id, created_at, n)),
         body: format!(r#"{{"n":{n}}}"#),
         signature: format!("{n:064x}"),
         timestamp: created_at.to_rfc3339(),
@@ -577,10 +578,26 @@ pub(super) async fn insert_endpoint(store: &dyn Store, endpoint: &WebhookEndpoin
     .await;
 }
 
+/// The stored body `delivery` names, as the fan-out would have stored it.
+pub(super) fn event_body(delivery: &Delivery) -> EventBody {
+    EventBody {
+        id: delivery.body_id.clone(),
+        org_id: delivery.org_id.clone(),
+        event_id: delivery.event_id.clone(),
+        body: delivery.body.clone(),
+        created_at: delivery.created_at,
+    }
+}
+
+/// Stores the deliveries, each after the body it names (once per body).
 pub(super) async fn insert_deliveries(store: &dyn Store, deliveries: Vec<Delivery>) {
     commit(store, move |tx| {
         Box::pin(async move {
+            let mut stored = std::collections::BTreeSet::new();
             for delivery in &deliveries {
+                if stored.insert(delivery.body_id.clone()) {
+                    tx.insert_event_body(&event_body(delivery)).await?;
+                }
                 tx.insert_delivery(delivery).await?;
             }
             Ok(())

@@ -2,7 +2,7 @@
 //! what each claim holds.
 
 use super::fixtures::{
-    PAGED, T0, commit, delivery, endpoint, every_page, expected_pages, first_page,
+    PAGED, T0, commit, delivery, endpoint, event_body, every_page, expected_pages, first_page,
     insert_deliveries, insert_endpoint, n_of, organization, page_numbers, paged_at, read,
     roll_back, ulid, webhook_event,
 };
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally_domain::events::WebhookEvent;
 use tally_domain::page::PagePosition;
-use tally_domain::webhooks::{AttemptResult, Delivery, DeliveryStatus, WebhookEndpoint};
+use tally_domain::webhooks::{AttemptResult, Delivery, DeliveryStatus, EventBody, WebhookEndpoint};
 use tally_domain::{ApiVersion, CustomerId, OrgId, Timestamp};
 
 /// How long a claim holds a delivery (the dispatcher's lease).
@@ -282,6 +282,120 @@ pub async fn inserting_a_delivery_twice_for_one_event_and_endpoint_keeps_the_fir
     );
 }
 
+pub async fn deliveries_of_one_event_share_its_stored_body(store: Arc<dyn Store>) {
+    // Goal: an event's body is stored once however many endpoints receive it; every delivery
+    // names it and reads it back, and may name only a body of its own organization and event.
+    let org = organization(&*store, "shared body").await;
+    let other = organization(&*store, "other body").await;
+    let targets: Vec<WebhookEndpoint> = (1..=3).map(|n| endpoint(&org, n, T0)).collect();
+    for target in &targets {
+        insert_endpoint(&*store, target).await;
+    }
+    let their_endpoint = endpoint(&other, 9, T0);
+    insert_endpoint(&*store, &their_endpoint).await;
+    let body = EventBody {
+        id: format!("whb_{}", ulid(&org, T0, 50)),
+        org_id: org.clone(),
+        event_id: format!("whev_{}", ulid(&org, T0, 50)),
+        body: r#"{"event":"seats.updated","shared":true}"#.to_owned(),
+        created_at: T0,
+    };
+    let shared: Vec<Delivery> = targets
+        .iter()
+        .zip(1..)
+        .map(|(target, n)| Delivery {
+            event_id: body.event_id.clone(),
+            body_id: body.id.clone(),
+            body: body.body.clone(),
+            ..delivery(target, n, T0, T0)
+        })
+        .collect();
+    let their_delivery = delivery(&their_endpoint, 9, T0, T0);
+    insert_deliveries(&*store, vec![their_delivery.clone()]).await;
+    let (job_body, job_shared) = (body.clone(), shared.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_event_body(&job_body).await?;
+            for delivery in &job_shared {
+                tx.insert_delivery(delivery).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let refused = [
+        (
+            "a body never stored",
+            Delivery {
+                body_id: format!("whb_{}", ulid(&org, T0, 60)),
+                ..delivery(&targets[0], 60, T0, T0)
+            },
+        ),
+        (
+            "another event's body",
+            Delivery {
+                body_id: body.id.clone(),
+                ..delivery(&targets[0], 61, T0, T0)
+            },
+        ),
+        (
+            "another organization's body",
+            Delivery {
+                event_id: their_delivery.event_id.clone(),
+                body_id: their_delivery.body_id.clone(),
+                ..delivery(&targets[0], 62, T0, T0)
+            },
+        ),
+        (
+            "another organization's endpoint",
+            Delivery {
+                endpoint_id: their_endpoint.id.clone(),
+                event_id: body.event_id.clone(),
+                body_id: body.id.clone(),
+                ..delivery(&targets[0], 63, T0, T0)
+            },
+        ),
+    ];
+
+    let job_refused: Vec<Delivery> = refused.iter().map(|(_, d)| d.clone()).collect();
+    let outcomes = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let mut outcomes = Vec::new();
+            for delivery in &job_refused {
+                outcomes.push(tx.insert_delivery(delivery).await);
+            }
+            Ok(outcomes)
+        })
+    })
+    .await;
+
+    let claimed = claim(&*store, T0, 10, false, Duration::ZERO).await;
+    let mut db = read(&*store).await;
+    for delivery in &shared {
+        assert_eq!(
+            db.delivery(&org, &delivery.id, Lock::None).await.unwrap(),
+            Some(delivery.clone())
+        );
+    }
+    let mut claimed_of_org: Vec<Delivery> =
+        claimed.into_iter().filter(|d| d.org_id == org).collect();
+    claimed_of_org.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(claimed_of_org, shared, "claims read the shared body");
+    for ((what, delivery), outcome) in refused.iter().zip(&outcomes) {
+        assert!(
+            matches!(outcome, Err(StoreError::NotFound)),
+            "{what}: {outcome:?}"
+        );
+        assert_eq!(
+            db.delivery(&delivery.org_id, &delivery.id, Lock::None)
+                .await
+                .unwrap(),
+            None,
+            "{what}: nothing written"
+        );
+    }
+}
+
 pub async fn webhook_endpoints_read_back_update_in_place_and_delete_softly(store: Arc<dyn Store>) {
     let org = organization(&*store, "endpoints").await;
     let written = endpoint(&org, 1, T0);
@@ -357,6 +471,7 @@ pub async fn webhook_endpoints_page_newest_first_without_deleted_ones(store: Arc
     )
     .await;
     let all = db.all_webhook_endpoints(&org).await.unwrap();
+    let counted = db.count_webhook_endpoints(&org).await.unwrap();
 
     assert_eq!(page_numbers(&pages, |e| n_of(&e.id)), expected_pages());
     // For fan-out: every one, oldest first.
@@ -364,6 +479,8 @@ pub async fn webhook_endpoints_page_newest_first_without_deleted_ones(store: Arc
         all.iter().map(|e| n_of(&e.id)).collect::<Vec<_>>(),
         vec![0, 1, 2, 3, 4]
     );
+    // For the per-organization cap: inactive ones count, deleted and other organizations' not.
+    assert_eq!(counted, 5);
 }
 
 pub async fn delivery_logs_page_newest_first_with_their_attempts(store: Arc<dyn Store>) {
@@ -465,6 +582,8 @@ pub async fn a_rolled_back_job_leaves_no_webhook_change(store: Arc<dyn Store>) {
                 .await?;
             tx.insert_webhook_endpoint(&job_ghost_endpoint).await?;
             tx.update_webhook_endpoint(&job_endpoint, true).await?;
+            tx.insert_event_body(&event_body(&job_ghost_delivery))
+                .await?;
             tx.insert_delivery(&job_ghost_delivery).await?;
             tx.update_delivery(&Delivery {
                 status: DeliveryStatus::Succeeded,

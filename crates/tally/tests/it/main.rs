@@ -25,4 +25,5 @@ mod subscriptions;
 mod test_clock;
 mod versions;
 mod webhook_restart;
+mod webhook_targets;
 mod webhooks;

@@ -1,8 +1,10 @@
 //! A webhook receiver for tests: an axum server on 127.0.0.1:0 that records every request's
-//! headers and exact body, and answers as scripted (a status, or a delay) — 200 otherwise.
+//! headers and exact body, and answers as scripted (a status, a delay, or a body that never
+//! ends) — 200 otherwise.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +33,18 @@ impl Received {
 pub enum Answer {
     Status(u16),
     SleepMs(u64),
+    /// 200 with a body of `x` streamed for as long as the client keeps reading.
+    EndlessBody,
+}
+
+/// One chunk of an endless body.
+static ENDLESS_CHUNK: [u8; 16_384] = [b'x'; 16_384];
+
+fn endless_body() -> Response {
+    let chunks = futures::stream::repeat_with(|| {
+        Ok::<_, std::convert::Infallible>(Bytes::from_static(&ENDLESS_CHUNK))
+    });
+    axum::body::Body::from_stream(chunks).into_response()
 }
 
 #[derive(Clone, Default)]
@@ -59,12 +73,15 @@ impl Receiver {
                     });
                     let answer = script.lock().unwrap().pop_front();
                     match answer {
-                        Some(Answer::Status(code)) => StatusCode::from_u16(code).unwrap(),
+                        Some(Answer::Status(code)) => {
+                            StatusCode::from_u16(code).unwrap().into_response()
+                        }
                         Some(Answer::SleepMs(ms)) => {
                             tokio::time::sleep(Duration::from_millis(ms)).await;
-                            StatusCode::OK
+                            StatusCode::OK.into_response()
                         }
-                        None => StatusCode::OK,
+                        Some(Answer::EndlessBody) => endless_body(),
+                        None => StatusCode::OK.into_response(),
                     }
                 }
             }),

@@ -39,7 +39,16 @@ pub struct Options {
     /// `false`: invoices are issued outstanding.
     pub auto_pay: bool,
     pub enforce_seat_caps: bool,
+    /// `--webhook-allow-networks`. The tests' receivers listen on 127.0.0.1, which the server
+    /// refuses by default, so the default here allows loopback explicitly; `""` is the
+    /// server's own default (public addresses only).
+    pub webhook_allow_networks: &'static str,
+    /// Names webhook sends resolve to these addresses instead of through DNS.
+    pub webhook_pinned_hosts: Vec<(String, std::net::IpAddr)>,
 }
+
+/// The ranges the tests' receivers need: loopback only.
+pub const LOOPBACK_NETWORKS: &str = "127.0.0.0/8,::1/128";
 
 impl Default for Options {
     fn default() -> Self {
@@ -53,6 +62,8 @@ impl Default for Options {
             webhook_timeout_ms: 10_000,
             auto_pay: true,
             enforce_seat_caps: false,
+            webhook_allow_networks: LOOPBACK_NETWORKS,
+            webhook_pinned_hosts: Vec::new(),
         }
     }
 }
@@ -112,14 +123,16 @@ impl TestApp {
             enforce_seat_caps: options.enforce_seat_caps,
             webhook_poll_ms: 100,
             webhook_timeout_ms: options.webhook_timeout_ms,
+            webhook_allow_networks: options.webhook_allow_networks.to_owned(),
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
         };
-        let config = Config::resolve(
+        let mut config = Config::resolve(
             Some(database_url.clone()),
             std::path::Path::new("."),
             Some(&serve),
         )
         .expect("the test configuration is valid");
+        config.webhook_pinned_hosts = options.webhook_pinned_hosts;
         let manual = options
             .manual_clock
             .then(|| Arc::new(ManualClock::new(CLOCK_START)));

@@ -25,6 +25,11 @@ pub async fn start(database_url: &str) -> Running {
         .env("TALLY_SEED_LIVE_KEY", LIVE_KEY)
         .env("TALLY_WEBHOOK_POLL_MS", "50")
         .env("TALLY_WEBHOOK_TIMEOUT_MS", "2000")
+        // The receiver listens on 127.0.0.1, which webhooks may not reach by default.
+        .env(
+            "TALLY_WEBHOOK_ALLOW_NETWORKS",
+            crate::support::LOOPBACK_NETWORKS,
+        )
         // Out of the way of the seat-kill test's 16 writers.
         .env("TALLY_RATE_LIMIT_REQUESTS", "1000000")
         .env("RUST_LOG", "error")

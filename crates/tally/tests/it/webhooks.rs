@@ -241,10 +241,14 @@ on_both_backends! {
         assert_eq!(error_of(&gone, DIRECT)["code"], "webhook_not_found");
 
         let own = format!("{}/hooks", app.address);
+        let own_port = app.address.rsplit(':').next().unwrap();
         let cases = [
             (json!({"url": "not a url", "events": ["seats.updated"]}), "url", "not a URL"),
             (json!({"url": "ftp://example.com", "events": ["seats.updated"]}), "url", "not http(s)"),
             (json!({"url": own, "events": ["seats.updated"]}), "url", "this server's own API"),
+            // Loopback is allowed in these tests; this server's own port never is.
+            (json!({"url": format!("http://0x7f000001:{own_port}/hooks"), "events": ["seats.updated"]}), "url", "this server's own API, hexadecimal"),
+            (json!({"url": format!("http://[::ffff:127.0.0.1]:{own_port}/hooks"), "events": ["seats.updated"]}), "url", "this server's own API, IPv4-mapped"),
             (json!({"url": receiver.url, "events": []}), "events", "no events"),
             (json!({"url": receiver.url, "events": ["seats.exploded"]}), "events.0", "an unknown event"),
             (json!({"url": receiver.url, "events": ["seats.updated"], "apiVersion": "2025-01-01"}), "apiVersion", "an unknown version"),
@@ -310,5 +314,69 @@ on_both_backends! {
         assert_eq!(scheduled[0]["data"]["cancelReason"], "moving");
         assert_eq!(scheduled[1]["data"]["cancelReason"], Value::Null);
         assert!(scheduled.iter().all(|e| e["data"]["effectiveAt"] == "2026-07-01T00:00:00.000Z"));
+    }
+}
+
+on_both_backends! {
+    async fn an_endpoint_created_inactive_receives_nothing_in_either_generation(app: TestApp) {
+        subscribed(&app).await;
+        let receiver = Receiver::start().await;
+        let body = json!({"url": receiver.url, "events": ["seats.updated"], "isActive": false});
+
+        let legacy = json_with_status(app.post("/webhooks", LEGACY, &body).await, 200).await["data"].clone();
+        let direct = json_with_status(app.post("/webhooks", DIRECT, &body).await, 200).await;
+        app.post("/seats", DIRECT, &json!({"customerId": "user_123", "featureCode": "editor", "count": 1})).await;
+        let report = dispatch(&app).await;
+        let read_back = json_with_status(app.get(&format!("/webhooks/{}", legacy["id"].as_str().unwrap()), DIRECT).await, 200).await;
+
+        assert_eq!((legacy["isActive"].clone(), direct["isActive"].clone()), (json!(false), json!(false)));
+        assert_eq!(read_back["isActive"], false);
+        assert_eq!(report.attempts, 0, "an inactive endpoint gets no delivery");
+        assert!(receiver.received().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn an_endless_answer_is_read_only_as_far_as_the_log_keeps_it(app: TestApp) {
+        // Goal: the dispatcher reads no more of an answer than it keeps. Method: the receiver
+        // streams `x` for ever; reading it whole would run into the send timeout and keep
+        // nothing, while reading the kept prefix ends at once with that prefix recorded.
+        subscribed(&app).await;
+        let receiver = Receiver::start().await;
+        let hook = json_with_status(app.post("/webhooks", DIRECT, &json!({"url": receiver.url, "events": ["seats.updated"]})).await, 200).await;
+        receiver.script(&[Answer::EndlessBody]);
+
+        app.post("/seats", DIRECT, &json!({"customerId": "user_123", "featureCode": "editor", "count": 1})).await;
+        let report = dispatch(&app).await;
+        let log = json_with_status(app.get(&format!("/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), DIRECT).await, 200).await;
+
+        assert_eq!((report.attempts, report.succeeded), (1, 1));
+        let attempt = &log["data"][0]["attempts"][0];
+        assert_eq!(attempt["error"], Value::Null, "{attempt}");
+        let kept = attempt["responseBody"].as_str().map(|b| (b.len(), b.bytes().all(|c| c == b'x')));
+        assert_eq!(kept, Some((tally_domain::webhooks::RESPONSE_BODY_CHARS_MAX, true)));
+    }
+}
+
+on_both_backends! {
+    async fn an_organization_holds_at_most_the_endpoint_cap(app: TestApp) {
+        let cap = tally_domain::webhooks::ENDPOINTS_PER_ORGANIZATION_MAX;
+        let body = json!({"url": "https://hooks.example.com/tally", "events": ["seats.updated"], "isActive": false});
+        let mut ids = Vec::new();
+        for _ in 0..cap {
+            let created = json_with_status(app.post("/webhooks", DIRECT, &body).await, 200).await;
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+
+        let one_more = app.post("/webhooks", LEGACY, &body).await;
+        let live = app.client.post(app.url("/webhooks")).header("x-api-key", LIVE_KEY).json(&body).send().await.unwrap();
+        json_with_status(send(&app, Method::DELETE, &format!("/webhooks/{}", ids[0]), DIRECT, None).await, 200).await;
+        let after_a_delete = app.post("/webhooks", DIRECT, &body).await;
+
+        let error = error_of(&json_with_status(one_more, 400).await, LEGACY);
+        assert_eq!((error["code"].as_str(), error["param"].as_str()), (Some("validation_error"), Some("url")));
+        assert!(error["message"].as_str().unwrap().contains(&format!("at most {cap}")), "{error}");
+        json_with_status(live, 200).await;
+        json_with_status(after_a_delete, 200).await;
     }
 }
