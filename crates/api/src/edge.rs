@@ -163,7 +163,20 @@ async fn admit_and_run(
         return (Err(error), version, Some(quota));
     }
     request.extensions_mut().insert(Ctx { caller, version });
-    (Ok(next.run(request).await), version, Some(quota))
+    let answered = tokio::time::timeout(state.request_timeout, next.run(request))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                format!(
+                    "The request took longer than {} s. A change it started still completes: \
+                     retry with the same Idempotency-Key to get its answer",
+                    state.request_timeout.as_secs_f64()
+                ),
+            )
+            .with_retry_after(1)
+        });
+    (answered, version, Some(quota))
 }
 
 /// Most bytes of an unread body read and dropped before a refusal at the edge.

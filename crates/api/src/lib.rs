@@ -20,15 +20,28 @@ pub use rate_limit::RateLimit;
 use axum::Router;
 use rate_limit::RateLimiter;
 use std::sync::Arc;
+use std::time::Duration;
 use tally_app::App;
 
 /// The default host of `doc_url` in error bodies (`wire.md` §5.1).
 pub const DOC_URL_BASE_DEFAULT: &str = "https://commet.co/docs/api-reference";
 
+/// The longest a client may take to send a request body, by default.
+pub const BODY_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+/// The longest a request may take from its headers to its answer, by default (the SDKs give up
+/// after 30 s).
+pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub rate_limit: RateLimit,
     pub doc_url_base: String,
+    /// The longest a client may take to send a request body: past it the request is refused
+    /// (`validation_error` on `body`).
+    pub body_timeout: Duration,
+    /// The longest a request may take from its headers to its answer: past it the client gets
+    /// `503 service_unavailable` (a write it started still runs to its end).
+    pub request_timeout: Duration,
 }
 
 impl Default for ApiConfig {
@@ -36,6 +49,8 @@ impl Default for ApiConfig {
         Self {
             rate_limit: RateLimit::default(),
             doc_url_base: DOC_URL_BASE_DEFAULT.to_owned(),
+            body_timeout: BODY_TIMEOUT_DEFAULT,
+            request_timeout: REQUEST_TIMEOUT_DEFAULT,
         }
     }
 }
@@ -45,6 +60,7 @@ pub struct AppState {
     pub app: App,
     limiter: Arc<RateLimiter>,
     doc_url_base: Arc<str>,
+    request_timeout: Duration,
 }
 
 /// The whole HTTP surface: `/api/v1/*` behind the edge middleware, and `/healthz`.
@@ -53,6 +69,9 @@ pub fn router(app: App, config: &ApiConfig) -> Router {
         app,
         limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         doc_url_base: config.doc_url_base.trim_end_matches('/').into(),
+        request_timeout: config.request_timeout,
     };
-    routes::router(state)
+    routes::router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        config.body_timeout,
+    ))
 }

@@ -108,6 +108,25 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_WEBHOOK_ALLOW_NETWORKS", default_value = "")]
     pub webhook_allow_networks: String,
 
+    /// The longest, in milliseconds, a client may take to send a request's headers; a
+    /// kept-alive connection idle this long is closed too.
+    #[arg(long, env = "TALLY_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
+    /// The longest, in milliseconds, a client may take to send a request body.
+    #[arg(long, env = "TALLY_BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_timeout_ms: u64,
+
+    /// The longest, in milliseconds, a request may take from its headers to its answer; past
+    /// it the client gets 503 (a write it started still completes).
+    #[arg(long, env = "TALLY_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Client connections open at once; more wait in the listen backlog. The open-file limit is
+    /// raised to fit them where the system allows.
+    #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
     /// Host and path prefix of `doc_url` in error bodies.
     #[arg(long, env = "TALLY_DOC_URL_BASE", default_value = tally_api::DOC_URL_BASE_DEFAULT)]
     pub doc_url_base: String,

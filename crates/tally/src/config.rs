@@ -14,6 +14,19 @@ use tally_domain::webhook_targets::AllowedNetworks;
 /// a key each run at full speed, while making keys does not multiply the budget.
 pub const ORG_REQUESTS_PER_KEY_BUDGET: u32 = 3;
 
+/// Defaults for settings left at 0 (`ServeArgs::default()`, as the tests build it).
+const HEADER_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+const MAX_CONNECTIONS_DEFAULT: usize = 10_000;
+
+/// `ms` milliseconds, or `default` when `ms` is 0.
+fn millis_or(ms: u64, default: Duration) -> Duration {
+    if ms == 0 {
+        default
+    } else {
+        Duration::from_millis(ms)
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -27,6 +40,7 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// Address ranges webhooks may reach besides public addresses.
     pub webhook_allow_networks: AllowedNetworks,
+    pub connections: crate::http_server::ConnectionLimits,
     /// Names webhook sends resolve to fixed addresses instead of through DNS (tests; the
     /// network policy still applies). Not a command-line option.
     pub webhook_pinned_hosts: Vec<(String, IpAddr)>,
@@ -87,6 +101,19 @@ impl Config {
                     tally_api::DOC_URL_BASE_DEFAULT.to_owned()
                 } else {
                     serve.doc_url_base.clone()
+                },
+                body_timeout: millis_or(serve.body_timeout_ms, tally_api::BODY_TIMEOUT_DEFAULT),
+                request_timeout: millis_or(
+                    serve.request_timeout_ms,
+                    tally_api::REQUEST_TIMEOUT_DEFAULT,
+                ),
+            },
+            connections: crate::http_server::ConnectionLimits {
+                header_timeout: millis_or(serve.header_timeout_ms, HEADER_TIMEOUT_DEFAULT),
+                max_connections: if serve.max_connections == 0 {
+                    MAX_CONNECTIONS_DEFAULT
+                } else {
+                    serve.max_connections
                 },
             },
             workers: serve.workers,

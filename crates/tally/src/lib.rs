@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod http_server;
 pub mod server;
 pub mod storage;
 pub mod telemetry;

@@ -14,6 +14,7 @@ pub struct Server {
     listener: TcpListener,
     router: axum::Router,
     workers: bool,
+    connections: crate::http_server::ConnectionLimits,
     webhook_poll: std::time::Duration,
     first_start: Option<tally_app::bootstrap::FirstStart>,
 }
@@ -56,6 +57,7 @@ impl Server {
             listener,
             router,
             workers: config.workers,
+            connections: config.connections,
             webhook_poll: config.webhook_poll,
             first_start,
         })
@@ -114,14 +116,7 @@ impl Server {
                 );
             })
         });
-        // Peer addresses: failed authentications are limited per source address.
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        crate::http_server::serve(self.listener, self.router, self.connections, stop).await;
         stop_workers.send(true).ok();
         if let Some(workers) = workers
             && let Err(join_error) = workers.await
@@ -129,7 +124,7 @@ impl Server {
             error!(%join_error, "the workers stopped abnormally");
         }
         info!("stopped");
-        served.map_err(Into::into)
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod balance;
 mod catalog;
+mod connections;
 mod customers;
 mod disconnects;
 mod errors;

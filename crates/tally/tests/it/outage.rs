@@ -111,14 +111,22 @@ async fn while_postgres_is_unreachable_requests_get_503_with_retry_after_then_it
         });
     }
     wait_for_every_client(&answers, 0, "gets going", |_, a| a.status == 200).await;
-    app.database.as_ref().expect("the first node owns the database").cut_off().await;
+    app.database
+        .as_ref()
+        .expect("the first node owns the database")
+        .cut_off()
+        .await;
     is_cut_off.store(true, Ordering::Relaxed);
     wait_for_every_client(&answers, 0, "sees the outage", |after_cut_off, a| {
         after_cut_off && a.status != 200
     })
     .await;
     let reopened_at = answers.lock().await.len();
-    app.database.as_ref().expect("the first node owns the database").reopen().await;
+    app.database
+        .as_ref()
+        .expect("the first node owns the database")
+        .reopen()
+        .await;
     wait_for_every_client(
         &answers,
         reopened_at,

@@ -45,6 +45,10 @@ pub struct Options {
     pub webhook_allow_networks: &'static str,
     /// Names webhook sends resolve to these addresses instead of through DNS.
     pub webhook_pinned_hosts: Vec<(String, std::net::IpAddr)>,
+    /// The connection and request limits; 0 is the server's default.
+    pub header_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    pub max_connections: usize,
 }
 
 /// The ranges the tests' receivers need: loopback only.
@@ -64,6 +68,9 @@ impl Default for Options {
             enforce_seat_caps: false,
             webhook_allow_networks: LOOPBACK_NETWORKS,
             webhook_pinned_hosts: Vec::new(),
+            header_timeout_ms: 0,
+            body_timeout_ms: 0,
+            max_connections: 0,
         }
     }
 }
@@ -124,6 +131,10 @@ impl TestApp {
             webhook_poll_ms: 100,
             webhook_timeout_ms: options.webhook_timeout_ms,
             webhook_allow_networks: options.webhook_allow_networks.to_owned(),
+            header_timeout_ms: options.header_timeout_ms,
+            body_timeout_ms: options.body_timeout_ms,
+            request_timeout_ms: 0,
+            max_connections: options.max_connections,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
         };
         let mut config = Config::resolve(
