@@ -78,6 +78,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if let Some(path) = nul_path(&json, "") {
             return Err(nul_refused(&path));
         }
+        if let Some(oversized) = tally_domain::limits::oversized_field(&json) {
+            return Err(ApiError::validation(oversized.field, oversized.message));
+        }
         let canonical = canonical_json(&json);
         let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();

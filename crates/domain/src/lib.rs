@@ -12,6 +12,7 @@ pub mod customer;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod organization;
 pub mod page;

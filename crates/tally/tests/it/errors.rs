@@ -99,3 +99,31 @@ on_both_backends! {
         assert_eq!(json_with_status(response, 200).await, serde_json::json!({"status": "ok"}));
     }
 }
+
+on_both_backends! {
+    async fn oversized_fields_are_refused_by_name_and_nothing_is_stored(app: TestApp) {
+        let big = |bytes: usize| "x".repeat(bytes);
+        app.create_customer(&serde_json::json!({"email": "c@example.com", "id": "c1"})).await;
+        let cases = [
+            ("/customers", serde_json::json!({"email": "m@example.com", "metadata": {"note": big(9 * 1024)}}), "metadata"),
+            ("/customers", serde_json::json!({"email": "a@example.com", "address": {"line1": big(3 * 1024)}}), "address"),
+            ("/customers/batch", serde_json::json!({"customers": [{"email": "b@example.com", "metadata": {"n": big(9 * 1024)}}]}), "customers.0.metadata"),
+            ("/webhooks", serde_json::json!({"url": "https://hooks.example.com/t", "events": ["seats.updated"], "description": big(9 * 1024)}), "description"),
+            ("/plans", serde_json::json!({"code": "big", "name": "Big", "metadata": {"n": big(9 * 1024)}}), "metadata"),
+            ("/subscriptions/sub_none/balance/adjust", serde_json::json!({"amount": 1, "reason": big(2 * 1024)}), "reason"),
+            ("/subscriptions/sub_none/cancel", serde_json::json!({"reason": big(2 * 1024)}), "reason"),
+        ];
+        for (path, body, field) in &cases {
+            let response = app.post(path, DIRECT, body).await;
+
+            let refused = json_with_status(response, 400).await;
+            let error = error_of(&refused, DIRECT);
+            assert_eq!(error["code"], "validation_error", "{path}");
+            assert_eq!(error["param"], *field, "{path}");
+        }
+        let customers = json_with_status(app.get("/customers", DIRECT).await, 200).await;
+        assert_eq!(customers["data"].as_array().unwrap().len(), 1, "only the first customer exists");
+        let webhooks = json_with_status(app.get("/webhooks", DIRECT).await, 200).await;
+        assert_eq!(webhooks["data"].as_array().unwrap().len(), 0);
+    }
+}
