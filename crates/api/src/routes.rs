@@ -241,6 +241,22 @@ fn page_reply<T>(
     reply::page(ctx.version, items, page.has_more, next_cursor).into()
 }
 
+/// `page_reply` for the catalog lists, which were never paginated: a page that holds the rest
+/// of the list keeps the plain array shape (legacy `{success, data}`), so nothing changes for
+/// a catalog that fits in one page.
+fn catalog_page_reply<T>(
+    ctx: &Ctx,
+    page: &Page<T>,
+    position: impl Fn(&T) -> (Timestamp, &str),
+    view: impl Fn(&T) -> Value,
+) -> Reply {
+    if page.has_more {
+        page_reply(ctx, page, position, view)
+    } else {
+        reply::array(ctx.version, page.items.iter().map(view).collect()).into()
+    }
+}
+
 /// `{}` for requests without a body (DELETE), for the idempotency fingerprint.
 const EMPTY_BODY: &str = "{}";
 

@@ -10,6 +10,7 @@ use tally_domain::catalog::{
 };
 use tally_domain::customer::Metadata;
 use tally_domain::money::{Cents, Rate};
+use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingInterval;
 use tally_domain::subscription::FeatureSnapshot;
 use tally_domain::{Conflict, DomainError, OrgId};
@@ -303,6 +304,15 @@ pub(crate) async fn lock_plan(
         PlanRef::Code(code) => tx.plan_by_code(org, code, Lock::ForUpdate).await?,
     }
     .ok_or(AppError::NotFound(NotFound::Plan))
+}
+
+/// Moves the items that match out of `items`, in their order.
+fn take_where<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Vec<T> {
+    let (taken, kept) = std::mem::take(items)
+        .into_iter()
+        .partition(|item| matches(item));
+    *items = kept;
+    taken
 }
 
 async fn plan_detail_in(db: &mut dyn Db, plan: Plan) -> Result<PlanDetail, AppError> {
@@ -746,8 +756,14 @@ async fn update_running_snapshots(
 // Reads
 
 impl App {
-    pub async fn features(&self, caller: &Caller) -> Result<Vec<Feature>, AppError> {
-        Ok(self.reader(caller).await?.0.features(caller.org()).await?)
+    /// A page of the organization's features, oldest first.
+    pub async fn features(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<Feature>, AppError> {
+        let (mut db, _) = self.reader(caller).await?;
+        Ok(db.features_page(caller.org(), page).await?)
     }
 
     pub async fn feature(&self, caller: &Caller, code: &str) -> Result<Feature, AppError> {
@@ -759,23 +775,38 @@ impl App {
             .ok_or(AppError::NotFound(NotFound::Feature))
     }
 
+    /// A page of plans, oldest first, with their prices and features: three reads whatever
+    /// the page holds.
     pub async fn plans(
         &self,
         caller: &Caller,
         include_private: bool,
-    ) -> Result<Vec<PlanDetail>, AppError> {
+        page: &PageRequest,
+    ) -> Result<Page<PlanDetail>, AppError> {
         let visibility = if include_private {
             PlanVisibility::IncludingPrivate
         } else {
             PlanVisibility::PublicOnly
         };
+        let org = caller.org();
         let (mut db, _) = self.reader(caller).await?;
-        let plans = db.plans(caller.org(), visibility).await?;
-        let mut details = Vec::with_capacity(plans.len());
-        for plan in plans {
-            details.push(plan_detail_in(&mut *db, plan).await?);
-        }
-        Ok(details)
+        let plans = db.plans_page(org, visibility, page).await?;
+        let ids: Vec<PlanId> = plans.items.iter().map(|p| p.id.clone()).collect();
+        let mut prices = db.prices_of_plans(org, &ids).await?;
+        let mut features = db.features_of_plans(org, &ids).await?;
+        let items = plans
+            .items
+            .into_iter()
+            .map(|plan| PlanDetail {
+                prices: take_where(&mut prices, |p| p.plan_id == plan.id),
+                features: take_where(&mut features, |(pf, _)| pf.plan_id == plan.id),
+                plan,
+            })
+            .collect();
+        Ok(Page {
+            items,
+            has_more: plans.has_more,
+        })
     }
 
     /// A non-deleted plan by `pln_…` id or code, private ones included.

@@ -153,6 +153,25 @@ pub fn keyset_page(column: &str, first: usize) -> String {
     )
 }
 
+/// [`keyset_page`] in the other direction: oldest first by `column`, ties broken by id,
+/// strictly after the page's position; bound by [`Query::bind_page_oldest_first`]. For lists
+/// whose order is creation order (the catalog).
+pub fn keyset_page_oldest_first(column: &str, first: usize) -> String {
+    let (at, id, limit) = (first, first + 1, first + 2);
+    format!(
+        "({column} > ${at} OR ({column} = ${at} AND id > ${id})) \
+         ORDER BY {column}, id LIMIT ${limit}"
+    )
+}
+
+/// `$first, $first + 1, …` for `count` values, for an `IN (…)` list.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// SQL text with its arguments.
 #[must_use = "a query does nothing until it runs on a connection"]
 pub struct Query {
@@ -239,6 +258,18 @@ impl Query {
         }
         out.push_str(rest);
         Some(out)
+    }
+
+    /// [`Query::bind_page`] for [`keyset_page_oldest_first`].
+    pub fn bind_page_oldest_first(self, page: &PageRequest) -> Self {
+        let (after_ms, after_id) = match &page.after {
+            Some(position) => (position.created_at.as_millis(), position.id.clone()),
+            // The first page starts before every row.
+            None => (i64::MIN, String::new()),
+        };
+        self.bind(after_ms)
+            .bind(after_id)
+            .bind(i64::from(page.limit) + 1)
     }
 
     /// Runs a statement; returns the number of rows it changed.

@@ -64,6 +64,8 @@ macro_rules! conformance_suite {
                 a_rolled_back_job_leaves_the_catalog_as_it_was,
                 another_organizations_catalog_is_never_read,
                 another_organizations_catalog_is_never_changed,
+                features_and_plans_page_oldest_first_with_ties_broken_by_id,
+                prices_and_features_of_several_plans_come_in_one_read,
             },
             subscriptions {
                 a_subscription_reads_back_with_its_features,

@@ -1,9 +1,9 @@
 //! `/features` (`catalog.md` §3), both path spellings.
 
-use super::{EMPTY_BODY, invalid, required, write};
+use super::{EMPTY_BODY, catalog_page_reply, invalid, required, write};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Ctx, IdempotencyKey};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
 use tally_app::catalog::{CreateFeature, DeleteFeature, NewFeature, UpdateFeature};
@@ -11,15 +11,24 @@ use tally_domain::FieldError;
 use tally_domain::catalog::{
     FeatureType, check_description, check_feature_code, check_name, problems_or,
 };
+use tally_domain::page::PAGE_SIZE_MAX;
 use tally_wire::requests::{CreateFeatureIn, UpdateFeatureIn};
 
-pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Reply, ApiError> {
-    let features = state.app.features(&ctx.caller).await?;
-    let items = features
-        .iter()
-        .map(|f| tally_wire::feature(ctx.version, f, ctx.livemode()))
-        .collect();
-    Ok(reply::array(ctx.version, items).into())
+/// Pages like every list (`limit`, `cursor`); the SDKs send neither, so the default page is
+/// the largest, and one that holds every feature keeps the unpaginated shape.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let page = query.page_or(PAGE_SIZE_MAX)?;
+    let features = state.app.features(&ctx.caller, &page).await?;
+    Ok(catalog_page_reply(
+        &ctx,
+        &features,
+        |f| (f.created_at, f.id.as_str()),
+        |f| tally_wire::feature(ctx.version, f, ctx.livemode()),
+    ))
 }
 
 pub async fn get(

@@ -1,6 +1,6 @@
 //! `/plans` with their prices and features (`catalog.md` §4), both path spellings.
 
-use super::{EMPTY_BODY, invalid, required, write};
+use super::{EMPTY_BODY, catalog_page_reply, invalid, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
@@ -17,6 +17,7 @@ use tally_domain::catalog::{
     check_name, check_plan_code, problems_or,
 };
 use tally_domain::money::{Cents, Rate};
+use tally_domain::page::PAGE_SIZE_MAX;
 use tally_domain::period::BillingInterval;
 use tally_domain::{ApiVersion, FieldError};
 use tally_wire::requests::{CreatePlanIn, PlanFeatureIn, PriceIn, UpdatePlanIn, VisibilityIn};
@@ -45,12 +46,16 @@ pub async fn list(
             ));
         }
     };
-    let plans = state.app.plans(&ctx.caller, include_private).await?;
-    let items = plans
-        .iter()
-        .map(|p| tally_wire::plan(ctx.version, parts(p), ctx.livemode()))
-        .collect();
-    Ok(reply::array(ctx.version, items).into())
+    // Pages like every list; the SDKs send no `limit` or `cursor`, so the default page is the
+    // largest, and one that holds every plan keeps the unpaginated shape.
+    let page = query.page_or(PAGE_SIZE_MAX)?;
+    let plans = state.app.plans(&ctx.caller, include_private, &page).await?;
+    Ok(catalog_page_reply(
+        &ctx,
+        &plans,
+        |p| (p.plan.created_at, p.plan.id.as_str()),
+        |p| tally_wire::plan(ctx.version, parts(p), ctx.livemode()),
+    ))
 }
 
 pub async fn get(

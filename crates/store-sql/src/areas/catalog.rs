@@ -1,14 +1,20 @@
 //! The catalog area, for both engines.
 
 use crate::SqlDb;
-use crate::query::query;
+use crate::query::{keyset_page_oldest_first, placeholders, query};
 use crate::rows::{FeatureRow, PlanFeatureRow, PlanRow, PriceRow, json_text};
 use async_trait::async_trait;
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::page::{Page, PageRequest};
 use tally_domain::{OrgId, Timestamp};
 use tally_store::{Catalog, Lock, PlanFeatureEntry, PlanVisibility, StoreError};
 
 const FEATURE_COLUMNS: &str = "f.id, f.org_id, f.code, f.name, f.type, f.description, f.unit_name, f.created_at_ms, f.updated_at_ms";
+/// A plan's feature entry with the feature it attaches (`plan_features pf JOIN features f`).
+const PLAN_FEATURE_COLUMNS: &str = "pf.plan_id, pf.enabled, pf.included_amount, pf.unlimited, \
+     pf.overage_enabled, pf.overage_unit_price, pf.credits_per_unit, pf.pricing_mode, pf.margin, \
+     pf.created_at_ms AS pf_created_at_ms, f.id, f.org_id, f.code, f.name, f.type, \
+     f.description, f.unit_name, f.created_at_ms, f.updated_at_ms";
 const PLAN_COLUMNS: &str = "id, org_id, code, name, description, consumption_model, is_public, \
      is_free, block_on_exhaustion, metadata, created_at_ms, updated_at_ms";
 const PRICE_COLUMNS: &str = "id, plan_id, billing_interval, price_cents, is_default, trial_days, \
@@ -33,6 +39,23 @@ impl Catalog for SqlDb {
         .fetch_all(conn)
         .await?;
         features_of(rows)
+    }
+
+    async fn features_page(
+        &mut self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<Feature>, StoreError> {
+        let conn = &mut self.conn;
+        let rows: Vec<FeatureRow> = query(format!(
+            "SELECT {FEATURE_COLUMNS} FROM features f WHERE f.org_id = $1 AND {}",
+            keyset_page_oldest_first("created_at_ms", 2)
+        ))
+        .bind(org.as_str())
+        .bind_page_oldest_first(page)
+        .fetch_all(conn)
+        .await?;
+        Ok(Page::from_overfetch(features_of(rows)?, page.limit))
     }
 
     async fn feature_by_code(
@@ -123,22 +146,69 @@ impl Catalog for SqlDb {
         Ok(count > 0)
     }
 
-    async fn plans(
+    async fn plans_page(
         &mut self,
         org: &OrgId,
         visibility: PlanVisibility,
-    ) -> Result<Vec<Plan>, StoreError> {
+        page: &PageRequest,
+    ) -> Result<Page<Plan>, StoreError> {
         let conn = &mut self.conn;
         let rows: Vec<PlanRow> = query(format!(
             "SELECT {PLAN_COLUMNS} FROM plans \
-             WHERE org_id = $1 AND deleted_at_ms IS NULL AND (is_public OR $2) \
-             ORDER BY created_at_ms, id"
+             WHERE org_id = $1 AND deleted_at_ms IS NULL AND (is_public OR $2) AND {}",
+            keyset_page_oldest_first("created_at_ms", 3)
         ))
         .bind(org.as_str())
         .bind(visibility == PlanVisibility::IncludingPrivate)
+        .bind_page_oldest_first(page)
         .fetch_all(conn)
         .await?;
-        plans_of(rows)
+        Ok(Page::from_overfetch(plans_of(rows)?, page.limit))
+    }
+
+    async fn prices_of_plans(
+        &mut self,
+        org: &OrgId,
+        plans: &[PlanId],
+    ) -> Result<Vec<PlanPrice>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut prices = query(format!(
+            "SELECT {PRICE_COLUMNS} FROM plan_prices \
+             WHERE org_id = $1 AND plan_id IN ({}) AND archived_at_ms IS NULL \
+             ORDER BY plan_id, created_at_ms, id",
+            placeholders(2, plans.len())
+        ))
+        .bind(org.as_str());
+        for plan in plans {
+            prices = prices.bind(plan.as_str());
+        }
+        let rows: Vec<PriceRow> = prices.fetch_all(&mut self.conn).await?;
+        rows.into_iter().map(PriceRow::into_domain).collect()
+    }
+
+    async fn features_of_plans(
+        &mut self,
+        org: &OrgId,
+        plans: &[PlanId],
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut attached = query(format!(
+            "SELECT {PLAN_FEATURE_COLUMNS} \
+             FROM plan_features pf JOIN features f ON f.id = pf.feature_id \
+             WHERE pf.org_id = $1 AND pf.plan_id IN ({}) \
+             ORDER BY pf.plan_id, pf.created_at_ms, f.id",
+            placeholders(2, plans.len())
+        ))
+        .bind(org.as_str());
+        for plan in plans {
+            attached = attached.bind(plan.as_str());
+        }
+        let rows: Vec<PlanFeatureRow> = attached.fetch_all(&mut self.conn).await?;
+        rows.into_iter().map(PlanFeatureRow::into_domain).collect()
     }
 
     async fn plan(
@@ -348,9 +418,7 @@ impl Catalog for SqlDb {
     ) -> Result<Vec<PlanFeatureEntry>, StoreError> {
         let conn = &mut self.conn;
         let rows: Vec<PlanFeatureRow> = query(format!(
-            "SELECT pf.plan_id, pf.enabled, pf.included_amount, pf.unlimited, pf.overage_enabled, \
-                 pf.overage_unit_price, pf.credits_per_unit, pf.pricing_mode, pf.margin, \
-                 pf.created_at_ms AS pf_created_at_ms, {FEATURE_COLUMNS} \
+            "SELECT {PLAN_FEATURE_COLUMNS} \
              FROM plan_features pf JOIN features f ON f.id = pf.feature_id \
              WHERE pf.org_id = $1 AND pf.plan_id = $2 ORDER BY pf.created_at_ms, f.id"
         ))

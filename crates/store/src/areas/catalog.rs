@@ -3,12 +3,20 @@
 use crate::{Lock, PlanFeatureEntry, PlanVisibility, StoreError};
 use async_trait::async_trait;
 use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::page::{Page, PageRequest};
 use tally_domain::{OrgId, Timestamp};
 
 #[async_trait]
 pub trait Catalog {
     /// Every feature of `org`, oldest first.
     async fn features(&mut self, org: &OrgId) -> Result<Vec<Feature>, StoreError>;
+
+    /// A page of the features of `org`, oldest first.
+    async fn features_page(
+        &mut self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<Feature>, StoreError>;
 
     async fn feature_by_code(
         &mut self,
@@ -32,12 +40,28 @@ pub trait Catalog {
         id: &FeatureId,
     ) -> Result<bool, StoreError>;
 
-    /// Non-deleted plans of `org`, oldest first.
-    async fn plans(
+    /// A page of the non-deleted plans of `org`, oldest first.
+    async fn plans_page(
         &mut self,
         org: &OrgId,
         visibility: PlanVisibility,
-    ) -> Result<Vec<Plan>, StoreError>;
+        page: &PageRequest,
+    ) -> Result<Page<Plan>, StoreError>;
+
+    /// The active prices of several plans of `org`, each plan's oldest first, in one read (a
+    /// page of plans costs a constant number of queries).
+    async fn prices_of_plans(
+        &mut self,
+        org: &OrgId,
+        plans: &[PlanId],
+    ) -> Result<Vec<PlanPrice>, StoreError>;
+
+    /// The attached features of several plans of `org`, each plan's oldest first, in one read.
+    async fn features_of_plans(
+        &mut self,
+        org: &OrgId,
+        plans: &[PlanId],
+    ) -> Result<Vec<PlanFeatureEntry>, StoreError>;
 
     /// A non-deleted plan by id.
     async fn plan(

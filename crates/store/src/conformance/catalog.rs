@@ -1,13 +1,14 @@
 //! The catalog: features, plans, their prices and the features plans attach.
 
 use super::fixtures::{
-    SeatPlan, T0, commit, feature, insert_seat_plan, organization, plan, plan_feature, price, read,
-    roll_back,
+    PAGED, SeatPlan, T0, commit, every_page, feature, first_page, insert_seat_plan, n_of,
+    organization, page_numbers, paged_at, plan, plan_feature, price, read, roll_back,
 };
 use crate::{Lock, PlanFeatureEntry, PlanVisibility, Store, StoreError, constraints, write};
 use std::sync::Arc;
 use tally_domain::catalog::{Feature, Plan, PlanFeature, PlanPrice};
 use tally_domain::money::{Cents, Rate};
+use tally_domain::page::PagePosition;
 use tally_domain::period::BillingInterval;
 
 /// Asserts that a write through the wrong organization changed nothing it could see: it either
@@ -45,9 +46,10 @@ impl Listed {
         Self {
             features: db.features(org).await.unwrap(),
             plans: db
-                .plans(org, PlanVisibility::IncludingPrivate)
+                .plans_page(org, PlanVisibility::IncludingPrivate, &first_page(100))
                 .await
-                .unwrap(),
+                .unwrap()
+                .items,
             prices: db.plan_prices(org, &seat_plan.plan.id).await.unwrap(),
             plan_features: db.plan_features(org, &seat_plan.plan.id).await.unwrap(),
         }
@@ -119,11 +121,16 @@ pub async fn the_catalog_reads_back_as_written(store: Arc<dyn Store>) {
         .feature_by_code(&org, "viewer", Lock::None)
         .await
         .unwrap();
-    let public_plans = db.plans(&org, PlanVisibility::PublicOnly).await.unwrap();
-    let all_plans = db
-        .plans(&org, PlanVisibility::IncludingPrivate)
+    let public_plans = db
+        .plans_page(&org, PlanVisibility::PublicOnly, &first_page(100))
         .await
-        .unwrap();
+        .unwrap()
+        .items;
+    let all_plans = db
+        .plans_page(&org, PlanVisibility::IncludingPrivate, &first_page(100))
+        .await
+        .unwrap()
+        .items;
     let by_id = db.plan(&org, &private.id, Lock::None).await.unwrap();
     let by_plan_code = db.plan_by_code(&org, "pro", Lock::None).await.unwrap();
     let prices = db.plan_prices(&org, &public.id).await.unwrap();
@@ -265,9 +272,10 @@ pub async fn a_deleted_plan_is_hidden_but_kept_for_its_subscriptions(store: Arc<
         None
     );
     assert_eq!(
-        db.plans(&org, PlanVisibility::IncludingPrivate)
+        db.plans_page(&org, PlanVisibility::IncludingPrivate, &first_page(100))
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
         vec![other.plan.clone()]
     );
     assert_eq!(
@@ -563,9 +571,10 @@ pub async fn another_organizations_catalog_is_never_read(store: Arc<dyn Store>) 
             .unwrap()
     );
     assert!(
-        db.plans(&mine, PlanVisibility::IncludingPrivate)
+        db.plans_page(&mine, PlanVisibility::IncludingPrivate, &first_page(100))
             .await
             .unwrap()
+            .items
             .is_empty()
     );
     assert_eq!(
@@ -681,4 +690,132 @@ pub async fn another_organizations_catalog_is_never_changed(store: Arc<dyn Store
             .unwrap(),
         Some(their.price.clone())
     );
+}
+
+pub async fn features_and_plans_page_oldest_first_with_ties_broken_by_id(store: Arc<dyn Store>) {
+    let org = organization(&*store, "catalog pages").await;
+    let other = organization(&*store, "other catalog pages").await;
+    let mut rows = Vec::new();
+    for n in PAGED {
+        rows.push((
+            feature(&org, n, &format!("f{n}"), paged_at(n)),
+            plan(&org, n, &format!("p{n}"), paged_at(n)),
+        ));
+    }
+    // Never listed: a private plan (unless asked for), a deleted one, another organization's.
+    let private = Plan {
+        is_public: false,
+        ..plan(&org, 7, "private", paged_at(7))
+    };
+    let deleted = plan(&org, 8, "deleted", paged_at(8));
+    let theirs = (
+        feature(&other, 9, "theirs", paged_at(9)),
+        plan(&other, 9, "theirs", paged_at(9)),
+    );
+    let (job_org, job_private, job_deleted, job_theirs) = (
+        org.clone(),
+        private.clone(),
+        deleted.clone(),
+        theirs.clone(),
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            for (feature, plan) in rows.iter().chain([&job_theirs]) {
+                tx.insert_feature(feature).await?;
+                tx.insert_plan(plan).await?;
+            }
+            tx.insert_plan(&job_private).await?;
+            tx.insert_plan(&job_deleted).await?;
+            tx.delete_plan(&job_org, &job_deleted.id, T0).await?;
+            Ok(())
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    let features = every_page(
+        2,
+        |f: &Feature| PagePosition {
+            created_at: f.created_at,
+            id: f.id.as_str().to_owned(),
+        },
+        async |page| db.features_page(&org, &page).await.unwrap(),
+    )
+    .await;
+    let public_plans = every_page(
+        2,
+        |p: &Plan| PagePosition {
+            created_at: p.created_at,
+            id: p.id.as_str().to_owned(),
+        },
+        async |page| {
+            db.plans_page(&org, PlanVisibility::PublicOnly, &page)
+                .await
+                .unwrap()
+        },
+    )
+    .await;
+    let all_plans = db
+        .plans_page(&org, PlanVisibility::IncludingPrivate, &first_page(10))
+        .await
+        .unwrap();
+
+    let oldest_first = vec![vec![0, 1], vec![2, 3], vec![4]];
+    assert_eq!(
+        page_numbers(&features, |f| n_of(f.id.as_str())),
+        oldest_first
+    );
+    assert_eq!(
+        page_numbers(&public_plans, |p| n_of(p.id.as_str())),
+        oldest_first
+    );
+    assert_eq!(features[0].items[0], feature(&org, 0, "f0", paged_at(0)));
+    let all: Vec<u32> = all_plans
+        .items
+        .iter()
+        .map(|p| n_of(p.id.as_str()))
+        .collect();
+    assert_eq!(all, [0, 1, 2, 3, 4, 7]);
+    assert!(!all_plans.has_more);
+}
+
+pub async fn prices_and_features_of_several_plans_come_in_one_read(store: Arc<dyn Store>) {
+    let mine = insert_seat_plan(&*store, &organization(&*store, "batch").await, 1).await;
+    let org = mine.plan.org_id.clone();
+    let second = plan(&org, 2, "second", T0.plus_millis(5));
+    let second_price = price(&second, 3, BillingInterval::Yearly, T0.plus_millis(6));
+    let their = insert_seat_plan(&*store, &organization(&*store, "other batch").await, 4).await;
+    let (job_org, job_plan, job_price) = (org.clone(), second.clone(), second_price.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.insert_plan(&job_plan).await?;
+            tx.insert_price(&job_org, &job_price).await
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    let ids = [
+        mine.plan.id.clone(),
+        second.id.clone(),
+        their.plan.id.clone(),
+    ];
+    let prices = db.prices_of_plans(&org, &ids).await.unwrap();
+    let attached = db.features_of_plans(&org, &ids).await.unwrap();
+    let none = db.prices_of_plans(&org, &[]).await.unwrap();
+
+    let mut expected_prices = db.plan_prices(&org, &mine.plan.id).await.unwrap();
+    expected_prices.push(second_price);
+    expected_prices.sort_by(|a, b| a.plan_id.as_str().cmp(b.plan_id.as_str()));
+    let mut got_prices = prices.clone();
+    got_prices.sort_by(|a, b| a.plan_id.as_str().cmp(b.plan_id.as_str()));
+    assert_eq!(
+        got_prices, expected_prices,
+        "another organization's prices are never read"
+    );
+    assert_eq!(
+        attached,
+        db.plan_features(&org, &mine.plan.id).await.unwrap()
+    );
+    assert!(none.is_empty());
 }

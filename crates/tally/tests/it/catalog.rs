@@ -264,3 +264,60 @@ on_both_backends! {
         assert_eq!(error_of(&free_price, DIRECT)["code"], "validation_error");
     }
 }
+
+on_both_backends! {
+    async fn plans_and_features_page_with_the_documented_cursor(app: TestApp) {
+        for n in 0..5 {
+            json_with_status(
+                app.post("/features", DIRECT, &json!({"name": format!("F{n}"), "code": format!("f{n}"), "type": "boolean"})).await,
+                200,
+            )
+            .await;
+            json_with_status(
+                app.post("/plans", DIRECT, &json!({"name": format!("P{n}"), "code": format!("p{n}")})).await,
+                200,
+            )
+            .await;
+            json_with_status(
+                app.post(&format!("/plans/p{n}/features"), DIRECT, &json!({"featureId": format!("f{n}")})).await,
+                200,
+            )
+            .await;
+        }
+        for (path, code_of) in [("/plans", "code"), ("/features", "code")] {
+            let mut codes = Vec::new();
+            let mut cursor: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let query = match &cursor {
+                    Some(cursor) => format!("{path}?limit=2&cursor={cursor}"),
+                    None => format!("{path}?limit=2"),
+                };
+                let page = json_with_status(app.get(&query, DIRECT).await, 200).await;
+                pages += 1;
+                codes.extend(page["data"].as_array().unwrap().iter().map(|item| item[code_of].as_str().unwrap().to_owned()));
+                if page["hasMore"] == json!(true) {
+                    cursor = Some(page["nextCursor"].as_str().unwrap().to_owned());
+                } else {
+                    assert!(page.get("nextCursor").is_none(), "{page}");
+                    break;
+                }
+            }
+            let prefix = &path[1..2];
+            let expected: Vec<String> = (0..5).map(|n| format!("{prefix}{n}")).collect();
+            assert_eq!(codes, expected, "{path}");
+            assert_eq!(pages, 3, "{path}");
+        }
+        // Without `limit` (the SDKs send none) a catalog that fits keeps the unpaginated shape,
+        // and every plan still carries its features.
+        let legacy = json_with_status(app.get("/plans", LEGACY).await, 200).await;
+        assert_eq!(legacy.as_object().unwrap().len(), 2, "{legacy}");
+        assert_eq!(legacy["data"].as_array().unwrap().len(), 5);
+        let direct = json_with_status(app.get("/plans", DIRECT).await, 200).await;
+        for (n, plan) in direct["data"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(plan["features"][0]["code"], format!("f{n}"), "{plan}");
+        }
+        let bad = json_with_status(app.get("/features?limit=0", DIRECT).await, 400).await;
+        assert_eq!(error_of(&bad, DIRECT)["param"], "limit");
+    }
+}
