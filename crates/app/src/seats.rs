@@ -7,17 +7,20 @@
 //! and none loses an update.
 
 use crate::customers::{find_customer_for_param, lock_customer_ref};
+use crate::invoicing::next_invoice_total;
 use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
+use std::collections::BTreeMap;
 use tally_domain::billing::{SeatTrueUp, true_up};
 use tally_domain::catalog::{Feature, FeatureType};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
+use tally_domain::money::{AmountTooLarge, Cents};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::seats::{
     AppliedChange, SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change,
-    crosses_limit,
+    billable_extra, crosses_limit,
 };
 use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
 use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
@@ -37,7 +40,9 @@ impl Command for ChangeSeats {
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
         let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
         let (code, feature) = target.seats_feature(&self.feature, "featureCode")?;
-        let mut applied = target.apply(ctx, &[(code, feature, self.change)]).await?;
+        let mut applied = target
+            .apply(ctx, &[(code, feature, self.change)], "count")
+            .await?;
         Ok(applied.remove(0))
     }
 }
@@ -73,7 +78,7 @@ impl Command for SetAllSeats {
             changes.push((code, feature, SeatChange::Set(*count)));
         }
         changes.sort_by(|a, b| a.0.cmp(&b.0));
-        target.apply(ctx, &changes).await
+        target.apply(ctx, &changes, "seats").await
     }
 }
 
@@ -160,11 +165,13 @@ impl SeatTarget {
     }
 
     /// Applies every change (all checked first, so a refusal leaves nothing written), records
-    /// the events and the webhooks of the changed ones.
+    /// the events and the webhooks of the changed ones. `count_field` is blamed when the
+    /// changes would bill more than `MONEY_MAX`.
     async fn apply(
         &self,
         ctx: &mut WriteCtx<'_>,
         changes: &[(String, FeatureSnapshot, SeatChange)],
+        count_field: &str,
     ) -> Result<Vec<SeatEvent>, AppError> {
         let org = ctx.caller.org().clone();
         let mut applied = Vec::with_capacity(changes.len());
@@ -182,17 +189,29 @@ impl SeatTarget {
             )?;
             applied.push((outcome, feature));
         }
+        let mut true_ups = Vec::with_capacity(applied.len());
+        for (outcome, feature) in &applied {
+            let true_up = self
+                .true_up(outcome, feature, ctx.now)
+                .map_err(|e| e.at(count_field))?;
+            true_ups.push(true_up);
+        }
+        if self.bills_more(&applied) {
+            self.check_next_invoice(ctx.tx, &applied, &true_ups)
+                .await?
+                .map_err(|e| e.at(count_field))?;
+        }
         let mut webhooks = Vec::new();
         let customer_ref = self
             .customer
             .external_id
             .clone()
             .unwrap_or_else(|| self.customer.id.as_str().to_owned());
-        for (outcome, feature) in &applied {
+        for ((outcome, feature), true_up) in applied.iter().zip(&true_ups) {
             ctx.tx.save_seat_balance(&org, &outcome.balance).await?;
             ctx.tx.append_seat_event(&outcome.event).await?;
-            if let Some(true_up) = self.true_up(outcome, feature, ctx.now) {
-                ctx.tx.insert_seat_true_up(&org, &true_up).await?;
+            if let Some(true_up) = true_up {
+                ctx.tx.insert_seat_true_up(&org, true_up).await?;
             }
             let event = &outcome.event;
             if event.previous_balance == event.new_balance {
@@ -279,19 +298,22 @@ impl SeatTarget {
         outcome: &AppliedChange,
         feature: &FeatureSnapshot,
         now: Timestamp,
-    ) -> Option<SeatTrueUp> {
+    ) -> Result<Option<SeatTrueUp>, AmountTooLarge> {
         let subscription = &self.subscription;
-        let period = subscription.current_period?;
-        let unit_price = feature.overage.unit_price?;
+        let (Some(period), Some(unit_price)) =
+            (subscription.current_period, feature.overage.unit_price)
+        else {
+            return Ok(None);
+        };
         if outcome.newly_paid_extra <= 0
             || subscription.is_free()
             || subscription.status != SubscriptionStatus::Active
         {
-            return None;
+            return Ok(None);
         }
         let (amount, days_left, period_days) =
-            true_up(outcome.newly_paid_extra, unit_price, &period, now);
-        Some(SeatTrueUp {
+            true_up(outcome.newly_paid_extra, unit_price, &period, now)?;
+        Ok(Some(SeatTrueUp {
             seat_event_id: outcome.event.id.as_str().to_owned(),
             subscription_id: subscription.id.clone(),
             feature_code: feature.code.clone(),
@@ -302,7 +324,55 @@ impl SeatTarget {
             period_days,
             amount,
             created_at: now,
-        })
+        }))
+    }
+
+    /// Whether the changes raise what a paid subscription's next invoice bills: more extra
+    /// seats in advance (and, with them, any true-up). Removals never do, so a subscription
+    /// over the bound can always be brought back under it.
+    fn bills_more(&self, applied: &[(AppliedChange, &FeatureSnapshot)]) -> bool {
+        !self.subscription.is_free()
+            && applied.iter().any(|(outcome, feature)| {
+                billable_extra(outcome.event.new_balance, feature)
+                    > billable_extra(outcome.event.previous_balance, feature)
+            })
+    }
+
+    /// The subscription's next invoice as it would stand after the changes (plan base, the
+    /// period's true-ups so far and these, extra seats in advance at the current snapshot's
+    /// prices): its total, or `AmountTooLarge`. A catalog change due at renewal may still
+    /// raise it; the renewal then fails on its own, recorded and retried (`pass_deadlines`).
+    async fn check_next_invoice(
+        &self,
+        tx: &mut dyn Tx,
+        applied: &[(AppliedChange, &FeatureSnapshot)],
+        true_ups: &[Option<SeatTrueUp>],
+    ) -> Result<Result<Cents, AmountTooLarge>, AppError> {
+        let subscription = &self.subscription;
+        let org = &subscription.org_id;
+        let base = match &subscription.price_id {
+            Some(price) => tx.price(org, price).await?.map(|p| p.price),
+            None => None,
+        };
+        let mut charges: Vec<Cents> = tx
+            .pending_true_ups(org, &subscription.id)
+            .await?
+            .iter()
+            .map(|t| t.amount)
+            .collect();
+        charges.extend(true_ups.iter().flatten().map(|t| t.amount));
+        let mut seats: BTreeMap<String, i64> = self
+            .balances
+            .iter()
+            .map(|b| (b.feature_code.clone(), b.current))
+            .collect();
+        for (outcome, _) in applied {
+            seats.insert(
+                outcome.balance.feature_code.clone(),
+                outcome.balance.current,
+            );
+        }
+        Ok(next_invoice_total(base, &charges, &self.snapshot, &seats))
     }
 
     fn webhook(

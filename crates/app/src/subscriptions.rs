@@ -3,7 +3,9 @@
 
 use crate::catalog::{PlanRef, snapshot_of};
 use crate::customers::{find_customer_for_param, lock_customer_ref};
-use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
+use crate::invoicing::{
+    InvoiceRequest, announce_activation, issue_invoice, next_invoice_total, period_invoice_lines,
+};
 use crate::outbox::{Outbox, cancellation_data, trial_data};
 use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
@@ -88,6 +90,13 @@ impl Command for CreateSubscription {
             .map(|(pf, feature)| snapshot_of(pf, feature))
             .collect();
         let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
+        // The first invoice (now, or when the trial ends) bills these seats in advance; one it
+        // could never issue is refused here, naming the field.
+        if let Some(price) = &price {
+            let counts: BTreeMap<String, i64> = seats.iter().cloned().collect();
+            next_invoice_total(Some(price.price), &[], &snapshot, &counts)
+                .map_err(|e| e.at("initialSeats"))?;
+        }
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;

@@ -3,7 +3,7 @@
 
 use crate::catalog::{FeatureId, FeatureType, Overage, PlanId, PriceId};
 use crate::error::Conflict;
-use crate::money::Rate;
+use crate::money::{AmountTooLarge, MONEY_MAX, Rate, bounded};
 use crate::period::{BillingInterval, BillingPeriod};
 use crate::{CustomerId, DomainError, OrgId, Timestamp};
 use std::fmt;
@@ -249,7 +249,8 @@ impl Subscription {
     }
 
     /// Adds a signed amount to the credits or the balance; returns the new subscription and
-    /// the ledger's new remaining amount. Never goes below zero.
+    /// the ledger's new remaining amount. Never goes below zero, and neither the amount nor the
+    /// remaining amount may exceed `MONEY_MAX` (a `validation_error` on `amount`).
     pub fn adjust(
         &self,
         kind: LedgerKind,
@@ -259,14 +260,22 @@ impl Subscription {
         if !self.may_adjust() {
             return Err(DomainError::NotActive);
         }
+        if amount.unsigned_abs() > MONEY_MAX.unsigned_abs() {
+            return Err(AmountTooLarge.at("amount"));
+        }
         let mut next = self.clone();
         next.updated_at = now;
+        // Both terms are at most `MONEY_MAX` apart from rows written before the bound existed;
+        // the sum is taken wide, so even those cannot wrap.
+        let sum = |remaining: i64| {
+            bounded(i128::from(remaining) + i128::from(amount)).map_err(|e| e.at("amount"))
+        };
         let remaining = match kind {
             LedgerKind::Credits => {
                 let credits = next.credits.as_mut().ok_or_else(|| {
                     DomainError::field("type", "this subscription's plan has no credits")
                 })?;
-                let remaining = credits.remaining.checked_add(amount).unwrap_or(i64::MAX);
+                let remaining = sum(credits.remaining)?;
                 if remaining < 0 {
                     return Err(DomainError::InsufficientFunds {
                         is_credits: true,
@@ -283,7 +292,7 @@ impl Subscription {
                 let balance = next.balance.as_mut().ok_or_else(|| {
                     DomainError::field("type", "this subscription's plan has no balance")
                 })?;
-                let remaining = balance.remaining.0.checked_add(amount).unwrap_or(i64::MAX);
+                let remaining = sum(balance.remaining.0)?;
                 if remaining < 0 {
                     return Err(DomainError::InsufficientFunds {
                         is_credits: false,
@@ -641,6 +650,32 @@ mod ledger_tests {
         assert_eq!(
             canceled.adjust(LedgerKind::Credits, 1, now),
             Err(DomainError::NotActive)
+        );
+    }
+
+    #[test]
+    fn a_ledger_never_passes_the_money_bound() {
+        let sub = with_ledgers();
+        let now = Timestamp::from_millis(5);
+        let field_of = |result: Result<(Subscription, i64), DomainError>| match result {
+            Err(DomainError::Validation(problems)) => problems[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+
+        let (full, at_bound) = sub
+            .adjust(LedgerKind::Balance, MONEY_MAX - 50_000, now)
+            .unwrap();
+
+        assert_eq!(at_bound, MONEY_MAX);
+        assert_eq!(field_of(full.adjust(LedgerKind::Balance, 1, now)), "amount");
+        assert_eq!(
+            field_of(sub.adjust(LedgerKind::Credits, i64::MAX, now)),
+            "amount"
+        );
+        // The most negative i64 has no positive counterpart; it is refused, not negated.
+        assert_eq!(
+            field_of(sub.adjust(LedgerKind::Credits, i64::MIN, now)),
+            "amount"
         );
     }
 }

@@ -475,7 +475,7 @@ pub(super) fn invoice(
         number: invoice_number(i64::from(n)),
         status,
         invoice_type: "recurring".to_owned(),
-        subtotal: subtotal(&lines),
+        subtotal: subtotal(&lines).expect("one small line"),
         period,
         issue_date: created_at,
         plan_name: Some("Pro".to_owned()),
@@ -492,7 +492,8 @@ pub(super) fn seat_true_up(subscription: &Subscription, event: &SeatEvent) -> Se
         .expect("fixture subscriptions are monthly");
     let units = event.new_balance - event.previous_balance;
     let unit_price = Rate(250_000);
-    let (amount, days_left, period_days) = true_up(units, unit_price, &period, event.ts);
+    let (amount, days_left, period_days) =
+        true_up(units, unit_price, &period, event.ts).expect("a few seats at $25");
     SeatTrueUp {
         seat_event_id: event.id.as_str().to_owned(),
         subscription_id: subscription.id.clone(),

@@ -13,6 +13,7 @@ mod fuzz;
 mod idempotency;
 mod invoices;
 mod keys_cli;
+mod money_limits;
 mod rate_limits;
 mod receiver;
 mod sdks;
