@@ -7,16 +7,16 @@
 //! and none loses an update.
 
 use crate::customers::{find_customer_for_param, lock_customer_ref};
-use crate::invoicing::next_invoice_total;
+use crate::invoicing::{advance_lines, next_invoice_total};
 use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
-use tally_domain::billing::{SeatTrueUp, true_up};
-use tally_domain::catalog::{Feature, FeatureType};
+use tally_domain::billing::{SeatTrueUp, true_up, true_ups_ceiling};
+use tally_domain::catalog::{AMOUNT_MAX, Feature, FeatureType};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
-use tally_domain::money::{AmountTooLarge, Cents};
+use tally_domain::money::{AmountTooLarge, Cents, MONEY_MAX};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::seats::{
     AppliedChange, SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change,
@@ -338,16 +338,42 @@ impl SeatTarget {
             })
     }
 
-    /// The subscription's next invoice as it would stand after the changes (plan base, the
-    /// period's true-ups so far and these, extra seats in advance at the current snapshot's
-    /// prices): its total, or `AmountTooLarge`. A catalog change due at renewal may still
-    /// raise it; the renewal then fails on its own, recorded and retried (`pass_deadlines`).
+    /// Whether the subscription's next invoice, as it would stand after the changes (plan base,
+    /// the period's true-ups so far and these, extra seats in advance at the current
+    /// snapshot's prices), stays within `MONEY_MAX`. A catalog change due at renewal may still
+    /// raise it; that renewal then fails on its own and is retried (`deadlines`).
     async fn check_next_invoice(
         &self,
         tx: &mut dyn Tx,
         applied: &[(AppliedChange, &FeatureSnapshot)],
         true_ups: &[Option<SeatTrueUp>],
-    ) -> Result<Result<Cents, AmountTooLarge>, AppError> {
+    ) -> Result<Result<(), AmountTooLarge>, AppError> {
+        let mut balances: BTreeMap<&str, &SeatBalance> = self
+            .balances
+            .iter()
+            .map(|b| (b.feature_code.as_str(), b))
+            .collect();
+        for (outcome, _) in applied {
+            balances.insert(outcome.balance.feature_code.as_str(), &outcome.balance);
+        }
+        let seats: BTreeMap<String, i64> = balances
+            .iter()
+            .map(|(code, b)| ((*code).to_owned(), b.current))
+            .collect();
+        let advance = match advance_lines(&self.snapshot, &seats) {
+            Ok(lines) => lines,
+            Err(too_large) => return Ok(Err(too_large)),
+        };
+        // Cheap first, from what is loaded: the largest price a plan may have, this advance,
+        // and the most the period's true-ups can come to. Nearly every write stops here.
+        let paid_extra = balances.values().map(|b| b.paid_extra).sum::<i64>();
+        let ceiling = i128::from(AMOUNT_MAX)
+            + advance.iter().map(|l| i128::from(l.amount.0)).sum::<i128>()
+            + true_ups_ceiling(paid_extra);
+        if ceiling <= i128::from(MONEY_MAX) {
+            return Ok(Ok(()));
+        }
+        // Exact: the price and the true-ups so far.
         let subscription = &self.subscription;
         let org = &subscription.org_id;
         let base = match &subscription.price_id {
@@ -361,18 +387,7 @@ impl SeatTarget {
             .map(|t| t.amount)
             .collect();
         charges.extend(true_ups.iter().flatten().map(|t| t.amount));
-        let mut seats: BTreeMap<String, i64> = self
-            .balances
-            .iter()
-            .map(|b| (b.feature_code.clone(), b.current))
-            .collect();
-        for (outcome, _) in applied {
-            seats.insert(
-                outcome.balance.feature_code.clone(),
-                outcome.balance.current,
-            );
-        }
-        Ok(next_invoice_total(base, &charges, &self.snapshot, &seats))
+        Ok(next_invoice_total(base, &charges, &self.snapshot, &seats).map(|_| ()))
     }
 
     fn webhook(

@@ -124,6 +124,16 @@ pub fn true_up(
     Ok((Cents(cents), left, days))
 }
 
+/// An upper bound, in cents, of the true-ups a period has accrued when `paid_extra_seats`
+/// extra seats (all features together) became paid in it: each seat charged at most a whole
+/// period at the largest unit price the catalog accepts, plus half a cent of rounding. Lets a
+/// seat write skip reading the true-ups when even this bound keeps the invoice within
+/// `MONEY_MAX`.
+pub fn true_ups_ceiling(paid_extra_seats: i64) -> i128 {
+    let per_seat = i128::from(crate::catalog::AMOUNT_MAX / RATE_PER_CENT) + 1;
+    i128::from(paid_extra_seats.max(0)) * per_seat
+}
+
 /// The plan base line for a period, described as the contract's examples do:
 /// `Pro (Oct 1 – Nov 1, 2026)`.
 pub fn plan_base_line(plan_name: &str, price: Cents, period: &BillingPeriod) -> InvoiceLine {
@@ -290,6 +300,21 @@ mod tests {
                 .0
                 <= Cents(5_000)
         );
+    }
+
+    #[test]
+    fn the_true_ups_ceiling_covers_every_true_up_of_the_paid_seats() {
+        let month = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+        let largest = Rate(crate::catalog::AMOUNT_MAX);
+        // Whole periods at the largest unit price, and at one whose cents round up.
+        let whole = true_up(3, largest, &month, month.start).unwrap().0;
+        let odd = true_up(1, Rate(crate::catalog::AMOUNT_MAX - 1), &month, month.start)
+            .unwrap()
+            .0;
+
+        assert!(i128::from(whole.0) <= true_ups_ceiling(3));
+        assert!(i128::from(odd.0) <= true_ups_ceiling(1));
+        assert_eq!(true_ups_ceiling(-5), 0);
     }
 
     #[test]

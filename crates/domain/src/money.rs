@@ -38,7 +38,7 @@ impl AmountTooLarge {
 /// Where no request field is to blame (a renewal), the refusal names the amount itself.
 impl From<AmountTooLarge> for DomainError {
     fn from(error: AmountTooLarge) -> Self {
-        error.at("amount")
+        DomainError::field("amount", error.to_string())
     }
 }
 
