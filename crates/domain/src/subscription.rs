@@ -327,6 +327,42 @@ impl DeadlineKind {
     }
 }
 
+/// First wait after a deadline fails; each further failure in a row doubles it.
+pub const DEADLINE_RETRY_DELAY_FIRST_MS: i64 = 60 * 1_000;
+/// Longest wait between two attempts at a failing deadline.
+pub const DEADLINE_RETRY_DELAY_MAX_MS: i64 = 60 * 60 * 1_000;
+/// The recorded error is cut to this many characters.
+pub const DEADLINE_ERROR_CHARS_MAX: usize = 500;
+
+/// A deadline that could not be passed (its invoice would exceed the money bound, say): how
+/// many attempts in a row failed, the last error, and the instant (organization time) before
+/// which it is not tried again. Until then the deadline is skipped, so one subscription that
+/// cannot be billed never holds up the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineFailure {
+    pub failures: i64,
+    pub last_error: String,
+    pub retry_at: Timestamp,
+}
+
+impl DeadlineFailure {
+    /// The record after one more failed attempt at `at`. Decision: the wait starts at one
+    /// minute and doubles up to an hour: a passing fault (a lock, a restart) is retried
+    /// soon, and one that needs a person (a catalog change) costs one attempt an hour.
+    pub fn after(previous: Option<&DeadlineFailure>, error: &str, at: Timestamp) -> Self {
+        let failures = previous.map_or(0, |p| p.failures).saturating_add(1);
+        let doublings = u32::try_from(failures - 1).unwrap_or(u32::MAX).min(32);
+        let delay = DEADLINE_RETRY_DELAY_FIRST_MS
+            .saturating_mul(1_i64 << doublings)
+            .min(DEADLINE_RETRY_DELAY_MAX_MS);
+        DeadlineFailure {
+            failures,
+            last_error: error.chars().take(DEADLINE_ERROR_CHARS_MAX).collect(),
+            retry_at: at.plus_millis(delay),
+        }
+    }
+}
+
 impl Subscription {
     pub fn is_free(&self) -> bool {
         self.price_id.is_none()
@@ -677,5 +713,27 @@ mod ledger_tests {
             field_of(sub.adjust(LedgerKind::Credits, i64::MIN, now)),
             "amount"
         );
+    }
+}
+
+#[cfg(test)]
+mod deadline_failure_tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_deadline_waits_longer_after_each_failure_up_to_an_hour() {
+        let at = Timestamp::from_millis(0);
+        let mut failure: Option<DeadlineFailure> = None;
+        let mut delays = Vec::new();
+        for _ in 0..9 {
+            let next = DeadlineFailure::after(failure.as_ref(), &"x".repeat(600), at);
+            delays.push(next.retry_at.as_millis() / 60_000);
+            failure = Some(next);
+        }
+
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        let failure = failure.unwrap();
+        assert_eq!(failure.failures, 9);
+        assert_eq!(failure.last_error.chars().count(), DEADLINE_ERROR_CHARS_MAX);
     }
 }

@@ -602,6 +602,8 @@ pub(super) fn clock_run(
             invoice_number: Some(invoice_number(1)),
             invoice_id: Some(format!("inv_{}", ulid(org, created_at, n))),
         }],
+        completed_count: 1,
+        failed_count: 0,
         created_at,
     }
 }

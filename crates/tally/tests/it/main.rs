@@ -16,6 +16,7 @@ mod keys_cli;
 mod money_limits;
 mod rate_limits;
 mod receiver;
+mod renewals;
 mod sdks;
 mod seat_kill;
 mod seat_model;
