@@ -45,8 +45,11 @@ pub(crate) struct Batch {
     pub has_more: bool,
 }
 
-/// Passes up to `DEADLINES_PER_BATCH` of `org`'s deadlines due at or before `until`, earliest
-/// first, each subscription isolated (`pass_isolated`), inside `tx`.
+/// Passes up to `DEADLINES_PER_BATCH` of `org`'s deadlines due at or before `until`, each
+/// subscription isolated (`pass_isolated`), inside `tx`. One deadline per subscription per
+/// round, earliest first: the organization moves forward in time order, whatever the number
+/// of its subscriptions, so a run lists its earliest deadlines and a batch never renews one
+/// subscription years ahead of the others.
 pub(crate) async fn pass_batch(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
@@ -67,11 +70,7 @@ pub(crate) async fn pass_batch(
         let due = tx.due_deadlines(Some(org), until, limit).await?;
         let before = items.len();
         for deadline in &due {
-            let left = DEADLINES_PER_BATCH - items.len();
-            if left == 0 {
-                break;
-            }
-            items.extend(pass_isolated(tx, ids, invoice_status, deadline, until, left).await?);
+            items.extend(pass_isolated(tx, ids, invoice_status, deadline, until, 1).await?);
         }
         // Nothing due, or nothing passed nor failed (every one was passed meanwhile): done.
         if items.len() == before {
