@@ -207,9 +207,28 @@ async fn write<C: Command + 'static>(
     view: impl Fn(&C::Output) -> StoredResponse + Send + Sync + 'static,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.for_body(canonical_body);
+    let written = state
+        .app
+        .write(
+            &ctx.caller,
+            idempotency.as_ref(),
+            command,
+            render(state, ctx, view),
+        )
+        .await?;
+    Ok(Reply(written))
+}
+
+/// The renderer of an operation's outcome that `write` hands to the app: `view` for success,
+/// the documented error shape for refusals, in the resolved version.
+fn render<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    view: impl Fn(&T) -> StoredResponse + Send + Sync + 'static,
+) -> impl Fn(Result<&T, &AppError>) -> StoredResponse + Send + Sync + 'static {
     let version = ctx.version;
     let doc_url_base = Arc::clone(&state.doc_url_base);
-    let render = move |outcome: Result<&C::Output, &AppError>| match outcome {
+    move |outcome: Result<&T, &AppError>| match outcome {
         Ok(output) => view(output),
         Err(refusal) => {
             let error = ApiError::from(refusal);
@@ -218,12 +237,7 @@ async fn write<C: Command + 'static>(
                 body: error.body(version, &doc_url_base).to_string(),
             }
         }
-    };
-    let written = state
-        .app
-        .write(&ctx.caller, idempotency.as_ref(), command, render)
-        .await?;
-    Ok(Reply(written))
+    }
 }
 
 /// Renders a page of items, with the cursor of its last item when more follow.

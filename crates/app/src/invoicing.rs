@@ -13,6 +13,7 @@ use tally_domain::billing::{
     subtotal,
 };
 use tally_domain::catalog::{FeatureType, PlanPrice};
+use tally_domain::money::{AmountTooLarge, Cents};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingPeriod;
 use tally_domain::seats::billable_extra;
@@ -20,11 +21,12 @@ use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::{Customer, DomainError, Timestamp};
 use tally_store::{InvoiceFilter, Lock, Tx};
 
-/// Extra seats held now, billed in advance, one line per seats feature by code.
+/// Extra seats held now, billed in advance, one line per seats feature by code; refused when a
+/// line would exceed `MONEY_MAX`.
 pub(crate) fn advance_lines(
     snapshot: &[FeatureSnapshot],
     seats: &BTreeMap<String, i64>,
-) -> Vec<InvoiceLine> {
+) -> Result<Vec<InvoiceLine>, AmountTooLarge> {
     let mut features: Vec<&FeatureSnapshot> = snapshot
         .iter()
         .filter(|f| f.enabled && f.feature_type == FeatureType::Seats)
@@ -44,8 +46,26 @@ pub(crate) fn advance_lines(
                 unit_price,
                 None,
             )
+            .transpose()
         })
         .collect()
+}
+
+/// The total of a period's opening invoice, computed in memory before anything is written, so
+/// a request can be refused with the field to blame: the plan base, the given charges
+/// (true-ups) and extra seats in advance. `AmountTooLarge` above `MONEY_MAX`.
+pub(crate) fn next_invoice_total(
+    base: Option<Cents>,
+    charges: &[Cents],
+    snapshot: &[FeatureSnapshot],
+    seats: &BTreeMap<String, i64>,
+) -> Result<Cents, AmountTooLarge> {
+    advance_lines(snapshot, seats)?
+        .iter()
+        .map(|line| line.amount)
+        .chain(charges.iter().copied())
+        .chain(base)
+        .try_fold(Cents(0), Cents::checked_add)
 }
 
 /// What an invoice is for.
@@ -68,6 +88,9 @@ pub(crate) async fn issue_invoice(
     request: InvoiceRequest<'_>,
 ) -> Result<Invoice, AppError> {
     let org = &request.subscription.org_id;
+    // Callers that can blame a request field check the total first; this is the backstop that
+    // keeps an amount above `MONEY_MAX` out of the books whatever the path.
+    let subtotal = subtotal(&request.lines).map_err(DomainError::from)?;
     let number = invoice_number(tx.next_invoice_number(org).await?);
     let invoice = Invoice {
         id: format!("inv_{}", ids.ulid()),
@@ -77,7 +100,7 @@ pub(crate) async fn issue_invoice(
         number,
         status: request.status,
         invoice_type: request.invoice_type.to_owned(),
-        subtotal: subtotal(&request.lines),
+        subtotal,
         period: request.period,
         issue_date: request.now,
         plan_name: Some(request.plan_name.to_owned()),
@@ -85,7 +108,6 @@ pub(crate) async fn issue_invoice(
         created_at: request.now,
         updated_at: request.now,
     };
-    debug_assert_eq!(invoice.total(), subtotal(&invoice.lines));
     tx.insert_invoice(&invoice).await?;
     tx.mark_true_ups_invoiced(org, &request.subscription.id, &invoice.id)
         .await?;
@@ -170,7 +192,7 @@ pub(crate) async fn period_invoice_lines(
         .into_iter()
         .map(|b| (b.feature_code, b.current))
         .collect();
-    lines.extend(advance_lines(&snapshot, &seats));
+    lines.extend(advance_lines(&snapshot, &seats).map_err(DomainError::from)?);
     Ok(lines)
 }
 

@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
 pub mod customers;
+pub mod deadlines;
 mod error;
 pub mod ids;
 pub mod invoicing;

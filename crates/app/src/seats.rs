@@ -7,17 +7,20 @@
 //! and none loses an update.
 
 use crate::customers::{find_customer_for_param, lock_customer_ref};
+use crate::invoicing::{advance_lines, next_invoice_total};
 use crate::seat_codes::resolve_code;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
-use tally_domain::billing::{SeatTrueUp, true_up};
-use tally_domain::catalog::{Feature, FeatureType};
+use std::collections::BTreeMap;
+use tally_domain::billing::{SeatTrueUp, true_up, true_ups_ceiling};
+use tally_domain::catalog::{AMOUNT_MAX, Feature, FeatureType};
 use tally_domain::events::{WebhookEvent, WebhookEventId};
+use tally_domain::money::{AmountTooLarge, Cents, MONEY_MAX};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::seats::{
     AppliedChange, SeatBalance, SeatChange, SeatEvent, SeatEventId, apply_seat_change,
-    crosses_limit,
+    billable_extra, crosses_limit,
 };
 use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
 use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
@@ -37,7 +40,9 @@ impl Command for ChangeSeats {
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
         let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
         let (code, feature) = target.seats_feature(&self.feature, "featureCode")?;
-        let mut applied = target.apply(ctx, &[(code, feature, self.change)]).await?;
+        let mut applied = target
+            .apply(ctx, &[(code, feature, self.change)], "count")
+            .await?;
         Ok(applied.remove(0))
     }
 }
@@ -73,7 +78,7 @@ impl Command for SetAllSeats {
             changes.push((code, feature, SeatChange::Set(*count)));
         }
         changes.sort_by(|a, b| a.0.cmp(&b.0));
-        target.apply(ctx, &changes).await
+        target.apply(ctx, &changes, "seats").await
     }
 }
 
@@ -160,11 +165,13 @@ impl SeatTarget {
     }
 
     /// Applies every change (all checked first, so a refusal leaves nothing written), records
-    /// the events and the webhooks of the changed ones.
+    /// the events and the webhooks of the changed ones. `count_field` is blamed when the
+    /// changes would bill more than `MONEY_MAX`.
     async fn apply(
         &self,
         ctx: &mut WriteCtx<'_>,
         changes: &[(String, FeatureSnapshot, SeatChange)],
+        count_field: &str,
     ) -> Result<Vec<SeatEvent>, AppError> {
         let org = ctx.caller.org().clone();
         let mut applied = Vec::with_capacity(changes.len());
@@ -182,17 +189,29 @@ impl SeatTarget {
             )?;
             applied.push((outcome, feature));
         }
+        let mut true_ups = Vec::with_capacity(applied.len());
+        for (outcome, feature) in &applied {
+            let true_up = self
+                .true_up(outcome, feature, ctx.now)
+                .map_err(|e| e.at(count_field))?;
+            true_ups.push(true_up);
+        }
+        if self.bills_more(&applied) {
+            self.check_next_invoice(ctx.tx, &applied, &true_ups)
+                .await?
+                .map_err(|e| e.at(count_field))?;
+        }
         let mut webhooks = Vec::new();
         let customer_ref = self
             .customer
             .external_id
             .clone()
             .unwrap_or_else(|| self.customer.id.as_str().to_owned());
-        for (outcome, feature) in &applied {
+        for ((outcome, feature), true_up) in applied.iter().zip(&true_ups) {
             ctx.tx.save_seat_balance(&org, &outcome.balance).await?;
             ctx.tx.append_seat_event(&outcome.event).await?;
-            if let Some(true_up) = self.true_up(outcome, feature, ctx.now) {
-                ctx.tx.insert_seat_true_up(&org, &true_up).await?;
+            if let Some(true_up) = true_up {
+                ctx.tx.insert_seat_true_up(&org, true_up).await?;
             }
             let event = &outcome.event;
             if event.previous_balance == event.new_balance {
@@ -279,19 +298,22 @@ impl SeatTarget {
         outcome: &AppliedChange,
         feature: &FeatureSnapshot,
         now: Timestamp,
-    ) -> Option<SeatTrueUp> {
+    ) -> Result<Option<SeatTrueUp>, AmountTooLarge> {
         let subscription = &self.subscription;
-        let period = subscription.current_period?;
-        let unit_price = feature.overage.unit_price?;
+        let (Some(period), Some(unit_price)) =
+            (subscription.current_period, feature.overage.unit_price)
+        else {
+            return Ok(None);
+        };
         if outcome.newly_paid_extra <= 0
             || subscription.is_free()
             || subscription.status != SubscriptionStatus::Active
         {
-            return None;
+            return Ok(None);
         }
         let (amount, days_left, period_days) =
-            true_up(outcome.newly_paid_extra, unit_price, &period, now);
-        Some(SeatTrueUp {
+            true_up(outcome.newly_paid_extra, unit_price, &period, now)?;
+        Ok(Some(SeatTrueUp {
             seat_event_id: outcome.event.id.as_str().to_owned(),
             subscription_id: subscription.id.clone(),
             feature_code: feature.code.clone(),
@@ -302,7 +324,70 @@ impl SeatTarget {
             period_days,
             amount,
             created_at: now,
-        })
+        }))
+    }
+
+    /// Whether the changes raise what a paid subscription's next invoice bills: more extra
+    /// seats in advance (and, with them, any true-up). Removals never do, so a subscription
+    /// over the bound can always be brought back under it.
+    fn bills_more(&self, applied: &[(AppliedChange, &FeatureSnapshot)]) -> bool {
+        !self.subscription.is_free()
+            && applied.iter().any(|(outcome, feature)| {
+                billable_extra(outcome.event.new_balance, feature)
+                    > billable_extra(outcome.event.previous_balance, feature)
+            })
+    }
+
+    /// Whether the subscription's next invoice, as it would stand after the changes (plan base,
+    /// the period's true-ups so far and these, extra seats in advance at the current
+    /// snapshot's prices), stays within `MONEY_MAX`. A catalog change due at renewal may still
+    /// raise it; that renewal then fails on its own and is retried (`deadlines`).
+    async fn check_next_invoice(
+        &self,
+        tx: &mut dyn Tx,
+        applied: &[(AppliedChange, &FeatureSnapshot)],
+        true_ups: &[Option<SeatTrueUp>],
+    ) -> Result<Result<(), AmountTooLarge>, AppError> {
+        let mut balances: BTreeMap<&str, &SeatBalance> = self
+            .balances
+            .iter()
+            .map(|b| (b.feature_code.as_str(), b))
+            .collect();
+        for (outcome, _) in applied {
+            balances.insert(outcome.balance.feature_code.as_str(), &outcome.balance);
+        }
+        let seats: BTreeMap<String, i64> = balances
+            .iter()
+            .map(|(code, b)| ((*code).to_owned(), b.current))
+            .collect();
+        let advance = match advance_lines(&self.snapshot, &seats) {
+            Ok(lines) => lines,
+            Err(too_large) => return Ok(Err(too_large)),
+        };
+        // Cheap first, from what is loaded: the largest price a plan may have, this advance,
+        // and the most the period's true-ups can come to. Nearly every write stops here.
+        let paid_extra = balances.values().map(|b| b.paid_extra).sum::<i64>();
+        let ceiling = i128::from(AMOUNT_MAX)
+            + advance.iter().map(|l| i128::from(l.amount.0)).sum::<i128>()
+            + true_ups_ceiling(paid_extra);
+        if ceiling <= i128::from(MONEY_MAX) {
+            return Ok(Ok(()));
+        }
+        // Exact: the price and the true-ups so far.
+        let subscription = &self.subscription;
+        let org = &subscription.org_id;
+        let base = match &subscription.price_id {
+            Some(price) => tx.price(org, price).await?.map(|p| p.price),
+            None => None,
+        };
+        let mut charges: Vec<Cents> = tx
+            .pending_true_ups(org, &subscription.id)
+            .await?
+            .iter()
+            .map(|t| t.amount)
+            .collect();
+        charges.extend(true_ups.iter().flatten().map(|t| t.amount));
+        Ok(next_invoice_total(base, &charges, &self.snapshot, &seats).map(|_| ()))
     }
 
     fn webhook(

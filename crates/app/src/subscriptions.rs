@@ -3,7 +3,9 @@
 
 use crate::catalog::{PlanRef, snapshot_of};
 use crate::customers::{find_customer_for_param, lock_customer_ref};
-use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
+use crate::invoicing::{
+    InvoiceRequest, announce_activation, issue_invoice, next_invoice_total, period_invoice_lines,
+};
 use crate::outbox::{Outbox, cancellation_data, trial_data};
 use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
@@ -88,6 +90,13 @@ impl Command for CreateSubscription {
             .map(|(pf, feature)| snapshot_of(pf, feature))
             .collect();
         let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
+        // The first invoice (now, or when the trial ends) bills these seats in advance; one it
+        // could never issue is refused here, naming the field.
+        if let Some(price) = &price {
+            let counts: BTreeMap<String, i64> = seats.iter().cloned().collect();
+            next_invoice_total(Some(price.price), &[], &snapshot, &counts)
+                .map_err(|e| e.at("initialSeats"))?;
+        }
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;
@@ -503,9 +512,10 @@ pub(crate) async fn detail_in(
     })
 }
 
-/// Processes every deadline of one subscription due at or before `until`, oldest first, each
-/// at its own instant. Renewals take the plan's current features (deferred catalog changes
-/// apply here). Returns one run item per deadline.
+/// Processes the deadlines of one subscription due at or before `until` (at most `limit`),
+/// oldest first, each at its own instant. Renewals take the plan's current features (deferred
+/// catalog changes apply here). Returns one run item per deadline; an error leaves the
+/// caller to undo what was written (`deadlines::pass_isolated`).
 pub(crate) async fn pass_due_deadlines(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
@@ -513,16 +523,17 @@ pub(crate) async fn pass_due_deadlines(
     org: &OrgId,
     id: &SubscriptionId,
     until: Timestamp,
+    limit: usize,
 ) -> Result<Vec<RunItem>, AppError> {
     let Some(mut subscription) = tx.subscription(org, id, Lock::ForUpdate).await? else {
         return Ok(Vec::new());
     };
-    let Some(customer) = tx
+    // An error, not an empty result: the deadline would otherwise stay due and be found again
+    // at once; failing, it is recorded and waits for its retry time.
+    let customer = tx
         .customer(org, &subscription.customer_id, Lock::None)
         .await?
-    else {
-        return Ok(Vec::new());
-    };
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
     let customer_name = customer.full_name.clone();
     let plan_name = tx
         .plan_any(org, &subscription.plan_id)
@@ -531,7 +542,10 @@ pub(crate) async fn pass_due_deadlines(
         .unwrap_or_default();
     let mut events = Vec::new();
     let mut items = Vec::new();
-    while let Some((due_at, kind)) = subscription.next_deadline().filter(|(at, _)| *at <= until) {
+    while let Some((due_at, kind)) = subscription
+        .next_deadline()
+        .filter(|(at, _)| *at <= until && items.len() < limit)
+    {
         let ended_period = subscription.current_period;
         let previous_credits = subscription.credits;
         subscription = subscription.pass_deadline(kind, due_at);

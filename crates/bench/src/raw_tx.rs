@@ -200,7 +200,8 @@ async fn seat_write(
         && applied.newly_paid_extra > 0
     {
         let (amount, days_left, period_days) =
-            true_up(applied.newly_paid_extra, unit_price, &period, now);
+            true_up(applied.newly_paid_extra, unit_price, &period, now)
+                .map_err(|e| RawError::Refused(e.to_string()))?;
         let paid = SeatTrueUp {
             seat_event_id: applied.event.id.as_str().to_owned(),
             subscription_id: subscription.id.clone(),

@@ -1,9 +1,10 @@
 //! Seat billing and invoice lines (`seats.md` §5, `balance.md` §5): the plan base and extra
 //! seats in advance for each period, day-prorated true-ups for extra seats added during one.
-//! Money is integer cents; the one rounding rule is stated where it happens.
+//! Money is integer cents; the one rounding rule is stated where it happens. Every line and
+//! total is computed wide and checked against `MONEY_MAX`, never wrapped.
 
 use crate::Timestamp;
-use crate::money::{Cents, RATE_PER_CENT, Rate};
+use crate::money::{AmountTooLarge, Cents, RATE_PER_CENT, Rate, bounded};
 use crate::period::BillingPeriod;
 use crate::time::MILLIS_PER_DAY;
 
@@ -70,9 +71,12 @@ pub struct InvoiceLine {
     pub seat_event_id: Option<String>,
 }
 
-/// An invoice's subtotal: the sum of its lines (no discounts or tax in Tally).
-pub fn subtotal(lines: &[InvoiceLine]) -> Cents {
-    Cents(lines.iter().map(|l| l.amount.0).sum())
+/// An invoice's subtotal: the sum of its lines (no discounts or tax in Tally), refused above
+/// `MONEY_MAX`.
+pub fn subtotal(lines: &[InvoiceLine]) -> Result<Cents, AmountTooLarge> {
+    lines
+        .iter()
+        .try_fold(Cents(0), |sum, line| sum.checked_add(line.amount))
 }
 
 /// `a / b` rounded half up, for non-negative `a` and positive `b`.
@@ -83,13 +87,8 @@ fn div_round_half_up(a: i128, b: i128) -> i128 {
 /// The price of one seat for a whole period, in cents. Decision: a unit price on the rate scale
 /// that is not a whole number of cents rounds half up (a charge is stated in whole cents).
 pub fn seat_unit_cents(unit_price: Rate) -> Cents {
-    Cents(
-        i64::try_from(div_round_half_up(
-            i128::from(unit_price.0.max(0)),
-            i128::from(RATE_PER_CENT),
-        ))
-        .unwrap_or(i64::MAX),
-    )
+    let cents = div_round_half_up(i128::from(unit_price.0.max(0)), i128::from(RATE_PER_CENT));
+    Cents(i64::try_from(cents).expect("an i64 divided by 100 fits i64"))
 }
 
 /// Whole days in a period (`seats.md` §5 `periodDays`), at least 1.
@@ -105,18 +104,34 @@ pub fn days_left(period: &BillingPeriod, at: Timestamp) -> i64 {
 /// The prorated charge for `units` extra seats added at `at`:
 /// `round_half_up(units × unitPrice × daysLeft / periodDays / 100)` cents (`seats.md` §5).
 /// Half up because the contract's formula says so; a charge never exceeds the full period's.
+/// Returns the charge, `daysLeft` and `periodDays`; a charge above `MONEY_MAX` is refused.
 pub fn true_up(
     units: i64,
     unit_price: Rate,
     period: &BillingPeriod,
     at: Timestamp,
-) -> (Cents, i64, i64) {
+) -> Result<(Cents, i64, i64), AmountTooLarge> {
     let days = period_days(period);
-    let left = days_left(period, at).min(days);
-    let numerator = i128::from(units.max(0)) * i128::from(unit_price.0.max(0)) * i128::from(left);
+    let left = days_left(period, at).clamp(0, days);
+    // Checked even in i128: seat counts and prices are bounded at the edge, but the rule does
+    // not rely on callers for that.
+    let numerator = i128::from(units.max(0))
+        .checked_mul(i128::from(unit_price.0.max(0)))
+        .and_then(|n| n.checked_mul(i128::from(left)))
+        .ok_or(AmountTooLarge)?;
     let denominator = i128::from(days) * i128::from(RATE_PER_CENT);
-    let cents = i64::try_from(div_round_half_up(numerator, denominator)).unwrap_or(i64::MAX);
-    (Cents(cents), left, days)
+    let cents = bounded(div_round_half_up(numerator, denominator))?;
+    Ok((Cents(cents), left, days))
+}
+
+/// An upper bound, in cents, of the true-ups a period has accrued when `paid_extra_seats`
+/// extra seats (all features together) became paid in it: each seat charged at most a whole
+/// period at the largest unit price the catalog accepts, plus half a cent of rounding. Lets a
+/// seat write skip reading the true-ups when even this bound keeps the invoice within
+/// `MONEY_MAX`.
+pub fn true_ups_ceiling(paid_extra_seats: i64) -> i128 {
+    let per_seat = i128::from(crate::catalog::AMOUNT_MAX / RATE_PER_CENT) + 1;
+    i128::from(paid_extra_seats.max(0)) * per_seat
 }
 
 /// The plan base line for a period, described as the contract's examples do:
@@ -141,7 +156,8 @@ pub fn plan_base_line(plan_name: &str, price: Cents, period: &BillingPeriod) -> 
     }
 }
 
-/// Extra seats held going into a period, billed in advance; `None` when there are none.
+/// Extra seats held going into a period, billed in advance; `None` when there are none, and
+/// refused when the line would exceed `MONEY_MAX`.
 pub fn seat_advance_line(
     feature_code: &str,
     feature_name: &str,
@@ -150,10 +166,10 @@ pub fn seat_advance_line(
     extra: i64,
     unit_price: Rate,
     seat_event_id: Option<String>,
-) -> Option<InvoiceLine> {
+) -> Result<Option<InvoiceLine>, AmountTooLarge> {
     let unit = seat_unit_cents(unit_price);
-    let amount = Cents(unit.0.saturating_mul(extra));
-    (extra > 0 && amount.0 > 0).then(|| InvoiceLine {
+    let amount = unit.checked_times(extra.max(0))?;
+    Ok((extra > 0 && amount.0 > 0).then(|| InvoiceLine {
         line_type: LineType::FeatureSeats,
         charge_type: ChargeType::Advance,
         feature_name: Some(feature_name.to_owned()),
@@ -165,7 +181,7 @@ pub fn seat_advance_line(
         used_amount: Some(count),
         overage_amount: Some(extra),
         seat_event_id,
-    })
+    }))
 }
 
 /// A true-up line for extra seats added during the period that just ended:
@@ -214,8 +230,9 @@ mod tests {
     #[test]
     fn the_worked_examples_of_the_contract_come_out_to_the_cent() {
         // seats.md §5 example 1: 3 extra seats at $25 in advance.
-        let advance =
-            seat_advance_line("editor", "Editor seats", 5, 8, 3, Rate(250_000), None).unwrap();
+        let advance = seat_advance_line("editor", "Editor seats", 5, 8, 3, Rate(250_000), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(advance.amount, Cents(7_500));
         // Example 2: one seat added with 15 of 30 days left.
         let september = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
@@ -224,7 +241,8 @@ mod tests {
             Rate(250_000),
             &september,
             Timestamp::parse_rfc3339("2026-09-16T00:00:00Z").unwrap(),
-        );
+        )
+        .unwrap();
         assert_eq!((amount, left, days), (Cents(1_250), 15, 30));
         let october = period("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
         let added = SeatTrueUp {
@@ -242,7 +260,9 @@ mod tests {
         let lines = [
             plan_base_line("Pro", Cents(9_900), &october),
             added.line(),
-            seat_advance_line("editor", "Editor seats", 5, 7, 2, Rate(250_000), None).unwrap(),
+            seat_advance_line("editor", "Editor seats", 5, 7, 2, Rate(250_000), None)
+                .unwrap()
+                .unwrap(),
         ];
         // The descriptions of examples.md scenario 5.
         let descriptions: Vec<_> = lines.iter().map(|l| l.description.as_str()).collect();
@@ -254,7 +274,7 @@ mod tests {
                 "2 × editor seat above 5 included"
             ]
         );
-        assert_eq!(subtotal(&lines), Cents(16_150));
+        assert_eq!(subtotal(&lines), Ok(Cents(16_150)));
     }
 
     #[test]
@@ -262,19 +282,62 @@ mod tests {
         let month = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
         let start = month.start;
 
-        let (whole, _, _) = true_up(1, Rate(250_000), &month, start);
+        let (whole, _, _) = true_up(1, Rate(250_000), &month, start).unwrap();
         let (odd, _, _) = true_up(
             1,
             Rate(10_001),
             &month,
             start.plus_millis(29 * MILLIS_PER_DAY),
-        );
+        )
+        .unwrap();
 
         assert_eq!(whole, Cents(2_500));
         // 10001 × 1 / 30 / 100 = 3.3337 cents → 3.
         assert_eq!(odd, Cents(3));
         assert!(
-            true_up(2, Rate(250_000), &month, start.plus_millis(-MILLIS_PER_DAY)).0 <= Cents(5_000)
+            true_up(2, Rate(250_000), &month, start.plus_millis(-MILLIS_PER_DAY))
+                .unwrap()
+                .0
+                <= Cents(5_000)
+        );
+    }
+
+    #[test]
+    fn the_true_ups_ceiling_covers_every_true_up_of_the_paid_seats() {
+        let month = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+        let largest = Rate(crate::catalog::AMOUNT_MAX);
+        // Whole periods at the largest unit price, and at one whose cents round up.
+        let whole = true_up(3, largest, &month, month.start).unwrap().0;
+        let odd = true_up(1, Rate(crate::catalog::AMOUNT_MAX - 1), &month, month.start)
+            .unwrap()
+            .0;
+
+        assert!(i128::from(whole.0) <= true_ups_ceiling(3));
+        assert!(i128::from(odd.0) <= true_ups_ceiling(1));
+        assert_eq!(true_ups_ceiling(-5), 0);
+    }
+
+    #[test]
+    fn amounts_above_the_money_bound_are_refused_instead_of_wrapping() {
+        // The reported shape: many seat features at a huge unit price and a large seat count,
+        // whose plain i64 sum wrapped to a negative subtotal.
+        let month = period("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+        let huge = Rate(1_000_000_000_000);
+        let line = |extra| seat_advance_line("editor", "Editor seats", 0, extra, extra, huge, None);
+        let largest = line(100_000).unwrap().unwrap();
+        let lines = vec![largest.clone(); 1_000];
+
+        assert_eq!(largest.amount, Cents(crate::money::MONEY_MAX));
+        assert_eq!(line(100_001), Err(AmountTooLarge));
+        assert_eq!(subtotal(&lines[..1]), Ok(largest.amount));
+        assert_eq!(subtotal(&lines), Err(AmountTooLarge));
+        assert_eq!(
+            true_up(1_000_000, huge, &month, month.start),
+            Err(AmountTooLarge)
+        );
+        assert_eq!(
+            true_up(i64::MAX, Rate(i64::MAX), &month, month.start),
+            Err(AmountTooLarge)
         );
     }
 
@@ -282,7 +345,7 @@ mod tests {
     fn no_extra_seats_no_line() {
         assert_eq!(
             seat_advance_line("editor", "Editor seats", 5, 5, 0, Rate(250_000), None),
-            None
+            Ok(None)
         );
         assert_eq!(seat_unit_cents(Rate(250_050)), Cents(2_501));
     }

@@ -13,7 +13,10 @@ pub const CODE_CHARS_MAX: usize = 64;
 pub const NAME_CHARS_MAX: usize = 255;
 pub const DESCRIPTION_CHARS_MAX: usize = 2_000;
 pub const TRIAL_DAYS_MAX: i64 = 730;
-/// A bound far above any real price that keeps every sum of amounts inside `i64`.
+/// The largest catalog amount: a plan price (cents), an overage unit price or included balance
+/// (rate scale), included credits. Far above any real price; what is billed from these amounts
+/// (seats × unit price, the sum of a period's lines) is bounded separately, by
+/// `money::MONEY_MAX`.
 pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 pub const INCLUDED_AMOUNT_MAX: i64 = 1_000_000_000;
 

@@ -1,6 +1,55 @@
 //! Money as integers with its scale in the type (`wire.md` §10): `Cents` for prices and invoice
 //! amounts, `Rate` (10 000 = 1.00) for unit prices and prepaid balances. The two never mix by
 //! accident; conversions say which way they round.
+//!
+//! Every amount Tally bills or holds stays within `MONEY_MAX`: products and sums of amounts are
+//! computed wide and checked, so they never wrap, and one that would pass the bound is refused
+//! (`AmountTooLarge`) before anything is billed or stored.
+
+use crate::DomainError;
+
+/// The largest amount, in its own scale's units, that Tally bills or holds: an invoice line, an
+/// invoice total, a seat true-up, a prepaid balance (rate units) or a credit balance.
+///
+/// Decision: 10^15. In cents that is ten trillion dollars, far beyond any real invoice, yet it
+/// is exactly representable as a JSON number in every SDK (JavaScript numbers are exact up to
+/// 2^53 ≈ 9.007 × 10^15), and 9 000 times below `i64::MAX`, so sums of bounded amounts are
+/// checked long before they could wrap.
+pub const MONEY_MAX: i64 = 1_000_000_000_000_000;
+
+/// A product or sum of amounts that would exceed `MONEY_MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the amount would exceed {MONEY_MAX}, the largest amount Tally bills or holds")]
+pub struct AmountTooLarge;
+
+impl AmountTooLarge {
+    /// The refusal of a request whose `field` would lead to such an amount.
+    pub fn at(self, field: impl Into<String>) -> DomainError {
+        let field = field.into();
+        DomainError::field(
+            field.clone(),
+            format!(
+                "{field} would lead to an amount above {MONEY_MAX} (cents, or 1/10000 units on the rate scale), the largest amount Tally bills or holds"
+            ),
+        )
+    }
+}
+
+/// Where no request field is to blame (a renewal), the refusal names the amount itself.
+impl From<AmountTooLarge> for DomainError {
+    fn from(error: AmountTooLarge) -> Self {
+        DomainError::field("amount", error.to_string())
+    }
+}
+
+/// `value` when its magnitude is at most `MONEY_MAX`.
+pub fn bounded(value: i128) -> Result<i64, AmountTooLarge> {
+    if value.unsigned_abs() <= MONEY_MAX.unsigned_abs().into() {
+        Ok(i64::try_from(value).expect("bounded by MONEY_MAX, which fits i64"))
+    } else {
+        Err(AmountTooLarge)
+    }
+}
 
 /// An amount in cents (minor units of `usd`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -21,8 +70,14 @@ impl Rate {
 }
 
 impl Cents {
-    pub fn to_rate(self) -> Rate {
-        Rate(self.0 * RATE_PER_CENT)
+    /// `self + other`, refused above `MONEY_MAX`.
+    pub fn checked_add(self, other: Cents) -> Result<Cents, AmountTooLarge> {
+        bounded(i128::from(self.0) + i128::from(other.0)).map(Cents)
+    }
+
+    /// `self × quantity`, refused above `MONEY_MAX`.
+    pub fn checked_times(self, quantity: i64) -> Result<Cents, AmountTooLarge> {
+        bounded(i128::from(self.0) * i128::from(quantity)).map(Cents)
     }
 }
 
@@ -34,6 +89,24 @@ mod tests {
     fn rate_to_cents_rounds_down() {
         assert_eq!(Rate(250_000).to_cents_floor(), Cents(2_500));
         assert_eq!(Rate(199).to_cents_floor(), Cents(1));
-        assert_eq!(Cents(3).to_rate(), Rate(300));
+    }
+
+    #[test]
+    fn sums_and_products_stop_at_the_bound_instead_of_wrapping() {
+        let max = Cents(MONEY_MAX);
+
+        assert_eq!(max.checked_add(Cents(0)), Ok(max));
+        assert_eq!(max.checked_add(Cents(1)), Err(AmountTooLarge));
+        assert_eq!(
+            Cents(i64::MAX).checked_add(Cents(i64::MAX)),
+            Err(AmountTooLarge)
+        );
+        assert_eq!(Cents(10_000_000_000).checked_times(100_000), Ok(max));
+        assert_eq!(
+            Cents(10_000_000_000).checked_times(100_001),
+            Err(AmountTooLarge)
+        );
+        assert_eq!(Cents(i64::MAX).checked_times(i64::MAX), Err(AmountTooLarge));
+        assert_eq!(bounded(-i128::from(MONEY_MAX)), Ok(-MONEY_MAX));
     }
 }

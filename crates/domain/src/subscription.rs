@@ -3,7 +3,7 @@
 
 use crate::catalog::{FeatureId, FeatureType, Overage, PlanId, PriceId};
 use crate::error::Conflict;
-use crate::money::Rate;
+use crate::money::{AmountTooLarge, MONEY_MAX, Rate, bounded};
 use crate::period::{BillingInterval, BillingPeriod};
 use crate::{CustomerId, DomainError, OrgId, Timestamp};
 use std::fmt;
@@ -249,7 +249,8 @@ impl Subscription {
     }
 
     /// Adds a signed amount to the credits or the balance; returns the new subscription and
-    /// the ledger's new remaining amount. Never goes below zero.
+    /// the ledger's new remaining amount. Never goes below zero, and neither the amount nor the
+    /// remaining amount may exceed `MONEY_MAX` (a `validation_error` on `amount`).
     pub fn adjust(
         &self,
         kind: LedgerKind,
@@ -259,14 +260,22 @@ impl Subscription {
         if !self.may_adjust() {
             return Err(DomainError::NotActive);
         }
+        if amount.unsigned_abs() > MONEY_MAX.unsigned_abs() {
+            return Err(AmountTooLarge.at("amount"));
+        }
         let mut next = self.clone();
         next.updated_at = now;
+        // Both terms are at most `MONEY_MAX` apart from rows written before the bound existed;
+        // the sum is taken wide, so even those cannot wrap.
+        let sum = |remaining: i64| {
+            bounded(i128::from(remaining) + i128::from(amount)).map_err(|e| e.at("amount"))
+        };
         let remaining = match kind {
             LedgerKind::Credits => {
                 let credits = next.credits.as_mut().ok_or_else(|| {
                     DomainError::field("type", "this subscription's plan has no credits")
                 })?;
-                let remaining = credits.remaining.checked_add(amount).unwrap_or(i64::MAX);
+                let remaining = sum(credits.remaining)?;
                 if remaining < 0 {
                     return Err(DomainError::InsufficientFunds {
                         is_credits: true,
@@ -283,7 +292,7 @@ impl Subscription {
                 let balance = next.balance.as_mut().ok_or_else(|| {
                     DomainError::field("type", "this subscription's plan has no balance")
                 })?;
-                let remaining = balance.remaining.0.checked_add(amount).unwrap_or(i64::MAX);
+                let remaining = sum(balance.remaining.0)?;
                 if remaining < 0 {
                     return Err(DomainError::InsufficientFunds {
                         is_credits: false,
@@ -314,6 +323,42 @@ impl DeadlineKind {
             DeadlineKind::TrialEnd => "trial_ended",
             DeadlineKind::Renewal => "renewed",
             DeadlineKind::Cancellation => "canceled",
+        }
+    }
+}
+
+/// First wait after a deadline fails; each further failure in a row doubles it.
+pub const DEADLINE_RETRY_DELAY_FIRST_MS: i64 = 60 * 1_000;
+/// Longest wait between two attempts at a failing deadline.
+pub const DEADLINE_RETRY_DELAY_MAX_MS: i64 = 60 * 60 * 1_000;
+/// The recorded error is cut to this many characters.
+pub const DEADLINE_ERROR_CHARS_MAX: usize = 500;
+
+/// A deadline that could not be passed (its invoice would exceed the money bound, say): how
+/// many attempts in a row failed, the last error, and the instant (organization time) before
+/// which it is not tried again. Until then the deadline is skipped, so one subscription that
+/// cannot be billed never holds up the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineFailure {
+    pub failures: i64,
+    pub last_error: String,
+    pub retry_at: Timestamp,
+}
+
+impl DeadlineFailure {
+    /// The record after one more failed attempt at `at`. Decision: the wait starts at one
+    /// minute and doubles up to an hour: a passing fault (a lock, a restart) is retried
+    /// soon, and one that needs a person (a catalog change) costs one attempt an hour.
+    pub fn after(previous: Option<&DeadlineFailure>, error: &str, at: Timestamp) -> Self {
+        let failures = previous.map_or(0, |p| p.failures).saturating_add(1);
+        let doublings = u32::try_from(failures - 1).unwrap_or(u32::MAX).min(32);
+        let delay = DEADLINE_RETRY_DELAY_FIRST_MS
+            .saturating_mul(1_i64 << doublings)
+            .min(DEADLINE_RETRY_DELAY_MAX_MS);
+        DeadlineFailure {
+            failures,
+            last_error: error.chars().take(DEADLINE_ERROR_CHARS_MAX).collect(),
+            retry_at: at.plus_millis(delay),
         }
     }
 }
@@ -642,5 +687,53 @@ mod ledger_tests {
             canceled.adjust(LedgerKind::Credits, 1, now),
             Err(DomainError::NotActive)
         );
+    }
+
+    #[test]
+    fn a_ledger_never_passes_the_money_bound() {
+        let sub = with_ledgers();
+        let now = Timestamp::from_millis(5);
+        let field_of = |result: Result<(Subscription, i64), DomainError>| match result {
+            Err(DomainError::Validation(problems)) => problems[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+
+        let (full, at_bound) = sub
+            .adjust(LedgerKind::Balance, MONEY_MAX - 50_000, now)
+            .unwrap();
+
+        assert_eq!(at_bound, MONEY_MAX);
+        assert_eq!(field_of(full.adjust(LedgerKind::Balance, 1, now)), "amount");
+        assert_eq!(
+            field_of(sub.adjust(LedgerKind::Credits, i64::MAX, now)),
+            "amount"
+        );
+        // The most negative i64 has no positive counterpart; it is refused, not negated.
+        assert_eq!(
+            field_of(sub.adjust(LedgerKind::Credits, i64::MIN, now)),
+            "amount"
+        );
+    }
+}
+
+#[cfg(test)]
+mod deadline_failure_tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_deadline_waits_longer_after_each_failure_up_to_an_hour() {
+        let at = Timestamp::from_millis(0);
+        let mut failure: Option<DeadlineFailure> = None;
+        let mut delays = Vec::new();
+        for _ in 0..9 {
+            let next = DeadlineFailure::after(failure.as_ref(), &"x".repeat(600), at);
+            delays.push(next.retry_at.as_millis() / 60_000);
+            failure = Some(next);
+        }
+
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        let failure = failure.unwrap();
+        assert_eq!(failure.failures, 9);
+        assert_eq!(failure.last_error.chars().count(), DEADLINE_ERROR_CHARS_MAX);
     }
 }

@@ -3,12 +3,14 @@
 //! prorating never bills more than the whole period; an invoice's total is the sum of its lines.
 
 use proptest::prelude::*;
-use tally_domain::billing::{plan_base_line, seat_advance_line, subtotal, true_up};
-use tally_domain::catalog::{FeatureId, FeatureType, Overage};
-use tally_domain::money::{Cents, Rate};
+use tally_domain::billing::{
+    plan_base_line, seat_advance_line, seat_unit_cents, subtotal, true_up,
+};
+use tally_domain::catalog::{AMOUNT_MAX, FeatureId, FeatureType, Overage};
+use tally_domain::money::{Cents, MONEY_MAX, Rate};
 use tally_domain::period::{BillingInterval, BillingPeriod};
 use tally_domain::seats::{
-    SeatBalance, SeatChange, SeatEventId, apply_seat_change, billable_extra,
+    SEATS_MAX, SeatBalance, SeatChange, SeatEventId, apply_seat_change, billable_extra,
 };
 use tally_domain::subscription::{FeatureSnapshot, SubscriptionId};
 use tally_domain::time::MILLIS_PER_DAY;
@@ -83,34 +85,47 @@ proptest! {
     ) {
         let end = BillingInterval::Monthly.boundary(START, 1).unwrap();
         let period = BillingPeriod { start: START, end };
-        let whole = true_up(units, Rate(unit_price), &period, START).0;
+        let whole = true_up(units, Rate(unit_price), &period, START).unwrap().0;
         let (first, second) = (first_day.min(second_day), first_day.max(second_day));
         // The same seats bought in two halves: some at `first`, the rest at `second`.
         let half = units / 2;
-        let early = true_up(half, Rate(unit_price), &period, START.plus_millis(first * MILLIS_PER_DAY)).0;
-        let late = true_up(units - half, Rate(unit_price), &period, START.plus_millis(second * MILLIS_PER_DAY)).0;
+        let early = true_up(half, Rate(unit_price), &period, START.plus_millis(first * MILLIS_PER_DAY)).unwrap().0;
+        let late = true_up(units - half, Rate(unit_price), &period, START.plus_millis(second * MILLIS_PER_DAY)).unwrap().0;
 
         prop_assert!(early.0 >= 0 && late.0 >= 0);
         // Each part rounds half up on its own, so two parts may exceed the whole by a cent.
         prop_assert!(early.0 + late.0 <= whole.0 + 1);
-        prop_assert!(true_up(units, Rate(unit_price), &period, START.plus_millis(first * MILLIS_PER_DAY)).0 <= whole);
+        prop_assert!(true_up(units, Rate(unit_price), &period, START.plus_millis(first * MILLIS_PER_DAY)).unwrap().0 <= whole);
     }
 
     #[test]
-    fn an_invoice_total_is_the_sum_of_its_lines(
-        price in 0i64..1_000_000,
-        seats in proptest::collection::vec((0i64..30, 0i64..30, 0i64..1_000_000), 0..5),
+    fn an_invoice_total_is_the_sum_of_its_lines_or_refused_above_the_bound(
+        price in 0i64..=AMOUNT_MAX,
+        seats in proptest::collection::vec((0i64..30, 0i64..=SEATS_MAX, 0i64..=AMOUNT_MAX), 0..2_000),
     ) {
+        // Prices, unit prices and seat counts up to the largest the API accepts, and up to
+        // 2 000 seat features: the wide sum of the lines is the total when within the bound,
+        // and anything else is refused; nothing wraps.
         let end = BillingInterval::Monthly.boundary(START, 1).unwrap();
         let mut lines = vec![plan_base_line("Pro", Cents(price), &BillingPeriod { start: START, end })];
         for (included, count, unit_price) in seats {
             let extra = (count - included).max(0);
-            lines.extend(seat_advance_line("seat", "Seat", included, count, extra, Rate(unit_price), None));
+            match seat_advance_line("seat", "Seat", included, count, extra, Rate(unit_price), None) {
+                Ok(line) => lines.extend(line),
+                Err(_) => prop_assert!(
+                    i128::from(seat_unit_cents(Rate(unit_price)).0) * i128::from(extra) > i128::from(MONEY_MAX),
+                    "only a line above the bound is refused"
+                ),
+            }
         }
 
-        let total = subtotal(&lines);
+        let wide: i128 = lines.iter().map(|l| i128::from(l.amount.0)).sum();
 
-        prop_assert_eq!(total.0, lines.iter().map(|l| l.amount.0).sum::<i64>());
-        prop_assert!(lines.iter().all(|l| l.amount.0 >= 0 && l.amount.0 == l.quantity * l.unit_amount.0));
+        prop_assert!(lines.iter().all(|l| (0..=MONEY_MAX).contains(&l.amount.0)));
+        prop_assert!(lines.iter().all(|l| i128::from(l.amount.0) == i128::from(l.quantity) * i128::from(l.unit_amount.0)));
+        match subtotal(&lines) {
+            Ok(total) => prop_assert_eq!(i128::from(total.0), wide),
+            Err(_) => prop_assert!(wide > i128::from(MONEY_MAX)),
+        }
     }
 }

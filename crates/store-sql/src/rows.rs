@@ -9,8 +9,9 @@ mod catalog;
 mod webhooks;
 
 pub use catalog::{
-    DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow, PlanRow, PriceRow, RunRow,
-    SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow, run_body,
+    DeadlineFailureRow, DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow, PlanRow,
+    PriceRow, RunRow, SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow,
+    run_body,
 };
 pub use webhooks::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
 

@@ -72,6 +72,7 @@ macro_rules! conformance_suite {
                 a_second_live_subscription_of_a_customer_is_a_named_conflict,
                 subscriptions_page_newest_first_and_filter_by_customer_and_status,
                 due_deadlines_come_earliest_first_and_skip_organizations_on_a_test_clock,
+                a_failed_deadline_is_skipped_until_its_retry_time_and_a_save_clears_it,
                 a_rolled_back_job_leaves_no_subscription_change,
                 another_organizations_subscriptions_are_never_read_or_changed,
             },

@@ -9,6 +9,7 @@ pub use dispatcher::{DispatchReport, Dispatcher, HttpTransport};
 
 use std::time::Duration;
 use tally_app::App;
+use tally_app::deadlines::SweepReport;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -57,7 +58,9 @@ impl Upkeep {
 }
 
 /// Renewals, trial ends and scheduled cancellations of organizations on real time (sandbox
-/// organizations with an active test clock move only when their clock does).
+/// organizations with an active test clock move only when their clock does). A deadline that
+/// fails is logged, recorded and retried later without holding up the others
+/// (`tally_app::deadlines`).
 pub struct Renewals {
     app: App,
 }
@@ -67,8 +70,8 @@ impl Renewals {
         Self { app }
     }
 
-    /// One sweep; returns how many deadlines passed.
-    pub async fn run_once(&self) -> Result<usize, tally_app::AppError> {
+    /// One sweep; returns how many deadlines passed and failed.
+    pub async fn run_once(&self) -> Result<SweepReport, tally_app::AppError> {
         self.app.process_due_deadlines().await
     }
 
@@ -77,8 +80,8 @@ impl Renewals {
         loop {
             tokio::select! {
                 _ = ticker.tick() => match self.run_once().await {
-                    Ok(0) => {}
-                    Ok(passed) => info!(passed, "billing deadlines processed"),
+                    Ok(report) if report == SweepReport::default() => {}
+                    Ok(report) => info!(?report, "billing deadlines processed"),
                     Err(error) => warn!(%error, "renewal sweep failed"),
                 },
                 _ = stop.changed() => {

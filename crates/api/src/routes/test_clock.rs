@@ -1,14 +1,15 @@
 //! `/test-clock` (`catalog.md` §7): sandbox only; the version decides whether an advance also
 //! processes billing.
 
-use super::write;
+use super::render;
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{ApiJson, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
 use serde_json::Value;
-use tally_app::test_clock::{AdvanceClock, ProcessBilling};
+use tally_app::test_clock::{AdvanceClock, Advanced, BillingCounts};
+use tally_app::{AppError, Written};
 use tally_domain::{Generation, Timestamp};
 use tally_wire::ClockParts;
 use tally_wire::requests::AdvanceClockIn;
@@ -46,13 +47,8 @@ pub async fn advance(
         process: !is_legacy,
     };
     let version = ctx.version;
-    write(
-        &state,
-        &ctx,
-        &key,
-        &body.canonical,
-        command,
-        move |advanced| match &advanced.run {
+    let render = render(&state, &ctx, move |advanced: &Advanced| {
+        match &advanced.run {
             Some(run) if !is_legacy => reply::object_with_status(
                 version,
                 tally_wire::test_clock_run(run),
@@ -66,8 +62,13 @@ pub async fn advance(
                 };
                 reply::object(version, tally_wire::test_clock(version, parts))
             }
-        },
-    )
+        }
+    });
+    let idempotency = key.for_body(&body.canonical);
+    run_to_the_end(&state, &ctx, move |app, caller| async move {
+        app.advance_test_clock(&caller, idempotency.as_ref(), command, render)
+            .await
+    })
     .await
 }
 
@@ -84,22 +85,33 @@ pub async fn process_billing(
         ));
     }
     let version = ctx.version;
-    write(
-        &state,
-        &ctx,
-        &key,
-        &body.canonical,
-        ProcessBilling,
-        move |counts| {
-            reply::object(
-                version,
-                tally_wire::test_clock_billing(
-                    counts.customers_found,
-                    counts.enqueued,
-                    counts.failed,
-                ),
-            )
-        },
-    )
+    let render = render(&state, &ctx, move |counts: &BillingCounts| {
+        reply::object(
+            version,
+            tally_wire::test_clock_billing(counts.customers_found, counts.enqueued, counts.failed),
+        )
+    });
+    let idempotency = key.for_body(&body.canonical);
+    run_to_the_end(&state, &ctx, move |app, caller| async move {
+        app.process_test_clock_billing(&caller, idempotency.as_ref(), render)
+            .await
+    })
     .await
+}
+
+/// Runs an operation that takes several transactions on a task of its own, so that a client
+/// that goes away does not stop it between two of them: like a single write job, it runs to
+/// its end, and a retry with the same key replays its answer.
+async fn run_to_the_end<F, Fut>(
+    state: &AppState,
+    ctx: &Ctx,
+    operation: F,
+) -> Result<Reply, ApiError>
+where
+    F: FnOnce(tally_app::App, tally_app::Caller) -> Fut,
+    Fut: Future<Output = Result<Written, AppError>> + Send + 'static,
+{
+    let task = tokio::spawn(operation(state.app.clone(), ctx.caller.clone()));
+    let written = task.await.map_err(ApiError::internal)??;
+    Ok(Reply(written))
 }

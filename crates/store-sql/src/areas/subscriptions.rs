@@ -2,12 +2,12 @@
 
 use crate::SqlDb;
 use crate::query::{keyset_page, query};
-use crate::rows::{DueRow, SnapshotRow, SubscriptionRow};
+use crate::rows::{DeadlineFailureRow, DueRow, SnapshotRow, SubscriptionRow};
 use async_trait::async_trait;
 use tally_domain::catalog::{PlanId, PriceId};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::{
-    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+    DeadlineFailure, FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{DueDeadline, Lock, StoreError, Subscriptions};
@@ -163,7 +163,8 @@ impl Subscriptions for SqlDb {
                  cancel_scheduled_at_ms = $7, cancel_reason = $8, cancel_effective_at_ms = $9, \
                  canceled_at_ms = $10, ended_at_ms = $11, credits_remaining = $12, credits_included = $13, \
                  credits_purchased = $14, balance_remaining = $15, balance_included = $16, \
-                 updated_at_ms = $17, next_deadline_ms = $18 \
+                 updated_at_ms = $17, next_deadline_ms = $18, \
+                 deadline_failures = 0, deadline_error = NULL, deadline_retry_at_ms = NULL \
              WHERE org_id = $19 AND id = $20",
         )
         .bind(sub.status.as_str())
@@ -189,6 +190,44 @@ impl Subscriptions for SqlDb {
         .execute(conn)
         .await?;
         Ok(())
+    }
+
+    async fn deadline_failure(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+    ) -> Result<Option<DeadlineFailure>, StoreError> {
+        let conn = &mut self.conn;
+        let row: Option<DeadlineFailureRow> = query(
+            "SELECT deadline_failures, deadline_error, deadline_retry_at_ms FROM subscriptions \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.as_str())
+        .bind(sub.as_str())
+        .fetch_optional(conn)
+        .await?;
+        Ok(row.and_then(DeadlineFailureRow::into_domain))
+    }
+
+    async fn record_deadline_failure(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+        failure: &DeadlineFailure,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        query(
+            "UPDATE subscriptions SET deadline_failures = $1, deadline_error = $2, \
+                 deadline_retry_at_ms = $3 \
+             WHERE org_id = $4 AND id = $5",
+        )
+        .bind(failure.failures)
+        .bind(&failure.last_error)
+        .bind(failure.retry_at.as_millis())
+        .bind(org.as_str())
+        .bind(sub.as_str())
+        .execute_one(conn)
+        .await
     }
 
     async fn subscription_features(
@@ -267,12 +306,14 @@ impl Subscriptions for SqlDb {
              JOIN organizations o ON o.id = s.org_id \
              WHERE s.next_deadline_ms IS NOT NULL AND s.next_deadline_ms <= $1 \
                AND ((CAST($2 AS TEXT) IS NOT NULL AND s.org_id = $3) OR (CAST($4 AS TEXT) IS NULL AND o.test_clock_ms IS NULL)) \
-             ORDER BY s.next_deadline_ms, s.id LIMIT $5",
+               AND (s.deadline_retry_at_ms IS NULL OR s.deadline_retry_at_ms <= $5) \
+             ORDER BY s.next_deadline_ms, s.id LIMIT $6",
         )
         .bind(until.as_millis())
         .bind(org)
         .bind(org)
         .bind(org)
+        .bind(until.as_millis())
         .bind(i64::from(limit))
         .fetch_all(conn)
         .await?;

@@ -14,7 +14,7 @@ use tally_domain::subscription::{
     Cancellation, Credits, FeatureSnapshot, PrepaidBalance, Subscription, SubscriptionId,
     SubscriptionStatus,
 };
-use tally_domain::test_clock::{RunItem, TestClockRun, TestClockRunId};
+use tally_domain::test_clock::{RunItem, RunTally, TestClockRun, TestClockRunId};
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::StoreError;
 
@@ -323,12 +323,17 @@ impl SnapshotRow {
     }
 }
 
-/// Storage form of a test-clock run's items (not a wire format).
+/// Storage form of a test-clock run's items (not a wire format). Runs stored before the
+/// counts were kept have none: every deadline was then listed in `items`.
 #[derive(Serialize, Deserialize)]
 struct StoredRun {
     started_at_ms: i64,
     target_ms: i64,
     items: Vec<StoredRunItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    completed_count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failed_count: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -359,6 +364,8 @@ pub fn run_body(run: &TestClockRun) -> String {
                 invoice_id: i.invoice_id.clone(),
             })
             .collect(),
+        completed_count: Some(run.completed_count),
+        failed_count: Some(run.failed_count),
     };
     serde_json::to_string(&stored).expect("runs always serialize")
 }
@@ -375,24 +382,41 @@ impl RunRow {
     pub fn into_domain(self) -> Result<TestClockRun, StoreError> {
         let stored: StoredRun =
             serde_json::from_str(&self.body).map_err(|e| StoreError::Other(Box::new(e)))?;
-        Ok(TestClockRun {
-            id: TestClockRunId::from_stored(self.id),
-            started_at_time: ts(stored.started_at_ms),
-            target_time: ts(stored.target_ms),
-            items: stored
-                .items
-                .into_iter()
-                .map(|i| RunItem {
-                    due_at: ts(i.due_at_ms),
-                    subscription_id: SubscriptionId::from_stored(i.subscription_id),
-                    customer_name: i.customer_name,
-                    outcome: i.outcome,
-                    error: i.error,
-                    invoice_number: i.invoice_number,
-                    invoice_id: i.invoice_id,
-                })
-                .collect(),
-            created_at: ts(self.created_at_ms),
+        let items: Vec<RunItem> = stored
+            .items
+            .into_iter()
+            .map(|i| RunItem {
+                due_at: ts(i.due_at_ms),
+                subscription_id: SubscriptionId::from_stored(i.subscription_id),
+                customer_name: i.customer_name,
+                outcome: i.outcome,
+                error: i.error,
+                invoice_number: i.invoice_number,
+                invoice_id: i.invoice_id,
+            })
+            .collect();
+        let run_id = TestClockRunId::from_stored(self.id);
+        let (started, target, created) = (
+            ts(stored.started_at_ms),
+            ts(stored.target_ms),
+            ts(self.created_at_ms),
+        );
+        Ok(match (stored.completed_count, stored.failed_count) {
+            (Some(completed_count), Some(failed_count)) => TestClockRun {
+                id: run_id,
+                started_at_time: started,
+                target_time: target,
+                items,
+                completed_count,
+                failed_count,
+                created_at: created,
+            },
+            // An older run listed every deadline: count them, and keep what a run keeps now.
+            _ => {
+                let mut tally = RunTally::default();
+                tally.extend(items);
+                tally.into_run(run_id, started, target, created)
+            }
         })
     }
 }
@@ -403,6 +427,27 @@ sql_row! {
         pub org_id: String,
         pub id: String,
         pub next_deadline_ms: i64,
+    }
+}
+
+sql_row! {
+    /// The failure recorded against a subscription's deadline (`deadline_failures` is 0 when
+    /// there is none).
+    pub struct DeadlineFailureRow {
+        deadline_failures: i64,
+        deadline_error: Option<String>,
+        deadline_retry_at_ms: Option<i64>,
+    }
+}
+
+impl DeadlineFailureRow {
+    pub fn into_domain(self) -> Option<tally_domain::subscription::DeadlineFailure> {
+        let retry_at = self.deadline_retry_at_ms?;
+        (self.deadline_failures > 0).then(|| tally_domain::subscription::DeadlineFailure {
+            failures: self.deadline_failures,
+            last_error: self.deadline_error.unwrap_or_default(),
+            retry_at: ts(retry_at),
+        })
     }
 }
 

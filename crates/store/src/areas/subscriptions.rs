@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use tally_domain::catalog::PlanId;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::{
-    FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
+    DeadlineFailure, FeatureSnapshot, Subscription, SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::{CustomerId, OrgId, Timestamp};
 
@@ -50,10 +50,28 @@ pub trait Subscriptions {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError>;
 
+    /// Saves a subscription with its next deadline. A saved subscription's deadline is tried
+    /// afresh: any recorded deadline failure is cleared.
     async fn update_subscription(
         &mut self,
         subscription: &Subscription,
         next_deadline: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    /// The failure recorded against the subscription's deadline, if any.
+    async fn deadline_failure(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+    ) -> Result<Option<DeadlineFailure>, StoreError>;
+
+    /// Records that the subscription's deadline failed; `due_deadlines` skips it until
+    /// `failure.retry_at`. `NotFound` when the subscription is not the organization's.
+    async fn record_deadline_failure(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+        failure: &DeadlineFailure,
     ) -> Result<(), StoreError>;
 
     /// The subscription's feature snapshot, in plan order.
@@ -71,7 +89,8 @@ pub trait Subscriptions {
     ) -> Result<(), StoreError>;
 
     /// Deadlines due at or before `until`, earliest first: of `org` only, or (with `None`) of
-    /// every organization that runs on real time (no active test clock).
+    /// every organization that runs on real time (no active test clock). A deadline with a
+    /// recorded failure is left out until its retry time (at or before `until`).
     async fn due_deadlines(
         &mut self,
         org: Option<&OrgId>,

@@ -485,7 +485,7 @@ pub(super) fn invoice(
         number: invoice_number(i64::from(n)),
         status,
         invoice_type: "recurring".to_owned(),
-        subtotal: subtotal(&lines),
+        subtotal: subtotal(&lines).expect("one small line"),
         period,
         issue_date: created_at,
         plan_name: Some("Pro".to_owned()),
@@ -502,7 +502,8 @@ pub(super) fn seat_true_up(subscription: &Subscription, event: &SeatEvent) -> Se
         .expect("fixture subscriptions are monthly");
     let units = event.new_balance - event.previous_balance;
     let unit_price = Rate(250_000);
-    let (amount, days_left, period_days) = true_up(units, unit_price, &period, event.ts);
+    let (amount, days_left, period_days) =
+        true_up(units, unit_price, &period, event.ts).expect("a few seats at $25");
     SeatTrueUp {
         seat_event_id: event.id.as_str().to_owned(),
         subscription_id: subscription.id.clone(),
@@ -628,6 +629,8 @@ pub(super) fn clock_run(
             invoice_number: Some(invoice_number(1)),
             invoice_id: Some(format!("inv_{}", ulid(org, created_at, n))),
         }],
+        completed_count: 1,
+        failed_count: 0,
         created_at,
     }
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use tally_domain::money::Rate;
 use tally_domain::page::{PagePosition, PageRequest};
 use tally_domain::subscription::{
-    Cancellation, Credits, FeatureSnapshot, PrepaidBalance, Subscription, SubscriptionId,
-    SubscriptionStatus,
+    Cancellation, Credits, DeadlineFailure, FeatureSnapshot, PrepaidBalance, Subscription,
+    SubscriptionId, SubscriptionStatus,
 };
 use tally_domain::{Customer, OrgId, Timestamp};
 
@@ -296,6 +296,89 @@ pub async fn due_deadlines_come_earliest_first_and_skip_organizations_on_a_test_
     assert_eq!(until_day_2, vec![due(&real, 2, 1)]);
     assert_eq!(named_clocked, vec![due(&clocked, 4, 0)]);
     assert_eq!(named_real, sweep);
+}
+
+pub async fn a_failed_deadline_is_skipped_until_its_retry_time_and_a_save_clears_it(
+    store: Arc<dyn Store>,
+) {
+    // Goal: a deadline with a recorded failure is left out of `due_deadlines` (for the sweep
+    // and for its own organization) until its retry time, so it cannot hold up the others;
+    // saving the subscription clears the record; another organization's subscription cannot
+    // be marked.
+    let kept = subscribed(&*store, "deadline failures").await;
+    let other = subscribed(&*store, "other organization").await;
+    let org = kept.org.clone();
+    let id = kept.subscription.id.clone();
+    let due_at = kept
+        .subscription
+        .next_deadline()
+        .expect("a monthly subscription")
+        .0;
+    let failure = DeadlineFailure {
+        failures: 2,
+        last_error: "the invoice would exceed the money bound".to_owned(),
+        retry_at: due_at.plus_millis(DAY_MS),
+    };
+    let (job_org, job_id, job_failure) = (org.clone(), id.clone(), failure.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.record_deadline_failure(&job_org, &job_id, &job_failure)
+                .await
+        })
+    })
+    .await;
+    let (job_org, job_other, job_failure) =
+        (org.clone(), other.subscription.id.clone(), failure.clone());
+    let foreign: Result<(), StoreError> = write(&*store, move |tx| {
+        Box::pin(async move {
+            tx.record_deadline_failure(&job_org, &job_other, &job_failure)
+                .await
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    let recorded = db.deadline_failure(&org, &id).await.unwrap();
+    let sweep_before_retry = db.due_deadlines(None, due_at, 10).await.unwrap();
+    let own_before_retry = db.due_deadlines(Some(&org), due_at, 10).await.unwrap();
+    let at_retry = db
+        .due_deadlines(Some(&org), failure.retry_at, 10)
+        .await
+        .unwrap();
+    let other_failure = db
+        .deadline_failure(&other.org, &other.subscription.id)
+        .await
+        .unwrap();
+    drop(db);
+    let saved = kept.subscription.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            let deadline = saved.next_deadline().map(|(at, _)| at);
+            tx.update_subscription(&saved, deadline).await
+        })
+    })
+    .await;
+    let mut db = read(&*store).await;
+    let after_save = db.deadline_failure(&org, &id).await.unwrap();
+    let due_after_save = db.due_deadlines(Some(&org), due_at, 10).await.unwrap();
+
+    let deadline = |org: &OrgId, id: &SubscriptionId| DueDeadline {
+        org_id: org.clone(),
+        subscription_id: id.clone(),
+        due_at,
+    };
+    assert_eq!(recorded, Some(failure));
+    assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
+    assert_eq!(other_failure, None);
+    assert_eq!(
+        sweep_before_retry,
+        vec![deadline(&other.org, &other.subscription.id)],
+        "the failed deadline no longer comes first"
+    );
+    assert!(own_before_retry.is_empty());
+    assert_eq!(at_retry, vec![deadline(&org, &id)]);
+    assert_eq!(after_save, None);
+    assert_eq!(due_after_save, vec![deadline(&org, &id)]);
 }
 
 pub async fn a_rolled_back_job_leaves_no_subscription_change(store: Arc<dyn Store>) {

@@ -104,8 +104,11 @@ pub async fn the_latest_test_clock_run_reads_back_as_written(store: Arc<dyn Stor
         invoice_id: None,
         ..renewed.items[0].clone()
     };
+    // A run keeps at most `RUN_ITEMS_MAX` items; its counts cover every deadline.
     let latest = TestClockRun {
         items: vec![failed, renewed.items[0].clone()],
+        completed_count: 250,
+        failed_count: 1,
         ..renewed
     };
 

@@ -394,9 +394,10 @@ impl<'a> TestClockRunOut<'a> {
             status: run.status(),
             started_at_time: run.started_at_time.to_rfc3339(),
             target_time: run.target_time.to_rfc3339(),
-            estimated_deadline_count: run.items.len(),
-            completed_deadline_count: run.completed_count(),
-            failed_deadline_count: run.failed_count(),
+            // The counts cover every deadline; `items` lists at most `RUN_ITEMS_MAX` of them.
+            estimated_deadline_count: run.deadline_count(),
+            completed_deadline_count: run.completed_count,
+            failed_deadline_count: run.failed_count,
             error: None,
             items: run
                 .items
