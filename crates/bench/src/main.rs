@@ -56,6 +56,11 @@ struct Args {
     json: Option<PathBuf>,
 }
 
+/// mimalloc: the request path allocates many small, short-lived buffers (JSON, SQL arguments,
+/// rows), where it costs less CPU than the system allocator (measured with `tally-bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();

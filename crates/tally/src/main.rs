@@ -4,6 +4,11 @@
 use clap::Parser;
 use tally::cli::{Cli, Command, KeysCommand};
 
+/// mimalloc: the request path allocates many small, short-lived buffers (JSON, SQL arguments,
+/// rows), where it costs less CPU than the system allocator (measured with `tally-bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
