@@ -75,11 +75,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the request body must be a JSON object",
             ));
         }
-        if let Some(path) = nul_path(&json, "") {
-            return Err(nul_refused(&path));
-        }
-        if let Some(oversized) = tally_domain::limits::oversized_field(&json) {
-            return Err(ApiError::validation(oversized.field, oversized.message));
+        if let Some(refused) = tally_domain::limits::refused_field(&json) {
+            return Err(ApiError::validation(refused.field, refused.message));
         }
         let canonical = canonical_json(&json);
         let value = serde_path_to_error::deserialize(json).map_err(|error| {
@@ -91,40 +88,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Decision: text may not contain NUL characters anywhere (bodies, queries, paths). PostgreSQL
-/// cannot store them, and refusing them on both backends keeps the two identical.
+/// Text with a NUL character in a query parameter or the path (`tally_domain::limits`).
 fn nul_refused(field: &str) -> ApiError {
-    ApiError::validation(field, format!("{field} must not contain NUL characters"))
-}
-
-/// The path (`a.b.0`) of the first key or string that holds a NUL character.
-fn nul_path(value: &Value, at: &str) -> Option<String> {
-    let join = |key: &str| {
-        if at.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{at}.{key}")
-        }
-    };
-    match value {
-        Value::String(text) if text.contains('\0') => Some(if at.is_empty() {
-            "body".to_owned()
-        } else {
-            at.to_owned()
-        }),
-        Value::Object(map) => map.iter().find_map(|(key, value)| {
-            if key.contains('\0') {
-                Some(join(key))
-            } else {
-                nul_path(value, &join(key))
-            }
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| nul_path(item, &join(&i.to_string()))),
-        _ => None,
-    }
+    let refused = tally_domain::limits::nul_refused(field);
+    ApiError::validation(refused.field, refused.message)
 }
 
 /// JSON with object keys sorted at every level, so equal bodies fingerprint equally.
@@ -328,17 +295,6 @@ mod tests {
         assert_eq!(page.after.unwrap().id, "cus_01ABC");
         assert_eq!(bad.page().unwrap_err().code, ErrorCode::ValidationError);
         assert_eq!(nul_id.page().unwrap_err().code, ErrorCode::ValidationError);
-    }
-
-    #[test]
-    fn nul_characters_are_found_wherever_they_hide() {
-        let body: Value =
-            serde_json::from_str(r#"{"a":{"b":["ok","x\u0000"]},"c":"fine"}"#).unwrap();
-        let key: Value = serde_json::from_str(r#"{"k\u0000":1}"#).unwrap();
-
-        assert_eq!(nul_path(&body, ""), Some("a.b.1".to_owned()));
-        assert_eq!(nul_path(&key, ""), Some("k\u{0}".to_owned()));
-        assert_eq!(nul_path(&serde_json::json!({"a": "b"}), ""), None);
     }
 
     #[test]

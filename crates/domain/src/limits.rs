@@ -1,8 +1,11 @@
-//! How big the parts of a request body may be. Everything a request stores is echoed by later
-//! reads and copied into webhook events, so one unbounded field multiplies into every list
-//! page and every delivery. The bounds are bytes of JSON, checked on the parsed body before any
-//! field is read, and a body over one names the field (`validation_error`). See the README's
-//! Decisions.
+//! What the text of a request may hold, checked on the parsed body before any field is read;
+//! a refusal names the field's path (`validation_error`). See the README's Decisions.
+//!
+//! - No NUL characters anywhere (bodies, queries, paths): PostgreSQL cannot store them, and
+//!   refusing them on both backends keeps the two identical.
+//! - Bounded sizes, in bytes of JSON: everything a request stores is echoed by later reads and
+//!   copied into webhook events, so one unbounded field multiplies into every list page and
+//!   every delivery.
 
 use crate::FieldError;
 use serde_json::Value;
@@ -23,12 +26,18 @@ const NAMED_BOUNDS: [(&str, usize); 3] = [
     ("reason", REASON_BYTES_MAX),
 ];
 
-/// The first part of `body` over its bound, as a field error naming its path (`a.b.0`).
-pub fn oversized_field(body: &Value) -> Option<FieldError> {
-    oversized_at(body, "")
+/// The first key or text of `body` that holds a NUL character or is over its bound, as a field
+/// error naming its path (`a.b.0`).
+pub fn refused_field(body: &Value) -> Option<FieldError> {
+    refused_at(body, "")
 }
 
-fn oversized_at(value: &Value, at: &str) -> Option<FieldError> {
+/// Refuses text with a NUL character in `field` (also for query parameters and paths).
+pub fn nul_refused(field: &str) -> FieldError {
+    FieldError::new(field, format!("{field} must not contain NUL characters"))
+}
+
+fn refused_at(value: &Value, at: &str) -> Option<FieldError> {
     let join = |key: &str| {
         if at.is_empty() {
             key.to_owned()
@@ -36,22 +45,35 @@ fn oversized_at(value: &Value, at: &str) -> Option<FieldError> {
             format!("{at}.{key}")
         }
     };
+    let field = if at.is_empty() { "body" } else { at };
     match value {
+        Value::String(text) if text.contains('\0') => Some(nul_refused(field)),
         Value::String(text) if text.len() > TEXT_BYTES_MAX => Some(too_big(at, TEXT_BYTES_MAX)),
         Value::Object(map) => map.iter().find_map(|(key, value)| {
             let path = join(key);
+            if key.contains('\0') {
+                return Some(nul_refused(&path));
+            }
             if key.len() > TEXT_BYTES_MAX {
                 return Some(too_big(&path, TEXT_BYTES_MAX));
             }
+            // NULs inside a named field are reported before its size.
+            let inner = refused_at(value, &path);
+            if inner
+                .as_ref()
+                .is_some_and(|e| e.message.ends_with("NUL characters"))
+            {
+                return inner;
+            }
             match NAMED_BOUNDS.iter().find(|(name, _)| name == key) {
                 Some(&(_, bound)) if json_len(value) > bound => Some(too_big(&path, bound)),
-                _ => oversized_at(value, &path),
+                _ => inner,
             }
         }),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, item)| oversized_at(item, &join(&i.to_string()))),
+            .find_map(|(i, item)| refused_at(item, &join(&i.to_string()))),
         _ => None,
     }
 }
@@ -75,7 +97,21 @@ mod tests {
     use serde_json::json;
 
     fn field_of(body: &Value) -> Option<String> {
-        oversized_field(body).map(|e| e.field.clone())
+        refused_field(body).map(|e| e.field.clone())
+    }
+
+    #[test]
+    fn nul_characters_are_found_wherever_they_hide() {
+        let body: Value =
+            serde_json::from_str(r#"{"a":{"b":["ok","x\u0000"]},"c":"fine"}"#).unwrap();
+        let key: Value = serde_json::from_str(r#"{"k\u0000":1}"#).unwrap();
+        let in_metadata: Value = serde_json::from_str(r#"{"metadata":{"n":"\u0000"}}"#).unwrap();
+
+        assert_eq!(field_of(&body).as_deref(), Some("a.b.1"));
+        assert_eq!(field_of(&key).as_deref(), Some("k\u{0}"));
+        assert_eq!(field_of(&in_metadata).as_deref(), Some("metadata.n"));
+        assert_eq!(field_of(&json!({"a": "b"})), None);
+        assert_eq!(field_of(&json!("\u{0}")).as_deref(), Some("body"));
     }
 
     #[test]
