@@ -108,7 +108,7 @@ impl Catalog for SqlDb {
         .bind(feature.updated_at.as_millis())
         .bind(feature.org_id.as_str())
         .bind(feature.id.as_str())
-        .execute(conn)
+        .execute_one(conn)
         .await?;
         Ok(())
     }
@@ -296,7 +296,7 @@ impl Catalog for SqlDb {
         .bind(plan.updated_at.as_millis())
         .bind(plan.org_id.as_str())
         .bind(plan.id.as_str())
-        .execute(conn)
+        .execute_one(conn)
         .await?;
         Ok(())
     }
@@ -386,7 +386,7 @@ impl Catalog for SqlDb {
         .bind(price.updated_at.as_millis())
         .bind(org.as_str())
         .bind(price.id.as_str())
-        .execute(conn)
+        .execute_one(conn)
         .await?;
         Ok(())
     }

@@ -149,7 +149,7 @@ impl Invoices for SqlDb {
             .bind(at.as_millis())
             .bind(org.as_str())
             .bind(id)
-            .execute(conn)
+            .execute_one(conn)
             .await?;
         Ok(())
     }

@@ -135,7 +135,7 @@ impl Webhooks for SqlDb {
         .bind(deleted.then(|| e.updated_at.as_millis()))
         .bind(e.org_id.as_str())
         .bind(&e.id)
-        .execute(conn)
+        .execute_one(conn)
         .await?;
         Ok(())
     }
@@ -313,7 +313,7 @@ impl Webhooks for SqlDb {
         .bind(d.next_attempt_at.as_millis())
         .bind(d.org_id.as_str())
         .bind(&d.id)
-        .execute(conn)
+        .execute_one(conn)
         .await?;
         Ok(())
     }

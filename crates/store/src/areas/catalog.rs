@@ -28,6 +28,7 @@ pub trait Catalog {
     /// Inserts a feature; a taken code or name is `Conflict` on `features_code` / `features_name`.
     async fn insert_feature(&mut self, feature: &Feature) -> Result<(), StoreError>;
 
+    /// Updates the one row of the organization the value names; `NotFound` when it has none.
     async fn update_feature(&mut self, feature: &Feature) -> Result<(), StoreError>;
 
     /// Deletes a feature and its attachments to plans.
@@ -85,6 +86,7 @@ pub trait Catalog {
     /// Inserts a plan; a taken code is `Conflict` on `plans_code`.
     async fn insert_plan(&mut self, plan: &Plan) -> Result<(), StoreError>;
 
+    /// Updates the one row of the organization the value names; `NotFound` when it has none.
     async fn update_plan(&mut self, plan: &Plan) -> Result<(), StoreError>;
 
     /// Soft-deletes a plan.
@@ -109,6 +111,7 @@ pub trait Catalog {
     /// interval is `Conflict` on `plan_prices_interval`.
     async fn insert_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError>;
 
+    /// Updates the one row of the organization the value names; `NotFound` when it has none.
     async fn update_price(&mut self, org: &OrgId, price: &PlanPrice) -> Result<(), StoreError>;
 
     async fn archive_price(

@@ -32,6 +32,7 @@ pub trait Invoices {
     ) -> Result<Page<Invoice>, StoreError>;
 
     /// Changes only the status: amounts and lines are immutable once issued.
+    /// `NotFound` when the organization has no such row.
     async fn update_invoice_status(
         &mut self,
         org: &OrgId,

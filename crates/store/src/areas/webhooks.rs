@@ -29,6 +29,7 @@ pub trait Webhooks {
     ) -> Result<(), StoreError>;
 
     /// Saves every field of the endpoint (`deleted` soft-deletes it).
+    /// `NotFound` when the organization has no such row.
     async fn update_webhook_endpoint(
         &mut self,
         endpoint: &WebhookEndpoint,
@@ -83,6 +84,7 @@ pub trait Webhooks {
         lock: Lock,
     ) -> Result<Option<Delivery>, StoreError>;
 
+    /// Updates the one row of the organization the value names; `NotFound` when it has none.
     async fn update_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
 
     async fn record_attempt(

@@ -13,6 +13,14 @@ use tally_domain::period::BillingInterval;
 
 /// Asserts that a write through the wrong organization changed nothing it could see: it either
 /// did nothing (`Ok`) or said `NotFound`.
+/// A write that names another organization's row: refused as `NotFound`, changing nothing.
+fn not_found(outcome: Result<(), StoreError>, what: &str) -> Result<(), StoreError> {
+    match outcome {
+        Err(StoreError::NotFound) => Ok(()),
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
 fn did_nothing(outcome: Result<(), StoreError>, what: &str) -> Result<(), StoreError> {
     match outcome {
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
@@ -636,19 +644,19 @@ pub async fn another_organizations_catalog_is_never_changed(store: Arc<dyn Store
                 updated_at: later,
                 ..their.feature.clone()
             };
-            did_nothing(tx.update_feature(&feature).await, "update_feature")?;
+            not_found(tx.update_feature(&feature).await, "update_feature")?;
             let plan = Plan {
                 org_id: mine.clone(),
                 name: "Hijacked".to_owned(),
                 updated_at: later,
                 ..their.plan.clone()
             };
-            did_nothing(tx.update_plan(&plan).await, "update_plan")?;
+            not_found(tx.update_plan(&plan).await, "update_plan")?;
             let price = PlanPrice {
                 price: Cents(1),
                 ..their.price.clone()
             };
-            did_nothing(tx.update_price(&mine, &price).await, "update_price")?;
+            not_found(tx.update_price(&mine, &price).await, "update_price")?;
             let plan_feature = PlanFeature {
                 included_amount: 1,
                 ..their.plan_feature.clone()

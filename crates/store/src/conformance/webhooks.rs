@@ -670,21 +670,31 @@ pub async fn another_organizations_webhooks_are_never_read_or_changed(store: Arc
             let locked_delivery = tx
                 .delivery(&mine, &job_delivery.id, Lock::ForUpdate)
                 .await?;
-            tx.update_webhook_endpoint(
-                &WebhookEndpoint {
+            let endpoint_updated = tx
+                .update_webhook_endpoint(
+                    &WebhookEndpoint {
+                        org_id: mine.clone(),
+                        url: "https://attacker.example/".to_owned(),
+                        ..job_endpoint
+                    },
+                    true,
+                )
+                .await;
+            let delivery_updated = tx
+                .update_delivery(&Delivery {
                     org_id: mine.clone(),
-                    url: "https://attacker.example/".to_owned(),
-                    ..job_endpoint
-                },
-                true,
-            )
-            .await?;
-            tx.update_delivery(&Delivery {
-                org_id: mine.clone(),
-                status: DeliveryStatus::Failed,
-                ..job_delivery.clone()
-            })
-            .await?;
+                    status: DeliveryStatus::Failed,
+                    ..job_delivery.clone()
+                })
+                .await;
+            assert!(
+                matches!(endpoint_updated, Err(StoreError::NotFound)),
+                "{endpoint_updated:?}"
+            );
+            assert!(
+                matches!(delivery_updated, Err(StoreError::NotFound)),
+                "{delivery_updated:?}"
+            );
             let attempted = tx
                 .record_attempt(&mine, &job_delivery.id, &attempt(1, 200, T0))
                 .await;
