@@ -9,6 +9,7 @@
 //! same names), because the DDL really differs.
 
 mod areas;
+pub mod backup;
 mod decode;
 mod dialect;
 mod query;

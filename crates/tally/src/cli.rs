@@ -43,6 +43,20 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the SQLite database to a file while the server keeps running (PostgreSQL: use
+    /// pg_dump or base backups with WAL archiving).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write the copy to.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Default)]

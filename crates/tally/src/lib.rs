@@ -2,6 +2,7 @@
 //! server that wires the API and the workers together. Tests start it in-process through
 //! `Server::build`, the same path `tally serve` takes.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod http_server;

@@ -1,5 +1,5 @@
-//! The `tally` command: parse the command line, start telemetry, then serve, migrate or manage
-//! keys. Everything else lives in the library half of this crate.
+//! The `tally` command: parse the command line, start telemetry, then serve, migrate, manage
+//! keys or back up. Everything else lives in the library half of this crate.
 
 use clap::Parser;
 use tally::cli::{Cli, Command, KeysCommand};
@@ -22,6 +22,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             tally::storage::open(&config.database_url).await?;
             println!("Migrations applied to {}", config.database_url_redacted());
+            Ok(())
+        }
+        Command::Backup(args) => {
+            tally::backup::run(&config.database_url, &args)?;
+            println!(
+                "Backup of {} written to {}",
+                config.database_url_redacted(),
+                args.to.display()
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::Create { mode, name }) => {

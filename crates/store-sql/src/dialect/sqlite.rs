@@ -28,13 +28,7 @@ pub struct Pools {
 
 /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite:path`).
 pub async fn connect(url: &str) -> Result<Pools, StoreError> {
-    // Decision: a file only. An in-memory database belongs to the connections that opened it,
-    // and the writer's connection is not one of the readers'.
-    if url.contains(":memory:") || url.contains("mode=memory") {
-        return Err(StoreError::other(
-            "an in-memory SQLite database cannot be shared by Tally's writer and readers; name a file",
-        ));
-    }
+    refuse_in_memory(url)?;
     let options = SqliteConnectOptions::from_str(url)
         .map_err(classify)?
         .create_if_missing(true)
@@ -66,6 +60,17 @@ pub async fn connect(url: &str) -> Result<Pools, StoreError> {
         migrations,
         path,
     })
+}
+
+/// Decision: a file only. An in-memory database belongs to the connections that opened it, and
+/// the writer's connection is not one of the readers'.
+pub fn refuse_in_memory(url: &str) -> Result<(), StoreError> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::other(
+            "an in-memory SQLite database cannot be shared by Tally's writer and readers; name a file",
+        ));
+    }
+    Ok(())
 }
 
 /// The writer's connection: the C library driven directly from the writer's thread, so that a

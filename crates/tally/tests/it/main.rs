@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod backup;
 mod balance;
 mod catalog;
 mod connections;

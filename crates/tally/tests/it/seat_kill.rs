@@ -43,7 +43,7 @@ async fn survive_a_kill(backend: Backend) {
     };
     let client = reqwest::Client::new();
     let mut server = start(&database_url).await;
-    set_up(&client, &server.address).await;
+    set_up(&client, &server.address, &["kill"]).await;
 
     // 16 writers, each with its own keys, until told to stop; the kill comes mid-run.
     let stop = Arc::new(AtomicBool::new(false));
@@ -58,7 +58,7 @@ async fn survive_a_kill(backend: Backend) {
             while !stop.load(Ordering::Relaxed) {
                 let key = format!("w{writer}-{n}");
                 n += 1;
-                let acknowledged = add_seat(&client, &address, &key)
+                let acknowledged = add_seat(&client, &address, "kill", &key)
                     .await
                     .is_ok_and(|response| response.status() == 200);
                 if acknowledged {
@@ -86,11 +86,11 @@ async fn survive_a_kill(backend: Backend) {
     let restarted = start(&database_url).await;
     let address = restarted.address.clone();
 
-    let after_restart = seats(&client, &address).await;
-    let ledger_after_restart = ledger(&client, &address).await;
+    let after_restart = seats(&client, &address, "kill").await;
+    let ledger_after_restart = ledger(&client, &address, "kill").await;
     let mut replays_of_acknowledged = 0;
     for (key, acknowledged) in &sent {
-        let again = add_seat(&client, &address, key).await.unwrap();
+        let again = add_seat(&client, &address, "kill", key).await.unwrap();
         let replayed = again
             .headers()
             .get("idempotent-replayed")
@@ -101,8 +101,8 @@ async fn survive_a_kill(backend: Backend) {
             replays_of_acknowledged += 1;
         }
     }
-    let after_replays = seats(&client, &address).await;
-    let ledger_after_replays = ledger(&client, &address).await;
+    let after_replays = seats(&client, &address, "kill").await;
+    let ledger_after_replays = ledger(&client, &address, "kill").await;
     drop(restarted);
 
     let acknowledged = sent.iter().filter(|(_, ok)| *ok).count();
@@ -124,7 +124,8 @@ async fn survive_a_kill(backend: Backend) {
     assert_eq!(ledger_after_replays, after_replays);
 }
 
-async fn set_up(client: &reqwest::Client, address: &str) {
+/// A seats feature (`editor`) in a plan, and each of `customers` subscribed to it.
+pub async fn set_up(client: &reqwest::Client, address: &str, customers: &[&str]) {
     post(
         client,
         address,
@@ -154,25 +155,29 @@ async fn set_up(client: &reqwest::Client, address: &str) {
         json!({"featureId": "editor", "includedAmount": 100000}),
     )
     .await;
-    post(
-        client,
-        address,
-        "/customers",
-        json!({"email": "k@example.com", "id": "kill"}),
-    )
-    .await;
-    post(
-        client,
-        address,
-        "/subscriptions",
-        json!({"customerId": "kill", "planCode": "pro"}),
-    )
-    .await;
+    for customer in customers {
+        post(
+            client,
+            address,
+            "/customers",
+            json!({"email": format!("{customer}@example.com"), "id": customer}),
+        )
+        .await;
+        post(
+            client,
+            address,
+            "/subscriptions",
+            json!({"customerId": customer, "planCode": "pro"}),
+        )
+        .await;
+    }
 }
 
-async fn add_seat(
+/// Adds one seat to `customer`'s subscription, under the idempotency key `key`.
+pub async fn add_seat(
     client: &reqwest::Client,
     address: &str,
+    customer: &str,
     key: &str,
 ) -> reqwest::Result<reqwest::Response> {
     client
@@ -180,26 +185,27 @@ async fn add_seat(
         .header("x-api-key", SANDBOX_KEY)
         .header("commet-version", DIRECT)
         .header("idempotency-key", key)
-        .json(&json!({"customerId": "kill", "featureCode": "editor", "count": 1}))
+        .json(&json!({"customerId": customer, "featureCode": "editor", "count": 1}))
         .send()
         .await
 }
 
-async fn seats(client: &reqwest::Client, address: &str) -> i64 {
+/// `customer`'s count of editor seats.
+pub async fn seats(client: &reqwest::Client, address: &str, customer: &str) -> i64 {
     let balance = get(
         client,
-        &format!("{address}/api/v1/seats/balance?customerId=kill&featureCode=editor"),
+        &format!("{address}/api/v1/seats/balance?customerId={customer}&featureCode=editor"),
     )
     .await;
     balance["current"].as_i64().unwrap()
 }
 
-/// The sum of every seat event's change, read page by page from the seat history.
-async fn ledger(client: &reqwest::Client, address: &str) -> i64 {
+/// The sum of every seat event's change of `customer`, read page by page from the seat history.
+pub async fn ledger(client: &reqwest::Client, address: &str, customer: &str) -> i64 {
     let mut sum = 0;
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = format!("{address}/api/v1/seats/events?customerId=kill&limit=100");
+        let mut url = format!("{address}/api/v1/seats/events?customerId={customer}&limit=100");
         if let Some(cursor) = &cursor {
             url.push_str(&format!("&cursor={cursor}"));
         }
