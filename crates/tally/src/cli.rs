@@ -117,6 +117,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_BODY_TIMEOUT_MS", default_value_t = 10_000)]
     pub body_timeout_ms: u64,
 
+    /// The largest request body accepted, in bytes; a larger one is refused with 413
+    /// `payload_too_large`. The default, 2 MiB, fits the largest valid body.
+    #[arg(long, env = "TALLY_BODY_LIMIT_BYTES", default_value_t = tally_api::BODY_LIMIT_BYTES_DEFAULT)]
+    pub body_limit_bytes: usize,
+
     /// The longest, in milliseconds, a request may take from its headers to its answer; past
     /// it the client gets 503 (a write it started still completes).
     #[arg(long, env = "TALLY_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]

@@ -107,6 +107,11 @@ impl Config {
                     serve.request_timeout_ms,
                     tally_api::REQUEST_TIMEOUT_DEFAULT,
                 ),
+                body_limit_bytes: if serve.body_limit_bytes == 0 {
+                    tally_api::BODY_LIMIT_BYTES_DEFAULT
+                } else {
+                    serve.body_limit_bytes
+                },
             },
             connections: crate::http_server::ConnectionLimits {
                 header_timeout: millis_or(serve.header_timeout_ms, HEADER_TIMEOUT_DEFAULT),

@@ -49,6 +49,8 @@ pub struct Options {
     pub header_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub max_connections: usize,
+    /// `--body-limit-bytes`; 0 is the server's default.
+    pub body_limit_bytes: usize,
 }
 
 /// The ranges the tests' receivers need: loopback only.
@@ -71,6 +73,7 @@ impl Default for Options {
             header_timeout_ms: 0,
             body_timeout_ms: 0,
             max_connections: 0,
+            body_limit_bytes: 0,
         }
     }
 }
@@ -133,6 +136,7 @@ impl TestApp {
             webhook_allow_networks: options.webhook_allow_networks.to_owned(),
             header_timeout_ms: options.header_timeout_ms,
             body_timeout_ms: options.body_timeout_ms,
+            body_limit_bytes: options.body_limit_bytes,
             request_timeout_ms: 0,
             max_connections: options.max_connections,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
