@@ -60,8 +60,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_SEED_LIVE_KEY", hide_env_values = true)]
     pub seed_live_key: Option<String>,
 
-    /// Requests each API key may make per rate-limit window.
-    #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = 100)]
+    /// Requests each API key may make per rate-limit window. The default, 10 000 per 10 s, is
+    /// out of the way of a self-hosted deployment's own apps; turn it down to guard against a
+    /// runaway client.
+    #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = tally_api::rate_limit::REQUESTS_PER_WINDOW_DEFAULT)]
     pub rate_limit_requests: u32,
 
     /// Requests all keys of one organization may make together per rate-limit window, so that

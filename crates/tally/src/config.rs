@@ -6,13 +6,10 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
+use tally_api::rate_limit::ORG_REQUESTS_PER_KEY_BUDGET;
 use tally_api::{ApiConfig, RateLimit};
 use tally_app::bootstrap::SeedKeys;
 use tally_domain::webhook_targets::AllowedNetworks;
-
-/// An organization's budget, in keys' worth of requests, when none is set: a few services with
-/// a key each run at full speed, while making keys does not multiply the budget.
-pub const ORG_REQUESTS_PER_KEY_BUDGET: u32 = 3;
 
 /// Defaults for settings left at 0 (`ServeArgs::default()`, as the tests build it).
 const HEADER_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
@@ -219,6 +216,34 @@ mod tests {
         assert!(
             error.contains("--webhook-allow-networks") && error.contains("\"localhost\""),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn the_default_rate_limits_stay_out_of_a_self_hosted_apps_way() {
+        use clap::Parser;
+        let database = ["--database-url", "sqlite://t.db"];
+        let cli = crate::cli::Cli::try_parse_from(["tally", "serve"].iter().chain(&database))
+            .unwrap();
+        let turned_down = crate::cli::Cli::try_parse_from(
+            ["tally", "serve", "--rate-limit-requests", "50"]
+                .iter()
+                .chain(&database),
+        )
+        .unwrap();
+
+        let limit = cli.config().unwrap().api.rate_limit;
+        let lower = turned_down.config().unwrap().api.rate_limit;
+
+        assert_eq!(
+            (limit.requests_per_window, limit.org_requests_per_window),
+            (10_000, 30_000)
+        );
+        assert_eq!(limit.window, Duration::from_secs(10));
+        assert_eq!(
+            (lower.requests_per_window, lower.org_requests_per_window),
+            (50, 150),
+            "the organization's budget follows the key's"
         );
     }
 
