@@ -62,9 +62,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    let limit = limit.map_or_else(String::new, |BodyLimit(bytes)| {
-                        format!(" of {bytes} bytes")
-                    });
+                    let limit = limit
+                        .map_or_else(String::new, |BodyLimit(bytes)| format!(" of {bytes} bytes"));
                     ApiError::new(
                         ErrorCode::PayloadTooLarge,
                         format!("The request body is larger than this server's limit{limit}"),

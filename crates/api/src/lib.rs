@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 pub mod rate_limit;
 mod reply;
+mod request_metrics;
 mod routes;
 mod version;
 
@@ -84,6 +85,8 @@ pub fn router(app: App, config: &ApiConfig) -> Router {
         ))
         // axum's own limit, which `ApiJson` reads bodies under; the extension lets its refusal
         // name the limit.
-        .layer(axum::extract::DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            config.body_limit_bytes,
+        ))
         .layer(axum::Extension(extract::BodyLimit(config.body_limit_bytes)))
 }

@@ -52,9 +52,32 @@ impl Default for RateLimit {
     }
 }
 
+/// Which budget a quota is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Key,
+    Organization,
+    /// Failed authentications of one source address.
+    AuthFailures,
+}
+
+impl Budget {
+    pub const ALL: [Budget; 3] = [Budget::Key, Budget::Organization, Budget::AuthFailures];
+
+    /// The name of the budget in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Budget::Key => "key",
+            Budget::Organization => "organization",
+            Budget::AuthFailures => "auth_failures",
+        }
+    }
+}
+
 /// The state of a window after counting one request (or, for `peek`, before).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
+    pub budget: Budget,
     pub limit: u32,
     pub remaining: u32,
     /// Whole seconds until the window resets, at least 1.
@@ -115,27 +138,33 @@ impl RateLimiter {
     /// organization's, so one busy key cannot lock its organization's other keys out.
     pub fn check(&self, key: &ApiKeyId, org: &OrgId, now: Instant) -> Quota {
         let window = self.limit.window;
-        let by_key = self
-            .keys
-            .count(key, self.limit.requests_per_window, window, now);
+        let by_key = self.keys.count(
+            key,
+            (Budget::Key, self.limit.requests_per_window),
+            window,
+            now,
+        );
         if !by_key.is_allowed {
             return by_key;
         }
-        let by_org = self
-            .orgs
-            .count(org, self.limit.org_requests_per_window, window, now);
+        let by_org = self.orgs.count(
+            org,
+            (Budget::Organization, self.limit.org_requests_per_window),
+            window,
+            now,
+        );
         by_key.tighter(by_org)
     }
 
     /// Whether `source` may try to authenticate at `now`; counts nothing.
     pub fn may_authenticate(&self, source: Source, now: Instant) -> Quota {
-        let limit = self.limit.auth_failures_per_window;
+        let limit = (Budget::AuthFailures, self.limit.auth_failures_per_window);
         self.failures.peek(&source, limit, self.limit.window, now)
     }
 
     /// Counts one failed authentication from `source`.
     pub fn record_auth_failure(&self, source: Source, now: Instant) {
-        let limit = self.limit.auth_failures_per_window;
+        let limit = (Budget::AuthFailures, self.limit.auth_failures_per_window);
         self.failures.count(&source, limit, self.limit.window, now);
     }
 }
@@ -150,16 +179,28 @@ impl<K> Default for Windows<K> {
 }
 
 impl<K: Hash + Eq + Clone> Windows<K> {
-    /// Counts one at `now` against `key`'s window.
-    fn count(&self, key: &K, limit: u32, window: Duration, now: Instant) -> Quota {
+    /// Counts one at `now` against `key`'s window, of `budget`'s `limit`.
+    fn count(
+        &self,
+        key: &K,
+        (budget, limit): (Budget, u32),
+        window: Duration,
+        now: Instant,
+    ) -> Quota {
         let (counted, left) = self.add(key, window, now, 1);
-        quota(limit, counted, counted <= limit, left)
+        quota(budget, limit, counted, counted <= limit, left)
     }
 
     /// Whether one more would be allowed at `now`; counts nothing.
-    fn peek(&self, key: &K, limit: u32, window: Duration, now: Instant) -> Quota {
+    fn peek(
+        &self,
+        key: &K,
+        (budget, limit): (Budget, u32),
+        window: Duration,
+        now: Instant,
+    ) -> Quota {
         let (counted, left) = self.add(key, window, now, 0);
-        quota(limit, counted, counted < limit, left)
+        quota(budget, limit, counted, counted < limit, left)
     }
 
     /// Adds `more` to `key`'s window at `now` (a new window if its own has ended); what the
@@ -181,8 +222,9 @@ impl<K: Hash + Eq + Clone> Windows<K> {
     }
 }
 
-fn quota(limit: u32, counted: u32, is_allowed: bool, left: Duration) -> Quota {
+fn quota(budget: Budget, limit: u32, counted: u32, is_allowed: bool, left: Duration) -> Quota {
     Quota {
+        budget,
         limit,
         remaining: limit.saturating_sub(counted),
         reset_secs: left.as_secs_f64().ceil().max(1.0) as u64,
@@ -252,7 +294,11 @@ mod tests {
             (true, 3, 0),
             "the organization's budget is the tighter one"
         );
-        assert_eq!((b_refused.is_allowed, b_refused.limit), (false, 3));
+        assert_eq!(
+            (b_refused.is_allowed, b_refused.budget),
+            (false, Budget::Organization)
+        );
+        assert_eq!(a_refused.budget, Budget::Key);
         assert!(elsewhere.is_allowed, "budgets are per organization");
     }
 
@@ -273,6 +319,7 @@ mod tests {
 
         assert!(before.is_allowed && after_one.is_allowed);
         assert!(!after_two.is_allowed);
+        assert_eq!(after_two.budget, Budget::AuthFailures);
         assert_eq!(after_two.reset_secs, 8);
         assert!(elsewhere.is_allowed);
         assert!(next_window.is_allowed);

@@ -51,6 +51,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
 
+    /// Address to serve Prometheus metrics on, at `/metrics`, without an API key (e.g.
+    /// `127.0.0.1:9464`); keep it off the public network. Default: no metrics.
+    #[arg(long, env = "TALLY_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
     /// Create this sandbox key (`ck_sandbox_` + 32 letters or digits) at first start instead of
     /// a random one.
     #[arg(long, env = "TALLY_SEED_SANDBOX_KEY", hide_env_values = true)]

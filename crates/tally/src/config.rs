@@ -28,6 +28,8 @@ fn millis_or(ms: u64, default: Duration) -> Duration {
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None`: nowhere, and no metrics are recorded.
+    pub metrics_listen: Option<SocketAddr>,
     pub seeds: SeedKeys,
     pub api: ApiConfig,
     pub workers: bool,
@@ -72,11 +74,22 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--listen {:?}: {e}", serve.listen))?
         };
+        let metrics_listen = serve
+            .metrics_listen
+            .as_deref()
+            .filter(|address| !address.is_empty())
+            .map(|address| {
+                address
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("--metrics-listen {address:?}: {e}"))
+            })
+            .transpose()?;
         let webhook_allow_networks = AllowedNetworks::parse(&serve.webhook_allow_networks)
             .map_err(|e| anyhow::anyhow!("--webhook-allow-networks: {e}"))?;
         Ok(Self {
             database_url,
             listen,
+            metrics_listen,
             seeds: SeedKeys {
                 sandbox: serve.seed_sandbox_key.clone(),
                 live: serve.seed_live_key.clone(),
@@ -172,6 +185,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url_redacted())
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("body_limit_bytes", &self.api.body_limit_bytes)
             .field(
                 "seed_sandbox_key",
                 &self.seeds.sandbox.as_ref().map(|_| "***"),
@@ -223,8 +238,8 @@ mod tests {
     fn the_default_rate_limits_stay_out_of_a_self_hosted_apps_way() {
         use clap::Parser;
         let database = ["--database-url", "sqlite://t.db"];
-        let cli = crate::cli::Cli::try_parse_from(["tally", "serve"].iter().chain(&database))
-            .unwrap();
+        let cli =
+            crate::cli::Cli::try_parse_from(["tally", "serve"].iter().chain(&database)).unwrap();
         let turned_down = crate::cli::Cli::try_parse_from(
             ["tally", "serve", "--rate-limit-requests", "50"]
                 .iter()

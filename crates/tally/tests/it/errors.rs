@@ -174,7 +174,10 @@ on_both_backends! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_body_limit_follows_its_setting() {
-    let options = crate::support::Options { body_limit_bytes: 1024, ..Default::default() };
+    let options = crate::support::Options {
+        body_limit_bytes: 1024,
+        ..Default::default()
+    };
     let app = crate::support::TestApp::spawn_with(crate::support::Backend::Sqlite, options)
         .await
         .expect("SQLite is always available");
@@ -199,5 +202,8 @@ async fn the_body_limit_follows_its_setting() {
     let body = json_with_status(over, 413).await;
     let error = error_of(&body, LEGACY);
     assert_eq!(error["code"], "payload_too_large");
-    assert_eq!(error["message"], "The request body is larger than this server's limit of 1024 bytes");
+    assert_eq!(
+        error["message"],
+        "The request body is larger than this server's limit of 1024 bytes"
+    );
 }

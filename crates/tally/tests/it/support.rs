@@ -122,6 +122,7 @@ impl TestApp {
     ) -> TestApp {
         let serve = tally::cli::ServeArgs {
             listen: "127.0.0.1:0".to_owned(),
+            metrics_listen: None,
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
             rate_limit_requests: options.rate_limit_requests,
