@@ -117,6 +117,7 @@ async fn admit_and_run(
         // flood of bad keys costs no database reads.
         let quota = state.limiter.may_authenticate(source, Instant::now());
         if !quota.is_allowed {
+            count_refusal(quota);
             let error = ApiError::new(
                 ErrorCode::RateLimited,
                 format!(
@@ -151,6 +152,7 @@ async fn admit_and_run(
         .limiter
         .check(&caller.key_id, caller.org(), Instant::now());
     if !quota.is_allowed {
+        count_refusal(quota);
         let error = ApiError::new(
             ErrorCode::RateLimited,
             format!(
@@ -177,6 +179,12 @@ async fn admit_and_run(
             .with_retry_after(1)
         });
     (answered, version, Some(quota))
+}
+
+/// Counts a rate-limit refusal by the budget that refused it (never by key or organization:
+/// metric labels stay bounded).
+fn count_refusal(quota: Quota) {
+    metrics::counter!("tally_rate_limited_total", "budget" => quota.budget.as_str()).increment(1);
 }
 
 /// Most bytes of an unread body read and dropped before a refusal at the edge.

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ErrorCode};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,6 +41,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
+/// The largest request body accepted, in bytes (`ApiConfig::body_limit_bytes`), for the
+/// message of the refusal of a larger one.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 /// A JSON object body, parsed into `T`. A missing or empty body counts as `{}` whatever the
 /// Content-Type (`wire.md` §2.2); the canonical form feeds the idempotency fingerprint.
 pub struct ApiJson<T> {
@@ -51,13 +57,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = request.extensions().get::<BodyLimit>().copied();
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
-                ApiError::validation(
-                    "body",
-                    format!("the request body could not be read: {rejection}"),
-                )
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    let limit = limit
+                        .map_or_else(String::new, |BodyLimit(bytes)| format!(" of {bytes} bytes"));
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("The request body is larger than this server's limit{limit}"),
+                    )
+                    .with_param("body")
+                } else {
+                    ApiError::validation(
+                        "body",
+                        format!("the request body could not be read: {rejection}"),
+                    )
+                }
             })?;
         let json: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Object(serde_json::Map::new())

@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 pub mod rate_limit;
 mod reply;
+mod request_metrics;
 mod routes;
 mod version;
 
@@ -31,6 +32,9 @@ pub const BODY_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
 /// The longest a request may take from its headers to its answer, by default (the SDKs give up
 /// after 30 s).
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+/// The largest request body accepted, by default: 2 MiB. The largest valid body, a batch of 100
+/// customers with every field at its bound (`tally_domain::limits`), is about 1.5 MiB.
+pub const BODY_LIMIT_BYTES_DEFAULT: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -42,6 +46,9 @@ pub struct ApiConfig {
     /// The longest a request may take from its headers to its answer: past it the client gets
     /// `503 service_unavailable` (a write it started still runs to its end).
     pub request_timeout: Duration,
+    /// The largest request body accepted: a larger one is refused, `413 payload_too_large`,
+    /// once that many bytes have arrived.
+    pub body_limit_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +58,7 @@ impl Default for ApiConfig {
             doc_url_base: DOC_URL_BASE_DEFAULT.to_owned(),
             body_timeout: BODY_TIMEOUT_DEFAULT,
             request_timeout: REQUEST_TIMEOUT_DEFAULT,
+            body_limit_bytes: BODY_LIMIT_BYTES_DEFAULT,
         }
     }
 }
@@ -71,7 +79,14 @@ pub fn router(app: App, config: &ApiConfig) -> Router {
         doc_url_base: config.doc_url_base.trim_end_matches('/').into(),
         request_timeout: config.request_timeout,
     };
-    routes::router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-        config.body_timeout,
-    ))
+    routes::router(state)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            config.body_timeout,
+        ))
+        // axum's own limit, which `ApiJson` reads bodies under; the extension lets its refusal
+        // name the limit.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            config.body_limit_bytes,
+        ))
+        .layer(axum::Extension(extract::BodyLimit(config.body_limit_bytes)))
 }

@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(api)
         .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
+        .layer(axum::middleware::from_fn(crate::request_metrics::record))
         .with_state(state)
 }
 

@@ -436,6 +436,11 @@ impl App {
         .await
     }
 
+    /// How many deliveries, of every organization, are waiting to be sent or retried.
+    pub async fn pending_delivery_count(&self) -> Result<u64, AppError> {
+        Ok(self.store.read().await?.count_pending_deliveries().await?)
+    }
+
     /// Sends one claimed delivery and records the attempt.
     pub async fn attempt_delivery(
         &self,

@@ -106,8 +106,32 @@ impl App {
     /// `Ok` and are stored under the key like successes, with the command's writes undone;
     /// internal failures come back as `Err` and store nothing, so a retry runs again. The job
     /// finishes even if this future is dropped.
+    ///
+    /// Counted in `tally_writes_total` by operation (the command's type) and outcome, and its
+    /// retries in `tally_write_retries_total`.
     pub async fn write<C: Command + 'static>(
         &self,
+        caller: &Caller,
+        idempotency: Option<&Idempotency>,
+        command: C,
+        render: impl Fn(Result<&C::Output, &AppError>) -> StoredResponse + Send + Sync + 'static,
+    ) -> Result<Written, AppError> {
+        let operation = operation_name::<C>();
+        let written = self
+            .write_with_retries(operation, caller, idempotency, command, render)
+            .await;
+        metrics::counter!(
+            "tally_writes_total",
+            "operation" => operation,
+            "outcome" => outcome_label(&written),
+        )
+        .increment(1);
+        written
+    }
+
+    async fn write_with_retries<C: Command + 'static>(
+        &self,
+        operation: &'static str,
         caller: &Caller,
         idempotency: Option<&Idempotency>,
         command: C,
@@ -131,6 +155,8 @@ impl App {
                     if attempt < TX_ATTEMPTS_MAX =>
                 {
                     debug!(attempt, "retrying a write transaction");
+                    metrics::counter!("tally_write_retries_total", "operation" => operation)
+                        .increment(1);
                 }
                 Err(Undone::Again) => return Err(AppError::IdempotencyInProgress),
                 Err(Undone::Failed(error)) => return Err(error),
@@ -202,6 +228,25 @@ impl App {
             })
         })
         .await
+    }
+}
+
+/// The operation label of command type `C`: its name without the module path (`ChangeSeats`).
+/// One label per command type, so the set is bounded; command types are not generic, so the
+/// last path segment is the type's own name.
+fn operation_name<C>() -> &'static str {
+    let name = std::any::type_name::<C>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// `applied`, `refused` (a 4xx answer, kept under the key), `replayed` (an earlier request's
+/// answer) or `error` (nothing stored; `internal_error` or an idempotency conflict).
+fn outcome_label(written: &Result<Written, AppError>) -> &'static str {
+    match written {
+        Ok(Written::Fresh(response)) if response.status < 400 => "applied",
+        Ok(Written::Fresh(_)) => "refused",
+        Ok(Written::Replayed(_)) => "replayed",
+        Err(_) => "error",
     }
 }
 
@@ -336,5 +381,19 @@ impl App {
             Box::pin(async move { Ok(tx.purge_idempotency(now).await?) })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operation_is_named_by_its_command_type_alone() {
+        assert_eq!(operation_name::<crate::seats::ChangeSeats>(), "ChangeSeats");
+        assert_eq!(
+            operation_name::<crate::customers::CreateCustomer>(),
+            "CreateCustomer"
+        );
     }
 }

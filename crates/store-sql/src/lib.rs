@@ -115,6 +115,39 @@ impl SqlStore {
         }
     }
 
+    /// Sets the `tally_db_pool_connections{pool, state}` gauges (connections `in_use` and
+    /// `idle`) and `tally_db_pool_connections_max{pool}` for the sqlx pools: `reads` on both
+    /// engines, and `writes` on PostgreSQL (SQLite's writer holds its one connection). Read
+    /// when metrics are scraped.
+    pub fn record_pool_metrics(&self) {
+        fn record(pool: &'static str, size: u32, idle: usize, max: u32) {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+            metrics::gauge!("tally_db_pool_connections", "pool" => pool, "state" => "in_use")
+                .set(size - idle);
+            metrics::gauge!("tally_db_pool_connections", "pool" => pool, "state" => "idle")
+                .set(idle);
+            metrics::gauge!("tally_db_pool_connections_max", "pool" => pool).set(max);
+        }
+        match &self.pools {
+            Pools::Sqlite { reads, .. } => record(
+                "reads",
+                reads.size(),
+                reads.num_idle(),
+                reads.options().get_max_connections(),
+            ),
+            Pools::Postgres { reads, writes } => {
+                for (name, pool) in [("reads", reads), ("writes", writes)] {
+                    record(
+                        name,
+                        pool.size(),
+                        pool.num_idle(),
+                        pool.options().get_max_connections(),
+                    );
+                }
+            }
+        }
+    }
+
     /// Applies every pending migration of this engine.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrated = match &self.pools {

@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
                 concurrent_fan_outs_never_take_one_event_twice,
                 concurrent_delivery_claims_never_hand_out_one_delivery_twice,
                 a_leased_delivery_is_claimed_again_only_after_its_lease,
+                pending_deliveries_are_counted_across_organizations_due_or_not,
                 inserting_a_delivery_twice_for_one_event_and_endpoint_keeps_the_first,
                 deliveries_of_one_event_share_its_stored_body,
                 webhook_endpoints_read_back_update_in_place_and_delete_softly,

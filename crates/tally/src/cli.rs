@@ -65,6 +65,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
 
+    /// Address to serve Prometheus metrics on, at `/metrics`, without an API key (e.g.
+    /// `127.0.0.1:9464`); keep it off the public network. Default: no metrics.
+    #[arg(long, env = "TALLY_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
     /// Create this sandbox key (`ck_sandbox_` + 32 letters or digits) at first start instead of
     /// a random one.
     #[arg(long, env = "TALLY_SEED_SANDBOX_KEY", hide_env_values = true)]
@@ -74,8 +79,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_SEED_LIVE_KEY", hide_env_values = true)]
     pub seed_live_key: Option<String>,
 
-    /// Requests each API key may make per rate-limit window.
-    #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = 100)]
+    /// Requests each API key may make per rate-limit window. The default, 10 000 per 10 s, is
+    /// out of the way of a self-hosted deployment's own apps; turn it down to guard against a
+    /// runaway client.
+    #[arg(long, env = "TALLY_RATE_LIMIT_REQUESTS", default_value_t = tally_api::rate_limit::REQUESTS_PER_WINDOW_DEFAULT)]
     pub rate_limit_requests: u32,
 
     /// Requests all keys of one organization may make together per rate-limit window, so that
@@ -130,6 +137,11 @@ pub struct ServeArgs {
     /// The longest, in milliseconds, a client may take to send a request body.
     #[arg(long, env = "TALLY_BODY_TIMEOUT_MS", default_value_t = 10_000)]
     pub body_timeout_ms: u64,
+
+    /// The largest request body accepted, in bytes; a larger one is refused with 413
+    /// `payload_too_large`. The default, 2 MiB, fits the largest valid body.
+    #[arg(long, env = "TALLY_BODY_LIMIT_BYTES", default_value_t = tally_api::BODY_LIMIT_BYTES_DEFAULT)]
+    pub body_limit_bytes: usize,
 
     /// The longest, in milliseconds, a request may take from its headers to its answer; past
     /// it the client gets 503 (a write it started still completes).

@@ -6,13 +6,10 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
+use tally_api::rate_limit::ORG_REQUESTS_PER_KEY_BUDGET;
 use tally_api::{ApiConfig, RateLimit};
 use tally_app::bootstrap::SeedKeys;
 use tally_domain::webhook_targets::AllowedNetworks;
-
-/// An organization's budget, in keys' worth of requests, when none is set: a few services with
-/// a key each run at full speed, while making keys does not multiply the budget.
-pub const ORG_REQUESTS_PER_KEY_BUDGET: u32 = 3;
 
 /// Defaults for settings left at 0 (`ServeArgs::default()`, as the tests build it).
 const HEADER_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
@@ -31,6 +28,8 @@ fn millis_or(ms: u64, default: Duration) -> Duration {
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None`: nowhere, and no metrics are recorded.
+    pub metrics_listen: Option<SocketAddr>,
     pub seeds: SeedKeys,
     pub api: ApiConfig,
     pub workers: bool,
@@ -75,11 +74,22 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--listen {:?}: {e}", serve.listen))?
         };
+        let metrics_listen = serve
+            .metrics_listen
+            .as_deref()
+            .filter(|address| !address.is_empty())
+            .map(|address| {
+                address
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("--metrics-listen {address:?}: {e}"))
+            })
+            .transpose()?;
         let webhook_allow_networks = AllowedNetworks::parse(&serve.webhook_allow_networks)
             .map_err(|e| anyhow::anyhow!("--webhook-allow-networks: {e}"))?;
         Ok(Self {
             database_url,
             listen,
+            metrics_listen,
             seeds: SeedKeys {
                 sandbox: serve.seed_sandbox_key.clone(),
                 live: serve.seed_live_key.clone(),
@@ -107,6 +117,11 @@ impl Config {
                     serve.request_timeout_ms,
                     tally_api::REQUEST_TIMEOUT_DEFAULT,
                 ),
+                body_limit_bytes: if serve.body_limit_bytes == 0 {
+                    tally_api::BODY_LIMIT_BYTES_DEFAULT
+                } else {
+                    serve.body_limit_bytes
+                },
             },
             connections: crate::http_server::ConnectionLimits {
                 header_timeout: millis_or(serve.header_timeout_ms, HEADER_TIMEOUT_DEFAULT),
@@ -170,6 +185,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url_redacted())
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("body_limit_bytes", &self.api.body_limit_bytes)
             .field(
                 "seed_sandbox_key",
                 &self.seeds.sandbox.as_ref().map(|_| "***"),
@@ -214,6 +231,34 @@ mod tests {
         assert!(
             error.contains("--webhook-allow-networks") && error.contains("\"localhost\""),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn the_default_rate_limits_stay_out_of_a_self_hosted_apps_way() {
+        use clap::Parser;
+        let database = ["--database-url", "sqlite://t.db"];
+        let cli =
+            crate::cli::Cli::try_parse_from(["tally", "serve"].iter().chain(&database)).unwrap();
+        let turned_down = crate::cli::Cli::try_parse_from(
+            ["tally", "serve", "--rate-limit-requests", "50"]
+                .iter()
+                .chain(&database),
+        )
+        .unwrap();
+
+        let limit = cli.config().unwrap().api.rate_limit;
+        let lower = turned_down.config().unwrap().api.rate_limit;
+
+        assert_eq!(
+            (limit.requests_per_window, limit.org_requests_per_window),
+            (10_000, 30_000)
+        );
+        assert_eq!(limit.window, Duration::from_secs(10));
+        assert_eq!(
+            (lower.requests_per_window, lower.org_requests_per_window),
+            (50, 150),
+            "the organization's budget follows the key's"
         );
     }
 

@@ -12,6 +12,9 @@ use tracing::{error, info};
 pub struct Server {
     app: App,
     listener: TcpListener,
+    /// `/metrics`, when the operator chose an address for it.
+    metrics_listener: Option<TcpListener>,
+    store: Arc<tally_store_sql::SqlStore>,
     router: axum::Router,
     workers: bool,
     connections: crate::http_server::ConnectionLimits,
@@ -34,8 +37,16 @@ impl Server {
     ) -> anyhow::Result<Self> {
         info!(config = ?config, "starting");
         let listener = TcpListener::bind(config.listen).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => {
+                // Installed before the first request, so that it counts them all.
+                crate::prometheus::handle();
+                Some(TcpListener::bind(address).await?)
+            }
+            None => None,
+        };
         let store = crate::storage::open(&config.database_url).await?;
-        let app = App::new(store, clock, ids)
+        let app = App::new(store.clone(), clock, ids)
             .with_transport(Arc::new(tally_workers::HttpTransport::new(
                 config.webhook_timeout,
                 config.webhook_allow_networks.clone(),
@@ -55,6 +66,8 @@ impl Server {
         Ok(Self {
             app,
             listener,
+            metrics_listener,
+            store,
             router,
             workers: config.workers,
             connections: config.connections,
@@ -75,6 +88,15 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
+    /// The address `/metrics` is served on, if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|listener| {
+            listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
+    }
+
     pub fn app(&self) -> &App {
         &self.app
     }
@@ -92,6 +114,9 @@ impl Server {
             println!("  sandbox key: {}", first.sandbox_key);
             println!("  live key:    {}", first.live_key);
         }
+        if let Some(address) = self.metrics_addr() {
+            println!("Tally metrics on http://{address}/metrics");
+        }
         println!("Tally listening on http://{}", self.local_addr());
         self.run_until(shutdown_signal()).await
     }
@@ -102,6 +127,7 @@ impl Server {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_workers, workers_stopped) = watch::channel(false);
+        let mut metrics_stopped = workers_stopped.clone();
         let workers = self.workers.then(|| {
             let upkeep = tally_workers::Upkeep::new(self.app.clone());
             let renewals = tally_workers::Renewals::new(self.app.clone());
@@ -116,8 +142,20 @@ impl Server {
                 );
             })
         });
+        let metrics = self.metrics_listener.map(|listener| {
+            tokio::spawn(crate::prometheus::serve(listener, self.store, async move {
+                metrics_stopped.wait_for(|stop| *stop).await.ok();
+            }))
+        });
         crate::http_server::serve(self.listener, self.router, self.connections, stop).await;
         stop_workers.send(true).ok();
+        if let Some(metrics) = metrics {
+            match metrics.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => error!(%error, "the metrics listener failed"),
+                Err(join_error) => error!(%join_error, "the metrics listener stopped abnormally"),
+            }
+        }
         if let Some(workers) = workers
             && let Err(join_error) = workers.await
         {

@@ -2,11 +2,10 @@
 //! date.
 
 use std::sync::Arc;
-use tally_store::Store;
 use tally_store_sql::{Engine, SqlStore};
 
 /// Opens the database named by `url` and applies pending migrations.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(url: &str) -> anyhow::Result<Arc<SqlStore>> {
     if Engine::of_url(url).is_none() {
         anyhow::bail!(
             "unsupported database URL scheme in {:?}: use sqlite:// or postgres://",

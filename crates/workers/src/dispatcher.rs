@@ -29,6 +29,8 @@ pub struct DispatchReport {
     pub events_fanned_out: usize,
     pub attempts: usize,
     pub succeeded: usize,
+    /// Deliveries still pending after the pass (due later, or left for the next pass).
+    pub pending: u64,
 }
 
 pub struct Dispatcher {
@@ -70,10 +72,13 @@ impl Dispatcher {
                     .await;
             for result in results {
                 let result = result?;
+                record_attempt(&result);
                 report.attempts += 1;
                 report.succeeded += usize::from(result.is_success());
             }
         }
+        report.pending = self.app.pending_delivery_count().await?;
+        metrics::gauge!("tally_webhook_deliveries_pending").set(report.pending as f64);
         Ok(report)
     }
 
@@ -95,6 +100,21 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// Counts one delivery attempt by outcome, and its latency: `succeeded` (a 2xx answer),
+/// `http_error` (any other status) or `failed` (no answer: refused address, connection error,
+/// timeout).
+fn record_attempt(result: &AttemptResult) {
+    let outcome = match result.status_code {
+        _ if result.is_success() => "succeeded",
+        Some(_) => "http_error",
+        None => "failed",
+    };
+    metrics::counter!("tally_webhook_delivery_attempts_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("tally_webhook_delivery_duration_seconds", "outcome" => outcome).record(
+        Duration::from_millis(u64::try_from(result.latency_ms).unwrap_or(0)),
+    );
 }
 
 /// Sends deliveries with reqwest: a time budget (10 s by default), no redirects

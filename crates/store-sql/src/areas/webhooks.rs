@@ -284,6 +284,16 @@ impl Webhooks for SqlDb {
         rows.into_iter().map(DeliveryRow::into_domain).collect()
     }
 
+    async fn count_pending_deliveries(&mut self) -> Result<u64, StoreError> {
+        let conn = &mut self.conn;
+        // Read from the partial index of pending deliveries (`webhook_deliveries_due`).
+        let (count,): (i64,) =
+            query("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+                .fetch_one(conn)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     async fn delivery(
         &mut self,
         org: &OrgId,

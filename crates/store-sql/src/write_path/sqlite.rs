@@ -85,6 +85,8 @@ async fn run(path: &std::path::Path, mut waiting: mpsc::UnboundedReceiver<Waitin
                 Err(_) => break,
             }
         }
+        // How well commits are shared: a group of 1 is an fsync per job.
+        metrics::histogram!("tally_sqlite_write_group_jobs").record(group.len() as f64);
         let conn = match held.take() {
             Some(conn) => conn,
             None => match open_writer(path) {

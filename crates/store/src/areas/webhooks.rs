@@ -77,6 +77,10 @@ pub trait Webhooks {
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
 
+    /// How many deliveries of every organization are pending, due or not: the dispatcher's
+    /// queue depth, for metrics. Serves all organizations by nature, like the claims.
+    async fn count_pending_deliveries(&mut self) -> Result<u64, StoreError>;
+
     async fn delivery(
         &mut self,
         org: &OrgId,

@@ -254,6 +254,45 @@ pub async fn a_leased_delivery_is_claimed_again_only_after_its_lease(store: Arc<
     );
 }
 
+pub async fn pending_deliveries_are_counted_across_organizations_due_or_not(store: Arc<dyn Store>) {
+    // Goal: the queue depth counts every pending delivery, of every organization, due now or
+    // later, and none that ended.
+    let a = organization(&*store, "depth a").await;
+    let b = organization(&*store, "depth b").await;
+    let (target_a, target_b) = (endpoint(&a, 1, T0), endpoint(&b, 2, T0));
+    insert_endpoint(&*store, &target_a).await;
+    insert_endpoint(&*store, &target_b).await;
+    let empty = read(&*store)
+        .await
+        .count_pending_deliveries()
+        .await
+        .unwrap();
+    let ended = |n, status| Delivery {
+        status,
+        ..delivery(&target_a, n, T0, T0)
+    };
+    insert_deliveries(
+        &*store,
+        vec![
+            delivery(&target_a, 1, T0, T0),
+            delivery(&target_a, 2, T0.plus_millis(60_000), T0),
+            delivery(&target_b, 3, T0, T0),
+            ended(4, DeliveryStatus::Succeeded),
+            ended(5, DeliveryStatus::Failed),
+        ],
+    )
+    .await;
+
+    let pending = read(&*store)
+        .await
+        .count_pending_deliveries()
+        .await
+        .unwrap();
+
+    assert_eq!(empty, 0);
+    assert_eq!(pending, 3);
+}
+
 pub async fn inserting_a_delivery_twice_for_one_event_and_endpoint_keeps_the_first(
     store: Arc<dyn Store>,
 ) {

@@ -16,6 +16,7 @@ mod idempotency;
 mod invoices;
 mod keys_cli;
 mod logs;
+mod metrics;
 mod money_limits;
 mod outage;
 mod rate_limits;

@@ -49,6 +49,8 @@ pub struct Options {
     pub header_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub max_connections: usize,
+    /// `--body-limit-bytes`; 0 is the server's default.
+    pub body_limit_bytes: usize,
 }
 
 /// The ranges the tests' receivers need: loopback only.
@@ -71,6 +73,7 @@ impl Default for Options {
             header_timeout_ms: 0,
             body_timeout_ms: 0,
             max_connections: 0,
+            body_limit_bytes: 0,
         }
     }
 }
@@ -119,6 +122,7 @@ impl TestApp {
     ) -> TestApp {
         let serve = tally::cli::ServeArgs {
             listen: "127.0.0.1:0".to_owned(),
+            metrics_listen: None,
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
             rate_limit_requests: options.rate_limit_requests,
@@ -133,6 +137,7 @@ impl TestApp {
             webhook_allow_networks: options.webhook_allow_networks.to_owned(),
             header_timeout_ms: options.header_timeout_ms,
             body_timeout_ms: options.body_timeout_ms,
+            body_limit_bytes: options.body_limit_bytes,
             request_timeout_ms: 0,
             max_connections: options.max_connections,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),

@@ -13,11 +13,18 @@ const SEAT_CHANGES: usize = 20;
 
 pub struct Running {
     pub address: String,
+    /// Where `/metrics` is served, when `TALLY_METRICS_LISTEN` was given.
+    pub metrics_address: Option<String>,
     pub child: tokio::process::Child,
 }
 
 /// Starts `tally serve` on a free port against `database_url` and waits for its banner.
 pub async fn start(database_url: &str) -> Running {
+    start_with(database_url, &[]).await
+}
+
+/// `start` with more environment variables (later ones win).
+pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Running {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tally"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", database_url)
@@ -33,23 +40,32 @@ pub async fn start(database_url: &str) -> Running {
         // Out of the way of the seat-kill test's 16 writers.
         .env("TALLY_RATE_LIMIT_REQUESTS", "1000000")
         .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    // Bounded wait: the banner follows the bind.
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
+    // Bounded wait: the banner follows the bind (and the metrics banner comes before it).
+    let (address, metrics_address) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut metrics_address = None;
         while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(address) = line.strip_prefix("Tally metrics on ") {
+                metrics_address = Some(address.to_owned());
+            }
             if let Some(address) = line.strip_prefix("Tally listening on ") {
-                return address.to_owned();
+                return (address.to_owned(), metrics_address);
             }
         }
         panic!("tally serve exited before listening");
     })
     .await
     .expect("tally serve starts");
-    Running { address, child }
+    Running {
+        address,
+        metrics_address,
+        child,
+    }
 }
 
 pub async fn post(
