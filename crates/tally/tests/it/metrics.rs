@@ -327,50 +327,9 @@ async fn get_customers(client: &reqwest::Client, address: &str, key: &str) -> re
         .unwrap()
 }
 
+/// The seat fixture of the kill test for `CUSTOMER`, and an endpoint for `seats.updated`.
 async fn set_up(client: &reqwest::Client, address: &str, receiver: &str) {
-    post(
-        client,
-        address,
-        "/features",
-        json!({"name": "Editor seats", "code": "editor", "type": "seats"}),
-    )
-    .await;
-    let plan = post(
-        client,
-        address,
-        "/plans",
-        json!({"name": "Pro", "code": "pro"}),
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap();
-    post(
-        client,
-        address,
-        &format!("/plans/{plan}/prices"),
-        json!({"billingInterval": "monthly", "price": 100}),
-    )
-    .await;
-    post(
-        client,
-        address,
-        &format!("/plans/{plan}/features"),
-        json!({"featureId": "editor", "includedAmount": 1000}),
-    )
-    .await;
-    post(
-        client,
-        address,
-        "/customers",
-        json!({"email": "m@example.com", "id": CUSTOMER}),
-    )
-    .await;
-    post(
-        client,
-        address,
-        "/subscriptions",
-        json!({"customerId": CUSTOMER, "planCode": "pro"}),
-    )
-    .await;
+    crate::seat_kill::set_up(client, address, &[CUSTOMER]).await;
     let endpoint = post(
         client,
         address,
