@@ -200,6 +200,31 @@ async fn drain(request: Request) {
         .ok();
 }
 
+/// The routes outside `/api/v1` (`/healthz`) have no key and no version: an error they return
+/// (a method they do not serve, an unreachable database) is rendered in the current version,
+/// in the same shape as the API's.
+pub async fn render_unversioned_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(new_request_id, |id| id.0.clone());
+    let mut response = next.run(request).await;
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        render_error(
+            &mut response,
+            &error,
+            ApiVersion::CURRENT,
+            &state.doc_url_base,
+            &request_id,
+        );
+    }
+    response
+}
+
 fn render_error(
     response: &mut Response,
     error: &ApiError,

@@ -163,8 +163,14 @@ pub fn router(state: AppState) -> Router {
             axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
         }))
         .layer(from_fn_with_state(state.clone(), crate::edge::edge));
+    let health = Router::new()
+        .route("/healthz", get(health).fallback(unknown_endpoint))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::edge::render_unversioned_errors,
+        ));
     Router::new()
-        .route("/healthz", get(health))
+        .merge(health)
         .merge(api)
         .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
         .layer(axum::middleware::from_fn(crate::request_metrics::record))

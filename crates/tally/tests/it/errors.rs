@@ -97,6 +97,12 @@ on_both_backends! {
         assert!(request_id.starts_with("req_") && request_id.len() == 28, "{request_id}");
         assert!(request_id[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(json_with_status(response, 200).await, serde_json::json!({"status": "ok"}));
+
+        // Another method is an unknown endpoint, in the documented shape (never a bare 405).
+        let patched = app.client.patch(format!("{}/healthz", app.address)).send().await.unwrap();
+        assert!(patched.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
+        let body = json_with_status(patched, 404).await;
+        assert_eq!(error_of(&body, DIRECT)["code"], "not_found");
     }
 }
 
