@@ -146,21 +146,22 @@ impl IntoArg for Option<Timestamp> {
 /// tell whether more follow). Takes the placeholders `$first` to `$first + 2`, bound by
 /// [`Query::bind_page`].
 pub fn keyset_page(column: &str, first: usize) -> String {
-    let (at, id, limit) = (first, first + 1, first + 2);
-    format!(
-        "({column} < ${at} OR ({column} = ${at} AND id < ${id})) \
-         ORDER BY {column} DESC, id DESC LIMIT ${limit}"
-    )
+    keyset(column, first, "<", " DESC")
 }
 
 /// [`keyset_page`] in the other direction: oldest first by `column`, ties broken by id,
 /// strictly after the page's position; bound by [`Query::bind_page_oldest_first`]. For lists
 /// whose order is creation order (the catalog).
 pub fn keyset_page_oldest_first(column: &str, first: usize) -> String {
+    keyset(column, first, ">", "")
+}
+
+/// Rows strictly `after` the position in `(column, id)` order, sorted in `direction`.
+fn keyset(column: &str, first: usize, after: &str, direction: &str) -> String {
     let (at, id, limit) = (first, first + 1, first + 2);
     format!(
-        "({column} > ${at} OR ({column} = ${at} AND id > ${id})) \
-         ORDER BY {column}, id LIMIT ${limit}"
+        "({column} {after} ${at} OR ({column} = ${at} AND id {after} ${id})) \
+         ORDER BY {column}{direction}, id{direction} LIMIT ${limit}"
     )
 }
 
@@ -193,17 +194,16 @@ impl Query {
         self
     }
 
+    /// Binds every value in turn (the placeholders of [`placeholders`]).
+    pub fn bind_each<T: IntoArg>(self, values: impl IntoIterator<Item = T>) -> Self {
+        values.into_iter().fold(self, Query::bind)
+    }
+
     /// Binds a keyset page: its position and one more row than it holds, for the three
     /// placeholders of [`keyset_page`].
     pub fn bind_page(self, page: &PageRequest) -> Self {
-        let (after_ms, after_id) = match &page.after {
-            Some(position) => (position.created_at.as_millis(), position.id.clone()),
-            // The first page starts past every row.
-            None => (i64::MAX, String::new()),
-        };
-        self.bind(after_ms)
-            .bind(after_id)
-            .bind(i64::from(page.limit) + 1)
+        // The first page starts past every row.
+        self.bind_page_from(page, i64::MAX)
     }
 
     /// Opens a transaction on PostgreSQL and runs this query in it, in one round trip (one
@@ -262,10 +262,15 @@ impl Query {
 
     /// [`Query::bind_page`] for [`keyset_page_oldest_first`].
     pub fn bind_page_oldest_first(self, page: &PageRequest) -> Self {
+        // The first page starts before every row.
+        self.bind_page_from(page, i64::MIN)
+    }
+
+    /// The page's position (`first_ms` and no id for the first page) and its overfetch limit.
+    fn bind_page_from(self, page: &PageRequest, first_ms: i64) -> Self {
         let (after_ms, after_id) = match &page.after {
             Some(position) => (position.created_at.as_millis(), position.id.clone()),
-            // The first page starts before every row.
-            None => (i64::MIN, String::new()),
+            None => (first_ms, String::new()),
         };
         self.bind(after_ms)
             .bind(after_id)

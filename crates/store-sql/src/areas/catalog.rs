@@ -174,16 +174,14 @@ impl Catalog for SqlDb {
         if plans.is_empty() {
             return Ok(Vec::new());
         }
-        let mut prices = query(format!(
+        let prices = query(format!(
             "SELECT {PRICE_COLUMNS} FROM plan_prices \
              WHERE org_id = $1 AND plan_id IN ({}) AND archived_at_ms IS NULL \
              ORDER BY plan_id, created_at_ms, id",
             placeholders(2, plans.len())
         ))
-        .bind(org.as_str());
-        for plan in plans {
-            prices = prices.bind(plan.as_str());
-        }
+        .bind(org.as_str())
+        .bind_each(plans.iter().map(PlanId::as_str));
         let rows: Vec<PriceRow> = prices.fetch_all(&mut self.conn).await?;
         rows.into_iter().map(PriceRow::into_domain).collect()
     }
@@ -196,17 +194,15 @@ impl Catalog for SqlDb {
         if plans.is_empty() {
             return Ok(Vec::new());
         }
-        let mut attached = query(format!(
+        let attached = query(format!(
             "SELECT {PLAN_FEATURE_COLUMNS} \
              FROM plan_features pf JOIN features f ON f.id = pf.feature_id \
              WHERE pf.org_id = $1 AND pf.plan_id IN ({}) \
              ORDER BY pf.plan_id, pf.created_at_ms, f.id",
             placeholders(2, plans.len())
         ))
-        .bind(org.as_str());
-        for plan in plans {
-            attached = attached.bind(plan.as_str());
-        }
+        .bind(org.as_str())
+        .bind_each(plans.iter().map(PlanId::as_str));
         let rows: Vec<PlanFeatureRow> = attached.fetch_all(&mut self.conn).await?;
         rows.into_iter().map(PlanFeatureRow::into_domain).collect()
     }
@@ -322,16 +318,8 @@ impl Catalog for SqlDb {
         org: &OrgId,
         plan: &PlanId,
     ) -> Result<Vec<PlanPrice>, StoreError> {
-        let conn = &mut self.conn;
-        let rows: Vec<PriceRow> = query(format!(
-            "SELECT {PRICE_COLUMNS} FROM plan_prices \
-             WHERE org_id = $1 AND plan_id = $2 AND archived_at_ms IS NULL ORDER BY created_at_ms, id"
-        ))
-        .bind(org.as_str())
-        .bind(plan.as_str())
-        .fetch_all(conn)
-        .await?;
-        rows.into_iter().map(PriceRow::into_domain).collect()
+        // One plan is a batch of one: the prices' SQL lives in `prices_of_plans` alone.
+        self.prices_of_plans(org, std::slice::from_ref(plan)).await
     }
 
     async fn price(&mut self, org: &OrgId, id: &PriceId) -> Result<Option<PlanPrice>, StoreError> {
@@ -416,17 +404,8 @@ impl Catalog for SqlDb {
         org: &OrgId,
         plan: &PlanId,
     ) -> Result<Vec<PlanFeatureEntry>, StoreError> {
-        let conn = &mut self.conn;
-        let rows: Vec<PlanFeatureRow> = query(format!(
-            "SELECT {PLAN_FEATURE_COLUMNS} \
-             FROM plan_features pf JOIN features f ON f.id = pf.feature_id \
-             WHERE pf.org_id = $1 AND pf.plan_id = $2 ORDER BY pf.created_at_ms, f.id"
-        ))
-        .bind(org.as_str())
-        .bind(plan.as_str())
-        .fetch_all(conn)
-        .await?;
-        rows.into_iter().map(PlanFeatureRow::into_domain).collect()
+        self.features_of_plans(org, std::slice::from_ref(plan))
+            .await
     }
 
     async fn insert_plan_feature(
