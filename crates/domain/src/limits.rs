@@ -29,7 +29,15 @@ const NAMED_BOUNDS: [(&str, usize); 3] = [
 /// The first key or text of `body` that holds a NUL character or is over its bound, as a field
 /// error naming its path (`a.b.0`).
 pub fn refused_field(body: &Value) -> Option<FieldError> {
-    refused_at(body, "")
+    refused_at(body, "").map(|refused| match refused {
+        Refused::Nul(error) | Refused::TooBig(error) => error,
+    })
+}
+
+/// Why a part of a body is refused: a NUL anywhere inside a named field outranks its size.
+enum Refused {
+    Nul(FieldError),
+    TooBig(FieldError),
 }
 
 /// Refuses text with a NUL character in `field` (also for query parameters and paths).
@@ -37,7 +45,7 @@ pub fn nul_refused(field: &str) -> FieldError {
     FieldError::new(field, format!("{field} must not contain NUL characters"))
 }
 
-fn refused_at(value: &Value, at: &str) -> Option<FieldError> {
+fn refused_at(value: &Value, at: &str) -> Option<Refused> {
     let join = |key: &str| {
         if at.is_empty() {
             key.to_owned()
@@ -47,27 +55,26 @@ fn refused_at(value: &Value, at: &str) -> Option<FieldError> {
     };
     let field = if at.is_empty() { "body" } else { at };
     match value {
-        Value::String(text) if text.contains('\0') => Some(nul_refused(field)),
-        Value::String(text) if text.len() > TEXT_BYTES_MAX => Some(too_big(at, TEXT_BYTES_MAX)),
+        Value::String(text) if text.contains('\0') => Some(Refused::Nul(nul_refused(field))),
+        Value::String(text) if text.len() > TEXT_BYTES_MAX => {
+            Some(Refused::TooBig(too_big(at, TEXT_BYTES_MAX)))
+        }
         Value::Object(map) => map.iter().find_map(|(key, value)| {
             let path = join(key);
             if key.contains('\0') {
-                return Some(nul_refused(&path));
+                return Some(Refused::Nul(nul_refused(&path)));
             }
             if key.len() > TEXT_BYTES_MAX {
-                return Some(too_big(&path, TEXT_BYTES_MAX));
+                return Some(Refused::TooBig(too_big(&path, TEXT_BYTES_MAX)));
             }
-            // NULs inside a named field are reported before its size.
             let inner = refused_at(value, &path);
-            if inner
-                .as_ref()
-                .is_some_and(|e| e.message.ends_with("NUL characters"))
-            {
-                return inner;
-            }
-            match NAMED_BOUNDS.iter().find(|(name, _)| name == key) {
-                Some(&(_, bound)) if json_len(value) > bound => Some(too_big(&path, bound)),
-                _ => inner,
+            let bound = NAMED_BOUNDS.iter().find(|(name, _)| name == key);
+            match (inner, bound) {
+                (Some(Refused::Nul(error)), _) => Some(Refused::Nul(error)),
+                (_, Some(&(_, bound))) if json_len(value) > bound => {
+                    Some(Refused::TooBig(too_big(&path, bound)))
+                }
+                (inner, _) => inner,
             }
         }),
         Value::Array(items) => items
