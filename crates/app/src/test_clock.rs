@@ -203,8 +203,8 @@ impl Command for FinishAdvance {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Advanced, AppError> {
         let organization = lock_sandbox(ctx).await?;
-        // `ctx.now` is the clock as the caller saw it at authentication; the locked row is
-        // authoritative when another advance just finished.
+        // `ctx.now` was read before this row was locked; the locked row is authoritative when
+        // another advance committed in between.
         let current = organization.test_clock.unwrap_or(ctx.now);
         let target = self.request.target(current)?;
         let run = if self.request.process {
