@@ -1,7 +1,7 @@
 //! The subscriptions area, for both engines.
 
 use crate::SqlDb;
-use crate::query::{keyset_page, query};
+use crate::query::{Query, keyset_page, placeholders, query};
 use crate::rows::{DeadlineFailureRow, DueRow, SnapshotRow, SubscriptionRow};
 use async_trait::async_trait;
 use tally_domain::catalog::{PlanId, PriceId};
@@ -17,6 +17,27 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      period_start_ms, period_end_ms, cancel_scheduled_at_ms, cancel_reason, \
      cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
      credits_purchased, balance_remaining, balance_included, created_at_ms, updated_at_ms";
+/// What a subscription's life changes, in the order `bind_state` binds it: one
+/// list for the insert and the update.
+const STATE_COLUMNS: [&str; 17] = [
+    "status",
+    "trial_ends_at_ms",
+    "anchor_ms",
+    "period_index",
+    "period_start_ms",
+    "period_end_ms",
+    "cancel_scheduled_at_ms",
+    "cancel_reason",
+    "cancel_effective_at_ms",
+    "canceled_at_ms",
+    "ended_at_ms",
+    "credits_remaining",
+    "credits_included",
+    "credits_purchased",
+    "balance_remaining",
+    "balance_included",
+    "updated_at_ms",
+];
 const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
      unlimited, overage_enabled, overage_unit_price";
 
@@ -114,9 +135,13 @@ impl Subscriptions for SqlDb {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(format!(
-            "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}, next_deadline_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+        // The 11 columns the insert names before the state columns.
+        let values = placeholders(1, 11 + STATE_COLUMNS.len());
+        let insert = query(format!(
+            "INSERT INTO subscriptions (id, org_id, customer_id, plan_id, price_id, name, \
+                 description, billing_interval, start_date_ms, created_at_ms, next_deadline_ms, \
+                 {}) VALUES ({values})",
+            STATE_COLUMNS.join(", ")
         ))
         .bind(sub.id.as_str())
         .bind(sub.org_id.as_str())
@@ -125,29 +150,11 @@ impl Subscriptions for SqlDb {
         .bind(sub.price_id.as_ref().map(PriceId::as_str))
         .bind(&sub.name)
         .bind(&sub.description)
-        .bind(sub.status.as_str())
         .bind(sub.billing_interval.map(|i| i.as_str()))
         .bind(sub.start_date.as_millis())
-        .bind(sub.trial_ends_at.map(Timestamp::as_millis))
-        .bind(sub.anchor.as_millis())
-        .bind(i64::from(sub.period_index))
-        .bind(sub.current_period.map(|p| p.start.as_millis()))
-        .bind(sub.current_period.map(|p| p.end.as_millis()))
-        .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
-        .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
-        .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
-        .bind(sub.canceled_at.map(Timestamp::as_millis))
-        .bind(sub.ended_at.map(Timestamp::as_millis))
-        .bind(sub.credits.map(|c| c.remaining))
-        .bind(sub.credits.map(|c| c.included))
-        .bind(sub.credits.map(|c| c.purchased))
-        .bind(sub.balance.map(|b| b.remaining.0))
-        .bind(sub.balance.map(|b| b.included.0))
         .bind(sub.created_at.as_millis())
-        .bind(sub.updated_at.as_millis())
-        .bind(next_deadline.map(Timestamp::as_millis))
-        .execute(conn)
-        .await?;
+        .bind(next_deadline.map(Timestamp::as_millis));
+        bind_state(insert, sub).execute(conn).await?;
         Ok(())
     }
 
@@ -157,38 +164,21 @@ impl Subscriptions for SqlDb {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        query(
-            "UPDATE subscriptions SET status = $1, trial_ends_at_ms = $2, anchor_ms = $3, \
-                 period_index = $4, period_start_ms = $5, period_end_ms = $6, \
-                 cancel_scheduled_at_ms = $7, cancel_reason = $8, cancel_effective_at_ms = $9, \
-                 canceled_at_ms = $10, ended_at_ms = $11, credits_remaining = $12, credits_included = $13, \
-                 credits_purchased = $14, balance_remaining = $15, balance_included = $16, \
-                 updated_at_ms = $17, next_deadline_ms = $18, \
+        let set: Vec<String> = STATE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 4))
+            .collect();
+        let update = query(format!(
+            "UPDATE subscriptions SET next_deadline_ms = $3, {}, \
                  deadline_failures = 0, deadline_error = NULL, deadline_retry_at_ms = NULL \
-             WHERE org_id = $19 AND id = $20",
-        )
-        .bind(sub.status.as_str())
-        .bind(sub.trial_ends_at.map(Timestamp::as_millis))
-        .bind(sub.anchor.as_millis())
-        .bind(i64::from(sub.period_index))
-        .bind(sub.current_period.map(|p| p.start.as_millis()))
-        .bind(sub.current_period.map(|p| p.end.as_millis()))
-        .bind(sub.cancellation.as_ref().map(|c| c.scheduled_at.as_millis()))
-        .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
-        .bind(sub.cancellation.as_ref().map(|c| c.effective_at.as_millis()))
-        .bind(sub.canceled_at.map(Timestamp::as_millis))
-        .bind(sub.ended_at.map(Timestamp::as_millis))
-        .bind(sub.credits.map(|c| c.remaining))
-        .bind(sub.credits.map(|c| c.included))
-        .bind(sub.credits.map(|c| c.purchased))
-        .bind(sub.balance.map(|b| b.remaining.0))
-        .bind(sub.balance.map(|b| b.included.0))
-        .bind(sub.updated_at.as_millis())
-        .bind(next_deadline.map(Timestamp::as_millis))
+             WHERE org_id = $1 AND id = $2",
+            set.join(", ")
+        ))
         .bind(sub.org_id.as_str())
         .bind(sub.id.as_str())
-        .execute(conn)
-        .await?;
+        .bind(next_deadline.map(Timestamp::as_millis));
+        bind_state(update, sub).execute(conn).await?;
         Ok(())
     }
 
@@ -326,4 +316,34 @@ impl Subscriptions for SqlDb {
             })
             .collect())
     }
+}
+
+/// `statement` with a subscription's values of `STATE_COLUMNS` bound next, in that order.
+fn bind_state(statement: Query, sub: &Subscription) -> Query {
+    statement
+        .bind(sub.status.as_str())
+        .bind(sub.trial_ends_at.map(Timestamp::as_millis))
+        .bind(sub.anchor.as_millis())
+        .bind(i64::from(sub.period_index))
+        .bind(sub.current_period.map(|p| p.start.as_millis()))
+        .bind(sub.current_period.map(|p| p.end.as_millis()))
+        .bind(
+            sub.cancellation
+                .as_ref()
+                .map(|c| c.scheduled_at.as_millis()),
+        )
+        .bind(sub.cancellation.as_ref().and_then(|c| c.reason.clone()))
+        .bind(
+            sub.cancellation
+                .as_ref()
+                .map(|c| c.effective_at.as_millis()),
+        )
+        .bind(sub.canceled_at.map(Timestamp::as_millis))
+        .bind(sub.ended_at.map(Timestamp::as_millis))
+        .bind(sub.credits.map(|c| c.remaining))
+        .bind(sub.credits.map(|c| c.included))
+        .bind(sub.credits.map(|c| c.purchased))
+        .bind(sub.balance.map(|b| b.remaining.0))
+        .bind(sub.balance.map(|b| b.included.0))
+        .bind(sub.updated_at.as_millis())
 }
