@@ -8,10 +8,12 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tally_app::{AppError, NotFound};
 use tally_domain::{ApiVersion, Conflict, DomainError, FieldError, Generation};
 use tally_store::StoreError;
+use utoipa::ToSchema;
 
 /// `Retry-After` on a 503: long enough for a database restart to get somewhere, short enough
 /// that a client's retries land soon after it is back.
@@ -280,19 +282,37 @@ impl ApiError {
     /// The body for `version`: all six keys, always (`wire.md` §5.1).
     pub fn body(&self, version: ApiVersion, doc_url_base: &str) -> Value {
         let (error_type, _) = self.code.type_and_status();
-        let error = json!({
-            "type": error_type,
-            "code": self.code.as_str(),
-            "message": self.message,
-            "param": self.param,
-            "details": self.details,
-            "doc_url": format!("{doc_url_base}/{}/errors/{}.md", version.as_str(), self.code.as_str()),
-        });
+        let error = ErrorObject {
+            error_type,
+            code: self.code.as_str(),
+            message: &self.message,
+            param: self.param.as_deref(),
+            details: self.details.as_ref(),
+            doc_url: format!(
+                "{doc_url_base}/{}/errors/{}.md",
+                version.as_str(),
+                self.code.as_str()
+            ),
+        };
         match version.generation() {
             Generation::Legacy => json!({ "success": false, "error": error }),
             Generation::Direct => json!({ "error": error }),
         }
     }
+}
+
+/// The `error` object of every error body, in every version.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorObject<'a> {
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub error_type: &'static str,
+    pub code: &'static str,
+    pub message: &'a str,
+    pub param: Option<&'a str>,
+    /// Per-field problems for validation errors; the figures behind a billing refusal.
+    pub details: Option<&'a Value>,
+    pub doc_url: String,
 }
 
 impl From<AppError> for ApiError {

@@ -8,8 +8,10 @@
 #![allow(clippy::result_large_err)]
 
 mod edge;
+mod endpoint;
 pub mod error;
 mod extract;
+pub mod openapi;
 pub mod rate_limit;
 mod reply;
 mod request_metrics;

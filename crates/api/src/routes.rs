@@ -13,148 +13,640 @@ mod test_clock;
 mod webhooks;
 
 use crate::AppState;
+use crate::endpoint::{Endpoint, ParamType, QueryParam, Shape};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Ctx, IdempotencyKey, encode_cursor};
+use crate::extract::{ApiQuery, Ctx, IdempotencyKey, encode_cursor};
 use crate::reply::{self, Reply};
 use axum::Router;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::http::{Method, Uri};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post, put};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tally_app::{AppError, Command};
-use tally_domain::Timestamp;
 use tally_domain::page::Page;
+use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
+use tally_wire::requests::{
+    AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn, CreateApiKeyIn,
+    CreateCustomerIn, CreateFeatureIn, CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn,
+    InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, SeatChangeIn, TopUpIn, UpdateCustomerIn,
+    UpdateFeatureIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+};
+use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
+/// Every `/api/v1` endpoint: the router and the OpenAPI documents are both built from this
+/// list (`endpoint.rs`).
+pub fn endpoints() -> Vec<Endpoint> {
+    use Shape::{Array, Catalog, Object, Page};
+    use View as V;
+    let direct = Some(Generation::Direct);
+    vec![
+        // API keys (`catalog.md` §1).
+        get(
             "/api/v1/api-keys",
-            get(api_keys::list).post(api_keys::create),
+            api_keys::list,
+            "listApiKeys",
+            "List API keys",
         )
-        .route("/api/v1/api-keys/{id}", delete(api_keys::delete))
-        .route(
+        .paged()
+        .answers(Page(V::ApiKey)),
+        post(
+            "/api/v1/api-keys",
+            api_keys::create,
+            "createApiKey",
+            "Create an API key",
+        )
+        .body::<CreateApiKeyIn>()
+        .answers(Object(V::CreatedApiKey)),
+        delete(
+            "/api/v1/api-keys/{id}",
+            api_keys::delete,
+            "deleteApiKey",
+            "Revoke an API key",
+        )
+        .answers(Object(V::Deleted)),
+        // Customers (`catalog.md` §2).
+        get(
             "/api/v1/customers",
-            get(customers::list).post(customers::create),
+            customers::list,
+            "listCustomers",
+            "List customers",
         )
-        .route("/api/v1/customers/batch", post(customers::create_batch))
-        .route(
+        .param(
+            "externalId",
+            false,
+            "Only the customer with this externalId.",
+        )
+        .paged()
+        .answers(Page(V::Customer)),
+        post(
+            "/api/v1/customers",
+            customers::create,
+            "createCustomer",
+            "Create a customer",
+        )
+        .body::<CreateCustomerIn>()
+        .answers(Object(V::Customer)),
+        post(
+            "/api/v1/customers/batch",
+            customers::create_batch,
+            "createCustomers",
+            "Create up to 100 customers; each item succeeds or fails on its own",
+        )
+        .body::<CustomerBatchIn>()
+        .answers(Object(V::CustomerBatch)),
+        get(
             "/api/v1/customers/{id}",
-            get(customers::get)
-                .put(customers::update)
-                .patch(customers::update),
+            customers::get,
+            "getCustomer",
+            "Get a customer by id or externalId",
         )
-        .route(
+        .answers(Object(V::Customer)),
+        put(
+            "/api/v1/customers/{id}",
+            customers::update,
+            "updateCustomer",
+            "Update a customer (legacy spelling)",
+        )
+        .body::<UpdateCustomerIn>()
+        .answers(Object(V::Customer)),
+        patch(
+            "/api/v1/customers/{id}",
+            customers::update,
+            "patchCustomer",
+            "Update a customer",
+        )
+        .body::<UpdateCustomerIn>()
+        .answers(Object(V::Customer)),
+        // Features (`catalog.md` §3).
+        get(
             "/api/v1/features",
-            get(features::list).post(features::create),
+            features::list,
+            "listFeatures",
+            "List features",
         )
-        .route("/api/v1/features/manage", post(features::create))
-        .route(
+        .paged()
+        .answers(Catalog(V::Feature)),
+        post(
+            "/api/v1/features",
+            features::create,
+            "createFeature",
+            "Create a feature",
+        )
+        .body::<CreateFeatureIn>()
+        .answers(Object(V::Feature)),
+        post(
+            "/api/v1/features/manage",
+            features::create,
+            "createFeatureManage",
+            "Create a feature (legacy path)",
+        )
+        .body::<CreateFeatureIn>()
+        .answers(Object(V::Feature)),
+        get(
             "/api/v1/features/{code}",
-            get(features::get)
-                .patch(features::update)
-                .delete(features::delete),
+            features::get,
+            "getFeature",
+            "Get a feature by code or id",
         )
-        .route(
+        .answers(Object(V::Feature)),
+        patch(
+            "/api/v1/features/{code}",
+            features::update,
+            "updateFeature",
+            "Update a feature",
+        )
+        .body::<UpdateFeatureIn>()
+        .answers(Object(V::Feature)),
+        delete(
+            "/api/v1/features/{code}",
+            features::delete,
+            "deleteFeature",
+            "Delete a feature",
+        )
+        .answers(Object(V::Deleted)),
+        put(
             "/api/v1/features/{code}/manage",
-            put(features::update).delete(features::delete),
+            features::update,
+            "updateFeatureManage",
+            "Update a feature (legacy path)",
         )
-        .route("/api/v1/plans", get(plans::list).post(plans::create))
-        .route("/api/v1/plans/manage", post(plans::create))
-        .route(
+        .body::<UpdateFeatureIn>()
+        .answers(Object(V::Feature)),
+        delete(
+            "/api/v1/features/{code}/manage",
+            features::delete,
+            "deleteFeatureManage",
+            "Delete a feature (legacy path)",
+        )
+        .answers(Object(V::Deleted)),
+        // Plans (`catalog.md` §4).
+        get("/api/v1/plans", plans::list, "listPlans", "List plans")
+            .query(&[QueryParam {
+                name: "includePrivate",
+                kind: ParamType::Boolean,
+                required: false,
+                description: "Also list plans that are not public.",
+            }])
+            .paged()
+            .answers(Catalog(V::Plan)),
+        post(
+            "/api/v1/plans",
+            plans::create,
+            "createPlan",
+            "Create a plan",
+        )
+        .body::<CreatePlanIn>()
+        .answers(Object(V::Plan)),
+        post(
+            "/api/v1/plans/manage",
+            plans::create,
+            "createPlanManage",
+            "Create a plan (legacy path)",
+        )
+        .body::<CreatePlanIn>()
+        .answers(Object(V::Plan)),
+        get(
             "/api/v1/plans/{id}",
-            get(plans::get).patch(plans::update).delete(plans::delete),
+            plans::get,
+            "getPlan",
+            "Get a plan by id or code",
         )
-        .route(
+        .answers(Object(V::Plan)),
+        patch(
+            "/api/v1/plans/{id}",
+            plans::update,
+            "updatePlan",
+            "Update a plan",
+        )
+        .body::<UpdatePlanIn>()
+        .answers(Object(V::Plan)),
+        delete(
+            "/api/v1/plans/{id}",
+            plans::delete,
+            "deletePlan",
+            "Delete a plan",
+        )
+        .answers(Object(V::Deleted)),
+        put(
             "/api/v1/plans/{id}/manage",
-            put(plans::update).delete(plans::delete),
+            plans::update,
+            "updatePlanManage",
+            "Update a plan (legacy path)",
         )
-        .route("/api/v1/plans/{id}/visibility", put(plans::set_visibility))
-        .route("/api/v1/plans/{id}/features", post(plans::add_feature))
-        .route(
+        .body::<UpdatePlanIn>()
+        .answers(Object(V::Plan)),
+        delete(
+            "/api/v1/plans/{id}/manage",
+            plans::delete,
+            "deletePlanManage",
+            "Delete a plan (legacy path)",
+        )
+        .answers(Object(V::Deleted)),
+        put(
+            "/api/v1/plans/{id}/visibility",
+            plans::set_visibility,
+            "setPlanVisibility",
+            "Make a plan public or private",
+        )
+        .body::<VisibilityIn>()
+        .answers(Object(V::PlanVisibility)),
+        post(
+            "/api/v1/plans/{id}/features",
+            plans::add_feature,
+            "addPlanFeature",
+            "Attach a feature to a plan",
+        )
+        .body::<PlanFeatureIn>()
+        .answers(Object(V::PlanFeature)),
+        put(
             "/api/v1/plans/{id}/features/{feature}",
-            put(plans::update_feature)
-                .patch(plans::update_feature)
-                .delete(plans::remove_feature),
+            plans::update_feature,
+            "updatePlanFeature",
+            "Change a plan's feature (legacy spelling)",
         )
-        .route("/api/v1/plans/{id}/prices", post(plans::add_price))
-        .route(
+        .body::<PlanFeatureIn>()
+        .answers(Object(V::PlanFeature)),
+        patch(
+            "/api/v1/plans/{id}/features/{feature}",
+            plans::update_feature,
+            "patchPlanFeature",
+            "Change a plan's feature",
+        )
+        .body::<PlanFeatureIn>()
+        .answers(Object(V::PlanFeature)),
+        delete(
+            "/api/v1/plans/{id}/features/{feature}",
+            plans::remove_feature,
+            "removePlanFeature",
+            "Detach a feature from a plan",
+        )
+        .answers(Object(V::RemovedPlanFeature)),
+        post(
+            "/api/v1/plans/{id}/prices",
+            plans::add_price,
+            "addPlanPrice",
+            "Add a price to a plan",
+        )
+        .body::<PriceIn>()
+        .answers(Object(V::PlanPrice)),
+        put(
             "/api/v1/plans/{id}/prices/{price}",
-            put(plans::update_price)
-                .patch(plans::update_price)
-                .delete(plans::delete_price),
+            plans::update_price,
+            "updatePlanPrice",
+            "Change a price (legacy spelling)",
         )
-        .route(
+        .body::<PriceIn>()
+        .answers(Object(V::PlanPrice)),
+        patch(
+            "/api/v1/plans/{id}/prices/{price}",
+            plans::update_price,
+            "patchPlanPrice",
+            "Change a price",
+        )
+        .body::<PriceIn>()
+        .answers(Object(V::PlanPrice)),
+        delete(
+            "/api/v1/plans/{id}/prices/{price}",
+            plans::delete_price,
+            "deletePlanPrice",
+            "Delete a price",
+        )
+        .answers(Object(V::Deleted)),
+        put(
             "/api/v1/plans/{id}/prices/{price}/default",
-            put(plans::set_default_price),
+            plans::set_default_price,
+            "setDefaultPlanPrice",
+            "Make a price the plan's default",
         )
-        .route(
+        .answers(Object(V::DefaultPrice)),
+        // Subscriptions (`catalog.md` §5).
+        get(
             "/api/v1/subscriptions",
-            get(subscriptions::list).post(subscriptions::create),
+            subscriptions::list,
+            "listSubscriptions",
+            "List subscriptions",
         )
-        .route(
+        .param(
+            "customerId",
+            false,
+            "Only this customer's subscriptions (id or externalId).",
+        )
+        .param("status", false, "Only subscriptions in this status.")
+        .paged()
+        .answers(Page(V::SubscriptionListItem)),
+        post(
+            "/api/v1/subscriptions",
+            subscriptions::create,
+            "createSubscription",
+            "Subscribe a customer to a plan",
+        )
+        .body::<CreateSubscriptionIn>()
+        .answers(Object(V::CreatedSubscription))
+        .errors(&[422]),
+        get(
             "/api/v1/subscriptions/active",
-            get(subscriptions::get_active),
+            subscriptions::get_active,
+            "getActiveSubscription",
+            "Get a customer's live subscription",
         )
-        .route("/api/v1/subscriptions/{id}", get(subscriptions::get))
-        .route(
+        .param("customerId", true, "The customer (id or externalId).")
+        .answers(Object(V::Subscription)),
+        get(
+            "/api/v1/subscriptions/{id}",
+            subscriptions::get,
+            "getSubscription",
+            "Get a subscription",
+        )
+        .answers(Object(V::Subscription)),
+        post(
             "/api/v1/subscriptions/{id}/cancel",
-            post(subscriptions::cancel),
+            subscriptions::cancel,
+            "cancelSubscription",
+            "Cancel a subscription now or at the period's end",
         )
-        .route(
+        .body::<CancelSubscriptionIn>()
+        .answers(Object(V::CanceledSubscription)),
+        post(
             "/api/v1/subscriptions/{id}/uncancel",
-            post(subscriptions::uncancel),
+            subscriptions::uncancel,
+            "uncancelSubscription",
+            "Withdraw a scheduled cancellation",
         )
-        .route(
+        .body::<NoFieldsIn>()
+        .answers(Object(V::UncanceledSubscription)),
+        // Seats (`seats.md` §3–§4).
+        post("/api/v1/seats", seats::add, "addSeats", "Add seats")
+            .body::<SeatChangeIn>()
+            .answers(Object(V::SeatEvent)),
+        put(
             "/api/v1/seats",
-            post(seats::add).put(seats::set).delete(seats::remove),
+            seats::set,
+            "setSeats",
+            "Set the seat count",
         )
-        .route("/api/v1/seats/remove", post(seats::remove))
-        .route("/api/v1/seats/bulk", put(seats::set_all))
-        .route("/api/v1/seats/balance", get(seats::balance))
-        .route("/api/v1/seats/balances", get(seats::balances))
-        .route("/api/v1/seats/events", get(seats::history))
-        .route(
+        .body::<SeatChangeIn>()
+        .answers(Object(V::SeatEvent)),
+        delete(
+            "/api/v1/seats",
+            seats::remove,
+            "removeSeats",
+            "Remove seats",
+        )
+        .body::<SeatChangeIn>()
+        .answers(Object(V::SeatEvent)),
+        post(
+            "/api/v1/seats/remove",
+            seats::remove,
+            "removeSeatsPost",
+            "Remove seats (POST spelling)",
+        )
+        .body::<SeatChangeIn>()
+        .answers(Object(V::SeatEvent)),
+        put(
+            "/api/v1/seats/bulk",
+            seats::set_all,
+            "setAllSeats",
+            "Set several seat types at once",
+        )
+        .body::<BulkSeatsIn>()
+        .answers(Array(V::BulkSeatEvent)),
+        get(
+            "/api/v1/seats/balance",
+            seats::balance,
+            "getSeatBalance",
+            "One seat type's balance",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .param("featureCode", true, "The seat feature's code.")
+        .answers(Object(V::SeatBalance)),
+        get(
+            "/api/v1/seats/balances",
+            seats::balances,
+            "getSeatBalances",
+            "Every seat type's balance",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .answers(Object(V::SeatBalances)),
+        get(
+            "/api/v1/seats/events",
+            seats::history,
+            "listSeatEvents",
+            "Seat changes, newest first",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .param("featureCode", false, "Only this seat type.")
+        .paged()
+        .answers(Page(V::SeatEvent)),
+        // Balance and credits (`balance.md` §2–§3).
+        post(
             "/api/v1/subscriptions/{id}/balance/adjust",
-            post(balance::adjust),
+            balance::adjust,
+            "adjustBalance",
+            "Add to or take from credits or balance",
         )
-        .route(
+        .body::<AdjustBalanceIn>()
+        .answers(Object(V::BalanceAdjustment)),
+        post(
             "/api/v1/subscriptions/{id}/balance/topup",
-            post(balance::top_up),
+            balance::top_up,
+            "topUpBalance",
+            "Top up the balance",
         )
-        .route("/api/v1/invoices", get(invoices::list))
-        .route("/api/v1/invoices/{id}", get(invoices::get))
-        .route(
+        .body::<TopUpIn>()
+        .answers(Object(V::BalanceTopUp)),
+        // Invoices (`balance.md` §5).
+        get(
+            "/api/v1/invoices",
+            invoices::list,
+            "listInvoices",
+            "List invoices, newest first",
+        )
+        .param(
+            "customerId",
+            false,
+            "Only this customer's invoices (id or externalId).",
+        )
+        .param(
+            "subscriptionId",
+            false,
+            "Only this subscription's invoices.",
+        )
+        .param("status", false, "Only invoices in this status.")
+        .paged()
+        .answers(Page(V::InvoiceListItem)),
+        get(
+            "/api/v1/invoices/{id}",
+            invoices::get,
+            "getInvoice",
+            "Get an invoice with its lines",
+        )
+        .answers(Object(V::Invoice)),
+        put(
             "/api/v1/invoices/{id}/status",
-            put(invoices::set_status).patch(invoices::set_status),
+            invoices::set_status,
+            "setInvoiceStatus",
+            "Change an invoice's status (legacy spelling)",
         )
-        .route(
+        .body::<InvoiceStatusIn>()
+        .answers(Object(V::InvoiceStatus)),
+        patch(
+            "/api/v1/invoices/{id}/status",
+            invoices::set_status,
+            "patchInvoiceStatus",
+            "Change an invoice's status",
+        )
+        .body::<InvoiceStatusIn>()
+        .answers(Object(V::InvoiceStatus)),
+        // Webhook endpoints (`webhooks.md` §1).
+        get(
             "/api/v1/webhooks",
-            get(webhooks::list).post(webhooks::create),
+            webhooks::list,
+            "listWebhooks",
+            "List webhook endpoints",
         )
-        .route(
+        .paged()
+        .answers(Page(V::Webhook)),
+        post(
+            "/api/v1/webhooks",
+            webhooks::create,
+            "createWebhook",
+            "Register a webhook endpoint",
+        )
+        .body::<WebhookIn>()
+        .answers(Object(V::Webhook)),
+        get(
             "/api/v1/webhooks/{id}",
-            get(webhooks::get)
-                .put(webhooks::update)
-                .patch(webhooks::update)
-                .delete(webhooks::delete),
+            webhooks::get,
+            "getWebhook",
+            "Get a webhook endpoint",
         )
-        .route("/api/v1/webhooks/{id}/test", post(webhooks::test))
-        .route(
+        .answers(Object(V::Webhook)),
+        put(
+            "/api/v1/webhooks/{id}",
+            webhooks::update,
+            "updateWebhook",
+            "Change a webhook endpoint (legacy spelling)",
+        )
+        .body::<WebhookIn>()
+        .answers(Object(V::Webhook)),
+        patch(
+            "/api/v1/webhooks/{id}",
+            webhooks::update,
+            "patchWebhook",
+            "Change a webhook endpoint",
+        )
+        .body::<WebhookIn>()
+        .answers(Object(V::Webhook)),
+        delete(
+            "/api/v1/webhooks/{id}",
+            webhooks::delete,
+            "deleteWebhook",
+            "Delete a webhook endpoint",
+        )
+        .answers(Object(V::Deleted)),
+        post(
+            "/api/v1/webhooks/{id}/test",
+            webhooks::test,
+            "testWebhook",
+            "Send a test event now",
+        )
+        .not_idempotent()
+        .answers(Object(V::WebhookTest)),
+        get(
             "/api/v1/webhooks/{id}/deliveries",
-            get(webhooks::deliveries),
+            webhooks::deliveries,
+            "listWebhookDeliveries",
+            "Deliveries and their attempts (Tally extension)",
         )
-        .route(
+        .paged()
+        .answers(Page(V::WebhookDelivery)),
+        // The test clock, sandbox only (`catalog.md` §7).
+        get(
             "/api/v1/test-clock",
-            get(test_clock::get).post(test_clock::advance),
+            test_clock::get,
+            "getTestClock",
+            "The organization's simulated time",
         )
-        .route(
+        .answers(Object(V::TestClock))
+        .errors(&[403]),
+        post(
+            "/api/v1/test-clock",
+            test_clock::advance,
+            "advanceTestClock",
+            "Move simulated time forward and run what falls due",
+        )
+        .body::<AdvanceClockIn>()
+        .answers(Object(V::TestClock))
+        .answers_with(202, Object(V::TestClockRun), direct)
+        .errors(&[403]),
+        post(
             "/api/v1/test-clock/process-billing",
-            post(test_clock::process_billing),
+            test_clock::process_billing,
+            "processTestClockBilling",
+            "Bill what is due at the simulated time (legacy versions)",
         )
+        .body::<NoFieldsIn>()
+        .answers_with(200, Object(V::TestClockBilling), Some(Generation::Legacy))
+        .errors(&[403, 410]),
+    ]
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    id: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint::new(Method::GET, path, handler, id, summary)
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    id: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint::new(Method::POST, path, handler, id, summary)
+}
+
+fn put<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    id: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint::new(Method::PUT, path, handler, id, summary)
+}
+
+fn patch<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    id: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint::new(Method::PATCH, path, handler, id, summary)
+}
+
+fn delete<H: Handler<T, AppState>, T: 'static>(
+    path: &'static str,
+    handler: H,
+    id: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint::new(Method::DELETE, path, handler, id, summary)
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, endpoint| {
+            router.route(endpoint.path, endpoint.handler)
+        })
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(unknown_endpoint)
         .layer(CatchPanicLayer::custom(|_| {
@@ -164,7 +656,14 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(from_fn_with_state(state.clone(), crate::edge::edge));
     let health = Router::new()
-        .route("/healthz", get(health).fallback(unknown_endpoint))
+        .route(
+            "/healthz",
+            axum::routing::get(health).fallback(unknown_endpoint),
+        )
+        .route(
+            "/openapi.json",
+            axum::routing::get(openapi_document).fallback(unknown_endpoint),
+        )
         .layer(from_fn_with_state(
             state.clone(),
             crate::edge::render_unversioned_errors,
@@ -199,6 +698,28 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiE
         .await
         .map_err(unhealthy)?;
     Ok(axum::Json(json!({ "status": "ok" })))
+}
+
+/// `GET /openapi.json[?version=…]`: the document of the version's generation, without a key.
+async fn openapi_document(query: ApiQuery) -> Result<axum::response::Response, ApiError> {
+    let generation = match query.text("version") {
+        None => Generation::Direct,
+        Some(text) => ApiVersion::ALL
+            .into_iter()
+            .find(|v| v.as_str() == text)
+            .map(ApiVersion::generation)
+            .ok_or_else(|| {
+                ApiError::validation("version", "version must be an API version Tally implements")
+            })?,
+    };
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        crate::openapi::document_json(generation),
+    )
+        .into_response())
 }
 
 /// Runs a command through the app's write path, rendering success with `view` and refusals in

@@ -46,6 +46,21 @@ pub enum Command {
     /// Copy the SQLite database to a file while the server keeps running (PostgreSQL: use
     /// pg_dump or base backups with WAL archiving).
     Backup(BackupArgs),
+    /// Print the OpenAPI 3.1 document of an API version's generation (the one the server
+    /// serves at `/openapi.json`).
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// The API version whose generation to describe: `2026-07-11` (legacy) or a direct
+    /// version. Default: the latest.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+
+    /// Write the document to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

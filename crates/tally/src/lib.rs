@@ -6,6 +6,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod http_server;
+pub mod openapi;
 pub mod prometheus;
 pub mod server;
 pub mod storage;

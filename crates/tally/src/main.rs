@@ -1,5 +1,5 @@
 //! The `tally` command: parse the command line, start telemetry, then serve, migrate, manage
-//! keys or back up. Everything else lives in the library half of this crate.
+//! keys, back up or print the OpenAPI documents. Everything else lives in the library half of this crate.
 
 use clap::Parser;
 use tally::cli::{Cli, Command, KeysCommand};
@@ -33,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Openapi(args) => tally::openapi::run(&args),
         Command::Keys(KeysCommand::Create { mode, name }) => {
             let app = tally::Server::app_for(&config).await?;
             let secret = app.create_key_for_mode(mode.into(), &name).await?;

@@ -6,8 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tally_domain::billing::{Invoice, InvoiceLine};
 use tally_domain::{ApiVersion, Generation};
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineOut<'a> {
     pub line_type: &'static str,
@@ -19,8 +20,11 @@ pub struct LineOut<'a> {
     pub included_amount: Option<i64>,
     pub used_amount: Option<i64>,
     pub overage_amount: Option<i64>,
+    #[schema(value_type = crate::schema::Null)]
     pub discount_type: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub discount_value: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub discount_name: Option<()>,
     pub charge_type: &'static str,
     /// Tally extension: the seat event a seat line was billed for.
@@ -49,89 +53,131 @@ impl<'a> LineOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// An invoice. The get-only fields (`creditApplied`, `planName`, `poNumber`, `reference`) are
+/// absent from direct list items, `lineItems` from every list item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct InvoiceOut<'a> {
-    id: &'a str,
-    customer_id: &'a str,
-    subscription_id: Option<&'a str>,
-    invoice_number: &'a str,
-    status: &'static str,
-    invoice_type: &'a str,
-    currency: &'static str,
-    subtotal: i64,
-    discount_amount: i64,
-    tax_amount: i64,
-    total: i64,
-    period_start: String,
-    period_end: String,
-    issue_date: String,
-    due_date: String,
-    memo: Option<()>,
-    metadata: Map<String, Value>,
-    created_at: String,
-    updated_at: String,
-    credit_applied: i64,
-    plan_name: Option<&'a str>,
-    po_number: Option<()>,
-    reference: Option<()>,
-    line_items: Vec<LineOut<'a>>,
-    object: &'static str,
-    livemode: bool,
+pub struct InvoiceOut<'a> {
+    pub id: &'a str,
+    pub customer_id: &'a str,
+    pub subscription_id: Option<&'a str>,
+    pub invoice_number: &'a str,
+    pub status: &'static str,
+    pub invoice_type: &'a str,
+    pub currency: &'static str,
+    pub subtotal: i64,
+    pub discount_amount: i64,
+    pub tax_amount: i64,
+    pub total: i64,
+    pub period_start: String,
+    pub period_end: String,
+    pub issue_date: String,
+    pub due_date: String,
+    #[schema(value_type = crate::schema::Null)]
+    pub memo: Option<()>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_applied: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub plan_name: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::schema::Null)]
+    pub po_number: Option<Option<()>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::schema::Null)]
+    pub reference: Option<Option<()>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<LineOut<'a>>>,
+    pub object: &'static str,
+    pub livemode: bool,
 }
 
-/// The full invoice, with its lines.
-pub fn invoice(invoice: &Invoice, livemode: Livemode) -> Value {
-    to_value(InvoiceOut {
-        id: &invoice.id,
-        customer_id: invoice.customer_id.as_str(),
-        subscription_id: invoice.subscription_id.as_ref().map(|s| s.as_str()),
-        invoice_number: &invoice.number,
-        status: invoice.status.as_str(),
-        invoice_type: &invoice.invoice_type,
-        currency: "usd",
-        subtotal: invoice.subtotal.0,
-        discount_amount: 0,
-        tax_amount: 0,
-        total: invoice.total().0,
-        period_start: invoice.period.start.to_rfc3339(),
-        period_end: invoice.period.end.to_rfc3339(),
-        issue_date: invoice.issue_date.to_rfc3339(),
-        due_date: invoice.issue_date.to_rfc3339(),
-        memo: None,
-        metadata: Map::new(),
-        created_at: invoice.created_at.to_rfc3339(),
-        updated_at: invoice.updated_at.to_rfc3339(),
-        credit_applied: 0,
-        plan_name: invoice.plan_name.as_deref(),
-        po_number: None,
-        reference: None,
-        line_items: invoice.lines.iter().map(LineOut::new).collect(),
-        object: "invoice",
-        livemode: livemode.0,
-    })
-}
-
-/// A list item: legacy invoices without `lineItems`; direct `InvoiceListItem`s also without the
-/// get-only `creditApplied`, `planName`, `poNumber` and `reference`.
-pub fn invoice_list_item(version: ApiVersion, item: &Invoice, livemode: Livemode) -> Value {
-    let mut value = invoice(item, livemode);
-    let object = value.as_object_mut().expect("an invoice is an object");
-    object.remove("lineItems");
-    if version.generation() == Generation::Direct {
-        for key in ["creditApplied", "planName", "poNumber", "reference"] {
-            object.remove(key);
+impl<'a> InvoiceOut<'a> {
+    /// The full invoice, with its lines.
+    pub fn full(invoice: &'a Invoice, livemode: Livemode) -> Self {
+        Self {
+            id: &invoice.id,
+            customer_id: invoice.customer_id.as_str(),
+            subscription_id: invoice.subscription_id.as_ref().map(|s| s.as_str()),
+            invoice_number: &invoice.number,
+            status: invoice.status.as_str(),
+            invoice_type: &invoice.invoice_type,
+            currency: "usd",
+            subtotal: invoice.subtotal.0,
+            discount_amount: 0,
+            tax_amount: 0,
+            total: invoice.total().0,
+            period_start: invoice.period.start.to_rfc3339(),
+            period_end: invoice.period.end.to_rfc3339(),
+            issue_date: invoice.issue_date.to_rfc3339(),
+            due_date: invoice.issue_date.to_rfc3339(),
+            memo: None,
+            metadata: Map::new(),
+            created_at: invoice.created_at.to_rfc3339(),
+            updated_at: invoice.updated_at.to_rfc3339(),
+            credit_applied: Some(0),
+            plan_name: Some(invoice.plan_name.as_deref()),
+            po_number: Some(None),
+            reference: Some(None),
+            line_items: Some(invoice.lines.iter().map(LineOut::new).collect()),
+            object: "invoice",
+            livemode: livemode.0,
         }
     }
-    value
+
+    /// A list item: legacy invoices without `lineItems`; direct `InvoiceListItem`s also without
+    /// the get-only fields.
+    pub fn list_item(version: ApiVersion, invoice: &'a Invoice, livemode: Livemode) -> Self {
+        let full = Self {
+            line_items: None,
+            ..Self::full(invoice, livemode)
+        };
+        match version.generation() {
+            Generation::Legacy => full,
+            Generation::Direct => Self {
+                credit_applied: None,
+                plan_name: None,
+                po_number: None,
+                reference: None,
+                ..full
+            },
+        }
+    }
 }
 
-/// The legacy answer to a status change: `{id, status, updatedAt, object, livemode}`.
+/// The legacy answer to a status change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceStatusOut<'a> {
+    pub id: &'a str,
+    pub status: &'static str,
+    pub updated_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn invoice(invoice: &Invoice, livemode: Livemode) -> Value {
+    to_value(InvoiceOut::full(invoice, livemode))
+}
+
+pub fn invoice_list_item(version: ApiVersion, item: &Invoice, livemode: Livemode) -> Value {
+    to_value(InvoiceOut::list_item(version, item, livemode))
+}
+
+/// The answer to a status change: legacy `{id, status, updatedAt, object, livemode}`, direct
+/// the invoice.
 pub fn invoice_status(version: ApiVersion, item: &Invoice, livemode: Livemode) -> Value {
     match version.generation() {
-        Generation::Legacy => serde_json::json!({
-            "id": item.id, "status": item.status.as_str(), "updatedAt": item.updated_at.to_rfc3339(),
-            "object": "invoice", "livemode": livemode.0,
+        Generation::Legacy => to_value(InvoiceStatusOut {
+            id: &item.id,
+            status: item.status.as_str(),
+            updated_at: item.updated_at.to_rfc3339(),
+            object: "invoice",
+            livemode: livemode.0,
         }),
         Generation::Direct => invoice(item, livemode),
     }

@@ -5,9 +5,11 @@
 //! overrides only what the contract says changed; once a version ships its module is frozen.
 //! Envelopes (legacy `{success,data}` vs direct) are the API crate's job, not this one's.
 
+pub mod balance;
 pub mod invoices;
 mod parts;
 pub mod requests;
+pub mod schema;
 pub mod v2026_07_11;
 pub mod v2026_07_31;
 pub mod v2026_08_27;
@@ -129,7 +131,7 @@ pub fn plan_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) ->
 /// `PUT /plans/{id}/visibility`: a small object in legacy, the plan in direct.
 pub fn plan_visibility(version: ApiVersion, parts: PlanParts<'_>, livemode: Livemode) -> Value {
     match version.generation() {
-        Generation::Legacy => v2026_07_11::plan_visibility(parts.plan, livemode),
+        Generation::Legacy => to_value(v2026_07_11::plan_visibility(parts.plan, livemode)),
         Generation::Direct => plan(version, parts, livemode),
     }
 }
@@ -137,7 +139,7 @@ pub fn plan_visibility(version: ApiVersion, parts: PlanParts<'_>, livemode: Live
 /// `PUT …/prices/{priceId}/default`: a small object in legacy, the price in direct.
 pub fn default_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) -> Value {
     match version.generation() {
-        Generation::Legacy => v2026_07_11::default_price(price, livemode),
+        Generation::Legacy => to_value(v2026_07_11::default_price(price, livemode)),
         Generation::Direct => plan_price(version, price, livemode),
     }
 }
@@ -155,11 +157,11 @@ pub fn object_name(
 }
 
 pub fn removed_plan_feature(version: ApiVersion, feature_id: &str, livemode: Livemode) -> Value {
-    v2026_07_11::removed_plan_feature(
+    to_value(v2026_07_11::removed_plan_feature(
         feature_id,
         object_name(version, "plan", "plan_feature"),
         livemode,
-    )
+    ))
 }
 
 fn subscription_extras(version: ApiVersion) -> v2026_07_31::Extras {
@@ -306,7 +308,7 @@ pub fn seat_balances(
     livemode: Livemode,
 ) -> Value {
     match version.generation() {
-        Generation::Legacy => v2026_07_11::seat_balances(balances, livemode),
-        Generation::Direct => v2026_07_31::seat_balances(balances, livemode),
+        Generation::Legacy => to_value(v2026_07_11::seat_balances(balances, livemode)),
+        Generation::Direct => to_value(v2026_07_31::seat_balances(balances, livemode)),
     }
 }

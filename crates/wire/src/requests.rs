@@ -6,8 +6,9 @@ use serde_json::Value;
 use tally_domain::DomainError;
 use tally_domain::api_key::NewApiKey;
 use tally_domain::customer::{CustomerFields, CustomerPatch, Metadata, NewCustomer};
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCustomerIn {
     pub email: Option<String>,
@@ -16,9 +17,11 @@ pub struct CreateCustomerIn {
     pub external_id: Option<String>,
     pub full_name: Option<String>,
     pub tax_document: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub address: Option<serde_json::Map<String, Value>>,
     pub address_id: Option<String>,
     pub timezone: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
 
@@ -55,7 +58,7 @@ fn address(
         .or_else(|| address_id.map(|id| serde_json::json!({ "addressId": id })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCustomerIn {
     pub email: Option<String>,
@@ -63,7 +66,9 @@ pub struct UpdateCustomerIn {
     pub full_name: Option<String>,
     pub tax_document: Option<String>,
     pub timezone: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
+    #[schema(value_type = Option<Object>)]
     pub address: Option<serde_json::Map<String, Value>>,
 }
 
@@ -82,12 +87,12 @@ impl UpdateCustomerIn {
 }
 
 /// `{customers: [...]}`; items stay raw JSON so each one can fail on its own and be echoed.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CustomerBatchIn {
     pub customers: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateApiKeyIn {
     pub name: Option<String>,
@@ -121,7 +126,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFeatureIn {
     pub name: Option<String>,
@@ -132,7 +137,7 @@ pub struct CreateFeatureIn {
     pub unit_name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateFeatureIn {
     pub name: Option<String>,
@@ -142,7 +147,7 @@ pub struct UpdateFeatureIn {
     pub unit_name: Option<Option<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePlanIn {
     pub name: Option<String>,
@@ -153,27 +158,29 @@ pub struct CreatePlanIn {
     pub is_free: Option<bool>,
     pub block_on_exhaustion: Option<bool>,
     pub plan_group_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdatePlanIn {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Option<Metadata>>,
     pub is_public: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VisibilityIn {
     pub is_public: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PriceIn {
     pub billing_interval: Option<String>,
@@ -185,12 +192,13 @@ pub struct PriceIn {
     #[serde(default, deserialize_with = "nullable")]
     pub included_credits: Option<Option<i64>>,
     pub intro_offer: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
     pub market_prices: Option<Vec<Value>>,
     pub inherits_from_price_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverageIn {
     pub enabled: Option<bool>,
@@ -198,7 +206,7 @@ pub struct OverageIn {
     pub unit_price: Option<Option<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFeatureIn {
     pub feature_id: Option<String>,
@@ -213,7 +221,7 @@ pub struct PlanFeatureIn {
     pub margin: Option<Option<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateSubscriptionIn {
     pub customer_id: Option<String>,
@@ -221,6 +229,7 @@ pub struct CreateSubscriptionIn {
     pub plan_code: Option<String>,
     pub billing_interval: Option<String>,
     pub price_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub initial_seats: Option<serde_json::Map<String, Value>>,
     pub skip_trial: Option<bool>,
     pub custom_trial_days: Option<i64>,
@@ -237,14 +246,14 @@ pub struct CreateSubscriptionIn {
     pub cancel_at_period_end: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSubscriptionIn {
     pub reason: Option<String>,
     pub immediate: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvanceClockIn {
     pub advance_days: Option<i64>,
@@ -252,7 +261,7 @@ pub struct AdvanceClockIn {
 }
 
 /// Add, set and remove (`seats.md` §3): `count` stays raw so its rules can name it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatChangeIn {
     pub customer_id: Option<String>,
@@ -260,14 +269,15 @@ pub struct SeatChangeIn {
     pub count: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkSeatsIn {
     pub customer_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub seats: Option<serde_json::Map<String, Value>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookIn {
     pub url: Option<String>,
@@ -279,13 +289,17 @@ pub struct WebhookIn {
     pub api_version: Option<Option<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A body whose fields are all ignored; it still has to be a JSON object when sent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoFieldsIn {}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceStatusIn {
     pub status: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustBalanceIn {
     pub amount: Option<i64>,
@@ -294,7 +308,7 @@ pub struct AdjustBalanceIn {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TopUpIn {
     pub amount: Option<i64>,

@@ -5,14 +5,16 @@
 
 use crate::parts::{ClockParts, PlanParts, SubscriptionParts};
 use crate::v2026_07_11::{
-    BalanceOut, CancellationOut, Core, CreditsOut, FeatureUsageOut, PeriodOut, PlanRefOut,
-    TestClockRunOut,
+    BalanceEntryOut, BalanceOut, CancellationOut, Core, CreditsOut, FeatureUsageOut, PeriodOut,
+    PlanRefOut, TestClockRunOut,
 };
 use crate::{BatchItemView, Livemode};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tally_domain::Timestamp;
 use tally_domain::catalog::{PlanFeature, PlanPrice};
 use tally_domain::customer::Metadata;
+use utoipa::ToSchema;
 
 pub use crate::v2026_07_11::{
     ApiKeyOut, CreatedApiKeyOut, CustomerBatchOut, CustomerOut, DeletedOut, FeatureOut,
@@ -32,7 +34,7 @@ pub fn plan_feature_out(pf: &PlanFeature, livemode: Livemode) -> PlanFeatureOut<
 }
 
 /// A price inside a direct plan: with its id and the direct-only empty fields.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPriceEntryOut<'a> {
     pub id: &'a str,
@@ -42,10 +44,15 @@ pub struct PlanPriceEntryOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
+    #[schema(value_type = crate::schema::Null)]
     pub offer_id: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub inherits_from_price_id: Option<()>,
+    #[schema(value_type = Object)]
     pub metadata: &'a Metadata,
+    #[schema(value_type = Vec<Object>)]
     pub market_prices: [(); 0],
+    #[schema(value_type = Vec<Object>)]
     pub regional_prices: [(); 0],
 }
 
@@ -72,7 +79,7 @@ pub fn plan_out(parts: PlanParts<'_>, livemode: Livemode) -> PlanOut<'_, PlanPri
     PlanOut::with_prices(parts, livemode, PlanPriceEntryOut::new)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPriceOut<'a> {
     pub id: &'a str,
@@ -83,9 +90,13 @@ pub struct PlanPriceOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
+    #[schema(value_type = crate::schema::Null)]
     pub offer_id: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub inherits_from_price_id: Option<()>,
+    #[schema(value_type = Object)]
     pub metadata: &'a Metadata,
+    #[schema(value_type = Vec<Object>)]
     pub market_prices: [(); 0],
     pub created_at: String,
     pub updated_at: String,
@@ -117,13 +128,15 @@ impl<'a> PlanPriceOut<'a> {
 }
 
 /// Fields that later versions add to every direct subscription shape; absent keys are skipped.
-#[derive(Serialize, Default, Clone, Copy)]
+#[derive(Serialize, ToSchema, Default, Clone, Copy)]
 pub struct Extras {
     /// 2026-07-24 only: `discount: null` (`wire.md` §3.2).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::schema::Null)]
     pub discount: Option<Option<()>>,
     /// 2026-08-27 on: `pause: null`, always present (`wire.md` §3.5).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::schema::Null)]
     pub pause: Option<Option<()>>,
 }
 
@@ -132,7 +145,7 @@ fn time(at: Option<Timestamp>) -> Option<String> {
 }
 
 /// Everything but the shape-specific tail, shared by the three direct subscription shapes.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CoreOut<'a> {
     pub id: &'a str,
@@ -146,14 +159,17 @@ pub struct CoreOut<'a> {
     pub current_period: Option<PeriodOut>,
     pub cancellation: Option<CancellationOut<'a>>,
     pub cancel_at_period_end: bool,
+    #[schema(value_type = crate::schema::Null)]
     pub scheduled_plan_change: Option<()>,
     pub start_date: String,
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
     pub next_billing_date: Option<String>,
+    #[schema(value_type = crate::schema::Null)]
     pub checkout_url: Option<()>,
     pub created_at: String,
     pub updated_at: String,
+    #[schema(value_type = Vec<Object>)]
     pub offer_applications: [(); 0],
     #[serde(flatten)]
     pub extras: Extras,
@@ -190,7 +206,7 @@ impl<'a> CoreOut<'a> {
 }
 
 /// The full direct subscription (get, get active, cancel, uncancel).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionOut<'a> {
     #[serde(flatten)]
@@ -221,11 +237,12 @@ impl<'a> SubscriptionOut<'a> {
 }
 
 /// The direct answer to create (`CreatedSubscription`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedSubscriptionOut<'a> {
     #[serde(flatten)]
     pub core: CoreOut<'a>,
+    #[schema(value_type = crate::schema::Null)]
     pub checkout_provider: Option<()>,
     pub price_id: Option<&'a str>,
     pub object: &'static str,
@@ -245,7 +262,7 @@ impl<'a> CreatedSubscriptionOut<'a> {
 }
 
 /// A direct list item (`SubscriptionSummary`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionSummaryOut<'a> {
     #[serde(flatten)]
@@ -266,7 +283,7 @@ impl<'a> SubscriptionSummaryOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TestClockOut<'a> {
     pub simulated_time: Option<String>,
@@ -291,13 +308,20 @@ impl<'a> TestClockOut<'a> {
 }
 
 /// `{balances: {code: {current, asOf}}, object: "seat_balance_collection", livemode}`.
+#[derive(Serialize, ToSchema)]
+pub struct SeatBalancesOut<'a> {
+    pub balances: BTreeMap<&'a str, BalanceEntryOut>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
 pub fn seat_balances(
     balances: &[(String, i64, Timestamp)],
     livemode: Livemode,
-) -> serde_json::Value {
-    serde_json::json!({
-        "balances": crate::v2026_07_11::balance_map(balances),
-        "object": "seat_balance_collection",
-        "livemode": livemode.0,
-    })
+) -> SeatBalancesOut<'_> {
+    SeatBalancesOut {
+        balances: crate::v2026_07_11::balance_map(balances),
+        object: "seat_balance_collection",
+        livemode: livemode.0,
+    }
 }

@@ -7,11 +7,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tally_domain::catalog::FeatureType;
 use tally_domain::subscription::FeatureSnapshot;
-use tally_domain::webhooks::WebhookEndpoint;
+use tally_domain::webhooks::{AttemptResult, Delivery, DeliveryStatus, WebhookEndpoint};
 use tally_domain::{ApiVersion, Generation, Timestamp};
+use utoipa::ToSchema;
 
 /// The envelope, serialized once: these exact bytes are signed and sent on every attempt.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvelopeOut<'a> {
     pub id: &'a str,
@@ -27,7 +28,7 @@ pub fn envelope(envelope: &EnvelopeOut<'_>) -> String {
     serde_json::to_string(envelope).expect("envelopes always serialize")
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointOut<'a> {
     pub id: &'a str,
@@ -59,7 +60,18 @@ pub fn endpoint(endpoint: &WebhookEndpoint, secret: Option<&str>, livemode: Live
     })
 }
 
-/// The answer to a test send: legacy without `object`, direct as `webhook_delivery`.
+/// The answer to a test send.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestSendOut<'a> {
+    pub success: bool,
+    pub delivery_id: &'a str,
+    pub delivered_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// The answer to a test send: `object` is `webhook` in legacy, `webhook_delivery` in direct.
 pub fn test_send(
     version: ApiVersion,
     success: bool,
@@ -67,12 +79,76 @@ pub fn test_send(
     delivered_at: Timestamp,
     livemode: Livemode,
 ) -> Value {
-    json!({
-        "success": success,
-        "deliveryId": delivery_id,
-        "deliveredAt": delivered_at.to_rfc3339(),
-        "object": object_name(version, "webhook", "webhook_delivery"),
-        "livemode": livemode.0,
+    to_value(TestSendOut {
+        success,
+        delivery_id,
+        delivered_at: delivered_at.to_rfc3339(),
+        object: object_name(version, "webhook", "webhook_delivery"),
+        livemode: livemode.0,
+    })
+}
+
+/// One attempt in the delivery log (a Tally extension, the same in every version).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptOut<'a> {
+    pub attempt: i64,
+    pub attempted_at: String,
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    pub response_body: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> AttemptOut<'a> {
+    pub fn new(number: i64, attempted_at: Timestamp, result: &'a AttemptResult) -> Self {
+        Self {
+            attempt: number,
+            attempted_at: attempted_at.to_rfc3339(),
+            status_code: result.status_code,
+            latency_ms: result.latency_ms,
+            response_body: result.response_body.as_deref(),
+            error: result.error.as_deref(),
+        }
+    }
+}
+
+/// A delivery with its attempts, oldest first.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryOut<'a> {
+    pub id: &'a str,
+    pub webhook_id: &'a str,
+    pub event_id: &'a str,
+    pub event: &'a str,
+    pub status: &'static str,
+    pub attempt_count: i64,
+    /// Only while another attempt is due.
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub attempts: Vec<AttemptOut<'a>>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn delivery<'a>(
+    delivery: &'a Delivery,
+    attempts: impl Iterator<Item = AttemptOut<'a>>,
+    livemode: Livemode,
+) -> Value {
+    to_value(DeliveryOut {
+        id: &delivery.id,
+        webhook_id: &delivery.endpoint_id,
+        event_id: &delivery.event_id,
+        event: &delivery.event_type,
+        status: delivery.status.as_str(),
+        attempt_count: delivery.attempts,
+        next_attempt_at: (delivery.status == DeliveryStatus::Pending)
+            .then(|| delivery.next_attempt_at.to_rfc3339()),
+        created_at: delivery.created_at.to_rfc3339(),
+        attempts: attempts.collect(),
+        object: "webhook_delivery",
+        livemode: livemode.0,
     })
 }
 

@@ -6,10 +6,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
-use serde_json::json;
 use tally_app::balance::{AdjustLedger, TopUpBalance, is_whole_cents};
 use tally_domain::subscription::LedgerKind;
-use tally_wire::object_name;
 use tally_wire::requests::{AdjustBalanceIn, TopUpIn};
 
 pub async fn adjust(
@@ -46,13 +44,13 @@ pub async fn adjust(
         move |adjusted| {
             reply::object(
                 version,
-                json!({
-                    "amount": adjusted.amount,
-                    "newBalance": adjusted.new_balance,
-                    "reason": adjusted.reason,
-                    "object": object_name(version, "subscription", "balance_transaction"),
-                    "livemode": livemode.0,
-                }),
+                tally_wire::balance::adjustment(
+                    version,
+                    adjusted.amount,
+                    adjusted.new_balance,
+                    adjusted.reason.as_deref(),
+                    livemode,
+                ),
             )
         },
     )
@@ -86,11 +84,7 @@ pub async fn top_up(
         move |amount| {
             reply::object(
                 version,
-                json!({
-                    "amount": amount,
-                    "object": object_name(version, "subscription", "balance_topup"),
-                    "livemode": livemode.0,
-                }),
+                tally_wire::balance::top_up(version, *amount, livemode),
             )
         },
     )

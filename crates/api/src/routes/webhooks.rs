@@ -7,13 +7,13 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
-use serde_json::json;
 use tally_app::webhooks::{
     CreateEndpoint, DeleteEndpoint, EndpointPatch, NewEndpoint, UpdateEndpoint,
 };
 use tally_domain::ApiVersion;
 use tally_store::DeliveryLog;
 use tally_wire::requests::WebhookIn;
+use tally_wire::webhooks::AttemptOut;
 
 fn pin(text: Option<&str>) -> Result<Option<ApiVersion>, ApiError> {
     text.map(|v| {
@@ -208,30 +208,14 @@ pub async fn deliveries(
         &ctx,
         &logs,
         |l| (l.delivery.created_at, l.delivery.id.as_str()),
-        |l| delivery_view(l, ctx.livemode().0),
+        |l| delivery_view(l, ctx.livemode()),
     ))
 }
 
-fn delivery_view(log: &DeliveryLog, livemode: bool) -> serde_json::Value {
-    let d = &log.delivery;
-    json!({
-        "id": d.id,
-        "webhookId": d.endpoint_id,
-        "eventId": d.event_id,
-        "event": d.event_type,
-        "status": d.status.as_str(),
-        "attemptCount": d.attempts,
-        "nextAttemptAt": (d.status == tally_domain::webhooks::DeliveryStatus::Pending).then(|| d.next_attempt_at.to_rfc3339()),
-        "createdAt": d.created_at.to_rfc3339(),
-        "attempts": log.attempts.iter().map(|a| json!({
-            "attempt": a.number,
-            "attemptedAt": a.attempted_at.to_rfc3339(),
-            "statusCode": a.result.status_code,
-            "latencyMs": a.result.latency_ms,
-            "responseBody": a.result.response_body,
-            "error": a.result.error,
-        })).collect::<Vec<_>>(),
-        "object": "webhook_delivery",
-        "livemode": livemode,
-    })
+fn delivery_view(log: &DeliveryLog, livemode: tally_wire::Livemode) -> serde_json::Value {
+    let attempts = log
+        .attempts
+        .iter()
+        .map(|a| AttemptOut::new(a.number, a.attempted_at, &a.result));
+    tally_wire::webhooks::delivery(&log.delivery, attempts, livemode)
 }

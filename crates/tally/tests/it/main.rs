@@ -18,6 +18,7 @@ mod keys_cli;
 mod logs;
 mod metrics;
 mod money_limits;
+mod openapi;
 mod outage;
 mod rate_limits;
 mod receiver;

@@ -3,11 +3,11 @@
 use crate::Livemode;
 use crate::parts::PlanParts;
 use serde::Serialize;
-use serde_json::Value;
 use tally_domain::catalog::{Feature, FeatureType, Overage, Plan, PlanFeature, PlanPrice};
 use tally_domain::customer::Metadata;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureOut<'a> {
     pub id: &'a str,
@@ -41,7 +41,7 @@ impl<'a> FeatureOut<'a> {
 }
 
 /// `overage` inside a plan's feature entry; `model` names the only pricing Tally has.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EntryOverageOut {
     pub enabled: bool,
@@ -49,7 +49,7 @@ pub struct EntryOverageOut {
     pub unit_price: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFeatureEntryOut<'a> {
     pub code: &'a str,
@@ -62,6 +62,7 @@ pub struct PlanFeatureEntryOut<'a> {
     pub included_amount: Option<i64>,
     pub unlimited: bool,
     pub overage: Option<EntryOverageOut>,
+    #[schema(value_type = Vec<Object>)]
     pub regional_prices: [(); 0],
 }
 
@@ -87,7 +88,7 @@ impl<'a> PlanFeatureEntryOut<'a> {
 }
 
 /// A price inside a legacy plan: no `id` (`catalog.md` §4.1).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPriceEntryOut {
     pub billing_interval: &'static str,
@@ -96,7 +97,9 @@ pub struct PlanPriceEntryOut {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
+    #[schema(value_type = crate::schema::Null)]
     pub intro_offer: Option<()>,
+    #[schema(value_type = Vec<Object>)]
     pub regional_prices: [(); 0],
 }
 
@@ -115,7 +118,7 @@ impl PlanPriceEntryOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanOut<'a, P: Serialize> {
     pub id: &'a str,
@@ -129,11 +132,13 @@ pub struct PlanOut<'a, P: Serialize> {
     pub block_on_exhaustion: Option<bool>,
     pub sort_order: i64,
     pub plan_group_id: Option<&'a str>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<&'a Metadata>,
     pub created_at: String,
     pub updated_at: String,
     pub features: Vec<PlanFeatureEntryOut<'a>>,
     pub prices: Vec<P>,
+    #[schema(value_type = Vec<Object>)]
     pub exchange_rates: [(); 0],
     pub object: &'static str,
     pub livemode: bool,
@@ -181,7 +186,7 @@ impl<'a, P: Serialize> PlanOut<'a, P> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverageOut {
     pub enabled: bool,
@@ -197,7 +202,7 @@ impl OverageOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFeatureOut<'a> {
     pub plan_id: &'a str,
@@ -235,7 +240,7 @@ impl<'a> PlanFeatureOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanPriceOut<'a> {
     pub id: &'a str,
@@ -246,6 +251,7 @@ pub struct PlanPriceOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
+    #[schema(value_type = crate::schema::Null)]
     pub intro_offer: Option<()>,
     pub created_at: String,
     pub updated_at: String,
@@ -274,16 +280,62 @@ impl<'a> PlanPriceOut<'a> {
 }
 
 /// The legacy answer to `PUT /plans/{id}/visibility`.
-pub fn plan_visibility(plan: &Plan, livemode: Livemode) -> Value {
-    serde_json::json!({"id": plan.id.as_str(), "isPublic": plan.is_public, "object": "plan", "livemode": livemode.0})
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanVisibilityOut<'a> {
+    pub id: &'a str,
+    pub is_public: bool,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn plan_visibility(plan: &Plan, livemode: Livemode) -> PlanVisibilityOut<'_> {
+    PlanVisibilityOut {
+        id: plan.id.as_str(),
+        is_public: plan.is_public,
+        object: "plan",
+        livemode: livemode.0,
+    }
 }
 
 /// The legacy answer to `PUT /plans/{id}/prices/{priceId}/default`.
-pub fn default_price(price: &PlanPrice, livemode: Livemode) -> Value {
-    serde_json::json!({"id": price.id.as_str(), "isDefault": true, "object": "plan", "livemode": livemode.0})
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultPriceOut<'a> {
+    pub id: &'a str,
+    pub is_default: bool,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn default_price(price: &PlanPrice, livemode: Livemode) -> DefaultPriceOut<'_> {
+    DefaultPriceOut {
+        id: price.id.as_str(),
+        is_default: true,
+        object: "plan",
+        livemode: livemode.0,
+    }
 }
 
 /// `{id, removed: true, object, livemode}` for a detached plan feature.
-pub fn removed_plan_feature(feature_id: &str, object: &str, livemode: Livemode) -> Value {
-    serde_json::json!({"id": feature_id, "removed": true, "object": object, "livemode": livemode.0})
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedPlanFeatureOut<'a> {
+    pub id: &'a str,
+    pub removed: bool,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn removed_plan_feature<'a>(
+    feature_id: &'a str,
+    object: &'static str,
+    livemode: Livemode,
+) -> RemovedPlanFeatureOut<'a> {
+    RemovedPlanFeatureOut {
+        id: feature_id,
+        removed: true,
+        object,
+        livemode: livemode.0,
+    }
 }

@@ -6,8 +6,9 @@ use serde_json::Value;
 use tally_domain::Customer;
 use tally_domain::api_key::ApiKey;
 use tally_domain::customer::Metadata;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerOut<'a> {
     pub id: &'a str,
@@ -18,6 +19,7 @@ pub struct CustomerOut<'a> {
     /// Tax is out of scope, so there is never a document type (`catalog.md` §2).
     pub document_type: Option<&'a str>,
     pub timezone: Option<&'a str>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<&'a Metadata>,
     pub created_at: String,
     pub updated_at: String,
@@ -44,7 +46,7 @@ impl<'a> CustomerOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchSuccessOut<'a> {
     pub id: &'a str,
@@ -52,7 +54,7 @@ pub struct BatchSuccessOut<'a> {
     pub email: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchFailureOut<'a> {
     pub index: usize,
@@ -60,7 +62,7 @@ pub struct BatchFailureOut<'a> {
     pub data: &'a Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerBatchOut<'a> {
     pub successful: Vec<BatchSuccessOut<'a>>,
@@ -105,7 +107,7 @@ impl<'a> CustomerBatchOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyOut<'a> {
     pub id: &'a str,
@@ -133,7 +135,7 @@ impl<'a> ApiKeyOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedApiKeyOut<'a> {
     pub id: &'a str,
@@ -162,7 +164,7 @@ impl<'a> CreatedApiKeyOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DeletedOut<'a> {
     pub id: &'a str,
     pub deleted: bool,

@@ -2,11 +2,12 @@
 
 use crate::Livemode;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use tally_domain::Timestamp;
 use tally_domain::seats::SeatEvent;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatEventOut<'a> {
     pub id: &'a str,
@@ -49,7 +50,7 @@ impl<'a> SeatEventOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatBalanceOut {
     pub current: i64,
@@ -69,14 +70,25 @@ impl SeatBalanceOut {
     }
 }
 
+/// One feature's entry in the all-balances answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceEntryOut {
+    pub current: i64,
+    pub as_of: String,
+}
+
 /// `{code: {current, asOf}, …}`: the map every version's all-balances answer holds.
-pub fn balance_map(balances: &[(String, i64, Timestamp)]) -> Map<String, Value> {
+pub fn balance_map(balances: &[(String, i64, Timestamp)]) -> BTreeMap<&str, BalanceEntryOut> {
     balances
         .iter()
         .map(|(code, current, as_of)| {
             (
-                code.clone(),
-                serde_json::json!({ "current": current, "asOf": as_of.to_rfc3339() }),
+                code.as_str(),
+                BalanceEntryOut {
+                    current: *current,
+                    as_of: as_of.to_rfc3339(),
+                },
             )
         })
         .collect()
@@ -84,9 +96,21 @@ pub fn balance_map(balances: &[(String, i64, Timestamp)]) -> Map<String, Value> 
 
 /// The legacy all-balances `data`: the code-keyed map with `object` and `livemode` mixed in
 /// (`seats.md` §4.4).
-pub fn seat_balances(balances: &[(String, i64, Timestamp)], livemode: Livemode) -> Value {
-    let mut map = balance_map(balances);
-    map.insert("object".to_owned(), Value::from("seat"));
-    map.insert("livemode".to_owned(), Value::Bool(livemode.0));
-    Value::Object(map)
+#[derive(Serialize, ToSchema)]
+pub struct SeatBalancesOut<'a> {
+    #[serde(flatten)]
+    pub balances: BTreeMap<&'a str, BalanceEntryOut>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn seat_balances(
+    balances: &[(String, i64, Timestamp)],
+    livemode: Livemode,
+) -> SeatBalancesOut<'_> {
+    SeatBalancesOut {
+        balances: balance_map(balances),
+        object: "seat",
+        livemode: livemode.0,
+    }
 }

@@ -7,12 +7,13 @@ use tally_domain::Timestamp;
 use tally_domain::catalog::FeatureType;
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::test_clock::TestClockRun;
+use utoipa::ToSchema;
 
 fn time(at: Option<Timestamp>) -> Option<String> {
     at.map(Timestamp::to_rfc3339)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodOut {
     pub start: String,
@@ -20,7 +21,7 @@ pub struct PeriodOut {
     pub days_remaining: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancellationOut<'a> {
     pub scheduled_at: String,
@@ -28,7 +29,7 @@ pub struct CancellationOut<'a> {
     pub effective_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanRefOut<'a> {
     pub id: &'a str,
@@ -37,7 +38,7 @@ pub struct PlanRefOut<'a> {
     pub base_price: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditsOut {
     pub remaining: i64,
@@ -45,7 +46,7 @@ pub struct CreditsOut {
     pub purchased: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceOut {
     pub remaining: i64,
@@ -54,7 +55,7 @@ pub struct BalanceOut {
 }
 
 /// Seat, usage and quota usage of one feature (`catalog.md` §5.4).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageOut {
     pub current: i64,
@@ -88,7 +89,7 @@ impl UsageOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureUsageOut<'a> {
     pub code: &'a str,
@@ -181,7 +182,7 @@ impl<'a> Core<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionOut<'a> {
     pub id: &'a str,
@@ -199,13 +200,17 @@ pub struct SubscriptionOut<'a> {
     pub balance: Option<BalanceOut>,
     pub cancellation: Option<CancellationOut<'a>>,
     pub cancel_at_period_end: bool,
+    #[schema(value_type = crate::schema::Null)]
     pub scheduled_plan_change: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub discount: Option<()>,
     pub start_date: String,
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
     pub next_billing_date: Option<String>,
+    #[schema(value_type = crate::schema::Null)]
     pub checkout_url: Option<()>,
+    #[schema(value_type = crate::schema::Null)]
     pub checkout_provider: Option<()>,
     pub created_at: String,
     pub updated_at: String,
@@ -250,7 +255,7 @@ impl<'a> SubscriptionOut<'a> {
 }
 
 /// The legacy answer to `cancel` (`catalog.md` §5.4).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CanceledSubscriptionOut<'a> {
     pub id: &'a str,
@@ -283,7 +288,7 @@ impl<'a> CanceledSubscriptionOut<'a> {
 }
 
 /// The legacy answer to `uncancel`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UncanceledSubscriptionOut<'a> {
     pub id: &'a str,
@@ -307,7 +312,7 @@ impl<'a> UncanceledSubscriptionOut<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TestClockOut {
     pub simulated_time: Option<String>,
@@ -330,7 +335,7 @@ impl TestClockOut {
 }
 
 /// The legacy answer to `process-billing` (`catalog.md` §7).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TestClockBillingOut {
     pub customers_found: usize,
@@ -356,7 +361,7 @@ impl TestClockBillingOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunItemOut<'a> {
     pub kind: &'static str,
@@ -371,7 +376,7 @@ pub struct RunItemOut<'a> {
     pub error: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TestClockRunOut<'a> {
     pub id: &'a str,
