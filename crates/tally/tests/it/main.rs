@@ -23,6 +23,7 @@ mod outage;
 mod rate_limits;
 mod receiver;
 mod renewals;
+mod schema_fuzz;
 mod sdks;
 mod seat_kill;
 mod seat_model;
