@@ -1,5 +1,7 @@
 //! Request bodies (`…In`), the same in every version implemented so far. Unknown fields are
-//! ignored (`wire.md` §2.2); a JSON `null` in an optional field counts as absent.
+//! ignored (`wire.md` §2.2); a JSON `null` in an optional field counts as absent. Fields are
+//! `Option` so that a missing one gets a `validation_error` naming it; the ones a request
+//! needs are marked required for the OpenAPI documents.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,6 +13,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCustomerIn {
+    #[schema(required = true, nullable = false)]
     pub email: Option<String>,
     /// The merchant's own identifier; stored as `externalId` (`catalog.md` §2).
     pub id: Option<String>,
@@ -95,6 +98,7 @@ pub struct CustomerBatchIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateApiKeyIn {
+    #[schema(required = true, nullable = false)]
     pub name: Option<String>,
     pub expires_in_days: Option<i64>,
     /// Restricted keys are out of scope (`catalog.md` §1): any value is refused.
@@ -129,9 +133,12 @@ where
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFeatureIn {
+    #[schema(required = true, nullable = false)]
     pub name: Option<String>,
+    #[schema(required = true, nullable = false)]
     pub code: Option<String>,
     #[serde(rename = "type")]
+    #[schema(required = true, nullable = false)]
     pub feature_type: Option<String>,
     pub description: Option<String>,
     pub unit_name: Option<String>,
@@ -150,7 +157,9 @@ pub struct UpdateFeatureIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePlanIn {
+    #[schema(required = true, nullable = false)]
     pub name: Option<String>,
+    #[schema(required = true, nullable = false)]
     pub code: Option<String>,
     pub description: Option<String>,
     pub consumption_model: Option<String>,
@@ -177,6 +186,7 @@ pub struct UpdatePlanIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VisibilityIn {
+    #[schema(required = true, nullable = false)]
     pub is_public: Option<bool>,
 }
 
@@ -224,6 +234,7 @@ pub struct PlanFeatureIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateSubscriptionIn {
+    #[schema(required = true, nullable = false)]
     pub customer_id: Option<String>,
     pub plan_id: Option<String>,
     pub plan_code: Option<String>,
@@ -264,7 +275,9 @@ pub struct AdvanceClockIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatChangeIn {
+    #[schema(required = true, nullable = false)]
     pub customer_id: Option<String>,
+    #[schema(required = true, nullable = false)]
     pub feature_code: Option<String>,
     pub count: Option<Value>,
 }
@@ -272,8 +285,10 @@ pub struct SeatChangeIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkSeatsIn {
+    #[schema(required = true, nullable = false)]
     pub customer_id: Option<String>,
     #[schema(value_type = Option<Object>)]
+    #[schema(required = true, nullable = false)]
     pub seats: Option<serde_json::Map<String, Value>>,
 }
 
@@ -296,12 +311,14 @@ pub struct NoFieldsIn {}
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceStatusIn {
+    #[schema(required = true, nullable = false)]
     pub status: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustBalanceIn {
+    #[schema(required = true, nullable = false)]
     pub amount: Option<i64>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -311,5 +328,6 @@ pub struct AdjustBalanceIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TopUpIn {
+    #[schema(required = true, nullable = false)]
     pub amount: Option<i64>,
 }
