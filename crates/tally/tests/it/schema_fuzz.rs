@@ -3,7 +3,9 @@
 //! schemathesis, failing on a server error or on any answer the document does not describe.
 //! It installs its tools (a Python virtualenv) on first use.
 
-use crate::support::{Backend, Options, SANDBOX_KEY, TestApp};
+use crate::support::{Backend, DIRECT, Options, SANDBOX_KEY, TestApp, json_with_status};
+use reqwest::Method;
+use serde_json::{Value, json};
 
 const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_SDKS";
 const PASSED: &str = "schema-tests: both generations passed";
@@ -32,6 +34,7 @@ async fn run_schema_tests(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, options).await else {
         return;
     };
+    seed(&app).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema-tests/run");
 
     let output = tokio::process::Command::new("bash")
@@ -55,6 +58,62 @@ async fn run_schema_tests(backend: Backend) {
         "schema fuzzing failed on {backend:?}:\n{report}"
     );
     assert!(report.contains(PASSED), "{report}");
+}
+
+/// One of everything, so that operations on an object reach past `404`: schemathesis reuses the
+/// ids it sees in list answers. Without it most `…/{id}` operations only meet made-up ids.
+async fn seed(app: &TestApp) {
+    let steps: [(Method, &str, Value); 8] = [
+        (
+            Method::POST,
+            "/customers",
+            json!({"email": "fuzz@example.com", "id": "user_fuzz"}),
+        ),
+        (
+            Method::POST,
+            "/features",
+            json!({"name": "Seats", "code": "seats", "type": "seats"}),
+        ),
+        (
+            Method::POST,
+            "/features",
+            json!({"name": "Export", "code": "export", "type": "boolean"}),
+        ),
+        (
+            Method::POST,
+            "/plans",
+            json!({"name": "Team", "code": "team"}),
+        ),
+        (
+            Method::POST,
+            "/plans/team/prices",
+            json!({"billingInterval": "monthly", "price": 100_000, "isDefault": true}),
+        ),
+        (
+            Method::POST,
+            "/plans/team/features",
+            json!({"featureId": "seats", "includedAmount": 5}),
+        ),
+        (
+            Method::POST,
+            "/subscriptions",
+            json!({"customerId": "user_fuzz", "planCode": "team", "initialSeats": {"seats": 3}}),
+        ),
+        (
+            Method::POST,
+            "/webhooks",
+            json!({"url": "https://example.com/hook", "events": ["subscription.created"]}),
+        ),
+    ];
+    for (method, path, body) in steps {
+        let response = app
+            .request(method, path, DIRECT)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json_with_status(response, 200).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
