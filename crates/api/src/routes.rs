@@ -596,50 +596,21 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn get<H: Handler<T, AppState>, T: 'static>(
-    path: &'static str,
-    handler: H,
-    id: &'static str,
-    summary: &'static str,
-) -> Endpoint {
-    Endpoint::new(Method::GET, path, handler, id, summary)
+/// `get(path, handler, operation id, summary)` and its siblings: one row of the table per method.
+macro_rules! row_builders {
+    ($($name:ident => $method:ident),*) => {$(
+        fn $name<H: Handler<T, AppState>, T: 'static>(
+            path: &'static str,
+            handler: H,
+            id: &'static str,
+            summary: &'static str,
+        ) -> Endpoint {
+            Endpoint::new(Method::$method, path, handler, id, summary)
+        }
+    )*};
 }
 
-fn post<H: Handler<T, AppState>, T: 'static>(
-    path: &'static str,
-    handler: H,
-    id: &'static str,
-    summary: &'static str,
-) -> Endpoint {
-    Endpoint::new(Method::POST, path, handler, id, summary)
-}
-
-fn put<H: Handler<T, AppState>, T: 'static>(
-    path: &'static str,
-    handler: H,
-    id: &'static str,
-    summary: &'static str,
-) -> Endpoint {
-    Endpoint::new(Method::PUT, path, handler, id, summary)
-}
-
-fn patch<H: Handler<T, AppState>, T: 'static>(
-    path: &'static str,
-    handler: H,
-    id: &'static str,
-    summary: &'static str,
-) -> Endpoint {
-    Endpoint::new(Method::PATCH, path, handler, id, summary)
-}
-
-fn delete<H: Handler<T, AppState>, T: 'static>(
-    path: &'static str,
-    handler: H,
-    id: &'static str,
-    summary: &'static str,
-) -> Endpoint {
-    Endpoint::new(Method::DELETE, path, handler, id, summary)
-}
+row_builders!(get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE);
 
 pub fn router(state: AppState) -> Router {
     let api = endpoints()
