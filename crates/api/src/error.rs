@@ -54,6 +54,8 @@ pub enum ErrorCode {
     IdempotencyInProgress,
     PlanUnavailable,
     FeatureNotInPlan,
+    FeatureDisabled,
+    PricingModeMismatch,
     InsufficientSeats,
     IncludedLimitReached,
     InsufficientBalance,
@@ -66,7 +68,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -99,6 +101,8 @@ impl ErrorCode {
         ErrorCode::IdempotencyInProgress,
         ErrorCode::PlanUnavailable,
         ErrorCode::FeatureNotInPlan,
+        ErrorCode::FeatureDisabled,
+        ErrorCode::PricingModeMismatch,
         ErrorCode::InsufficientSeats,
         ErrorCode::IncludedLimitReached,
         ErrorCode::InsufficientBalance,
@@ -146,6 +150,8 @@ impl ErrorCode {
             | C::IdempotencyInProgress => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
             C::FeatureNotInPlan
+            | C::FeatureDisabled
+            | C::PricingModeMismatch
             | C::InsufficientSeats
             | C::IncludedLimitReached
             | C::InsufficientBalance
@@ -191,6 +197,8 @@ impl ErrorCode {
             C::IdempotencyInProgress => "idempotency_in_progress",
             C::PlanUnavailable => "plan_unavailable",
             C::FeatureNotInPlan => "feature_not_in_plan",
+            C::FeatureDisabled => "feature_disabled",
+            C::PricingModeMismatch => "pricing_mode_mismatch",
             C::InsufficientSeats => "insufficient_seats",
             C::IncludedLimitReached => "included_limit_reached",
             C::InsufficientBalance => "insufficient_balance",
@@ -328,6 +336,82 @@ impl From<&AppError> for ApiError {
                 ApiError::from_field_errors(ErrorCode::ValidationError, problems)
             }
             AppError::Domain(DomainError::Conflict(conflict)) => conflict_error(*conflict),
+            AppError::Domain(DomainError::PricingModeMismatch { code }) => ApiError::new(
+                ErrorCode::PricingModeMismatch,
+                format!("Feature {code} is priced per unit: send value, not model token counts"),
+            )
+            .with_param("model"),
+            AppError::Domain(DomainError::FeatureDisabled { code, param }) => ApiError::new(
+                ErrorCode::FeatureDisabled,
+                format!("Feature {code} is disabled on the customer's plan"),
+            )
+            .with_param(param.clone()),
+            AppError::Domain(DomainError::UsageLimitReached {
+                feature_code,
+                current,
+                included,
+                remaining,
+                requested,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "current": current,
+                    "included": included,
+                    "remaining": remaining,
+                    "requested": requested,
+                })),
+                ..ApiError::new(
+                    ErrorCode::IncludedLimitReached,
+                    format!("{feature_code} is limited to {included} included units this period; {remaining} left"),
+                )
+                .with_param("value")
+            },
+            AppError::Domain(DomainError::UsageUnaffordable {
+                feature_code,
+                is_credits: true,
+                requested,
+                required,
+                available,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "requested": requested,
+                    "creditsRequired": required,
+                    "creditsAvailable": available,
+                })),
+                ..ApiError::new(
+                    ErrorCode::InsufficientCredits,
+                    format!("{requested} {feature_code} units need {required} credits; {available} available"),
+                )
+                .with_param("value")
+            },
+            AppError::Domain(DomainError::UsageUnaffordable {
+                feature_code,
+                is_credits: false,
+                requested,
+                required,
+                available,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "requested": requested,
+                    "amountRequired": required,
+                    "currentBalance": available,
+                })),
+                ..ApiError::new(
+                    ErrorCode::InsufficientBalance,
+                    format!("{requested} {feature_code} units cost {required}; the balance is {available}"),
+                )
+                .with_param("value")
+            },
+            AppError::DuplicateUsageEvent { param, event_id } => ApiError {
+                details: (!event_id.is_empty()).then(|| json!({ "usageEventId": event_id })),
+                ..ApiError::new(
+                    ErrorCode::Duplicate,
+                    format!("A usage event was already recorded with this {param}"),
+                )
+                .with_param(*param)
+            },
             AppError::Domain(DomainError::FeatureNotInPlan { code, param }) => ApiError::new(
                 ErrorCode::FeatureNotInPlan,
                 format!("Feature {code} is not part of the customer's plan"),

@@ -10,6 +10,7 @@ mod plans;
 mod seats;
 mod subscriptions;
 mod test_clock;
+mod usage;
 mod webhooks;
 
 use crate::AppState;
@@ -30,10 +31,11 @@ use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
-    AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn, CreateApiKeyIn,
-    CreateCustomerIn, CreateFeatureIn, CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn,
-    InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, SeatChangeIn, TopUpIn, UpdateCustomerIn,
-    UpdateFeatureIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+    AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn, CheckUsageIn,
+    CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanIn, CreateSubscriptionIn,
+    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, SeatChangeIn, SetUsageIn,
+    TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePlanIn, VisibilityIn,
+    WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -459,6 +461,54 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<TopUpIn>()
         .answers(Object(V::BalanceTopUp)),
+        // Usage metering and feature access (`usage.md`).
+        post(
+            "/api/v1/usage/events",
+            usage::track,
+            "trackUsage",
+            "Record usage of a metered feature",
+        )
+        .body::<TrackUsageIn>()
+        .answers(Object(V::UsageEvent)),
+        post(
+            "/api/v1/usage/check",
+            usage::check,
+            "checkUsage",
+            "Whether usage would be accepted, without recording it",
+        )
+        .body::<CheckUsageIn>()
+        .not_idempotent()
+        .answers(Object(V::UsageCheck))
+        .errors(&[409]),
+        put(
+            "/api/v1/usage",
+            usage::set,
+            "setUsage",
+            "Set the current period's usage of a feature",
+        )
+        .body::<SetUsageIn>()
+        .answers(Object(V::UsageAdjustment)),
+        get(
+            "/api/v1/feature-access",
+            usage::list_access,
+            "listFeatureAccess",
+            "Every feature of the customer's plan and whether it may be used",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .answers(Array(V::FeatureAccess)),
+        get(
+            "/api/v1/feature-access/{code}",
+            usage::get_access,
+            "getFeatureAccess",
+            "Whether the customer may use one feature",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .param(
+            "action",
+            false,
+            "`canUse`: judge one more unit and say whether it would be charged.",
+        )
+        .answers(Object(V::FeatureAccess)),
         // Invoices (`balance.md` §5).
         get(
             "/api/v1/invoices",

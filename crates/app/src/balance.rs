@@ -12,7 +12,7 @@ use tally_domain::billing::{ChargeType, InvoiceLine, LineType};
 use tally_domain::catalog::ConsumptionModel;
 use tally_domain::money::{RATE_PER_CENT, Rate};
 use tally_domain::period::BillingPeriod;
-use tally_domain::subscription::{LedgerKind, SubscriptionStatus};
+use tally_domain::subscription::{LedgerKind, SubscriptionId, SubscriptionStatus};
 use tally_store::Lock;
 
 /// What an adjustment did: the signed amount, the ledger's new remaining amount, the reason.
@@ -68,62 +68,17 @@ impl Command for AdjustLedger {
             .await?
             .ok_or(AppError::NotFound(NotFound::Customer))?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
-        let customer_ref = outbox.customer_ref().to_owned();
-        let sub_id = next.id.as_str().to_owned();
-        match kind {
-            LedgerKind::Credits => {
-                if self.amount > 0 {
-                    outbox.push(
-                        "credits.granted",
-                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "credits": self.amount, "reason": "manual_adjustment"}),
-                    );
-                }
-                let period_credits = subscription.credits.map_or(0, |c| c.included);
-                let threshold = low_threshold(period_credits);
-                let previous = new_balance - self.amount;
-                if self.amount < 0
-                    && new_balance > 0
-                    && previous >= threshold
-                    && new_balance < threshold
-                {
-                    outbox.push(
-                        "credits.low",
-                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": new_balance,
-                               "thresholdCredits": threshold, "periodCredits": period_credits}),
-                    );
-                }
-                if new_balance == 0 && self.amount < 0 {
-                    outbox.push(
-                        "credits.depleted",
-                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": 0}),
-                    );
-                    outbox.state_changed("credits_depleted");
-                }
-            }
-            LedgerKind::Balance => {
-                let refill = subscription.balance.map_or(0, |b| b.included.0);
-                let threshold = low_threshold(refill);
-                let previous = new_balance - self.amount;
-                if self.amount < 0
-                    && new_balance > 0
-                    && previous >= threshold
-                    && new_balance < threshold
-                {
-                    outbox.push(
-                        "balance.low",
-                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new_balance,
-                               "thresholdBalance": threshold, "currency": "usd"}),
-                    );
-                }
-                if new_balance == 0 && self.amount < 0 {
-                    outbox.push(
-                        "balance.depleted",
-                        json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": 0, "currency": "usd"}),
-                    );
-                    outbox.state_changed("balance_depleted");
-                }
-            }
+        if kind == LedgerKind::Credits && self.amount > 0 {
+            let data = json!({"subscriptionId": next.id.as_str(), "customerId": outbox.customer_ref(),
+                              "credits": self.amount, "reason": "manual_adjustment"});
+            outbox.push("credits.granted", data);
         }
+        let grant = match kind {
+            LedgerKind::Credits => subscription.credits.map_or(0, |c| c.included),
+            LedgerKind::Balance => subscription.balance.map_or(0, |b| b.included.0),
+        };
+        let previous = new_balance - self.amount;
+        push_ledger_crossings(&mut outbox, &next.id, kind, grant, previous, new_balance);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(Adjusted {
             amount: self.amount,
@@ -219,6 +174,62 @@ impl Command for TopUpBalance {
         outbox.push("balance.topped_up", data);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(self.amount)
+    }
+}
+
+/// `credits.low` / `balance.low` when a deduction takes a ledger from at or above its threshold
+/// to below it (and still above zero), `credits.depleted` / `balance.depleted` (and their state
+/// change) when it reaches zero or below (`balance.md` §4; a balance plan that does not block
+/// may go negative, `usage.md` §7). Used by adjustments and by usage tracks.
+pub(crate) fn push_ledger_crossings(
+    outbox: &mut Outbox<'_>,
+    subscription: &SubscriptionId,
+    kind: LedgerKind,
+    grant: i64,
+    previous: i64,
+    new: i64,
+) {
+    if new >= previous {
+        return;
+    }
+    let threshold = low_threshold(grant);
+    let low = new > 0 && previous >= threshold && new < threshold;
+    let depleted = previous > 0 && new <= 0;
+    let sub_id = subscription.as_str();
+    let customer_ref = outbox.customer_ref().to_owned();
+    match kind {
+        LedgerKind::Credits => {
+            if low {
+                outbox.push(
+                    "credits.low",
+                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": new,
+                           "thresholdCredits": threshold, "periodCredits": grant}),
+                );
+            }
+            if depleted {
+                outbox.push(
+                    "credits.depleted",
+                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "remainingCredits": new.max(0)}),
+                );
+                outbox.state_changed("credits_depleted");
+            }
+        }
+        LedgerKind::Balance => {
+            if low {
+                outbox.push(
+                    "balance.low",
+                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new,
+                           "thresholdBalance": threshold, "currency": "usd"}),
+                );
+            }
+            if depleted {
+                outbox.push(
+                    "balance.depleted",
+                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new, "currency": "usd"}),
+                );
+                outbox.state_changed("balance_depleted");
+            }
+        }
     }
 }
 

@@ -728,6 +728,7 @@ pub fn snapshot_of(pf: &PlanFeature, feature: &Feature) -> FeatureSnapshot {
         included_amount: pf.included_amount,
         unlimited: pf.unlimited,
         overage: pf.overage,
+        credits_per_unit: pf.credits_per_unit,
     }
 }
 

@@ -34,6 +34,13 @@ pub enum AppError {
     /// A unique value (externalId, plan code…) is taken by another object.
     #[error("{field} is already used by another object")]
     Duplicate { field: &'static str },
+    /// A usage event key (`eventId`, legacy `idempotencyKey`) the organization already used
+    /// (`usage.md` §6); `event_id` is the event recorded under it.
+    #[error("{param} was already used by usage event {event_id}")]
+    DuplicateUsageEvent {
+        param: &'static str,
+        event_id: String,
+    },
     #[error("missing or invalid API key")]
     Unauthorized,
     #[error("this idempotency key was used with a different request")]

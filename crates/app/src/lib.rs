@@ -22,6 +22,7 @@ mod seat_codes;
 pub mod seats;
 pub mod subscriptions;
 pub mod test_clock;
+pub mod usage;
 pub mod webhooks;
 pub mod write;
 

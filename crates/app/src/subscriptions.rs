@@ -11,7 +11,7 @@ use crate::{App, AppError, Caller, Command, IdSource, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
-use tally_domain::billing::{Invoice, InvoiceStatus};
+use tally_domain::billing::{Invoice, InvoiceLine, InvoiceStatus};
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::money::Rate;
 use tally_domain::page::{Page, PageRequest};
@@ -409,7 +409,8 @@ pub(crate) async fn lock_subscription(
 }
 
 /// The invoice a deadline issues (`seats.md` §5): a paid subscription's opening invoice of the
-/// new period at renewal and trial end; at cancellation, a final one only if true-ups accrued.
+/// new period at renewal and trial end, with the ended period's usage in arrears; at
+/// cancellation, a final one only if true-ups or usage in arrears accrued.
 #[allow(clippy::too_many_arguments)]
 async fn invoice_for_deadline(
     tx: &mut dyn Tx,
@@ -420,6 +421,7 @@ async fn invoice_for_deadline(
     plan_name: &str,
     kind: DeadlineKind,
     ended_period: Option<BillingPeriod>,
+    arrears: Vec<InvoiceLine>,
     at: Timestamp,
 ) -> Result<Option<Invoice>, AppError> {
     let Some(price_id) = &subscription.price_id else {
@@ -427,12 +429,13 @@ async fn invoice_for_deadline(
     };
     let (lines, period) = match kind {
         DeadlineKind::Cancellation => {
-            let lines: Vec<_> = tx
+            let mut lines: Vec<_> = tx
                 .pending_true_ups(&subscription.org_id, &subscription.id)
                 .await?
                 .iter()
                 .map(|t| t.line())
                 .collect();
+            lines.extend(arrears);
             match (lines.is_empty(), ended_period) {
                 (false, Some(period)) => (lines, period),
                 _ => return Ok(None),
@@ -445,10 +448,9 @@ async fn invoice_for_deadline(
             ) else {
                 return Ok(None);
             };
-            (
-                period_invoice_lines(tx, subscription, &price, plan_name).await?,
-                period,
-            )
+            let mut lines = period_invoice_lines(tx, subscription, &price, plan_name).await?;
+            lines.extend(arrears);
+            (lines, period)
         }
     };
     let request = InvoiceRequest {
@@ -535,11 +537,8 @@ pub(crate) async fn pass_due_deadlines(
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
     let customer_name = customer.full_name.clone();
-    let plan_name = tx
-        .plan_any(org, &subscription.plan_id)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let plan = tx.plan_any(org, &subscription.plan_id).await?;
+    let plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let mut events = Vec::new();
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription
@@ -548,6 +547,13 @@ pub(crate) async fn pass_due_deadlines(
     {
         let ended_period = subscription.current_period;
         let previous_credits = subscription.credits;
+        // Usage is billed in arrears, from the ended period's snapshot and ledgers.
+        let arrears = match (&plan, ended_period, kind) {
+            (Some(plan), Some(ended), DeadlineKind::Renewal | DeadlineKind::Cancellation) => {
+                crate::usage::arrears_lines(tx, &subscription, plan, ended).await?
+            }
+            _ => Vec::new(),
+        };
         subscription = subscription.pass_deadline(kind, due_at);
         if kind != DeadlineKind::Cancellation {
             if kind == DeadlineKind::Renewal {
@@ -574,6 +580,7 @@ pub(crate) async fn pass_due_deadlines(
             &plan_name,
             kind,
             ended_period,
+            arrears,
             due_at,
         )
         .await?;

@@ -13,6 +13,10 @@ pub enum LineType {
     PlanBase,
     FeatureSeats,
     OneTime,
+    /// Metered units past the included amount, billed in arrears (`usage.md` §5).
+    FeatureOverage,
+    /// A balance plan's deficit at period end (`usage.md` §5).
+    BalanceOverage,
 }
 
 impl LineType {
@@ -21,13 +25,21 @@ impl LineType {
             LineType::PlanBase => "plan_base",
             LineType::FeatureSeats => "feature_seats",
             LineType::OneTime => "one_time",
+            LineType::FeatureOverage => "feature_overage",
+            LineType::BalanceOverage => "balance_overage",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::PlanBase, Self::FeatureSeats, Self::OneTime]
-            .into_iter()
-            .find(|t| t.as_str() == text)
+        [
+            Self::PlanBase,
+            Self::FeatureSeats,
+            Self::OneTime,
+            Self::FeatureOverage,
+            Self::BalanceOverage,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
     }
 }
 
@@ -216,9 +228,111 @@ pub fn seat_true_up_line(true_up: &SeatTrueUp) -> InvoiceLine {
     }
 }
 
+/// A metered feature's units past its included amount in a usage period that ended (`usage.md`
+/// §5): `amount = round_half_up(units × unitPrice / 100)` cents, exact; `unitAmount` is the unit
+/// price rounded to a cent, for display (a sub-cent price would otherwise read as 0). `None` when
+/// nothing is owed.
+pub fn usage_overage_line(
+    feature_code: &str,
+    feature_name: &str,
+    included: i64,
+    used: i64,
+    units: i64,
+    unit_price: Rate,
+) -> Result<Option<InvoiceLine>, AmountTooLarge> {
+    let price = i128::from(unit_price.0.max(0));
+    let amount = Cents(bounded(div_round_half_up(
+        i128::from(units.max(0)) * price,
+        i128::from(RATE_PER_CENT),
+    ))?);
+    Ok((units > 0 && amount.0 > 0).then(|| InvoiceLine {
+        line_type: LineType::FeatureOverage,
+        charge_type: ChargeType::Standard,
+        feature_name: Some(feature_name.to_owned()),
+        description: format!(
+            "{units} × {feature_code} above {included} included, at {} per unit",
+            rate_text(unit_price)
+        ),
+        quantity: units,
+        unit_amount: seat_unit_cents(unit_price),
+        amount,
+        included_amount: Some(included),
+        used_amount: Some(used),
+        overage_amount: Some(units),
+        seat_event_id: None,
+    }))
+}
+
+/// The exact price of a unit on the rate scale, as dollars: `$0.0125`.
+fn rate_text(rate: Rate) -> String {
+    let whole = rate.0 / 10_000;
+    let fraction = format!("{:04}", rate.0 % 10_000);
+    let fraction = fraction.trim_end_matches('0');
+    let fraction = if fraction.len() < 2 {
+        format!("{fraction:0<2}")
+    } else {
+        fraction.to_owned()
+    };
+    format!("${whole}.{fraction}")
+}
+
+/// A balance below zero at the end of a period, billed in arrears (`usage.md` §5):
+/// `round_half_up(−balance / 100)` cents. `None` when the balance is not negative.
+pub fn balance_overage_line(balance: Rate) -> Result<Option<InvoiceLine>, AmountTooLarge> {
+    if balance.0 >= 0 {
+        return Ok(None);
+    }
+    let owed = -i128::from(balance.0);
+    let amount = Cents(bounded(div_round_half_up(owed, i128::from(RATE_PER_CENT)))?);
+    Ok((amount.0 > 0).then(|| InvoiceLine {
+        line_type: LineType::BalanceOverage,
+        charge_type: ChargeType::Standard,
+        feature_name: None,
+        description: "Usage beyond the prepaid balance".to_owned(),
+        quantity: 1,
+        unit_amount: amount,
+        amount,
+        included_amount: None,
+        used_amount: None,
+        overage_amount: None,
+        seat_event_id: None,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_overage_and_balance_deficits_are_billed_to_the_cent() {
+        // usage.md §5: 2000 calls over at $0.01 → 2000 cents.
+        let line = usage_overage_line("api_calls", "API calls", 10_000, 12_000, 2_000, Rate(100))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (line.quantity, line.unit_amount, line.amount),
+            (2_000, Cents(1), Cents(2_000))
+        );
+        assert!(line.description.contains("$0.01"), "{}", line.description);
+        // A sub-cent price: 3 units at $0.0125 = 3.75 cents, half up to 4.
+        let small = usage_overage_line("t", "T", 0, 3, 3, Rate(125))
+            .unwrap()
+            .unwrap();
+        assert_eq!(small.amount, Cents(4));
+        assert!(
+            small.description.contains("$0.0125"),
+            "{}",
+            small.description
+        );
+        assert_eq!(
+            usage_overage_line("t", "T", 5, 5, 0, Rate(100)).unwrap(),
+            None
+        );
+        // usage.md §5 scenario D: a balance of −25 000 (rate scale) is 250 cents.
+        let deficit = balance_overage_line(Rate(-25_000)).unwrap().unwrap();
+        assert_eq!(deficit.amount, Cents(250));
+        assert_eq!(balance_overage_line(Rate(0)).unwrap(), None);
+    }
 
     fn period(start: &str, end: &str) -> BillingPeriod {
         BillingPeriod {

@@ -42,6 +42,12 @@ pub enum DomainError {
     /// the field that mentioned it.
     #[error("feature {code} is not part of the customer's plan")]
     FeatureNotInPlan { code: String, param: String },
+    /// Usage sent as model token counts for a feature priced per unit (`usage.md` §3.2).
+    #[error("feature {code} is priced per unit; send value, not model tokens")]
+    PricingModeMismatch { code: String },
+    /// A feature the plan lists but disables (`usage.md` §3.1 step 6).
+    #[error("feature {code} is disabled on the customer's plan")]
+    FeatureDisabled { code: String, param: String },
     /// A negative adjustment larger than what is left (`balance.md` §2).
     #[error("cannot remove {requested}; {remaining} left")]
     InsufficientFunds {
@@ -58,6 +64,25 @@ pub enum DomainError {
         current: i64,
         included: i64,
         requested: i64,
+    },
+    /// A metered track past a hard included limit (`usage.md` §3.2).
+    #[error("{feature_code} is limited to {included} included units this period")]
+    UsageLimitReached {
+        feature_code: String,
+        current: i64,
+        included: i64,
+        remaining: i64,
+        requested: i64,
+    },
+    /// A track its credits or blocking balance cannot pay for (`usage.md` §3.2): `required`
+    /// and `available` are credits, or rate-scale amounts.
+    #[error("{feature_code}: {requested} units need {required}, {available} available")]
+    UsageUnaffordable {
+        feature_code: String,
+        is_credits: bool,
+        requested: i64,
+        required: i64,
+        available: i64,
     },
     /// The subscription's status does not allow the operation (`subscription_not_active`).
     #[error("the subscription is not active")]

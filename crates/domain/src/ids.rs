@@ -4,7 +4,6 @@
 //! ULID. Ids are minted outside the domain (the app's id source) and parsed here at the edge.
 
 use std::fmt;
-use ulid::Ulid;
 
 /// An organization id: a lowercase hyphenated UUID, minted by the app layer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,14 +37,14 @@ macro_rules! prefixed_id {
             pub const PREFIX: &'static str = $prefix;
 
             /// Builds an id from a freshly minted ULID.
-            pub fn from_ulid(ulid: Ulid) -> Self {
+            pub fn from_ulid(ulid: ::ulid::Ulid) -> Self {
                 Self(format!("{}{}", $prefix, ulid))
             }
 
             /// Parses `<prefix><26-char ULID>`; anything else is not one of ours.
             pub fn parse(text: &str) -> Option<Self> {
                 let rest = text.strip_prefix($prefix)?;
-                Ulid::from_string(rest).ok()?;
+                ::ulid::Ulid::from_string(rest).ok()?;
                 Some(Self(text.to_owned()))
             }
 
@@ -59,13 +58,15 @@ macro_rules! prefixed_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+
+pub(crate) use prefixed_id;
 
 prefixed_id!(
     /// A customer, `cus_…`.
@@ -81,6 +82,7 @@ prefixed_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ulid::Ulid;
 
     #[test]
     fn a_prefixed_id_round_trips_through_parse() {

@@ -21,6 +21,7 @@ pub mod seats;
 pub mod subscription;
 pub mod test_clock;
 pub mod time;
+pub mod usage;
 pub mod webhook_targets;
 pub mod webhooks;
 

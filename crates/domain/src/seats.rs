@@ -163,6 +163,7 @@ mod tests {
                 enabled: overage,
                 unit_price: overage.then_some(Rate(250_000)),
             },
+            credits_per_unit: None,
         }
     }
 

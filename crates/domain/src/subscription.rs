@@ -114,6 +114,8 @@ pub struct FeatureSnapshot {
     pub included_amount: i64,
     pub unlimited: bool,
     pub overage: Overage,
+    /// Credits one unit of a usage feature costs on a credits plan (`None` reads as 1).
+    pub credits_per_unit: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,7 @@ fn editor(included: i64, unit_price: i64) -> FeatureSnapshot {
             enabled: true,
             unit_price: Some(Rate(unit_price)),
         },
+        credits_per_unit: None,
     }
 }
 

@@ -8,4 +8,5 @@ pub(crate) mod organizations;
 mod seats;
 mod subscriptions;
 mod test_clock;
+mod usage;
 mod webhooks;

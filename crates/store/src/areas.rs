@@ -8,6 +8,7 @@ mod organizations;
 mod seats;
 mod subscriptions;
 mod test_clock;
+mod usage;
 mod webhooks;
 
 pub use catalog::Catalog;
@@ -18,4 +19,5 @@ pub use organizations::Organizations;
 pub use seats::Seats;
 pub use subscriptions::Subscriptions;
 pub use test_clock::TestClock;
+pub use usage::Usage;
 pub use webhooks::Webhooks;

@@ -1,5 +1,5 @@
 //! Tally's storage interface, split by area: one small trait per area (organizations and keys,
-//! customers, catalog, subscriptions, seats, invoices, webhooks, idempotency, test clock), each
+//! customers, catalog, subscriptions, seats, usage, invoices, webhooks, idempotency, test clock), each
 //! implemented once in `tally-store-sql` for both SQLite and PostgreSQL.
 //!
 //! Reads go through [`Store::read`], a connection outside any write transaction. Every change
@@ -20,7 +20,7 @@ pub mod conformance;
 
 pub use areas::{
     Catalog, Customers, Idempotency, IdempotencyScope, Invoices, Organizations, Seats,
-    Subscriptions, TestClock, Webhooks,
+    Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -52,6 +52,7 @@ pub trait Db:
     + Catalog
     + Subscriptions
     + Seats
+    + Usage
     + Invoices
     + Webhooks
     + Idempotency
@@ -66,6 +67,7 @@ impl<T> Db for T where
         + Catalog
         + Subscriptions
         + Seats
+        + Usage
         + Invoices
         + Webhooks
         + Idempotency

@@ -10,6 +10,7 @@ pub mod invoices;
 mod parts;
 pub mod requests;
 pub mod schema;
+pub mod usage;
 pub mod v2026_07_11;
 pub mod v2026_07_31;
 pub mod v2026_08_27;

@@ -331,3 +331,68 @@ pub struct TopUpIn {
     #[schema(required = true, nullable = false)]
     pub amount: Option<i64>,
 }
+
+/// One `{property, value}` of a usage event.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UsagePropertyIn {
+    #[schema(required = true, nullable = false)]
+    pub property: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub value: Option<Value>,
+}
+
+/// `POST /usage/events` (`usage.md` §3.2): the direct and the legacy vocabulary are both
+/// accepted in every version. Numbers stay raw so `5.0` can count as the integer it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackUsageIn {
+    pub feature_code: Option<String>,
+    /// Legacy spelling of `featureCode`.
+    pub feature: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub customer_id: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub value: Option<Value>,
+    pub event_id: Option<String>,
+    /// Legacy spelling of `eventId`.
+    pub idempotency_key: Option<String>,
+    pub timestamp: Option<String>,
+    pub properties: Option<Vec<UsagePropertyIn>>,
+    /// The AI token form; Tally prices no models, so it is refused (`pricing_mode_mismatch`).
+    pub model: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    pub input_tokens: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    pub output_tokens: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    pub cache_read_tokens: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    pub cache_write_tokens: Option<Value>,
+}
+
+/// `POST /usage/check`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckUsageIn {
+    #[schema(required = true, nullable = false)]
+    pub customer_id: Option<String>,
+    pub feature_code: Option<String>,
+    pub feature: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub quantity: Option<Value>,
+}
+
+/// `PUT /usage`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetUsageIn {
+    #[schema(required = true, nullable = false)]
+    pub customer_id: Option<String>,
+    pub feature_code: Option<String>,
+    pub feature: Option<String>,
+    #[schema(value_type = i64, required = true)]
+    pub value: Option<Value>,
+    pub reason: Option<String>,
+    /// Legacy: deduplicated like a track's `eventId`.
+    pub idempotency_key: Option<String>,
+}

@@ -2,7 +2,7 @@
 //! answer shape, and the type that renders it in each generation (legacy is 2026-07-11, direct
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
-use crate::{balance, invoices, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks};
+use crate::{balance, invoices, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks};
 use std::borrow::Cow;
 use tally_domain::Generation;
 use utoipa::openapi::RefOr;
@@ -76,6 +76,10 @@ pub enum View {
     TestClock,
     TestClockRun,
     TestClockBilling,
+    UsageEvent,
+    UsageAdjustment,
+    UsageCheck,
+    FeatureAccess,
 }
 
 impl View {
@@ -163,6 +167,15 @@ impl View {
             (View::TestClock, Direct) => add::<direct::TestClockOut>(&name, schemas_of),
             (View::TestClockRun, _) => add::<legacy::TestClockRunOut>(&name, schemas_of),
             (View::TestClockBilling, _) => add::<legacy::TestClockBillingOut>(&name, schemas_of),
+            (View::UsageEvent, Legacy) => add::<usage::LegacyUsageEventOut>(&name, schemas_of),
+            (View::UsageEvent, Direct) => add::<usage::UsageEventOut>(&name, schemas_of),
+            (View::UsageAdjustment, _) => add::<usage::UsageAdjustmentOut>(&name, schemas_of),
+            (View::UsageCheck, Legacy) => add::<usage::LegacyUsageCheckOut>(&name, schemas_of),
+            (View::UsageCheck, Direct) => add::<usage::UsageCheckOut>(&name, schemas_of),
+            (View::FeatureAccess, Legacy) => {
+                add::<usage::LegacyFeatureAccessOut>(&name, schemas_of)
+            }
+            (View::FeatureAccess, Direct) => add::<usage::FeatureAccessOut>(&name, schemas_of),
         }
     }
 

@@ -301,6 +301,7 @@ sql_row! {
         unlimited: bool,
         overage_enabled: bool,
         overage_unit_price: Option<i64>,
+        credits_per_unit: Option<i64>,
     }
 }
 
@@ -319,6 +320,7 @@ impl SnapshotRow {
                 enabled: self.overage_enabled,
                 unit_price: self.overage_unit_price.map(Rate),
             },
+            credits_per_unit: self.credits_per_unit,
         })
     }
 }

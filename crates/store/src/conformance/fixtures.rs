@@ -347,6 +347,7 @@ impl SeatPlan {
             included_amount: self.plan_feature.included_amount,
             unlimited: self.plan_feature.unlimited,
             overage: self.plan_feature.overage,
+            credits_per_unit: None,
         }
     }
 

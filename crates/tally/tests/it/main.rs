@@ -30,6 +30,7 @@ mod seat_model;
 mod seats;
 mod subscriptions;
 mod test_clock;
+mod usage;
 mod versions;
 mod webhook_restart;
 mod webhook_targets;

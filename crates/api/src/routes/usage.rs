@@ -1,0 +1,457 @@
+//! `/usage/*` and `/feature-access` (`usage.md`): track, set and check usage, and read what a
+//! customer may use.
+
+use super::{required, write};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
+use crate::reply::{self, Reply};
+use axum::extract::State;
+use serde_json::Value;
+use tally_app::usage::{Access, AccessDetail, SetUsage, TrackUsage, UsageCheck, UsageTarget};
+use tally_domain::Timestamp;
+use tally_domain::catalog::ConsumptionModel;
+use tally_domain::money::RATE_PER_CENT;
+use tally_domain::usage::{
+    EVENT_KEY_CHARS_MAX, PROPERTIES_MAX, PROPERTY_NAME_CHARS_MAX, PROPERTY_VALUE_CHARS_MAX,
+    REASON_CHARS_MAX, SET_VALUE_MAX, TRACK_VALUE_MAX, UsageProperty,
+};
+use tally_wire::requests::{CheckUsageIn, SetUsageIn, TrackUsageIn, UsagePropertyIn};
+use tally_wire::usage::{AccessFigures, AccessParts, CheckFigures, CheckParts};
+
+/// The one value two spellings of a field name (`featureCode` / legacy `feature`); sending
+/// both with different values is refused.
+fn one_of(
+    (primary, primary_name): (Option<String>, &'static str),
+    (alias, alias_name): (Option<String>, &'static str),
+) -> Result<Option<(String, &'static str)>, ApiError> {
+    match (primary, alias) {
+        (Some(a), Some(b)) if a != b => Err(ApiError::validation(
+            primary_name,
+            format!("{primary_name} and {alias_name} name the same field; send one"),
+        )),
+        (Some(a), _) => Ok(Some((a, primary_name))),
+        (None, Some(b)) => Ok(Some((b, alias_name))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// An integral JSON number within bounds: `5`, or `5.0` as the Python SDK sends it.
+fn integral(
+    value: Option<&Value>,
+    field: &str,
+    (min, max): (i64, i64),
+    default: Option<i64>,
+) -> Result<i64, ApiError> {
+    let problem = || {
+        ApiError::validation(
+            field,
+            format!("{field} must be an integer from {min} to {max}"),
+        )
+    };
+    let n = match value {
+        None | Some(Value::Null) => {
+            return default
+                .ok_or_else(|| ApiError::validation(field, format!("{field} is required")));
+        }
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i,
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => f as i64,
+            _ => return Err(problem()),
+        },
+        Some(_) => return Err(problem()),
+    };
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(problem())
+    }
+}
+
+fn target(
+    customer: Option<String>,
+    feature: (Option<String>, &'static str),
+    alias: (Option<String>, &'static str),
+) -> Result<UsageTarget, ApiError> {
+    let customer = required(customer.filter(|c| !c.is_empty()), "customerId")?;
+    let primary = feature.1;
+    let (feature, feature_param) = required(
+        one_of(feature, alias)?.filter(|(f, _)| !f.is_empty()),
+        primary,
+    )?;
+    Ok(UsageTarget {
+        customer,
+        feature,
+        feature_param,
+    })
+}
+
+fn event_key(key: Option<String>, field: &'static str) -> Result<Option<String>, ApiError> {
+    match key {
+        Some(key) if key.is_empty() || key.chars().count() > EVENT_KEY_CHARS_MAX => {
+            Err(ApiError::validation(
+                field,
+                format!("{field} must be 1 to {EVENT_KEY_CHARS_MAX} characters"),
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+fn properties(items: Option<Vec<UsagePropertyIn>>) -> Result<Vec<UsageProperty>, ApiError> {
+    let items = items.unwrap_or_default();
+    if items.len() > PROPERTIES_MAX {
+        return Err(ApiError::validation(
+            "properties",
+            format!("properties may hold at most {PROPERTIES_MAX} items"),
+        ));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(n, item)| {
+            let name = item.property.unwrap_or_default();
+            if name.is_empty() || name.chars().count() > PROPERTY_NAME_CHARS_MAX {
+                return Err(ApiError::validation(
+                    format!("properties[{n}].property"),
+                    format!("a property name is 1 to {PROPERTY_NAME_CHARS_MAX} characters"),
+                ));
+            }
+            match item.value {
+                Some(Value::String(value)) if value.chars().count() <= PROPERTY_VALUE_CHARS_MAX => {
+                    Ok(UsageProperty {
+                        property: name,
+                        value,
+                    })
+                }
+                _ => Err(ApiError::validation(
+                    format!("properties[{n}].value"),
+                    format!("a property value is a string of at most {PROPERTY_VALUE_CHARS_MAX} characters"),
+                )),
+            }
+        })
+        .collect()
+}
+
+fn parse_track(body: TrackUsageIn) -> Result<TrackUsage, ApiError> {
+    let target = target(
+        body.customer_id,
+        (body.feature_code, "featureCode"),
+        (body.feature, "feature"),
+    )?;
+    let ai_form = body.model.as_ref().is_some_and(|m| !m.is_null());
+    let value_sent = body.value.as_ref().is_some_and(|v| !v.is_null());
+    if ai_form && value_sent {
+        return Err(ApiError::validation(
+            "value",
+            "send either value or the model token counts, not both",
+        ));
+    }
+    let value = if ai_form {
+        for (field, tokens) in [
+            ("inputTokens", &body.input_tokens),
+            ("outputTokens", &body.output_tokens),
+        ] {
+            integral(tokens.as_ref(), field, (0, TRACK_VALUE_MAX), None)?;
+        }
+        0
+    } else {
+        integral(body.value.as_ref(), "value", (1, TRACK_VALUE_MAX), Some(1))?
+    };
+    let (event_key, key_param) = match one_of(
+        (body.event_id, "eventId"),
+        (body.idempotency_key, "idempotencyKey"),
+    )? {
+        Some((key, param)) => (event_key(Some(key), param)?, param),
+        None => (None, "eventId"),
+    };
+    let ts = body
+        .timestamp
+        .map(|text| {
+            Timestamp::parse_rfc3339(&text).ok_or_else(|| {
+                ApiError::validation("timestamp", "timestamp must be an ISO 8601 date-time")
+            })
+        })
+        .transpose()?;
+    Ok(TrackUsage {
+        target,
+        value,
+        event_key,
+        key_param,
+        ts,
+        properties: properties(body.properties)?,
+        ai_form,
+    })
+}
+
+pub async fn track(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<TrackUsageIn>,
+) -> Result<Reply, ApiError> {
+    let command = parse_track(body.value)?;
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |recorded| {
+            let view =
+                tally_wire::usage::usage_event(version.generation(), &recorded.event, livemode);
+            reply::object(version, view)
+        },
+    )
+    .await
+}
+
+pub async fn set(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<SetUsageIn>,
+) -> Result<Reply, ApiError> {
+    let body_value = body.value;
+    let target = target(
+        body_value.customer_id,
+        (body_value.feature_code, "featureCode"),
+        (body_value.feature, "feature"),
+    )?;
+    let value = integral(body_value.value.as_ref(), "value", (0, SET_VALUE_MAX), None)?;
+    if body_value
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > REASON_CHARS_MAX)
+    {
+        return Err(ApiError::validation(
+            "reason",
+            format!("reason is at most {REASON_CHARS_MAX} characters"),
+        ));
+    }
+    let command = SetUsage {
+        target,
+        value,
+        reason: body_value.reason,
+        event_key: event_key(body_value.idempotency_key, "idempotencyKey")?,
+    };
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |recorded| {
+            let view = tally_wire::usage::usage_adjustment(
+                version.generation(),
+                &recorded.event,
+                livemode,
+            );
+            reply::object(version, view)
+        },
+    )
+    .await
+}
+
+/// `POST /usage/check`: a dry run. Its `Idempotency-Key` is ignored: nothing is stored
+/// (`usage.md` §6).
+pub async fn check(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    body: ApiJson<CheckUsageIn>,
+) -> Result<Reply, ApiError> {
+    let body = body.value;
+    let target = target(
+        body.customer_id,
+        (body.feature_code, "featureCode"),
+        (body.feature, "feature"),
+    )?;
+    let quantity = integral(
+        body.quantity.as_ref(),
+        "quantity",
+        (1, TRACK_VALUE_MAX),
+        Some(1),
+    )?;
+    let check = state
+        .app
+        .check_usage(&ctx.caller, &target, quantity)
+        .await?;
+    let message = check_message(&check);
+    let parts = CheckParts {
+        allowed: check.denial.is_none(),
+        subscription_status: check.status.as_str(),
+        feature_code: &check.feature.code,
+        quantity,
+        reason: check.denial.map(|d| d.as_str()),
+        message: message.as_deref(),
+        model: check.model,
+        figures: check_figures(&check),
+    };
+    let view = tally_wire::usage::usage_check(ctx.version.generation(), &parts, ctx.livemode());
+    Ok(reply::object(ctx.version, view).into())
+}
+
+fn check_figures(check: &UsageCheck) -> CheckFigures {
+    match check.model {
+        ConsumptionModel::Metered => CheckFigures::Metered {
+            current: check.used,
+            remaining: check.remaining,
+            unlimited: check.feature.unlimited,
+            included: check.feature.included_amount,
+            overage_enabled: check.overage_billable,
+            overage_unit_price: check
+                .overage_billable
+                .then_some(check.feature.overage.unit_price.map(|r| r.0))
+                .flatten(),
+        },
+        ConsumptionModel::Credits => CheckFigures::Credits {
+            credits_per_unit: check.credits_per_unit,
+            estimated_credits: check.cost,
+            plan_credits: check.plan_credits,
+            purchased_credits: check.purchased_credits,
+            total_credits: check.total_credits,
+        },
+        ConsumptionModel::Balance => CheckFigures::Balance {
+            unit_price: check.unit_price,
+            estimated_amount: check.cost,
+            current_balance: check.balance,
+            block_on_exhaustion: check.balance_blocks,
+        },
+    }
+}
+
+/// The human `message` of a refused check.
+fn check_message(check: &UsageCheck) -> Option<String> {
+    let code = &check.feature.code;
+    let quantity = check.quantity;
+    check.denial.map(|denial| match denial {
+        tally_domain::usage::Denial::IncludedLimitReached => format!(
+            "{quantity} more {code} units would pass the {} included this period ({} left)",
+            check.feature.included_amount, check.remaining
+        ),
+        tally_domain::usage::Denial::InsufficientCredits => format!(
+            "{quantity} {code} units need {} credits; {} available",
+            check.cost, check.total_credits
+        ),
+        tally_domain::usage::Denial::InsufficientBalance => format!(
+            "{quantity} {code} units cost {}; the balance is {}",
+            check.cost, check.balance
+        ),
+    })
+}
+
+/// `GET /feature-access?customerId=…`: never paginated.
+pub async fn list_access(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let customer = required(query.text("customerId"), "customerId")?;
+    let (access, now) = state.app.feature_access_list(&ctx.caller, customer).await?;
+    let items = access
+        .iter()
+        .map(|a| {
+            let parts = access_parts(a, false, None);
+            tally_wire::usage::feature_access(ctx.version.generation(), &parts, now, ctx.livemode())
+        })
+        .collect();
+    Ok(reply::array(ctx.version, items).into())
+}
+
+/// `GET /feature-access/{code}?customerId=…[&action=canUse]`.
+pub async fn get_access(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiPath(code): ApiPath<String>,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let customer = required(query.text("customerId"), "customerId")?;
+    let can_use = match query.text("action") {
+        None => false,
+        Some("canUse") => true,
+        Some(_) => {
+            return Err(ApiError::validation("action", "action must be canUse"));
+        }
+    };
+    let (access, now) = state
+        .app
+        .feature_access(&ctx.caller, customer, &code, can_use)
+        .await?;
+    let parts = access_parts(&access, true, can_use.then_some(access.will_be_charged));
+    let view =
+        tally_wire::usage::feature_access(ctx.version.generation(), &parts, now, ctx.livemode());
+    Ok(reply::object(ctx.version, view).into())
+}
+
+fn access_parts(
+    access: &Access,
+    is_lookup: bool,
+    will_be_charged: Option<bool>,
+) -> AccessParts<'_> {
+    let figures = match access.detail {
+        AccessDetail::Boolean { enabled } => AccessFigures::Boolean { enabled },
+        AccessDetail::Counted {
+            period,
+            used,
+            included,
+            unlimited,
+            overage_enabled,
+            unit_price,
+            billed,
+            metered,
+        } => AccessFigures::Counted {
+            period,
+            used,
+            included,
+            remaining: access.detail.remaining(),
+            over_units: access.detail.over_units(),
+            unlimited,
+            overage_enabled,
+            unit_price,
+            billed,
+            metered,
+        },
+        AccessDetail::Credits {
+            period,
+            used,
+            credits_per_unit,
+            credits_consumed,
+            available_units,
+        } => AccessFigures::Credits {
+            period,
+            used,
+            credits_per_unit,
+            credits_consumed,
+            available_units,
+        },
+        AccessDetail::Balance {
+            period,
+            used,
+            spent,
+            available_units,
+            unit_price,
+            blocks,
+        } => AccessFigures::Balance {
+            period,
+            used,
+            // Rate scale to cents, half up (`usage.md` §4).
+            spent_cents: (spent + RATE_PER_CENT / 2).div_euclid(RATE_PER_CENT),
+            available_units,
+            unit_price,
+            blocks,
+        },
+    };
+    AccessParts {
+        code: &access.code,
+        name: &access.name,
+        unit_name: access.unit_name.as_deref(),
+        feature_type: access.feature_type,
+        allowed: access.allowed,
+        reason: access.reason,
+        will_be_charged,
+        is_lookup,
+        figures,
+    }
+}

@@ -1,0 +1,121 @@
+//! The usage area, for both engines.
+
+use crate::SqlDb;
+use crate::query::query;
+use crate::rows::{UsageCounterRow, usage_properties_text};
+use async_trait::async_trait;
+use tally_domain::subscription::SubscriptionId;
+use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId, UsageEventKind};
+use tally_domain::{OrgId, Timestamp};
+use tally_store::{StoreError, Usage};
+
+#[async_trait]
+impl Usage for SqlDb {
+    async fn usage_counters(
+        &mut self,
+        org: &OrgId,
+        sub: &SubscriptionId,
+        period_start: Timestamp,
+    ) -> Result<Vec<UsageCounter>, StoreError> {
+        let conn = &mut self.conn;
+        let rows: Vec<UsageCounterRow> = query(
+            "SELECT subscription_id, feature_code, period_start_ms, period_end_ms, used, spent, \
+                 threshold_fired, exceeded_fired, updated_at_ms FROM usage_counters \
+             WHERE org_id = $1 AND subscription_id = $2 AND period_start_ms = $3 \
+             ORDER BY feature_code",
+        )
+        .bind(org.as_str())
+        .bind(sub.as_str())
+        .bind(period_start.as_millis())
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().map(UsageCounterRow::into_domain).collect())
+    }
+
+    async fn save_usage_counter(
+        &mut self,
+        org: &OrgId,
+        counter: &UsageCounter,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        // Scoped twice, as seat balances are: only for a subscription of `org`, and only a
+        // counter of `org` is replaced.
+        query(
+            "INSERT INTO usage_counters (subscription_id, feature_code, period_start_ms, \
+                 period_end_ms, org_id, used, spent, threshold_fired, exceeded_fired, updated_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+             WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $5 AND id = $1) \
+             ON CONFLICT (subscription_id, feature_code, period_start_ms) DO UPDATE SET \
+                 used = excluded.used, spent = excluded.spent, \
+                 threshold_fired = excluded.threshold_fired, \
+                 exceeded_fired = excluded.exceeded_fired, updated_at_ms = excluded.updated_at_ms \
+             WHERE usage_counters.org_id = excluded.org_id",
+        )
+        .bind(counter.subscription_id.as_str())
+        .bind(&counter.feature_code)
+        .bind(counter.period.start.as_millis())
+        .bind(counter.period.end.as_millis())
+        .bind(org.as_str())
+        .bind(counter.used)
+        .bind(counter.spent)
+        .bind(counter.threshold_fired)
+        .bind(counter.exceeded_fired)
+        .bind(counter.updated_at.as_millis())
+        .execute_one(conn)
+        .await
+    }
+
+    async fn usage_event_with_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+    ) -> Result<Option<UsageEventId>, StoreError> {
+        let conn = &mut self.conn;
+        let row: Option<(String,)> =
+            query("SELECT id FROM usage_events WHERE org_id = $1 AND event_key = $2")
+                .bind(org.as_str())
+                .bind(key)
+                .fetch_optional(conn)
+                .await?;
+        Ok(row.map(|(id,)| UsageEventId::from_stored(id)))
+    }
+
+    async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        let (kind, previous) = match event.kind {
+            UsageEventKind::Track => ("track", None),
+            UsageEventKind::Set { previous } => ("set", Some(previous)),
+        };
+        let consumption = event.consumption.as_ref();
+        // Only onto a subscription of the event's organization and customer.
+        query(
+            "INSERT INTO usage_events (id, org_id, customer_id, subscription_id, feature_code, \
+                 kind, value, previous_value, event_key, reason, properties, consumption_model, \
+                 consumed, consumption_left, consumption_blocked, ts_ms, created_at_ms, \
+                 period_start_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18 \
+             WHERE EXISTS (SELECT 1 FROM subscriptions \
+                           WHERE org_id = $2 AND id = $4 AND customer_id = $3)",
+        )
+        .bind(event.id.as_str())
+        .bind(event.org_id.as_str())
+        .bind(event.customer_id.as_str())
+        .bind(event.subscription_id.as_str())
+        .bind(&event.feature_code)
+        .bind(kind)
+        .bind(event.value)
+        .bind(previous)
+        .bind(event.event_key.as_deref())
+        .bind(event.reason.as_deref())
+        .bind(usage_properties_text(&event.properties))
+        .bind(consumption.map(|c| c.model.as_str()))
+        .bind(consumption.map(|c| c.deducted))
+        .bind(consumption.map(|c| c.remaining))
+        .bind(consumption.map(|c| c.blocked))
+        .bind(event.ts.as_millis())
+        .bind(event.created_at.as_millis())
+        .bind(event.period_start.as_millis())
+        .execute_one(conn)
+        .await
+    }
+}

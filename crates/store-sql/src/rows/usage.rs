@@ -1,0 +1,58 @@
+//! Usage counters as stored, and the storage form of event properties.
+
+use crate::decode::sql_row;
+use serde::Serialize;
+use tally_domain::Timestamp;
+use tally_domain::period::BillingPeriod;
+use tally_domain::subscription::SubscriptionId;
+use tally_domain::usage::{UsageCounter, UsageProperty};
+
+sql_row! {
+    pub struct UsageCounterRow {
+        subscription_id: String,
+        feature_code: String,
+        period_start_ms: i64,
+        period_end_ms: i64,
+        used: i64,
+        spent: i64,
+        threshold_fired: bool,
+        exceeded_fired: bool,
+        updated_at_ms: i64,
+    }
+}
+
+impl UsageCounterRow {
+    pub fn into_domain(self) -> UsageCounter {
+        UsageCounter {
+            subscription_id: SubscriptionId::from_stored(self.subscription_id),
+            feature_code: self.feature_code,
+            period: BillingPeriod {
+                start: Timestamp::from_millis(self.period_start_ms),
+                end: Timestamp::from_millis(self.period_end_ms),
+            },
+            used: self.used,
+            spent: self.spent,
+            threshold_fired: self.threshold_fired,
+            exceeded_fired: self.exceeded_fired,
+            updated_at: Timestamp::from_millis(self.updated_at_ms),
+        }
+    }
+}
+
+/// Storage form of an event's properties (not a wire format).
+#[derive(Serialize)]
+struct StoredProperty<'a> {
+    property: &'a str,
+    value: &'a str,
+}
+
+pub fn usage_properties_text(properties: &[UsageProperty]) -> String {
+    let stored: Vec<StoredProperty<'_>> = properties
+        .iter()
+        .map(|p| StoredProperty {
+            property: &p.property,
+            value: &p.value,
+        })
+        .collect();
+    serde_json::to_string(&stored).expect("properties are plain strings")
+}

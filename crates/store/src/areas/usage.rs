@@ -1,0 +1,37 @@
+//! Usage counters and the usage event trail (`usage.md` §2, §3).
+
+use crate::StoreError;
+use async_trait::async_trait;
+use tally_domain::subscription::SubscriptionId;
+use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId};
+use tally_domain::{OrgId, Timestamp};
+
+#[async_trait]
+pub trait Usage {
+    /// The counters of one usage period of a subscription, by feature code; features nothing
+    /// was tracked for in that period have none.
+    async fn usage_counters(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+        period_start: Timestamp,
+    ) -> Result<Vec<UsageCounter>, StoreError>;
+
+    /// Inserts or replaces one counter of a subscription of `org` (`NotFound` otherwise).
+    async fn save_usage_counter(
+        &mut self,
+        org: &OrgId,
+        counter: &UsageCounter,
+    ) -> Result<(), StoreError>;
+
+    /// The organization's event recorded under this key, if any.
+    async fn usage_event_with_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+    ) -> Result<Option<UsageEventId>, StoreError>;
+
+    /// Appends an event of a subscription of the event's organization and customer (`NotFound`
+    /// otherwise); a key the organization already used is `Conflict` on `usage_events_key`.
+    async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError>;
+}
