@@ -336,6 +336,22 @@ impl From<&AppError> for ApiError {
                 ApiError::from_field_errors(ErrorCode::ValidationError, problems)
             }
             AppError::Domain(DomainError::Conflict(conflict)) => conflict_error(*conflict),
+            AppError::Domain(DomainError::InsufficientQuota {
+                feature_code,
+                current,
+                requested,
+            }) => ApiError {
+                details: Some(json!({
+                    "featureCode": feature_code,
+                    "current": current,
+                    "requested": requested,
+                })),
+                ..ApiError::new(
+                    ErrorCode::InsufficientBalance,
+                    format!("Cannot remove {requested} {feature_code}; the quota balance is {current}"),
+                )
+                .with_param("count")
+            },
             AppError::Domain(DomainError::PricingModeMismatch { code }) => ApiError::new(
                 ErrorCode::PricingModeMismatch,
                 format!("Feature {code} is priced per unit: send value, not model token counts"),

@@ -33,9 +33,9 @@ use tally_store::StoredResponse;
 use tally_wire::requests::{
     AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn, CheckUsageIn,
     CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanIn, CreateSubscriptionIn,
-    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, SeatChangeIn, SetUsageIn,
-    TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePlanIn, VisibilityIn,
-    WebhookIn,
+    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, QuotaChangeIn,
+    SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn,
+    UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -488,6 +488,55 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<SetUsageIn>()
         .answers(Object(V::UsageAdjustment)),
+        post(
+            "/api/v1/usage/quota",
+            usage::add_quota,
+            "addQuota",
+            "Add units to a quota balance",
+        )
+        .body::<QuotaChangeIn>()
+        .answers(Object(V::QuotaEvent)),
+        put(
+            "/api/v1/usage/quota",
+            usage::set_quota,
+            "setQuota",
+            "Set a quota balance",
+        )
+        .body::<QuotaChangeIn>()
+        .answers(Object(V::QuotaEvent)),
+        delete(
+            "/api/v1/usage/quota",
+            usage::remove_quota,
+            "removeQuota",
+            "Remove units from a quota balance (legacy spelling, with a body)",
+        )
+        .body::<QuotaChangeIn>()
+        .answers(Object(V::QuotaEvent)),
+        post(
+            "/api/v1/usage/quota/remove",
+            usage::remove_quota,
+            "removeQuotaPost",
+            "Remove units from a quota balance",
+        )
+        .body::<QuotaChangeIn>()
+        .answers(Object(V::QuotaEvent)),
+        get(
+            "/api/v1/usage/quota",
+            usage::get_quota,
+            "getQuota",
+            "One quota balance",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .param("featureCode", true, "The quota feature's code.")
+        .answers(Object(V::Quota)),
+        get(
+            "/api/v1/usage/quota/all",
+            usage::all_quotas,
+            "getAllQuotas",
+            "Every quota balance of the customer's plan",
+        )
+        .param("customerId", true, "The customer (id or externalId).")
+        .answers(Array(V::Quota)),
         get(
             "/api/v1/feature-access",
             usage::list_access,

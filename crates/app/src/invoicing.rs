@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tally_domain::billing::{
-    Invoice, InvoiceLine, InvoiceStatus, invoice_number, plan_base_line, seat_advance_line,
-    subtotal,
+    Invoice, InvoiceLine, InvoiceStatus, LineType, invoice_number, plan_base_line,
+    seat_advance_line, subtotal,
 };
 use tally_domain::catalog::{FeatureType, PlanPrice};
 use tally_domain::money::{AmountTooLarge, Cents};
@@ -21,31 +21,43 @@ use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::{Customer, DomainError, Timestamp};
 use tally_store::{InvoiceFilter, Lock, Tx};
 
-/// Extra seats held now, billed in advance, one line per seats feature by code; refused when a
-/// line would exceed `MONEY_MAX`.
+/// Extra seats (then extra quota units) held now, billed in advance, one line per feature by
+/// code; refused when a line would exceed `MONEY_MAX`.
 pub(crate) fn advance_lines(
     snapshot: &[FeatureSnapshot],
     seats: &BTreeMap<String, i64>,
 ) -> Result<Vec<InvoiceLine>, AmountTooLarge> {
+    let is_quota = |f: &FeatureSnapshot| f.feature_type == FeatureType::Quota;
     let mut features: Vec<&FeatureSnapshot> = snapshot
         .iter()
-        .filter(|f| f.enabled && f.feature_type == FeatureType::Seats)
+        .filter(|f| f.enabled && (f.feature_type == FeatureType::Seats || is_quota(f)))
         .collect();
-    features.sort_by(|a, b| a.code.cmp(&b.code));
+    features.sort_by(|a, b| (is_quota(a), &a.code).cmp(&(is_quota(b), &b.code)));
     features
         .into_iter()
         .filter_map(|f| {
             let count = seats.get(&f.code).copied().unwrap_or(0);
             let unit_price = f.overage.unit_price?;
-            seat_advance_line(
+            let extra = billable_extra(count, f);
+            let line = seat_advance_line(
                 &f.code,
                 &f.name,
                 f.included_amount,
                 count,
-                billable_extra(count, f),
+                extra,
                 unit_price,
                 None,
-            )
+            );
+            line.map(|line| {
+                line.map(|mut line| {
+                    if is_quota(f) {
+                        line.line_type = LineType::FeatureQuota;
+                        line.description =
+                            format!("{extra} × {} above {} included", f.code, f.included_amount);
+                    }
+                    line
+                })
+            })
             .transpose()
         })
         .collect()
@@ -179,12 +191,10 @@ pub(crate) async fn period_invoice_lines(
     });
     let mut lines = vec![plan_base_line(plan_name, price.price, &period)];
     let org = &subscription.org_id;
-    lines.extend(
-        tx.pending_true_ups(org, &subscription.id)
-            .await?
-            .iter()
-            .map(|t| t.line()),
-    );
+    // Seat true-ups, then quota ones, each in the order they accrued (`usage.md` §5).
+    let mut true_ups = tx.pending_true_ups(org, &subscription.id).await?;
+    true_ups.sort_by_key(|t| t.is_quota());
+    lines.extend(true_ups.iter().map(|t| t.line()));
     let snapshot = tx.subscription_features(org, &subscription.id).await?;
     let seats = tx
         .seat_balances(org, &subscription.id)

@@ -18,6 +18,7 @@ mod error;
 pub mod ids;
 pub mod invoicing;
 mod outbox;
+pub mod quota;
 mod seat_codes;
 pub mod seats;
 pub mod subscriptions;

@@ -41,7 +41,7 @@ impl Command for ChangeSeats {
         let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
         let (code, feature) = target.seats_feature(&self.feature, "featureCode")?;
         let mut applied = target
-            .apply(ctx, &[(code, feature, self.change)], "count")
+            .apply(ctx, &[(code, feature, self.change)], "count", Units::Seats)
             .await?;
         Ok(applied.remove(0))
     }
@@ -78,21 +78,49 @@ impl Command for SetAllSeats {
             changes.push((code, feature, SeatChange::Set(*count)));
         }
         changes.sort_by(|a, b| a.0.cmp(&b.0));
-        target.apply(ctx, &changes, "seats").await
+        target.apply(ctx, &changes, "seats", Units::Seats).await
+    }
+}
+
+/// Which ledger a unit write moves: seats, or a quota feature's balance (`usage.md` §3.5),
+/// which works the same way and is billed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Units {
+    Seats,
+    Quota,
+}
+
+impl Units {
+    fn feature_type(self) -> FeatureType {
+        match self {
+            Units::Seats => FeatureType::Seats,
+            Units::Quota => FeatureType::Quota,
+        }
+    }
+
+    fn event_id(self, ulid: ulid::Ulid) -> SeatEventId {
+        match self {
+            Units::Seats => SeatEventId::from_ulid(ulid),
+            Units::Quota => SeatEventId::quota_from_ulid(ulid),
+        }
     }
 }
 
 /// Everything a seat write needs, read under the subscription's row lock.
-struct SeatTarget {
+pub(crate) struct SeatTarget {
     customer: Customer,
-    subscription: Subscription,
+    pub(crate) subscription: Subscription,
     features: Vec<Feature>,
     snapshot: Vec<FeatureSnapshot>,
     balances: Vec<SeatBalance>,
 }
 
 impl SeatTarget {
-    async fn lock(tx: &mut dyn Tx, org: &OrgId, customer: &CustomerRef) -> Result<Self, AppError> {
+    pub(crate) async fn lock(
+        tx: &mut dyn Tx,
+        org: &OrgId,
+        customer: &CustomerRef,
+    ) -> Result<Self, AppError> {
         let customer = lock_customer_ref(tx, org, customer)
             .await?
             .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
@@ -116,16 +144,43 @@ impl SeatTarget {
 
     /// The code a key names; it must be a seats feature of the org (`feature_not_found`).
     fn resolve(&self, key: &str, param: &str) -> Result<String, AppError> {
+        self.resolve_units(Units::Seats, key, param)
+    }
+
+    fn resolve_units(&self, units: Units, key: &str, param: &str) -> Result<String, AppError> {
         let seat_codes: Vec<&str> = self
             .features
             .iter()
-            .filter(|f| f.feature_type == FeatureType::Seats)
+            .filter(|f| f.feature_type == units.feature_type())
             .map(|f| f.code.as_str())
             .collect();
         match resolve_code(key, &seat_codes) {
             Ok(Some(code)) => Ok(code.to_owned()),
             Ok(None) => Err(AppError::NotFoundAt(NotFound::Feature, param.to_owned())),
             Err(message) => Err(DomainError::field(param, message).into()),
+        }
+    }
+
+    /// A quota feature's entry in the snapshot: `feature_not_in_plan` when missing,
+    /// `feature_disabled` when disabled (`usage.md` §3.1).
+    pub(crate) fn quota_feature(
+        &self,
+        key: &str,
+        param: &str,
+    ) -> Result<(String, FeatureSnapshot), AppError> {
+        let code = self.resolve_units(Units::Quota, key, param)?;
+        match self.snapshot.iter().find(|f| f.code == code) {
+            None => Err(DomainError::FeatureNotInPlan {
+                code,
+                param: param.to_owned(),
+            }
+            .into()),
+            Some(f) if !f.enabled => Err(DomainError::FeatureDisabled {
+                code,
+                param: param.to_owned(),
+            }
+            .into()),
+            Some(f) => Ok((code, f.clone())),
         }
     }
 
@@ -150,7 +205,7 @@ impl SeatTarget {
         }
     }
 
-    fn balance(&self, code: &str) -> SeatBalance {
+    pub(crate) fn balance(&self, code: &str) -> SeatBalance {
         self.balances
             .iter()
             .find(|b| b.feature_code == code)
@@ -160,6 +215,7 @@ impl SeatTarget {
                 feature_code: code.to_owned(),
                 current: 0,
                 paid_extra: 0,
+                peak: 0,
                 updated_at: self.subscription.start_date,
             })
     }
@@ -167,19 +223,21 @@ impl SeatTarget {
     /// Applies every change (all checked first, so a refusal leaves nothing written), records
     /// the events and the webhooks of the changed ones. `count_field` is blamed when the
     /// changes would bill more than `MONEY_MAX`.
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         ctx: &mut WriteCtx<'_>,
         changes: &[(String, FeatureSnapshot, SeatChange)],
         count_field: &str,
+        units: Units,
     ) -> Result<Vec<SeatEvent>, AppError> {
         let org = ctx.caller.org().clone();
         let mut applied = Vec::with_capacity(changes.len());
         for (code, feature, change) in changes {
-            if ctx.enforce_seat_caps {
+            // A quota past its included amount must be sellable; seats only with caps on.
+            if units == Units::Quota || ctx.enforce_seat_caps {
                 self.check_cap(code, feature, *change)?;
             }
-            let id = SeatEventId::from_ulid(ctx.ids.ulid());
+            let id = units.event_id(ctx.ids.ulid());
             let outcome = apply_seat_change(
                 &self.balance(code),
                 *change,
@@ -214,7 +272,8 @@ impl SeatTarget {
                 ctx.tx.insert_seat_true_up(&org, true_up).await?;
             }
             let event = &outcome.event;
-            if event.previous_balance == event.new_balance {
+            // Quota changes announce nothing (no such events exist, `usage.md` §3.5).
+            if event.previous_balance == event.new_balance || units == Units::Quota {
                 continue;
             }
             webhooks.push(self.webhook(

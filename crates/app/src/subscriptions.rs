@@ -161,6 +161,7 @@ impl Command for CreateSubscription {
                 feature_code: code.clone(),
                 current: count,
                 paid_extra: billable_extra(count, feature),
+                peak: count,
                 updated_at: ctx.now,
             };
             ctx.tx.save_seat_balance(&org, &balance).await?;
@@ -718,8 +719,10 @@ async fn start_seat_period(
             .iter()
             .find(|f| f.code == balance.feature_code)
             .map_or(0, |f| billable_extra(balance.current, f));
-        if extra != balance.paid_extra {
+        // A period starts with what is held now: paid extra units and the peak.
+        if extra != balance.paid_extra || balance.peak != balance.current {
             balance.paid_extra = extra;
+            balance.peak = balance.current;
             tx.save_seat_balance(org, &balance).await?;
         }
     }

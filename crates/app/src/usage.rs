@@ -742,14 +742,9 @@ impl State {
                 None,
             ),
             FeatureType::Seats | FeatureType::Quota => {
-                let used = if f.feature_type == FeatureType::Seats {
-                    self.seats
-                        .iter()
-                        .find(|b| b.feature_code == f.code)
-                        .map_or(0, |b| b.current)
-                } else {
-                    0
-                };
+                // Seat and quota balances share the ledger.
+                let balance = self.seats.iter().find(|b| b.feature_code == f.code);
+                let used = balance.map_or(0, |b| b.current);
                 let billable = overage_billable(f, &loaded.plan, &loaded.subscription);
                 let allowed = f.unlimited || billable || used < f.included_amount;
                 let detail = AccessDetail::Counted {
@@ -757,13 +752,20 @@ impl State {
                     used,
                     included: f.included_amount,
                     unlimited: f.unlimited,
-                    overage_enabled: f.overage.enabled,
+                    // Seats report the plan's overage switch (`seats.md` §6); a quota whether
+                    // extra units are sold (`usage.md` §2.4).
+                    overage_enabled: if f.feature_type == FeatureType::Quota {
+                        billable
+                    } else {
+                        f.overage.enabled
+                    },
                     unit_price: f
                         .overage
                         .enabled
                         .then_some(f.overage.unit_price.map(|r| r.0))
                         .flatten(),
-                    billed: (f.feature_type == FeatureType::Quota).then_some(used),
+                    billed: (f.feature_type == FeatureType::Quota)
+                        .then(|| balance.map_or(0, |b| b.peak.max(b.current))),
                     metered: false,
                 };
                 let charged = billable && used.saturating_add(1) > f.included_amount;

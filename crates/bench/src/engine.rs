@@ -281,9 +281,9 @@ const SNAPSHOT_SQL: &str = "SELECT code, included_amount, COALESCE(overage_unit_
 const BALANCES_SQL: &str = "SELECT feature_code, current, paid_extra FROM seat_balances \
      WHERE org_id = $1 AND subscription_id = $2 ORDER BY feature_code";
 const UPSERT_SQL: &str = "INSERT INTO seat_balances (subscription_id, feature_code, org_id, \
-     current, paid_extra, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+     current, paid_extra, peak, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $4, $6) \
      ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, \
-     paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms";
+     paid_extra = excluded.paid_extra, peak = excluded.peak, updated_at_ms = excluded.updated_at_ms";
 const EVENT_SQL: &str = "INSERT INTO seat_events (id, org_id, customer_id, subscription_id, \
      feature_code, previous_balance, new_balance, ts_ms, created_at_ms) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -183,6 +183,7 @@ async fn seat_write(
             feature_code: FEATURE_CODE.to_owned(),
             current: 0,
             paid_extra: 0,
+            peak: 0,
             updated_at: subscription.start_date,
         });
     let applied = apply_seat_change(

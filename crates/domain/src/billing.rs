@@ -13,6 +13,8 @@ pub enum LineType {
     PlanBase,
     FeatureSeats,
     OneTime,
+    /// Extra units of a quota feature, billed like seats (`usage.md` §5).
+    FeatureQuota,
     /// Metered units past the included amount, billed in arrears (`usage.md` §5).
     FeatureOverage,
     /// A balance plan's deficit at period end (`usage.md` §5).
@@ -25,6 +27,7 @@ impl LineType {
             LineType::PlanBase => "plan_base",
             LineType::FeatureSeats => "feature_seats",
             LineType::OneTime => "one_time",
+            LineType::FeatureQuota => "feature_quota",
             LineType::FeatureOverage => "feature_overage",
             LineType::BalanceOverage => "balance_overage",
         }
@@ -35,6 +38,7 @@ impl LineType {
             Self::PlanBase,
             Self::FeatureSeats,
             Self::OneTime,
+            Self::FeatureQuota,
             Self::FeatureOverage,
             Self::BalanceOverage,
         ]
@@ -555,7 +559,17 @@ pub struct SeatTrueUp {
 }
 
 impl SeatTrueUp {
+    /// The true-up's line: a seat line, or a quota line for a quota change (`qev_…`).
     pub fn line(&self) -> InvoiceLine {
-        seat_true_up_line(self)
+        let mut line = seat_true_up_line(self);
+        if self.is_quota() {
+            line.line_type = LineType::FeatureQuota;
+            line.description = line.description.replacen(" seat added", " added", 1);
+        }
+        line
+    }
+
+    pub fn is_quota(&self) -> bool {
+        self.seat_event_id.starts_with("qev_")
     }
 }

@@ -87,6 +87,13 @@ pub enum DomainError {
     /// The subscription's status does not allow the operation (`subscription_not_active`).
     #[error("the subscription is not active")]
     NotActive,
+    /// A quota removal of more units than the balance holds (`usage.md` §3.5).
+    #[error("cannot remove {requested} {feature_code}; the quota balance is {current}")]
+    InsufficientQuota {
+        feature_code: String,
+        current: i64,
+        requested: i64,
+    },
     /// A removal of more seats than the balance holds (`seats.md` §3.3).
     #[error("cannot remove {requested} {feature_code} seats; current balance is {current}")]
     InsufficientSeats {

@@ -19,6 +19,15 @@ impl SeatEventId {
         Self(format!("sev_{ulid}"))
     }
 
+    /// A quota change's id (`qev_…`): quota balances share the seat ledger (`usage.md` §3.5).
+    pub fn quota_from_ulid(ulid: ulid::Ulid) -> Self {
+        Self(format!("qev_{ulid}"))
+    }
+
+    pub fn is_quota(&self) -> bool {
+        self.0.starts_with("qev_")
+    }
+
     pub fn from_stored(text: String) -> Self {
         Self(text)
     }
@@ -49,6 +58,9 @@ pub struct SeatBalance {
     pub current: i64,
     /// The most extra seats paid for in the current period (`seats.md` §5 `paidExtra`).
     pub paid_extra: i64,
+    /// The highest count held in the current period, included units counted: a quota's
+    /// `billedQuantity` (`usage.md` §4).
+    pub peak: i64,
     /// When the balance last changed: the `asOf` of balance reads.
     pub updated_at: Timestamp,
 }
@@ -123,6 +135,7 @@ pub fn apply_seat_change(
     let next = SeatBalance {
         current: new,
         paid_extra: balance.paid_extra.max(extra),
+        peak: balance.peak.max(new),
         updated_at: now,
         ..balance.clone()
     };
@@ -173,6 +186,7 @@ mod tests {
             feature_code: "editor".into(),
             current,
             paid_extra,
+            peak: current,
             updated_at: Timestamp::from_millis(0),
         }
     }

@@ -58,6 +58,7 @@ proptest! {
             feature_code: "editor".into(),
             current: 0,
             paid_extra: 0,
+            peak: 0,
             updated_at: START,
         };
         let mut ledger_sum = 0;

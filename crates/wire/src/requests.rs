@@ -396,3 +396,18 @@ pub struct SetUsageIn {
     /// Legacy: deduplicated like a track's `eventId`.
     pub idempotency_key: Option<String>,
 }
+
+/// `/usage/quota` writes: the customer by `customerId` or `externalId` (one of them), the
+/// feature, and `count` (raw, so its rules can name it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaChangeIn {
+    pub customer_id: Option<String>,
+    pub external_id: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub feature_code: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub count: Option<Value>,
+    /// Legacy body key; not deduplicated yet (the `Idempotency-Key` header is).
+    pub idempotency_key: Option<String>,
+}

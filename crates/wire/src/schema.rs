@@ -80,6 +80,8 @@ pub enum View {
     UsageAdjustment,
     UsageCheck,
     FeatureAccess,
+    QuotaEvent,
+    Quota,
 }
 
 impl View {
@@ -176,6 +178,8 @@ impl View {
                 add::<usage::LegacyFeatureAccessOut>(&name, schemas_of)
             }
             (View::FeatureAccess, Direct) => add::<usage::FeatureAccessOut>(&name, schemas_of),
+            (View::QuotaEvent, _) => add::<usage::QuotaEventOut>(&name, schemas_of),
+            (View::Quota, _) => add::<usage::QuotaOut>(&name, schemas_of),
         }
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tally_domain::catalog::{ConsumptionModel, FeatureType};
 use tally_domain::period::BillingPeriod;
+use tally_domain::seats::SeatEvent;
 use tally_domain::usage::{Consumption, UsageEvent, UsageEventKind};
 use tally_domain::{Generation, Timestamp};
 use utoipa::ToSchema;
@@ -752,4 +753,81 @@ fn direct_access<'a>(
         }
     }
     out
+}
+
+/// `UsageQuotaEvent`: one change of a quota balance.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaEventOut<'a> {
+    pub id: &'a str,
+    pub customer_id: &'a str,
+    pub feature_code: &'a str,
+    pub previous_balance: i64,
+    pub new_balance: i64,
+    pub ts: String,
+    pub created_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// The event's `object` is `usage_quota` in legacy, `usage_quota_event` in direct.
+pub fn quota_event(generation: Generation, event: &SeatEvent, livemode: Livemode) -> Value {
+    to_value(QuotaEventOut {
+        id: event.id.as_str(),
+        customer_id: event.customer_id.as_str(),
+        feature_code: &event.feature_code,
+        previous_balance: event.previous_balance,
+        new_balance: event.new_balance,
+        ts: event.ts.to_rfc3339(),
+        created_at: event.ts.to_rfc3339(),
+        object: match generation {
+            Generation::Legacy => "usage_quota",
+            Generation::Direct => "usage_quota_event",
+        },
+        livemode: livemode.0,
+    })
+}
+
+/// One quota as the reads show it.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaParts<'a> {
+    pub feature_code: &'a str,
+    pub current: i64,
+    pub included: i64,
+    pub remaining: Option<i64>,
+    pub billed: i64,
+    pub unlimited: bool,
+    pub overage_enabled: bool,
+    pub as_of: Option<Timestamp>,
+}
+
+/// `UsageQuota`, the same in every version.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaOut<'a> {
+    pub feature_code: &'a str,
+    pub current: i64,
+    pub included: i64,
+    pub remaining: Option<i64>,
+    pub billed_quantity: i64,
+    pub unlimited: bool,
+    pub overage_enabled: bool,
+    pub as_of: Option<String>,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn quota(parts: &QuotaParts<'_>, livemode: Livemode) -> Value {
+    to_value(QuotaOut {
+        feature_code: parts.feature_code,
+        current: parts.current,
+        included: parts.included,
+        remaining: parts.remaining,
+        billed_quantity: parts.billed,
+        unlimited: parts.unlimited,
+        overage_enabled: parts.overage_enabled,
+        as_of: parts.as_of.map(Timestamp::to_rfc3339),
+        object: "usage_quota",
+        livemode: livemode.0,
+    })
 }

@@ -1,5 +1,5 @@
-//! `/usage/*` and `/feature-access` (`usage.md`): track, set and check usage, and read what a
-//! customer may use.
+//! `/usage/*` and `/feature-access` (`usage.md`): track, set and check usage, move and read
+//! quota balances, and read what a customer may use.
 
 use super::{required, write};
 use crate::AppState;
@@ -8,16 +8,22 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
 use serde_json::Value;
+use tally_app::quota::{ChangeQuota, QuotaView};
 use tally_app::usage::{Access, AccessDetail, SetUsage, TrackUsage, UsageCheck, UsageTarget};
+use tally_app::{AppError, NotFound};
+use tally_domain::CustomerRef;
 use tally_domain::Timestamp;
 use tally_domain::catalog::ConsumptionModel;
 use tally_domain::money::RATE_PER_CENT;
+use tally_domain::seats::{SEATS_MAX, SeatChange};
 use tally_domain::usage::{
     EVENT_KEY_CHARS_MAX, PROPERTIES_MAX, PROPERTY_NAME_CHARS_MAX, PROPERTY_VALUE_CHARS_MAX,
     REASON_CHARS_MAX, SET_VALUE_MAX, TRACK_VALUE_MAX, UsageProperty,
 };
-use tally_wire::requests::{CheckUsageIn, SetUsageIn, TrackUsageIn, UsagePropertyIn};
-use tally_wire::usage::{AccessFigures, AccessParts, CheckFigures, CheckParts};
+use tally_wire::requests::{
+    CheckUsageIn, QuotaChangeIn, SetUsageIn, TrackUsageIn, UsagePropertyIn,
+};
+use tally_wire::usage::{AccessFigures, AccessParts, CheckFigures, CheckParts, QuotaParts};
 
 /// The one value two spellings of a field name (`featureCode` / legacy `feature`); sending
 /// both with different values is refused.
@@ -454,4 +460,128 @@ fn access_parts(
         is_lookup,
         figures,
     }
+}
+
+/// What a quota write does with its `count`.
+#[derive(Clone, Copy)]
+enum QuotaKind {
+    Add,
+    Set,
+    Remove,
+}
+
+fn parse_quota(body: QuotaChangeIn, kind: QuotaKind) -> Result<ChangeQuota, ApiError> {
+    let customer = match (
+        body.customer_id.filter(|c| !c.is_empty()),
+        body.external_id.filter(|c| !c.is_empty()),
+    ) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::validation(
+                "customerId",
+                "send customerId or externalId, one of them",
+            ));
+        }
+        (Some(id), None) => CustomerRef::parse(&id).ok_or_else(|| {
+            ApiError::from(AppError::NotFoundAt(
+                NotFound::Customer,
+                "customerId".to_owned(),
+            ))
+        })?,
+        (None, Some(external)) => CustomerRef::External(external),
+    };
+    let feature = required(body.feature_code.filter(|f| !f.is_empty()), "featureCode")?;
+    let count = body.count.as_ref();
+    let change = match kind {
+        QuotaKind::Add => SeatChange::Add(integral(count, "count", (1, SEATS_MAX), Some(1))?),
+        QuotaKind::Remove => SeatChange::Remove(integral(count, "count", (1, SEATS_MAX), Some(1))?),
+        QuotaKind::Set => SeatChange::Set(integral(count, "count", (0, SEATS_MAX), None)?),
+    };
+    Ok(ChangeQuota {
+        customer,
+        feature,
+        change,
+    })
+}
+
+async fn change_quota(
+    state: AppState,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<QuotaChangeIn>,
+    kind: QuotaKind,
+) -> Result<Reply, ApiError> {
+    let command = parse_quota(body.value, kind)?;
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |event| {
+        let view = tally_wire::usage::quota_event(version.generation(), event, livemode);
+        reply::object(version, view)
+    })
+    .await
+}
+
+pub async fn add_quota(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<QuotaChangeIn>,
+) -> Result<Reply, ApiError> {
+    change_quota(state, ctx, key, body, QuotaKind::Add).await
+}
+
+pub async fn set_quota(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<QuotaChangeIn>,
+) -> Result<Reply, ApiError> {
+    change_quota(state, ctx, key, body, QuotaKind::Set).await
+}
+
+/// `DELETE /usage/quota` (legacy, with a JSON body) and `POST /usage/quota/remove`.
+pub async fn remove_quota(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<QuotaChangeIn>,
+) -> Result<Reply, ApiError> {
+    change_quota(state, ctx, key, body, QuotaKind::Remove).await
+}
+
+fn quota_view(quota: &QuotaView, livemode: tally_wire::Livemode) -> Value {
+    let parts = QuotaParts {
+        feature_code: &quota.feature_code,
+        current: quota.current,
+        included: quota.included,
+        remaining: quota.remaining(),
+        billed: quota.billed,
+        unlimited: quota.unlimited,
+        overage_enabled: quota.overage_billable,
+        as_of: quota.as_of,
+    };
+    tally_wire::usage::quota(&parts, livemode)
+}
+
+pub async fn get_quota(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let customer = required(query.text("customerId"), "customerId")?;
+    let feature = required(query.text("featureCode"), "featureCode")?;
+    let quota = state.app.quota(&ctx.caller, customer, feature).await?;
+    Ok(reply::object(ctx.version, quota_view(&quota, ctx.livemode())).into())
+}
+
+pub async fn all_quotas(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: ApiQuery,
+) -> Result<Reply, ApiError> {
+    let customer = required(query.text("customerId"), "customerId")?;
+    let quotas = state.app.quotas(&ctx.caller, customer).await?;
+    let items = quotas
+        .iter()
+        .map(|q| quota_view(q, ctx.livemode()))
+        .collect();
+    Ok(reply::array(ctx.version, items).into())
 }

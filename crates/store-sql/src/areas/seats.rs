@@ -19,7 +19,7 @@ impl Seats for SqlDb {
     ) -> Result<Vec<SeatBalance>, StoreError> {
         let conn = &mut self.conn;
         let rows: Vec<SeatBalanceRow> = query(
-            "SELECT subscription_id, feature_code, current, paid_extra, updated_at_ms FROM seat_balances WHERE org_id = $1 AND subscription_id = $2 ORDER BY feature_code",
+            "SELECT subscription_id, feature_code, current, paid_extra, peak, updated_at_ms FROM seat_balances WHERE org_id = $1 AND subscription_id = $2 ORDER BY feature_code",
         )
         .bind(org.as_str())
         .bind(sub.as_str())
@@ -38,10 +38,10 @@ impl Seats for SqlDb {
         // a balance is only made for a subscription of `org`, and only a balance of `org` is
         // replaced. (The SELECT keeps its WHERE: SQLite needs one before an upsert clause.)
         query(
-            "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, updated_at_ms) \
-             SELECT $1, $2, $3, $4, $5, $6 \
+            "INSERT INTO seat_balances (subscription_id, feature_code, org_id, current, paid_extra, peak, updated_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
              WHERE EXISTS (SELECT 1 FROM subscriptions WHERE org_id = $3 AND id = $1) \
-             ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, updated_at_ms = excluded.updated_at_ms \
+             ON CONFLICT (subscription_id, feature_code) DO UPDATE SET current = excluded.current, paid_extra = excluded.paid_extra, peak = excluded.peak, updated_at_ms = excluded.updated_at_ms \
              WHERE seat_balances.org_id = excluded.org_id",
         )
         .bind(balance.subscription_id.as_str())
@@ -49,6 +49,7 @@ impl Seats for SqlDb {
         .bind(org.as_str())
         .bind(balance.current)
         .bind(balance.paid_extra)
+        .bind(balance.peak)
         .bind(balance.updated_at.as_millis())
         .execute_one(conn)
         .await
@@ -85,11 +86,13 @@ impl Seats for SqlDb {
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, StoreError> {
         let conn = &mut self.conn;
-        // Seat events page on the time of the change, which is what history is read by.
+        // Seat events page on the time of the change, which is what history is read by. Quota
+        // changes share the ledger under `qev_` ids; seat history lists seat events only.
         let rows: Vec<SeatEventRow> = query(format!(
             "SELECT id, org_id, customer_id, subscription_id, feature_code, previous_balance, \
                  new_balance, ts_ms FROM seat_events \
-             WHERE org_id = $1 AND customer_id = $2 AND (CAST($3 AS TEXT) IS NULL OR feature_code = $3) \
+             WHERE org_id = $1 AND customer_id = $2 AND substr(id, 1, 4) = 'sev_' \
+               AND (CAST($3 AS TEXT) IS NULL OR feature_code = $3) \
                AND ts_ms >= $4 AND ts_ms < $5 AND {}",
             keyset_page("ts_ms", 6)
         ))

@@ -459,6 +459,7 @@ sql_row! {
         feature_code: String,
         current: i64,
         paid_extra: i64,
+        peak: i64,
         updated_at_ms: i64,
     }
 }
@@ -470,6 +471,7 @@ impl SeatBalanceRow {
             feature_code: self.feature_code,
             current: self.current,
             paid_extra: self.paid_extra,
+            peak: self.peak,
             updated_at: ts(self.updated_at_ms),
         }
     }

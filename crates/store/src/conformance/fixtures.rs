@@ -442,6 +442,7 @@ pub(super) fn seat_balance(
         feature_code: code.to_owned(),
         current,
         paid_extra: 0,
+        peak: current,
         updated_at: at,
     }
 }

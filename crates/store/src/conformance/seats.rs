@@ -124,6 +124,7 @@ pub async fn seat_balances_are_saved_per_feature_and_replaced_in_place(store: Ar
     let replaced = SeatBalance {
         current: 8,
         paid_extra: 3,
+        peak: 9,
         updated_at: T0.plus_millis(5),
         ..editor.clone()
     };

@@ -616,3 +616,87 @@ async fn parallel_tracks_on_two_nodes_never_pass_the_allowance() {
     let other = app.another_node().await;
     allowance_holds(&app, &other).await;
 }
+
+on_both_backends! {
+    /// `usage.md` §10 scenario E: a quota's high-water mark, billed like seats.
+    async fn quota_balances_bill_their_peak_like_seats(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        ok(&app, Method::POST, "/features", DIRECT, Some(json!({"name": "Tasks", "code": "tasks", "type": "quota"}))).await;
+        ok(&app, Method::POST, "/plans", DIRECT, Some(json!({"name": "Tasks Pro", "code": "tasks_pro"}))).await;
+        ok(&app, Method::POST, "/plans/tasks_pro/prices", DIRECT, Some(json!({"billingInterval": "monthly", "price": 2900, "isDefault": true}))).await;
+        ok(&app, Method::POST, "/plans/tasks_pro/features", DIRECT, Some(json!({"featureId": "tasks", "includedAmount": 15, "overage": {"enabled": true, "unitPrice": 7500}}))).await;
+        app.create_customer(&json!({"email": "ada@example.com", "id": "user_42"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_42", "planCode": "tasks_pro"}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+        let body = |count: i64| json!({"customerId": "user_42", "featureCode": "tasks", "count": count});
+
+        let set = ok(&app, Method::PUT, "/usage/quota", DIRECT, Some(body(15))).await;
+        let (_, legacy_set) = call(&app, Method::PUT, "/usage/quota", LEGACY, Some(body(15))).await;
+        freeze(&app, "2026-09-16T00:00:00.000Z").await;
+        let added = ok(&app, Method::POST, "/usage/quota", DIRECT, Some(json!({"externalId": "user_42", "featureCode": "tasks", "count": 10}))).await;
+        freeze(&app, "2026-09-21T00:00:00.000Z").await;
+        let removed = ok(&app, Method::DELETE, "/usage/quota", LEGACY, Some(body(10))).await;
+        let (over_status, over) = call(&app, Method::POST, "/usage/quota/remove", DIRECT, Some(body(20))).await;
+        let quota = ok(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=tasks", DIRECT, None).await;
+        let all = ok(&app, Method::GET, "/usage/quota/all?customerId=user_42", LEGACY, None).await;
+        let access = ok(&app, Method::GET, "/feature-access/tasks?customerId=user_42", DIRECT, None).await;
+        let seat_history = ok(&app, Method::GET, "/seats/events?customerId=user_42", DIRECT, None).await;
+
+        assert_eq!((set["previousBalance"].clone(), set["newBalance"].clone(), set["object"].clone()), (json!(0), json!(15), json!("usage_quota_event")));
+        assert!(set["id"].as_str().unwrap().starts_with("qev_"), "{set}");
+        assert_eq!((legacy_set["data"]["previousBalance"].clone(), legacy_set["data"]["newBalance"].clone(), legacy_set["data"]["object"].clone()), (json!(15), json!(15), json!("usage_quota")));
+        assert_eq!((added["previousBalance"].clone(), added["newBalance"].clone()), (json!(15), json!(25)));
+        assert_eq!((removed["previousBalance"].clone(), removed["newBalance"].clone(), removed["object"].clone()), (json!(25), json!(15), json!("usage_quota")));
+        assert_eq!(over_status, 400);
+        let over = error_of(&over, DIRECT);
+        assert_eq!((over["code"].as_str(), over["type"].as_str()), (Some("insufficient_balance"), Some("billing_error")));
+        assert_eq!(over["details"], json!({"featureCode": "tasks", "current": 15, "requested": 20}));
+        assert_eq!(quota, json!({"featureCode":"tasks","current":15,"included":15,"remaining":0,"billedQuantity":25,"unlimited":false,"overageEnabled":true,"asOf":"2026-09-21T00:00:00.000Z","object":"usage_quota","livemode":false}));
+        assert_eq!(all, json!([quota]));
+        assert_eq!((access["usage"]["unitsUsed"].clone(), access["usage"]["billedUnits"].clone()), (json!(15), json!(25)));
+        assert_eq!(seat_history["data"], json!([]), "quota changes are not seat history");
+
+        freeze(&app, "2026-10-01T00:00:00.000Z").await;
+        let renewal = &invoices(&app, &sub).await[0];
+        let lines: Vec<(Value, Value, Value, Value)> = renewal["lineItems"].as_array().unwrap().iter()
+            .map(|l| (l["lineType"].clone(), l["chargeType"].clone(), l["quantity"].clone(), l["amount"].clone()))
+            .collect();
+        let after = ok(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=tasks", DIRECT, None).await;
+
+        assert_eq!(lines, [
+            (json!("plan_base"), json!("advance"), json!(1), json!(2900)),
+            (json!("feature_quota"), json!("true_up"), json!(10), json!(375)),
+        ]);
+        assert_eq!(renewal["lineItems"][1]["unitAmount"], 75);
+        assert_eq!(renewal["total"], 3275);
+        assert_eq!(after["billedQuantity"], 15, "the peak starts again at what is held");
+    }
+}
+
+on_both_backends! {
+    async fn a_quota_that_cannot_be_sold_stops_at_its_included_amount(app: TestApp) {
+        ok(&app, Method::POST, "/features", DIRECT, Some(json!({"name": "Tasks", "code": "tasks", "type": "quota"}))).await;
+        ok(&app, Method::POST, "/plans", DIRECT, Some(json!({"name": "Free", "code": "free", "isFree": true}))).await;
+        ok(&app, Method::POST, "/plans/free/features", DIRECT, Some(json!({"featureId": "tasks", "includedAmount": 3}))).await;
+        app.create_customer(&json!({"email": "ada@example.com", "id": "user_42"})).await;
+        ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_42", "planCode": "free"}))).await;
+        let body = |count: i64| json!({"customerId": "user_42", "featureCode": "tasks", "count": count});
+
+        let added = ok(&app, Method::POST, "/usage/quota", DIRECT, Some(body(3))).await;
+        let (status, refused) = call(&app, Method::POST, "/usage/quota", DIRECT, Some(body(1))).await;
+        let (both_status, both) = call(&app, Method::POST, "/usage/quota", DIRECT, Some(json!({"customerId": "user_42", "externalId": "user_42", "featureCode": "tasks"}))).await;
+        let (neg_status, neg) = call(&app, Method::POST, "/usage/quota", DIRECT, Some(body(0))).await;
+        let (wrong_status, wrong) = call(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=nope", DIRECT, None).await;
+        let quota = ok(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=tasks", DIRECT, None).await;
+
+        assert_eq!(added["newBalance"], 3);
+        assert_eq!(status, 400);
+        let refused = error_of(&refused, DIRECT);
+        assert_eq!(refused["code"], "included_limit_reached");
+        assert_eq!(refused["details"], json!({"featureCode": "tasks", "current": 3, "included": 3, "requested": 4}));
+        assert_eq!((both_status, error_of(&both, DIRECT)["param"].as_str()), (400, Some("customerId")));
+        assert_eq!((neg_status, error_of(&neg, DIRECT)["param"].as_str()), (400, Some("count")));
+        assert_eq!((wrong_status, error_of(&wrong, DIRECT)["code"].as_str()), (404, Some("feature_not_found")));
+        assert_eq!((quota["current"].clone(), quota["overageEnabled"].clone(), quota["remaining"].clone()), (json!(3), json!(false), json!(0)));
+    }
+}

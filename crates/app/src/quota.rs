@@ -1,0 +1,184 @@
+//! Quota features (`usage.md` §3.5): a durable balance of units per subscription, moved by
+//! add, set and remove, carried over between periods and billed like seats (extra units in
+//! advance, prorated true-ups for extra units added during a period). Quota balances share the
+//! seat ledger; their events are `qev_…`.
+
+use crate::seats::{SeatTarget, Units};
+use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
+use async_trait::async_trait;
+use tally_domain::catalog::{FeatureType, Plan};
+use tally_domain::seats::{SeatBalance, SeatChange, SeatEvent};
+use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::usage::overage_billable;
+use tally_domain::{CustomerRef, DomainError, Timestamp};
+use tally_store::Lock;
+
+/// `POST`, `PUT`, `DELETE /usage/quota` and `POST /usage/quota/remove`.
+pub struct ChangeQuota {
+    pub customer: CustomerRef,
+    pub feature: String,
+    pub change: SeatChange,
+}
+
+#[async_trait]
+impl Command for ChangeQuota {
+    type Output = SeatEvent;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
+        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        let (code, feature) = target.quota_feature(&self.feature, "featureCode")?;
+        if !target.subscription.may_adjust() {
+            return Err(DomainError::NotActive.into());
+        }
+        let mut applied = target
+            .apply(ctx, &[(code, feature, self.change)], "count", Units::Quota)
+            .await
+            .map_err(|error| match error {
+                // Removing more than is held is `insufficient_balance` for a quota.
+                AppError::Domain(DomainError::InsufficientSeats {
+                    feature_code,
+                    current,
+                    requested,
+                }) => DomainError::InsufficientQuota {
+                    feature_code,
+                    current,
+                    requested,
+                }
+                .into(),
+                other => other,
+            })?;
+        Ok(applied.remove(0))
+    }
+}
+
+/// One quota as `GET /usage/quota` shows it.
+#[derive(Debug, Clone)]
+pub struct QuotaView {
+    pub feature_code: String,
+    pub current: i64,
+    pub included: i64,
+    pub unlimited: bool,
+    pub overage_billable: bool,
+    /// The period's peak, included units counted (`billedQuantity`).
+    pub billed: i64,
+    /// When the balance last changed; `None` before its first change.
+    pub as_of: Option<Timestamp>,
+}
+
+impl QuotaView {
+    pub fn remaining(&self) -> Option<i64> {
+        (!self.unlimited).then(|| (self.included - self.current).max(0))
+    }
+}
+
+fn view(
+    feature: &FeatureSnapshot,
+    plan: &Plan,
+    subscription: &Subscription,
+    balances: &[SeatBalance],
+) -> QuotaView {
+    let balance = balances.iter().find(|b| b.feature_code == feature.code);
+    QuotaView {
+        feature_code: feature.code.clone(),
+        current: balance.map_or(0, |b| b.current),
+        included: feature.included_amount,
+        unlimited: feature.unlimited,
+        overage_billable: overage_billable(feature, plan, subscription),
+        billed: balance.map_or(0, |b| b.peak.max(b.current)),
+        as_of: balance.map(|b| b.updated_at),
+    }
+}
+
+impl App {
+    /// `GET /usage/quota`: one quota feature of the customer's live subscription.
+    pub async fn quota(
+        &self,
+        caller: &Caller,
+        customer: &str,
+        feature: &str,
+    ) -> Result<QuotaView, AppError> {
+        let (features, plan, subscription, snapshot, balances) =
+            self.quota_state(caller, customer).await?;
+        let code = features
+            .iter()
+            .find(|f| {
+                f.feature_type == FeatureType::Quota
+                    && (f.code == feature || f.id.as_str() == feature)
+            })
+            .map(|f| f.code.clone())
+            .ok_or_else(|| AppError::NotFoundAt(NotFound::Feature, "featureCode".to_owned()))?;
+        let entry = match snapshot.iter().find(|f| f.code == code) {
+            Some(f) if f.enabled => f,
+            Some(_) => {
+                return Err(DomainError::FeatureDisabled {
+                    code,
+                    param: "featureCode".to_owned(),
+                }
+                .into());
+            }
+            None => {
+                return Err(DomainError::FeatureNotInPlan {
+                    code,
+                    param: "featureCode".to_owned(),
+                }
+                .into());
+            }
+        };
+        Ok(view(entry, &plan, &subscription, &balances))
+    }
+
+    /// `GET /usage/quota/all`: every enabled quota feature of the snapshot, by code.
+    pub async fn quotas(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<Vec<QuotaView>, AppError> {
+        let (_, plan, subscription, snapshot, balances) =
+            self.quota_state(caller, customer).await?;
+        let mut features: Vec<&FeatureSnapshot> = snapshot
+            .iter()
+            .filter(|f| f.enabled && f.feature_type == FeatureType::Quota)
+            .collect();
+        features.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(features
+            .into_iter()
+            .map(|f| view(f, &plan, &subscription, &balances))
+            .collect())
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn quota_state(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<
+        (
+            Vec<tally_domain::catalog::Feature>,
+            Plan,
+            Subscription,
+            Vec<FeatureSnapshot>,
+            Vec<SeatBalance>,
+        ),
+        AppError,
+    > {
+        let org = caller.org();
+        let (mut db, _) = self.reader(caller).await?;
+        let customer = crate::customers::find_customer_for_param(&mut *db, org, customer).await?;
+        let subscription = db
+            .live_subscription(org, &customer.id, Lock::None)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
+            })?;
+        let plan = db
+            .plan_any(org, &subscription.plan_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Store(tally_store::StoreError::other("subscription plan missing"))
+            })?;
+        let features = db.features(org).await?;
+        let snapshot = db.subscription_features(org, &subscription.id).await?;
+        let balances = db.seat_balances(org, &subscription.id).await?;
+        Ok((features, plan, subscription, snapshot, balances))
+    }
+}
