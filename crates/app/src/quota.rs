@@ -25,7 +25,7 @@ impl Command for ChangeQuota {
     type Output = SeatEvent;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
-        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        let target = SeatTarget::lock(ctx, &self.customer).await?;
         let (code, feature) = target.quota_feature(&self.feature, "featureCode")?;
         if !target.subscription.may_adjust() {
             return Err(DomainError::NotActive.into());
@@ -162,14 +162,20 @@ impl App {
         AppError,
     > {
         let org = caller.org();
-        let (mut db, _) = self.reader(caller).await?;
+        let (mut db, now) = self.reader(caller).await?;
         let customer = crate::customers::find_customer_for_param(&mut *db, org, customer).await?;
-        let subscription = db
+        let no_subscription =
+            || AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned());
+        let stored = db
             .live_subscription(org, &customer.id, Lock::None)
             .await?
-            .ok_or_else(|| {
-                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
-            })?;
+            .ok_or_else(no_subscription)?;
+        // As of now: a period end not processed yet is shown as processed (`usage.md` §8).
+        let subscription = stored.as_of(now);
+        if !subscription.status.is_live() {
+            return Err(no_subscription());
+        }
+        let rolled = subscription.current_period != stored.current_period;
         let plan = db
             .plan_any(org, &subscription.plan_id)
             .await?
@@ -178,7 +184,13 @@ impl App {
             })?;
         let features = db.features(org).await?;
         let snapshot = db.subscription_features(org, &subscription.id).await?;
-        let balances = db.seat_balances(org, &subscription.id).await?;
+        let mut balances = db.seat_balances(org, &subscription.id).await?;
+        if rolled {
+            // A new period's peak starts at what is held.
+            for balance in &mut balances {
+                balance.peak = balance.current;
+            }
+        }
         Ok((features, plan, subscription, snapshot, balances))
     }
 }

@@ -23,7 +23,7 @@ use tally_domain::seats::{
     billable_extra, crosses_limit,
 };
 use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
-use tally_domain::{Customer, CustomerRef, DomainError, FieldError, OrgId, Timestamp};
+use tally_domain::{Customer, CustomerRef, DomainError, FieldError, Timestamp};
 use tally_store::{Lock, SeatEventFilter, Tx};
 
 /// One change to one feature's seats.
@@ -38,7 +38,7 @@ impl Command for ChangeSeats {
     type Output = SeatEvent;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<SeatEvent, AppError> {
-        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        let target = SeatTarget::lock(ctx, &self.customer).await?;
         let (code, feature) = target.seats_feature(&self.feature, "featureCode")?;
         let mut applied = target
             .apply(ctx, &[(code, feature, self.change)], "count", Units::Seats)
@@ -59,7 +59,7 @@ impl Command for SetAllSeats {
     type Output = Vec<SeatEvent>;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Vec<SeatEvent>, AppError> {
-        let target = SeatTarget::lock(ctx.tx, ctx.caller.org(), &self.customer).await?;
+        let target = SeatTarget::lock(ctx, &self.customer).await?;
         // Keys are checked in ascending code order, so the first failure is deterministic.
         let mut keys: Vec<(&String, &i64)> = self.seats.iter().map(|(k, v)| (k, v)).collect();
         keys.sort();
@@ -116,20 +116,42 @@ pub(crate) struct SeatTarget {
 }
 
 impl SeatTarget {
+    /// Locks the customer and its live subscription. A period end that is due but not processed
+    /// yet (scheduler lag, a legacy test clock before `process-billing`) is processed first, in
+    /// this transaction, so the change lands in the new period (`usage.md` §8).
     pub(crate) async fn lock(
-        tx: &mut dyn Tx,
-        org: &OrgId,
+        ctx: &mut WriteCtx<'_>,
         customer: &CustomerRef,
     ) -> Result<Self, AppError> {
-        let customer = lock_customer_ref(tx, org, customer)
+        let org = ctx.caller.org().clone();
+        let customer = lock_customer_ref(ctx.tx, &org, customer)
             .await?
             .ok_or_else(|| AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned()))?;
-        let subscription = tx
-            .live_subscription(org, &customer.id, Lock::ForUpdate)
+        let no_subscription =
+            || AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned());
+        let mut subscription = ctx
+            .tx
+            .live_subscription(&org, &customer.id, Lock::ForUpdate)
             .await?
-            .ok_or_else(|| {
-                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
-            })?;
+            .ok_or_else(no_subscription)?;
+        if subscription.has_due_deadline(ctx.now) {
+            crate::subscriptions::pass_due_deadlines(
+                ctx.tx,
+                ctx.ids,
+                ctx.invoice_status,
+                &org,
+                &subscription.id,
+                ctx.now,
+                crate::deadlines::DEADLINES_PER_BATCH,
+            )
+            .await?;
+            subscription = ctx
+                .tx
+                .live_subscription(&org, &customer.id, Lock::ForUpdate)
+                .await?
+                .ok_or_else(no_subscription)?;
+        }
+        let (tx, org) = (&mut *ctx.tx, &org);
         let features = tx.features(org).await?;
         let snapshot = tx.subscription_features(org, &subscription.id).await?;
         let balances = tx.seat_balances(org, &subscription.id).await?;

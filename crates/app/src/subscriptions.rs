@@ -504,7 +504,16 @@ pub(crate) async fn detail_in(
         None => None,
     };
     let features = db.subscription_features(&org, &subscription.id).await?;
-    let seats = seat_counts(db.seat_balances(&org, &subscription.id).await?);
+    // Current counts by feature code: seat and quota balances, and usage this usage period.
+    let mut seats = seat_counts(db.seat_balances(&org, &subscription.id).await?);
+    if let Some(period) = tally_domain::usage::usage_period(&subscription, now) {
+        for counter in db
+            .usage_counters(&org, &subscription.id, period.start)
+            .await?
+        {
+            seats.insert(counter.feature_code, counter.used);
+        }
+    }
     Ok(SubscriptionDetail {
         subscription,
         plan,

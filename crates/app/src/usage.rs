@@ -42,6 +42,50 @@ struct Loaded {
     plan: Plan,
     features: Vec<Feature>,
     snapshot: Vec<FeatureSnapshot>,
+    /// A read presents a period end that was due but not processed: the billing period moved.
+    period_rolled: bool,
+}
+
+/// Loads for a write: a period end that is due but not processed yet (scheduler lag, a legacy
+/// test clock before `process-billing`) is processed first, in this transaction, with the code
+/// the scheduler runs, so the write lands in the new period with refilled ledgers.
+async fn load_for_write(ctx: &mut WriteCtx<'_>, customer: &str) -> Result<Loaded, AppError> {
+    let org = ctx.caller.org().clone();
+    let loaded = load(ctx.tx, &org, customer, Lock::ForUpdate).await?;
+    if !loaded.subscription.has_due_deadline(ctx.now) {
+        return Ok(loaded);
+    }
+    crate::subscriptions::pass_due_deadlines(
+        ctx.tx,
+        ctx.ids,
+        ctx.invoice_status,
+        &org,
+        &loaded.subscription.id,
+        ctx.now,
+        crate::deadlines::DEADLINES_PER_BATCH,
+    )
+    .await?;
+    load(ctx.tx, &org, customer, Lock::ForUpdate).await
+}
+
+/// Loads for a read: the subscription as of now, due deadlines passed in memory.
+async fn load_for_read(
+    db: &mut dyn Db,
+    org: &OrgId,
+    customer: &str,
+    now: Timestamp,
+) -> Result<Loaded, AppError> {
+    let mut loaded = load(db, org, customer, Lock::None).await?;
+    let presented = loaded.subscription.as_of(now);
+    loaded.period_rolled = presented.current_period != loaded.subscription.current_period;
+    loaded.subscription = presented;
+    if !loaded.subscription.status.is_live() {
+        return Err(AppError::NotFoundAt(
+            NotFound::ActiveSubscription,
+            "customerId".to_owned(),
+        ));
+    }
+    Ok(loaded)
 }
 
 async fn load(
@@ -76,6 +120,7 @@ async fn load(
         plan,
         features,
         snapshot,
+        period_rolled: false,
     })
 }
 
@@ -202,7 +247,7 @@ impl Command for TrackUsage {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Recorded, AppError> {
         let org = ctx.caller.org().clone();
-        let loaded = load(ctx.tx, &org, &self.target.customer, Lock::ForUpdate).await?;
+        let loaded = load_for_write(ctx, &self.target.customer).await?;
         let feature = loaded.usage_feature(&self.target)?;
         if self.ai_form {
             return Err(DomainError::PricingModeMismatch { code: feature.code }.into());
@@ -396,6 +441,8 @@ pub struct SetUsage {
     pub value: i64,
     pub reason: Option<String>,
     pub event_key: Option<String>,
+    /// `eventId`, or the legacy `idempotencyKey`.
+    pub key_param: &'static str,
 }
 
 #[async_trait]
@@ -404,9 +451,9 @@ impl Command for SetUsage {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Recorded, AppError> {
         let org = ctx.caller.org().clone();
-        let loaded = load(ctx.tx, &org, &self.target.customer, Lock::ForUpdate).await?;
+        let loaded = load_for_write(ctx, &self.target.customer).await?;
         let feature = loaded.usage_feature(&self.target)?;
-        check_event_key(ctx.tx, &org, self.event_key.as_deref(), "idempotencyKey").await?;
+        check_event_key(ctx.tx, &org, self.event_key.as_deref(), self.key_param).await?;
         let period = loaded.period(ctx.now)?;
         let before = counter_of(ctx.tx, &org, &loaded.subscription, &feature.code, period).await?;
         let meter = loaded.meter(&feature, before.used);
@@ -443,7 +490,7 @@ impl Command for SetUsage {
         ctx.tx
             .append_usage_event(&event)
             .await
-            .map_err(|e| duplicate_key(e, "idempotencyKey"))?;
+            .map_err(|e| duplicate_key(e, self.key_param))?;
         let mut outbox = Outbox::new(ctx.ids, &loaded.customer, ctx.now);
         push_quota_crossings(&mut outbox, &loaded.subscription, &counter, &meter, crossed);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
@@ -577,7 +624,7 @@ impl App {
     ) -> Result<UsageCheck, AppError> {
         let org = caller.org();
         let (mut db, now) = self.reader(caller).await?;
-        let loaded = load(&mut *db, org, &target.customer, Lock::None).await?;
+        let loaded = load_for_read(&mut *db, org, &target.customer, now).await?;
         let feature = loaded.usage_feature(target)?;
         let period = loaded.period(now)?;
         let counter =
@@ -615,7 +662,7 @@ impl App {
     ) -> Result<(Vec<Access>, Timestamp), AppError> {
         let org = caller.org();
         let (mut db, now) = self.reader(caller).await?;
-        let loaded = match load(&mut *db, org, customer, Lock::None).await {
+        let loaded = match load_for_read(&mut *db, org, customer, now).await {
             Err(AppError::NotFoundAt(NotFound::ActiveSubscription, _)) => {
                 return Ok((Vec::new(), now));
             }
@@ -642,7 +689,7 @@ impl App {
     ) -> Result<(Access, Timestamp), AppError> {
         let org = caller.org();
         let (mut db, now) = self.reader(caller).await?;
-        let loaded = load(&mut *db, org, customer, Lock::None).await?;
+        let loaded = load_for_read(&mut *db, org, customer, now).await?;
         let feature = loaded
             .features
             .iter()
@@ -695,7 +742,13 @@ impl State {
             }
             None => Vec::new(),
         };
-        let seats = db.seat_balances(org, &loaded.subscription.id).await?;
+        let mut seats = db.seat_balances(org, &loaded.subscription.id).await?;
+        if loaded.period_rolled {
+            // A new period's peak starts at what is held.
+            for balance in &mut seats {
+                balance.peak = balance.current;
+            }
+        }
         Ok(State {
             loaded,
             now,
@@ -746,7 +799,14 @@ impl State {
                 let balance = self.seats.iter().find(|b| b.feature_code == f.code);
                 let used = balance.map_or(0, |b| b.current);
                 let billable = overage_billable(f, &loaded.plan, &loaded.subscription);
-                let allowed = f.unlimited || billable || used < f.included_amount;
+                // Seats: one more is allowed while overage is on (`seats.md` §6); a quota only
+                // while extra units can be sold (`usage.md` §2.4).
+                let sellable = if f.feature_type == FeatureType::Seats {
+                    f.overage.enabled
+                } else {
+                    billable
+                };
+                let allowed = f.unlimited || sellable || used < f.included_amount;
                 let detail = AccessDetail::Counted {
                     period: self.billing_period(),
                     used,
@@ -768,7 +828,10 @@ impl State {
                         .then(|| balance.map_or(0, |b| b.peak.max(b.current))),
                     metered: false,
                 };
-                let charged = billable && used.saturating_add(1) > f.included_amount;
+                // Charged when one more unit raises the extra units already paid for.
+                let paid_extra = balance.map_or(0, |b| b.paid_extra);
+                let charged = billable
+                    && tally_domain::seats::billable_extra(used.saturating_add(1), f) > paid_extra;
                 (
                     detail,
                     allowed,
@@ -953,13 +1016,14 @@ pub(crate) async fn arrears_lines(
                         .find(|c| c.feature_code == feature.code)
                         .map_or(0, |c| c.used);
                     let units = overage_units(used, feature, billable);
+                    // Several months on one invoice: each line names its month.
+                    let month = (periods.len() > 1).then_some(*period);
                     let line = usage_overage_line(
                         &feature.code,
                         &feature.name,
-                        feature.included_amount,
-                        used,
-                        units,
+                        (feature.included_amount, used, units),
                         unit_price,
+                        month,
                     )
                     .map_err(DomainError::from)?;
                     lines.extend(line);

@@ -285,7 +285,14 @@ pub fn is_beneficial_change(before: &PlanFeature, after: &PlanFeature) -> bool {
         _ => true,
     };
     let overage_unchanged = before.overage.enabled == after.overage.enabled;
-    more_or_same_included && still_enabled && price_not_higher && overage_unchanged
+    // A unit that costs more credits takes something away.
+    let credits_not_higher =
+        after.credits_per_unit.unwrap_or(1) <= before.credits_per_unit.unwrap_or(1);
+    more_or_same_included
+        && still_enabled
+        && price_not_higher
+        && overage_unchanged
+        && credits_not_higher
 }
 
 #[cfg(test)]

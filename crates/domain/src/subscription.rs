@@ -329,6 +329,9 @@ impl DeadlineKind {
     }
 }
 
+/// Most deadlines `Subscription::as_of` passes in memory (over 80 years of monthly periods).
+const AS_OF_DEADLINES_MAX: usize = 1_000;
+
 /// First wait after a deadline fails; each further failure in a row doubles it.
 pub const DEADLINE_RETRY_DELAY_FIRST_MS: i64 = 60 * 1_000;
 /// Longest wait between two attempts at a failing deadline.
@@ -442,6 +445,25 @@ impl Subscription {
             }
         }
         next
+    }
+
+    /// The subscription as of `now` with every deadline due by then passed, in memory: what a
+    /// read presents when the scheduler has not processed a period end yet (`usage.md` §8).
+    /// Bounded, so a subscription far behind still answers at once.
+    pub fn as_of(&self, now: Timestamp) -> Subscription {
+        let mut current = self.clone();
+        for _ in 0..AS_OF_DEADLINES_MAX {
+            match current.next_deadline() {
+                Some((at, kind)) if at <= now => current = current.pass_deadline(kind, at),
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// Whether a deadline is due at `now`.
+    pub fn has_due_deadline(&self, now: Timestamp) -> bool {
+        self.next_deadline().is_some_and(|(at, _)| at <= now)
     }
 
     /// Cancels now (`immediate`, or free plans) or at the end of the current period

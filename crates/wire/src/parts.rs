@@ -22,6 +22,7 @@ pub struct SubscriptionParts<'a> {
     pub plan: &'a Plan,
     pub price: Option<&'a PlanPrice>,
     pub features: &'a [FeatureSnapshot],
+    /// Current counts by feature code: seat and quota balances, usage this usage period.
     pub seats: &'a BTreeMap<String, i64>,
     pub now: Timestamp,
 }

@@ -393,7 +393,8 @@ pub struct SetUsageIn {
     #[schema(value_type = i64, required = true)]
     pub value: Option<Value>,
     pub reason: Option<String>,
-    /// Legacy: deduplicated like a track's `eventId`.
+    /// Deduplicated like a track's; `idempotencyKey` is the legacy spelling.
+    pub event_id: Option<String>,
     pub idempotency_key: Option<String>,
 }
 

@@ -170,13 +170,7 @@ pub fn customer_state(version: ApiVersion, state: &StateParts<'_>) -> Value {
     };
     let s = parts.subscription;
     let enabled: Vec<&FeatureSnapshot> = parts.features.iter().filter(|f| f.enabled).collect();
-    let current = |f: &FeatureSnapshot| {
-        if f.feature_type == FeatureType::Seats {
-            parts.seats.get(&f.code).copied().unwrap_or(0)
-        } else {
-            0
-        }
-    };
+    let current = |f: &FeatureSnapshot| parts.seats.get(&f.code).copied().unwrap_or(0);
     let features: Vec<Value> = enabled
         .iter()
         .map(|f| match version.generation() {

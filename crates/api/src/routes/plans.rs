@@ -407,6 +407,16 @@ fn parse_plan_feature(body: &PlanFeatureIn) -> Result<PlanFeatureFields, ApiErro
     if let Some(Some(price)) = body.overage.as_ref().and_then(|o| o.unit_price) {
         amount(price, "overage.unitPrice", AMOUNT_MAX, &mut problems);
     }
+    // Decision: a unit costs at least one credit; 0 would make credits plans free by accident
+    // (`usage.md` §2.3).
+    if let Some(Some(credits)) = body.credits_per_unit
+        && !(1..=INCLUDED_AMOUNT_MAX).contains(&credits)
+    {
+        problems.push(FieldError::new(
+            "creditsPerUnit",
+            format!("creditsPerUnit must be an integer from 1 to {INCLUDED_AMOUNT_MAX}"),
+        ));
+    }
     if let Some(mode) = body.pricing_mode.as_deref()
         && mode != "fixed"
         && mode != "ai_model"

@@ -236,11 +236,19 @@ pub async fn set(
             format!("reason is at most {REASON_CHARS_MAX} characters"),
         ));
     }
+    let (event_key, key_param) = match one_of(
+        (body_value.event_id, "eventId"),
+        (body_value.idempotency_key, "idempotencyKey"),
+    )? {
+        Some((key, param)) => (event_key(Some(key), param)?, param),
+        None => (None, "eventId"),
+    };
     let command = SetUsage {
         target,
         value,
         reason: body_value.reason,
-        event_key: event_key(body_value.idempotency_key, "idempotencyKey")?,
+        event_key,
+        key_param,
     };
     let (version, livemode) = (ctx.version, ctx.livemode());
     write(

@@ -700,3 +700,62 @@ on_both_backends! {
         assert_eq!((quota["current"].clone(), quota["overageEnabled"].clone(), quota["remaining"].clone()), (json!(3), json!(false), json!(0)));
     }
 }
+
+on_both_backends! {
+    /// A period end the legacy clock passed but did not process yet: reads show the new
+    /// period, and the next write processes the renewal itself before it counts.
+    async fn a_write_processes_a_due_renewal_before_it_counts(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let sub = metered_setup(
+            &app,
+            json!({"name": "Studio", "code": "studio", "consumptionModel": "credits"}),
+            Some(json!({"billingInterval": "monthly", "price": 2000, "includedCredits": 1000, "isDefault": true})),
+            json!({"includedAmount": 0, "creditsPerUnit": 10}),
+            json!({"name": "Images", "code": "image_gen", "type": "usage"}),
+        ).await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "image_gen", "value": 90}))).await;
+        // The legacy clock moves time without processing what falls due.
+        let (status, _) = call(&app, Method::POST, "/test-clock", LEGACY, Some(json!({"frozenTime": "2026-10-05T00:00:00.000Z"}))).await;
+        assert_eq!(status, 200);
+
+        let before = ok(&app, Method::GET, "/feature-access/image_gen?customerId=user_42", DIRECT, None).await;
+        let check = ok(&app, Method::POST, "/usage/check", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "image_gen", "quantity": 50}))).await;
+        let invoices_before = invoices(&app, &sub).await.len();
+        let tracked = ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "image_gen", "value": 50}))).await;
+        let invoices_after = invoices(&app, &sub).await;
+        let (_, billing) = call(&app, Method::POST, "/test-clock/process-billing", LEGACY, Some(json!({}))).await;
+
+        assert_eq!(before["consumption"]["unitsUsed"], 0, "reads show the new period");
+        assert_eq!(before["consumption"]["availableUnits"], 100, "with the credits refilled");
+        assert_eq!(check["allowed"], true, "{check}");
+        assert_eq!(invoices_before, 1, "nothing was processed by the reads");
+        assert_eq!(tracked["consumption"], json!({"model": "credits", "deducted": 500, "remaining": 500, "blocked": false}));
+        assert_eq!(invoices_after.len(), 2, "the track processed the renewal first");
+        assert_eq!(invoices_after[0]["periodStart"], "2026-10-01T00:00:00.000Z");
+        assert_eq!(billing["data"]["enqueued"], 0, "process-billing finds nothing left to do");
+    }
+}
+
+on_both_backends! {
+    async fn usage_counts_show_in_subscriptions_and_credits_per_unit_is_positive(app: TestApp) {
+        let sub = metered_setup(
+            &app,
+            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
+            None,
+            json!({"includedAmount": 1000}),
+            scale_feature(),
+        ).await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 42}))).await;
+        let (zero_status, zero) = call(&app, Method::POST, "/plans/hobby/features", DIRECT, Some(json!({"featureId": "api_calls", "creditsPerUnit": 0}))).await;
+        let set = ok(&app, Method::PUT, "/usage", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 50, "eventId": "s-1"}))).await;
+        let (dup_status, dup) = call(&app, Method::PUT, "/usage", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 51, "eventId": "s-1"}))).await;
+        let direct = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), DIRECT, None).await;
+        let legacy = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), LEGACY, None).await;
+
+        assert_eq!((zero_status, error_of(&zero, DIRECT)["param"].as_str()), (400, Some("creditsPerUnit")));
+        assert_eq!(set["value"], 50);
+        assert_eq!((dup_status, error_of(&dup, DIRECT)["param"].as_str()), (409, Some("eventId")));
+        assert_eq!(direct["features"][0]["usage"]["current"], 50);
+        assert_eq!(legacy["features"][0]["usage"]["current"], 50);
+    }
+}

@@ -111,11 +111,7 @@ impl<'a> FeatureUsageOut<'a> {
             .filter(|f| f.enabled)
             .map(|f| {
                 let is_boolean = f.feature_type == FeatureType::Boolean;
-                let current = if f.feature_type == FeatureType::Seats {
-                    parts.seats.get(&f.code).copied().unwrap_or(0)
-                } else {
-                    0
-                };
+                let current = parts.seats.get(&f.code).copied().unwrap_or(0);
                 Self {
                     code: &f.code,
                     name: &f.name,
