@@ -425,7 +425,7 @@ fn push_quota_crossings(
 
 /// A key another request took between the check and the insert is the same refusal.
 fn duplicate_key(error: tally_store::StoreError, param: &'static str) -> AppError {
-    if error.is_conflict_on("usage_events_key") {
+    if error.is_conflict_on(tally_store::constraints::USAGE_EVENT_KEY) {
         AppError::DuplicateUsageEvent {
             param,
             event_id: String::new(),

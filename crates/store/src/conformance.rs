@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod seats;
 pub mod subscriptions;
 pub mod test_clock;
+pub mod usage;
 pub mod webhooks;
 
 /// Expands to one `#[tokio::test]` per case, in a module per area (`sqlite::seats::…`), each on
@@ -83,6 +84,13 @@ macro_rules! conformance_suite {
                 seat_events_filter_by_feature_and_half_open_time_range,
                 a_rolled_back_job_leaves_no_seat_change,
                 another_organizations_seats_are_never_read_or_overwritten,
+            },
+            usage {
+                usage_counters_read_back_per_period_and_are_replaced_in_place,
+                a_used_event_key_is_a_named_conflict_and_is_found_again,
+                concurrent_locked_usage_increments_lose_no_update,
+                a_rolled_back_job_leaves_no_usage_change,
+                another_organizations_usage_is_never_read_or_overwritten,
             },
             invoices {
                 invoice_numbers_count_up_per_organization,

@@ -202,4 +202,5 @@ pub mod constraints {
     pub const PRICE_INTERVAL: &str = "plan_prices_interval";
     pub const PLAN_FEATURE: &str = "plan_features_pkey";
     pub const LIVE_SUBSCRIPTION: &str = "subscriptions_live_customer";
+    pub const USAGE_EVENT_KEY: &str = "usage_events_key";
 }

@@ -92,7 +92,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 7] = [
+const UNIQUE_COLUMNS: [(&str, &str); 8] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
@@ -111,6 +111,10 @@ const UNIQUE_COLUMNS: [(&str, &str); 7] = [
     (
         "subscriptions.org_id, subscriptions.customer_id",
         constraints::LIVE_SUBSCRIPTION,
+    ),
+    (
+        "usage_events.org_id, usage_events.event_key",
+        constraints::USAGE_EVENT_KEY,
     ),
 ];
 

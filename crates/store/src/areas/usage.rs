@@ -32,6 +32,7 @@ pub trait Usage {
     ) -> Result<Option<UsageEventId>, StoreError>;
 
     /// Appends an event of a subscription of the event's organization and customer (`NotFound`
-    /// otherwise); a key the organization already used is `Conflict` on `usage_events_key`.
+    /// otherwise); a key the organization already used is `Conflict` on
+    /// `constraints::USAGE_EVENT_KEY`.
     async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError>;
 }

@@ -1,0 +1,250 @@
+//! Usage counters and the usage event trail.
+
+use super::fixtures::{T0, commit, organization, read, roll_back, subscribed, ulid};
+use crate::{Store, StoreError, write};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_domain::period::BillingPeriod;
+use tally_domain::subscription::Subscription;
+use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId, UsageEventKind, UsageProperty};
+
+fn period(subscription: &Subscription) -> BillingPeriod {
+    subscription
+        .current_period
+        .expect("fixture subscriptions are monthly")
+}
+
+fn counter(subscription: &Subscription, code: &str, used: i64) -> UsageCounter {
+    UsageCounter {
+        used,
+        spent: used * 10,
+        threshold_fired: used > 5,
+        updated_at: T0,
+        ..UsageCounter::empty(&subscription.id, code, period(subscription))
+    }
+}
+
+fn event(subscription: &Subscription, n: u32, key: Option<&str>) -> UsageEvent {
+    UsageEvent {
+        id: UsageEventId::from_ulid(ulid(&subscription.org_id, T0, n)),
+        org_id: subscription.org_id.clone(),
+        customer_id: subscription.customer_id.clone(),
+        subscription_id: subscription.id.clone(),
+        feature_code: "calls".to_owned(),
+        kind: UsageEventKind::Track,
+        value: 3,
+        event_key: key.map(str::to_owned),
+        reason: None,
+        properties: vec![UsageProperty {
+            property: "route".to_owned(),
+            value: "/x".to_owned(),
+        }],
+        consumption: None,
+        ts: T0,
+        created_at: T0,
+        period_start: period(subscription).start,
+    }
+}
+
+pub async fn usage_counters_read_back_per_period_and_are_replaced_in_place(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "counters").await;
+    let first = counter(&s.subscription, "calls", 3);
+    let other = counter(&s.subscription, "api", 1);
+    let replaced = UsageCounter {
+        used: 9,
+        exceeded_fired: true,
+        updated_at: T0.plus_millis(5),
+        ..first.clone()
+    };
+    let next_period = BillingPeriod {
+        start: period(&s.subscription).end,
+        end: period(&s.subscription).end.plus_millis(1_000),
+    };
+    let later = UsageCounter::empty(&s.subscription.id, "calls", next_period);
+    let (org, rows) = (
+        s.org.clone(),
+        [first, other.clone(), replaced.clone(), later.clone()],
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            for row in &rows {
+                tx.save_usage_counter(&org, row).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    let current = db
+        .usage_counters(&s.org, &s.subscription.id, period(&s.subscription).start)
+        .await
+        .unwrap();
+    let next = db
+        .usage_counters(&s.org, &s.subscription.id, next_period.start)
+        .await
+        .unwrap();
+    assert_eq!(
+        current,
+        vec![other, replaced],
+        "by feature code, the last save wins"
+    );
+    assert_eq!(next, vec![later], "each period has counters of its own");
+}
+
+pub async fn a_used_event_key_is_a_named_conflict_and_is_found_again(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "event keys").await;
+    let first = event(&s.subscription, 1, Some("e-1"));
+    let again = event(&s.subscription, 2, Some("e-1"));
+    let keyless = [
+        event(&s.subscription, 3, None),
+        event(&s.subscription, 4, None),
+    ];
+    let job_first = first.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.append_usage_event(&job_first).await?;
+            for e in &keyless {
+                tx.append_usage_event(e).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let refused = write(&*store, move |tx| {
+        Box::pin(async move { tx.append_usage_event(&again).await })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.is_conflict_on(crate::constraints::USAGE_EVENT_KEY)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        db.usage_event_with_key(&s.org, "e-1").await.unwrap(),
+        Some(first.id),
+    );
+    assert_eq!(db.usage_event_with_key(&s.org, "e-2").await.unwrap(), None);
+}
+
+pub async fn concurrent_locked_usage_increments_lose_no_update(store: Arc<dyn Store>) {
+    // The track path: lock the subscription, read the counter, save it + 1. On PostgreSQL the
+    // jobs run side by side and only the row lock makes them queue.
+    const JOBS: i64 = 20;
+    let s = subscribed(&*store, "usage race").await;
+    let mut jobs = Vec::new();
+    for _ in 0..JOBS {
+        let (store, s) = (Arc::clone(&store), s.clone());
+        jobs.push(tokio::spawn(async move {
+            write(&*store, move |tx| {
+                Box::pin(async move {
+                    let sub = tx
+                        .live_subscription(&s.org, &s.customer.id, crate::Lock::ForUpdate)
+                        .await?
+                        .expect("subscribed");
+                    let start = period(&sub).start;
+                    let used = tx
+                        .usage_counters(&s.org, &sub.id, start)
+                        .await?
+                        .first()
+                        .map_or(0, |c| c.used);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    tx.save_usage_counter(&s.org, &counter(&sub, "calls", used + 1))
+                        .await
+                })
+            })
+            .await
+        }));
+    }
+    for job in jobs {
+        job.await.unwrap().unwrap();
+    }
+
+    let mut db = read(&*store).await;
+    let counters = db
+        .usage_counters(&s.org, &s.subscription.id, period(&s.subscription).start)
+        .await
+        .unwrap();
+    assert_eq!(counters[0].used, JOBS);
+}
+
+pub async fn a_rolled_back_job_leaves_no_usage_change(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "usage rollback").await;
+    let (org, sub) = (s.org.clone(), s.subscription.clone());
+    roll_back(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_usage_counter(&org, &counter(&sub, "calls", 4))
+                .await?;
+            tx.append_usage_event(&event(&sub, 1, Some("gone"))).await
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    assert!(
+        db.usage_counters(&s.org, &s.subscription.id, period(&s.subscription).start)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.usage_event_with_key(&s.org, "gone").await.unwrap(), None);
+}
+
+pub async fn another_organizations_usage_is_never_read_or_overwritten(store: Arc<dyn Store>) {
+    let mine = organization(&*store, "mine").await;
+    let theirs = subscribed(&*store, "theirs").await;
+    let their_counter = counter(&theirs.subscription, "calls", 7);
+    let (org, row, keyed) = (
+        theirs.org.clone(),
+        their_counter.clone(),
+        event(&theirs.subscription, 1, Some("k")),
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_usage_counter(&org, &row).await?;
+            tx.append_usage_event(&keyed).await
+        })
+    })
+    .await;
+
+    let (job_mine, sub) = (mine.clone(), theirs.subscription.clone());
+    let attempts = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let overwrite = tx
+                .save_usage_counter(&job_mine, &counter(&sub, "calls", 999))
+                .await;
+            // An event claiming to be mine on their subscription.
+            let mut forged = event(&sub, 2, None);
+            forged.org_id = job_mine.clone();
+            let appended = tx.append_usage_event(&forged).await;
+            Ok([overwrite, appended])
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    for attempt in &attempts {
+        assert!(
+            matches!(attempt, Ok(()) | Err(StoreError::NotFound)),
+            "{attempts:?}"
+        );
+    }
+    let start = period(&theirs.subscription).start;
+    assert!(
+        db.usage_counters(&mine, &theirs.subscription.id, start)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.usage_event_with_key(&mine, "k").await.unwrap(), None);
+    assert_eq!(
+        db.usage_counters(&theirs.org, &theirs.subscription.id, start)
+            .await
+            .unwrap(),
+        vec![their_counter],
+        "their counter is untouched"
+    );
+}
