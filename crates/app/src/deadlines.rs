@@ -228,7 +228,10 @@ impl App {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match tally_store::write(&*self.store, job()).await {
+            let outcome = tally_store::write(&*self.store, job()).await;
+            // Deadlines change subscriptions, ledgers and balances: the read view starts over.
+            self.view.invalidate();
+            match outcome {
                 Err(AppError::Store(StoreError::Retry)) if attempt < TX_ATTEMPTS_MAX => {}
                 outcome => return outcome,
             }

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod customers;
 pub mod deadlines;
 mod error;
+mod hot;
 pub mod ids;
 pub mod invoicing;
 mod outbox;
@@ -57,12 +58,21 @@ pub struct App {
     enforce_seat_caps: bool,
     /// The API keys this node has seen (`auth`).
     known_keys: Arc<auth::KnownKeys>,
+    /// The hot reads' view, kept in memory where this process is the only writer (`hot`).
+    view: Arc<ReadView>,
 }
+
+/// The read view's entries: key standings, and customers' hot-read state.
+pub(crate) type ReadView = hot::HotView<
+    (tally_domain::OrgId, tally_domain::ApiKeyId),
+    Option<tally_store::KeyStanding>,
+    (tally_domain::OrgId, String),
+    usage::CustomerView,
+>;
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         Self {
-            store,
             clock,
             ids,
             transport: None,
@@ -72,6 +82,8 @@ impl App {
             invoice_status: tally_domain::billing::InvoiceStatus::Paid,
             enforce_seat_caps: false,
             known_keys: Arc::default(),
+            view: Arc::new(hot::HotView::new(store.single_writer_process())),
+            store,
         }
     }
 

@@ -577,19 +577,9 @@ impl App {
         ),
         AppError,
     > {
-        let org = caller.org();
-        let (mut db, _) = self.reader(caller).await?;
-        let customer = find_customer_for_param(&mut *db, org, customer).await?;
-        let subscription = db
-            .live_subscription(org, &customer.id, Lock::None)
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned())
-            })?;
-        let features = db.features(org).await?;
-        let snapshot = db.subscription_features(org, &subscription.id).await?;
-        let balances = db.seat_balances(org, &subscription.id).await?;
-        Ok((subscription, features, snapshot, balances))
+        // The hot read view (`hot`): from memory between writes on SQLite.
+        let (view, _) = self.customer_view(caller, customer).await?;
+        Ok(view.seat_state())
     }
 }
 

@@ -13,8 +13,10 @@ use crate::subscriptions::save;
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
+use std::sync::Arc;
 use tally_domain::catalog::{ConsumptionModel, Feature, FeatureType, Plan};
 use tally_domain::money::Rate;
+use tally_domain::organization::org_now;
 use tally_domain::period::BillingPeriod;
 use tally_domain::seats::SeatBalance;
 use tally_domain::subscription::{FeatureSnapshot, LedgerKind, Subscription, SubscriptionStatus};
@@ -36,7 +38,8 @@ pub struct UsageTarget {
 }
 
 /// Everything a usage decision reads, in one snapshot (a write's, under its row locks).
-struct Loaded {
+#[derive(Clone)]
+pub(crate) struct Loaded {
     customer: Customer,
     subscription: Subscription,
     plan: Plan,
@@ -66,26 +69,6 @@ async fn load_for_write(ctx: &mut WriteCtx<'_>, customer: &str) -> Result<Loaded
     )
     .await?;
     load(ctx.tx, &org, customer, Lock::ForUpdate).await
-}
-
-/// Loads for a read: the subscription as of now, due deadlines passed in memory.
-async fn load_for_read(
-    db: &mut dyn Db,
-    org: &OrgId,
-    customer: &str,
-    now: Timestamp,
-) -> Result<Loaded, AppError> {
-    let mut loaded = load(db, org, customer, Lock::None).await?;
-    let presented = loaded.subscription.as_of(now);
-    loaded.period_rolled = presented.current_period != loaded.subscription.current_period;
-    loaded.subscription = presented;
-    if !loaded.subscription.status.is_live() {
-        return Err(AppError::NotFoundAt(
-            NotFound::ActiveSubscription,
-            "customerId".to_owned(),
-        ));
-    }
-    Ok(loaded)
 }
 
 async fn load(
@@ -622,13 +605,23 @@ impl App {
         target: &UsageTarget,
         quantity: i64,
     ) -> Result<UsageCheck, AppError> {
-        let org = caller.org();
-        let (mut db, now) = self.reader(caller).await?;
-        let loaded = load_for_read(&mut *db, org, &target.customer, now).await?;
+        let (state, _) = self.read_state(caller, &target.customer).await?;
+        let loaded = &state.loaded;
         let feature = loaded.usage_feature(target)?;
-        let period = loaded.period(now)?;
-        let counter =
-            counter_of(&mut *db, org, &loaded.subscription, &feature.code, period).await?;
+        if state.usage_period.is_none() {
+            return Err(DomainError::NotActive.into());
+        }
+        let counter = UsageCounter {
+            used: state.used(&feature.code),
+            ..UsageCounter::empty(
+                &loaded.subscription.id,
+                &feature.code,
+                BillingPeriod {
+                    start: state.now,
+                    end: state.now,
+                },
+            )
+        };
         let meter = loaded.meter(&feature, counter.used);
         let verdict = meter.judge(quantity).map_err(|e| e.at("quantity"))?;
         let credits = loaded.subscription.credits;
@@ -649,7 +642,7 @@ impl App {
             balance: meter.balance,
             balance_blocks: meter.balance_blocks,
             feature,
-            customer: loaded.customer,
+            customer: loaded.customer.clone(),
         })
     }
 
@@ -660,15 +653,14 @@ impl App {
         caller: &Caller,
         customer: &str,
     ) -> Result<(Vec<Access>, Timestamp), AppError> {
-        let org = caller.org();
-        let (mut db, now) = self.reader(caller).await?;
-        let loaded = match load_for_read(&mut *db, org, customer, now).await {
+        let state = match self.read_state(caller, customer).await {
             Err(AppError::NotFoundAt(NotFound::ActiveSubscription, _)) => {
+                let now = self.reader(caller).await?.1;
                 return Ok((Vec::new(), now));
             }
-            other => other?,
+            other => other?.0,
         };
-        let state = State::read(&mut *db, org, loaded, now).await?;
+        let now = state.now;
         let mut features: Vec<&FeatureSnapshot> = state.loaded.snapshot.iter().collect();
         features.sort_by(|a, b| a.code.cmp(&b.code));
         let access = features
@@ -687,16 +679,14 @@ impl App {
         code: &str,
         can_use: bool,
     ) -> Result<(Access, Timestamp), AppError> {
-        let org = caller.org();
-        let (mut db, now) = self.reader(caller).await?;
-        let loaded = load_for_read(&mut *db, org, customer, now).await?;
-        let feature = loaded
+        let (state, now) = self.read_state(caller, customer).await?;
+        let feature = state
+            .loaded
             .features
             .iter()
             .find(|f| f.code == code || f.id.as_str() == code)
             .cloned()
             .ok_or_else(|| AppError::NotFoundAt(NotFound::Feature, "code".to_owned()))?;
-        let state = State::read(&mut *db, org, loaded, now).await?;
         let access = match state
             .loaded
             .snapshot
@@ -727,37 +717,135 @@ struct State {
     seats: Vec<SeatBalance>,
 }
 
-impl State {
-    async fn read(
-        db: &mut dyn Db,
-        org: &OrgId,
-        loaded: Loaded,
-        now: Timestamp,
-    ) -> Result<Self, AppError> {
-        let usage_period = usage_period(&loaded.subscription, now);
-        let counters = match usage_period {
+/// What one customer's hot reads need, read in one go at a generation of the read view
+/// (`hot.rs`), and kept there until the next write.
+pub(crate) struct CustomerView {
+    loaded: Loaded,
+    seats: Vec<SeatBalance>,
+    counters: Vec<UsageCounter>,
+    /// The usage period the counters are of, as of the read.
+    counters_period: Option<BillingPeriod>,
+}
+
+impl CustomerView {
+    /// What the seat balance reads show: the subscription, the catalog, the snapshot and the
+    /// balances.
+    pub(crate) fn seat_state(
+        &self,
+    ) -> (
+        Subscription,
+        Vec<Feature>,
+        Vec<FeatureSnapshot>,
+        Vec<SeatBalance>,
+    ) {
+        let loaded = &self.loaded;
+        (
+            loaded.subscription.clone(),
+            loaded.features.clone(),
+            loaded.snapshot.clone(),
+            self.seats.clone(),
+        )
+    }
+
+    /// Whether the counters are still the current period's at `now`.
+    fn is_current(&self, now: Timestamp) -> bool {
+        usage_period(&self.loaded.subscription.as_of(now), now) == self.counters_period
+    }
+}
+
+impl App {
+    /// The customer's hot-read state, from the read view when it holds a current entry, else
+    /// from the database (and remembered). The key's standing is checked either way.
+    pub(crate) async fn customer_view(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<(Arc<CustomerView>, Timestamp), AppError> {
+        let org = caller.org();
+        // Taken before anything is read: an entry read across a write is never used.
+        let generation = self.view.generation();
+        let key = (org.clone(), caller.key_id.clone());
+        let mut db = None;
+        let standing = match self.view.standing(&key, generation) {
+            Some(standing) => standing,
+            None => {
+                let conn = db.insert(self.store().read().await?);
+                let standing = conn.key_standing(org, &caller.key_id).await?;
+                self.view.remember_standing(key, generation, standing);
+                standing
+            }
+        };
+        let standing = standing.ok_or(AppError::Unauthorized)?;
+        let now = org_now(standing.test_clock, self.real_now());
+        let entry = (org.clone(), customer.to_owned());
+        if let Some(view) = self.view.customer(&entry, generation)
+            && view.is_current(now)
+        {
+            return Ok((view, now));
+        }
+        let db = match db {
+            Some(db) => db,
+            None => self.store().read().await?,
+        };
+        let mut db = db;
+        let loaded = load(&mut *db, org, customer, Lock::None).await?;
+        let counters_period = usage_period(&loaded.subscription.as_of(now), now);
+        let counters = match counters_period {
             Some(period) => {
                 db.usage_counters(org, &loaded.subscription.id, period.start)
                     .await?
             }
             None => Vec::new(),
         };
-        let mut seats = db.seat_balances(org, &loaded.subscription.id).await?;
+        let seats = db.seat_balances(org, &loaded.subscription.id).await?;
+        let view = Arc::new(CustomerView {
+            loaded,
+            seats,
+            counters,
+            counters_period,
+        });
+        self.view
+            .remember_customer(entry, generation, Arc::clone(&view));
+        Ok((view, now))
+    }
+
+    /// The state the reads present: the customer's view with the subscription as of now (due
+    /// deadlines passed in memory, `usage.md` §8).
+    async fn read_state(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<(State, Timestamp), AppError> {
+        let (view, now) = self.customer_view(caller, customer).await?;
+        let mut loaded = view.loaded.clone();
+        let presented = loaded.subscription.as_of(now);
+        loaded.period_rolled = presented.current_period != loaded.subscription.current_period;
+        loaded.subscription = presented;
+        if !loaded.subscription.status.is_live() {
+            return Err(AppError::NotFoundAt(
+                NotFound::ActiveSubscription,
+                "customerId".to_owned(),
+            ));
+        }
+        let mut seats = view.seats.clone();
         if loaded.period_rolled {
             // A new period's peak starts at what is held.
             for balance in &mut seats {
                 balance.peak = balance.current;
             }
         }
-        Ok(State {
+        let state = State {
             loaded,
             now,
-            usage_period,
-            counters,
+            usage_period: view.counters_period,
+            counters: view.counters.clone(),
             seats,
-        })
+        };
+        Ok((state, now))
     }
+}
 
+impl State {
     fn used(&self, code: &str) -> i64 {
         self.counters
             .iter()

@@ -120,6 +120,8 @@ impl App {
         let written = self
             .write_with_retries(operation, caller, idempotency, command, render)
             .await;
+        // Before the answer goes out: a read after it must not be served from the view.
+        self.view.invalidate();
         metrics::counter!(
             "tally_writes_total",
             "operation" => operation,

@@ -183,6 +183,12 @@ impl Store for SqlStore {
         }
     }
 
+    /// SQLite: Tally runs one server process per database file (`tally keys create` and
+    /// `tally backup` only add keys or read).
+    fn single_writer_process(&self) -> bool {
+        matches!(self.pools, Pools::Sqlite { .. })
+    }
+
     async fn submit_for(&self, org: &OrgId, key: &ApiKeyId, job: Job) -> Result<(), StoreError> {
         match &self.pools {
             // The writer runs in this process: reading the standing is no round trip.

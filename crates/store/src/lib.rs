@@ -120,6 +120,13 @@ pub trait Store: Send + Sync + 'static {
         let _ = (org, key);
         self.submit(job).await
     }
+
+    /// Whether every write to this database goes through this process (an embedded engine):
+    /// then a view of it kept in memory and dropped on each write is never stale. `false` for a
+    /// database other processes or nodes may write.
+    fn single_writer_process(&self) -> bool {
+        false
+    }
 }
 
 /// Runs `work` as one write job: its writes are kept when it returns `Ok` and undone when it
