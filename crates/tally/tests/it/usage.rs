@@ -759,3 +759,48 @@ on_both_backends! {
         assert_eq!(legacy["features"][0]["usage"]["current"], 50);
     }
 }
+
+on_both_backends! {
+    /// Hot reads may be answered from memory (SQLite): a write is seen by the very next read,
+    /// and a revoked key is refused on its next request.
+    async fn hot_reads_see_every_acknowledged_write_and_no_revoked_key(app: TestApp) {
+        metered_setup(
+            &app,
+            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
+            None,
+            json!({"includedAmount": 1000}),
+            scale_feature(),
+        ).await;
+        let created = ok(&app, Method::POST, "/api-keys", DIRECT, Some(json!({"name": "reader"}))).await;
+        let (secret, key_id) = (created["apiKey"].as_str().unwrap().to_owned(), created["id"].as_str().unwrap().to_owned());
+        let read_with = |secret: String| {
+            let app = &app;
+            async move {
+                let response = app
+                    .client
+                    .get(app.url("/feature-access/api_calls?customerId=user_42"))
+                    .header("x-api-key", secret)
+                    .header("commet-version", DIRECT)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            }
+        };
+
+        let mut seen = Vec::new();
+        for n in 1..=5 {
+            ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": n}))).await;
+            let (_, body) = read_with(secret.clone()).await;
+            seen.push(body["consumption"]["unitsUsed"].as_i64().unwrap());
+        }
+        let (before, _) = read_with(secret.clone()).await;
+        ok(&app, Method::DELETE, &format!("/api-keys/{key_id}"), DIRECT, None).await;
+        let (after, _) = read_with(secret.clone()).await;
+
+        assert_eq!(seen, [1, 3, 6, 10, 15], "every read sees the track before it");
+        assert_eq!(before, 200);
+        assert_eq!(after, 401, "a revoked key is refused at once");
+    }
+}
