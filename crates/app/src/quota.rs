@@ -11,7 +11,6 @@ use tally_domain::seats::{SeatBalance, SeatChange, SeatEvent};
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::usage::overage_billable;
 use tally_domain::{CustomerRef, DomainError, Timestamp};
-use tally_store::Lock;
 
 /// `POST`, `PUT`, `DELETE /usage/quota` and `POST /usage/quota/remove`.
 pub struct ChangeQuota {
@@ -161,30 +160,18 @@ impl App {
         ),
         AppError,
     > {
-        let org = caller.org();
-        let (mut db, now) = self.reader(caller).await?;
-        let customer = crate::customers::find_customer_for_param(&mut *db, org, customer).await?;
+        // The hot read view (`hot`): from memory between writes on SQLite.
+        let (view, now) = self.customer_view(caller, customer).await?;
+        let (features, plan, stored, snapshot, balances) = view.quota_state();
         let no_subscription =
             || AppError::NotFoundAt(NotFound::ActiveSubscription, "customerId".to_owned());
-        let stored = db
-            .live_subscription(org, &customer.id, Lock::None)
-            .await?
-            .ok_or_else(no_subscription)?;
         // As of now: a period end not processed yet is shown as processed (`usage.md` §8).
         let subscription = stored.as_of(now);
         if !subscription.status.is_live() {
             return Err(no_subscription());
         }
         let rolled = subscription.current_period != stored.current_period;
-        let plan = db
-            .plan_any(org, &subscription.plan_id)
-            .await?
-            .ok_or_else(|| {
-                AppError::Store(tally_store::StoreError::other("subscription plan missing"))
-            })?;
-        let features = db.features(org).await?;
-        let snapshot = db.subscription_features(org, &subscription.id).await?;
-        let mut balances = db.seat_balances(org, &subscription.id).await?;
+        let mut balances = balances;
         if rolled {
             // A new period's peak starts at what is held.
             for balance in &mut balances {

@@ -747,6 +747,27 @@ impl CustomerView {
         )
     }
 
+    /// What the quota reads show: the catalog, the plan, the stored subscription, the snapshot
+    /// and the balances.
+    pub(crate) fn quota_state(
+        &self,
+    ) -> (
+        Vec<Feature>,
+        Plan,
+        Subscription,
+        Vec<FeatureSnapshot>,
+        Vec<SeatBalance>,
+    ) {
+        let loaded = &self.loaded;
+        (
+            loaded.features.clone(),
+            loaded.plan.clone(),
+            loaded.subscription.clone(),
+            loaded.snapshot.clone(),
+            self.seats.clone(),
+        )
+    }
+
     /// Whether the counters are still the current period's at `now`.
     fn is_current(&self, now: Timestamp) -> bool {
         usage_period(&self.loaded.subscription.as_of(now), now) == self.counters_period
