@@ -118,15 +118,14 @@ async fn track(app: &TestApp, version: &str, body: Value) -> (u16, Value) {
     call(app, Method::POST, "/usage/events", version, Some(body)).await
 }
 
-async fn endpoint(app: &TestApp, receiver: &Receiver) {
-    ok(
-        app,
-        Method::POST,
-        "/webhooks",
-        DIRECT,
-        Some(json!({"url": receiver.url, "events": EVENTS})),
-    )
-    .await;
+/// Registers an endpoint for the area's events at `receiver` and sends what the setup
+/// announced; returns how many deliveries the receiver has seen.
+async fn listen(app: &TestApp, receiver: &Receiver) -> usize {
+    let events = json!({"url": receiver.url, "events": EVENTS});
+    ok(app, Method::POST, "/webhooks", DIRECT, Some(events)).await;
+    let mut seen = 0;
+    delivered(app, receiver, &mut seen).await;
+    seen
 }
 
 /// Sends what is due and returns the (event, data) pairs the receiver got since `seen`.
@@ -202,10 +201,7 @@ on_both_backends! {
             json!({"includedAmount": 10_000, "overage": {"enabled": true, "unitPrice": 100}}),
             scale_feature(),
         ).await;
-        endpoint(&app, &receiver).await;
-        let mut seen = 0;
-        // What the setup announced is not this test's business.
-        delivered(&app, &receiver, &mut seen).await;
+        let mut seen = listen(&app, &receiver).await;
 
         let (status, first) = track(&app, DIRECT, json!({"customerId": "user_42", "featureCode": "api_calls", "value": 8500})).await;
         assert_eq!(status, 200, "{first}");
@@ -264,10 +260,7 @@ on_both_backends! {
             json!({"includedAmount": 1000}),
             scale_feature(),
         ).await;
-        endpoint(&app, &receiver).await;
-        let mut seen = 0;
-        // What the setup announced is not this test's business.
-        delivered(&app, &receiver, &mut seen).await;
+        let mut seen = listen(&app, &receiver).await;
         let check_body = json!({"customerId": "user_42", "featureCode": "api_calls", "quantity": 20});
 
         assert_eq!(track(&app, DIRECT, json!({"customerId": "user_42", "featureCode": "api_calls", "value": 990})).await.0, 200);
@@ -333,10 +326,7 @@ on_both_backends! {
             json!({"includedAmount": 0, "creditsPerUnit": 10}),
             json!({"name": "Images", "code": "image_gen", "type": "usage"}),
         ).await;
-        endpoint(&app, &receiver).await;
-        let mut seen = 0;
-        // What the setup announced is not this test's business.
-        delivered(&app, &receiver, &mut seen).await;
+        let mut seen = listen(&app, &receiver).await;
         let body = |value: i64| json!({"customerId": "user_42", "featureCode": "image_gen", "value": value});
 
         let first = ok(&app, Method::POST, "/usage/events", DIRECT, Some(body(95))).await;
@@ -385,10 +375,7 @@ on_both_backends! {
             json!({"includedAmount": 0, "overage": {"enabled": false, "unitPrice": 500}}),
             json!({"name": "Image processing", "code": "image_processing", "type": "usage"}),
         ).await;
-        endpoint(&app, &receiver).await;
-        let mut seen = 0;
-        // What the setup announced is not this test's business.
-        delivered(&app, &receiver, &mut seen).await;
+        let mut seen = listen(&app, &receiver).await;
         let body = |value: i64| json!({"customerId": "user_42", "featureCode": "image_processing", "value": value});
 
         let first = ok(&app, Method::POST, "/usage/events", DIRECT, Some(body(950))).await;
