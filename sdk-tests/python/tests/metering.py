@@ -17,7 +17,8 @@ The four plans of the area (usage.md §2):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
+from enum import Enum
 from typing import Any
 
 from commet import Commet
@@ -57,6 +58,24 @@ def to_snake_keys(value: Any) -> Any:
         return {_CAMEL_HUMP.sub(r"_\1", k).lower(): to_snake_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_snake_keys(v) for v in value]
+    return value
+
+
+def as_wire(value: Any) -> Any:
+    """An SDK object back in wire form, by each dataclass field's ``wire_name``: required fields
+    always, optional ones when set. Equal to the raw JSON when the SDK parsed it losslessly."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.metadata["wire_name"]: as_wire(getattr(value, f.name))
+            for f in fields(value)
+            if f.metadata["required"] or getattr(value, f.name) is not None
+        }
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [as_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_wire(v) for k, v in value.items()}
     return value
 
 
