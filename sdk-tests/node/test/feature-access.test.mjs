@@ -10,7 +10,7 @@
 // included, remaining, overageQuantity, overageUnitPrice (when the plan feature has overage on),
 // unlimited, overageEnabled, and quotas billedQuantity. Lookups (get) add `reason` when refused;
 // canUse adds `willBeCharged`: whether one more unit would be billed beyond the plan.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   base62,
@@ -27,8 +27,9 @@ import {
 import { INCLUDED_SEATS, newCustomer, SEAT_UNIT_PRICE } from "./fixtures.mjs";
 import {
   CALL_UNIT_PRICE,
-  FREE_CALLS,
-  FREE_TASKS,
+  cancelSubscriptions,
+  CAPPED_CALLS,
+  CAPPED_TASKS,
   hardLimitCatalog,
   INCLUDED_CALLS,
   INCLUDED_TASKS,
@@ -38,6 +39,8 @@ import {
   subscribe,
   TASK_UNIT_PRICE,
 } from "./metering.mjs";
+
+after(cancelSubscriptions);
 
 /** featureAccess.list through the SDK: the legacy envelope's data, a bare array (no paging). */
 async function list(sdk, customerId) {
@@ -171,11 +174,11 @@ test("hard limit: canUse refuses at the limit with reason included_limit_reached
   const { customer } = await subscribe(sandbox, plan, "access-limit");
   const cid = customer.id;
 
-  unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code, value: FREE_CALLS - 1 }));
-  const last = { current: FREE_CALLS - 1, included: FREE_CALLS, billable: false };
+  unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code, value: CAPPED_CALLS - 1 }));
+  const last = { current: CAPPED_CALLS - 1, included: CAPPED_CALLS, billable: false };
   assert.deepEqual(await lookup(sandbox, cid, calls.code, { canUse: true }), legacyCounted(calls, { ...last, extra: { willBeCharged: false } }));
   unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code }));
-  const full = { current: FREE_CALLS, included: FREE_CALLS, billable: false };
+  const full = { current: CAPPED_CALLS, included: CAPPED_CALLS, billable: false };
   assert.deepEqual(
     await lookup(sandbox, cid, calls.code),
     legacyCounted(calls, { ...full, extra: { reason: "included_limit_reached" } }),
@@ -185,8 +188,8 @@ test("hard limit: canUse refuses at the limit with reason included_limit_reached
     legacyCounted(calls, { ...full, extra: { willBeCharged: false, reason: "included_limit_reached" } }),
   );
 
-  unwrap(await sandbox.quota.set({ customerId: cid, featureCode: tasks.code, count: FREE_TASKS }));
-  const tasksFull = { current: FREE_TASKS, included: FREE_TASKS, billable: false, billedQuantity: FREE_TASKS };
+  unwrap(await sandbox.quota.set({ customerId: cid, featureCode: tasks.code, count: CAPPED_TASKS }));
+  const tasksFull = { current: CAPPED_TASKS, included: CAPPED_TASKS, billable: false, billedQuantity: CAPPED_TASKS };
   assert.deepEqual(
     await lookup(sandbox, cid, tasks.code, { canUse: true }),
     legacyCounted(tasks, { ...tasksFull, extra: { willBeCharged: false, reason: "included_limit_reached" } }),

@@ -7,13 +7,18 @@
 //   meteredCatalog    paid metered plan ($99/month): a usage feature with 100 included calls and
 //                     billable overage at $0.25 a call (rate 2500), a quota feature with 5
 //                     included tasks and extra tasks at $25 (rate 250000), a boolean feature
-//   hardLimitCatalog  free metered plan: 10 included calls (a hard limit: free plans sell no
-//                     overage), 3 included tasks
+//   hardLimitCatalog  paid metered plan ($19/month) with overage off: 10 included calls and 3
+//                     included tasks are hard limits (no extra units are sold)
 //   creditsCatalog    credits plan ($20/month, 1000 credits): a usage feature at 10 credits a unit
 //   balanceCatalog    balance plan ($50/month, $50.00 balance, blockOnExhaustion): a usage
 //                     feature at $0.05 a unit (rate 500)
+//
+// Every subscription `subscribe` makes is canceled (immediately) when its test file ends: each
+// file calls `after(cancelSubscriptions)`. The clock tests advance the one sandbox clock over
+// every live subscription's deadlines, and a test-clock run lists at most 100 of them (catalog.md
+// §5), so subscriptions left running would crowd those tests' own renewals out of the run.
 import assert from "node:assert/strict";
-import { featureCode, unique, unwrap } from "./helpers.mjs";
+import { client, featureCode, SANDBOX_KEY, unique, unwrap } from "./helpers.mjs";
 import { newCustomer } from "./fixtures.mjs";
 
 const ULID = "[0-9A-HJKMNP-TV-Z]{26}";
@@ -29,8 +34,9 @@ export const INCLUDED_CALLS = 100;
 export const CALL_UNIT_PRICE = 2500; // rate scale (10000 = $1): $0.25 a call past the included ones
 export const INCLUDED_TASKS = 5;
 export const TASK_UNIT_PRICE = 250000; // rate scale: $25 a task past the included ones
-export const FREE_CALLS = 10;
-export const FREE_TASKS = 3;
+export const CAPPED_PRICE = 1900;
+export const CAPPED_CALLS = 10;
+export const CAPPED_TASKS = 3;
 export const CREDITS_PRICE = 2000;
 export const INCLUDED_CREDITS = 1000;
 export const CREDITS_PER_UNIT = 10;
@@ -71,12 +77,24 @@ export async function newPlan(sdk, { plan = {}, price, features = [] }) {
   return created;
 }
 
+const live = []; // ids of the subscriptions `subscribe` made in this test file (one process each)
+
 /** A new customer (with an externalId) and an active subscription to `plan`. */
 export async function subscribe(sdk, plan, tag = "usage-cust") {
   const customer = await newCustomer(sdk, tag);
   const sub = unwrap(await sdk.subscriptions.create({ customerId: customer.id, planCode: plan.code }));
   assert.equal(sub.status, "active");
+  live.push(sub.id);
   return { customer, sub };
+}
+
+/** Cancels, immediately, every subscription `subscribe` made (for `after()` in each file). */
+export async function cancelSubscriptions() {
+  const sandbox = client(SANDBOX_KEY);
+  for (const id of live.splice(0)) {
+    const canceled = unwrap(await sandbox.subscriptions.cancel({ id, immediate: true }));
+    assert.equal(canceled.status, "canceled");
+  }
 }
 
 /** The paid metered plan; `extra` more [feature, params] pairs are attached after the three. */
@@ -96,13 +114,13 @@ export async function meteredCatalog(sdk, extra = []) {
   return { calls, tasks, sso, plan };
 }
 
-/** The free plan with hard limits; `extra` more [feature, params] pairs attached after. */
+/** The plan with hard limits (overage off); `extra` more [feature, params] pairs attached after. */
 export async function hardLimitCatalog(sdk, extra = []) {
   const calls = await newFeature(sdk, "usage", "calls", "call");
   const tasks = await newFeature(sdk, "quota", "tasks", "task");
   const plan = await newPlan(sdk, {
-    plan: { isFree: true },
-    features: [[calls, { includedAmount: FREE_CALLS }], [tasks, { includedAmount: FREE_TASKS }], ...extra],
+    price: { price: CAPPED_PRICE },
+    features: [[calls, { includedAmount: CAPPED_CALLS }], [tasks, { includedAmount: CAPPED_TASKS }], ...extra],
   });
   return { calls, tasks, plan };
 }

@@ -14,7 +14,7 @@
 // newBalance, ts, createdAt, object: "usage_quota", livemode}; count defaults to 1 on add and
 // remove. A quota balance lasts across periods; billedQuantity is the period's peak (included
 // units counted), which is what the period is billed for.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
@@ -34,8 +34,9 @@ import {
 import { newCustomer } from "./fixtures.mjs";
 import {
   AUTO_IDEMPOTENCY_KEY,
+  cancelSubscriptions,
+  CAPPED_TASKS,
   clockNow,
-  FREE_TASKS,
   hardLimitCatalog,
   INCLUDED_TASKS,
   meteredCatalog,
@@ -43,6 +44,8 @@ import {
   QUOTA_EVENT_ID,
   subscribe,
 } from "./metering.mjs";
+
+after(cancelSubscriptions);
 
 const QUOTA_EVENT_KEYS = [
   "createdAt",
@@ -201,7 +204,7 @@ test("add (count defaults to 1), set, remove (DELETE /usage/quota with a JSON bo
   assert.deepEqual(await getQuota(sandbox, cid, tasks), tasksQuota(tasks, { current: 0, billedQuantity: 8, asOf: zero.event.ts }));
 });
 
-test("getAll: every enabled quota feature of the plan by code, unlimited ones with remaining null; a quota on a free plan", async () => {
+test("getAll: every enabled quota feature of the plan by code, unlimited ones with remaining null; a quota that sells no extra units", async () => {
   const sandbox = client(SANDBOX_KEY);
   const boundless = await newFeature(sandbox, "quota", "zzboundless", "project");
   const disabled = await newFeature(sandbox, "quota", "zzoff", "task");
@@ -236,16 +239,16 @@ test("getAll: every enabled quota feature of the plan by code, unlimited ones wi
   });
   assert.deepEqual(await getQuota(sandbox, customer.id, boundless), byCode[boundless.code]);
 
-  // a free plan sells no extra units: overageEnabled false
-  const free = await hardLimitCatalog(sandbox);
-  const { customer: freeCustomer } = await subscribe(sandbox, free.plan, "quota-free");
-  const three = await change(sandbox, "set", { customerId: freeCustomer.id, featureCode: free.tasks.code, count: FREE_TASKS });
-  assertQuotaEvent(three, { customer: freeCustomer, feature: free.tasks, previous: 0, next: FREE_TASKS });
-  assert.deepEqual(await allQuotas(sandbox, freeCustomer.id), [
-    tasksQuota(free.tasks, {
-      current: FREE_TASKS,
-      included: FREE_TASKS,
-      billedQuantity: FREE_TASKS,
+  // overage off: no extra units are sold, overageEnabled false
+  const capped = await hardLimitCatalog(sandbox);
+  const { customer: cappedCustomer } = await subscribe(sandbox, capped.plan, "quota-capped");
+  const three = await change(sandbox, "set", { customerId: cappedCustomer.id, featureCode: capped.tasks.code, count: CAPPED_TASKS });
+  assertQuotaEvent(three, { customer: cappedCustomer, feature: capped.tasks, previous: 0, next: CAPPED_TASKS });
+  assert.deepEqual(await allQuotas(sandbox, cappedCustomer.id), [
+    tasksQuota(capped.tasks, {
+      current: CAPPED_TASKS,
+      included: CAPPED_TASKS,
+      billedQuantity: CAPPED_TASKS,
       overageEnabled: false,
       asOf: three.event.ts,
     }),
@@ -272,13 +275,13 @@ test("quota errors: insufficient_balance, included_limit_reached, feature_not_fo
   });
   assert.equal(requestLine(lastExchange()), "DELETE /api/v1/usage/quota");
 
-  // past the included amount of a plan that sells no extra units (free plan)
+  // past the included amount of a plan that sells no extra units (overage off)
   const limit = (requested) => ({
     status: 400,
     code: "included_limit_reached",
     type: "billing_error",
     param: "count",
-    details: { featureCode: tasks.code, current: 2, included: FREE_TASKS, requested },
+    details: { featureCode: tasks.code, current: 2, included: CAPPED_TASKS, requested },
   });
   await expectQuotaError(sandbox.quota.add({ customerId: cid, featureCode: tasks.code, count: 2 }), limit(4));
   await expectQuotaError(sandbox.quota.set({ externalId: customer.externalId, featureCode: tasks.code, count: 5 }), limit(5));
@@ -339,7 +342,7 @@ test("quota errors: insufficient_balance, included_limit_reached, feature_not_fo
   assert.deepEqual(await allQuotas(sandbox, cid), [
     tasksQuota(tasks, {
       current: 2,
-      included: FREE_TASKS,
+      included: CAPPED_TASKS,
       billedQuantity: 2,
       overageEnabled: false,
       asOf: start.event.ts,

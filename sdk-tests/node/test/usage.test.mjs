@@ -18,7 +18,7 @@
 // POST and PUT carry an auto `Idempotency-Key: commet-node-retry-<uuid4>` unless one is given.
 // The body's `idempotencyKey` is the event key: one event per key and organization, forever
 // (409 `duplicate`), unlike the header, which replays the first answer.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
@@ -40,10 +40,11 @@ import {
   BALANCE_UNIT_PRICE,
   balanceCatalog,
   CALL_UNIT_PRICE,
+  cancelSubscriptions,
+  CAPPED_CALLS,
   clockNow,
   CREDITS_PER_UNIT,
   creditsCatalog,
-  FREE_CALLS,
   hardLimitCatalog,
   INCLUDED_BALANCE,
   INCLUDED_CALLS,
@@ -56,6 +57,8 @@ import {
   USAGE_EVENT_ID,
 } from "./metering.mjs";
 import { newCustomer } from "./fixtures.mjs";
+
+after(cancelSubscriptions);
 
 /**
  * Runs one SDK call between two clock reads: the unwrapped result, the call's exchange (with its
@@ -319,7 +322,7 @@ test("check: a dry run with the plan's figures, allowed past the included units 
   assert.equal(await usedCalls(sandbox, customer.id, calls), 95);
 });
 
-test("hard limit (free plan): check refuses, track up to the included amount, past it -> 400 included_limit_reached", async () => {
+test("hard limit (overage off): check refuses, track up to the included amount, past it -> 400 included_limit_reached", async () => {
   const sandbox = client(SANDBOX_KEY);
   const { calls, plan } = await hardLimitCatalog(sandbox);
   const { customer } = await subscribe(sandbox, plan);
@@ -328,7 +331,7 @@ test("hard limit (free plan): check refuses, track up to the included amount, pa
     consumptionModel: "metered",
     feature: calls.code,
     unlimited: false,
-    included: FREE_CALLS,
+    included: CAPPED_CALLS,
     overageEnabled: false,
     overageUnitPrice: null,
   };
@@ -353,7 +356,7 @@ test("hard limit (free plan): check refuses, track up to the included amount, pa
     code: "included_limit_reached",
     type: "billing_error",
     param: "value",
-    details: { featureCode: calls.code, current: 8, included: FREE_CALLS, remaining: 2, requested: 3 },
+    details: { featureCode: calls.code, current: 8, included: CAPPED_CALLS, remaining: 2, requested: 3 },
   });
   const two = await timed(sandbox, () => sandbox.usage.track({ customerId: customer.externalId, feature: calls.code, value: 2 }));
   assertLegacyEvent(two, { customer, feature: calls, value: 2 });
@@ -362,9 +365,9 @@ test("hard limit (free plan): check refuses, track up to the included amount, pa
     code: "included_limit_reached",
     type: "billing_error",
     param: "value",
-    details: { featureCode: calls.code, current: 10, included: FREE_CALLS, remaining: 0, requested: 1 },
+    details: { featureCode: calls.code, current: 10, included: CAPPED_CALLS, remaining: 0, requested: 1 },
   });
-  assert.equal(await usedCalls(sandbox, cid, calls), FREE_CALLS, "the limit is never overshot");
+  assert.equal(await usedCalls(sandbox, cid, calls), CAPPED_CALLS, "the limit is never overshot");
 });
 
 test("set: PUT /usage replaces the period count (up, down, zero) -> legacy UsageAdjustments with feature and idempotencyKey", async () => {

@@ -7,11 +7,17 @@ The four plans of the area (usage.md §2):
   metered_catalog     paid metered plan ($99/month): a usage feature with 100 included calls and
                       billable overage at $0.25 a call (rate 2500), a quota feature with 5 included
                       tasks and extra tasks at $25 (rate 250000), a boolean feature
-  hard_limit_catalog  free metered plan: 10 included calls (a hard limit: free plans sell no
-                      overage), 3 included tasks
+  hard_limit_catalog  paid metered plan ($19/month) with overage off: 10 included calls and 3
+                      included tasks are hard limits (no extra units are sold)
   credits_catalog     credits plan ($20/month, 1000 credits): a usage feature at 10 credits a unit
   balance_catalog     balance plan ($50/month, $50.00 balance, blockOnExhaustion): a usage feature
                       at $0.05 a unit (rate 500)
+
+Every subscription ``subscribe`` makes is canceled (immediately) when its test ends, by the
+``cancel_subscriptions`` fixture each module imports. The clock tests advance the one sandbox
+clock over every live subscription's deadlines, and a test-clock run lists at most 100 of them
+(catalog.md §5), so subscriptions left running would crowd those tests' own renewals out of the
+run.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Iterator
+
+import pytest
 
 from commet import Commet
 from commet.types import AddPlanFeatureParamsOverage, Customer, Feature, Plan
@@ -39,8 +47,9 @@ INCLUDED_CALLS = 100
 CALL_UNIT_PRICE = 2500  # rate scale (10000 = $1): $0.25 a call past the included ones
 INCLUDED_TASKS = 5
 TASK_UNIT_PRICE = 250000  # rate scale: $25 a task past the included ones
-FREE_CALLS = 10
-FREE_TASKS = 3
+CAPPED_PRICE = 1900
+CAPPED_CALLS = 10
+CAPPED_TASKS = 3
 CREDITS_PRICE = 2000
 INCLUDED_CREDITS = 1000
 CREDITS_PER_UNIT = 10
@@ -126,6 +135,9 @@ class Subscribed:
         return {"start": self.start, "end": add_months(self.start, 1)}
 
 
+_live: list[str] = []  # ids of the subscriptions ``subscribe`` made in the running test
+
+
 def subscribe(sdk: Commet, wire: Any, plan: Plan, tag: str = "usage-cust") -> Subscribed:
     """A new customer (with an externalId) and an active subscription to ``plan``."""
     customer = new_customer(sdk, tag)
@@ -133,7 +145,18 @@ def subscribe(sdk: Commet, wire: Any, plan: Plan, tag: str = "usage-cust") -> Su
     body = wire.last.body
     assert body["status"] == "active", body
     instant(body["startDate"], "startDate")
+    _live.append(body["id"])
     return Subscribed(customer=customer, sub=body)
+
+
+@pytest.fixture(autouse=True)
+def cancel_subscriptions(sandbox: Commet) -> Iterator[None]:
+    """Autouse in the modules that import it: after each test, cancels every subscription
+    ``subscribe`` made, immediately."""
+    yield
+    while _live:
+        canceled = sandbox.subscriptions.cancel(_live.pop(), immediate=True)
+        assert canceled.status == "canceled"
 
 
 @dataclass
@@ -167,13 +190,13 @@ def metered_catalog(sdk: Commet, extra: list[tuple[Feature, dict[str, Any]]] = (
 
 
 def hard_limit_catalog(sdk: Commet, extra: list[tuple[Feature, dict[str, Any]]] = ()) -> Catalog:
-    """The free plan with hard limits (calls, tasks); ``extra`` pairs attached after."""
+    """The plan with hard limits (overage off: calls, tasks); ``extra`` pairs attached after."""
     calls = new_feature(sdk, "usage", "calls", "call")
     tasks = new_feature(sdk, "quota", "tasks", "task")
     plan = new_plan(
         sdk,
-        plan={"is_free": True},
-        features=[(calls, {"included_amount": FREE_CALLS}), (tasks, {"included_amount": FREE_TASKS}), *extra],
+        price={"price": CAPPED_PRICE},
+        features=[(calls, {"included_amount": CAPPED_CALLS}), (tasks, {"included_amount": CAPPED_TASKS}), *extra],
     )
     return Catalog(plan=plan, calls=calls, tasks=tasks)
 

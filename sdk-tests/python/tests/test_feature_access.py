@@ -27,15 +27,16 @@ from commet.types import (
 )
 
 from catalog import INCLUDED_SEATS, SEAT_UNIT_PRICE, new_customer
-from metering import (
+from metering import (  # cancel_subscriptions: an autouse fixture
     CALL_UNIT_PRICE,
-    FREE_CALLS,
-    FREE_TASKS,
+    CAPPED_CALLS,
+    CAPPED_TASKS,
     INCLUDED_CALLS,
     INCLUDED_TASKS,
     TASK_UNIT_PRICE,
     access,
     as_wire,
+    cancel_subscriptions,
     counted_usage,
     hard_limit_catalog,
     metered_catalog,
@@ -190,21 +191,21 @@ def test_hard_limit_and_disabled_features(sandbox, wire):
     def calls(used: int, **rest: Any) -> dict[str, Any]:
         return access(
             cat.calls,
-            consumption=counted_usage(model="metered", period=period, used=used, included=FREE_CALLS, billable=False),
+            consumption=counted_usage(model="metered", period=period, used=used, included=CAPPED_CALLS, billable=False),
             **rest,
         )
 
-    sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code, value=FREE_CALLS - 1)
-    assert get_access(sandbox, wire, cid, cat.calls.code) == calls(FREE_CALLS - 1)
+    sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code, value=CAPPED_CALLS - 1)
+    assert get_access(sandbox, wire, cid, cat.calls.code) == calls(CAPPED_CALLS - 1)
     sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code)
     # no overage sold: no unitPrice; at the limit the lookup is refused with its reason
-    assert get_access(sandbox, wire, cid, cat.calls.code) == calls(FREE_CALLS, allowed=False, reason="included_limit_reached")
+    assert get_access(sandbox, wire, cid, cat.calls.code) == calls(CAPPED_CALLS, allowed=False, reason="included_limit_reached")
 
-    sandbox.quota.set(customer_id=cid, feature_code=cat.tasks.code, count=FREE_TASKS)
+    sandbox.quota.set(customer_id=cid, feature_code=cat.tasks.code, count=CAPPED_TASKS)
     assert get_access(sandbox, wire, cid, cat.tasks.code) == access(
         cat.tasks,
         allowed=False,
-        usage=counted_usage(period=period, used=FREE_TASKS, included=FREE_TASKS, billable=False, billed=FREE_TASKS),
+        usage=counted_usage(period=period, used=CAPPED_TASKS, included=CAPPED_TASKS, billable=False, billed=CAPPED_TASKS),
         reason="included_limit_reached",
     )
 

@@ -28,11 +28,12 @@ from commet import CommetAPIError
 from commet.types import QuotaGetAllResult, UsageQuota, UsageQuotaEvent
 
 from catalog import new_customer
-from metering import (
+from metering import (  # cancel_subscriptions: an autouse fixture
     AUTO_IDEMPOTENCY_KEY,
-    FREE_TASKS,
+    CAPPED_TASKS,
     INCLUDED_TASKS,
     QUOTA_EVENT_ID,
+    cancel_subscriptions,
     clock_now,
     hard_limit_catalog,
     metered_catalog,
@@ -239,7 +240,7 @@ def test_add_set_remove_get_and_billed_quantity(sandbox, wire):
     assert get_quota(sandbox, wire, cid, code) == quota(code, current=0, billed=8, as_of=zero.body["ts"])
 
 
-def test_get_all_unlimited_and_free_plan(sandbox, wire):
+def test_get_all_unlimited_and_capped(sandbox, wire):
     boundless = new_feature(sandbox, "quota", "zzboundless", "project")
     disabled = new_feature(sandbox, "quota", "zzoff", "task")
     cat = metered_catalog(sandbox, [(boundless, {"unlimited": True}), (disabled, {"enabled": False, "included_amount": 2})])
@@ -254,18 +255,18 @@ def test_get_all_unlimited_and_free_plan(sandbox, wire):
     )
     assert get_quota(sandbox, wire, customer.id, boundless.code) == unlimited
 
-    # a free plan sells no extra units: overageEnabled false
-    free = hard_limit_catalog(sandbox)
-    free_customer = subscribe(sandbox, wire, free.plan, "quota-free").customer
-    three = Change(sandbox, wire, "set", customer_id=free_customer.id, feature_code=free.tasks.code, count=FREE_TASKS)
-    assert_event(three, customer=free_customer, code=free.tasks.code, previous=0, new=FREE_TASKS)
-    assert all_quotas(sandbox, wire, free_customer.id) == [
+    # overage off: no extra units are sold, overageEnabled false
+    capped = hard_limit_catalog(sandbox)
+    capped_customer = subscribe(sandbox, wire, capped.plan, "quota-capped").customer
+    three = Change(sandbox, wire, "set", customer_id=capped_customer.id, feature_code=capped.tasks.code, count=CAPPED_TASKS)
+    assert_event(three, customer=capped_customer, code=capped.tasks.code, previous=0, new=CAPPED_TASKS)
+    assert all_quotas(sandbox, wire, capped_customer.id) == [
         quota(
-            free.tasks.code,
-            current=FREE_TASKS,
-            billed=FREE_TASKS,
+            capped.tasks.code,
+            current=CAPPED_TASKS,
+            billed=CAPPED_TASKS,
             as_of=three.body["ts"],
-            included=FREE_TASKS,
+            included=CAPPED_TASKS,
             overage_enabled=False,
         )
     ]
@@ -294,14 +295,14 @@ def test_quota_errors(sandbox, make_client, wire):
     )
     assert request_line(wire.last) == "POST /api/v1/usage/quota/remove"
 
-    # past the included amount of a plan that sells no extra units (free plan)
+    # past the included amount of a plan that sells no extra units (overage off)
     def limit(requested: int) -> dict[str, Any]:
         return {
             "status": 400,
             "code": "included_limit_reached",
             "type": "billing_error",
             "param": "count",
-            "details": {"featureCode": code, "current": 2, "included": FREE_TASKS, "requested": requested},
+            "details": {"featureCode": code, "current": 2, "included": CAPPED_TASKS, "requested": requested},
         }
 
     expect_quota_error(wire, lambda: q.add(customer_id=cid, feature_code=code, count=2), **limit(4))
@@ -360,7 +361,7 @@ def test_quota_errors(sandbox, make_client, wire):
 
     # none of that changed anything
     assert all_quotas(sandbox, wire, cid) == [
-        quota(code, current=2, billed=2, as_of=start.body["ts"], included=FREE_TASKS, overage_enabled=False)
+        quota(code, current=2, billed=2, as_of=start.body["ts"], included=CAPPED_TASKS, overage_enabled=False)
     ]
 
 

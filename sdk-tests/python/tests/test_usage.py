@@ -41,17 +41,18 @@ from commet.types import (
 )
 
 from catalog import new_customer
-from metering import (
+from metering import (  # cancel_subscriptions: an autouse fixture
     AUTO_IDEMPOTENCY_KEY,
     BALANCE_UNIT_PRICE,
     CALL_UNIT_PRICE,
+    CAPPED_CALLS,
     CREDITS_PER_UNIT,
-    FREE_CALLS,
     INCLUDED_BALANCE,
     INCLUDED_CALLS,
     INCLUDED_CREDITS,
     USAGE_EVENT_ID,
     balance_catalog,
+    cancel_subscriptions,
     clock_now,
     credits_catalog,
     hard_limit_catalog,
@@ -380,7 +381,7 @@ def test_hard_limit(sandbox, wire):
         "featureCode": code,
         "consumptionModel": "metered",
         "unlimited": False,
-        "included": FREE_CALLS,
+        "included": CAPPED_CALLS,
         "overageEnabled": False,
         "overageUnitPrice": None,
     }
@@ -403,7 +404,7 @@ def test_hard_limit(sandbox, wire):
         code="included_limit_reached",
         type="billing_error",
         param="value",
-        details={"featureCode": code, "current": 8, "included": FREE_CALLS, "remaining": 2, "requested": 3},
+        details={"featureCode": code, "current": 8, "included": CAPPED_CALLS, "remaining": 2, "requested": 3},
     )
     two = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.external_id, feature_code=code, value=2))
     assert_event(two, customer=customer, code=code, value=2)
@@ -414,9 +415,9 @@ def test_hard_limit(sandbox, wire):
         code="included_limit_reached",
         type="billing_error",
         param="value",
-        details={"featureCode": code, "current": 10, "included": FREE_CALLS, "remaining": 0, "requested": 1},
+        details={"featureCode": code, "current": 10, "included": CAPPED_CALLS, "remaining": 0, "requested": 1},
     )
-    assert used(sandbox, wire, cid, code) == FREE_CALLS, "the limit is never overshot"
+    assert used(sandbox, wire, cid, code) == CAPPED_CALLS, "the limit is never overshot"
 
 
 def test_set_replaces_the_period_count(sandbox, wire):

@@ -22,13 +22,14 @@ from typing import Any
 import pytest
 
 from invoicing import assert_invoice_wire, get_invoice, list_invoices, plan_base_line, seat_advance_line, true_up_cents, true_up_line
-from metering import (
+from metering import (  # cancel_subscriptions: an autouse fixture
     CALL_UNIT_PRICE,
     INCLUDED_CALLS,
     INCLUDED_TASKS,
     PLAN_PRICE,
     TASK_UNIT_PRICE,
     access,
+    cancel_subscriptions,
     counted_usage,
     metered_catalog,
     subscribe,

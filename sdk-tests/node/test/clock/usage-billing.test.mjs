@@ -11,7 +11,7 @@
 // Wire mapping: usage.* see ../usage.test.mjs, quota.* ../quota.test.mjs, invoices.* ../invoicing.mjs;
 // testClock.advance({frozenTime}) POST /test-clock moves time only, testClock.processBilling()
 // POST /test-clock/process-billing renews what is due.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   addMonths,
@@ -28,6 +28,7 @@ import {
 import { assertInvoice, getInvoice, planBaseLine, seatAdvanceLine, trueUpCents, trueUpLine } from "../invoicing.mjs";
 import {
   CALL_UNIT_PRICE,
+  cancelSubscriptions,
   INCLUDED_CALLS,
   INCLUDED_TASKS,
   legacyCounted,
@@ -36,6 +37,8 @@ import {
   subscribe,
   TASK_UNIT_PRICE,
 } from "../metering.mjs";
+
+after(cancelSubscriptions);
 
 const TASK_UNIT_CENTS = TASK_UNIT_PRICE / 100; // 2500
 const CALL_UNIT_CENTS = CALL_UNIT_PRICE / 100; // 25
