@@ -79,11 +79,11 @@ export async function newPlan(sdk, { plan = {}, price, features = [] }) {
 
 const live = []; // ids of the subscriptions `subscribe` made in this test file (one process each)
 
-/** A new customer (with an externalId) and an active subscription to `plan`. */
-export async function subscribe(sdk, plan, tag = "usage-cust") {
+/** A new customer (with an externalId) and a subscription to `plan`, in `status`. */
+export async function subscribe(sdk, plan, tag = "usage-cust", status = "active") {
   const customer = await newCustomer(sdk, tag);
   const sub = unwrap(await sdk.subscriptions.create({ customerId: customer.id, planCode: plan.code }));
-  assert.equal(sub.status, "active");
+  assert.equal(sub.status, status);
   live.push(sub.id);
   return { customer, sub };
 }

@@ -51,7 +51,9 @@ import {
   INCLUDED_CREDITS,
   meteredCatalog,
   newFeature,
+  newPlan,
   ORGANIZATION_ID,
+  PLAN_PRICE,
   PROPERTY_ID,
   subscribe,
   USAGE_EVENT_ID,
@@ -368,6 +370,79 @@ test("hard limit (overage off): check refuses, track up to the included amount, 
     details: { featureCode: calls.code, current: 10, included: CAPPED_CALLS, remaining: 0, requested: 1 },
   });
   assert.equal(await usedCalls(sandbox, cid, calls), CAPPED_CALLS, "the limit is never overshot");
+});
+
+test("a trial sells no overage (a hard limit although overage is on); an unlimited feature has no limit and no remaining", async () => {
+  const sandbox = client(SANDBOX_KEY);
+  const calls = await newFeature(sandbox, "usage", "calls", "call");
+  const boundless = await newFeature(sandbox, "usage", "boundless", "call");
+  const plan = await newPlan(sandbox, {
+    price: { price: PLAN_PRICE, trialDays: 14 },
+    features: [
+      [calls, { includedAmount: CAPPED_CALLS, overage: { enabled: true, unitPrice: CALL_UNIT_PRICE } }],
+      [boundless, { unlimited: true }],
+    ],
+  });
+  const { customer } = await subscribe(sandbox, plan, "usage-trial", "trialing");
+  const cid = customer.id;
+
+  const refused = unwrap(await sandbox.usage.check({ customerId: cid, featureCode: calls.code, quantity: CAPPED_CALLS + 1 }));
+  assertLegacyCheck(refused, {
+    allowed: false,
+    consumptionModel: "metered",
+    feature: calls.code,
+    quantity: CAPPED_CALLS + 1,
+    current: 0,
+    remaining: CAPPED_CALLS,
+    unlimited: false,
+    included: CAPPED_CALLS,
+    overageEnabled: false,
+    overageUnitPrice: null,
+    reason: "included_limit_reached",
+  });
+  await expectUsageError(sandbox.usage.track({ customerId: cid, feature: calls.code, value: CAPPED_CALLS + 1 }), {
+    status: 400,
+    code: "included_limit_reached",
+    type: "billing_error",
+    param: "value",
+    details: { featureCode: calls.code, current: 0, included: CAPPED_CALLS, remaining: CAPPED_CALLS, requested: CAPPED_CALLS + 1 },
+  });
+  unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code, value: CAPPED_CALLS }));
+  const full = unwrap(await sandbox.featureAccess.canUse({ customerId: cid, code: calls.code }));
+  assert.deepEqual(full, {
+    code: calls.code,
+    name: calls.name,
+    type: "usage",
+    allowed: false,
+    current: CAPPED_CALLS,
+    included: CAPPED_CALLS,
+    remaining: 0,
+    overageQuantity: 0,
+    unlimited: false,
+    overageEnabled: false,
+    willBeCharged: false,
+    reason: "included_limit_reached",
+    object: "feature",
+    livemode: false,
+  });
+
+  // unlimited: any amount, never charged; the flat shape has no `remaining`
+  const big = await timed(sandbox, () => sandbox.usage.track({ customerId: cid, feature: boundless.code, value: 1_000_000 }));
+  assertLegacyEvent(big, { customer, feature: boundless, value: 1_000_000 });
+  assert.deepEqual(unwrap(await sandbox.featureAccess.canUse({ customerId: customer.externalId, code: boundless.code })), {
+    code: boundless.code,
+    name: boundless.name,
+    type: "usage",
+    allowed: true,
+    current: 1_000_000,
+    included: 0,
+    overageQuantity: 0,
+    unlimited: true,
+    overageEnabled: false,
+    willBeCharged: false,
+    object: "feature",
+    livemode: false,
+  });
 });
 
 test("set: PUT /usage replaces the period count (up, down, zero) -> legacy UsageAdjustments with feature and idempotencyKey", async () => {

@@ -138,12 +138,12 @@ class Subscribed:
 _live: list[str] = []  # ids of the subscriptions ``subscribe`` made in the running test
 
 
-def subscribe(sdk: Commet, wire: Any, plan: Plan, tag: str = "usage-cust") -> Subscribed:
-    """A new customer (with an externalId) and an active subscription to ``plan``."""
+def subscribe(sdk: Commet, wire: Any, plan: Plan, tag: str = "usage-cust", status: str = "active") -> Subscribed:
+    """A new customer (with an externalId) and a subscription to ``plan``, in ``status``."""
     customer = new_customer(sdk, tag)
     sdk.subscriptions.create(customer_id=customer.id, plan_code=plan.code)
     body = wire.last.body
-    assert body["status"] == "active", body
+    assert body["status"] == status, body
     instant(body["startDate"], "startDate")
     _live.append(body["id"])
     return Subscribed(customer=customer, sub=body)

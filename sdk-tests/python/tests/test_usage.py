@@ -50,14 +50,19 @@ from metering import (  # cancel_subscriptions: an autouse fixture
     INCLUDED_BALANCE,
     INCLUDED_CALLS,
     INCLUDED_CREDITS,
+    PLAN_PRICE,
     USAGE_EVENT_ID,
+    access,
     balance_catalog,
     cancel_subscriptions,
     clock_now,
+    counted_usage,
     credits_catalog,
     hard_limit_catalog,
     metered_catalog,
     new_feature,
+    new_plan,
+    overage,
     subscribe,
     to_snake_keys,
 )
@@ -418,6 +423,86 @@ def test_hard_limit(sandbox, wire):
         details={"featureCode": code, "current": 10, "included": CAPPED_CALLS, "remaining": 0, "requested": 1},
     )
     assert used(sandbox, wire, cid, code) == CAPPED_CALLS, "the limit is never overshot"
+
+
+def test_trial_sells_no_overage_and_unlimited_has_no_limit(sandbox, wire):
+    calls = new_feature(sandbox, "usage", "calls", "call")
+    boundless = new_feature(sandbox, "usage", "boundless", "call")
+    plan = new_plan(
+        sandbox,
+        price={"price": PLAN_PRICE, "trial_days": 14},
+        features=[
+            (calls, {"included_amount": CAPPED_CALLS, "overage": overage(True, CALL_UNIT_PRICE)}),
+            (boundless, {"unlimited": True}),
+        ],
+    )
+    subscribed = subscribe(sandbox, wire, plan, "usage-trial", status="trialing")
+    customer = subscribed.customer
+    cid = customer.id
+    # during a trial the usage period is cut at the trial's end (usage.md §2.2)
+    period = {"start": subscribed.start, "end": subscribed.sub["trialEndsAt"]}
+    assert instant(period["end"]) - instant(period["start"]) == timedelta(days=14)
+
+    # during a trial no overage is sold: the included amount is a hard limit although overage is on
+    assert_check(
+        check(sandbox, wire, customer_id=cid, feature_code=calls.code, quantity=CAPPED_CALLS + 1),
+        {
+            "allowed": False,
+            "subscriptionStatus": "trialing",
+            "featureCode": calls.code,
+            "quantity": CAPPED_CALLS + 1,
+            "reason": "included_limit_reached",
+            "consumptionModel": "metered",
+            "current": 0,
+            "remaining": CAPPED_CALLS,
+            "unlimited": False,
+            "included": CAPPED_CALLS,
+            "overageEnabled": False,
+            "overageUnitPrice": None,
+        },
+    )
+    expect_usage_error(
+        wire,
+        lambda: sandbox.usage.track(customer_id=cid, feature_code=calls.code, value=CAPPED_CALLS + 1),
+        status=400,
+        code="included_limit_reached",
+        type="billing_error",
+        param="value",
+        details={
+            "featureCode": calls.code,
+            "current": 0,
+            "included": CAPPED_CALLS,
+            "remaining": CAPPED_CALLS,
+            "requested": CAPPED_CALLS + 1,
+        },
+    )
+    sandbox.usage.track(customer_id=cid, feature_code=calls.code, value=CAPPED_CALLS)
+    sandbox.feature_access.get(calls.code, customer_id=cid)
+    assert wire.last.body == access(
+        calls,
+        allowed=False,
+        consumption=counted_usage(
+            model="metered", period=period, used=CAPPED_CALLS, included=CAPPED_CALLS, billable=False
+        ),
+        reason="included_limit_reached",
+    )
+
+    # unlimited: any amount; no remainingUnits
+    big = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=cid, feature_code=boundless.code, value=1_000_000))
+    assert_event(big, customer=customer, code=boundless.code, value=1_000_000)
+    got = sandbox.feature_access.get(boundless.code, customer_id=customer.external_id)
+    assert wire.last.body == access(
+        boundless,
+        consumption={
+            "model": "metered",
+            "period": period,
+            "unitsUsed": 1_000_000,
+            "includedUnits": 0,
+            "unlimited": True,
+            "overage": {"enabled": False, "units": 0},
+        },
+    )
+    assert (got.allowed, got.consumption.unlimited, got.consumption.remaining_units) == (True, True, None)
 
 
 def test_set_replaces_the_period_count(sandbox, wire):
