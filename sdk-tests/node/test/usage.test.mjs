@@ -635,7 +635,7 @@ test("balance plan (blockOnExhaustion): a track spends value × unit price; insu
   assert.deepEqual(after.balance, { remaining: 0, included: INCLUDED_BALANCE, currency: "usd" });
 });
 
-test("usage errors: customer_not_found, no_active_subscription, feature_not_found, feature_not_in_plan, feature_disabled, validation, 401", async () => {
+test("usage errors: customer_not_found, no_active_subscription, feature_not_found, feature_not_in_plan, feature_disabled, pricing_mode_mismatch, validation, 401", async () => {
   const sandbox = client(SANDBOX_KEY);
   // on the plan: a disabled usage feature (attached before anyone subscribes); a usage feature on no plan
   const off = await newFeature(sandbox, "usage", "off");
@@ -683,6 +683,20 @@ test("usage errors: customer_not_found, no_active_subscription, feature_not_foun
     sandbox.usage.check({ customerId: cid, featureCode: off.code, quantity: 1 }),
     billing("feature_disabled", "featureCode"),
   );
+
+  // the SDK's AI token form (model + token counts, no value): Tally prices no models
+  await expectUsageError(
+    sandbox.usage.track({ customerId: cid, feature: calls.code, model: "gpt-4o", inputTokens: 1200, outputTokens: 300 }),
+    billing("pricing_mode_mismatch", "model"),
+  );
+  assert.deepEqual(JSON.parse(lastExchange().requestBody), {
+    feature: calls.code,
+    customerId: cid,
+    timestamp: JSON.parse(lastExchange().requestBody).timestamp,
+    model: "gpt-4o",
+    inputTokens: 1200,
+    outputTokens: 300,
+  });
 
   // validation: value 0, negative, fractional; quantity 0; a negative set; an empty key; a bad timestamp
   await expectValidationError(sandbox.usage.track({ customerId: cid, feature: calls.code, value: 0 }), "value");

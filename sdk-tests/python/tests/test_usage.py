@@ -756,6 +756,23 @@ def test_usage_errors(sandbox, make_client, wire):
     ):
         expect_usage_error(wire, call, status=400, code="feature_disabled", type="billing_error", param="featureCode")
 
+    # the SDK's AI token form (model + token counts, no value): Tally prices no models
+    expect_usage_error(
+        wire,
+        lambda: usage.track(customer_id=cid, feature_code=code, model="gpt-4o", input_tokens=1200, output_tokens=300),
+        status=400,
+        code="pricing_mode_mismatch",
+        type="billing_error",
+        param="model",
+    )
+    assert wire.last.request_body == {
+        "featureCode": code,
+        "customerId": cid,
+        "model": "gpt-4o",
+        "inputTokens": 1200,
+        "outputTokens": 300,
+    }
+
     # validation: value 0, negative, fractional; quantity 0; a negative set; an empty event key; a bad timestamp
     expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, value=0), "value")
     expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, value=-3), "value")
