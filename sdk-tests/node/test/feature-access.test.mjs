@@ -119,7 +119,10 @@ test("get and canUse: willBeCharged past the included units, refusals with their
   unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code, value: 99 }));
   const within = { current: 99, included: INCLUDED_CALLS, billable: true, unitPrice: CALL_UNIT_PRICE };
   assert.deepEqual(await lookup(sandbox, cid, calls.code), legacyCounted(calls, within));
-  assert.deepEqual(await lookup(sandbox, cid, calls.code, { canUse: true }), legacyCounted(calls, { ...within, extra: charged(false) }));
+  assert.deepEqual(
+    await lookup(sandbox, cid, calls.code, { canUse: true }),
+    legacyCounted(calls, { ...within, extra: charged(false) }),
+  );
   // get with action=canUse is the same request
   assert.deepEqual(
     unwrap(await sandbox.featureAccess.get({ customerId: customer.externalId, code: calls.code, action: "canUse" })),
@@ -133,19 +136,36 @@ test("get and canUse: willBeCharged past the included units, refusals with their
   // at the included amount with overage sold: still allowed, the next unit is charged
   unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code }));
   const at = { current: 100, included: INCLUDED_CALLS, billable: true, unitPrice: CALL_UNIT_PRICE };
-  assert.deepEqual(await lookup(sandbox, cid, calls.code, { canUse: true }), legacyCounted(calls, { ...at, extra: charged(true) }));
+  assert.deepEqual(
+    await lookup(sandbox, cid, calls.code, { canUse: true }),
+    legacyCounted(calls, { ...at, extra: charged(true) }),
+  );
 
   // quota: 5 included, the 6th is charged
   unwrap(await sandbox.quota.set({ customerId: cid, featureCode: tasks.code, count: 4 }));
   const four = { current: 4, included: INCLUDED_TASKS, billable: true, unitPrice: TASK_UNIT_PRICE, billedQuantity: 4 };
   assert.deepEqual(await lookup(sandbox, cid, tasks.code), legacyCounted(tasks, four));
-  assert.deepEqual(await lookup(sandbox, cid, tasks.code, { canUse: true }), legacyCounted(tasks, { ...four, extra: charged(false) }));
+  assert.deepEqual(
+    await lookup(sandbox, cid, tasks.code, { canUse: true }),
+    legacyCounted(tasks, { ...four, extra: charged(false) }),
+  );
   unwrap(await sandbox.quota.add({ customerId: cid, featureCode: tasks.code }));
   const five = { current: 5, included: INCLUDED_TASKS, billable: true, unitPrice: TASK_UNIT_PRICE, billedQuantity: 5 };
-  assert.deepEqual(await lookup(sandbox, cid, tasks.code, { canUse: true }), legacyCounted(tasks, { ...five, extra: charged(true) }));
+  assert.deepEqual(
+    await lookup(sandbox, cid, tasks.code, { canUse: true }),
+    legacyCounted(tasks, { ...five, extra: charged(true) }),
+  );
 
   // boolean
-  const flag = { code: sso.code, name: sso.name, type: "boolean", allowed: true, enabled: true, object: "feature", livemode: false };
+  const flag = {
+    code: sso.code,
+    name: sso.name,
+    type: "boolean",
+    allowed: true,
+    enabled: true,
+    object: "feature",
+    livemode: false,
+  };
   assert.deepEqual(await lookup(sandbox, cid, sso.code), flag);
   assert.deepEqual(await lookup(sandbox, cid, sso.code, { canUse: true }), { ...flag, willBeCharged: false });
 
@@ -176,7 +196,10 @@ test("hard limit: canUse refuses at the limit with reason included_limit_reached
 
   unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code, value: CAPPED_CALLS - 1 }));
   const last = { current: CAPPED_CALLS - 1, included: CAPPED_CALLS, billable: false };
-  assert.deepEqual(await lookup(sandbox, cid, calls.code, { canUse: true }), legacyCounted(calls, { ...last, extra: { willBeCharged: false } }));
+  assert.deepEqual(
+    await lookup(sandbox, cid, calls.code, { canUse: true }),
+    legacyCounted(calls, { ...last, extra: { willBeCharged: false } }),
+  );
   unwrap(await sandbox.usage.track({ customerId: cid, feature: calls.code }));
   const full = { current: CAPPED_CALLS, included: CAPPED_CALLS, billable: false };
   assert.deepEqual(

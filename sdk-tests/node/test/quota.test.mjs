@@ -242,7 +242,11 @@ test("getAll: every enabled quota feature of the plan by code, unlimited ones wi
   // overage off: no extra units are sold, overageEnabled false
   const capped = await hardLimitCatalog(sandbox);
   const { customer: cappedCustomer } = await subscribe(sandbox, capped.plan, "quota-capped");
-  const three = await change(sandbox, "set", { customerId: cappedCustomer.id, featureCode: capped.tasks.code, count: CAPPED_TASKS });
+  const three = await change(sandbox, "set", {
+    customerId: cappedCustomer.id,
+    featureCode: capped.tasks.code,
+    count: CAPPED_TASKS,
+  });
   assertQuotaEvent(three, { customer: cappedCustomer, feature: capped.tasks, previous: 0, next: CAPPED_TASKS });
   assert.deepEqual(await allQuotas(sandbox, cappedCustomer.id), [
     tasksQuota(capped.tasks, {
@@ -307,7 +311,10 @@ test("quota errors: insufficient_balance, included_limit_reached, feature_not_fo
 
   // unknown customer (cus_ id, externalId), a customer without a subscription
   const customerNotFound = { status: 404, code: "customer_not_found", type: "not_found_error", param: "customerId" };
-  await expectQuotaError(sandbox.quota.add({ customerId: "cus_01K3ZZZZZZZZZZZZZZZZZZZZZZ", featureCode: tasks.code }), customerNotFound);
+  await expectQuotaError(
+    sandbox.quota.add({ customerId: "cus_01K3ZZZZZZZZZZZZZZZZZZZZZZ", featureCode: tasks.code }),
+    customerNotFound,
+  );
   await expectQuotaError(sandbox.quota.add({ externalId: unique("ghost"), featureCode: tasks.code }), customerNotFound);
   await expectQuotaError(sandbox.quota.getAll({ customerId: unique("ghost") }), customerNotFound);
   const idle = await newCustomer(sandbox, "quota-idle");
@@ -336,7 +343,11 @@ test("quota errors: insufficient_balance, included_limit_reached, feature_not_fo
     param: null,
     details: null,
   });
-  await expectQuotaError(intruder.quota.getAll({ customerId: cid }), { status: 401, code: "unauthorized", type: "authentication_error" });
+  await expectQuotaError(intruder.quota.getAll({ customerId: cid }), {
+    status: 401,
+    code: "unauthorized",
+    type: "authentication_error",
+  });
 
   // none of that changed anything
   assert.deepEqual(await allQuotas(sandbox, cid), [

@@ -125,7 +125,10 @@ function assertLegacyEvent(call, { customer, feature, value, idempotencyKey, pro
 /** featureAccess.get of a usage feature: its legacy `current`. */
 async function usedCalls(sdk, customerId, feature) {
   const access = unwrap(await sdk.featureAccess.get({ customerId, code: feature.code }));
-  assert.equal(requestLine(lastExchange()), `GET /api/v1/feature-access/${feature.code}?customerId=${encodeURIComponent(customerId)}`);
+  assert.equal(
+    requestLine(lastExchange()),
+    `GET /api/v1/feature-access/${feature.code}?customerId=${encodeURIComponent(customerId)}`,
+  );
   return access.current;
 }
 
@@ -290,7 +293,9 @@ test("Idempotency-Key header: a replayed track is answered from the first and co
     sandbox.usage.set({ customerId: customer.id, feature: calls.code, value: 3 }, { idempotencyKey: setKey }),
   );
   assert.equal(set.wire.requestHeaders["idempotency-key"], setKey);
-  const setAgain = unwrap(await sandbox.usage.set({ customerId: customer.id, feature: calls.code, value: 3 }, { idempotencyKey: setKey }));
+  const setAgain = unwrap(
+    await sandbox.usage.set({ customerId: customer.id, feature: calls.code, value: 3 }, { idempotencyKey: setKey }),
+  );
   assert.equal(lastExchange().headers["idempotent-replayed"], "true");
   assert.deepEqual(setAgain, set.data);
   assert.equal(set.data.previousValue, 7);
@@ -547,7 +552,9 @@ test("credits plan: a track spends value × creditsPerUnit; insufficient_credits
   });
 
   // the last 50 credits: one more unit would now be refused (blocked)
-  const last = await timed(sandbox, () => sandbox.usage.track({ customerId: customer.externalId, feature: images.code, value: 5 }));
+  const last = await timed(sandbox, () =>
+    sandbox.usage.track({ customerId: customer.externalId, feature: images.code, value: 5 }),
+  );
   assertLegacyEvent(last, {
     customer,
     feature: images,
@@ -672,13 +679,22 @@ test("usage errors: customer_not_found, no_active_subscription, feature_not_foun
     await expectUsageError(sandbox.usage.check({ customerId: cid, featureCode: code, quantity: 1 }), notFound("featureCode"));
     await expectUsageError(sandbox.usage.set({ customerId: cid, feature: code, value: 1 }), notFound("feature"));
   }
-  await expectUsageError(sandbox.usage.track({ customerId: cid, feature: offPlan.code }), billing("feature_not_in_plan", "feature"));
+  await expectUsageError(
+    sandbox.usage.track({ customerId: cid, feature: offPlan.code }),
+    billing("feature_not_in_plan", "feature"),
+  );
   await expectUsageError(
     sandbox.usage.check({ customerId: cid, featureCode: offPlan.code, quantity: 1 }),
     billing("feature_not_in_plan", "featureCode"),
   );
-  await expectUsageError(sandbox.usage.set({ customerId: cid, feature: offPlan.code, value: 1 }), billing("feature_not_in_plan", "feature"));
-  await expectUsageError(sandbox.usage.track({ customerId: cid, feature: off.code, value: 1 }), billing("feature_disabled", "feature"));
+  await expectUsageError(
+    sandbox.usage.set({ customerId: cid, feature: offPlan.code, value: 1 }),
+    billing("feature_not_in_plan", "feature"),
+  );
+  await expectUsageError(
+    sandbox.usage.track({ customerId: cid, feature: off.code, value: 1 }),
+    billing("feature_disabled", "feature"),
+  );
   await expectUsageError(
     sandbox.usage.check({ customerId: cid, featureCode: off.code, quantity: 1 }),
     billing("feature_disabled", "featureCode"),

@@ -107,7 +107,12 @@ def test_list_every_feature_of_the_plan(sandbox, wire):
             access(
                 cat.calls,
                 consumption=counted_usage(
-                    model="metered", period=period, used=130, included=INCLUDED_CALLS, billable=True, unit_price=CALL_UNIT_PRICE
+                    model="metered",
+                    period=period,
+                    used=130,
+                    included=INCLUDED_CALLS,
+                    billable=True,
+                    unit_price=CALL_UNIT_PRICE,
                 ),
             ),
             # 7 tasks: 2 extra, billed; billedUnits is the period's peak
@@ -119,7 +124,9 @@ def test_list_every_feature_of_the_plan(sandbox, wire):
             ),
             access(
                 seats,
-                usage=counted_usage(period=period, used=2, included=INCLUDED_SEATS, billable=True, unit_price=SEAT_UNIT_PRICE),
+                usage=counted_usage(
+                    period=period, used=2, included=INCLUDED_SEATS, billable=True, unit_price=SEAT_UNIT_PRICE
+                ),
             ),
             access(cat.sso, enabled=True),
             # a disabled feature is listed, refused (list items carry no reason)
@@ -152,20 +159,25 @@ def test_get_each_type_and_features_off_the_plan(sandbox, wire):
     cid = customer.id
 
     sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code, value=99)
-    calls = lambda used: access(  # noqa: E731
-        cat.calls,
-        consumption=counted_usage(
-            model="metered", period=period, used=used, included=INCLUDED_CALLS, billable=True, unit_price=CALL_UNIT_PRICE
-        ),
-    )
+    def calls(used: int) -> dict[str, Any]:
+        return access(
+            cat.calls,
+            consumption=counted_usage(
+                model="metered", period=period, used=used, included=INCLUDED_CALLS, billable=True, unit_price=CALL_UNIT_PRICE
+            ),
+        )
+
     assert get_access(sandbox, wire, cid, cat.calls.code) == calls(99)
     sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code, value=2)
-    assert get_access(sandbox, wire, customer.external_id, cat.calls.code) == calls(101), "past the included, still allowed"
+    # past the included units: still allowed
+    assert get_access(sandbox, wire, customer.external_id, cat.calls.code) == calls(101)
 
     sandbox.quota.set(customer_id=cid, feature_code=cat.tasks.code, count=4)
     assert get_access(sandbox, wire, cid, cat.tasks.code) == access(
         cat.tasks,
-        usage=counted_usage(period=period, used=4, included=INCLUDED_TASKS, billable=True, unit_price=TASK_UNIT_PRICE, billed=4),
+        usage=counted_usage(
+            period=period, used=4, included=INCLUDED_TASKS, billable=True, unit_price=TASK_UNIT_PRICE, billed=4
+        ),
     )
     assert get_access(sandbox, wire, cid, cat.sso.code) == access(cat.sso, enabled=True)
 
@@ -199,13 +211,16 @@ def test_hard_limit_and_disabled_features(sandbox, wire):
     assert get_access(sandbox, wire, cid, cat.calls.code) == calls(CAPPED_CALLS - 1)
     sandbox.usage.track(customer_id=cid, feature_code=cat.calls.code)
     # no overage sold: no unitPrice; at the limit the lookup is refused with its reason
-    assert get_access(sandbox, wire, cid, cat.calls.code) == calls(CAPPED_CALLS, allowed=False, reason="included_limit_reached")
+    full = calls(CAPPED_CALLS, allowed=False, reason="included_limit_reached")
+    assert get_access(sandbox, wire, cid, cat.calls.code) == full
 
     sandbox.quota.set(customer_id=cid, feature_code=cat.tasks.code, count=CAPPED_TASKS)
     assert get_access(sandbox, wire, cid, cat.tasks.code) == access(
         cat.tasks,
         allowed=False,
-        usage=counted_usage(period=period, used=CAPPED_TASKS, included=CAPPED_TASKS, billable=False, billed=CAPPED_TASKS),
+        usage=counted_usage(
+            period=period, used=CAPPED_TASKS, included=CAPPED_TASKS, billable=False, billed=CAPPED_TASKS
+        ),
         reason="included_limit_reached",
     )
 
@@ -218,7 +233,9 @@ def test_hard_limit_and_disabled_features(sandbox, wire):
     )
     [listed] = [item for item in list_access(sandbox, wire, cid) if item["code"] == off.code]
     assert listed == access(
-        off, allowed=False, consumption=counted_usage(model="metered", period=period, used=0, included=10, billable=False)
+        off,
+        allowed=False,
+        consumption=counted_usage(model="metered", period=period, used=0, included=10, billable=False),
     )
 
 

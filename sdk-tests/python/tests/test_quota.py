@@ -42,7 +42,18 @@ from metering import (  # cancel_subscriptions: an autouse fixture
 )
 from support import base62, expect_api_error, expect_validation_error, feature_code, instant, request_line, unique
 
-EVENT_KEYS = {"id", "customerId", "featureCode", "previousBalance", "newBalance", "ts", "createdAt", "object", "livemode"}
+EVENT_KEYS = {
+    "id",
+    "customerId",
+    "featureCode",
+    "previousBalance",
+    "newBalance",
+    "ts",
+    "createdAt",
+    "object",
+    "livemode",
+}
+NOT_FOUND, BILLING = "not_found_error", "billing_error"
 QUOTA_KEYS = {
     "featureCode",
     "current",
@@ -243,13 +254,17 @@ def test_add_set_remove_get_and_billed_quantity(sandbox, wire):
 def test_get_all_unlimited_and_capped(sandbox, wire):
     boundless = new_feature(sandbox, "quota", "zzboundless", "project")
     disabled = new_feature(sandbox, "quota", "zzoff", "task")
-    cat = metered_catalog(sandbox, [(boundless, {"unlimited": True}), (disabled, {"enabled": False, "included_amount": 2})])
+    cat = metered_catalog(
+        sandbox, [(boundless, {"unlimited": True}), (disabled, {"enabled": False, "included_amount": 2})]
+    )
     customer = subscribe(sandbox, wire, cat.plan, "quota-all").customer
     added = Change(sandbox, wire, "add", customer_id=customer.id, feature_code=boundless.code, count=40)
     assert_event(added, customer=customer, code=boundless.code, previous=0, new=40)
 
     # enabled quota features only (not the usage, boolean or disabled ones), by code
-    unlimited = quota(boundless.code, current=40, billed=40, as_of=added.body["ts"], included=0, overage_enabled=False, unlimited=True)
+    unlimited = quota(
+        boundless.code, current=40, billed=40, as_of=added.body["ts"], included=0, overage_enabled=False, unlimited=True
+    )
     assert all_quotas(sandbox, wire, customer.external_id) == sorted(
         [quota(cat.tasks.code, current=0, billed=0, as_of=None), unlimited], key=lambda q: q["featureCode"]
     )
@@ -258,7 +273,9 @@ def test_get_all_unlimited_and_capped(sandbox, wire):
     # overage off: no extra units are sold, overageEnabled false
     capped = hard_limit_catalog(sandbox)
     capped_customer = subscribe(sandbox, wire, capped.plan, "quota-capped").customer
-    three = Change(sandbox, wire, "set", customer_id=capped_customer.id, feature_code=capped.tasks.code, count=CAPPED_TASKS)
+    three = Change(
+        sandbox, wire, "set", customer_id=capped_customer.id, feature_code=capped.tasks.code, count=CAPPED_TASKS
+    )
     assert_event(three, customer=capped_customer, code=capped.tasks.code, previous=0, new=CAPPED_TASKS)
     assert all_quotas(sandbox, wire, capped_customer.id) == [
         quota(
@@ -310,18 +327,21 @@ def test_quota_errors(sandbox, make_client, wire):
 
     # not a quota feature (a usage feature on the plan), no such feature, off the plan, disabled
     for bad in (cat.calls.code, feature_code("nope", "_")):
-        for call in (lambda: q.add(customer_id=cid, feature_code=bad), lambda: q.get(customer_id=cid, feature_code=bad)):
-            expect_quota_error(wire, call, status=404, code="feature_not_found", type="not_found_error", param="featureCode")
+        for call in (
+            lambda: q.add(customer_id=cid, feature_code=bad),
+            lambda: q.get(customer_id=cid, feature_code=bad),
+        ):
+            expect_quota_error(wire, call, status=404, code="feature_not_found", type=NOT_FOUND, param="featureCode")
     for call in (
         lambda: q.add(customer_id=cid, feature_code=off_plan.code),
         lambda: q.get(customer_id=cid, feature_code=off_plan.code),
     ):
-        expect_quota_error(wire, call, status=400, code="feature_not_in_plan", type="billing_error", param="featureCode")
+        expect_quota_error(wire, call, status=400, code="feature_not_in_plan", type=BILLING, param="featureCode")
     for call in (
         lambda: q.set(customer_id=cid, feature_code=disabled.code, count=1),
         lambda: q.get(customer_id=cid, feature_code=disabled.code),
     ):
-        expect_quota_error(wire, call, status=400, code="feature_disabled", type="billing_error", param="featureCode")
+        expect_quota_error(wire, call, status=400, code="feature_disabled", type=BILLING, param="featureCode")
 
     # unknown customer (cus_ id, externalId), a customer without a subscription
     for call in (
@@ -329,17 +349,19 @@ def test_quota_errors(sandbox, make_client, wire):
         lambda: q.add(external_id=unique("ghost"), feature_code=code),
         lambda: q.get_all(customer_id=unique("ghost")),
     ):
-        expect_quota_error(wire, call, status=404, code="customer_not_found", type="not_found_error", param="customerId")
+        expect_quota_error(wire, call, status=404, code="customer_not_found", type=NOT_FOUND, param="customerId")
     idle = new_customer(sandbox, "quota-idle")
     for call in (
         lambda: q.add(customer_id=idle.id, feature_code=code),
         lambda: q.get(customer_id=idle.external_id, feature_code=code),
         lambda: q.get_all(customer_id=idle.id),
     ):
-        expect_quota_error(wire, call, status=404, code="no_active_subscription", type="not_found_error", param="customerId")
+        expect_quota_error(wire, call, status=404, code="no_active_subscription", type=NOT_FOUND, param="customerId")
 
     # validation: both or neither customer field, count 0 on add and remove, a negative or too big set
-    expect_validation_error(wire, lambda: q.add(customer_id=cid, external_id=customer.external_id, feature_code=code), "customerId")
+    expect_validation_error(
+        wire, lambda: q.add(customer_id=cid, external_id=customer.external_id, feature_code=code), "customerId"
+    )
     expect_validation_error(wire, lambda: q.add(feature_code=code), "customerId")
     expect_validation_error(wire, lambda: q.add(customer_id=cid, feature_code=code, count=0), "count")
     expect_validation_error(wire, lambda: q.remove(customer_id=cid, feature_code=code, count=0), "count")
@@ -357,7 +379,13 @@ def test_quota_errors(sandbox, make_client, wire):
         param=None,
         details=None,
     )
-    expect_quota_error(wire, lambda: intruder.quota.get_all(customer_id=cid), status=401, code="unauthorized", type="authentication_error")
+    expect_quota_error(
+        wire,
+        lambda: intruder.quota.get_all(customer_id=cid),
+        status=401,
+        code="unauthorized",
+        type="authentication_error",
+    )
 
     # none of that changed anything
     assert all_quotas(sandbox, wire, cid) == [
@@ -391,10 +419,11 @@ def test_idempotency_key_replays_quota_changes(sandbox, wire):
     )
 
     remove_key = f"sdk-py-quota-{uuid.uuid4()}"
-    removed = Change(sandbox, wire, "remove", customer_id=customer.id, feature_code=code, count=2, idempotency_key=remove_key)
+    remove = {"customer_id": customer.id, "feature_code": code, "count": 2, "idempotency_key": remove_key}
+    removed = Change(sandbox, wire, "remove", **remove)
     assert removed.exchange.request_headers["idempotency-key"] == remove_key
     assert_event(removed, customer=customer, code=code, previous=6, new=4)
-    assert sandbox.quota.remove(customer_id=customer.id, feature_code=code, count=2, idempotency_key=remove_key) == removed.result
+    assert sandbox.quota.remove(**remove) == removed.result
     assert wire.last.headers.get("idempotent-replayed") == "true"
 
     assert get_quota(sandbox, wire, customer.id, code) == quota(code, current=4, billed=6, as_of=removed.body["ts"]), (

@@ -77,7 +77,19 @@ from support import (
     unique,
 )
 
-EVENT_KEYS = {"id", "featureCode", "value", "customerId", "eventId", "ts", "createdAt", "properties", "object", "livemode"}
+EVENT_KEYS = {
+    "id",
+    "featureCode",
+    "value",
+    "customerId",
+    "eventId",
+    "ts",
+    "createdAt",
+    "properties",
+    "object",
+    "livemode",
+}
+NOT_FOUND, BILLING = "not_found_error", "billing_error"
 ADJUSTMENT_KEYS = {
     "id",
     "value",
@@ -120,7 +132,7 @@ def timed(sdk, wire, call: Callable[[], Any]) -> Timed:
 
 def within(value: str, call: Timed, label: str) -> None:
     instant(value, label)
-    assert call.before <= value <= call.after, f"{label} {value} is the clock at the call ({call.before} .. {call.after})"
+    assert call.before <= value <= call.after, f"{label} {value} is the clock at the call ({call.before}..{call.after})"
 
 
 def assert_event(
@@ -260,7 +272,9 @@ def test_track_by_id_and_external_id(sandbox, wire):
     # an explicit timestamp is the event's ts; the unit still counts in the current period
     earlier = iso(instant(first.body["createdAt"]) - timedelta(hours=1))
     fourth = timed(
-        sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=75, timestamp=earlier)
+        sandbox,
+        wire,
+        lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=75, timestamp=earlier),
     )
     assert fourth.sent["timestamp"] == earlier
     assert_event(fourth, customer=customer, code=code, value=75, ts=earlier)
@@ -277,7 +291,8 @@ def test_event_id_dedups_for_the_organization(sandbox, wire):
     other = subscribe(sandbox, wire, cat.plan, "usage-other").customer
     key = f"sdk-py-evt-{uuid.uuid4()}"
 
-    first = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=5, event_id=key))
+    track = sandbox.usage.track
+    first = timed(sandbox, wire, lambda: track(customer_id=customer.id, feature_code=code, value=5, event_id=key))
     assert_event(first, customer=customer, code=code, value=5, event_id=key)
 
     duplicate = {
@@ -288,17 +303,19 @@ def test_event_id_dedups_for_the_organization(sandbox, wire):
         "details": {"usageEventId": first.body["id"]},
     }
     # the same event again (each call has its own auto Idempotency-Key: not a replay)
-    expect_usage_error(wire, lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=5, event_id=key), **duplicate)
+    expect_usage_error(
+        wire, lambda: track(customer_id=customer.id, feature_code=code, value=5, event_id=key), **duplicate
+    )
     # another value, another customer: the key is the organization's, for good
     expect_usage_error(
-        wire, lambda: sandbox.usage.track(customer_id=other.external_id, feature_code=code, value=9, event_id=key), **duplicate
+        wire, lambda: track(customer_id=other.external_id, feature_code=code, value=9, event_id=key), **duplicate
     )
     assert used(sandbox, wire, customer.id, code) == 5, "counted once"
     assert used(sandbox, wire, other.id, code) == 0
 
     # a fresh key is a fresh event
     fresh = f"{key}-2"
-    again = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=5, event_id=fresh))
+    again = timed(sandbox, wire, lambda: track(customer_id=customer.id, feature_code=code, value=5, event_id=fresh))
     assert_event(again, customer=customer, code=code, value=5, event_id=fresh)
     assert used(sandbox, wire, customer.id, code) == 10
 
@@ -310,7 +327,9 @@ def test_idempotency_key_header_replays_track_and_set(sandbox, wire):
     header = f"sdk-py-usage-{uuid.uuid4()}"
 
     first = timed(
-        sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=7, idempotency_key=header)
+        sandbox,
+        wire,
+        lambda: sandbox.usage.track(customer_id=customer.id, feature_code=code, value=7, idempotency_key=header),
     )
     assert first.exchange.request_headers["idempotency-key"] == header, "the caller's key replaces the auto key"
     assert first.exchange.headers.get("idempotent-replayed") != "true"
@@ -336,7 +355,9 @@ def test_idempotency_key_header_replays_track_and_set(sandbox, wire):
     # usage.set has no event key of its own in P9: the header makes its retries safe
     set_key = f"sdk-py-usage-{uuid.uuid4()}"
     setting = timed(
-        sandbox, wire, lambda: sandbox.usage.set(customer_id=customer.id, feature_code=code, value=3, idempotency_key=set_key)
+        sandbox,
+        wire,
+        lambda: sandbox.usage.set(customer_id=customer.id, feature_code=code, value=3, idempotency_key=set_key),
     )
     assert setting.exchange.request_headers["idempotency-key"] == set_key
     set_again = sandbox.usage.set(customer_id=customer.id, feature_code=code, value=3, idempotency_key=set_key)
@@ -411,7 +432,9 @@ def test_hard_limit(sandbox, wire):
         param="value",
         details={"featureCode": code, "current": 8, "included": CAPPED_CALLS, "remaining": 2, "requested": 3},
     )
-    two = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.external_id, feature_code=code, value=2))
+    two = timed(
+        sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.external_id, feature_code=code, value=2)
+    )
     assert_event(two, customer=customer, code=code, value=2)
     expect_usage_error(
         wire,
@@ -488,7 +511,9 @@ def test_trial_sells_no_overage_and_unlimited_has_no_limit(sandbox, wire):
     )
 
     # unlimited: any amount; no remainingUnits
-    big = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=cid, feature_code=boundless.code, value=1_000_000))
+    big = timed(
+        sandbox, wire, lambda: sandbox.usage.track(customer_id=cid, feature_code=boundless.code, value=1_000_000)
+    )
     assert_event(big, customer=customer, code=boundless.code, value=1_000_000)
     got = sandbox.feature_access.get(boundless.code, customer_id=customer.external_id)
     assert wire.last.body == access(
@@ -543,7 +568,9 @@ def test_set_replaces_the_period_count(sandbox, wire):
             livemode=False,
         )
 
-    down = timed(sandbox, wire, lambda: sandbox.usage.set(customer_id=customer.id, feature_code=code, value=25, reason="recount"))
+    down = timed(
+        sandbox, wire, lambda: sandbox.usage.set(customer_id=customer.id, feature_code=code, value=25, reason="recount")
+    )
     assert request_line(down.exchange) == "PUT /api/v1/usage"
     assert down.sent == {"customerId": customer.id, "featureCode": code, "value": 25, "reason": "recount"}
     assert AUTO_IDEMPOTENCY_KEY.match(down.exchange.request_headers.get("idempotency-key", ""))
@@ -579,7 +606,12 @@ def test_credits_plan(sandbox, wire):
         consumption={"model": "credits", "deducted": 950, "remaining": 50, "blocked": False},
     )
 
-    figures = {"featureCode": code, "consumptionModel": "credits", "creditsPerUnit": CREDITS_PER_UNIT, "purchasedCredits": 0}
+    figures = {
+        "featureCode": code,
+        "consumptionModel": "credits",
+        "creditsPerUnit": CREDITS_PER_UNIT,
+        "purchasedCredits": 0,
+    }
     assert_check(
         check(sandbox, wire, customer_id=cid, feature_code=code, quantity=6),
         {
@@ -605,7 +637,9 @@ def test_credits_plan(sandbox, wire):
         param="value",
         details={"featureCode": code, "requested": 6, "creditsRequired": 60, "creditsAvailable": 50},
     )
-    last = timed(sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.external_id, feature_code=code, value=5))
+    last = timed(
+        sandbox, wire, lambda: sandbox.usage.track(customer_id=customer.external_id, feature_code=code, value=5)
+    )
     assert_event(
         last,
         customer=customer,
@@ -728,13 +762,13 @@ def test_usage_errors(sandbox, make_client, wire):
         lambda: usage.check(customer_id=ghost, feature_code=code),
         lambda: usage.set(customer_id=ghost, feature_code=code, value=1),
     ):
-        expect_usage_error(wire, call, status=404, code="customer_not_found", type="not_found_error", param="customerId")
+        expect_usage_error(wire, call, status=404, code="customer_not_found", type=NOT_FOUND, param="customerId")
     for call in (
         lambda: usage.track(customer_id=idle.id, feature_code=code),
         lambda: usage.check(customer_id=idle.external_id, feature_code=code),
         lambda: usage.set(customer_id=idle.id, feature_code=code, value=1),
     ):
-        expect_usage_error(wire, call, status=404, code="no_active_subscription", type="not_found_error", param="customerId")
+        expect_usage_error(wire, call, status=404, code="no_active_subscription", type=NOT_FOUND, param="customerId")
 
     # unknown, of another type (a quota on the plan), not on the plan, disabled on it
     for bad in (feature_code("nope", "_"), cat.tasks.code):
@@ -743,18 +777,18 @@ def test_usage_errors(sandbox, make_client, wire):
             lambda: usage.check(customer_id=cid, feature_code=bad),
             lambda: usage.set(customer_id=cid, feature_code=bad, value=1),
         ):
-            expect_usage_error(wire, call, status=404, code="feature_not_found", type="not_found_error", param="featureCode")
+            expect_usage_error(wire, call, status=404, code="feature_not_found", type=NOT_FOUND, param="featureCode")
     for call in (
         lambda: usage.track(customer_id=cid, feature_code=off_plan.code),
         lambda: usage.check(customer_id=cid, feature_code=off_plan.code),
         lambda: usage.set(customer_id=cid, feature_code=off_plan.code, value=1),
     ):
-        expect_usage_error(wire, call, status=400, code="feature_not_in_plan", type="billing_error", param="featureCode")
+        expect_usage_error(wire, call, status=400, code="feature_not_in_plan", type=BILLING, param="featureCode")
     for call in (
         lambda: usage.track(customer_id=cid, feature_code=off.code),
         lambda: usage.check(customer_id=cid, feature_code=off.code),
     ):
-        expect_usage_error(wire, call, status=400, code="feature_disabled", type="billing_error", param="featureCode")
+        expect_usage_error(wire, call, status=400, code="feature_disabled", type=BILLING, param="featureCode")
 
     # the SDK's AI token form (model + token counts, no value): Tally prices no models
     expect_usage_error(
@@ -778,7 +812,9 @@ def test_usage_errors(sandbox, make_client, wire):
     expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, value=-3), "value")
     expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, value=1.5), "value")
     expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, event_id=""), "eventId")
-    expect_validation_error(wire, lambda: usage.track(customer_id=cid, feature_code=code, timestamp="yesterday"), "timestamp")
+    expect_validation_error(
+        wire, lambda: usage.track(customer_id=cid, feature_code=code, timestamp="yesterday"), "timestamp"
+    )
     expect_validation_error(wire, lambda: usage.check(customer_id=cid, feature_code=code, quantity=0), "quantity")
     expect_validation_error(wire, lambda: usage.set(customer_id=cid, feature_code=code, value=-1), "value")
     expect_validation_error(wire, lambda: usage.track(customer_id="", feature_code=code), "customerId")
@@ -795,7 +831,11 @@ def test_usage_errors(sandbox, make_client, wire):
         details=None,
     )
     expect_usage_error(
-        wire, lambda: intruder.usage.check(customer_id=cid, feature_code=code), status=401, code="unauthorized", type="authentication_error"
+        wire,
+        lambda: intruder.usage.check(customer_id=cid, feature_code=code),
+        status=401,
+        code="unauthorized",
+        type="authentication_error",
     )
 
     assert used(sandbox, wire, cid, code) == 0, "none of that counted anything"

@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 
-from invoicing import assert_invoice_wire, get_invoice, list_invoices, plan_base_line, seat_advance_line, true_up_cents, true_up_line
+from invoicing import (
+    assert_invoice_wire,
+    get_invoice,
+    list_invoices,
+    plan_base_line,
+    seat_advance_line,
+    true_up_cents,
+    true_up_line,
+)
 from metering import (  # cancel_subscriptions: an autouse fixture
     CALL_UNIT_PRICE,
     INCLUDED_CALLS,
@@ -72,7 +80,13 @@ def test_renewal_bills_usage_overage_and_quota_extras(sandbox, wire):
     assert len(items) == 1
     _, opening = get_invoice(sandbox, wire, items[0]["id"])
     assert_invoice_wire(
-        opening, **common, period_start=start, period_end=end1, issued_at=start, lines=[plan_base_line(PLAN_PRICE)], total=PLAN_PRICE
+        opening,
+        **common,
+        period_start=start,
+        period_end=end1,
+        issued_at=start,
+        lines=[plan_base_line(PLAN_PRICE)],
+        total=PLAN_PRICE,
     )
 
     # ---- the middle of the first period: 130 calls (30 past the 100 included), 7 tasks (2 extra)
@@ -151,7 +165,9 @@ def test_renewal_bills_usage_overage_and_quota_extras(sandbox, wire):
     )
     assert by_code[tasks.code] == access(
         tasks,
-        usage=counted_usage(period=period2, used=6, included=INCLUDED_TASKS, billable=True, unit_price=TASK_UNIT_PRICE, billed=6),
+        usage=counted_usage(
+            period=period2, used=6, included=INCLUDED_TASKS, billable=True, unit_price=TASK_UNIT_PRICE, billed=6
+        ),
     )
     sandbox.usage.check(customer_id=cid, feature_code=calls.code, quantity=100)
     checked = wire.last.body
