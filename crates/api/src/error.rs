@@ -472,7 +472,7 @@ impl From<&AppError> for ApiError {
                 })),
                 ..ApiError::new(
                     ErrorCode::IncludedLimitReached,
-                    format!("{feature_code} is limited to {included} included seats on this subscription"),
+                    format!("{feature_code} is limited to {included} included units on this subscription"),
                 )
                 .with_param("count")
             },
