@@ -17,6 +17,8 @@ pub struct ChangeQuota {
     pub customer: CustomerRef,
     pub feature: String,
     pub change: SeatChange,
+    /// The legacy body `idempotencyKey`: unique in the organization forever (`usage.md` §6).
+    pub event_key: Option<String>,
 }
 
 #[async_trait]
@@ -28,6 +30,15 @@ impl Command for ChangeQuota {
         let (code, feature) = target.quota_feature(&self.feature, "featureCode")?;
         if !target.subscription.may_adjust() {
             return Err(DomainError::NotActive.into());
+        }
+        let org = ctx.caller.org().clone();
+        if let Some(key) = &self.event_key
+            && let Some(existing) = ctx.tx.quota_event_with_key(&org, key).await?
+        {
+            return Err(AppError::DuplicateUsageEvent {
+                param: "idempotencyKey",
+                event_id: existing,
+            });
         }
         let mut applied = target
             .apply(ctx, &[(code, feature, self.change)], "count", Units::Quota)
@@ -46,7 +57,23 @@ impl Command for ChangeQuota {
                 .into(),
                 other => other,
             })?;
-        Ok(applied.remove(0))
+        let event = applied.remove(0);
+        if let Some(key) = &self.event_key {
+            ctx.tx
+                .record_quota_event_key(&org, key, event.id.as_str(), ctx.now)
+                .await
+                .map_err(|error| {
+                    if error.is_conflict_on(tally_store::constraints::QUOTA_EVENT_KEY) {
+                        AppError::DuplicateUsageEvent {
+                            param: "idempotencyKey",
+                            event_id: String::new(),
+                        }
+                    } else {
+                        error.into()
+                    }
+                })?;
+        }
+        Ok(event)
     }
 }
 

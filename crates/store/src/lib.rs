@@ -210,4 +210,5 @@ pub mod constraints {
     pub const PLAN_FEATURE: &str = "plan_features_pkey";
     pub const LIVE_SUBSCRIPTION: &str = "subscriptions_live_customer";
     pub const USAGE_EVENT_KEY: &str = "usage_events_key";
+    pub const QUOTA_EVENT_KEY: &str = "quota_event_keys_pkey";
 }

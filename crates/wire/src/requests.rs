@@ -409,6 +409,6 @@ pub struct QuotaChangeIn {
     pub feature_code: Option<String>,
     #[schema(value_type = Option<i64>)]
     pub count: Option<Value>,
-    /// Legacy body key; not deduplicated yet (the `Idempotency-Key` header is).
+    /// Legacy body key, deduplicated like a track's `eventId` (`usage.md` §6).
     pub idempotency_key: Option<String>,
 }

@@ -508,6 +508,7 @@ fn parse_quota(body: QuotaChangeIn, kind: QuotaKind) -> Result<ChangeQuota, ApiE
         customer,
         feature,
         change,
+        event_key: event_key(body.idempotency_key, "idempotencyKey")?,
     })
 }
 

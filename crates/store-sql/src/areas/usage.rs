@@ -118,4 +118,41 @@ impl Usage for SqlDb {
         .execute_one(conn)
         .await
     }
+
+    async fn quota_event_with_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let conn = &mut self.conn;
+        let row: Option<(String,)> =
+            query("SELECT event_id FROM quota_event_keys WHERE org_id = $1 AND event_key = $2")
+                .bind(org.as_str())
+                .bind(key)
+                .fetch_optional(conn)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn record_quota_event_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+        event_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let conn = &mut self.conn;
+        // Only for an event of `org`.
+        query(
+            "INSERT INTO quota_event_keys (org_id, event_key, event_id, created_at_ms) \
+             SELECT $1, $2, $3, $4 \
+             WHERE EXISTS (SELECT 1 FROM seat_events WHERE org_id = $1 AND id = $3)",
+        )
+        .bind(org.as_str())
+        .bind(key)
+        .bind(event_id)
+        .bind(at.as_millis())
+        .execute_one(conn)
+        .await
+    }
 }

@@ -92,7 +92,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 8] = [
+const UNIQUE_COLUMNS: [(&str, &str); 9] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
@@ -115,6 +115,10 @@ const UNIQUE_COLUMNS: [(&str, &str); 8] = [
     (
         "usage_events.org_id, usage_events.event_key",
         constraints::USAGE_EVENT_KEY,
+    ),
+    (
+        "quota_event_keys.org_id, quota_event_keys.event_key",
+        constraints::QUOTA_EVENT_KEY,
     ),
 ];
 

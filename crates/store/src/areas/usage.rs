@@ -35,4 +35,21 @@ pub trait Usage {
     /// otherwise); a key the organization already used is `Conflict` on
     /// `constraints::USAGE_EVENT_KEY`.
     async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError>;
+
+    /// The quota event (`qev_…`) recorded under this legacy body key, if any.
+    async fn quota_event_with_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Records that `key` named the quota event `event_id` of `org`; a key the organization
+    /// already used is `Conflict` on `constraints::QUOTA_EVENT_KEY`.
+    async fn record_quota_event_key(
+        &mut self,
+        org: &OrgId,
+        key: &str,
+        event_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 }

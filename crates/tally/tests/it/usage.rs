@@ -676,6 +676,14 @@ on_both_backends! {
         let (wrong_status, wrong) = call(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=nope", DIRECT, None).await;
         let quota = ok(&app, Method::GET, "/usage/quota?customerId=user_42&featureCode=tasks", DIRECT, None).await;
 
+        let keyed = json!({"customerId": "user_42", "featureCode": "tasks", "count": 1, "idempotencyKey": "q-1"});
+        let removed = ok(&app, Method::DELETE, "/usage/quota", LEGACY, Some(keyed.clone())).await;
+        let (dup_status, dup) = call(&app, Method::DELETE, "/usage/quota", LEGACY, Some(keyed)).await;
+        let dup = error_of(&dup, LEGACY);
+
+        assert_eq!(removed["newBalance"], 2);
+        assert_eq!((dup_status, dup["code"].as_str(), dup["param"].as_str()), (409, Some("duplicate"), Some("idempotencyKey")));
+        assert_eq!(dup["details"]["usageEventId"], removed["id"]);
         assert_eq!(added["newBalance"], 3);
         assert_eq!(status, 400);
         let refused = error_of(&refused, DIRECT);
