@@ -91,6 +91,7 @@ macro_rules! conformance_suite {
                 concurrent_locked_usage_increments_lose_no_update,
                 a_rolled_back_job_leaves_no_usage_change,
                 another_organizations_usage_is_never_read_or_overwritten,
+                a_quota_key_names_its_event_once_and_only_in_its_organization,
             },
             invoices {
                 invoice_numbers_count_up_per_organization,

@@ -1,6 +1,6 @@
 //! Usage counters and the usage event trail.
 
-use super::fixtures::{T0, commit, organization, read, roll_back, subscribed, ulid};
+use super::fixtures::{T0, commit, organization, read, roll_back, seat_event, subscribed, ulid};
 use crate::{Store, StoreError, write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -247,4 +247,49 @@ pub async fn another_organizations_usage_is_never_read_or_overwritten(store: Arc
         vec![their_counter],
         "their counter is untouched"
     );
+}
+
+pub async fn a_quota_key_names_its_event_once_and_only_in_its_organization(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "quota keys").await;
+    let other = organization(&*store, "other").await;
+    let event = seat_event(&s.subscription, 1, "tasks", 1, T0);
+    let (org, job_event) = (s.org.clone(), event.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.append_seat_event(&job_event).await?;
+            tx.record_quota_event_key(&org, "q-1", job_event.id.as_str(), T0)
+                .await
+        })
+    })
+    .await;
+    let (org, id) = (s.org.clone(), event.id.as_str().to_owned());
+    let again = write(&*store, move |tx| {
+        Box::pin(async move { tx.record_quota_event_key(&org, "q-1", &id, T0).await })
+    })
+    .await;
+    let (job_other, id) = (other.clone(), event.id.as_str().to_owned());
+    let foreign = write(&*store, move |tx| {
+        Box::pin(async move { tx.record_quota_event_key(&job_other, "q-2", &id, T0).await })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    assert!(
+        again
+            .as_ref()
+            .is_err_and(|e| e.is_conflict_on(crate::constraints::QUOTA_EVENT_KEY)),
+        "{again:?}"
+    );
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound)),
+        "another organization's event cannot be named: {foreign:?}"
+    );
+    assert_eq!(
+        db.quota_event_with_key(&s.org, "q-1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(event.id.as_str())
+    );
+    assert_eq!(db.quota_event_with_key(&other, "q-1").await.unwrap(), None);
 }
