@@ -5,9 +5,9 @@
 //! server in-process on 127.0.0.1, sets up a catalog and customers over HTTP, then measures
 //! seat writes, balance reads, usage tracks and feature-access reads over HTTP and, on a second
 //! database prepared the same way, the seat write's raw store transaction and the seat write's
-//! transaction as plain SQL on the engine: the floors the HTTP path is compared against. A
-//! bare axum handler, measured once, gives the HTTP floor. One table per backend, with the
-//! ratios; `--json FILE` writes the same figures.
+//! and the track's transactions as plain SQL on the engine: the floors the HTTP paths are
+//! compared against. A bare axum handler, measured once, gives the HTTP floor. One table per
+//! backend, with the ratios; `--json FILE` writes the same figures.
 
 mod bare_http;
 mod engine;
@@ -131,9 +131,9 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     Ok(bare.measured.errors == 0 && !reports.iter().any(BackendReport::failed))
 }
 
-/// The six phases on one backend. The HTTP phases share one database (seat writes, then reads
+/// The seven phases on one backend. The HTTP phases share one database (seat writes, then reads
 /// of the balances they produced; usage tracks, then reads of the counters they produced); the
-/// raw transactions and the engine baseline get a second one prepared by the same HTTP setup,
+/// raw transactions and the engine baselines get a second one prepared by the same HTTP setup,
 /// so the seat write phases start from the same state.
 async fn measure(
     backend: &Backend,
@@ -171,7 +171,9 @@ async fn measure(
 
     eprintln!("{name}: engine baseline (plain SQL on the same database, no Tally code)");
     let targets = engine::targets(database.url()).await?;
-    let engine_writes = engine::seat_writes(database.url(), targets, shape).await?;
+    let engine_writes = engine::seat_writes(database.url(), targets.clone(), shape).await?;
+    eprintln!("{name}: engine baseline of the usage track (plain SQL, same database)");
+    let engine_tracks = engine::usage_tracks(database.url(), targets, shape).await?;
     drop(database);
 
     Ok(BackendReport {
@@ -208,6 +210,13 @@ async fn measure(
         access_reads: Phase {
             operation: "feature access read (HTTP GET /feature-access/{code})",
             measured: access_reads,
+        },
+        engine_tracks: Phase {
+            operation: match backend {
+                Backend::Sqlite => "usage track (engine: SQL, one connection)",
+                Backend::Postgres(_) => "usage track (engine: SQL, N connections)",
+            },
+            measured: engine_tracks,
         },
         http_check,
         raw_check,

@@ -69,6 +69,8 @@ pub struct BackendReport {
     pub engine_writes: Phase,
     pub usage_tracks: Phase,
     pub access_reads: Phase,
+    /// The usage track's transaction shape as plain SQL on the engine (`engine`).
+    pub engine_tracks: Phase,
     pub http_check: SumCheck,
     pub raw_check: SumCheck,
     /// The customers' `unitsUsed` after the HTTP tracks.
@@ -77,7 +79,7 @@ pub struct BackendReport {
 
 impl BackendReport {
     /// In table order: the seat phases, then the usage phases.
-    fn phases(&self) -> [&Phase; 6] {
+    fn phases(&self) -> [&Phase; 7] {
         [
             &self.seat_writes,
             &self.balance_reads,
@@ -85,6 +87,7 @@ impl BackendReport {
             &self.engine_writes,
             &self.usage_tracks,
             &self.access_reads,
+            &self.engine_tracks,
         ]
     }
 
@@ -107,6 +110,11 @@ impl BackendReport {
     /// Balance-read throughput over the bare HTTP handler's.
     pub fn read_to_bare_ratio(&self, bare: &Measured) -> f64 {
         ratio(&self.balance_reads.measured, bare)
+    }
+
+    /// HTTP usage-track throughput over the engine's rate for the track's transaction shape.
+    pub fn track_to_engine_ratio(&self) -> f64 {
+        ratio(&self.usage_tracks.measured, &self.engine_tracks.measured)
     }
 
     /// Feature-access-read throughput over the bare HTTP handler's.
@@ -141,6 +149,10 @@ impl BackendReport {
             (
                 "HTTP balance reads / bare HTTP handler",
                 self.read_to_bare_ratio(bare),
+            ),
+            (
+                "HTTP usage tracks / track engine baseline",
+                self.track_to_engine_ratio(),
             ),
             (
                 "HTTP feature-access reads / bare HTTP handler",
@@ -180,6 +192,7 @@ impl BackendReport {
             "storeToEngineRatio": self.store_to_engine_ratio(),
             "seatWriteToStoreRatio": self.write_ratio(),
             "balanceReadToBareHttpRatio": self.read_to_bare_ratio(bare),
+            "usageTrackToEngineRatio": self.track_to_engine_ratio(),
             "featureAccessReadToBareHttpRatio": self.access_to_bare_ratio(bare),
             "balanceCheckHttp": check_json(self.http_check),
             "balanceCheckRaw": check_json(self.raw_check),
