@@ -296,16 +296,12 @@ fn sqlite_transaction(conn: &mut Connection, t: &Target, key: &str) -> rusqlite:
         format!("evt_{key}b"),
         "customer.state_changed"
     ])?;
-    tx.prepare_cached(RECORD_SQL)?.execute(params![
-        t.org_id,
-        key,
-        key,
-        200,
-        RESPONSE_BODY,
-        now,
-        now + 86_400_000,
-        t.key_id
-    ])?;
+    // By name: the statement names `$8` second, and SQLite numbers `$n` by first appearance,
+    // so arguments bound by position would land in the wrong columns.
+    tx.prepare_cached(RECORD_SQL)?.execute(named_params! {
+        "$1": t.org_id, "$2": key, "$3": key, "$4": 200, "$5": RESPONSE_BODY,
+        "$6": now, "$7": now + 86_400_000, "$8": t.key_id,
+    })?;
     tx.commit()
 }
 
