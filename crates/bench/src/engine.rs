@@ -899,3 +899,57 @@ fn now_ms() -> i64 {
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(included: i64) -> Terms {
+        Terms {
+            enabled: true,
+            included,
+            unlimited: false,
+        }
+    }
+
+    #[test]
+    fn a_track_goes_on_only_below_the_threshold_and_the_included_amount() {
+        assert_eq!(one_more(0, &terms(1_000_000_000)), Some(1));
+        assert_eq!(one_more(6, &terms(10)), Some(7));
+        // 8 of 10 is the 80 % threshold: that track would record a webhook event.
+        assert_eq!(one_more(7, &terms(10)), None);
+        assert_eq!(one_more(9, &terms(10)), None);
+        assert_eq!(one_more(10, &terms(10)), None);
+        assert_eq!(
+            one_more(
+                10,
+                &Terms {
+                    unlimited: true,
+                    ..terms(10)
+                }
+            ),
+            Some(11)
+        );
+    }
+
+    #[test]
+    fn the_track_refuses_what_the_fixture_rules_out() {
+        let catalog = vec![(USAGE_FEATURE_CODE.to_owned(), "usage".to_owned())];
+        let counter = Counter::default();
+
+        assert_eq!(
+            judge(None, &catalog, Some(terms(100)), &counter).ok(),
+            Some(1)
+        );
+        assert!(judge(Some("credits"), &catalog, Some(terms(100)), &counter).is_err());
+        assert!(judge(None, &[], Some(terms(100)), &counter).is_err());
+        assert!(judge(None, &catalog, None, &counter).is_err());
+        let disabled = Terms {
+            enabled: false,
+            ..terms(100)
+        };
+        assert!(judge(None, &catalog, Some(disabled), &counter).is_err());
+        assert!(no_endpoint_wants_recorded(&[r#"["seats.updated"]"#.to_owned()]).is_ok());
+        assert!(no_endpoint_wants_recorded(&[r#"["usage.recorded"]"#.to_owned()]).is_err());
+    }
+}
