@@ -24,6 +24,13 @@ pub const FEATURE_CODE: &str = "editor";
 /// `customer.state_changed`), the shape the raw transaction repeats.
 pub const INITIAL_SEATS: i64 = 10;
 pub const INCLUDED_SEATS: i64 = 5;
+/// The metered usage feature every subscription carries too.
+pub const USAGE_FEATURE_CODE: &str = "api_calls";
+/// Units of `USAGE_FEATURE_CODE` included per period, with overage off: the most a plan may
+/// include, so far more than any run tracks. No track is refused and none reaches the 80 %
+/// threshold, so a track records no webhook event (no endpoint asks for `usage.recorded`
+/// either): every track runs the same statements, the shape the engine baseline repeats.
+pub const INCLUDED_USAGE: i64 = 1_000_000_000;
 /// High enough that the rate limiter never answers 429 during a run.
 pub const RATE_LIMIT_REQUESTS: u32 = 1_000_000;
 pub const RATE_LIMIT_WINDOW_SECS: u64 = 10;
@@ -131,13 +138,20 @@ impl RunningServer {
         )
     }
 
-    /// Creates the seats feature, a plan with a monthly price and the feature, and `customers`
-    /// customers each with a live subscription holding `INITIAL_SEATS`.
+    /// Creates the seats feature and the usage feature, a plan with a monthly price and both
+    /// features, and `customers` customers each with a live subscription holding
+    /// `INITIAL_SEATS`.
     pub async fn set_up(&self, customers: usize) -> anyhow::Result<Vec<BenchCustomer>> {
         self.expect_ok(
             Method::POST,
             "/features",
             json!({"name": "Editor seats", "code": FEATURE_CODE, "type": "seats", "unitName": "seat"}),
+        )
+        .await?;
+        self.expect_ok(
+            Method::POST,
+            "/features",
+            json!({"name": "API calls", "code": USAGE_FEATURE_CODE, "type": "usage", "unitName": "call"}),
         )
         .await?;
         let plan = self
@@ -159,6 +173,13 @@ impl RunningServer {
             &format!("/plans/{plan_id}/features"),
             json!({"featureId": FEATURE_CODE, "includedAmount": INCLUDED_SEATS,
                    "overage": {"enabled": true, "unitPrice": 250_000}}),
+        )
+        .await?;
+        self.expect_ok(
+            Method::POST,
+            &format!("/plans/{plan_id}/features"),
+            json!({"featureId": USAGE_FEATURE_CODE, "includedAmount": INCLUDED_USAGE,
+                   "overage": {"enabled": false}}),
         )
         .await?;
         let mut created = Vec::with_capacity(customers);

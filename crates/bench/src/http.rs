@@ -1,8 +1,11 @@
-//! The two HTTP operations measured, sent as the SDKs send them, and the check that the seat
-//! writes all landed: `POST /seats` with a fresh `Idempotency-Key` per request, `GET
-//! /seats/balance`, and a sum over `GET /seats/balances` afterwards.
+//! The HTTP operations measured, sent as the SDKs send them, and the checks that the writes
+//! all landed: `POST /seats` with a fresh `Idempotency-Key` per request, `GET
+//! /seats/balance`, and a sum over `GET /seats/balances` afterwards; `POST /usage/events` the
+//! same way, `GET /feature-access/{code}`, and a sum of the customers' `unitsUsed` afterwards.
 
-use crate::fixture::{BenchCustomer, FEATURE_CODE, INITIAL_SEATS, RunningServer, authorized};
+use crate::fixture::{
+    BenchCustomer, FEATURE_CODE, INITIAL_SEATS, RunningServer, USAGE_FEATURE_CODE, authorized,
+};
 use crate::load::{self, LoadShape, Measured};
 use anyhow::{Context, bail};
 use reqwest::{Method, RequestBuilder};
@@ -10,14 +13,15 @@ use serde_json::json;
 use std::sync::Arc;
 use tally_app::{IdSource, RandomIds};
 
-/// What the balance check found.
+/// What a check found: a sum read back after a write phase, next to what its successful
+/// writes imply.
 #[derive(Debug, Clone, Copy)]
-pub struct BalanceCheck {
+pub struct SumCheck {
     pub expected: i64,
     pub found: i64,
 }
 
-impl BalanceCheck {
+impl SumCheck {
     pub fn matches(&self) -> bool {
         self.expected == self.found
     }
@@ -77,7 +81,7 @@ pub async fn balance_check(
     server: &RunningServer,
     customers: &[BenchCustomer],
     successful_adds: u64,
-) -> anyhow::Result<BalanceCheck> {
+) -> anyhow::Result<SumCheck> {
     let mut found = 0i64;
     for customer in customers {
         let response = server
@@ -97,10 +101,89 @@ pub async fn balance_check(
             .as_i64()
             .with_context(|| format!("no {FEATURE_CODE} balance in {text}"))?;
     }
-    Ok(BalanceCheck {
+    Ok(SumCheck {
         expected: expected_total(customers.len(), successful_adds),
         found,
     })
+}
+
+/// `POST /usage/events {"customerId", "featureCode", "value": 1}`, customers in turn, each
+/// with a fresh `Idempotency-Key` (and no `eventId`, as most callers send). Anything but 200 is
+/// an error.
+pub async fn usage_tracks(
+    server: &RunningServer,
+    customers: &[BenchCustomer],
+    shape: LoadShape,
+) -> Measured {
+    let run = RandomIds.uuid();
+    let customers: Arc<Vec<String>> =
+        Arc::new(customers.iter().map(|c| c.external_id.clone()).collect());
+    let client = server.client.clone();
+    let url = format!("{}/api/v1/usage/events", server.address);
+    load::run(shape, move |n| {
+        let customer = &customers[index(n, customers.len())];
+        let request = authorized(client.post(&url))
+            .header("idempotency-key", format!("{run}-track-{n}"))
+            .json(&json!({"customerId": customer, "featureCode": USAGE_FEATURE_CODE, "value": 1}));
+        send_expecting_ok(request)
+    })
+    .await
+}
+
+/// `GET /feature-access/{code}?customerId=…` for the usage feature, customers in turn.
+pub async fn feature_access_reads(
+    server: &RunningServer,
+    customers: &[BenchCustomer],
+    shape: LoadShape,
+) -> Measured {
+    let urls: Arc<Vec<String>> = Arc::new(
+        customers
+            .iter()
+            .map(|c| feature_access_url(server, c))
+            .collect(),
+    );
+    let client = server.client.clone();
+    load::run(shape, move |n| {
+        let request = authorized(client.get(&urls[index(n, urls.len())]));
+        send_expecting_ok(request)
+    })
+    .await
+}
+
+/// Sums every customer's `consumption.unitsUsed` of the usage feature from `GET
+/// /feature-access/{code}` and compares it with the successful tracks (one unit each; the
+/// fixture starts every counter at zero).
+pub async fn usage_check(
+    server: &RunningServer,
+    customers: &[BenchCustomer],
+    successful_tracks: u64,
+) -> anyhow::Result<SumCheck> {
+    let mut found = 0i64;
+    for customer in customers {
+        let response = authorized(server.client.get(feature_access_url(server, customer)))
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if status != 200 {
+            bail!("GET /feature-access/{USAGE_FEATURE_CODE} answered {status}: {text}");
+        }
+        let body: serde_json::Value = serde_json::from_str(&text)?;
+        found += body["consumption"]["unitsUsed"]
+            .as_i64()
+            .with_context(|| format!("no consumption.unitsUsed in {text}"))?;
+    }
+    Ok(SumCheck {
+        expected: i64::try_from(successful_tracks).unwrap_or(i64::MAX),
+        found,
+    })
+}
+
+fn feature_access_url(server: &RunningServer, customer: &BenchCustomer) -> String {
+    format!(
+        "{}/api/v1/feature-access/{USAGE_FEATURE_CODE}?customerId={}",
+        server.address, customer.external_id
+    )
 }
 
 /// Initial seats of every customer plus one per successful add.

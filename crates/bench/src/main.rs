@@ -1,11 +1,13 @@
-//! `tally-bench`: the load driver for Tally's seat paths (see `crates/bench/README.md`).
+//! `tally-bench`: the load driver for Tally's seat and usage paths (see
+//! `crates/bench/README.md`).
 //!
 //! For each backend (SQLite always, PostgreSQL when a server is named) it starts the real
 //! server in-process on 127.0.0.1, sets up a catalog and customers over HTTP, then measures
-//! seat writes and balance reads over HTTP and, on a second database prepared the same way,
-//! the seat write's raw store transaction: the floor the HTTP path is compared against. A bare
-//! axum handler, measured once, gives the HTTP floor. One table per backend, with the ratios;
-//! `--json FILE` writes the same figures.
+//! seat writes, balance reads, usage tracks and feature-access reads over HTTP and, on a second
+//! database prepared the same way, the seat write's raw store transaction and the seat write's
+//! and the track's transactions as plain SQL on the engine: the floors the HTTP paths are
+//! compared against. A bare axum handler, measured once, gives the HTTP floor. One table per
+//! backend, with the ratios; `--json FILE` writes the same figures.
 
 mod bare_http;
 mod engine;
@@ -27,7 +29,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "tally-bench",
-    about = "Seat-write and balance-read throughput and latency over HTTP, next to the raw store transaction rate"
+    about = "Seat-write, balance-read, usage-track and feature-access throughput and latency over HTTP, next to the raw store and engine transaction rates"
 )]
 struct Args {
     /// A PostgreSQL server where the user may create databases; the tool creates a fresh
@@ -72,7 +74,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("tally-bench: some requests failed or a balance check did not match");
+            eprintln!("tally-bench: some requests failed or a check did not match");
             ExitCode::FAILURE
         }
         Err(error) => {
@@ -129,9 +131,10 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     Ok(bare.measured.errors == 0 && !reports.iter().any(BackendReport::failed))
 }
 
-/// The four phases on one backend. The HTTP phases share one database (writes, then reads
-/// of the balances they produced); the raw transactions get a second one prepared by the same
-/// HTTP setup, so both write phases start from the same state.
+/// The seven phases on one backend. The HTTP phases share one database (seat writes, then reads
+/// of the balances they produced; usage tracks, then reads of the counters they produced); the
+/// raw transactions and the engine baselines get a second one prepared by the same HTTP setup,
+/// so the seat write phases start from the same state.
 async fn measure(
     backend: &Backend,
     customers: usize,
@@ -147,6 +150,11 @@ async fn measure(
     let http_check = http::balance_check(&server, &fixture, seat_writes.successes()).await?;
     eprintln!("{name}: HTTP balance reads");
     let balance_reads = http::balance_reads(&server, &fixture, shape).await;
+    eprintln!("{name}: HTTP usage tracks");
+    let usage_tracks = http::usage_tracks(&server, &fixture, shape).await;
+    let usage_check = http::usage_check(&server, &fixture, usage_tracks.successes()).await?;
+    eprintln!("{name}: HTTP feature-access reads");
+    let access_reads = http::feature_access_reads(&server, &fixture, shape).await;
     server.stop().await?;
     drop(database);
 
@@ -163,7 +171,9 @@ async fn measure(
 
     eprintln!("{name}: engine baseline (plain SQL on the same database, no Tally code)");
     let targets = engine::targets(database.url()).await?;
-    let engine_writes = engine::seat_writes(database.url(), targets, shape).await?;
+    let engine_writes = engine::seat_writes(database.url(), targets.clone(), shape).await?;
+    eprintln!("{name}: engine baseline of the usage track (plain SQL, same database)");
+    let engine_tracks = engine::usage_tracks(database.url(), targets, shape).await?;
     drop(database);
 
     Ok(BackendReport {
@@ -193,8 +203,24 @@ async fn measure(
             },
             measured: engine_writes,
         },
+        usage_tracks: Phase {
+            operation: "usage track (HTTP POST /usage/events)",
+            measured: usage_tracks,
+        },
+        access_reads: Phase {
+            operation: "feature access read (HTTP GET /feature-access/{code})",
+            measured: access_reads,
+        },
+        engine_tracks: Phase {
+            operation: match backend {
+                Backend::Sqlite => "usage track (engine: SQL, one connection)",
+                Backend::Postgres(_) => "usage track (engine: SQL, N connections)",
+            },
+            measured: engine_tracks,
+        },
         http_check,
         raw_check,
+        usage_check,
     })
 }
 
@@ -230,11 +256,13 @@ fn print_context(args: &Args, backends: &[Backend]) {
         cores()
     );
     println!(
-        "settings: concurrency {}, {}, {} customers with {} initial seats, API version {}, backends: {}",
+        "settings: concurrency {}, {}, {} customers with {} initial seats and {} included {} units, API version {}, backends: {}",
         args.concurrency,
         phase_length(args),
         args.customers,
         fixture::INITIAL_SEATS,
+        fixture::INCLUDED_USAGE,
+        fixture::USAGE_FEATURE_CODE,
         fixture::API_VERSION,
         names.join(", "),
     );
@@ -254,6 +282,7 @@ fn context_json(args: &Args) -> serde_json::Value {
         "requestsPerPhase": args.requests,
         "customers": args.customers,
         "initialSeats": fixture::INITIAL_SEATS,
+        "includedUsage": fixture::INCLUDED_USAGE,
         "apiVersion": fixture::API_VERSION,
         "postgres": args.postgres_url.is_some(),
     })

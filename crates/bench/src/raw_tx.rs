@@ -10,7 +10,7 @@
 //! reruns the whole transaction a bounded number of times.
 
 use crate::fixture::{BenchCustomer, FEATURE_CODE};
-use crate::http::{BalanceCheck, expected_total, index};
+use crate::http::{SumCheck, expected_total, index};
 use crate::load::{self, LoadShape, Measured};
 use anyhow::Context;
 use serde_json::json;
@@ -95,7 +95,7 @@ pub async fn balance_check(
     org: &OrgId,
     customers: &[BenchCustomer],
     successful_adds: u64,
-) -> anyhow::Result<BalanceCheck> {
+) -> anyhow::Result<SumCheck> {
     let mut found = 0;
     let mut db = store.read().await?;
     for customer in customers {
@@ -111,7 +111,7 @@ pub async fn balance_check(
             .map(|b| b.current)
             .sum::<i64>();
     }
-    Ok(BalanceCheck {
+    Ok(SumCheck {
         expected: expected_total(customers.len(), successful_adds),
         found,
     })

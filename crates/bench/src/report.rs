@@ -1,7 +1,7 @@
 //! The figures of a run: one table per backend on stdout, and the same numbers as JSON for
 //! `--json FILE`. Ratios are the point; absolute numbers only compare within one run.
 
-use crate::http::BalanceCheck;
+use crate::http::SumCheck;
 use crate::load::Measured;
 use serde_json::{Value, json};
 
@@ -11,11 +11,14 @@ pub struct Phase {
     pub measured: Measured,
 }
 
+/// The operation column's width: the longest operation name.
+const OPERATION_WIDTH: usize = 53;
+
 impl Phase {
     pub fn print_row(&self) {
         let m = &self.measured;
         println!(
-            "{:<40} {:>9} {:>7} {:>11.1} {:>9.2} {:>9.2}",
+            "{:<OPERATION_WIDTH$} {:>9} {:>7} {:>11.1} {:>9.2} {:>9.2}",
             self.operation,
             m.successes(),
             m.errors,
@@ -49,7 +52,7 @@ impl Phase {
 /// The column titles every table shares.
 pub fn print_header() {
     println!(
-        "{:<40} {:>9} {:>7} {:>11} {:>9} {:>9}",
+        "{:<OPERATION_WIDTH$} {:>9} {:>7} {:>11} {:>9} {:>9}",
         "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms"
     );
 }
@@ -64,17 +67,27 @@ pub struct BackendReport {
     pub raw_writes: Phase,
     /// The same transaction shape as plain SQL on the engine, no Tally code (`engine`).
     pub engine_writes: Phase,
-    pub http_check: BalanceCheck,
-    pub raw_check: BalanceCheck,
+    pub usage_tracks: Phase,
+    pub access_reads: Phase,
+    /// The usage track's transaction shape as plain SQL on the engine (`engine`).
+    pub engine_tracks: Phase,
+    pub http_check: SumCheck,
+    pub raw_check: SumCheck,
+    /// The customers' `unitsUsed` after the HTTP tracks.
+    pub usage_check: SumCheck,
 }
 
 impl BackendReport {
-    fn phases(&self) -> [&Phase; 4] {
+    /// In table order: the seat phases, then the usage phases.
+    fn phases(&self) -> [&Phase; 7] {
         [
             &self.seat_writes,
             &self.balance_reads,
             &self.raw_writes,
             &self.engine_writes,
+            &self.usage_tracks,
+            &self.access_reads,
+            &self.engine_tracks,
         ]
     }
 
@@ -99,10 +112,21 @@ impl BackendReport {
         ratio(&self.balance_reads.measured, bare)
     }
 
+    /// HTTP usage-track throughput over the engine's rate for the track's transaction shape.
+    pub fn track_to_engine_ratio(&self) -> f64 {
+        ratio(&self.usage_tracks.measured, &self.engine_tracks.measured)
+    }
+
+    /// Feature-access-read throughput over the bare HTTP handler's.
+    pub fn access_to_bare_ratio(&self, bare: &Measured) -> f64 {
+        ratio(&self.access_reads.measured, bare)
+    }
+
     pub fn failed(&self) -> bool {
         self.phases().iter().any(|p| p.measured.errors > 0)
             || !self.http_check.matches()
             || !self.raw_check.matches()
+            || !self.usage_check.matches()
     }
 
     pub fn print(&self, bare: &Measured) {
@@ -112,24 +136,47 @@ impl BackendReport {
         for phase in self.phases() {
             phase.print_row();
         }
-        println!(
-            "HTTP seat writes / engine baseline:     {:.2}",
-            self.write_to_engine_ratio()
+        let ratios = [
+            (
+                "HTTP seat writes / engine baseline",
+                self.write_to_engine_ratio(),
+            ),
+            (
+                "store transactions / engine baseline",
+                self.store_to_engine_ratio(),
+            ),
+            ("HTTP seat writes / store transactions", self.write_ratio()),
+            (
+                "HTTP balance reads / bare HTTP handler",
+                self.read_to_bare_ratio(bare),
+            ),
+            (
+                "HTTP usage tracks / track engine baseline",
+                self.track_to_engine_ratio(),
+            ),
+            (
+                "HTTP feature-access reads / bare HTTP handler",
+                self.access_to_bare_ratio(bare),
+            ),
+        ];
+        for (name, value) in ratios {
+            println!("{:<47} {value:.2}", format!("{name}:"));
+        }
+        print_check(
+            "balance check after HTTP seat writes",
+            "seats",
+            self.http_check,
         );
-        println!(
-            "store transactions / engine baseline:   {:.2}",
-            self.store_to_engine_ratio()
+        print_check(
+            "balance check after raw transactions",
+            "seats",
+            self.raw_check,
         );
-        println!(
-            "HTTP seat writes / store transactions:  {:.2}",
-            self.write_ratio()
+        print_check(
+            "usage check after HTTP usage tracks",
+            "units used",
+            self.usage_check,
         );
-        println!(
-            "HTTP balance reads / bare HTTP handler: {:.2}",
-            self.read_to_bare_ratio(bare)
-        );
-        print_check("after HTTP seat writes", self.http_check);
-        print_check("after raw transactions", self.raw_check);
         for phase in self.phases() {
             phase.print_failures();
         }
@@ -145,21 +192,22 @@ impl BackendReport {
             "storeToEngineRatio": self.store_to_engine_ratio(),
             "seatWriteToStoreRatio": self.write_ratio(),
             "balanceReadToBareHttpRatio": self.read_to_bare_ratio(bare),
+            "usageTrackToEngineRatio": self.track_to_engine_ratio(),
+            "featureAccessReadToBareHttpRatio": self.access_to_bare_ratio(bare),
             "balanceCheckHttp": check_json(self.http_check),
             "balanceCheckRaw": check_json(self.raw_check),
+            "usageCheckHttp": check_json(self.usage_check),
         })
     }
 }
 
-fn print_check(when: &str, check: BalanceCheck) {
+/// `check`, named `what`, its sum counted in `unit`.
+fn print_check(what: &str, unit: &str, check: SumCheck) {
     if check.matches() {
-        println!(
-            "balance check {when}: matches (sum of balances {})",
-            check.found
-        );
+        println!("{what}: matches ({} {unit} in total)", check.found);
     } else {
         println!(
-            "FAILURE: balance check {when}: expected {} seats in total, found {}",
+            "FAILURE: {what}: expected {} {unit} in total, found {}",
             check.expected, check.found
         );
     }
@@ -174,6 +222,6 @@ fn ratio(numerator: &Measured, denominator: &Measured) -> f64 {
     }
 }
 
-fn check_json(check: BalanceCheck) -> Value {
+fn check_json(check: SumCheck) -> Value {
     json!({"expected": check.expected, "found": check.found, "matches": check.matches()})
 }
