@@ -504,8 +504,9 @@ impl App {
         customer: &str,
         feature: &str,
     ) -> Result<BalanceView, AppError> {
-        let (subscription, features, snapshot, balances) =
-            self.seat_state(caller, customer).await?;
+        // The hot read view (`hot`): from memory between writes on SQLite.
+        let (state, _) = self.customer_view(caller, customer).await?;
+        let (subscription, features, snapshot, balances) = state.seat_parts();
         let seat_codes: Vec<&str> = features
             .iter()
             .filter(|f| f.feature_type == FeatureType::Seats)
@@ -528,7 +529,7 @@ impl App {
             }
             .into());
         }
-        Ok(view(&subscription, &balances, code))
+        Ok(view(subscription, balances, code))
     }
 
     /// `GET /seats/balances`: every enabled seats feature of the current snapshot, by code.
@@ -537,16 +538,17 @@ impl App {
         caller: &Caller,
         customer: &str,
     ) -> Result<Vec<BalanceView>, AppError> {
-        let (subscription, _, snapshot, balances) = self.seat_state(caller, customer).await?;
+        let (state, _) = self.customer_view(caller, customer).await?;
+        let (subscription, _, snapshot, balances) = state.seat_parts();
         let mut codes: Vec<String> = snapshot
-            .into_iter()
+            .iter()
             .filter(|f| f.enabled && f.feature_type == FeatureType::Seats)
-            .map(|f| f.code)
+            .map(|f| f.code.clone())
             .collect();
         codes.sort();
         Ok(codes
             .into_iter()
-            .map(|code| view(&subscription, &balances, code))
+            .map(|code| view(subscription, balances, code))
             .collect())
     }
 
@@ -562,24 +564,6 @@ impl App {
         let (mut db, _) = self.reader(caller).await?;
         let customer = find_customer_for_param(&mut *db, org, customer).await?;
         Ok(db.seat_events(org, &customer.id, filter, page).await?)
-    }
-
-    async fn seat_state(
-        &self,
-        caller: &Caller,
-        customer: &str,
-    ) -> Result<
-        (
-            Subscription,
-            Vec<Feature>,
-            Vec<FeatureSnapshot>,
-            Vec<SeatBalance>,
-        ),
-        AppError,
-    > {
-        // The hot read view (`hot`): from memory between writes on SQLite.
-        let (view, _) = self.customer_view(caller, customer).await?;
-        Ok(view.seat_state())
     }
 }
 

@@ -730,20 +730,15 @@ pub(crate) struct CustomerView {
 impl CustomerView {
     /// What the seat balance reads show: the subscription, the catalog, the snapshot and the
     /// balances.
-    pub(crate) fn seat_state(
+    pub(crate) fn seat_parts(
         &self,
-    ) -> (
-        Subscription,
-        Vec<Feature>,
-        Vec<FeatureSnapshot>,
-        Vec<SeatBalance>,
-    ) {
+    ) -> (&Subscription, &[Feature], &[FeatureSnapshot], &[SeatBalance]) {
         let loaded = &self.loaded;
         (
-            loaded.subscription.clone(),
-            loaded.features.clone(),
-            loaded.snapshot.clone(),
-            self.seats.clone(),
+            &loaded.subscription,
+            &loaded.features,
+            &loaded.snapshot,
+            &self.seats,
         )
     }
 
