@@ -732,7 +732,12 @@ impl CustomerView {
     /// balances.
     pub(crate) fn seat_parts(
         &self,
-    ) -> (&Subscription, &[Feature], &[FeatureSnapshot], &[SeatBalance]) {
+    ) -> (
+        &Subscription,
+        &[Feature],
+        &[FeatureSnapshot],
+        &[SeatBalance],
+    ) {
         let loaded = &self.loaded;
         (
             &loaded.subscription,
