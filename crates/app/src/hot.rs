@@ -7,8 +7,15 @@
 //! it moves the view's generation on before the write is acknowledged, and an entry is used only
 //! under the generation it was read at: a read that starts after an acknowledged write never sees
 //! the state before it. Entries are read from the database at a generation taken before the
-//! read, so one that overlaps a write is simply never used. Where other processes or nodes write
-//! (PostgreSQL) the view is off and reads go to the database.
+//! read, so one that overlaps a write is simply never used.
+//!
+//! Where other processes or nodes write (PostgreSQL) no write of theirs reaches this node's
+//! generation. There each entry is kept with the stamp it was read under (`StampedView`): the
+//! versions the database moves on with every committed change to the customer's state and to
+//! the catalog (`tally_store::HotStamp`). A read first reads the stamp, one statement, and uses
+//! the kept entry only when the stamp is unchanged: a write acknowledged by any node is seen by
+//! the next read on every node. Entries are read after their stamp, so they are never older
+//! than it.
 //!
 //! Decision: one generation for the whole node. A write anywhere drops every entry, which keeps
 //! the rule one line long; reads between writes, the common case, are answered from memory.
@@ -21,31 +28,52 @@ use std::sync::{Arc, Mutex};
 /// Entries kept per map at most; past that a map starts afresh.
 const ENTRIES_MAX: usize = 100_000;
 
-/// A generation-stamped map.
-struct Entries<K, V> {
-    map: Mutex<HashMap<K, (u64, V)>>,
+/// A map whose entries are valid only under the tag (a generation, a stamp) they were read at.
+struct Entries<K, T, V> {
+    map: Mutex<HashMap<K, (T, V)>>,
 }
 
-impl<K: Eq + Hash, V: Clone> Entries<K, V> {
+impl<K: Eq + Hash, T: PartialEq, V: Clone> Entries<K, T, V> {
     fn new() -> Self {
         Self {
             map: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get(&self, key: &K, generation: u64) -> Option<V> {
+    fn get(&self, key: &K, tag: &T) -> Option<V> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
-            .filter(|(at, _)| *at == generation)
+            .filter(|(at, _)| at == tag)
             .map(|(_, value)| value.clone())
     }
 
-    fn put(&self, key: K, generation: u64, value: V) {
+    fn put(&self, key: K, tag: T, value: V) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= ENTRIES_MAX {
             map.clear();
         }
-        map.insert(key, (generation, value));
+        map.insert(key, (tag, value));
+    }
+}
+
+/// Entries kept with the database stamp they were read under, for where other nodes write.
+pub(crate) struct StampedView<K, S, V> {
+    entries: Entries<K, S, Arc<V>>,
+}
+
+impl<K: Eq + Hash, S: PartialEq, V> StampedView<K, S, V> {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: Entries::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &K, stamp: &S) -> Option<Arc<V>> {
+        self.entries.get(key, stamp)
+    }
+
+    pub(crate) fn put(&self, key: K, stamp: S, value: Arc<V>) {
+        self.entries.put(key, stamp, value);
     }
 }
 
@@ -53,8 +81,8 @@ impl<K: Eq + Hash, V: Clone> Entries<K, V> {
 pub(crate) struct HotView<K1, V1, K2, V2> {
     enabled: bool,
     generation: AtomicU64,
-    standings: Entries<K1, V1>,
-    customers: Entries<K2, Arc<V2>>,
+    standings: Entries<K1, u64, V1>,
+    customers: Entries<K2, u64, Arc<V2>>,
 }
 
 impl<K1: Eq + Hash, V1: Clone, K2: Eq + Hash, V2> HotView<K1, V1, K2, V2> {
@@ -80,9 +108,13 @@ impl<K1: Eq + Hash, V1: Clone, K2: Eq + Hash, V2> HotView<K1, V1, K2, V2> {
         }
     }
 
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub(crate) fn standing(&self, key: &K1, generation: u64) -> Option<V1> {
         self.enabled
-            .then(|| self.standings.get(key, generation))
+            .then(|| self.standings.get(key, &generation))
             .flatten()
     }
 
@@ -94,7 +126,7 @@ impl<K1: Eq + Hash, V1: Clone, K2: Eq + Hash, V2> HotView<K1, V1, K2, V2> {
 
     pub(crate) fn customer(&self, key: &K2, generation: u64) -> Option<Arc<V2>> {
         self.enabled
-            .then(|| self.customers.get(key, generation))
+            .then(|| self.customers.get(key, &generation))
             .flatten()
     }
 

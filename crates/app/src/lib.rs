@@ -60,7 +60,16 @@ pub struct App {
     known_keys: Arc<auth::KnownKeys>,
     /// The hot reads' view, kept in memory where this process is the only writer (`hot`).
     view: Arc<ReadView>,
+    /// Where other nodes write: hot-read state kept with the database stamp it was read under.
+    stamped: Arc<StampedView>,
 }
+
+/// Customers' hot-read state by (organization, reference), with the stamp it was read under.
+pub(crate) type StampedView = hot::StampedView<
+    (tally_domain::OrgId, String),
+    (tally_domain::CustomerId, i64, i64),
+    usage::CustomerView,
+>;
 
 /// The read view's entries: key standings, and customers' hot-read state.
 pub(crate) type ReadView = hot::HotView<
@@ -83,6 +92,7 @@ impl App {
             enforce_seat_caps: false,
             known_keys: Arc::default(),
             view: Arc::new(hot::HotView::new(store.single_writer_process())),
+            stamped: Arc::new(hot::StampedView::new()),
             store,
         }
     }

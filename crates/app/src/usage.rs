@@ -728,6 +728,32 @@ pub(crate) struct CustomerView {
 }
 
 impl CustomerView {
+    /// Reads a customer's hot-read state, its usage counters those of the period current at
+    /// `now`.
+    async fn read(
+        db: &mut dyn Db,
+        org: &OrgId,
+        customer: &str,
+        now: Timestamp,
+    ) -> Result<CustomerView, AppError> {
+        let loaded = load(db, org, customer, Lock::None).await?;
+        let counters_period = usage_period(&loaded.subscription.as_of(now), now);
+        let counters = match counters_period {
+            Some(period) => {
+                db.usage_counters(org, &loaded.subscription.id, period.start)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let seats = db.seat_balances(org, &loaded.subscription.id).await?;
+        Ok(CustomerView {
+            loaded,
+            seats,
+            counters,
+            counters_period,
+        })
+    }
+
     /// What the seat balance reads show: the subscription, the catalog, the snapshot and the
     /// balances.
     pub(crate) fn seat_parts(
@@ -782,6 +808,9 @@ impl App {
         caller: &Caller,
         customer: &str,
     ) -> Result<(Arc<CustomerView>, Timestamp), AppError> {
+        if !self.view.enabled() {
+            return self.stamped_customer_view(caller, customer).await;
+        }
         let org = caller.org();
         // Taken before anything is read: an entry read across a write is never used.
         let generation = self.view.generation();
@@ -804,29 +833,41 @@ impl App {
         {
             return Ok((view, now));
         }
-        let db = match db {
+        let mut db = match db {
             Some(db) => db,
             None => self.store().read().await?,
         };
-        let mut db = db;
-        let loaded = load(&mut *db, org, customer, Lock::None).await?;
-        let counters_period = usage_period(&loaded.subscription.as_of(now), now);
-        let counters = match counters_period {
-            Some(period) => {
-                db.usage_counters(org, &loaded.subscription.id, period.start)
-                    .await?
-            }
-            None => Vec::new(),
-        };
-        let seats = db.seat_balances(org, &loaded.subscription.id).await?;
-        let view = Arc::new(CustomerView {
-            loaded,
-            seats,
-            counters,
-            counters_period,
-        });
+        let view = Arc::new(CustomerView::read(&mut *db, org, customer, now).await?);
         self.view
             .remember_customer(entry, generation, Arc::clone(&view));
+        Ok((view, now))
+    }
+
+    /// `customer_view` where other nodes write: one statement reads the key's standing and the
+    /// customer's stamp; the kept state is used while the stamp is unchanged (`hot`).
+    async fn stamped_customer_view(
+        &self,
+        caller: &Caller,
+        customer: &str,
+    ) -> Result<(Arc<CustomerView>, Timestamp), AppError> {
+        let org = caller.org();
+        let not_found = || AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned());
+        let reference = CustomerRef::parse(customer).ok_or_else(not_found)?;
+        let mut db = self.store().read().await?;
+        let stamp = db.hot_stamp(org, &caller.key_id, &reference).await?;
+        let standing = stamp.standing.ok_or(AppError::Unauthorized)?;
+        let now = org_now(standing.test_clock, self.real_now());
+        let id = stamp.customer.ok_or_else(not_found)?;
+        let tag = (id, stamp.customer_version, stamp.catalog_version);
+        let entry = (org.clone(), customer.to_owned());
+        if let Some(view) = self.stamped.get(&entry, &tag)
+            && view.is_current(now)
+        {
+            return Ok((view, now));
+        }
+        // Read after the stamp: never older than it.
+        let view = Arc::new(CustomerView::read(&mut *db, org, customer, now).await?);
+        self.stamped.put(entry, tag, Arc::clone(&view));
         Ok((view, now))
     }
 

@@ -14,7 +14,7 @@ pub use catalog::{
     PriceRow, RunRow, SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow,
     run_body,
 };
-pub use usage::{UsageCounterRow, usage_properties_text};
+pub use usage::{HotStampRow, UsageCounterRow, usage_properties_text};
 pub use webhooks::{AttemptRow, DeliveryRow, EndpointRow, EventRow};
 
 use crate::decode::{DecodeRow, RowRef, sql_row};

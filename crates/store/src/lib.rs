@@ -24,8 +24,8 @@ pub use areas::{
 };
 pub use error::StoreError;
 pub use records::{
-    Attempt, DeliveryLog, DueDeadline, IdempotencyRecord, InvoiceFilter, KeyLookup, KeyStanding,
-    PlanFeatureEntry, PlanVisibility, SeatEventFilter, StoredResponse,
+    Attempt, DeliveryLog, DueDeadline, HotStamp, IdempotencyRecord, InvoiceFilter, KeyLookup,
+    KeyStanding, PlanFeatureEntry, PlanVisibility, SeatEventFilter, StoredResponse,
 };
 
 use async_trait::async_trait;

@@ -41,6 +41,19 @@ pub struct KeyStanding {
     pub test_clock: Option<Timestamp>,
 }
 
+/// What a kept copy of a customer's hot-read state is checked against (`usage.md` §8): the
+/// key's standing, the customer the reference names, and the versions of that customer's state
+/// and of the organization's catalog, which every change to them moves on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotStamp {
+    /// `None` when the key is revoked (or not a key of the organization).
+    pub standing: Option<KeyStanding>,
+    /// `None` when no customer of the organization has that id or externalId.
+    pub customer: Option<tally_domain::CustomerId>,
+    pub customer_version: i64,
+    pub catalog_version: i64,
+}
+
 /// Which plans a catalog list returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanVisibility {

@@ -2,12 +2,12 @@
 
 use crate::SqlDb;
 use crate::query::query;
-use crate::rows::{UsageCounterRow, usage_properties_text};
+use crate::rows::{HotStampRow, UsageCounterRow, usage_properties_text};
 use async_trait::async_trait;
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId, UsageEventKind};
-use tally_domain::{OrgId, Timestamp};
-use tally_store::{StoreError, Usage};
+use tally_domain::{ApiKeyId, CustomerRef, OrgId, Timestamp};
+use tally_store::{HotStamp, StoreError, Usage};
 
 #[async_trait]
 impl Usage for SqlDb {
@@ -117,6 +117,49 @@ impl Usage for SqlDb {
         .bind(event.period_start.as_millis())
         .execute_one(conn)
         .await
+    }
+
+    async fn hot_stamp(
+        &mut self,
+        org: &OrgId,
+        key: &ApiKeyId,
+        customer: &CustomerRef,
+    ) -> Result<HotStamp, StoreError> {
+        let conn = &mut self.conn;
+        let (id, external) = match customer {
+            CustomerRef::Id(id) => (Some(id.as_str()), None),
+            CustomerRef::External(external) => (None, Some(external.as_str())),
+        };
+        // One round trip: the standing as `key_standing` reads it, the customer, the versions.
+        let row: Option<HotStampRow> = query(
+            "SELECT (SELECT COUNT(*) FROM api_keys k \
+                     WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL) AS live_keys, \
+                 o.test_clock_ms AS test_clock_ms, c.id AS customer_id, \
+                 COALESCE((SELECT v.version FROM hot_versions v \
+                           WHERE v.org_id = $1 AND v.customer_id = c.id), 0) AS customer_version, \
+                 COALESCE((SELECT v.version FROM hot_versions v \
+                           WHERE v.org_id = $1 AND v.customer_id = ''), 0) AS catalog_version \
+             FROM organizations o \
+             LEFT JOIN customers c ON c.org_id = o.id \
+                 AND (c.id = CAST($3 AS TEXT) OR c.external_id = CAST($4 AS TEXT)) \
+             WHERE o.id = $1",
+        )
+        .bind(org.as_str())
+        .bind(key.as_str())
+        .bind(id)
+        .bind(external)
+        .fetch_optional(conn)
+        .await?;
+        // No such organization: no standing, no customer.
+        Ok(row.map_or(
+            HotStamp {
+                standing: None,
+                customer: None,
+                customer_version: 0,
+                catalog_version: 0,
+            },
+            HotStampRow::into_domain,
+        ))
     }
 
     async fn quota_event_with_key(

@@ -39,6 +39,30 @@ impl UsageCounterRow {
     }
 }
 
+sql_row! {
+    /// `hot_stamp`'s one row.
+    pub struct HotStampRow {
+        live_keys: i64,
+        test_clock_ms: Option<i64>,
+        customer_id: Option<String>,
+        customer_version: i64,
+        catalog_version: i64,
+    }
+}
+
+impl HotStampRow {
+    pub fn into_domain(self) -> tally_store::HotStamp {
+        tally_store::HotStamp {
+            standing: (self.live_keys > 0).then(|| tally_store::KeyStanding {
+                test_clock: self.test_clock_ms.map(Timestamp::from_millis),
+            }),
+            customer: self.customer_id.map(tally_domain::CustomerId::from_stored),
+            customer_version: self.customer_version,
+            catalog_version: self.catalog_version,
+        }
+    }
+}
+
 /// Storage form of an event's properties (not a wire format).
 #[derive(Serialize)]
 struct StoredProperty<'a> {

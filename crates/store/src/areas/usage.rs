@@ -1,10 +1,10 @@
 //! Usage counters and the usage event trail (`usage.md` §2, §3).
 
-use crate::StoreError;
+use crate::{HotStamp, StoreError};
 use async_trait::async_trait;
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId};
-use tally_domain::{OrgId, Timestamp};
+use tally_domain::{ApiKeyId, CustomerRef, OrgId, Timestamp};
 
 #[async_trait]
 pub trait Usage {
@@ -35,6 +35,17 @@ pub trait Usage {
     /// otherwise); a key the organization already used is `Conflict` on
     /// `constraints::USAGE_EVENT_KEY`.
     async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError>;
+
+    /// The stamp a kept copy of `customer`'s hot-read state is checked against, read in one
+    /// statement. Any committed change to the customer, its subscriptions, their snapshots,
+    /// balances or usage counters moves `customer_version` on; any change to the catalog
+    /// (features, plans, plan features) moves `catalog_version` on.
+    async fn hot_stamp(
+        &mut self,
+        org: &OrgId,
+        key: &ApiKeyId,
+        customer: &CustomerRef,
+    ) -> Result<HotStamp, StoreError>;
 
     /// The quota event (`qev_…`) recorded under this legacy body key, if any.
     async fn quota_event_with_key(

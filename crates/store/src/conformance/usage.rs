@@ -1,9 +1,14 @@
 //! Usage counters and the usage event trail.
 
-use super::fixtures::{T0, commit, organization, read, roll_back, seat_event, subscribed, ulid};
+use super::fixtures::{
+    T0, api_key, commit, customer, feature, insert_api_key, insert_customer, organization, read,
+    roll_back, seat_balance, seat_event, subscribed, ulid,
+};
+use crate::HotStamp;
 use crate::{Store, StoreError, write};
 use std::sync::Arc;
 use std::time::Duration;
+use tally_domain::CustomerRef;
 use tally_domain::period::BillingPeriod;
 use tally_domain::subscription::Subscription;
 use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId, UsageEventKind, UsageProperty};
@@ -292,4 +297,121 @@ pub async fn a_quota_key_names_its_event_once_and_only_in_its_organization(store
         Some(event.id.as_str())
     );
     assert_eq!(db.quota_event_with_key(&other, "q-1").await.unwrap(), None);
+}
+
+pub async fn hot_stamps_move_with_every_change_to_a_customers_state(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "stamps").await;
+    let key = api_key(&s.org, 1, T0);
+    insert_api_key(&*store, &key).await;
+    let neighbour = customer(&s.org, 2, Some("neighbour"), T0);
+    let ours = CustomerRef::External("subscriber".to_owned());
+    let stamp = |store: Arc<dyn Store>, key: tally_domain::ApiKeyId, reference: CustomerRef| {
+        let org = s.org.clone();
+        async move {
+            read(&*store)
+                .await
+                .hot_stamp(&org, &key, &reference)
+                .await
+                .unwrap()
+        }
+    };
+    let versions = |stamp: &HotStamp| (stamp.customer_version, stamp.catalog_version);
+    let first = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+
+    let (org, sub) = (s.org.clone(), s.subscription.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_seat_balance(&org, &seat_balance(&sub, "editor", 4, T0))
+                .await
+        })
+    })
+    .await;
+    let after_seats = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    let (org, sub) = (s.org.clone(), s.subscription.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_usage_counter(&org, &counter(&sub, "calls", 2))
+                .await
+        })
+    })
+    .await;
+    let after_usage = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    let sub = s.subscription.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            let mut changed = sub.clone();
+            changed.name = "Renamed".to_owned();
+            tx.update_subscription(&changed, None).await
+        })
+    })
+    .await;
+    let after_subscription = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    insert_customer(&*store, &neighbour).await;
+    let after_neighbour = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    let org = s.org.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.insert_feature(&feature(&org, 9, "viewer", T0)).await })
+    })
+    .await;
+    let after_catalog = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    let (org, sub) = (s.org.clone(), s.subscription.clone());
+    roll_back(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_seat_balance(&org, &seat_balance(&sub, "editor", 9, T0))
+                .await
+        })
+    })
+    .await;
+    let after_rollback = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+    let unknown = stamp(
+        store.clone(),
+        key.id.clone(),
+        CustomerRef::External("nobody".to_owned()),
+    )
+    .await;
+    let (org, id) = (s.org.clone(), key.id.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.revoke_api_key(&org, &id, T0).await.map(|_| ()) })
+    })
+    .await;
+    let revoked = stamp(store.clone(), key.id.clone(), ours.clone()).await;
+
+    assert_eq!(
+        first.standing,
+        Some(crate::KeyStanding { test_clock: None })
+    );
+    assert_eq!(first.customer.as_ref(), Some(&s.customer.id));
+    assert!(
+        after_seats.customer_version > first.customer_version,
+        "a balance moves it"
+    );
+    assert!(
+        after_usage.customer_version > after_seats.customer_version,
+        "a counter moves it"
+    );
+    assert!(
+        after_subscription.customer_version > after_usage.customer_version,
+        "the subscription moves it"
+    );
+    assert_eq!(
+        versions(&after_neighbour),
+        versions(&after_subscription),
+        "not a neighbour's change"
+    );
+    assert_eq!(
+        after_catalog.customer_version,
+        after_neighbour.customer_version
+    );
+    assert!(
+        after_catalog.catalog_version > after_neighbour.catalog_version,
+        "the catalog moves its own"
+    );
+    assert_eq!(
+        versions(&after_rollback),
+        versions(&after_catalog),
+        "an undone write moves nothing"
+    );
+    assert_eq!(unknown.customer, None);
+    assert!(unknown.standing.is_some());
+    assert_eq!(revoked.standing, None, "a revoked key has no standing");
 }

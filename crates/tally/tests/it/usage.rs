@@ -799,3 +799,95 @@ on_both_backends! {
         assert_eq!(after, 401, "a revoked key is refused at once");
     }
 }
+
+/// On PostgreSQL nodes keep what they read with the database's stamp: a write acknowledged by
+/// one node is seen by the next read on another, and a key revoked on one is refused on the
+/// other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_node_is_seen_by_the_next_read_on_another() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let other = app.another_node().await;
+    metered_setup(
+        &app,
+        json!({"name": "Hobby", "code": "hobby", "isFree": true}),
+        None,
+        json!({"includedAmount": 1000}),
+        scale_feature(),
+    )
+    .await;
+    let created = ok(
+        &app,
+        Method::POST,
+        "/api-keys",
+        DIRECT,
+        Some(json!({"name": "reader"})),
+    )
+    .await;
+    let (secret, key_id) = (
+        created["apiKey"].as_str().unwrap().to_owned(),
+        created["id"].as_str().unwrap().to_owned(),
+    );
+    let used_on_other = |secret: String| {
+        let other = &other;
+        async move {
+            let response = other
+                .client
+                .get(other.url("/feature-access/api_calls?customerId=user_42"))
+                .header("x-api-key", secret)
+                .header("commet-version", DIRECT)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (
+                status,
+                body["consumption"]["unitsUsed"].as_i64(),
+                body["consumption"]["includedUnits"].as_i64(),
+            )
+        }
+    };
+
+    let mut seen = Vec::new();
+    for n in 1..=3 {
+        // Twice on the other node: the second read may come from what it kept.
+        used_on_other(secret.clone()).await;
+        ok(
+            &app,
+            Method::POST,
+            "/usage/events",
+            DIRECT,
+            Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": n})),
+        )
+        .await;
+        seen.push(used_on_other(secret.clone()).await.1);
+    }
+    ok(
+        &app,
+        Method::PATCH,
+        "/plans/hobby/features/api_calls",
+        DIRECT,
+        Some(json!({"includedAmount": 2000})),
+    )
+    .await;
+    let after_catalog = used_on_other(secret.clone()).await;
+    ok(
+        &app,
+        Method::DELETE,
+        &format!("/api-keys/{key_id}"),
+        DIRECT,
+        None,
+    )
+    .await;
+    let after_revoke = used_on_other(secret.clone()).await;
+
+    assert_eq!(seen, [Some(1), Some(3), Some(6)]);
+    assert_eq!(
+        after_catalog.2,
+        Some(2000),
+        "a catalog change applied at once is seen"
+    );
+    assert_eq!(after_revoke.0, 401);
+}
