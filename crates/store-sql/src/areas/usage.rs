@@ -126,12 +126,12 @@ impl Usage for SqlDb {
         customer: &CustomerRef,
     ) -> Result<HotStamp, StoreError> {
         let conn = &mut self.conn;
-        let (id, external) = match customer {
-            CustomerRef::Id(id) => (Some(id.as_str()), None),
-            CustomerRef::External(external) => (None, Some(external.as_str())),
+        // One statement per kind of reference, so each uses its own index.
+        let (customer_match, reference) = match customer {
+            CustomerRef::Id(id) => ("c.id = $3", id.as_str()),
+            CustomerRef::External(external) => ("c.external_id = $3", external.as_str()),
         };
-        // One round trip: the standing as `key_standing` reads it, the customer, the versions.
-        let row: Option<HotStampRow> = query(
+        let row: Option<HotStampRow> = query(format!(
             "SELECT (SELECT COUNT(*) FROM api_keys k \
                      WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL) AS live_keys, \
                  o.test_clock_ms AS test_clock_ms, c.id AS customer_id, \
@@ -140,14 +140,12 @@ impl Usage for SqlDb {
                  COALESCE((SELECT v.version FROM hot_versions v \
                            WHERE v.org_id = $1 AND v.customer_id = ''), 0) AS catalog_version \
              FROM organizations o \
-             LEFT JOIN customers c ON c.org_id = o.id \
-                 AND (c.id = CAST($3 AS TEXT) OR c.external_id = CAST($4 AS TEXT)) \
-             WHERE o.id = $1",
-        )
+             LEFT JOIN customers c ON c.org_id = o.id AND {customer_match} \
+             WHERE o.id = $1"
+        ))
         .bind(org.as_str())
         .bind(key.as_str())
-        .bind(id)
-        .bind(external)
+        .bind(reference)
         .fetch_optional(conn)
         .await?;
         // No such organization: no standing, no customer.
