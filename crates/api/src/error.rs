@@ -56,6 +56,7 @@ pub enum ErrorCode {
     FeatureNotInPlan,
     FeatureDisabled,
     PricingModeMismatch,
+    ModelNotFound,
     InsufficientSeats,
     IncludedLimitReached,
     InsufficientBalance,
@@ -68,7 +69,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 44] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -103,6 +104,7 @@ impl ErrorCode {
         ErrorCode::FeatureNotInPlan,
         ErrorCode::FeatureDisabled,
         ErrorCode::PricingModeMismatch,
+        ErrorCode::ModelNotFound,
         ErrorCode::InsufficientSeats,
         ErrorCode::IncludedLimitReached,
         ErrorCode::InsufficientBalance,
@@ -133,7 +135,8 @@ impl ErrorCode {
             | C::NoActiveSubscription
             | C::InvoiceNotFound
             | C::WebhookNotFound
-            | C::ApiKeyNotFound => ("not_found_error", 404),
+            | C::ApiKeyNotFound
+            | C::ModelNotFound => ("not_found_error", 404),
             C::EndpointDeprecated => ("not_found_error", 410),
             C::AlreadyHasActiveSubscription
             | C::NoPricesConfigured
@@ -199,6 +202,7 @@ impl ErrorCode {
             C::FeatureNotInPlan => "feature_not_in_plan",
             C::FeatureDisabled => "feature_disabled",
             C::PricingModeMismatch => "pricing_mode_mismatch",
+            C::ModelNotFound => "model_not_found",
             C::InsufficientSeats => "insufficient_seats",
             C::IncludedLimitReached => "included_limit_reached",
             C::InsufficientBalance => "insufficient_balance",
@@ -352,9 +356,18 @@ impl From<&AppError> for ApiError {
                 )
                 .with_param("count")
             },
-            AppError::Domain(DomainError::PricingModeMismatch { code }) => ApiError::new(
+            AppError::Domain(DomainError::PricingModeMismatch { code, param }) => ApiError::new(
                 ErrorCode::PricingModeMismatch,
-                format!("Feature {code} is priced per unit: send value, not model token counts"),
+                if *param == "model" {
+                    format!("Feature {code} is priced per unit: send value, not model token counts")
+                } else {
+                    format!("Feature {code} is priced per model: send model and token counts, not value")
+                },
+            )
+            .with_param(*param),
+            AppError::Domain(DomainError::ModelNotFound { model }) => ApiError::new(
+                ErrorCode::ModelNotFound,
+                format!("No price is known for model {model}"),
             )
             .with_param("model"),
             AppError::Domain(DomainError::FeatureDisabled { code, param }) => ApiError::new(

@@ -729,6 +729,7 @@ pub fn snapshot_of(pf: &PlanFeature, feature: &Feature) -> FeatureSnapshot {
         unlimited: pf.unlimited,
         overage: pf.overage,
         credits_per_unit: pf.credits_per_unit,
+        pricing_mode: pf.pricing_mode.clone(),
     }
 }
 

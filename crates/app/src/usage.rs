@@ -213,9 +213,10 @@ pub struct TrackUsage {
     pub key_param: &'static str,
     pub ts: Option<Timestamp>,
     pub properties: Vec<UsageProperty>,
-    /// Sent as model token counts: Tally prices no models, so this is refused once the
-    /// feature is known (`pricing_mode_mismatch`).
-    pub ai_form: bool,
+    /// The model of a track sent as model token counts (`usage.md` §3.2). Tally prices no
+    /// models: on an `ai_model` feature the model is `model_not_found`, on a `fixed` one the
+    /// form is `pricing_mode_mismatch`.
+    pub model: Option<String>,
 }
 
 /// A recorded event with the customer it is for.
@@ -232,8 +233,23 @@ impl Command for TrackUsage {
         let org = ctx.caller.org().clone();
         let loaded = load_for_write(ctx, &self.target.customer).await?;
         let feature = loaded.usage_feature(&self.target)?;
-        if self.ai_form {
-            return Err(DomainError::PricingModeMismatch { code: feature.code }.into());
+        let per_model = feature.pricing_mode == "ai_model";
+        match (&self.model, per_model) {
+            (Some(model), true) => {
+                return Err(DomainError::ModelNotFound {
+                    model: model.clone(),
+                }
+                .into());
+            }
+            (Some(_), false) => {
+                let (code, param) = (feature.code, "model");
+                return Err(DomainError::PricingModeMismatch { code, param }.into());
+            }
+            (None, true) => {
+                let (code, param) = (feature.code, "value");
+                return Err(DomainError::PricingModeMismatch { code, param }.into());
+            }
+            (None, false) => {}
         }
         check_event_key(ctx.tx, &org, self.event_key.as_deref(), self.key_param).await?;
         let period = loaded.period(ctx.now)?;

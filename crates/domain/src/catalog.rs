@@ -288,11 +288,14 @@ pub fn is_beneficial_change(before: &PlanFeature, after: &PlanFeature) -> bool {
     // A unit that costs more credits takes something away.
     let credits_not_higher =
         after.credits_per_unit.unwrap_or(1) <= before.credits_per_unit.unwrap_or(1);
+    // How usage is sent is part of the terms: a change waits for the renewal.
+    let same_pricing_mode = after.pricing_mode == before.pricing_mode;
     more_or_same_included
         && still_enabled
         && price_not_higher
         && overage_unchanged
         && credits_not_higher
+        && same_pricing_mode
 }
 
 #[cfg(test)]

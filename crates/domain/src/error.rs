@@ -42,9 +42,13 @@ pub enum DomainError {
     /// the field that mentioned it.
     #[error("feature {code} is not part of the customer's plan")]
     FeatureNotInPlan { code: String, param: String },
-    /// Usage sent as model token counts for a feature priced per unit (`usage.md` §3.2).
-    #[error("feature {code} is priced per unit; send value, not model tokens")]
-    PricingModeMismatch { code: String },
+    /// Usage sent in the other form than the feature's pricing mode (`usage.md` §3.2): token
+    /// counts for a per-unit feature, or a value for a per-model one; `param` is the field sent.
+    #[error("feature {code} takes its usage in another form")]
+    PricingModeMismatch { code: String, param: &'static str },
+    /// A model no price is known for (`usage.md` §3.2): Tally has no model price catalog.
+    #[error("no price is known for model {model}")]
+    ModelNotFound { model: String },
     /// A feature the plan lists but disables (`usage.md` §3.1 step 6).
     #[error("feature {code} is disabled on the customer's plan")]
     FeatureDisabled { code: String, param: String },

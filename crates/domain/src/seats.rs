@@ -177,6 +177,7 @@ mod tests {
                 unit_price: overage.then_some(Rate(250_000)),
             },
             credits_per_unit: None,
+            pricing_mode: "fixed".to_owned(),
         }
     }
 

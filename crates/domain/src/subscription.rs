@@ -116,6 +116,8 @@ pub struct FeatureSnapshot {
     pub overage: Overage,
     /// Credits one unit of a usage feature costs on a credits plan (`None` reads as 1).
     pub credits_per_unit: Option<i64>,
+    /// `fixed` (units) or `ai_model` (model token counts, `usage.md` §3.2).
+    pub pricing_mode: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -388,6 +388,7 @@ mod tests {
                 unit_price: overage.then_some(Rate(100)),
             },
             credits_per_unit: None,
+            pricing_mode: "fixed".to_owned(),
         }
     }
 

@@ -31,6 +31,7 @@ fn editor(included: i64, unit_price: i64) -> FeatureSnapshot {
             unit_price: Some(Rate(unit_price)),
         },
         credits_per_unit: None,
+        pricing_mode: "fixed".to_owned(),
     }
 }
 

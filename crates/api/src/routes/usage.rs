@@ -145,7 +145,12 @@ fn parse_track(body: TrackUsageIn) -> Result<TrackUsage, ApiError> {
         (body.feature_code, "featureCode"),
         (body.feature, "feature"),
     )?;
-    let ai_form = body.model.as_ref().is_some_and(|m| !m.is_null());
+    let model = match body.model {
+        None | Some(Value::Null) => None,
+        Some(Value::String(model)) if !model.is_empty() => Some(model),
+        Some(_) => return Err(ApiError::validation("model", "model must be a model name")),
+    };
+    let ai_form = model.is_some();
     let value_sent = body.value.as_ref().is_some_and(|v| !v.is_null());
     if ai_form && value_sent {
         return Err(ApiError::validation(
@@ -186,7 +191,7 @@ fn parse_track(body: TrackUsageIn) -> Result<TrackUsage, ApiError> {
         key_param,
         ts,
         properties: properties(body.properties)?,
-        ai_form,
+        model,
     })
 }
 

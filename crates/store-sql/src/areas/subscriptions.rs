@@ -39,7 +39,7 @@ const STATE_COLUMNS: [&str; 17] = [
     "updated_at_ms",
 ];
 const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
-     unlimited, overage_enabled, overage_unit_price, credits_per_unit";
+     unlimited, overage_enabled, overage_unit_price, credits_per_unit, pricing_mode";
 
 #[async_trait]
 impl Subscriptions for SqlDb {
@@ -263,7 +263,7 @@ impl Subscriptions for SqlDb {
         for (position, f) in features.iter().enumerate() {
             query(format!(
                 "INSERT INTO subscription_features (subscription_id, position, {SNAPSHOT_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             ))
             .bind(sub.as_str())
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -278,6 +278,7 @@ impl Subscriptions for SqlDb {
             .bind(f.overage.enabled)
             .bind(f.overage.unit_price.map(|r| r.0))
             .bind(f.credits_per_unit)
+            .bind(&f.pricing_mode)
             .execute(&mut *conn)
             .await?;
         }

@@ -302,6 +302,7 @@ sql_row! {
         overage_enabled: bool,
         overage_unit_price: Option<i64>,
         credits_per_unit: Option<i64>,
+        pricing_mode: String,
     }
 }
 
@@ -321,6 +322,7 @@ impl SnapshotRow {
                 unit_price: self.overage_unit_price.map(Rate),
             },
             credits_per_unit: self.credits_per_unit,
+            pricing_mode: self.pricing_mode,
         })
     }
 }

@@ -348,6 +348,7 @@ impl SeatPlan {
             unlimited: self.plan_feature.unlimited,
             overage: self.plan_feature.overage,
             credits_per_unit: None,
+            pricing_mode: "fixed".to_owned(),
         }
     }
 

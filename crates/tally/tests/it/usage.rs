@@ -891,3 +891,25 @@ async fn a_write_on_one_node_is_seen_by_the_next_read_on_another() {
     );
     assert_eq!(after_revoke.0, 401);
 }
+
+on_both_backends! {
+    async fn a_per_model_feature_takes_no_value_and_knows_no_model(app: TestApp) {
+        ok(&app, Method::POST, "/features", DIRECT, Some(json!({"name": "Tokens", "code": "tokens", "type": "usage"}))).await;
+        ok(&app, Method::POST, "/plans", DIRECT, Some(json!({"name": "AI", "code": "ai", "isFree": true}))).await;
+        ok(&app, Method::POST, "/plans/ai/features", DIRECT, Some(json!({"featureId": "tokens", "includedAmount": 1000, "pricingMode": "ai_model"}))).await;
+        app.create_customer(&json!({"email": "ada@example.com", "id": "user_42"})).await;
+        ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_42", "planCode": "ai"}))).await;
+
+        let (value_status, by_value) = track(&app, DIRECT, json!({"customerId": "user_42", "featureCode": "tokens", "value": 5})).await;
+        let (model_status, by_model) = track(&app, LEGACY, json!({"customerId": "user_42", "feature": "tokens", "model": "gpt-x", "inputTokens": 10, "outputTokens": 5})).await;
+        let (odd_status, odd) = track(&app, DIRECT, json!({"customerId": "user_42", "featureCode": "tokens", "model": 7, "inputTokens": 1, "outputTokens": 1})).await;
+        let access = ok(&app, Method::GET, "/feature-access/tokens?customerId=user_42", DIRECT, None).await;
+
+        let by_value = error_of(&by_value, DIRECT);
+        assert_eq!((value_status, by_value["code"].as_str(), by_value["param"].as_str()), (400, Some("pricing_mode_mismatch"), Some("value")));
+        let by_model = error_of(&by_model, LEGACY);
+        assert_eq!((model_status, by_model["code"].as_str(), by_model["type"].as_str(), by_model["param"].as_str()), (404, Some("model_not_found"), Some("not_found_error"), Some("model")));
+        assert_eq!((odd_status, error_of(&odd, DIRECT)["param"].as_str()), (400, Some("model")));
+        assert_eq!(access["consumption"]["unitsUsed"], 0, "nothing was counted");
+    }
+}
