@@ -352,6 +352,9 @@ impl Command for CancelSubscription {
         let next = current.cancel(ctx.now, self.reason.clone(), self.immediate)?;
         if next != current {
             save(ctx.tx, &next).await?;
+            if next.status == SubscriptionStatus::Canceled {
+                bill_cut_short_period(ctx, &current, &next).await?;
+            }
             let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
             let data = cancellation_data(outbox.customer_ref(), &next);
             if next.status == SubscriptionStatus::Canceled {
@@ -369,6 +372,48 @@ impl Command for CancelSubscription {
         }
         detail_in(ctx.tx, next, ctx.now).await
     }
+}
+
+/// A cancellation that takes effect at once bills what the cut-short period still owes
+/// (`catalog.md` §5.3, `usage.md` §5): seat and quota true-ups, and usage in arrears up to now.
+async fn bill_cut_short_period(
+    ctx: &mut WriteCtx<'_>,
+    current: &Subscription,
+    canceled: &Subscription,
+) -> Result<(), AppError> {
+    let Some(period) = current.current_period else {
+        return Ok(());
+    };
+    let org = ctx.caller.org().clone();
+    let cut = BillingPeriod {
+        start: period.start,
+        end: ctx.now.max(period.start),
+    };
+    let plan = ctx.tx.plan_any(&org, &current.plan_id).await?;
+    let arrears = match &plan {
+        Some(plan) => crate::usage::arrears_lines(ctx.tx, current, plan, cut).await?,
+        None => Vec::new(),
+    };
+    let customer = ctx
+        .tx
+        .customer(&org, &current.customer_id, Lock::None)
+        .await?
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+    let plan_name = plan.map(|p| p.name).unwrap_or_default();
+    invoice_for_deadline(
+        ctx.tx,
+        ctx.ids,
+        ctx.invoice_status,
+        &customer,
+        canceled,
+        &plan_name,
+        DeadlineKind::Cancellation,
+        Some(cut),
+        arrears,
+        ctx.now,
+    )
+    .await?;
+    Ok(())
 }
 
 pub struct UncancelSubscription(pub String);

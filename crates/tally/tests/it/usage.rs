@@ -913,3 +913,28 @@ on_both_backends! {
         assert_eq!(access["consumption"]["unitsUsed"], 0, "nothing was counted");
     }
 }
+
+on_both_backends! {
+    /// A cancellation that takes effect at once bills the cut-short period's usage.
+    async fn an_immediate_cancellation_bills_the_usage_it_cuts_short(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let sub = metered_setup(
+            &app,
+            json!({"name": "Scale", "code": "scale"}),
+            Some(json!({"billingInterval": "monthly", "price": 9900, "isDefault": true})),
+            json!({"includedAmount": 10_000, "overage": {"enabled": true, "unitPrice": 100}}),
+            scale_feature(),
+        ).await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 12_000}))).await;
+        freeze(&app, "2026-09-16T00:00:00.000Z").await;
+        ok(&app, Method::POST, &format!("/subscriptions/{sub}/cancel"), DIRECT, Some(json!({"immediate": true}))).await;
+
+        let invoices = invoices(&app, &sub).await;
+        let last = &invoices[0];
+        let lines: Vec<(Value, Value)> = last["lineItems"].as_array().unwrap().iter().map(|l| (l["lineType"].clone(), l["amount"].clone())).collect();
+
+        assert_eq!(invoices.len(), 2, "the opening invoice and the final one");
+        assert_eq!(lines, [(json!("feature_overage"), json!(2000))]);
+        assert_eq!((last["periodStart"].clone(), last["periodEnd"].clone()), (json!("2026-09-01T00:00:00.000Z"), json!("2026-09-16T00:00:00.000Z")));
+    }
+}
