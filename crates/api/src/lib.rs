@@ -65,22 +65,34 @@ impl Default for ApiConfig {
     }
 }
 
+/// What every handler and middleware is given. One shared allocation: axum clones the state
+/// several times per request, and a clone is then one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub app: App,
-    limiter: Arc<RateLimiter>,
-    doc_url_base: Arc<str>,
+    limiter: RateLimiter,
+    doc_url_base: Box<str>,
     request_timeout: Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// The whole HTTP surface: `/api/v1/*` behind the edge middleware, and `/healthz`.
 pub fn router(app: App, config: &ApiConfig) -> Router {
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         app,
-        limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+        limiter: RateLimiter::new(config.rate_limit),
         doc_url_base: config.doc_url_base.trim_end_matches('/').into(),
         request_timeout: config.request_timeout,
-    };
+    }));
     routes::router(state)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             config.body_timeout,

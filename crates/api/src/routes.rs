@@ -25,7 +25,6 @@ use axum::http::{Method, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use tally_app::{AppError, Command};
 use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
@@ -825,14 +824,14 @@ fn render<T>(
     view: impl Fn(&T) -> StoredResponse + Send + Sync + 'static,
 ) -> impl Fn(Result<&T, &AppError>) -> StoredResponse + Send + Sync + 'static {
     let version = ctx.version;
-    let doc_url_base = Arc::clone(&state.doc_url_base);
+    let state = state.clone();
     move |outcome: Result<&T, &AppError>| match outcome {
         Ok(output) => view(output),
         Err(refusal) => {
             let error = ApiError::from(refusal);
             StoredResponse {
                 status: error.status().as_u16(),
-                body: error.body(version, &doc_url_base).to_string(),
+                body: error.body(version, &state.doc_url_base).to_string(),
             }
         }
     }

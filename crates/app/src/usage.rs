@@ -859,8 +859,9 @@ impl App {
         Ok((view, now))
     }
 
-    /// `customer_view` where other nodes write: one statement reads the key's standing and the
-    /// customer's stamp; the kept state is used while the stamp is unchanged (`hot`).
+    /// `customer_view` where other nodes write: a fresh stamp (the key's standing and the
+    /// customer's versions, which the store may read together with concurrent reads' stamps); the kept
+    /// state is used while the stamp is unchanged (`hot`).
     async fn stamped_customer_view(
         &self,
         caller: &Caller,
@@ -869,8 +870,12 @@ impl App {
         let org = caller.org();
         let not_found = || AppError::NotFoundAt(NotFound::Customer, "customerId".to_owned());
         let reference = CustomerRef::parse(customer).ok_or_else(not_found)?;
-        let mut db = self.store().read().await?;
-        let stamp = db.hot_stamp(org, &caller.key_id, &reference).await?;
+        let ask = tally_store::StampAsk {
+            org: org.clone(),
+            key: caller.key_id.clone(),
+            customer: reference,
+        };
+        let stamp = self.store().hot_stamp(ask).await?;
         let standing = stamp.standing.ok_or(AppError::Unauthorized)?;
         let now = org_now(standing.test_clock, self.real_now());
         let id = stamp.customer.ok_or_else(not_found)?;
@@ -882,6 +887,7 @@ impl App {
             return Ok((view, now));
         }
         // Read after the stamp: never older than it.
+        let mut db = self.store().read().await?;
         let view = Arc::new(CustomerView::read(&mut *db, org, customer, now).await?);
         self.stamped.put(entry, tag, Arc::clone(&view));
         Ok((view, now))

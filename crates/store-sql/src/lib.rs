@@ -14,6 +14,7 @@ mod decode;
 mod dialect;
 mod query;
 mod rows;
+mod stamp_batches;
 mod write_path;
 
 #[cfg(feature = "testing")]
@@ -23,7 +24,7 @@ use async_trait::async_trait;
 use query::{Conn, query};
 use sqlx::{PgPool, SqlitePool};
 use tally_domain::{ApiKeyId, OrgId};
-use tally_store::{Db, Job, KeyStanding, Store, StoreError, Tx};
+use tally_store::{Db, HotStamp, Job, KeyStanding, StampAsk, Store, StoreError, Tx};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -74,6 +75,7 @@ enum Pools {
     Postgres {
         reads: PgPool,
         writes: PgPool,
+        stamps: stamp_batches::StampReader,
     },
 }
 
@@ -97,7 +99,12 @@ impl SqlStore {
             Some(Engine::Postgres) => {
                 let dialect::postgres::Pools { reads, writes } =
                     dialect::postgres::connect(url).await?;
-                Pools::Postgres { reads, writes }
+                let stamps = stamp_batches::StampReader::start(reads.clone());
+                Pools::Postgres {
+                    reads,
+                    writes,
+                    stamps,
+                }
             }
             None => {
                 return Err(StoreError::other(
@@ -135,7 +142,7 @@ impl SqlStore {
                 reads.num_idle(),
                 reads.options().get_max_connections(),
             ),
-            Pools::Postgres { reads, writes } => {
+            Pools::Postgres { reads, writes, .. } => {
                 for (name, pool) in [("reads", reads), ("writes", writes)] {
                     record(
                         name,
@@ -180,6 +187,14 @@ impl Store for SqlStore {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.submit(job).await,
             Pools::Postgres { writes, .. } => write_path::postgres::submit(writes, None, job).await,
+        }
+    }
+
+    /// PostgreSQL: concurrent asks share statements (`stamp_batches`).
+    async fn hot_stamp(&self, ask: StampAsk) -> Result<HotStamp, StoreError> {
+        match &self.pools {
+            Pools::Postgres { stamps, .. } => stamps.stamp(ask).await,
+            Pools::Sqlite { .. } => tally_store::stamp_alone(&mut *self.read().await?, ask).await,
         }
     }
 

@@ -93,6 +93,7 @@ macro_rules! conformance_suite {
                 another_organizations_usage_is_never_read_or_overwritten,
                 a_quota_key_names_its_event_once_and_only_in_its_organization,
                 hot_stamps_move_with_every_change_to_a_customers_state,
+                a_batch_of_stamps_answers_each_ask_in_its_order,
             },
             invoices {
                 invoice_numbers_count_up_per_organization,

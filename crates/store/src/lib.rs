@@ -25,7 +25,7 @@ pub use areas::{
 pub use error::StoreError;
 pub use records::{
     Attempt, DeliveryLog, DueDeadline, HotStamp, IdempotencyRecord, InvoiceFilter, KeyLookup,
-    KeyStanding, PlanFeatureEntry, PlanVisibility, SeatEventFilter, StoredResponse,
+    KeyStanding, PlanFeatureEntry, PlanVisibility, SeatEventFilter, StampAsk, StoredResponse,
 };
 
 use async_trait::async_trait;
@@ -100,6 +100,14 @@ pub enum JobEnd {
 /// on a task of its own: a caller that goes away never leaves it half done.
 pub type Job = Box<dyn for<'t> FnOnce(&'t mut dyn Tx) -> TxFuture<'t, JobEnd> + Send>;
 
+/// `ask`'s stamp, read on `db` in a statement of its own.
+pub async fn stamp_alone(db: &mut dyn Db, ask: StampAsk) -> Result<HotStamp, StoreError> {
+    let mut stamps = db.hot_stamps(&[ask]).await?;
+    stamps
+        .pop()
+        .ok_or_else(|| StoreError::other("no stamp for the ask"))
+}
+
 /// Reads, and the way in for write jobs.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -119,6 +127,13 @@ pub trait Store: Send + Sync + 'static {
     async fn submit_for(&self, org: &OrgId, key: &ApiKeyId, job: Job) -> Result<(), StoreError> {
         let _ = (org, key);
         self.submit(job).await
+    }
+
+    /// The stamp for `ask` (`Usage::hot_stamps`), read by a statement sent after this call
+    /// began, so it sees every write acknowledged before. A store may read concurrent asks in
+    /// one statement.
+    async fn hot_stamp(&self, ask: StampAsk) -> Result<HotStamp, StoreError> {
+        stamp_alone(&mut *self.read().await?, ask).await
     }
 
     /// Whether every write to this database goes through this process (an embedded engine):

@@ -41,6 +41,14 @@ pub struct KeyStanding {
     pub test_clock: Option<Timestamp>,
 }
 
+/// One stamp to read: a key of `org` and the customer it names by id or externalId.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StampAsk {
+    pub org: tally_domain::OrgId,
+    pub key: tally_domain::ApiKeyId,
+    pub customer: tally_domain::CustomerRef,
+}
+
 /// What a kept copy of a customer's hot-read state is checked against (`usage.md` §8): the
 /// key's standing, the customer the reference names, and the versions of that customer's state
 /// and of the organization's catalog, which every change to them moves on.

@@ -111,6 +111,10 @@ fn describe() {
         "tally_sqlite_write_group_jobs",
         "Write jobs committed together by one SQLite group commit (one fsync)."
     );
+    describe_histogram!(
+        "tally_postgres_stamp_batch_asks",
+        "Hot reads whose stamps one PostgreSQL statement read together."
+    );
     describe_gauge!(
         "tally_webhook_deliveries_pending",
         "Webhook deliveries waiting to be sent or retried, after the dispatcher's last pass."

@@ -6,8 +6,8 @@ use crate::rows::{HotStampRow, UsageCounterRow, usage_properties_text};
 use async_trait::async_trait;
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId, UsageEventKind};
-use tally_domain::{ApiKeyId, CustomerRef, OrgId, Timestamp};
-use tally_store::{HotStamp, StoreError, Usage};
+use tally_domain::{CustomerRef, OrgId, Timestamp};
+use tally_store::{HotStamp, StampAsk, StoreError, Usage};
 
 #[async_trait]
 impl Usage for SqlDb {
@@ -119,45 +119,85 @@ impl Usage for SqlDb {
         .await
     }
 
-    async fn hot_stamp(
-        &mut self,
-        org: &OrgId,
-        key: &ApiKeyId,
-        customer: &CustomerRef,
-    ) -> Result<HotStamp, StoreError> {
+    async fn hot_stamps(&mut self, asks: &[StampAsk]) -> Result<Vec<HotStamp>, StoreError> {
+        if asks.is_empty() {
+            return Ok(Vec::new());
+        }
         let conn = &mut self.conn;
-        // One statement per kind of reference, so each uses its own index.
-        let (customer_match, reference) = match customer {
-            CustomerRef::Id(id) => ("c.id = $3", id.as_str()),
-            CustomerRef::External(external) => ("c.external_id = $3", external.as_str()),
-        };
-        let row: Option<HotStampRow> = query(format!(
-            "SELECT (SELECT COUNT(*) FROM api_keys k \
-                     WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL) AS live_keys, \
-                 o.test_clock_ms AS test_clock_ms, c.id AS customer_id, \
+        // One row of arguments per ask: its position, organization, key, and the reference as
+        // an id or as an externalId (the other one NULL).
+        let rows = (0..asks.len())
+            .map(|i| {
+                let n = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut statement = query(format!(
+            // Each lookup is a correlated point read on its own index (a join with an OR over
+            // both references would scan the organization's customers). What depends on the key
+            // alone is read once per distinct key of the batch: most asks share one.
+            "WITH asks (i, org_id, key_id, by_id, by_external) AS (VALUES {rows}), \
+             named AS MATERIALIZED ( \
+                 SELECT a.i, a.org_id, a.key_id, \
+                     CASE WHEN a.by_id IS NOT NULL \
+                       THEN (SELECT c.id FROM customers c \
+                             WHERE c.org_id = a.org_id AND c.id = a.by_id) \
+                       ELSE (SELECT c.id FROM customers c \
+                             WHERE c.org_id = a.org_id AND c.external_id = a.by_external) \
+                     END AS customer_id \
+                 FROM asks a), \
+             standings AS MATERIALIZED ( \
+                 SELECT d.org_id, d.key_id, \
+                     CAST(CASE WHEN EXISTS (SELECT 1 FROM api_keys k \
+                         WHERE k.org_id = d.org_id AND k.id = d.key_id \
+                           AND k.revoked_at_ms IS NULL) \
+                       THEN 1 ELSE 0 END AS BIGINT) AS live_keys, \
+                     (SELECT o.test_clock_ms FROM organizations o WHERE o.id = d.org_id) \
+                       AS test_clock_ms, \
+                     COALESCE((SELECT v.version FROM hot_versions v \
+                               WHERE v.org_id = d.org_id AND v.customer_id = ''), 0) \
+                       AS catalog_version \
+                 FROM (SELECT DISTINCT org_id, key_id FROM asks) d) \
+             SELECT n.i AS i, s.live_keys AS live_keys, s.test_clock_ms AS test_clock_ms, \
+                 n.customer_id AS customer_id, \
                  COALESCE((SELECT v.version FROM hot_versions v \
-                           WHERE v.org_id = $1 AND v.customer_id = c.id), 0) AS customer_version, \
-                 COALESCE((SELECT v.version FROM hot_versions v \
-                           WHERE v.org_id = $1 AND v.customer_id = ''), 0) AS catalog_version \
-             FROM organizations o \
-             LEFT JOIN customers c ON c.org_id = o.id AND {customer_match} \
-             WHERE o.id = $1"
-        ))
-        .bind(org.as_str())
-        .bind(key.as_str())
-        .bind(reference)
-        .fetch_optional(conn)
-        .await?;
-        // No such organization: no standing, no customer.
-        Ok(row.map_or(
-            HotStamp {
-                standing: None,
-                customer: None,
-                customer_version: 0,
-                catalog_version: 0,
-            },
-            HotStampRow::into_domain,
-        ))
+                           WHERE v.org_id = n.org_id AND v.customer_id = n.customer_id), 0) \
+                   AS customer_version, \
+                 s.catalog_version AS catalog_version \
+             FROM named n JOIN standings s ON s.org_id = n.org_id AND s.key_id = n.key_id"
+        ));
+        for (i, ask) in asks.iter().enumerate() {
+            let (by_id, by_external) = match &ask.customer {
+                CustomerRef::Id(id) => (Some(id.as_str()), None),
+                CustomerRef::External(external) => (None, Some(external.as_str())),
+            };
+            statement = statement
+                .bind(i64::try_from(i).expect("a batch is small"))
+                .bind(ask.org.as_str())
+                .bind(ask.key.as_str())
+                .bind(by_id)
+                .bind(by_external);
+        }
+        let rows: Vec<HotStampRow> = statement.fetch_all(conn).await?;
+        // One row per ask, whatever it names.
+        let mut stamps: Vec<Option<HotStamp>> = vec![None; asks.len()];
+        for row in rows {
+            let slot = usize::try_from(row.i).ok().and_then(|i| stamps.get_mut(i));
+            *slot.ok_or_else(|| StoreError::other("a stamp row for no ask"))? =
+                Some(row.into_domain());
+        }
+        stamps
+            .into_iter()
+            .map(|stamp| stamp.ok_or_else(|| StoreError::other("an ask without a stamp row")))
+            .collect()
     }
 
     async fn quota_event_with_key(

@@ -40,8 +40,9 @@ impl UsageCounterRow {
 }
 
 sql_row! {
-    /// `hot_stamp`'s one row.
+    /// A row of `hot_stamps`: the stamp of the `i`-th ask.
     pub struct HotStampRow {
+        pub i: i64,
         live_keys: i64,
         test_clock_ms: Option<i64>,
         customer_id: Option<String>,

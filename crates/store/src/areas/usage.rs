@@ -1,10 +1,10 @@
 //! Usage counters and the usage event trail (`usage.md` §2, §3).
 
-use crate::{HotStamp, StoreError};
+use crate::{HotStamp, StampAsk, StoreError};
 use async_trait::async_trait;
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::usage::{UsageCounter, UsageEvent, UsageEventId};
-use tally_domain::{ApiKeyId, CustomerRef, OrgId, Timestamp};
+use tally_domain::{OrgId, Timestamp};
 
 #[async_trait]
 pub trait Usage {
@@ -36,16 +36,12 @@ pub trait Usage {
     /// `constraints::USAGE_EVENT_KEY`.
     async fn append_usage_event(&mut self, event: &UsageEvent) -> Result<(), StoreError>;
 
-    /// The stamp a kept copy of `customer`'s hot-read state is checked against, read in one
-    /// statement. Any committed change to the customer, its subscriptions, their snapshots,
-    /// balances or usage counters moves `customer_version` on; any change to the catalog
-    /// (features, plans, plan features) moves `catalog_version` on.
-    async fn hot_stamp(
-        &mut self,
-        org: &OrgId,
-        key: &ApiKeyId,
-        customer: &CustomerRef,
-    ) -> Result<HotStamp, StoreError>;
+    /// The stamps kept copies of customers' hot-read state are checked against, one per ask and
+    /// in the asks' order, all read in one statement. Any committed change to a customer, its
+    /// subscriptions, their snapshots, balances or usage counters moves its `customer_version`
+    /// on; any change to an organization's catalog (features, plans, plan features) moves its
+    /// `catalog_version` on.
+    async fn hot_stamps(&mut self, asks: &[StampAsk]) -> Result<Vec<HotStamp>, StoreError>;
 
     /// The quota event (`qev_…`) recorded under this legacy body key, if any.
     async fn quota_event_with_key(

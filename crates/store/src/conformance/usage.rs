@@ -4,7 +4,7 @@ use super::fixtures::{
     T0, api_key, commit, customer, feature, insert_api_key, insert_customer, organization, read,
     roll_back, seat_balance, seat_event, subscribed, ulid,
 };
-use crate::HotStamp;
+use crate::{HotStamp, StampAsk};
 use crate::{Store, StoreError, write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -308,11 +308,14 @@ pub async fn hot_stamps_move_with_every_change_to_a_customers_state(store: Arc<d
     let stamp = |store: Arc<dyn Store>, key: tally_domain::ApiKeyId, reference: CustomerRef| {
         let org = s.org.clone();
         async move {
-            read(&*store)
-                .await
-                .hot_stamp(&org, &key, &reference)
-                .await
-                .unwrap()
+            let ask = StampAsk {
+                org,
+                key,
+                customer: reference,
+            };
+            let mut stamps = read(&*store).await.hot_stamps(&[ask]).await.unwrap();
+            assert_eq!(stamps.len(), 1, "one stamp per ask");
+            stamps.remove(0)
         }
     };
     let versions = |stamp: &HotStamp| (stamp.customer_version, stamp.catalog_version);
@@ -414,4 +417,90 @@ pub async fn hot_stamps_move_with_every_change_to_a_customers_state(store: Arc<d
     assert_eq!(unknown.customer, None);
     assert!(unknown.standing.is_some());
     assert_eq!(revoked.standing, None, "a revoked key has no standing");
+}
+
+pub async fn a_batch_of_stamps_answers_each_ask_in_its_order(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "stamp batch").await;
+    let other = subscribed(&*store, "stamp batch neighbour").await;
+    let key = api_key(&s.org, 1, T0);
+    let revoked = api_key(&s.org, 2, T0);
+    let others_key = api_key(&other.org, 3, T0);
+    for k in [&key, &revoked, &others_key] {
+        insert_api_key(&*store, k).await;
+    }
+    let (org, id) = (s.org.clone(), revoked.id.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.revoke_api_key(&org, &id, T0).await.map(|_| ()) })
+    })
+    .await;
+    // The other organization's customer has moved on; ours has not.
+    let (org, sub) = (other.org.clone(), other.subscription.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.save_usage_counter(&org, &counter(&sub, "calls", 2))
+                .await
+        })
+    })
+    .await;
+    let ask =
+        |org: &tally_domain::OrgId, key: &tally_domain::ApiKeyId, customer: CustomerRef| StampAsk {
+            org: org.clone(),
+            key: key.clone(),
+            customer,
+        };
+    let external = |name: &str| CustomerRef::External(name.to_owned());
+    let asks = vec![
+        ask(&s.org, &key.id, external("subscriber")),
+        ask(&other.org, &others_key.id, external("subscriber")),
+        ask(&s.org, &key.id, CustomerRef::Id(s.customer.id.clone())),
+        ask(&s.org, &revoked.id, external("subscriber")),
+        ask(&s.org, &key.id, external("nobody")),
+        // A key of another organization opens nothing here.
+        ask(&s.org, &others_key.id, external("subscriber")),
+        // Another organization's customer id is no customer here.
+        ask(&s.org, &key.id, CustomerRef::Id(other.customer.id.clone())),
+        ask(&s.org, &key.id, external("subscriber")),
+    ];
+    let batch = read(&*store).await.hot_stamps(&asks).await.unwrap();
+    let mut one_by_one = Vec::new();
+    for a in &asks {
+        let mut stamps = read(&*store)
+            .await
+            .hot_stamps(std::slice::from_ref(a))
+            .await
+            .unwrap();
+        one_by_one.push(stamps.remove(0));
+    }
+
+    assert_eq!(batch, one_by_one, "a batch reads what single asks read");
+    let standing = Some(crate::KeyStanding { test_clock: None });
+    let ours = Some(s.customer.id.clone());
+    assert_eq!(batch[0].standing, standing);
+    assert_eq!(batch[0].customer, ours);
+    assert_eq!(batch[1].customer, Some(other.customer.id.clone()));
+    assert!(
+        batch[1].customer_version > batch[0].customer_version,
+        "each customer's own version"
+    );
+    assert_eq!(batch[2].customer, ours, "by id as by externalId");
+    assert_eq!(batch[2].customer_version, batch[0].customer_version);
+    assert_eq!(
+        (batch[3].standing, batch[3].customer.clone()),
+        (None, ours.clone())
+    );
+    assert_eq!(
+        (batch[4].standing, batch[4].customer.clone()),
+        (standing, None)
+    );
+    assert_eq!(batch[5].standing, None);
+    assert_eq!(batch[6].customer, None);
+    assert_eq!(batch[7], batch[0]);
+    assert!(
+        read(&*store)
+            .await
+            .hot_stamps(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

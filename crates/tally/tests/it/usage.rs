@@ -938,3 +938,50 @@ on_both_backends! {
         assert_eq!((last["periodStart"].clone(), last["periodEnd"].clone()), (json!("2026-09-01T00:00:00.000Z"), json!("2026-09-16T00:00:00.000Z")));
     }
 }
+
+on_both_backends! {
+    /// Hot reads that arrive together may share one stamp statement (PostgreSQL): each still
+    /// gets its own customer's figures, an unknown customer its own 404, and every read sees
+    /// the writes acknowledged before it.
+    async fn concurrent_hot_reads_each_get_their_own_customer(app: TestApp) {
+        metered_setup(
+            &app,
+            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
+            None,
+            json!({"includedAmount": 1000}),
+            scale_feature(),
+        ).await;
+        let customers: Vec<String> = (1..=6).map(|n| format!("reader_{n}")).collect();
+        for (n, id) in customers.iter().enumerate() {
+            app.create_customer(&json!({"email": format!("{id}@example.com"), "id": id})).await;
+            ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": id, "planCode": "hobby"}))).await;
+            ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": id, "featureCode": "api_calls", "value": n + 1}))).await;
+        }
+        let wave = |round: usize| {
+            let app = &app;
+            let customers = &customers;
+            futures::future::join_all((0..60).map(move |i| async move {
+                // Every seventh read names a customer that does not exist.
+                let customer = customers.get(i % 7).map_or("nobody", String::as_str);
+                let path = format!("/feature-access/api_calls?customerId={customer}");
+                let (status, body) = call(app, Method::GET, &path, DIRECT, None).await;
+                (round, customer.to_owned(), status, body["consumption"]["unitsUsed"].as_i64())
+            }))
+        };
+        let first = wave(1).await;
+        for (n, id) in customers.iter().enumerate() {
+            ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": id, "featureCode": "api_calls", "value": 100 * (n + 1)}))).await;
+        }
+        let second = wave(2).await;
+
+        for (round, customer, status, used) in first.into_iter().chain(second) {
+            match customers.iter().position(|c| *c == customer) {
+                Some(n) => {
+                    let expected = (n as i64 + 1) * if round == 1 { 1 } else { 101 };
+                    assert_eq!((status, used), (200, Some(expected)), "round {round}, {customer}");
+                }
+                None => assert_eq!(status, 404, "round {round}, {customer}"),
+            }
+        }
+    }
+}
