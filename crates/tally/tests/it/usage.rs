@@ -185,6 +185,18 @@ async fn invoices(app: &TestApp, sub: &str) -> Vec<Value> {
     full
 }
 
+/// A free plan with 1000 `api_calls` included, `user_42` subscribed; returns the subscription.
+async fn hobby_with_1000_calls(app: &TestApp) -> String {
+    metered_setup(
+        app,
+        json!({"name": "Hobby", "code": "hobby", "isFree": true}),
+        None,
+        json!({"includedAmount": 1000}),
+        scale_feature(),
+    )
+    .await
+}
+
 fn scale_feature() -> Value {
     json!({"name": "API calls", "code": "api_calls", "type": "usage", "unitName": "call"})
 }
@@ -253,13 +265,7 @@ on_both_backends! {
     async fn a_hard_limit_refuses_the_unit_past_it_and_checks_change_nothing(app: TestApp) {
         freeze(&app, "2026-09-01T00:00:00.000Z").await;
         let receiver = Receiver::start().await;
-        let sub = metered_setup(
-            &app,
-            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-            None,
-            json!({"includedAmount": 1000}),
-            scale_feature(),
-        ).await;
+        let sub = hobby_with_1000_calls(&app).await;
         let mut seen = listen(&app, &receiver).await;
         let check_body = json!({"customerId": "user_42", "featureCode": "api_calls", "quantity": 20});
 
@@ -514,13 +520,7 @@ on_both_backends! {
 
 on_both_backends! {
     async fn set_replaces_the_period_count_and_legacy_keys_deduplicate(app: TestApp) {
-        metered_setup(
-            &app,
-            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-            None,
-            json!({"includedAmount": 1000}),
-            scale_feature(),
-        ).await;
+        hobby_with_1000_calls(&app).await;
         ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 40}))).await;
 
         let direct = ok(&app, Method::PUT, "/usage", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 25, "reason": "recount"}))).await;
@@ -733,13 +733,7 @@ on_both_backends! {
 
 on_both_backends! {
     async fn usage_counts_show_in_subscriptions_and_credits_per_unit_is_positive(app: TestApp) {
-        let sub = metered_setup(
-            &app,
-            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-            None,
-            json!({"includedAmount": 1000}),
-            scale_feature(),
-        ).await;
+        let sub = hobby_with_1000_calls(&app).await;
         ok(&app, Method::POST, "/usage/events", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 42}))).await;
         let (zero_status, zero) = call(&app, Method::POST, "/plans/hobby/features", DIRECT, Some(json!({"featureId": "api_calls", "creditsPerUnit": 0}))).await;
         let set = ok(&app, Method::PUT, "/usage", DIRECT, Some(json!({"customerId": "user_42", "featureCode": "api_calls", "value": 50, "eventId": "s-1"}))).await;
@@ -759,13 +753,7 @@ on_both_backends! {
     /// Hot reads may be answered from memory (SQLite): a write is seen by the very next read,
     /// and a revoked key is refused on its next request.
     async fn hot_reads_see_every_acknowledged_write_and_no_revoked_key(app: TestApp) {
-        metered_setup(
-            &app,
-            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-            None,
-            json!({"includedAmount": 1000}),
-            scale_feature(),
-        ).await;
+        hobby_with_1000_calls(&app).await;
         let created = ok(&app, Method::POST, "/api-keys", DIRECT, Some(json!({"name": "reader"}))).await;
         let (secret, key_id) = (created["apiKey"].as_str().unwrap().to_owned(), created["id"].as_str().unwrap().to_owned());
         let read_with = |secret: String| {
@@ -809,14 +797,7 @@ async fn a_write_on_one_node_is_seen_by_the_next_read_on_another() {
         return;
     };
     let other = app.another_node().await;
-    metered_setup(
-        &app,
-        json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-        None,
-        json!({"includedAmount": 1000}),
-        scale_feature(),
-    )
-    .await;
+    hobby_with_1000_calls(&app).await;
     let created = ok(
         &app,
         Method::POST,
@@ -944,13 +925,7 @@ on_both_backends! {
     /// gets its own customer's figures, an unknown customer its own 404, and every read sees
     /// the writes acknowledged before it.
     async fn concurrent_hot_reads_each_get_their_own_customer(app: TestApp) {
-        metered_setup(
-            &app,
-            json!({"name": "Hobby", "code": "hobby", "isFree": true}),
-            None,
-            json!({"includedAmount": 1000}),
-            scale_feature(),
-        ).await;
+        hobby_with_1000_calls(&app).await;
         let customers: Vec<String> = (1..=6).map(|n| format!("reader_{n}")).collect();
         for (n, id) in customers.iter().enumerate() {
             app.create_customer(&json!({"email": format!("{id}@example.com"), "id": id})).await;
