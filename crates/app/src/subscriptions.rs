@@ -391,7 +391,10 @@ async fn bill_cut_short_period(
     };
     let plan = ctx.tx.plan_any(&org, &current.plan_id).await?;
     let arrears = match &plan {
-        Some(plan) => crate::usage::arrears_lines(ctx.tx, current, plan, cut).await?,
+        Some(plan) => {
+            let unbilled = current.unbilled_usage(cut.end);
+            crate::usage::arrears_lines(ctx.tx, current, plan, unbilled).await?
+        }
         None => Vec::new(),
     };
     let customer = ctx
@@ -473,7 +476,7 @@ async fn invoice_for_deadline(
     let Some(price_id) = &subscription.price_id else {
         return Ok(None);
     };
-    let (lines, period) = match kind {
+    let (lines, period, invoice_type) = match kind {
         DeadlineKind::Cancellation => {
             let mut lines: Vec<_> = tx
                 .pending_true_ups(&subscription.org_id, &subscription.id)
@@ -481,12 +484,24 @@ async fn invoice_for_deadline(
                 .iter()
                 .map(|t| t.line())
                 .collect();
+            // Decision: a final invoice with usage lines only is an overage invoice.
+            let invoice_type = if lines.is_empty() {
+                "overage"
+            } else {
+                "recurring"
+            };
             lines.extend(arrears);
             match (lines.is_empty(), ended_period) {
-                (false, Some(period)) => (lines, period),
+                (false, Some(period)) => (lines, period, invoice_type),
                 _ => return Ok(None),
             }
         }
+        // A usage period ending inside the billing period: an invoice of its own, only if it
+        // owes something (`usage.md` §5).
+        DeadlineKind::UsageReset => match (arrears.is_empty(), ended_period) {
+            (false, Some(period)) => (arrears, period, "overage"),
+            _ => return Ok(None),
+        },
         DeadlineKind::Renewal | DeadlineKind::TrialEnd => {
             let (Some(price), Some(period)) = (
                 tx.price(&subscription.org_id, price_id).await?,
@@ -496,7 +511,7 @@ async fn invoice_for_deadline(
             };
             let mut lines = period_invoice_lines(tx, subscription, &price, plan_name).await?;
             lines.extend(arrears);
-            (lines, period)
+            (lines, period, "recurring")
         }
     };
     let request = InvoiceRequest {
@@ -506,7 +521,7 @@ async fn invoice_for_deadline(
         lines,
         period,
         now: at,
-        invoice_type: "recurring",
+        invoice_type,
         status: invoice_status,
     };
     Ok(Some(issue_invoice(tx, ids, request).await?))
@@ -600,17 +615,28 @@ pub(crate) async fn pass_due_deadlines(
         .next_deadline()
         .filter(|(at, _)| *at <= until && items.len() < limit)
     {
-        let ended_period = subscription.current_period;
+        // A usage reset bills the usage period that ends; the other deadlines end the billing
+        // period.
+        let ended_period = match kind {
+            DeadlineKind::UsageReset => Some(subscription.unbilled_usage(due_at)),
+            _ => subscription.current_period,
+        };
         let previous_credits = subscription.credits;
-        // Usage is billed in arrears, from the ended period's snapshot and ledgers.
+        // Usage is billed in arrears, from the ended period's snapshot and ledgers, since the
+        // last usage reset.
         let arrears = match (&plan, ended_period, kind) {
-            (Some(plan), Some(ended), DeadlineKind::Renewal | DeadlineKind::Cancellation) => {
-                crate::usage::arrears_lines(tx, &subscription, plan, ended).await?
+            (
+                Some(plan),
+                Some(ended),
+                DeadlineKind::Renewal | DeadlineKind::Cancellation | DeadlineKind::UsageReset,
+            ) => {
+                let unbilled = subscription.unbilled_usage(ended.end);
+                crate::usage::arrears_lines(tx, &subscription, plan, unbilled).await?
             }
             _ => Vec::new(),
         };
         subscription = subscription.pass_deadline(kind, due_at);
-        if kind != DeadlineKind::Cancellation {
+        if matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd) {
             if kind == DeadlineKind::Renewal {
                 // Deferred catalog changes apply from the new period on.
                 let snapshot: Vec<FeatureSnapshot> = tx
@@ -656,7 +682,7 @@ pub(crate) async fn pass_due_deadlines(
                 );
                 outbox.state_changed("subscription_canceled");
             }
-            DeadlineKind::Renewal => {
+            DeadlineKind::Renewal | DeadlineKind::UsageReset => {
                 // Plan credits are granted afresh; unused ones expire (`balance.md` §4).
                 if let (Some(before), Some(after)) = (previous_credits, subscription.credits) {
                     let unused = before.remaining - before.purchased;

@@ -1122,41 +1122,17 @@ impl State {
     }
 }
 
-/// The usage periods that make up a billing period (`usage.md` §2.2): one on monthly and weekly
-/// plans, one per month on longer ones.
-fn usage_periods_within(subscription: &Subscription, billing: BillingPeriod) -> Vec<BillingPeriod> {
-    let mut periods = Vec::new();
-    let mut at = billing.start;
-    while at < billing.end {
-        let Some(period) = usage_period(subscription, at) else {
-            break;
-        };
-        let period = BillingPeriod {
-            start: period.start.max(billing.start),
-            end: period.end.min(billing.end),
-        };
-        if period.end <= at {
-            break;
-        }
-        periods.push(period);
-        at = period.end;
-    }
-    periods
-}
-
-/// What a billing period that just ended owes in arrears (`usage.md` §5), read before the
-/// renewal replaces the feature snapshot and refills the balance: metered units past the
-/// included amount at the period's own prices (`feature_overage`, by code), and a balance
-/// plan's deficit (`balance_overage`). Free plans and trials owe nothing.
-///
-/// Decision: on plans billed less often than monthly, every month's overage is billed on the
-/// renewal invoice (one line per month and feature) instead of on an invoice of its own at each
-/// month's end.
+/// What the usage period that `unbilled` lies in owes in arrears (`usage.md` §5), read before
+/// the deadline refills the ledgers and a renewal replaces the feature snapshot: metered units
+/// past the included amount at the period's own prices (`feature_overage`, by code), and a
+/// balance plan's deficit (`balance_overage`). Free plans and trials owe nothing. Usage periods
+/// never outlast a billing period's deadlines (`Subscription::next_deadline`), so `unbilled`
+/// (`Subscription::unbilled_usage`) is one usage period or the part of it before a cancellation.
 pub(crate) async fn arrears_lines(
     tx: &mut dyn tally_store::Tx,
     subscription: &Subscription,
     plan: &Plan,
-    ended: BillingPeriod,
+    unbilled: BillingPeriod,
 ) -> Result<Vec<tally_domain::billing::InvoiceLine>, AppError> {
     use tally_domain::billing::{balance_overage_line, usage_overage_line};
     use tally_domain::usage::overage_units;
@@ -1174,32 +1150,30 @@ pub(crate) async fn arrears_lines(
             if snapshot.is_empty() {
                 return Ok(lines);
             }
-            let periods = usage_periods_within(subscription, ended);
+            let Some(period) = usage_period(subscription, unbilled.start) else {
+                return Ok(lines);
+            };
+            let counters = tx
+                .usage_counters(org, &subscription.id, period.start)
+                .await?;
             for feature in &snapshot {
                 let Some(unit_price) = feature.overage.unit_price else {
                     continue;
                 };
                 let billable = overage_billable(feature, plan, subscription);
-                for period in &periods {
-                    let used = tx
-                        .usage_counters(org, &subscription.id, period.start)
-                        .await?
-                        .into_iter()
-                        .find(|c| c.feature_code == feature.code)
-                        .map_or(0, |c| c.used);
-                    let units = overage_units(used, feature, billable);
-                    // Several months on one invoice: each line names its month.
-                    let month = (periods.len() > 1).then_some(*period);
-                    let line = usage_overage_line(
-                        &feature.code,
-                        &feature.name,
-                        (feature.included_amount, used, units),
-                        unit_price,
-                        month,
-                    )
-                    .map_err(DomainError::from)?;
-                    lines.extend(line);
-                }
+                let used = counters
+                    .iter()
+                    .find(|c| c.feature_code == feature.code)
+                    .map_or(0, |c| c.used);
+                let units = overage_units(used, feature, billable);
+                let line = usage_overage_line(
+                    &feature.code,
+                    &feature.name,
+                    (feature.included_amount, used, units),
+                    unit_price,
+                )
+                .map_err(DomainError::from)?;
+                lines.extend(line);
             }
         }
         ConsumptionModel::Balance => {

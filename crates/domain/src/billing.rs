@@ -241,11 +241,7 @@ pub fn usage_overage_line(
     feature_name: &str,
     (included, used, units): (i64, i64, i64),
     unit_price: Rate,
-    period: Option<BillingPeriod>,
 ) -> Result<Option<InvoiceLine>, AmountTooLarge> {
-    let when = period.map_or_else(String::new, |p| {
-        format!(" ({} – {})", p.start.month_day(), p.end.month_day_year())
-    });
     let price = i128::from(unit_price.0.max(0));
     let amount = Cents(bounded(div_round_half_up(
         i128::from(units.max(0)) * price,
@@ -256,7 +252,7 @@ pub fn usage_overage_line(
         charge_type: ChargeType::Standard,
         feature_name: Some(feature_name.to_owned()),
         description: format!(
-            "{units} × {feature_code} above {included} included, at {} per unit{when}",
+            "{units} × {feature_code} above {included} included, at {} per unit",
             rate_text(unit_price)
         ),
         quantity: units,
@@ -312,22 +308,16 @@ mod tests {
     #[test]
     fn usage_overage_and_balance_deficits_are_billed_to_the_cent() {
         // usage.md §5: 2000 calls over at $0.01 → 2000 cents.
-        let line = usage_overage_line(
-            "api_calls",
-            "API calls",
-            (10_000, 12_000, 2_000),
-            Rate(100),
-            None,
-        )
-        .unwrap()
-        .unwrap();
+        let line = usage_overage_line("api_calls", "API calls", (10_000, 12_000, 2_000), Rate(100))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (line.quantity, line.unit_amount, line.amount),
             (2_000, Cents(1), Cents(2_000))
         );
         assert!(line.description.contains("$0.01"), "{}", line.description);
         // A sub-cent price: 3 units at $0.0125 = 3.75 cents, half up to 4.
-        let small = usage_overage_line("t", "T", (0, 3, 3), Rate(125), None)
+        let small = usage_overage_line("t", "T", (0, 3, 3), Rate(125))
             .unwrap()
             .unwrap();
         assert_eq!(small.amount, Cents(4));
@@ -337,7 +327,7 @@ mod tests {
             small.description
         );
         assert_eq!(
-            usage_overage_line("t", "T", (5, 5, 0), Rate(100), None).unwrap(),
+            usage_overage_line("t", "T", (5, 5, 0), Rate(100)).unwrap(),
             None
         );
         // usage.md §5 scenario D: a balance of −25 000 (rate scale) is 250 cents.

@@ -145,6 +145,10 @@ pub struct Subscription {
     pub ended_at: Option<Timestamp>,
     pub credits: Option<Credits>,
     pub balance: Option<PrepaidBalance>,
+    /// The last usage period end passed inside the current billing period (plans billed less
+    /// often than monthly, and one-time prices, `usage.md` §5); `None` since the billing
+    /// period began.
+    pub usage_reset_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -220,6 +224,7 @@ impl NewSubscription {
             ended_at: None,
             credits: self.credits,
             balance: self.balance,
+            usage_reset_at: None,
             created_at: now,
             updated_at: now,
         }
@@ -318,6 +323,9 @@ pub enum DeadlineKind {
     TrialEnd,
     Renewal,
     Cancellation,
+    /// A usage period ends inside a longer billing period: its usage is billed and the
+    /// ledgers refill, the billing period goes on (`usage.md` §5).
+    UsageReset,
 }
 
 impl DeadlineKind {
@@ -327,6 +335,7 @@ impl DeadlineKind {
             DeadlineKind::TrialEnd => "trial_ended",
             DeadlineKind::Renewal => "renewed",
             DeadlineKind::Cancellation => "canceled",
+            DeadlineKind::UsageReset => "usage_reset",
         }
     }
 }
@@ -401,11 +410,22 @@ impl Subscription {
             .or_else(|| self.cancellation.as_ref().map(|c| c.effective_at))
     }
 
-    /// The next thing due, if any: a trial end, a renewal, or a scheduled cancellation.
+    /// The next thing due, if any: a trial end, a renewal, a scheduled cancellation, or the end
+    /// of a usage period before any of those.
     pub fn next_deadline(&self) -> Option<(Timestamp, DeadlineKind)> {
         if !self.status.is_live() {
             return None;
         }
+        let period_end = self.period_deadline();
+        match (self.next_usage_reset(), period_end) {
+            (Some(reset), Some((end, _))) if reset < end => Some((reset, DeadlineKind::UsageReset)),
+            (Some(reset), None) => Some((reset, DeadlineKind::UsageReset)),
+            (_, period_end) => period_end,
+        }
+    }
+
+    /// What ends the current billing period, if anything does.
+    fn period_deadline(&self) -> Option<(Timestamp, DeadlineKind)> {
         let period = self.current_period?;
         if self.cancellation.is_some() {
             return Some((period.end, DeadlineKind::Cancellation));
@@ -414,6 +434,45 @@ impl Subscription {
             SubscriptionStatus::Trialing => Some((period.end, DeadlineKind::TrialEnd)),
             _ if self.billing_interval == Some(BillingInterval::OneTime) => None,
             _ => Some((period.end, DeadlineKind::Renewal)),
+        }
+    }
+
+    /// The end of the usage period running now, where usage periods are shorter than billing
+    /// periods: monthly usage periods of quarterly, semiannual and yearly prices, and of a
+    /// one-time price, which has no billing period at all (`usage.md` §2.2). Trials grant their
+    /// ledgers once and bill no usage, so they have none.
+    fn next_usage_reset(&self) -> Option<Timestamp> {
+        if self.status != SubscriptionStatus::Active {
+            return None;
+        }
+        match self.billing_interval {
+            Some(
+                BillingInterval::Quarterly
+                | BillingInterval::Semiannual
+                | BillingInterval::Yearly
+                | BillingInterval::OneTime,
+            ) => {}
+            _ => return None,
+        }
+        let since = self
+            .usage_reset_at
+            .or(self.current_period.map(|p| p.start))
+            .unwrap_or(self.anchor);
+        BillingInterval::Monthly
+            .period_at(self.anchor, since)
+            .map(|(_, period)| period.end)
+    }
+
+    /// The span of usage not billed yet, up to `until`: from the last usage reset, else from
+    /// the billing period's start (the anchor for one-time prices).
+    pub fn unbilled_usage(&self, until: Timestamp) -> BillingPeriod {
+        let since = self
+            .usage_reset_at
+            .or(self.current_period.map(|p| p.start))
+            .unwrap_or(self.anchor);
+        BillingPeriod {
+            start: since.min(until),
+            end: until,
         }
     }
 
@@ -433,20 +492,31 @@ impl Subscription {
                 next.status = SubscriptionStatus::Active;
                 next.period_index = 0;
                 next.current_period = period_from(interval, next.anchor, 0);
+                next.usage_reset_at = None;
             }
             DeadlineKind::Renewal => {
                 next.period_index = self.period_index + 1;
                 next.current_period = period_from(interval, self.anchor, next.period_index);
-                // Unused plan credits expire; purchased ones never do (`balance.md` §1).
-                if let Some(credits) = &mut next.credits {
-                    credits.remaining = credits.included + credits.purchased;
-                }
-                if let Some(balance) = &mut next.balance {
-                    balance.remaining = balance.included;
-                }
+                next.usage_reset_at = None;
+                next.refill_ledgers();
+            }
+            DeadlineKind::UsageReset => {
+                next.usage_reset_at = Some(at);
+                next.refill_ledgers();
             }
         }
         next
+    }
+
+    /// A usage period's reset: unused plan credits expire, purchased ones never do, and the
+    /// balance is back at its included amount (`balance.md` §1).
+    fn refill_ledgers(&mut self) {
+        if let Some(credits) = &mut self.credits {
+            credits.remaining = credits.included + credits.purchased;
+        }
+        if let Some(balance) = &mut self.balance {
+            balance.remaining = balance.included;
+        }
     }
 
     /// The subscription as of `now` with every deadline due by then passed, in memory: what a
@@ -555,6 +625,103 @@ mod tests {
             credits: None,
             balance: None,
         }
+    }
+
+    /// The deadlines `as_of` passes on the way to `until`, with the credits left after each.
+    fn deadlines_until(sub: &Subscription, until: &str) -> Vec<(Timestamp, DeadlineKind, i64)> {
+        let mut current = sub.clone();
+        let mut passed = Vec::new();
+        while let Some((due, kind)) = current.next_deadline().filter(|(due, _)| *due <= at(until)) {
+            current = current.pass_deadline(kind, due);
+            passed.push((due, kind, current.credits.map_or(0, |c| c.remaining)));
+        }
+        passed
+    }
+
+    #[test]
+    fn longer_billing_periods_pass_a_usage_reset_at_each_month_end_inside_them() {
+        let mut quarterly = new_monthly(0, "2026-01-31T00:00:00Z");
+        quarterly.billing_interval = Some(BillingInterval::Quarterly);
+        quarterly.credits = Some(Credits {
+            remaining: 100,
+            included: 100,
+            purchased: 5,
+        });
+        let mut sub = quarterly.start(at("2026-01-31T00:00:00Z"));
+        sub.credits = Some(Credits {
+            remaining: 40,
+            included: 100,
+            purchased: 5,
+        });
+
+        let passed = deadlines_until(&sub, "2026-07-31T00:00:00Z");
+
+        use DeadlineKind::{Renewal, UsageReset};
+        // Month ends clamp to short months, counted from the anchor (`catalog.md` §6).
+        assert_eq!(
+            passed,
+            [
+                (at("2026-02-28T00:00:00Z"), UsageReset, 105),
+                (at("2026-03-31T00:00:00Z"), UsageReset, 105),
+                (at("2026-04-30T00:00:00Z"), Renewal, 105),
+                (at("2026-05-31T00:00:00Z"), UsageReset, 105),
+                (at("2026-06-30T00:00:00Z"), UsageReset, 105),
+                (at("2026-07-31T00:00:00Z"), Renewal, 105),
+            ]
+        );
+        let reset = sub.pass_deadline(UsageReset, at("2026-02-28T00:00:00Z"));
+        assert_eq!(
+            reset.unbilled_usage(at("2026-03-31T00:00:00Z")),
+            BillingPeriod {
+                start: at("2026-02-28T00:00:00Z"),
+                end: at("2026-03-31T00:00:00Z")
+            }
+        );
+        assert_eq!(
+            reset.current_period, sub.current_period,
+            "the quarter goes on"
+        );
+    }
+
+    #[test]
+    fn monthly_plans_and_trials_have_no_usage_resets_and_one_time_prices_only_those() {
+        let monthly = new_monthly(0, "2026-01-15T00:00:00Z").start(at("2026-01-15T00:00:00Z"));
+        let mut yearly_trial = new_monthly(14, "2026-01-15T00:00:00Z");
+        yearly_trial.billing_interval = Some(BillingInterval::Yearly);
+        let trialing = yearly_trial.start(at("2026-01-15T00:00:00Z"));
+        let mut once = new_monthly(0, "2026-01-15T00:00:00Z");
+        once.billing_interval = Some(BillingInterval::OneTime);
+        let once = once.start(at("2026-01-15T00:00:00Z"));
+
+        let kinds = |sub: &Subscription| {
+            deadlines_until(sub, "2026-03-20T00:00:00Z")
+                .into_iter()
+                .map(|(due, kind, _)| (due, kind))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(&monthly),
+            [
+                (at("2026-02-15T00:00:00Z"), DeadlineKind::Renewal),
+                (at("2026-03-15T00:00:00Z"), DeadlineKind::Renewal),
+            ]
+        );
+        // The trial ends on Jan 29; the year's months are counted from there.
+        assert_eq!(
+            kinds(&trialing),
+            [
+                (at("2026-01-29T00:00:00Z"), DeadlineKind::TrialEnd),
+                (at("2026-02-28T00:00:00Z"), DeadlineKind::UsageReset),
+            ]
+        );
+        assert_eq!(once.current_period, None);
+        assert_eq!(
+            kinds(&once),
+            [
+                (at("2026-02-15T00:00:00Z"), DeadlineKind::UsageReset),
+                (at("2026-03-15T00:00:00Z"), DeadlineKind::UsageReset),
+            ]
+        );
     }
 
     #[test]

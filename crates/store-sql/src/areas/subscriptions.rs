@@ -16,10 +16,11 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      status, billing_interval, start_date_ms, trial_ends_at_ms, anchor_ms, period_index, \
      period_start_ms, period_end_ms, cancel_scheduled_at_ms, cancel_reason, \
      cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
-     credits_purchased, balance_remaining, balance_included, created_at_ms, updated_at_ms";
+     credits_purchased, balance_remaining, balance_included, usage_reset_at_ms, created_at_ms, \
+     updated_at_ms";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
-const STATE_COLUMNS: [&str; 17] = [
+const STATE_COLUMNS: [&str; 18] = [
     "status",
     "trial_ends_at_ms",
     "anchor_ms",
@@ -36,6 +37,7 @@ const STATE_COLUMNS: [&str; 17] = [
     "credits_purchased",
     "balance_remaining",
     "balance_included",
+    "usage_reset_at_ms",
     "updated_at_ms",
 ];
 const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
@@ -347,5 +349,6 @@ fn bind_state(statement: Query, sub: &Subscription) -> Query {
         .bind(sub.credits.map(|c| c.purchased))
         .bind(sub.balance.map(|b| b.remaining.0))
         .bind(sub.balance.map(|b| b.included.0))
+        .bind(sub.usage_reset_at.map(Timestamp::as_millis))
         .bind(sub.updated_at.as_millis())
 }

@@ -218,6 +218,7 @@ sql_row! {
         credits_purchased: Option<i64>,
         balance_remaining: Option<i64>,
         balance_included: Option<i64>,
+        usage_reset_at_ms: Option<i64>,
         created_at_ms: i64,
         updated_at_ms: i64,
     }
@@ -283,6 +284,7 @@ impl SubscriptionRow {
             ended_at: self.ended_at_ms.map(ts),
             credits,
             balance,
+            usage_reset_at: self.usage_reset_at_ms.map(ts),
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })

@@ -960,3 +960,141 @@ on_both_backends! {
         }
     }
 }
+
+/// Advances the clock and returns the run's items as (dueAt, outcome, invoiceId present).
+async fn advance(app: &TestApp, at: &str) -> Vec<(String, String, bool)> {
+    let run = json_with_status(
+        app.post("/test-clock", DIRECT, &json!({"frozenTime": at}))
+            .await,
+        202,
+    )
+    .await;
+    run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["dueAt"].as_str().unwrap().to_owned(),
+                i["outcome"].as_str().unwrap().to_owned(),
+                i["invoiceId"].is_string(),
+            )
+        })
+        .collect()
+}
+
+/// (invoiceType, periodStart, periodEnd, total, line types) of each invoice, by period start
+/// and then type.
+fn invoice_summary(invoices: &[Value]) -> Vec<(String, String, String, i64, Vec<String>)> {
+    let mut summary: Vec<_> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i["invoiceType"].as_str().unwrap().to_owned(),
+                i["periodStart"].as_str().unwrap_or_default().to_owned(),
+                i["periodEnd"].as_str().unwrap_or_default().to_owned(),
+                i["total"].as_i64().unwrap(),
+                i["lineItems"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l["lineType"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    summary.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    summary
+}
+
+fn summary_row(
+    invoice_type: &str,
+    start: &str,
+    end: &str,
+    total: i64,
+    lines: &[&str],
+) -> (String, String, String, i64, Vec<String>) {
+    (
+        invoice_type.to_owned(),
+        format!("{start}T00:00:00.000Z"),
+        format!("{end}T00:00:00.000Z"),
+        total,
+        lines.iter().map(|l| (*l).to_owned()).collect(),
+    )
+}
+
+on_both_backends! {
+    /// `usage.md` §5: on a quarterly plan each month is a usage period of its own. A month
+    /// that ends inside the quarter is billed on an `overage` invoice of its own (none when it
+    /// owes nothing), shown as a `usage_reset` run item; the quarter's last month goes on the
+    /// renewal invoice.
+    async fn months_inside_a_quarter_are_billed_on_overage_invoices(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let sub = metered_setup(
+            &app,
+            json!({"name": "Scale", "code": "scale"}),
+            Some(json!({"billingInterval": "quarterly", "price": 30_000, "isDefault": true})),
+            json!({"includedAmount": 1000, "overage": {"enabled": true, "unitPrice": 100}}),
+            scale_feature(),
+        ).await;
+        let used = |value: i64| json!({"customerId": "user_42", "featureCode": "api_calls", "value": value});
+
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(used(1500))).await;
+        let october = advance(&app, "2026-10-01T00:00:00.000Z").await;
+        let in_october = ok(&app, Method::GET, "/feature-access/api_calls?customerId=user_42", DIRECT, None).await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(used(800))).await;
+        let november = advance(&app, "2026-11-01T00:00:00.000Z").await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(used(1200))).await;
+        let december = advance(&app, "2026-12-01T00:00:00.000Z").await;
+        let subscription = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), DIRECT, None).await;
+
+        assert_eq!(october, [("2026-10-01T00:00:00.000Z".to_owned(), "usage_reset".to_owned(), true)]);
+        assert_eq!(november, [("2026-11-01T00:00:00.000Z".to_owned(), "usage_reset".to_owned(), false)], "a month that owes nothing issues no invoice");
+        assert_eq!(december, [("2026-12-01T00:00:00.000Z".to_owned(), "renewed".to_owned(), true)]);
+        assert_eq!(in_october["consumption"]["unitsUsed"], 0, "the new month starts at zero");
+        assert_eq!(in_october["consumption"]["period"], json!({"start": "2026-10-01T00:00:00.000Z", "end": "2026-11-01T00:00:00.000Z"}));
+        assert_eq!(subscription["currentPeriod"]["start"], "2026-12-01T00:00:00.000Z");
+        assert_eq!(invoice_summary(&invoices(&app, &sub).await), [
+            summary_row("overage", "2026-09-01", "2026-10-01", 500, &["feature_overage"]),
+            summary_row("recurring", "2026-09-01", "2026-12-01", 30_000, &["plan_base"]),
+            summary_row("recurring", "2026-12-01", "2027-03-01", 30_200, &["plan_base", "feature_overage"]),
+        ]);
+    }
+}
+
+on_both_backends! {
+    /// A one-time price has no billing period, but its usage periods are monthly (`usage.md`
+    /// §2.2): each month's overage is an `overage` invoice, and a caught-up clock bills every
+    /// month it passes, in order.
+    async fn one_time_prices_bill_each_months_overage(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let sub = metered_setup(
+            &app,
+            json!({"name": "Lifetime", "code": "lifetime"}),
+            Some(json!({"billingInterval": "one_time", "price": 50_000, "isDefault": true})),
+            json!({"includedAmount": 100, "overage": {"enabled": true, "unitPrice": 250}}),
+            scale_feature(),
+        ).await;
+        let used = |value: i64| json!({"customerId": "user_42", "featureCode": "api_calls", "value": value});
+
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(used(140))).await;
+        let caught_up = advance(&app, "2026-11-15T00:00:00.000Z").await;
+        ok(&app, Method::POST, "/usage/events", DIRECT, Some(used(101))).await;
+        let december = advance(&app, "2026-12-01T00:00:00.000Z").await;
+        let overage: Vec<_> = invoice_summary(&invoices(&app, &sub).await)
+            .into_iter()
+            .filter(|i| i.0 == "overage")
+            .collect();
+
+        assert_eq!(caught_up, [
+            ("2026-10-01T00:00:00.000Z".to_owned(), "usage_reset".to_owned(), true),
+            ("2026-11-01T00:00:00.000Z".to_owned(), "usage_reset".to_owned(), false),
+        ]);
+        assert_eq!(december, [("2026-12-01T00:00:00.000Z".to_owned(), "usage_reset".to_owned(), true)]);
+        // 40 units × 2.5 cents = 100; 1 unit × 2.5 cents = 2.5, half up to 3.
+        assert_eq!(overage, [
+            summary_row("overage", "2026-09-01", "2026-10-01", 100, &["feature_overage"]),
+            summary_row("overage", "2026-11-01", "2026-12-01", 3, &["feature_overage"]),
+        ]);
+    }
+}
