@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use std::sync::Arc;
 use tally_domain::catalog::{ConsumptionModel, Feature, FeatureType, Plan};
-use tally_domain::money::Rate;
+use tally_domain::money::{RATE_PER_CENT, Rate};
 use tally_domain::organization::org_now;
 use tally_domain::period::BillingPeriod;
 use tally_domain::seats::SeatBalance;
@@ -27,6 +27,7 @@ use tally_domain::usage::{
 };
 use tally_domain::{Customer, CustomerRef, DomainError, OrgId, Timestamp};
 use tally_store::{Db, Lock};
+use tally_wire::usage::{AccessFigures, AccessParts};
 
 /// What a usage request names, and the request fields to blame for each.
 #[derive(Debug, Clone)]
@@ -578,6 +579,77 @@ pub enum AccessDetail {
     },
 }
 
+impl Access {
+    /// The figures the wire renders (feature access, and `customer.state_changed` features):
+    /// `is_lookup` for a single feature's answer, `will_be_charged` for `canUse`.
+    pub fn wire_parts(&self, is_lookup: bool, will_be_charged: Option<bool>) -> AccessParts<'_> {
+        let figures = match self.detail {
+            AccessDetail::Boolean { enabled } => AccessFigures::Boolean { enabled },
+            AccessDetail::Counted {
+                period,
+                used,
+                included,
+                unlimited,
+                overage_enabled,
+                unit_price,
+                billed,
+                metered,
+            } => AccessFigures::Counted {
+                period,
+                used,
+                included,
+                remaining: self.detail.remaining(),
+                over_units: self.detail.over_units(),
+                unlimited,
+                overage_enabled,
+                unit_price,
+                billed,
+                metered,
+            },
+            AccessDetail::Credits {
+                period,
+                used,
+                credits_per_unit,
+                credits_consumed,
+                available_units,
+            } => AccessFigures::Credits {
+                period,
+                used,
+                credits_per_unit,
+                credits_consumed,
+                available_units,
+            },
+            AccessDetail::Balance {
+                period,
+                used,
+                spent,
+                available_units,
+                unit_price,
+                blocks,
+            } => AccessFigures::Balance {
+                period,
+                used,
+                // Rate scale to cents, half up (`usage.md` §4).
+                spent_cents: (spent + RATE_PER_CENT / 2).div_euclid(RATE_PER_CENT),
+                available_units,
+                unit_price,
+                blocks,
+            },
+        };
+        AccessParts {
+            code: &self.code,
+            name: &self.name,
+            unit_name: self.unit_name.as_deref(),
+            feature_type: self.feature_type,
+            allowed: self.allowed,
+            reason: self.reason,
+            will_be_charged,
+            is_lookup,
+            figures,
+        }
+    }
+}
+
 impl AccessDetail {
     /// `remaining` of the flat (legacy) view: units still included, or units the ledger pays
     /// for; `None` when unlimited or not a number.
@@ -901,6 +973,34 @@ impl App {
         customer: &str,
     ) -> Result<(State, Timestamp), AppError> {
         let (view, now) = self.customer_view(caller, customer).await?;
+        Ok((State::present(&view, now)?, now))
+    }
+}
+
+/// The enabled features of the customer's live subscription as feature access shows them, by
+/// code, read in `db` as of `now` (`customer.state_changed`, `webhooks.md` §5.3: its usage and
+/// quota values are those of feature access).
+pub(crate) async fn features_as_accessed(
+    db: &mut dyn Db,
+    org: &OrgId,
+    customer: &str,
+    now: Timestamp,
+) -> Result<Vec<Access>, AppError> {
+    let view = CustomerView::read(db, org, customer, now).await?;
+    let state = State::present(&view, now)?;
+    let mut features: Vec<&FeatureSnapshot> =
+        state.loaded.snapshot.iter().filter(|f| f.enabled).collect();
+    features.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(features
+        .into_iter()
+        .map(|f| state.access(f, false))
+        .collect())
+}
+
+impl State {
+    /// What the reads present of `view` at `now`: the subscription as of now (due deadlines
+    /// passed in memory, `usage.md` §8); `no_active_subscription` when it is not live.
+    fn present(view: &CustomerView, now: Timestamp) -> Result<State, AppError> {
         let mut loaded = view.loaded.clone();
         let presented = loaded.subscription.as_of(now);
         loaded.period_rolled = presented.current_period != loaded.subscription.current_period;
@@ -918,14 +1018,13 @@ impl App {
                 balance.peak = balance.current;
             }
         }
-        let state = State {
+        Ok(State {
             loaded,
             now,
             usage_period: view.counters_period,
             counters: view.counters.clone(),
             seats,
-        };
-        Ok((state, now))
+        })
     }
 }
 

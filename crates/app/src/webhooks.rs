@@ -375,16 +375,17 @@ impl App {
             }
             None => None,
         };
-        let detail: Option<SubscriptionDetail> = match subscription {
-            Some(subscription) => Some(
-                crate::subscriptions::detail_in(
-                    tx,
-                    subscription,
-                    organization.now(self.clock.now()),
-                )
-                .await?,
-            ),
-            None => None,
+        let now = organization.now(self.clock.now());
+        let (detail, features): (Option<SubscriptionDetail>, _) = match subscription {
+            Some(subscription) => {
+                let customer = subscription.customer_id.as_str().to_owned();
+                let detail = crate::subscriptions::detail_in(tx, subscription, now).await?;
+                let features =
+                    crate::usage::features_as_accessed(tx, &organization.id, &customer, now)
+                        .await?;
+                (Some(detail), features)
+            }
+            None => (None, Vec::new()),
         };
         let parts = detail.as_ref().map(|d| tally_wire::SubscriptionParts {
             subscription: &d.subscription,
@@ -400,6 +401,7 @@ impl App {
                 customer_id: &customer_ref,
                 trigger: &trigger,
                 subscription: parts,
+                features: features.iter().map(|f| f.wire_parts(false, None)).collect(),
             },
         ))
     }

@@ -586,6 +586,37 @@ pub fn feature_access(
     }
 }
 
+/// A feature as `customer.state_changed` lists it (`webhooks.md` §5.3): the feature access
+/// values without the object's own keys. 2026-07-11 lists every flat field, null where it does
+/// not apply.
+pub fn state_feature(generation: Generation, access: &AccessParts<'_>, now: Timestamp) -> Value {
+    let mut item = match generation {
+        Generation::Legacy => to_value(legacy_access(access, None, Livemode(false))),
+        Generation::Direct => to_value(direct_access(access, None, now, Livemode(false))),
+    };
+    if let Some(fields) = item.as_object_mut() {
+        for key in ["object", "livemode", "reason", "willBeCharged"] {
+            fields.remove(key);
+        }
+        if generation == Generation::Legacy {
+            for key in [
+                "enabled",
+                "current",
+                "included",
+                "remaining",
+                "overageQuantity",
+                "overageUnitPrice",
+                "unlimited",
+                "overageEnabled",
+                "billedQuantity",
+            ] {
+                fields.entry(key).or_insert(Value::Null);
+            }
+        }
+    }
+    item
+}
+
 fn legacy_access<'a>(
     access: &AccessParts<'a>,
     reason: Option<&'static str>,

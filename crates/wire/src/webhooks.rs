@@ -2,13 +2,14 @@
 //! the management API, and the `customer.state_changed` state per generation.
 
 use crate::parts::SubscriptionParts;
+use crate::usage::AccessParts;
 use crate::{Livemode, object_name, to_value};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tally_domain::catalog::FeatureType;
 use tally_domain::subscription::FeatureSnapshot;
 use tally_domain::webhooks::{AttemptResult, Delivery, DeliveryStatus, WebhookEndpoint};
-use tally_domain::{ApiVersion, Generation, Timestamp};
+use tally_domain::{ApiVersion, Timestamp};
 use utoipa::ToSchema;
 
 /// The envelope, serialized once: these exact bytes are signed and sent on every attempt.
@@ -157,6 +158,8 @@ pub struct StateParts<'a> {
     pub customer_id: &'a str,
     pub trigger: &'a str,
     pub subscription: Option<SubscriptionParts<'a>>,
+    /// The subscription's enabled features as feature access shows them, by code.
+    pub features: Vec<AccessParts<'a>>,
 }
 
 /// `customer.state_changed` data, computed when the event is fanned out (`webhooks.md` §5.3).
@@ -171,12 +174,10 @@ pub fn customer_state(version: ApiVersion, state: &StateParts<'_>) -> Value {
     let s = parts.subscription;
     let enabled: Vec<&FeatureSnapshot> = parts.features.iter().filter(|f| f.enabled).collect();
     let current = |f: &FeatureSnapshot| parts.seats.get(&f.code).copied().unwrap_or(0);
-    let features: Vec<Value> = enabled
+    let features: Vec<Value> = state
+        .features
         .iter()
-        .map(|f| match version.generation() {
-            Generation::Legacy => legacy_feature(f, current(f)),
-            Generation::Direct => direct_feature(f, current(f), parts),
-        })
+        .map(|access| crate::usage::state_feature(version.generation(), access, parts.now))
         .collect();
     let seats: Vec<Value> = enabled
         .iter()
@@ -203,83 +204,4 @@ pub fn customer_state(version: ApiVersion, state: &StateParts<'_>) -> Value {
 
 fn remaining(f: &FeatureSnapshot, current: i64) -> Option<i64> {
     (!f.unlimited).then(|| (f.included_amount - current).max(0))
-}
-
-fn overage_units(f: &FeatureSnapshot, current: i64) -> i64 {
-    if f.unlimited {
-        0
-    } else {
-        (current - f.included_amount).max(0)
-    }
-}
-
-fn unit_price(f: &FeatureSnapshot) -> Option<i64> {
-    f.overage
-        .enabled
-        .then_some(f.overage.unit_price.map(|r| r.0))
-        .flatten()
-}
-
-fn allowed(f: &FeatureSnapshot, current: i64) -> bool {
-    f.unlimited || f.overage.enabled || current < f.included_amount
-}
-
-/// 2026-07-11: the flat `WebhookFeatureAccess`, with the fields that do not apply null.
-fn legacy_feature(f: &FeatureSnapshot, current: i64) -> Value {
-    match f.feature_type {
-        FeatureType::Boolean => json!({
-            "code": f.code, "name": f.name, "type": "boolean", "allowed": f.enabled, "enabled": f.enabled,
-            "current": null, "included": null, "remaining": null, "overageQuantity": null,
-            "overageUnitPrice": null, "unlimited": null, "overageEnabled": null, "billedQuantity": null,
-        }),
-        kind => json!({
-            "code": f.code, "name": f.name, "type": kind.as_str(), "allowed": allowed(f, current),
-            "enabled": null, "current": current, "included": f.included_amount,
-            "remaining": remaining(f, current), "overageQuantity": overage_units(f, current),
-            "overageUnitPrice": unit_price(f), "unlimited": f.unlimited,
-            "overageEnabled": f.overage.enabled,
-            "billedQuantity": (kind == FeatureType::Quota).then_some(current),
-        }),
-    }
-}
-
-/// 2026-07-24 on: items discriminated by `type`.
-fn direct_feature(f: &FeatureSnapshot, current: i64, parts: &SubscriptionParts<'_>) -> Value {
-    let period = parts
-        .subscription
-        .current_period
-        .map(|p| json!({"start": p.start.to_rfc3339(), "end": p.end.to_rfc3339()}));
-    let mut overage = json!({"enabled": f.overage.enabled, "units": overage_units(f, current)});
-    if let Some(amount) = unit_price(f) {
-        overage["unitPrice"] = json!({"amount": amount, "currency": "usd", "scale": 10_000});
-    }
-    let mut usage = json!({
-        "period": period, "unitsUsed": current, "includedUnits": f.included_amount,
-        "unlimited": f.unlimited, "overage": overage,
-    });
-    if let Some(left) = remaining(f, current) {
-        usage["remainingUnits"] = json!(left);
-    }
-    let base = |extra: (&str, Value)| {
-        let mut item = json!({"code": f.code, "name": f.name, "unitName": f.unit_name,
-                              "allowed": allowed(f, current), "type": f.feature_type.as_str()});
-        item[extra.0] = extra.1;
-        item
-    };
-    match f.feature_type {
-        FeatureType::Boolean => {
-            let mut item = base(("enabled", json!(f.enabled)));
-            item["allowed"] = json!(f.enabled);
-            item
-        }
-        FeatureType::Seats => base(("usage", usage)),
-        FeatureType::Quota => {
-            usage["billedUnits"] = json!(current);
-            base(("usage", usage))
-        }
-        FeatureType::Usage => {
-            usage["model"] = json!("metered");
-            base(("consumption", usage))
-        }
-    }
 }

@@ -9,12 +9,11 @@ use crate::reply::{self, Reply};
 use axum::extract::State;
 use serde_json::Value;
 use tally_app::quota::{ChangeQuota, QuotaView};
-use tally_app::usage::{Access, AccessDetail, SetUsage, TrackUsage, UsageCheck, UsageTarget};
+use tally_app::usage::{SetUsage, TrackUsage, UsageCheck, UsageTarget};
 use tally_app::{AppError, NotFound};
 use tally_domain::CustomerRef;
 use tally_domain::Timestamp;
 use tally_domain::catalog::ConsumptionModel;
-use tally_domain::money::RATE_PER_CENT;
 use tally_domain::seats::{SEATS_MAX, SeatChange};
 use tally_domain::usage::{
     EVENT_KEY_CHARS_MAX, PROPERTIES_MAX, PROPERTY_NAME_CHARS_MAX, PROPERTY_VALUE_CHARS_MAX,
@@ -23,7 +22,7 @@ use tally_domain::usage::{
 use tally_wire::requests::{
     CheckUsageIn, QuotaChangeIn, SetUsageIn, TrackUsageIn, UsagePropertyIn,
 };
-use tally_wire::usage::{AccessFigures, AccessParts, CheckFigures, CheckParts, QuotaParts};
+use tally_wire::usage::{CheckFigures, CheckParts, QuotaParts};
 
 /// The one value two spellings of a field name (`featureCode` / legacy `feature`); sending
 /// both with different values is refused.
@@ -372,7 +371,7 @@ pub async fn list_access(
     let items = access
         .iter()
         .map(|a| {
-            let parts = access_parts(a, false, None);
+            let parts = a.wire_parts(false, None);
             tally_wire::usage::feature_access(ctx.version.generation(), &parts, now, ctx.livemode())
         })
         .collect();
@@ -398,81 +397,10 @@ pub async fn get_access(
         .app
         .feature_access(&ctx.caller, customer, &code, can_use)
         .await?;
-    let parts = access_parts(&access, true, can_use.then_some(access.will_be_charged));
+    let parts = access.wire_parts(true, can_use.then_some(access.will_be_charged));
     let view =
         tally_wire::usage::feature_access(ctx.version.generation(), &parts, now, ctx.livemode());
     Ok(reply::object(ctx.version, view).into())
-}
-
-fn access_parts(
-    access: &Access,
-    is_lookup: bool,
-    will_be_charged: Option<bool>,
-) -> AccessParts<'_> {
-    let figures = match access.detail {
-        AccessDetail::Boolean { enabled } => AccessFigures::Boolean { enabled },
-        AccessDetail::Counted {
-            period,
-            used,
-            included,
-            unlimited,
-            overage_enabled,
-            unit_price,
-            billed,
-            metered,
-        } => AccessFigures::Counted {
-            period,
-            used,
-            included,
-            remaining: access.detail.remaining(),
-            over_units: access.detail.over_units(),
-            unlimited,
-            overage_enabled,
-            unit_price,
-            billed,
-            metered,
-        },
-        AccessDetail::Credits {
-            period,
-            used,
-            credits_per_unit,
-            credits_consumed,
-            available_units,
-        } => AccessFigures::Credits {
-            period,
-            used,
-            credits_per_unit,
-            credits_consumed,
-            available_units,
-        },
-        AccessDetail::Balance {
-            period,
-            used,
-            spent,
-            available_units,
-            unit_price,
-            blocks,
-        } => AccessFigures::Balance {
-            period,
-            used,
-            // Rate scale to cents, half up (`usage.md` §4).
-            spent_cents: (spent + RATE_PER_CENT / 2).div_euclid(RATE_PER_CENT),
-            available_units,
-            unit_price,
-            blocks,
-        },
-    };
-    AccessParts {
-        code: &access.code,
-        name: &access.name,
-        unit_name: access.unit_name.as_deref(),
-        feature_type: access.feature_type,
-        allowed: access.allowed,
-        reason: access.reason,
-        will_be_charged,
-        is_lookup,
-        figures,
-    }
 }
 
 /// What a quota write does with its `count`.

@@ -358,6 +358,14 @@ on_both_backends! {
         assert_eq!(access["allowed"], false);
         let consumption = &access["consumption"];
         assert_eq!((consumption["model"].clone(), consumption["unitsUsed"].clone(), consumption["creditsPerUnit"].clone(), consumption["creditsConsumed"].clone(), consumption["availableUnits"].clone()), (json!("credits"), json!(100), json!(10), json!(1000), json!(0)));
+        // The state the webhook reports is feature access's, without the object's own keys.
+        let mut accessed = access.clone();
+        for key in ["object", "livemode", "reason"] {
+            accessed.as_object_mut().unwrap().remove(key);
+        }
+        let state = data(&depleted, "customer.state_changed");
+        assert_eq!(state["features"], json!([accessed]));
+        assert_eq!((state["consumptionModel"].clone(), state["credits"].clone()), (json!("credits"), json!({"planCredits": 1000, "purchasedCredits": 0, "totalCredits": 0})));
 
         freeze(&app, "2026-10-01T00:00:00.000Z").await;
         let renewed = invoices(&app, &sub).await;
