@@ -32,6 +32,7 @@ pub enum ErrorCode {
     CustomerNotFound,
     FeatureNotFound,
     PlanNotFound,
+    PlanGroupNotFound,
     PriceNotFound,
     SubscriptionNotFound,
     NoActiveSubscription,
@@ -69,7 +70,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 45] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -80,6 +81,7 @@ impl ErrorCode {
         ErrorCode::CustomerNotFound,
         ErrorCode::FeatureNotFound,
         ErrorCode::PlanNotFound,
+        ErrorCode::PlanGroupNotFound,
         ErrorCode::PriceNotFound,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::NoActiveSubscription,
@@ -130,6 +132,7 @@ impl ErrorCode {
             | C::CustomerNotFound
             | C::FeatureNotFound
             | C::PlanNotFound
+            | C::PlanGroupNotFound
             | C::PriceNotFound
             | C::SubscriptionNotFound
             | C::NoActiveSubscription
@@ -178,6 +181,7 @@ impl ErrorCode {
             C::CustomerNotFound => "customer_not_found",
             C::FeatureNotFound => "feature_not_found",
             C::PlanNotFound => "plan_not_found",
+            C::PlanGroupNotFound => "plan_group_not_found",
             C::PriceNotFound => "price_not_found",
             C::SubscriptionNotFound => "subscription_not_found",
             C::NoActiveSubscription => "no_active_subscription",
@@ -549,6 +553,7 @@ fn not_found(kind: NotFound) -> ApiError {
         NotFound::ApiKey => (ErrorCode::ApiKeyNotFound, "No API key has that id"),
         NotFound::Feature => (ErrorCode::FeatureNotFound, "No feature has that id or code"),
         NotFound::Plan => (ErrorCode::PlanNotFound, "No plan has that id or code"),
+        NotFound::PlanGroup => (ErrorCode::PlanGroupNotFound, "No plan group has that id"),
         NotFound::Price => (
             ErrorCode::PriceNotFound,
             "No active price of this plan has that id",

@@ -6,6 +6,7 @@ mod balance;
 mod customers;
 mod features;
 mod invoices;
+mod plan_groups;
 mod plans;
 mod seats;
 mod subscriptions;
@@ -30,11 +31,12 @@ use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
-    AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn, CheckUsageIn,
-    CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanIn, CreateSubscriptionIn,
-    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PriceIn, QuotaChangeIn,
-    SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn,
-    UpdatePlanIn, VisibilityIn, WebhookIn,
+    AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn,
+    CheckUsageIn, CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn,
+    CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn, InvoiceStatusIn, NoFieldsIn,
+    PlanFeatureIn, PriceIn, QuotaChangeIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn,
+    TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn,
+    WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -325,6 +327,76 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Make a price the plan's default",
         )
         .answers(Object(V::DefaultPrice)),
+        // Plan groups (`lifecycle.md` §3).
+        get(
+            "/api/v1/plan-groups",
+            plan_groups::list,
+            "listPlanGroups",
+            "List plan groups",
+        )
+        .paged()
+        .answers(Page(V::PlanGroup)),
+        post(
+            "/api/v1/plan-groups",
+            plan_groups::create,
+            "createPlanGroup",
+            "Create a plan group",
+        )
+        .body::<CreatePlanGroupIn>()
+        .answers(Object(V::PlanGroup)),
+        get(
+            "/api/v1/plan-groups/{id}",
+            plan_groups::get,
+            "getPlanGroup",
+            "Get a plan group with its plans",
+        )
+        .answers(Object(V::PlanGroupDetail)),
+        put(
+            "/api/v1/plan-groups/{id}",
+            plan_groups::update,
+            "updatePlanGroup",
+            "Update a plan group (legacy spelling)",
+        )
+        .body::<UpdatePlanGroupIn>()
+        .answers(Object(V::PlanGroup)),
+        patch(
+            "/api/v1/plan-groups/{id}",
+            plan_groups::update,
+            "patchPlanGroup",
+            "Update a plan group",
+        )
+        .body::<UpdatePlanGroupIn>()
+        .answers(Object(V::PlanGroup)),
+        delete(
+            "/api/v1/plan-groups/{id}",
+            plan_groups::delete,
+            "deletePlanGroup",
+            "Delete a plan group; its plans stay, outside any group",
+        )
+        .answers(Object(V::Deleted)),
+        post(
+            "/api/v1/plan-groups/{id}/plans",
+            plan_groups::add_plan,
+            "addPlanToGroup",
+            "Put a plan in a group",
+        )
+        .body::<AddPlanToGroupIn>()
+        .answers(Object(V::AddedPlanToGroup)),
+        delete(
+            "/api/v1/plan-groups/{id}/plans/{plan}",
+            plan_groups::remove_plan,
+            "removePlanFromGroup",
+            "Take a plan out of a group",
+        )
+        .answers(Object(V::RemovedPlanFromGroup)),
+        put(
+            "/api/v1/plan-groups/{id}/plans/reorder",
+            plan_groups::reorder,
+            "reorderGroupPlans",
+            "Set the order of a group's plans",
+        )
+        .body::<ReorderPlansIn>()
+        .answers(Object(V::ReorderedPlans)),
         // Subscriptions (`catalog.md` §5).
         get(
             "/api/v1/subscriptions",

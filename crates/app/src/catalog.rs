@@ -190,6 +190,8 @@ pub struct NewPlan {
     pub is_free: bool,
     pub block_on_exhaustion: Option<bool>,
     pub metadata: Option<Metadata>,
+    /// A plan group to join, after its last plan (`lifecycle.md` §3).
+    pub group: Option<String>,
 }
 
 pub struct CreatePlan(pub NewPlan);
@@ -220,8 +222,24 @@ impl Command for CreatePlan {
             is_free: new.is_free,
             block_on_exhaustion: new.block_on_exhaustion,
             metadata: new.metadata.clone(),
+            group: None,
+            sort_order: 0,
             created_at: ctx.now,
             updated_at: ctx.now,
+        };
+        let group = match &new.group {
+            Some(id) => Some(
+                crate::plan_groups::lock_group(ctx.tx, org, id)
+                    .await
+                    .map_err(|error| match error {
+                        AppError::NotFound(kind) => {
+                            AppError::NotFoundAt(kind, "planGroupId".into())
+                        }
+                        other => other,
+                    })?
+                    .id,
+            ),
+            None => None,
         };
         match ctx.tx.insert_plan(&plan).await {
             Err(error) if error.is_conflict_on(constraints::PLAN_CODE) => {
@@ -229,6 +247,10 @@ impl Command for CreatePlan {
             }
             other => other?,
         }
+        let plan = match group {
+            Some(group) => crate::plan_groups::join_group(ctx, plan, &group, None).await?,
+            None => plan,
+        };
         Ok(PlanDetail {
             plan,
             prices: Vec::new(),

@@ -11,6 +11,7 @@ pub enum NotFound {
     ApiKey,
     Feature,
     Plan,
+    PlanGroup,
     Price,
     Subscription,
     /// The customer has no live subscription (`no_active_subscription`).

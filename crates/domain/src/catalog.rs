@@ -67,6 +67,11 @@ id_type!(
     "pln_"
 );
 id_type!(
+    /// A plan group, `plg_…` (`lifecycle.md` §3).
+    PlanGroupId,
+    "plg_"
+);
+id_type!(
     /// A plan price, `pp_…`.
     PriceId,
     "pp_"
@@ -226,6 +231,10 @@ pub struct Plan {
     pub is_free: bool,
     pub block_on_exhaustion: Option<bool>,
     pub metadata: Option<Metadata>,
+    /// The plan group it belongs to: a plan is in one group at most (`lifecycle.md` §3).
+    pub group: Option<PlanGroupId>,
+    /// Its rank inside the group, which alone tells upgrades from downgrades; 0 outside one.
+    pub sort_order: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

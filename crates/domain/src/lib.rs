@@ -17,6 +17,7 @@ pub mod money;
 pub mod organization;
 pub mod page;
 pub mod period;
+pub mod plan_groups;
 pub mod seats;
 pub mod subscription;
 pub mod test_clock;

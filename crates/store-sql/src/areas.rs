@@ -1,10 +1,11 @@
 //! Every storage area, implemented once for both engines.
 
-mod catalog;
+pub(crate) mod catalog;
 mod customers;
 mod idempotency;
 mod invoices;
 pub(crate) mod organizations;
+mod plan_groups;
 mod seats;
 mod subscriptions;
 mod test_clock;

@@ -156,6 +156,19 @@ pub fn keyset_page_oldest_first(column: &str, first: usize) -> String {
     keyset(column, first, ">", "")
 }
 
+/// Oldest first within a rank (`rank` ascending, then `created_at_ms`, then id), strictly after
+/// the page's position; bound by [`Query::bind_page_oldest_first`]. The cursor holds the last
+/// row's creation time and id only, so its rank is read back from `table` (a row's current
+/// rank; -1 for the first page, which starts before every rank).
+pub fn keyset_page_by_rank(rank: &str, table: &str, first: usize) -> String {
+    let (at, id, limit) = (first, first + 1, first + 2);
+    format!(
+        "({rank}, created_at_ms, id) > \
+         (COALESCE((SELECT r.{rank} FROM {table} r WHERE r.id = ${id}), -1), ${at}, ${id}) \
+         ORDER BY {rank}, created_at_ms, id LIMIT ${limit}"
+    )
+}
+
 /// Rows strictly `after` the position in `(column, id)` order, sorted in `direction`.
 fn keyset(column: &str, first: usize, after: &str, direction: &str) -> String {
     let (at, id, limit) = (first, first + 1, first + 2);

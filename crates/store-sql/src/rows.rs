@@ -10,9 +10,9 @@ mod usage;
 mod webhooks;
 
 pub use catalog::{
-    DeadlineFailureRow, DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow, PlanRow,
-    PriceRow, RunRow, SeatBalanceRow, SeatEventRow, SnapshotRow, SubscriptionRow, TrueUpRow,
-    run_body,
+    DeadlineFailureRow, DueRow, FeatureRow, InvoiceLineRow, InvoiceRow, PlanFeatureRow,
+    PlanGroupRow, PlanRow, PriceRow, RunRow, SeatBalanceRow, SeatEventRow, SnapshotRow,
+    SubscriptionRow, TrueUpRow, run_body,
 };
 pub use usage::{HotStampRow, UsageCounterRow, usage_properties_text};
 pub use webhooks::{AttemptRow, DeliveryRow, EndpointRow, EventRow};

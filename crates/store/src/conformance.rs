@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
 pub mod organizations;
+pub mod plan_groups;
 pub mod seats;
 pub mod subscriptions;
 pub mod test_clock;
@@ -67,6 +68,10 @@ macro_rules! conformance_suite {
                 another_organizations_catalog_is_never_changed,
                 features_and_plans_page_oldest_first_with_ties_broken_by_id,
                 prices_and_features_of_several_plans_come_in_one_read,
+            },
+            plan_groups {
+                groups_read_back_page_newest_first_and_deleting_one_unlinks_its_plans,
+                plans_page_by_group_order_then_creation,
             },
             subscriptions {
                 a_subscription_reads_back_with_its_features,

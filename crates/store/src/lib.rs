@@ -19,7 +19,7 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Catalog, Customers, Idempotency, IdempotencyScope, Invoices, Organizations, Seats,
+    Catalog, Customers, Idempotency, IdempotencyScope, Invoices, Organizations, PlanGroups, Seats,
     Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
@@ -50,6 +50,7 @@ pub trait Db:
     Organizations
     + Customers
     + Catalog
+    + PlanGroups
     + Subscriptions
     + Seats
     + Usage
@@ -65,6 +66,7 @@ impl<T> Db for T where
     T: Organizations
         + Customers
         + Catalog
+        + PlanGroups
         + Subscriptions
         + Seats
         + Usage

@@ -185,6 +185,41 @@ pub struct UpdatePlanIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct CreatePlanGroupIn {
+    #[schema(required = true, nullable = false)]
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub is_public: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePlanGroupIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    pub is_public: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddPlanToGroupIn {
+    /// `pln_…` or the plan's code.
+    #[schema(required = true, nullable = false)]
+    pub plan_id: Option<String>,
+    pub sort_order: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReorderPlansIn {
+    /// Every plan of the group, once each, in the new order.
+    #[schema(required = true, nullable = false)]
+    pub plan_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct VisibilityIn {
     #[schema(required = true, nullable = false)]
     pub is_public: Option<bool>,

@@ -2,7 +2,9 @@
 //! answer shape, and the type that renders it in each generation (legacy is 2026-07-11, direct
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
-use crate::{balance, invoices, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks};
+use crate::{
+    balance, invoices, plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+};
 use std::borrow::Cow;
 use tally_domain::Generation;
 use utoipa::openapi::RefOr;
@@ -56,6 +58,11 @@ pub enum View {
     PlanPrice,
     PlanVisibility,
     DefaultPrice,
+    PlanGroup,
+    PlanGroupDetail,
+    AddedPlanToGroup,
+    RemovedPlanFromGroup,
+    ReorderedPlans,
     Subscription,
     CreatedSubscription,
     SubscriptionListItem,
@@ -126,6 +133,13 @@ impl View {
             (View::PlanVisibility, Direct) => View::Plan.add_as(&name, generation, schemas_of),
             (View::DefaultPrice, Legacy) => add::<legacy::DefaultPriceOut>(&name, schemas_of),
             (View::DefaultPrice, Direct) => View::PlanPrice.add_as(&name, generation, schemas_of),
+            (View::PlanGroup, _) => add::<plan_groups::PlanGroupOut>(&name, schemas_of),
+            (View::PlanGroupDetail, _) => add::<plan_groups::PlanGroupDetailOut>(&name, schemas_of),
+            (View::AddedPlanToGroup, _) => add::<plan_groups::AddedPlanOut>(&name, schemas_of),
+            (View::RemovedPlanFromGroup, _) => {
+                add::<plan_groups::RemovedPlanOut>(&name, schemas_of)
+            }
+            (View::ReorderedPlans, _) => add::<plan_groups::ReorderedPlansOut>(&name, schemas_of),
             (View::Subscription, Legacy) => add::<legacy::SubscriptionOut>(&name, schemas_of),
             (View::Subscription, Direct) => add::<direct::SubscriptionOut>(&name, schemas_of),
             (View::CreatedSubscription, Legacy) => {

@@ -110,12 +110,6 @@ fn parse_new_plan(body: CreatePlanIn) -> Result<NewPlan, ApiError> {
             parsed
         }
     };
-    if body.plan_group_id.is_some() {
-        problems.push(FieldError::new(
-            "planGroupId",
-            "plan groups are not supported",
-        ));
-    }
     problems_or(problems).map_err(invalid)?;
     Ok(NewPlan {
         name,
@@ -126,6 +120,7 @@ fn parse_new_plan(body: CreatePlanIn) -> Result<NewPlan, ApiError> {
         is_free: body.is_free.unwrap_or(false),
         block_on_exhaustion: body.block_on_exhaustion,
         metadata: body.metadata,
+        group: body.plan_group_id,
     })
 }
 

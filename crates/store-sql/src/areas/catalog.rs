@@ -1,10 +1,12 @@
 //! The catalog area, for both engines.
 
 use crate::SqlDb;
-use crate::query::{keyset_page_oldest_first, placeholders, query};
+use crate::query::{keyset_page_by_rank, keyset_page_oldest_first, placeholders, query};
 use crate::rows::{FeatureRow, PlanFeatureRow, PlanRow, PriceRow, json_text};
 use async_trait::async_trait;
-use tally_domain::catalog::{Feature, FeatureId, Plan, PlanFeature, PlanId, PlanPrice, PriceId};
+use tally_domain::catalog::{
+    Feature, FeatureId, Plan, PlanFeature, PlanGroupId, PlanId, PlanPrice, PriceId,
+};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::{OrgId, Timestamp};
 use tally_store::{Catalog, Lock, PlanFeatureEntry, PlanVisibility, StoreError};
@@ -15,8 +17,9 @@ const PLAN_FEATURE_COLUMNS: &str = "pf.plan_id, pf.enabled, pf.included_amount, 
      pf.overage_enabled, pf.overage_unit_price, pf.credits_per_unit, pf.pricing_mode, pf.margin, \
      pf.created_at_ms AS pf_created_at_ms, f.id, f.org_id, f.code, f.name, f.type, \
      f.description, f.unit_name, f.created_at_ms, f.updated_at_ms";
-const PLAN_COLUMNS: &str = "id, org_id, code, name, description, consumption_model, is_public, \
-     is_free, block_on_exhaustion, metadata, created_at_ms, updated_at_ms";
+pub(crate) const PLAN_COLUMNS: &str = "id, org_id, code, name, description, consumption_model, \
+     is_public, is_free, block_on_exhaustion, metadata, plan_group_id, sort_order, created_at_ms, \
+     updated_at_ms";
 const PRICE_COLUMNS: &str = "id, plan_id, billing_interval, price_cents, is_default, trial_days, \
      included_balance, included_credits, metadata, created_at_ms, updated_at_ms";
 
@@ -156,7 +159,7 @@ impl Catalog for SqlDb {
         let rows: Vec<PlanRow> = query(format!(
             "SELECT {PLAN_COLUMNS} FROM plans \
              WHERE org_id = $1 AND deleted_at_ms IS NULL AND (is_public OR $2) AND {}",
-            keyset_page_oldest_first("created_at_ms", 3)
+            keyset_page_by_rank("sort_order", "plans", 3)
         ))
         .bind(org.as_str())
         .bind(visibility == PlanVisibility::IncludingPrivate)
@@ -260,7 +263,8 @@ impl Catalog for SqlDb {
     async fn insert_plan(&mut self, plan: &Plan) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         query(format!(
-            "INSERT INTO plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO plans ({PLAN_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(plan.id.as_str())
         .bind(plan.org_id.as_str())
@@ -272,6 +276,8 @@ impl Catalog for SqlDb {
         .bind(plan.is_free)
         .bind(plan.block_on_exhaustion)
         .bind(json_text(plan.metadata.as_ref()))
+        .bind(plan.group.as_ref().map(PlanGroupId::as_str))
+        .bind(plan.sort_order)
         .bind(plan.created_at.as_millis())
         .bind(plan.updated_at.as_millis())
         .execute(conn)
@@ -283,7 +289,8 @@ impl Catalog for SqlDb {
         let conn = &mut self.conn;
         query(
             "UPDATE plans SET name = $1, description = $2, is_public = $3, metadata = $4, \
-                 updated_at_ms = $5 WHERE org_id = $6 AND id = $7",
+                 updated_at_ms = $5, plan_group_id = $8, sort_order = $9 \
+             WHERE org_id = $6 AND id = $7",
         )
         .bind(&plan.name)
         .bind(&plan.description)
@@ -292,6 +299,8 @@ impl Catalog for SqlDb {
         .bind(plan.updated_at.as_millis())
         .bind(plan.org_id.as_str())
         .bind(plan.id.as_str())
+        .bind(plan.group.as_ref().map(PlanGroupId::as_str))
+        .bind(plan.sort_order)
         .execute_one(conn)
         .await?;
         Ok(())

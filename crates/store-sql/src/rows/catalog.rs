@@ -5,11 +5,12 @@ use super::{parse_json, text_error};
 use crate::decode::{DecodeRow, RowRef, sql_row};
 use serde::{Deserialize, Serialize};
 use tally_domain::catalog::{
-    ConsumptionModel, Feature, FeatureId, FeatureType, Overage, Plan, PlanFeature, PlanId,
-    PlanPrice, PriceId,
+    ConsumptionModel, Feature, FeatureId, FeatureType, Overage, Plan, PlanFeature, PlanGroupId,
+    PlanId, PlanPrice, PriceId,
 };
 use tally_domain::money::{Cents, Rate};
 use tally_domain::period::{BillingInterval, BillingPeriod};
+use tally_domain::plan_groups::PlanGroup;
 use tally_domain::subscription::{
     Cancellation, Credits, FeatureSnapshot, PrepaidBalance, Subscription, SubscriptionId,
     SubscriptionStatus,
@@ -72,6 +73,8 @@ sql_row! {
         is_free: bool,
         block_on_exhaustion: Option<bool>,
         metadata: Option<String>,
+        plan_group_id: Option<String>,
+        sort_order: i64,
         created_at_ms: i64,
         updated_at_ms: i64,
     }
@@ -94,9 +97,37 @@ impl PlanRow {
             is_free: self.is_free,
             block_on_exhaustion: self.block_on_exhaustion,
             metadata: parse_json(self.metadata.as_deref())?,
+            group: self.plan_group_id.map(PlanGroupId::from_stored),
+            sort_order: self.sort_order,
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })
+    }
+}
+
+sql_row! {
+    pub struct PlanGroupRow {
+        id: String,
+        org_id: String,
+        name: String,
+        description: Option<String>,
+        is_public: bool,
+        created_at_ms: i64,
+        updated_at_ms: i64,
+    }
+}
+
+impl PlanGroupRow {
+    pub fn into_domain(self) -> PlanGroup {
+        PlanGroup {
+            id: PlanGroupId::from_stored(self.id),
+            org_id: OrgId::new(self.org_id),
+            name: self.name,
+            description: self.description,
+            is_public: self.is_public,
+            created_at: ts(self.created_at_ms),
+            updated_at: ts(self.updated_at_ms),
+        }
     }
 }
 

@@ -263,6 +263,8 @@ pub(super) fn plan(org: &OrgId, n: u32, code: &str, created_at: Timestamp) -> Pl
             "tier".to_owned(),
             serde_json::json!(n),
         )])),
+        group: None,
+        sort_order: 0,
         created_at,
         updated_at: created_at,
     }

@@ -249,7 +249,7 @@ on_both_backends! {
             (json!({"name": "X", "code": "Not Valid"}), 400, "validation_error", "code"),
             (json!({"code": "x"}), 400, "validation_error", "name"),
             (json!({"name": "X", "code": "x", "consumptionModel": "prepaid"}), 400, "validation_error", "consumptionModel"),
-            (json!({"name": "X", "code": "x", "planGroupId": "pg_1"}), 400, "validation_error", "planGroupId"),
+            (json!({"name": "X", "code": "x", "planGroupId": "plg_01J0000000000000000000000Z"}), 404, "plan_group_not_found", "planGroupId"),
         ];
         for (body, status, code, param) in cases {
             let error = error_of(&json_with_status(app.post("/plans/manage", LEGACY, &body).await, status).await, LEGACY);
