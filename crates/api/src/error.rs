@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tally_app::{AppError, NotFound};
-use tally_domain::{ApiVersion, Conflict, DomainError, FieldError, Generation};
+use tally_domain::{ApiVersion, Conflict, DomainError, FieldError, Generation, PlanChangeRefusal};
 use tally_store::StoreError;
 use utoipa::ToSchema;
 
@@ -60,6 +60,11 @@ pub enum ErrorCode {
     ModelNotFound,
     InsufficientSeats,
     IncludedLimitReached,
+    SeatLimitExceeded,
+    PlansNotInSameGroup,
+    PlanChangeScheduled,
+    NoChangeRequested,
+    FreePlanChangeNotSupported,
     InsufficientBalance,
     InsufficientCredits,
     SubscriptionCreationFailed,
@@ -70,7 +75,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -109,6 +114,11 @@ impl ErrorCode {
         ErrorCode::ModelNotFound,
         ErrorCode::InsufficientSeats,
         ErrorCode::IncludedLimitReached,
+        ErrorCode::SeatLimitExceeded,
+        ErrorCode::PlansNotInSameGroup,
+        ErrorCode::PlanChangeScheduled,
+        ErrorCode::NoChangeRequested,
+        ErrorCode::FreePlanChangeNotSupported,
         ErrorCode::InsufficientBalance,
         ErrorCode::InsufficientCredits,
         ErrorCode::SubscriptionCreationFailed,
@@ -122,7 +132,12 @@ impl ErrorCode {
     pub fn type_and_status(self) -> (&'static str, u16) {
         use ErrorCode as C;
         match self {
-            C::ValidationError | C::InvalidJson => ("validation_error", 400),
+            C::ValidationError
+            | C::InvalidJson
+            | C::PlansNotInSameGroup
+            | C::PlanChangeScheduled
+            | C::NoChangeRequested
+            | C::FreePlanChangeNotSupported => ("validation_error", 400),
             // Decision: not in the contract's catalogue, which has no code for a body over the
             // server's size limit; a validation error (of the body) with HTTP's own status.
             C::PayloadTooLarge => ("validation_error", 413),
@@ -160,6 +175,7 @@ impl ErrorCode {
             | C::PricingModeMismatch
             | C::InsufficientSeats
             | C::IncludedLimitReached
+            | C::SeatLimitExceeded
             | C::InsufficientBalance
             | C::InsufficientCredits => ("billing_error", 400),
             C::SubscriptionCreationFailed | C::InternalError => ("internal_error", 500),
@@ -209,6 +225,11 @@ impl ErrorCode {
             C::ModelNotFound => "model_not_found",
             C::InsufficientSeats => "insufficient_seats",
             C::IncludedLimitReached => "included_limit_reached",
+            C::SeatLimitExceeded => "seat_limit_exceeded",
+            C::PlansNotInSameGroup => "plans_not_in_same_group",
+            C::PlanChangeScheduled => "plan_change_scheduled",
+            C::NoChangeRequested => "no_change_requested",
+            C::FreePlanChangeNotSupported => "free_plan_change_not_supported",
             C::InsufficientBalance => "insufficient_balance",
             C::InsufficientCredits => "insufficient_credits",
             C::SubscriptionCreationFailed => "subscription_creation_failed",
@@ -493,6 +514,7 @@ impl From<&AppError> for ApiError {
                 )
                 .with_param("count")
             },
+            AppError::Domain(DomainError::PlanChange(refusal)) => plan_change_error(refusal),
             AppError::Domain(DomainError::NotActive) => ApiError::new(
                 ErrorCode::SubscriptionNotActive,
                 "The subscription's status does not allow this operation",
@@ -575,6 +597,56 @@ fn not_found(kind: NotFound) -> ApiError {
     ApiError::new(code, message)
 }
 
+fn plan_change_error(refusal: &PlanChangeRefusal) -> ApiError {
+    match refusal {
+        PlanChangeRefusal::NotInSameGroup { param } => ApiError::new(
+            ErrorCode::PlansNotInSameGroup,
+            "A plan can only change to another plan of its plan group",
+        )
+        .with_param(*param),
+        PlanChangeRefusal::NoChange { param } => ApiError::new(
+            ErrorCode::NoChangeRequested,
+            "The subscription is already on that plan and billing interval",
+        )
+        .with_param(*param),
+        PlanChangeRefusal::FreePlanInterval => ApiError::new(
+            ErrorCode::FreePlanChangeNotSupported,
+            "A free plan has no billing interval to change",
+        )
+        .with_param("billingInterval"),
+        PlanChangeRefusal::SeatLimitExceeded {
+            feature_code,
+            current,
+            included,
+            param,
+        } => ApiError {
+            details: Some(json!({
+                "featureCode": feature_code,
+                "currentSeats": current,
+                "included": included,
+            })),
+            ..ApiError::new(
+                ErrorCode::SeatLimitExceeded,
+                format!("{current} {feature_code} seats are held; the target plan includes {included} and sells no more"),
+            )
+            .with_param(*param)
+        },
+        PlanChangeRefusal::Scheduled {
+            change_type,
+            scheduled_for,
+        } => ApiError {
+            details: Some(json!({
+                "changeType": change_type,
+                "scheduledFor": scheduled_for.to_rfc3339(),
+            })),
+            ..ApiError::new(
+                ErrorCode::PlanChangeScheduled,
+                "This change would take effect at the end of the period, not now; there is nothing to preview",
+            )
+        },
+    }
+}
+
 fn conflict_error(conflict: Conflict) -> ApiError {
     let (code, message, param) = match conflict {
         Conflict::AlreadyHasActiveSubscription => (
@@ -613,6 +685,7 @@ fn conflict_error(conflict: Conflict) -> ApiError {
             None,
         ),
         Conflict::Duplicate => (ErrorCode::Duplicate, "That value is already in use", None),
+        Conflict::InvalidStatus(why) => (ErrorCode::InvalidSubscriptionStatus, why, None),
     };
     let error = ApiError::new(code, message);
     match param {

@@ -6,6 +6,7 @@ mod balance;
 mod customers;
 mod features;
 mod invoices;
+mod plan_changes;
 mod plan_groups;
 mod plans;
 mod seats;
@@ -32,11 +33,11 @@ use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
     AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn,
-    CheckUsageIn, CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn,
-    CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn, InvoiceStatusIn, NoFieldsIn,
-    PlanFeatureIn, PriceIn, QuotaChangeIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn,
-    TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn,
-    WebhookIn,
+    ChangePlanIn, CheckUsageIn, CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn,
+    CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn, InvoiceStatusIn,
+    NoFieldsIn, PlanFeatureIn, PreviewChangeIn, PriceIn, QuotaChangeIn, ReorderPlansIn,
+    SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn,
+    UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -452,6 +453,23 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::UncanceledSubscription)),
+        // Plan changes (`lifecycle.md` §4).
+        post(
+            "/api/v1/subscriptions/{id}/change-plan",
+            plan_changes::change,
+            "changeSubscriptionPlan",
+            "Change a subscription's plan or interval, now or at renewal",
+        )
+        .body::<ChangePlanIn>()
+        .answers(Object(V::PlanChange)),
+        post(
+            "/api/v1/subscriptions/{id}/preview-change",
+            plan_changes::preview,
+            "previewSubscriptionChange",
+            "What an immediate plan change would cost",
+        )
+        .body::<PreviewChangeIn>()
+        .answers(Object(V::PreviewChange)),
         // Seats (`seats.md` §3–§4).
         post("/api/v1/seats", seats::add, "addSeats", "Add seats")
             .body::<SeatChangeIn>()

@@ -160,6 +160,8 @@ impl Command for TopUpBalance {
             invoice_type: "balance_topup",
             // A top-up is paid when it is made (`balance.md` §3): there is nothing to settle.
             status: tally_domain::billing::InvoiceStatus::Paid,
+            // Seat true-ups wait for the subscription's next recurring invoice.
+            settles_true_ups: false,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);

@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tally_domain::billing::{
-    Invoice, InvoiceLine, InvoiceStatus, LineType, invoice_number, plan_base_line,
+    Invoice, InvoiceLine, InvoiceStatus, LineType, credit_applied, invoice_number, plan_base_line,
     seat_advance_line, subtotal,
 };
 use tally_domain::catalog::{FeatureType, PlanPrice};
+use tally_domain::customer_credits::apply_oldest_first;
 use tally_domain::money::{AmountTooLarge, Cents};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingPeriod;
@@ -20,6 +21,9 @@ use tally_domain::seats::billable_extra;
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::{Customer, DomainError, Timestamp};
 use tally_store::{InvoiceFilter, Lock, Tx};
+
+/// The one currency Tally bills in so far.
+pub(crate) const CURRENCY: &str = "usd";
 
 /// Extra seats (then extra quota units) held now, billed in advance, one line per feature by
 /// code; refused when a line would exceed `MONEY_MAX`.
@@ -91,6 +95,9 @@ pub(crate) struct InvoiceRequest<'a> {
     /// `recurring`, or `balance_topup`.
     pub invoice_type: &'static str,
     pub status: InvoiceStatus,
+    /// Whether the subscription's pending true-ups are on this invoice and now billed; an
+    /// invoice that leaves them for the next recurring one says no.
+    pub settles_true_ups: bool,
 }
 
 /// Numbers, stores and announces (`invoice.created`) one invoice.
@@ -100,9 +107,21 @@ pub(crate) async fn issue_invoice(
     request: InvoiceRequest<'_>,
 ) -> Result<Invoice, AppError> {
     let org = &request.subscription.org_id;
+    let mut lines = request.lines;
     // Callers that can blame a request field check the total first; this is the backstop that
     // keeps an amount above `MONEY_MAX` out of the books whatever the path.
-    let subtotal = subtotal(&request.lines).map_err(DomainError::from)?;
+    let subtotal = subtotal(&lines).map_err(DomainError::from)?;
+    // Customer credits pay what recurring and plan-change invoices still owe, oldest grant
+    // first, after the proration credit (`commerce.md` §5).
+    let mut uses = Vec::new();
+    let due = Cents(subtotal.0 - credit_applied(&lines).0);
+    if matches!(request.invoice_type, "recurring" | "plan_change") && due.0 > 0 {
+        let credits = tx
+            .customer_credits(org, &request.customer.id, CURRENCY, Lock::ForUpdate)
+            .await?;
+        uses = apply_oldest_first(&credits, due, request.now);
+        lines.extend(uses.iter().map(|u| u.line.clone()));
+    }
     let number = invoice_number(tx.next_invoice_number(org).await?);
     let invoice = Invoice {
         id: format!("inv_{}", ids.ulid()),
@@ -113,16 +132,23 @@ pub(crate) async fn issue_invoice(
         status: request.status,
         invoice_type: request.invoice_type.to_owned(),
         subtotal,
+        credit_applied: credit_applied(&lines),
         period: request.period,
         issue_date: request.now,
         plan_name: Some(request.plan_name.to_owned()),
-        lines: request.lines,
+        lines,
         created_at: request.now,
         updated_at: request.now,
     };
     tx.insert_invoice(&invoice).await?;
-    tx.mark_true_ups_invoiced(org, &request.subscription.id, &invoice.id)
-        .await?;
+    for used in &uses {
+        tx.use_customer_credit(org, &used.credit, &invoice.id, used.amount)
+            .await?;
+    }
+    if request.settles_true_ups {
+        tx.mark_true_ups_invoiced(org, &request.subscription.id, &invoice.id)
+            .await?;
+    }
     let mut outbox = Outbox::new(ids, request.customer, request.now);
     let data = invoice_event_data(&invoice, outbox.customer_ref());
     outbox.push("invoice.created", data);
@@ -140,7 +166,7 @@ fn invoice_event_data(invoice: &Invoice, customer_ref: &str) -> serde_json::Valu
         "periodEnd": invoice.period.end.to_rfc3339(),
         "issueDate": invoice.issue_date.to_rfc3339(),
         "dueDate": invoice.issue_date.to_rfc3339(),
-        "currency": "usd",
+        "currency": CURRENCY,
         "subtotal": invoice.subtotal.0,
         "total": invoice.total().0,
         "customerId": customer_ref,
@@ -168,7 +194,7 @@ pub(crate) async fn announce_activation(
         "invoiceId": invoice.id,
         "invoiceNumber": invoice.number,
         "invoiceTotal": invoice.total().0,
-        "invoiceCurrency": "usd",
+        "invoiceCurrency": CURRENCY,
         "provider": null,
     });
     outbox.push("subscription.activated", data);
@@ -239,6 +265,12 @@ impl Command for SetInvoiceStatus {
             .await?;
         invoice.status = self.status;
         invoice.updated_at = ctx.now;
+        if self.status == InvoiceStatus::Void {
+            // The customer credits it used are given back (`commerce.md` §5).
+            ctx.tx
+                .reverse_customer_credit_uses(org, &invoice.id)
+                .await?;
+        }
         if self.status == InvoiceStatus::Void
             && let Some(customer) = ctx
                 .tx

@@ -19,6 +19,7 @@ mod hot;
 pub mod ids;
 pub mod invoicing;
 mod outbox;
+pub mod plan_changes;
 pub mod plan_groups;
 pub mod quota;
 mod seat_codes;

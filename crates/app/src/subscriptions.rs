@@ -36,6 +36,23 @@ pub struct SubscriptionDetail {
     pub seats: BTreeMap<String, i64>,
     /// The instant the views compute `daysRemaining` from.
     pub now: Timestamp,
+    /// The plan a scheduled change switches to.
+    pub scheduled_plan: Option<Plan>,
+}
+
+impl SubscriptionDetail {
+    /// What the subscription views are built from.
+    pub fn parts(&self) -> tally_wire::SubscriptionParts<'_> {
+        tally_wire::SubscriptionParts {
+            subscription: &self.subscription,
+            plan: &self.plan,
+            price: self.price.as_ref(),
+            features: &self.features,
+            seats: &self.seats,
+            now: self.now,
+            scheduled_plan: self.scheduled_plan.as_ref(),
+        }
+    }
 }
 
 /// A validated create request (`catalog.md` §5.2).
@@ -217,6 +234,7 @@ impl Command for CreateSubscription {
                 now: ctx.now,
                 invoice_type: "recurring",
                 status: ctx.invoice_status,
+                settles_true_ups: true,
             };
             let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
             announce_activation(ctx.tx, ctx.ids, &customer, &subscription, &invoice, ctx.now)
@@ -229,6 +247,7 @@ impl Command for CreateSubscription {
             features: snapshot,
             seats: balances,
             now: ctx.now,
+            scheduled_plan: None,
         })
     }
 }
@@ -356,6 +375,24 @@ impl Command for CancelSubscription {
                 bill_cut_short_period(ctx, &current, &next).await?;
             }
             let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
+            if let (Some(dropped), None) = (&current.scheduled_change, &next.scheduled_change) {
+                let plan = ctx
+                    .tx
+                    .plan_any(ctx.caller.org(), &current.plan_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Store(StoreError::other("subscription plan missing"))
+                    })?;
+                let data = crate::plan_changes::revoked_data(
+                    ctx.tx,
+                    outbox.customer_ref(),
+                    &current,
+                    &plan,
+                    dropped,
+                )
+                .await?;
+                outbox.push("subscription.plan_change_revoked", data);
+            }
             let data = cancellation_data(outbox.customer_ref(), &next);
             if next.status == SubscriptionStatus::Canceled {
                 outbox.push("subscription.canceled", data);
@@ -473,11 +510,24 @@ async fn invoice_for_deadline(
     arrears: Vec<InvoiceLine>,
     at: Timestamp,
 ) -> Result<Option<Invoice>, AppError> {
-    let Some(price_id) = &subscription.price_id else {
-        return Ok(None);
-    };
-    let (lines, period, invoice_type) = match kind {
-        DeadlineKind::Cancellation => {
+    let (lines, period, invoice_type) = match (kind, &subscription.price_id) {
+        // Free plans are not invoiced, except for what a paid period that just ended still
+        // owes (a scheduled move to a free plan, `lifecycle.md` §4.4).
+        (DeadlineKind::Renewal, None) => {
+            let mut lines: Vec<_> = tx
+                .pending_true_ups(&subscription.org_id, &subscription.id)
+                .await?
+                .iter()
+                .map(|t| t.line())
+                .collect();
+            lines.extend(arrears);
+            match (lines.is_empty(), ended_period) {
+                (false, Some(period)) => (lines, period, "recurring"),
+                _ => return Ok(None),
+            }
+        }
+        (_, None) => return Ok(None),
+        (DeadlineKind::Cancellation, Some(_)) => {
             let mut lines: Vec<_> = tx
                 .pending_true_ups(&subscription.org_id, &subscription.id)
                 .await?
@@ -498,11 +548,11 @@ async fn invoice_for_deadline(
         }
         // A usage period ending inside the billing period: an invoice of its own, only if it
         // owes something (`usage.md` §5).
-        DeadlineKind::UsageReset => match (arrears.is_empty(), ended_period) {
+        (DeadlineKind::UsageReset, Some(_)) => match (arrears.is_empty(), ended_period) {
             (false, Some(period)) => (arrears, period, "overage"),
             _ => return Ok(None),
         },
-        DeadlineKind::Renewal | DeadlineKind::TrialEnd => {
+        (DeadlineKind::Renewal | DeadlineKind::TrialEnd, Some(price_id)) => {
             let (Some(price), Some(period)) = (
                 tx.price(&subscription.org_id, price_id).await?,
                 subscription.current_period,
@@ -523,6 +573,8 @@ async fn invoice_for_deadline(
         now: at,
         invoice_type,
         status: invoice_status,
+        // A usage reset's invoice bills usage only; true-ups wait for the renewal.
+        settles_true_ups: kind != DeadlineKind::UsageReset,
     };
     Ok(Some(issue_invoice(tx, ids, request).await?))
 }
@@ -574,6 +626,10 @@ pub(crate) async fn detail_in(
             seats.insert(counter.feature_code, counter.used);
         }
     }
+    let scheduled_plan = match &subscription.scheduled_change {
+        Some(change) => db.plan_any(&org, &change.plan_id).await?,
+        None => None,
+    };
     Ok(SubscriptionDetail {
         subscription,
         plan,
@@ -581,6 +637,7 @@ pub(crate) async fn detail_in(
         features,
         seats,
         now,
+        scheduled_plan,
     })
 }
 
@@ -607,8 +664,8 @@ pub(crate) async fn pass_due_deadlines(
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
     let customer_name = customer.full_name.clone();
-    let plan = tx.plan_any(org, &subscription.plan_id).await?;
-    let plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let mut plan = tx.plan_any(org, &subscription.plan_id).await?;
+    let mut plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let mut events = Vec::new();
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription
@@ -635,9 +692,26 @@ pub(crate) async fn pass_due_deadlines(
             }
             _ => Vec::new(),
         };
+        let mut outbox = Outbox::new(ids, &customer, due_at);
+        let previous_plan = plan.clone();
+        let changes_plan = matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd)
+            && drop_unrunnable_change(tx, &mut outbox, &mut subscription, previous_plan.as_ref())
+                .await?;
         subscription = subscription.pass_deadline(kind, due_at);
+        if changes_plan {
+            // The scheduled change ran: the new plan's name, features and ledgers from here on.
+            plan = tx.plan_any(org, &subscription.plan_id).await?;
+            plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+            let price = match &subscription.price_id {
+                Some(id) => tx.price(org, id).await?,
+                None => None,
+            };
+            if let Some(plan) = &plan {
+                crate::plan_changes::grant_ledgers(&mut subscription, plan, price.as_ref());
+            }
+        }
         if matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd) {
-            if kind == DeadlineKind::Renewal {
+            if kind == DeadlineKind::Renewal || changes_plan {
                 // Deferred catalog changes apply from the new period on.
                 let snapshot: Vec<FeatureSnapshot> = tx
                     .plan_features(org, &subscription.plan_id)
@@ -665,8 +739,25 @@ pub(crate) async fn pass_due_deadlines(
             due_at,
         )
         .await?;
-        let mut outbox = Outbox::new(ids, &customer, due_at);
         let customer_ref = outbox.customer_ref().to_owned();
+        if let (true, Some(previous), Some(current)) = (changes_plan, &previous_plan, &plan) {
+            let subtotal = invoice.as_ref().map_or(0, |i| i.subtotal.0);
+            let total = invoice.as_ref().map_or(0, |i| i.total().0);
+            outbox.push(
+                "subscription.plan_changed",
+                json!({
+                    "subscriptionId": subscription.id.as_str(),
+                    "customerId": customer_ref,
+                    "previousPlan": {"id": previous.id.as_str(), "name": previous.name},
+                    "currentPlan": {"id": current.id.as_str(), "name": current.name},
+                    "billingInterval": subscription.billing_interval.map(BillingInterval::as_str),
+                    "credit": 0,
+                    "charge": subtotal,
+                    "totalCharged": total,
+                }),
+            );
+            outbox.state_changed("plan_change");
+        }
         match kind {
             DeadlineKind::TrialEnd => {
                 outbox.push(
@@ -708,7 +799,14 @@ pub(crate) async fn pass_due_deadlines(
             due_at,
             subscription_id: subscription.id.clone(),
             customer_name: customer_name.clone(),
-            outcome: Some(kind.outcome().to_owned()),
+            outcome: Some(
+                if changes_plan {
+                    "plan_changed"
+                } else {
+                    kind.outcome()
+                }
+                .to_owned(),
+            ),
             error: None,
             invoice_number: invoice.as_ref().map(|i| i.number.clone()),
             invoice_id: invoice.map(|i| i.id),
@@ -719,6 +817,39 @@ pub(crate) async fn pass_due_deadlines(
         tx.insert_webhook_events(&events).await?;
     }
     Ok(items)
+}
+
+/// Whether the change scheduled for this deadline can run; a target plan deleted since is
+/// dropped with `subscription.plan_change_revoked`, and the renewal goes on as usual
+/// (`lifecycle.md` §4.4).
+async fn drop_unrunnable_change(
+    tx: &mut dyn Tx,
+    outbox: &mut Outbox<'_>,
+    subscription: &mut Subscription,
+    current_plan: Option<&Plan>,
+) -> Result<bool, AppError> {
+    let Some(change) = subscription.scheduled_change.clone() else {
+        return Ok(false);
+    };
+    let target = tx
+        .plan(&subscription.org_id, &change.plan_id, Lock::None)
+        .await?;
+    if target.is_some() {
+        return Ok(true);
+    }
+    if let Some(current_plan) = current_plan {
+        let data = crate::plan_changes::revoked_data(
+            tx,
+            outbox.customer_ref(),
+            subscription,
+            current_plan,
+            &change,
+        )
+        .await?;
+        outbox.push("subscription.plan_change_revoked", data);
+    }
+    subscription.scheduled_change = None;
+    Ok(false)
 }
 
 impl App {
@@ -788,7 +919,7 @@ fn seat_counts(balances: Vec<SeatBalance>) -> BTreeMap<String, i64> {
 
 /// A new period pays in advance for the extra seats held going into it (`seats.md` §5), so the
 /// high-water mark restarts there.
-async fn start_seat_period(
+pub(crate) async fn start_seat_period(
     tx: &mut dyn Tx,
     org: &OrgId,
     subscription: &SubscriptionId,

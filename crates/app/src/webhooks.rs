@@ -387,14 +387,7 @@ impl App {
             }
             None => (None, Vec::new()),
         };
-        let parts = detail.as_ref().map(|d| tally_wire::SubscriptionParts {
-            subscription: &d.subscription,
-            plan: &d.plan,
-            price: d.price.as_ref(),
-            features: &d.features,
-            seats: &d.seats,
-            now: d.now,
-        });
+        let parts = detail.as_ref().map(SubscriptionDetail::parts);
         Ok(tally_wire::webhooks::customer_state(
             version,
             &StateParts {

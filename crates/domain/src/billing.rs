@@ -19,6 +19,9 @@ pub enum LineType {
     FeatureOverage,
     /// A balance plan's deficit at period end (`usage.md` §5).
     BalanceOverage,
+    /// An amount taken off the invoice: the unused time of a plan left behind by an immediate
+    /// plan change (`lifecycle.md` §4.3). Always negative.
+    Credit,
 }
 
 impl LineType {
@@ -30,6 +33,7 @@ impl LineType {
             LineType::FeatureQuota => "feature_quota",
             LineType::FeatureOverage => "feature_overage",
             LineType::BalanceOverage => "balance_overage",
+            LineType::Credit => "credit",
         }
     }
 
@@ -41,6 +45,7 @@ impl LineType {
             Self::FeatureQuota,
             Self::FeatureOverage,
             Self::BalanceOverage,
+            Self::Credit,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -87,12 +92,24 @@ pub struct InvoiceLine {
     pub seat_event_id: Option<String>,
 }
 
-/// An invoice's subtotal: the sum of its lines (no discounts or tax in Tally), refused above
-/// `MONEY_MAX`.
+/// An invoice's subtotal: the sum of its charge lines (no discounts or tax in Tally), refused
+/// above `MONEY_MAX`. Credit lines are not part of it: they are `credit_applied`.
 pub fn subtotal(lines: &[InvoiceLine]) -> Result<Cents, AmountTooLarge> {
     lines
         .iter()
+        .filter(|line| line.line_type != LineType::Credit)
         .try_fold(Cents(0), |sum, line| sum.checked_add(line.amount))
+}
+
+/// What an invoice's credit lines take off its subtotal, as a positive amount.
+pub fn credit_applied(lines: &[InvoiceLine]) -> Cents {
+    Cents(
+        lines
+            .iter()
+            .filter(|line| line.line_type == LineType::Credit)
+            .map(|line| line.amount.0.saturating_neg())
+            .fold(0_i64, i64::saturating_add),
+    )
 }
 
 /// `a / b` rounded half up, for non-negative `a` and positive `b`.
@@ -519,6 +536,8 @@ pub struct Invoice {
     /// `recurring` or `balance_topup`.
     pub invoice_type: String,
     pub subtotal: Cents,
+    /// What credit lines take off the subtotal (never more than it).
+    pub credit_applied: Cents,
     pub period: BillingPeriod,
     pub issue_date: Timestamp,
     pub plan_name: Option<String>,
@@ -529,9 +548,9 @@ pub struct Invoice {
 }
 
 impl Invoice {
-    /// Discounts and tax are always 0 in Tally, so the total is the subtotal.
+    /// Discounts and tax are always 0 in Tally: the total is the subtotal less the credits.
     pub fn total(&self) -> Cents {
-        self.subtotal
+        Cents(self.subtotal.0 - self.credit_applied.0)
     }
 }
 

@@ -28,6 +28,9 @@ pub enum Conflict {
     FeatureInUse,
     /// A plan code, or a price for a billing interval, that is taken.
     Duplicate,
+    /// The subscription's state blocks the operation until something else is resolved
+    /// (`invalid_subscription_status`); the text says what.
+    InvalidStatus(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,12 +101,38 @@ pub enum DomainError {
         current: i64,
         requested: i64,
     },
+    /// A plan change the rules refuse (`lifecycle.md` §4.1).
+    #[error("plan change refused: {0:?}")]
+    PlanChange(PlanChangeRefusal),
     /// A removal of more seats than the balance holds (`seats.md` §3.3).
     #[error("cannot remove {requested} {feature_code} seats; current balance is {current}")]
     InsufficientSeats {
         feature_code: String,
         current: i64,
         requested: i64,
+    },
+}
+
+/// Why a plan change (or its preview) is refused; `param` names the request field to blame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanChangeRefusal {
+    /// The two plans are not in one plan group (`plans_not_in_same_group`).
+    NotInSameGroup { param: &'static str },
+    /// The target is the current plan and interval (`no_change_requested`).
+    NoChange { param: &'static str },
+    /// A free plan has no interval to change (`free_plan_change_not_supported`).
+    FreePlanInterval,
+    /// The target plan cannot sell the seats held (`seat_limit_exceeded`).
+    SeatLimitExceeded {
+        feature_code: String,
+        current: i64,
+        included: i64,
+        param: &'static str,
+    },
+    /// A preview of a change that would wait for the renewal (`plan_change_scheduled`).
+    Scheduled {
+        change_type: &'static str,
+        scheduled_for: crate::Timestamp,
     },
 }
 

@@ -74,6 +74,11 @@ prefixed_id!(
     "cus_"
 );
 prefixed_id!(
+    /// A customer credit grant, `ccr_…` (`commerce.md` §5).
+    CustomerCreditId,
+    "ccr_"
+);
+prefixed_id!(
     /// An API key record (not the secret), `key_…`.
     ApiKeyId,
     "key_"

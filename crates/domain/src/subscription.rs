@@ -149,6 +149,8 @@ pub struct Subscription {
     /// often than monthly, and one-time prices, `usage.md` §5); `None` since the billing
     /// period began.
     pub usage_reset_at: Option<Timestamp>,
+    /// A plan or interval change waiting for the end of the period (`lifecycle.md` §4.4).
+    pub scheduled_change: Option<crate::plan_change::ScheduledChange>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -225,6 +227,7 @@ impl NewSubscription {
             credits: self.credits,
             balance: self.balance,
             usage_reset_at: None,
+            scheduled_change: None,
             created_at: now,
             updated_at: now,
         }
@@ -490,21 +493,69 @@ impl Subscription {
             }
             DeadlineKind::TrialEnd => {
                 next.status = SubscriptionStatus::Active;
+                let interval = next.take_scheduled_change(at).unwrap_or(interval);
                 next.period_index = 0;
                 next.current_period = period_from(interval, next.anchor, 0);
                 next.usage_reset_at = None;
             }
-            DeadlineKind::Renewal => {
-                next.period_index = self.period_index + 1;
-                next.current_period = period_from(interval, self.anchor, next.period_index);
-                next.usage_reset_at = None;
-                next.refill_ledgers();
-            }
+            DeadlineKind::Renewal => match next.take_scheduled_change(at) {
+                // A scheduled change starts its periods at the old period's end.
+                Some(interval) => {
+                    next.anchor = at;
+                    next.period_index = 0;
+                    next.current_period = period_from(interval, at, 0);
+                    next.usage_reset_at = None;
+                    next.refill_ledgers();
+                }
+                None => {
+                    next.period_index = self.period_index + 1;
+                    next.current_period = period_from(interval, self.anchor, next.period_index);
+                    next.usage_reset_at = None;
+                    next.refill_ledgers();
+                }
+            },
             DeadlineKind::UsageReset => {
                 next.usage_reset_at = Some(at);
                 next.refill_ledgers();
             }
         }
+        next
+    }
+
+    /// Applies the change scheduled for `at`, if any: the plan, price and interval switch
+    /// (`lifecycle.md` §4.4). Returns the interval the new periods are counted in.
+    fn take_scheduled_change(&mut self, at: Timestamp) -> Option<BillingInterval> {
+        let change = self.scheduled_change.take_if(|c| c.effective_at <= at)?;
+        self.plan_id = change.plan_id;
+        self.price_id = change.price_id;
+        self.billing_interval = change.billing_interval;
+        Some(period_interval(self.billing_interval))
+    }
+
+    /// Switches to another plan now (`lifecycle.md` §4.3): the cycle restarts at `at` in the
+    /// new interval, a trial ends, and any pending change is dropped. The ledgers are the
+    /// caller's to set from the new price.
+    pub fn switch_plan_now(
+        &self,
+        plan_id: PlanId,
+        price_id: Option<PriceId>,
+        billing_interval: Option<BillingInterval>,
+        at: Timestamp,
+    ) -> Subscription {
+        let mut next = self.clone();
+        next.plan_id = plan_id;
+        next.price_id = price_id;
+        next.billing_interval = billing_interval;
+        if next.status == SubscriptionStatus::Trialing {
+            next.status = SubscriptionStatus::Active;
+            next.trial_ends_at = Some(at);
+        }
+        next.anchor = at;
+        next.period_index = 0;
+        next.current_period = period_from(period_interval(billing_interval), at, 0);
+        next.usage_reset_at = None;
+        next.scheduled_change = None;
+        next.updated_at = at;
         next
     }
 
@@ -563,6 +614,8 @@ impl Subscription {
                     reason,
                     effective_at: period.end,
                 });
+                // A cancellation drops a pending plan change (`lifecycle.md` §4.4).
+                next.scheduled_change = None;
             }
             _ => {
                 next.status = SubscriptionStatus::Canceled;
@@ -574,6 +627,7 @@ impl Subscription {
                     reason,
                     effective_at: now,
                 });
+                next.scheduled_change = None;
             }
         }
         next.updated_at = now;

@@ -1,6 +1,7 @@
 //! Every storage area, implemented once for both engines.
 
 pub(crate) mod catalog;
+mod customer_credits;
 mod customers;
 mod idempotency;
 mod invoices;

@@ -187,7 +187,7 @@ pub fn json_text<T: serde::Serialize + ?Sized>(value: Option<&T>) -> Option<Stri
 }
 
 /// A stored text value that no longer parses: corrupt or from a newer version.
-fn text_error(what: &str, text: &str) -> StoreError {
+pub(crate) fn text_error(what: &str, text: &str) -> StoreError {
     StoreError::other(format!("unknown {what} {text:?} in storage"))
 }
 

@@ -1,6 +1,7 @@
 //! One trait per storage area. Each is implemented once, for both engines, in `tally-store-sql`.
 
 mod catalog;
+mod customer_credits;
 mod customers;
 mod idempotency;
 mod invoices;
@@ -13,6 +14,7 @@ mod usage;
 mod webhooks;
 
 pub use catalog::Catalog;
+pub use customer_credits::CustomerCredits;
 pub use customers::Customers;
 pub use idempotency::{Idempotency, IdempotencyScope};
 pub use invoices::Invoices;

@@ -19,8 +19,8 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Catalog, Customers, Idempotency, IdempotencyScope, Invoices, Organizations, PlanGroups, Seats,
-    Subscriptions, TestClock, Usage, Webhooks,
+    Catalog, CustomerCredits, Customers, Idempotency, IdempotencyScope, Invoices, Organizations,
+    PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -49,6 +49,7 @@ pub enum Lock {
 pub trait Db:
     Organizations
     + Customers
+    + CustomerCredits
     + Catalog
     + PlanGroups
     + Subscriptions
@@ -65,6 +66,7 @@ pub trait Db:
 impl<T> Db for T where
     T: Organizations
         + Customers
+        + CustomerCredits
         + Catalog
         + PlanGroups
         + Subscriptions

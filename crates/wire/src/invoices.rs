@@ -119,7 +119,7 @@ impl<'a> InvoiceOut<'a> {
             metadata: Map::new(),
             created_at: invoice.created_at.to_rfc3339(),
             updated_at: invoice.updated_at.to_rfc3339(),
-            credit_applied: Some(0),
+            credit_applied: Some(invoice.credit_applied.0),
             plan_name: Some(invoice.plan_name.as_deref()),
             po_number: Some(None),
             reference: Some(None),

@@ -8,6 +8,7 @@
 pub mod balance;
 pub mod invoices;
 mod parts;
+pub mod plan_changes;
 pub mod plan_groups;
 pub mod requests;
 pub mod schema;

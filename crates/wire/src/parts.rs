@@ -25,6 +25,8 @@ pub struct SubscriptionParts<'a> {
     /// Current counts by feature code: seat and quota balances, usage this usage period.
     pub seats: &'a BTreeMap<String, i64>,
     pub now: Timestamp,
+    /// The plan a scheduled change switches to (`lifecycle.md` §4.4).
+    pub scheduled_plan: Option<&'a Plan>,
 }
 
 /// The test clock as `GET /test-clock` shows it.

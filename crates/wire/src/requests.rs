@@ -220,6 +220,28 @@ pub struct ReorderPlansIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct ChangePlanIn {
+    /// `pln_…` or the plan's code.
+    pub new_plan_id: Option<String>,
+    pub new_billing_interval: Option<String>,
+    /// Accepted and ignored: Tally settles a change without a hosted checkout.
+    pub success_url: Option<String>,
+    /// Refused: offers enter a subscription only when it is created.
+    pub offer_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewChangeIn {
+    #[schema(required = true, nullable = false)]
+    pub plan_id: Option<String>,
+    pub billing_interval: Option<String>,
+    /// Refused, as for a change.
+    pub offer_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct VisibilityIn {
     #[schema(required = true, nullable = false)]
     pub is_public: Option<bool>,

@@ -3,7 +3,8 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    balance, invoices, plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+    balance, invoices, plan_changes, plan_groups, usage, v2026_07_11 as legacy,
+    v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -63,6 +64,8 @@ pub enum View {
     AddedPlanToGroup,
     RemovedPlanFromGroup,
     ReorderedPlans,
+    PlanChange,
+    PreviewChange,
     Subscription,
     CreatedSubscription,
     SubscriptionListItem,
@@ -140,6 +143,8 @@ impl View {
                 add::<plan_groups::RemovedPlanOut>(&name, schemas_of)
             }
             (View::ReorderedPlans, _) => add::<plan_groups::ReorderedPlansOut>(&name, schemas_of),
+            (View::PlanChange, _) => add::<plan_changes::PlanChangeOut>(&name, schemas_of),
+            (View::PreviewChange, _) => add::<plan_changes::PreviewChangeOut>(&name, schemas_of),
             (View::Subscription, Legacy) => add::<legacy::SubscriptionOut>(&name, schemas_of),
             (View::Subscription, Direct) => add::<direct::SubscriptionOut>(&name, schemas_of),
             (View::CreatedSubscription, Legacy) => {

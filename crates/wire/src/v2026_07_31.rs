@@ -6,7 +6,7 @@
 use crate::parts::{ClockParts, PlanParts, SubscriptionParts};
 use crate::v2026_07_11::{
     BalanceEntryOut, BalanceOut, CancellationOut, Core, CreditsOut, FeatureUsageOut, PeriodOut,
-    PlanRefOut, TestClockRunOut,
+    PlanRefOut, ScheduledPlanChangeOut, TestClockRunOut,
 };
 use crate::{BatchItemView, Livemode};
 use serde::Serialize;
@@ -159,8 +159,7 @@ pub struct CoreOut<'a> {
     pub current_period: Option<PeriodOut>,
     pub cancellation: Option<CancellationOut<'a>>,
     pub cancel_at_period_end: bool,
-    #[schema(value_type = crate::schema::Null)]
-    pub scheduled_plan_change: Option<()>,
+    pub scheduled_plan_change: Option<ScheduledPlanChangeOut<'a>>,
     pub start_date: String,
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
@@ -191,7 +190,7 @@ impl<'a> CoreOut<'a> {
             current_period: core.current_period(),
             cancellation: core.cancellation(),
             cancel_at_period_end: s.cancel_at_period_end(),
-            scheduled_plan_change: None,
+            scheduled_plan_change: core.scheduled_plan_change(),
             start_date: s.start_date.to_rfc3339(),
             end_date: time(s.end_date()),
             billing_day_of_month: s.billing_day_of_month(),

@@ -23,14 +23,7 @@ use tally_wire::SubscriptionParts;
 use tally_wire::requests::{CancelSubscriptionIn, CreateSubscriptionIn};
 
 fn parts(detail: &SubscriptionDetail) -> SubscriptionParts<'_> {
-    SubscriptionParts {
-        subscription: &detail.subscription,
-        plan: &detail.plan,
-        price: detail.price.as_ref(),
-        features: &detail.features,
-        seats: &detail.seats,
-        now: detail.now,
-    }
+    detail.parts()
 }
 
 pub async fn create(

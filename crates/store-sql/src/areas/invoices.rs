@@ -5,12 +5,13 @@ use crate::query::{keyset_page, query};
 use crate::rows::{InvoiceLineRow, InvoiceRow, TrueUpRow};
 use async_trait::async_trait;
 use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
+use tally_domain::money::Cents;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{InvoiceFilter, Invoices, Lock, StoreError};
 
-const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms";
+const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, credit_applied, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms";
 const LINE_COLUMNS: &str = "line_type, charge_type, feature_name, description, quantity, unit_amount, amount, included_amount, used_amount, overage_amount, seat_event_id";
 const TRUE_UP_COLUMNS: &str = "seat_event_id, subscription_id, feature_code, feature_name, units, unit_price, days_left, period_days, amount, created_at_ms";
 
@@ -27,10 +28,31 @@ impl Invoices for SqlDb {
         Ok(number)
     }
 
+    async fn period_base_paid(
+        &mut self,
+        org: &OrgId,
+        subscription: &SubscriptionId,
+        period_start: Timestamp,
+    ) -> Result<Option<Cents>, StoreError> {
+        let amount: Option<(i64,)> = query(
+            "SELECT l.amount FROM invoices i \
+             JOIN invoice_lines l ON l.invoice_id = i.id AND l.line_type = 'plan_base' \
+             WHERE i.org_id = $1 AND i.subscription_id = $2 AND i.period_start_ms = $3 \
+               AND i.status <> 'void' \
+             ORDER BY i.created_at_ms DESC, i.id DESC LIMIT 1",
+        )
+        .bind(org.as_str())
+        .bind(subscription.as_str())
+        .bind(period_start)
+        .fetch_optional(&mut self.conn)
+        .await?;
+        Ok(amount.map(|(cents,)| Cents(cents)))
+    }
+
     async fn insert_invoice(&mut self, i: &Invoice) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         query(
-            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms, credit_applied) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(&i.id)
         .bind(i.org_id.as_str())
@@ -49,6 +71,7 @@ impl Invoices for SqlDb {
         .bind(&i.plan_name)
         .bind(i.created_at.as_millis())
         .bind(i.updated_at.as_millis())
+        .bind(i.credit_applied.0)
         .execute(&mut *conn)
         .await?;
         for (position, line) in i.lines.iter().enumerate() {

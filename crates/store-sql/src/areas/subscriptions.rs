@@ -16,11 +16,15 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      status, billing_interval, start_date_ms, trial_ends_at_ms, anchor_ms, period_index, \
      period_start_ms, period_end_ms, cancel_scheduled_at_ms, cancel_reason, \
      cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
-     credits_purchased, balance_remaining, balance_included, usage_reset_at_ms, created_at_ms, \
-     updated_at_ms";
+     credits_purchased, balance_remaining, balance_included, usage_reset_at_ms, change_type, \
+     change_plan_id, change_price_id, change_interval, change_requested_at_ms, change_at_ms, \
+     created_at_ms, updated_at_ms";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
-const STATE_COLUMNS: [&str; 18] = [
+const STATE_COLUMNS: [&str; 27] = [
+    "plan_id",
+    "price_id",
+    "billing_interval",
     "status",
     "trial_ends_at_ms",
     "anchor_ms",
@@ -38,6 +42,12 @@ const STATE_COLUMNS: [&str; 18] = [
     "balance_remaining",
     "balance_included",
     "usage_reset_at_ms",
+    "change_type",
+    "change_plan_id",
+    "change_price_id",
+    "change_interval",
+    "change_requested_at_ms",
+    "change_at_ms",
     "updated_at_ms",
 ];
 const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
@@ -137,22 +147,18 @@ impl Subscriptions for SqlDb {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        // The 11 columns the insert names before the state columns.
-        let values = placeholders(1, 11 + STATE_COLUMNS.len());
+        // The 8 columns the insert names before the state columns.
+        let values = placeholders(1, 8 + STATE_COLUMNS.len());
         let insert = query(format!(
-            "INSERT INTO subscriptions (id, org_id, customer_id, plan_id, price_id, name, \
-                 description, billing_interval, start_date_ms, created_at_ms, next_deadline_ms, \
-                 {}) VALUES ({values})",
+            "INSERT INTO subscriptions (id, org_id, customer_id, name, description, \
+                 start_date_ms, created_at_ms, next_deadline_ms, {}) VALUES ({values})",
             STATE_COLUMNS.join(", ")
         ))
         .bind(sub.id.as_str())
         .bind(sub.org_id.as_str())
         .bind(sub.customer_id.as_str())
-        .bind(sub.plan_id.as_str())
-        .bind(sub.price_id.as_ref().map(PriceId::as_str))
         .bind(&sub.name)
         .bind(&sub.description)
-        .bind(sub.billing_interval.map(|i| i.as_str()))
         .bind(sub.start_date.as_millis())
         .bind(sub.created_at.as_millis())
         .bind(next_deadline.map(Timestamp::as_millis));
@@ -324,7 +330,11 @@ impl Subscriptions for SqlDb {
 
 /// `statement` with a subscription's values of `STATE_COLUMNS` bound next, in that order.
 fn bind_state(statement: Query, sub: &Subscription) -> Query {
+    let change = sub.scheduled_change.as_ref();
     statement
+        .bind(sub.plan_id.as_str())
+        .bind(sub.price_id.as_ref().map(PriceId::as_str))
+        .bind(sub.billing_interval.map(|i| i.as_str()))
         .bind(sub.status.as_str())
         .bind(sub.trial_ends_at.map(Timestamp::as_millis))
         .bind(sub.anchor.as_millis())
@@ -350,5 +360,11 @@ fn bind_state(statement: Query, sub: &Subscription) -> Query {
         .bind(sub.balance.map(|b| b.remaining.0))
         .bind(sub.balance.map(|b| b.included.0))
         .bind(sub.usage_reset_at.map(Timestamp::as_millis))
+        .bind(change.map(|c| c.change_type.as_str()))
+        .bind(change.map(|c| c.plan_id.as_str()))
+        .bind(change.and_then(|c| c.price_id.as_ref().map(PriceId::as_str)))
+        .bind(change.and_then(|c| c.billing_interval.map(|i| i.as_str())))
+        .bind(change.map(|c| c.requested_at.as_millis()))
+        .bind(change.map(|c| c.effective_at.as_millis()))
         .bind(sub.updated_at.as_millis())
 }

@@ -10,6 +10,7 @@ use tally_domain::catalog::{
 };
 use tally_domain::money::{Cents, Rate};
 use tally_domain::period::{BillingInterval, BillingPeriod};
+use tally_domain::plan_change::{ChangeType, ScheduledChange};
 use tally_domain::plan_groups::PlanGroup;
 use tally_domain::subscription::{
     Cancellation, Credits, FeatureSnapshot, PrepaidBalance, Subscription, SubscriptionId,
@@ -250,6 +251,12 @@ sql_row! {
         balance_remaining: Option<i64>,
         balance_included: Option<i64>,
         usage_reset_at_ms: Option<i64>,
+        change_type: Option<String>,
+        change_plan_id: Option<String>,
+        change_price_id: Option<String>,
+        change_interval: Option<String>,
+        change_requested_at_ms: Option<i64>,
+        change_at_ms: Option<i64>,
         created_at_ms: i64,
         updated_at_ms: i64,
     }
@@ -294,6 +301,25 @@ impl SubscriptionRow {
             }),
             _ => None,
         };
+        let scheduled_change = match (
+            self.change_type,
+            self.change_plan_id,
+            self.change_requested_at_ms,
+            self.change_at_ms,
+        ) {
+            (Some(kind), Some(plan_id), Some(requested), Some(effective)) => {
+                Some(ScheduledChange {
+                    change_type: ChangeType::parse(&kind)
+                        .ok_or_else(|| text_error("plan change type", &kind))?,
+                    plan_id: PlanId::from_stored(plan_id),
+                    price_id: self.change_price_id.map(PriceId::from_stored),
+                    billing_interval: self.change_interval.as_deref().map(interval).transpose()?,
+                    requested_at: ts(requested),
+                    effective_at: ts(effective),
+                })
+            }
+            _ => None,
+        };
         Ok(Subscription {
             id: SubscriptionId::from_stored(self.id),
             org_id: OrgId::new(self.org_id),
@@ -316,6 +342,7 @@ impl SubscriptionRow {
             credits,
             balance,
             usage_reset_at: self.usage_reset_at_ms.map(ts),
+            scheduled_change,
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })
@@ -550,6 +577,7 @@ sql_row! {
         status: String,
         invoice_type: String,
         subtotal: i64,
+        credit_applied: i64,
         period_start_ms: i64,
         period_end_ms: i64,
         issue_date_ms: i64,
@@ -571,6 +599,7 @@ impl InvoiceRow {
             number: self.invoice_number,
             invoice_type: self.invoice_type,
             subtotal: Cents(self.subtotal),
+            credit_applied: Cents(self.credit_applied),
             period: BillingPeriod {
                 start: ts(self.period_start_ms),
                 end: ts(self.period_end_ms),

@@ -491,6 +491,7 @@ pub(super) fn invoice(
         status,
         invoice_type: "recurring".to_owned(),
         subtotal: subtotal(&lines).expect("one small line"),
+        credit_applied: Cents(0),
         period,
         issue_date: created_at,
         plan_name: Some("Pro".to_owned()),

@@ -122,7 +122,24 @@ pub async fn an_invoice_reads_back_with_its_lines_and_only_its_status_changes(
     let (_, true_up) = accrue(&*store, &s.subscription, 1, 3).await;
     let mut issued = invoice(&s.subscription, 1, InvoiceStatus::Outstanding, T0);
     issued.lines.push(true_up.line());
+    // A credit line (a plan change's unused time) is taken off the subtotal.
+    let credit = tally_domain::billing::InvoiceLine {
+        line_type: tally_domain::billing::LineType::Credit,
+        charge_type: tally_domain::billing::ChargeType::Standard,
+        feature_name: None,
+        description: "Unused time on Pro, 15/30 days".to_owned(),
+        quantity: 1,
+        unit_amount: tally_domain::money::Cents(-2_450),
+        amount: tally_domain::money::Cents(-2_450),
+        included_amount: None,
+        used_amount: None,
+        overage_amount: None,
+        seat_event_id: None,
+    };
+    issued.lines.push(credit);
     issued.subtotal = tally_domain::billing::subtotal(&issued.lines).expect("small lines");
+    issued.credit_applied = tally_domain::billing::credit_applied(&issued.lines);
+    assert_eq!(issued.credit_applied.0, 2_450);
     insert_invoices(&*store, vec![issued.clone()]).await;
     let paid_at = T0.plus_millis(DAY_MS);
 

@@ -5,6 +5,7 @@ use crate::parts::{ClockParts, SubscriptionParts};
 use serde::Serialize;
 use tally_domain::Timestamp;
 use tally_domain::catalog::FeatureType;
+use tally_domain::plan_change::ChangeType;
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::test_clock::TestClockRun;
 use utoipa::ToSchema;
@@ -153,6 +154,28 @@ impl<'a> Core<'a> {
             })
     }
 
+    /// `scheduledPlanChange` (`lifecycle.md` §2): the plan fields for a plan change, the
+    /// interval for an interval change, null for what stays the same.
+    pub fn scheduled_plan_change(&self) -> Option<ScheduledPlanChangeOut<'a>> {
+        let s = self.subscription();
+        let change = s.scheduled_change.as_ref()?;
+        let plan_changes = change.change_type == ChangeType::PlanDowngrade;
+        Some(ScheduledPlanChangeOut {
+            change_type: change.change_type.as_str(),
+            new_plan_id: plan_changes.then(|| change.plan_id.as_str()),
+            new_plan_name: self
+                .parts
+                .scheduled_plan
+                .filter(|_| plan_changes)
+                .map(|p| p.name.as_str()),
+            new_billing_interval: change
+                .billing_interval
+                .filter(|i| Some(*i) != s.billing_interval)
+                .map(|i| i.as_str()),
+            scheduled_for: change.effective_at.to_rfc3339(),
+        })
+    }
+
     pub fn plan(&self, with_base_price: bool) -> PlanRefOut<'a> {
         PlanRefOut {
             id: self.parts.plan.id.as_str(),
@@ -180,6 +203,16 @@ impl<'a> Core<'a> {
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct ScheduledPlanChangeOut<'a> {
+    pub change_type: &'static str,
+    pub new_plan_id: Option<&'a str>,
+    pub new_plan_name: Option<&'a str>,
+    pub new_billing_interval: Option<&'static str>,
+    pub scheduled_for: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SubscriptionOut<'a> {
     pub id: &'a str,
     pub customer_id: &'a str,
@@ -196,8 +229,7 @@ pub struct SubscriptionOut<'a> {
     pub balance: Option<BalanceOut>,
     pub cancellation: Option<CancellationOut<'a>>,
     pub cancel_at_period_end: bool,
-    #[schema(value_type = crate::schema::Null)]
-    pub scheduled_plan_change: Option<()>,
+    pub scheduled_plan_change: Option<ScheduledPlanChangeOut<'a>>,
     #[schema(value_type = crate::schema::Null)]
     pub discount: Option<()>,
     pub start_date: String,
@@ -234,7 +266,7 @@ impl<'a> SubscriptionOut<'a> {
             balance: core.balance(),
             cancellation: core.cancellation(),
             cancel_at_period_end: s.cancel_at_period_end(),
-            scheduled_plan_change: None,
+            scheduled_plan_change: core.scheduled_plan_change(),
             discount: None,
             start_date: s.start_date.to_rfc3339(),
             end_date: time(s.end_date()),
