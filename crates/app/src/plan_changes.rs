@@ -13,7 +13,9 @@ use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tally_domain::billing::{ChargeType, Invoice, InvoiceLine, LineType, plan_base_line};
+use tally_domain::billing::{
+    ChargeType, Invoice, InvoiceLine, LineType, base_paid, plan_base_line,
+};
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
 use tally_domain::customer_credits::{CreditSource, CustomerCredit, balance as credit_balance};
 use tally_domain::ids::CustomerCreditId;
@@ -191,13 +193,7 @@ async fn decide(
                     .into(),
                 );
             }
-            let paid_base = match (subscription.status, subscription.current_period) {
-                (SubscriptionStatus::Active, Some(period)) if !subscription.is_free() => db
-                    .period_base_paid(&org, &subscription.id, period.start)
-                    .await?
-                    .unwrap_or(Cents(0)),
-                _ => Cents(0),
-            };
+            let paid_base = paid_base(db, &subscription).await?;
             let charge = advance_charge(target_price.as_ref(), &snapshot, &seats)?;
             let amounts = immediate_amounts(paid_base, subscription.current_period, now, charge)
                 .map_err(|e| e.at(request.param))?;
@@ -238,6 +234,24 @@ async fn decide(
         target_price,
         kind,
     })
+}
+
+/// The base price paid for the current period: 0 in a trial or on a free plan (`lifecycle.md`
+/// §4.3), else what the invoice that opened the period charged for it.
+async fn paid_base(db: &mut dyn Db, subscription: &Subscription) -> Result<Cents, AppError> {
+    let period = match (subscription.status, subscription.current_period) {
+        (SubscriptionStatus::Active, Some(period)) if !subscription.is_free() => period,
+        _ => return Ok(Cents(0)),
+    };
+    let org = &subscription.org_id;
+    let Some(id) = db
+        .period_opening_invoice(org, &subscription.id, period.start)
+        .await?
+    else {
+        return Ok(Cents(0));
+    };
+    let invoice = db.invoice(org, &id, Lock::None).await?;
+    Ok(invoice.map_or(Cents(0), |i| base_paid(&i.lines)))
 }
 
 fn no_change(param: &'static str) -> AppError {

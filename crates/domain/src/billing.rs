@@ -101,6 +101,19 @@ pub fn subtotal(lines: &[InvoiceLine]) -> Result<Cents, AmountTooLarge> {
         .try_fold(Cents(0), |sum, line| sum.checked_add(line.amount))
 }
 
+/// The base price an invoice that opened a period charged: its `plan_base` lines. Seats and
+/// other lines are not part of it, so a plan change never credits them (`lifecycle.md` §4.3).
+/// (Tally has no discount lines yet; once it does, they come off here.)
+pub fn base_paid(lines: &[InvoiceLine]) -> Cents {
+    Cents(
+        lines
+            .iter()
+            .filter(|line| line.line_type == LineType::PlanBase)
+            .map(|line| line.amount.0)
+            .fold(0_i64, i64::saturating_add),
+    )
+}
+
 /// What an invoice's credit lines take off its subtotal, as a positive amount.
 pub fn credit_applied(lines: &[InvoiceLine]) -> Cents {
     Cents(

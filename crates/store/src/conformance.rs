@@ -11,6 +11,7 @@
 mod fixtures;
 
 pub mod catalog;
+pub mod customer_credits;
 pub mod customers;
 pub mod idempotency;
 pub mod invoices;
@@ -68,6 +69,10 @@ macro_rules! conformance_suite {
                 another_organizations_catalog_is_never_changed,
                 features_and_plans_page_oldest_first_with_ties_broken_by_id,
                 prices_and_features_of_several_plans_come_in_one_read,
+            },
+            customer_credits {
+                credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,
+                a_scheduled_change_and_a_new_plan_read_back_on_the_subscription,
             },
             plan_groups {
                 groups_read_back_page_newest_first_and_deleting_one_unlinks_its_plans,

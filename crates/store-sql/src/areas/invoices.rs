@@ -5,7 +5,6 @@ use crate::query::{keyset_page, query};
 use crate::rows::{InvoiceLineRow, InvoiceRow, TrueUpRow};
 use async_trait::async_trait;
 use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
-use tally_domain::money::Cents;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::{CustomerId, OrgId, Timestamp};
@@ -28,17 +27,18 @@ impl Invoices for SqlDb {
         Ok(number)
     }
 
-    async fn period_base_paid(
+    async fn period_opening_invoice(
         &mut self,
         org: &OrgId,
         subscription: &SubscriptionId,
         period_start: Timestamp,
-    ) -> Result<Option<Cents>, StoreError> {
-        let amount: Option<(i64,)> = query(
-            "SELECT l.amount FROM invoices i \
-             JOIN invoice_lines l ON l.invoice_id = i.id AND l.line_type = 'plan_base' \
+    ) -> Result<Option<String>, StoreError> {
+        let id: Option<(String,)> = query(
+            "SELECT i.id FROM invoices i \
              WHERE i.org_id = $1 AND i.subscription_id = $2 AND i.period_start_ms = $3 \
                AND i.status <> 'void' \
+               AND EXISTS (SELECT 1 FROM invoice_lines l \
+                           WHERE l.invoice_id = i.id AND l.line_type = 'plan_base') \
              ORDER BY i.created_at_ms DESC, i.id DESC LIMIT 1",
         )
         .bind(org.as_str())
@@ -46,7 +46,7 @@ impl Invoices for SqlDb {
         .bind(period_start)
         .fetch_optional(&mut self.conn)
         .await?;
-        Ok(amount.map(|(cents,)| Cents(cents)))
+        Ok(id.map(|(id,)| id))
     }
 
     async fn insert_invoice(&mut self, i: &Invoice) -> Result<(), StoreError> {

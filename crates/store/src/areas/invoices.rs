@@ -3,7 +3,6 @@
 use crate::{InvoiceFilter, Lock, StoreError};
 use async_trait::async_trait;
 use tally_domain::billing::{Invoice, InvoiceStatus, SeatTrueUp};
-use tally_domain::money::Cents;
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::{OrgId, Timestamp};
@@ -16,14 +15,14 @@ pub trait Invoices {
     /// Inserts an invoice with its lines.
     async fn insert_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError>;
 
-    /// The base price paid for the billing period starting at `period_start`: the `plan_base`
-    /// line of the latest invoice (not void) that opened it, if any (`lifecycle.md` §4.3).
-    async fn period_base_paid(
+    /// The id of the latest invoice (not void) that opened the billing period starting at
+    /// `period_start`: the one whose base price a plan change credits (`lifecycle.md` §4.3).
+    async fn period_opening_invoice(
         &mut self,
         org: &OrgId,
         subscription: &SubscriptionId,
         period_start: Timestamp,
-    ) -> Result<Option<Cents>, StoreError>;
+    ) -> Result<Option<String>, StoreError>;
 
     /// One invoice with its lines; `Lock::ForUpdate` for a status change.
     async fn invoice(

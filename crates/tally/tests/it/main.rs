@@ -20,6 +20,7 @@ mod metrics;
 mod money_limits;
 mod openapi;
 mod outage;
+mod plan_changes;
 mod plan_groups;
 mod rate_limits;
 mod receiver;

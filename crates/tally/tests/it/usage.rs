@@ -53,7 +53,7 @@ async fn ok(
     }
 }
 
-async fn freeze(app: &TestApp, at: &str) {
+pub(crate) async fn freeze(app: &TestApp, at: &str) {
     json_with_status(
         app.post("/test-clock", DIRECT, &json!({"frozenTime": at}))
             .await,
@@ -129,7 +129,11 @@ async fn listen(app: &TestApp, receiver: &Receiver) -> usize {
 }
 
 /// Sends what is due and returns the (event, data) pairs the receiver got since `seen`.
-async fn delivered(app: &TestApp, receiver: &Receiver, seen: &mut usize) -> Vec<(String, Value)> {
+pub(crate) async fn delivered(
+    app: &TestApp,
+    receiver: &Receiver,
+    seen: &mut usize,
+) -> Vec<(String, Value)> {
     tally_workers::Dispatcher::new(app.app.clone(), Duration::from_millis(100))
         .run_once()
         .await
@@ -151,14 +155,14 @@ async fn delivered(app: &TestApp, receiver: &Receiver, seen: &mut usize) -> Vec<
 
 /// The events' names, sorted: deliveries run concurrently, so the receiver sees them in any
 /// order.
-fn names(events: &[(String, Value)]) -> Vec<&str> {
+pub(crate) fn names(events: &[(String, Value)]) -> Vec<&str> {
     let mut names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
     names.sort_unstable();
     names
 }
 
 /// The data of the one delivered event named `name`.
-fn data<'a>(events: &'a [(String, Value)], name: &str) -> &'a Value {
+pub(crate) fn data<'a>(events: &'a [(String, Value)], name: &str) -> &'a Value {
     let found: Vec<&Value> = events
         .iter()
         .filter(|(n, _)| n == name)
@@ -168,7 +172,7 @@ fn data<'a>(events: &'a [(String, Value)], name: &str) -> &'a Value {
     found[0]
 }
 
-async fn invoices(app: &TestApp, sub: &str) -> Vec<Value> {
+pub(crate) async fn invoices(app: &TestApp, sub: &str) -> Vec<Value> {
     let list = ok(
         app,
         Method::GET,
@@ -970,7 +974,7 @@ on_both_backends! {
 }
 
 /// Advances the clock and returns the run's items as (dueAt, outcome, invoiceId present).
-async fn advance(app: &TestApp, at: &str) -> Vec<(String, String, bool)> {
+pub(crate) async fn advance(app: &TestApp, at: &str) -> Vec<(String, String, bool)> {
     let run = json_with_status(
         app.post("/test-clock", DIRECT, &json!({"frozenTime": at}))
             .await,
@@ -993,7 +997,9 @@ async fn advance(app: &TestApp, at: &str) -> Vec<(String, String, bool)> {
 
 /// (invoiceType, periodStart, periodEnd, total, line types) of each invoice, by period start
 /// and then type.
-fn invoice_summary(invoices: &[Value]) -> Vec<(String, String, String, i64, Vec<String>)> {
+pub(crate) fn invoice_summary(
+    invoices: &[Value],
+) -> Vec<(String, String, String, i64, Vec<String>)> {
     let mut summary: Vec<_> = invoices
         .iter()
         .map(|i| {
@@ -1015,7 +1021,7 @@ fn invoice_summary(invoices: &[Value]) -> Vec<(String, String, String, i64, Vec<
     summary
 }
 
-fn summary_row(
+pub(crate) fn summary_row(
     invoice_type: &str,
     start: &str,
     end: &str,
