@@ -33,6 +33,7 @@ pub enum ErrorCode {
     FeatureNotFound,
     PlanNotFound,
     PlanGroupNotFound,
+    AddonNotFound,
     PriceNotFound,
     SubscriptionNotFound,
     NoActiveSubscription,
@@ -65,6 +66,9 @@ pub enum ErrorCode {
     PlanChangeScheduled,
     NoChangeRequested,
     FreePlanChangeNotSupported,
+    AddonNotActive,
+    AddonAlreadyActive,
+    AddonHasActivations,
     InsufficientBalance,
     InsufficientCredits,
     SubscriptionCreationFailed,
@@ -75,7 +79,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 50] = [
+    pub const ALL: [ErrorCode; 54] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -87,6 +91,7 @@ impl ErrorCode {
         ErrorCode::FeatureNotFound,
         ErrorCode::PlanNotFound,
         ErrorCode::PlanGroupNotFound,
+        ErrorCode::AddonNotFound,
         ErrorCode::PriceNotFound,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::NoActiveSubscription,
@@ -119,6 +124,9 @@ impl ErrorCode {
         ErrorCode::PlanChangeScheduled,
         ErrorCode::NoChangeRequested,
         ErrorCode::FreePlanChangeNotSupported,
+        ErrorCode::AddonNotActive,
+        ErrorCode::AddonAlreadyActive,
+        ErrorCode::AddonHasActivations,
         ErrorCode::InsufficientBalance,
         ErrorCode::InsufficientCredits,
         ErrorCode::SubscriptionCreationFailed,
@@ -148,6 +156,7 @@ impl ErrorCode {
             | C::FeatureNotFound
             | C::PlanNotFound
             | C::PlanGroupNotFound
+            | C::AddonNotFound
             | C::PriceNotFound
             | C::SubscriptionNotFound
             | C::NoActiveSubscription
@@ -168,7 +177,9 @@ impl ErrorCode {
             | C::FeatureInUse
             | C::PriceInUse
             | C::IdempotencyKeyMismatch
-            | C::IdempotencyInProgress => ("conflict_error", 409),
+            | C::IdempotencyInProgress
+            | C::AddonAlreadyActive
+            | C::AddonHasActivations => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
             C::FeatureNotInPlan
             | C::FeatureDisabled
@@ -176,6 +187,7 @@ impl ErrorCode {
             | C::InsufficientSeats
             | C::IncludedLimitReached
             | C::SeatLimitExceeded
+            | C::AddonNotActive
             | C::InsufficientBalance
             | C::InsufficientCredits => ("billing_error", 400),
             C::SubscriptionCreationFailed | C::InternalError => ("internal_error", 500),
@@ -198,6 +210,10 @@ impl ErrorCode {
             C::FeatureNotFound => "feature_not_found",
             C::PlanNotFound => "plan_not_found",
             C::PlanGroupNotFound => "plan_group_not_found",
+            C::AddonNotFound => "addon_not_found",
+            C::AddonNotActive => "addon_not_active",
+            C::AddonAlreadyActive => "addon_already_active",
+            C::AddonHasActivations => "addon_has_activations",
             C::PriceNotFound => "price_not_found",
             C::SubscriptionNotFound => "subscription_not_found",
             C::NoActiveSubscription => "no_active_subscription",
@@ -515,6 +531,11 @@ impl From<&AppError> for ApiError {
                 .with_param("count")
             },
             AppError::Domain(DomainError::PlanChange(refusal)) => plan_change_error(refusal),
+            AppError::Domain(DomainError::AddonNotActive) => ApiError::new(
+                ErrorCode::AddonNotActive,
+                "The add-on is not active on this subscription",
+            )
+            .with_param("addonId"),
             AppError::Domain(DomainError::NotActive) => ApiError::new(
                 ErrorCode::SubscriptionNotActive,
                 "The subscription's status does not allow this operation",
@@ -576,6 +597,7 @@ fn not_found(kind: NotFound) -> ApiError {
         NotFound::Feature => (ErrorCode::FeatureNotFound, "No feature has that id or code"),
         NotFound::Plan => (ErrorCode::PlanNotFound, "No plan has that id or code"),
         NotFound::PlanGroup => (ErrorCode::PlanGroupNotFound, "No plan group has that id"),
+        NotFound::Addon => (ErrorCode::AddonNotFound, "No add-on has that id or slug"),
         NotFound::Price => (
             ErrorCode::PriceNotFound,
             "No active price of this plan has that id",
@@ -686,6 +708,16 @@ fn conflict_error(conflict: Conflict) -> ApiError {
         ),
         Conflict::Duplicate => (ErrorCode::Duplicate, "That value is already in use", None),
         Conflict::InvalidStatus(why) => (ErrorCode::InvalidSubscriptionStatus, why, None),
+        Conflict::AddonAlreadyActive => (
+            ErrorCode::AddonAlreadyActive,
+            "The add-on is already active on this subscription",
+            Some("addonId"),
+        ),
+        Conflict::AddonHasActivations => (
+            ErrorCode::AddonHasActivations,
+            "The add-on is active on subscriptions; deactivate it there first",
+            None,
+        ),
     };
     let error = ApiError::new(code, message);
     match param {

@@ -1,6 +1,7 @@
 //! The route table, and the few pieces every handler shares: the write path with idempotency,
 //! and list rendering.
 
+mod addons;
 mod api_keys;
 mod balance;
 mod customers;
@@ -32,12 +33,12 @@ use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
-    AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn, CancelSubscriptionIn,
-    ChangePlanIn, CheckUsageIn, CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn,
-    CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn, CustomerBatchIn, InvoiceStatusIn,
-    NoFieldsIn, PlanFeatureIn, PreviewChangeIn, PriceIn, QuotaChangeIn, ReorderPlansIn,
-    SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateCustomerIn, UpdateFeatureIn,
-    UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+    ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn,
+    CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
+    CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
+    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PreviewChangeIn, PriceIn,
+    QuotaChangeIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
+    UpdateCustomerIn, UpdateFeatureIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -453,6 +454,76 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::UncanceledSubscription)),
+        // Add-ons (`lifecycle.md` §5).
+        get("/api/v1/addons", addons::list, "listAddons", "List add-ons")
+            .paged()
+            .answers(Page(V::Addon)),
+        post(
+            "/api/v1/addons",
+            addons::create,
+            "createAddon",
+            "Create an add-on",
+        )
+        .body::<CreateAddonIn>()
+        .answers(Object(V::Addon)),
+        get(
+            "/api/v1/addons/{id}",
+            addons::get,
+            "getAddon",
+            "Get an add-on by id or slug",
+        )
+        .answers(Object(V::Addon)),
+        put(
+            "/api/v1/addons/{id}",
+            addons::update,
+            "updateAddon",
+            "Update an add-on (legacy spelling)",
+        )
+        .body::<UpdateAddonIn>()
+        .answers(Object(V::Addon)),
+        patch(
+            "/api/v1/addons/{id}",
+            addons::update,
+            "patchAddon",
+            "Update an add-on",
+        )
+        .body::<UpdateAddonIn>()
+        .answers(Object(V::Addon)),
+        delete(
+            "/api/v1/addons/{id}",
+            addons::delete,
+            "deleteAddon",
+            "Delete an add-on no subscription has active",
+        )
+        .answers(Object(V::Deleted)),
+        get(
+            "/api/v1/active-addons",
+            addons::list_active,
+            "listActiveAddons",
+            "The add-ons active on a customer's subscription",
+        )
+        .query(&[QueryParam {
+            name: "customerId",
+            kind: ParamType::Text,
+            required: true,
+            description: "The customer: `cus_…` or its externalId.",
+        }])
+        .answers(Array(V::ActiveAddon)),
+        post(
+            "/api/v1/subscriptions/{id}/addons",
+            addons::activate,
+            "activateAddon",
+            "Activate an add-on on a subscription",
+        )
+        .body::<ActivateAddonIn>()
+        .answers(Object(V::SubscriptionAddon)),
+        delete(
+            "/api/v1/subscriptions/{id}/addons/{addon}",
+            addons::deactivate,
+            "deactivateAddon",
+            "Deactivate an add-on",
+        )
+        .answers(Object(V::DeletedSubscriptionAddon)),
         // Plan changes (`lifecycle.md` §4).
         post(
             "/api/v1/subscriptions/{id}/change-plan",

@@ -169,7 +169,9 @@ impl Command for DeleteFeature {
             .feature_by_code(org, &self.0, Lock::ForUpdate)
             .await?
             .ok_or(AppError::NotFound(NotFound::Feature))?;
-        if ctx.tx.feature_is_attached(org, &feature.id).await? {
+        if ctx.tx.feature_is_attached(org, &feature.id).await?
+            || ctx.tx.addon_of_feature(org, &feature.id).await?.is_some()
+        {
             return Err(DomainError::from(Conflict::FeatureInUse).into());
         }
         ctx.tx.delete_feature(org, &feature.id).await?;

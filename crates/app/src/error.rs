@@ -12,6 +12,7 @@ pub enum NotFound {
     Feature,
     Plan,
     PlanGroup,
+    Addon,
     Price,
     Subscription,
     /// The customer has no live subscription (`no_active_subscription`).

@@ -204,7 +204,7 @@ pub(crate) async fn announce_activation(
 }
 
 /// The lines of a period's opening invoice: plan base, then (renewals) the ended period's
-/// true-ups, then extra seats in advance.
+/// true-ups, then extra seats in advance, then the active add-ons.
 pub(crate) async fn period_invoice_lines(
     tx: &mut dyn Tx,
     subscription: &Subscription,
@@ -229,6 +229,7 @@ pub(crate) async fn period_invoice_lines(
         .map(|b| (b.feature_code, b.current))
         .collect();
     lines.extend(advance_lines(&snapshot, &seats).map_err(DomainError::from)?);
+    lines.extend(crate::addons::renewal_addon_lines(tx, subscription).await?);
     Ok(lines)
 }
 

@@ -6,6 +6,7 @@
 //! No HTTP and no SQL here: callers hand in parsed commands and a renderer for the response that
 //! an idempotency key should replay; storage sits behind `tally_store::Store`.
 
+pub mod addons;
 pub mod api_keys;
 pub mod auth;
 pub mod balance;

@@ -13,6 +13,7 @@ use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use tally_domain::addons::{AddonEntry, addon_line, addon_snapshot};
 use tally_domain::billing::{
     ChargeType, Invoice, InvoiceLine, LineType, base_paid, plan_base_line,
 };
@@ -67,6 +68,8 @@ enum DecidedKind {
         seats: BTreeMap<String, i64>,
         /// The customer's credits before the change.
         credit_balance: Cents,
+        /// The active add-ons the target plan keeps, and those it ends.
+        addons: (Vec<AddonEntry>, Vec<AddonEntry>),
     },
     Scheduled {
         change: ScheduledChange,
@@ -194,7 +197,16 @@ async fn decide(
                 );
             }
             let paid_base = paid_base(db, &subscription).await?;
-            let charge = advance_charge(target_price.as_ref(), &snapshot, &seats)?;
+            let (kept_addons, dropped_addons) =
+                addons_across(db, &subscription, &target_plan, &snapshot).await?;
+            let addon_base = kept_addons
+                .iter()
+                .map(|(addon, _)| addon.base_price)
+                .try_fold(Cents(0), Cents::checked_add)
+                .map_err(|e| e.at(request.param))?;
+            let charge = advance_charge(target_price.as_ref(), &snapshot, &seats)?
+                .checked_add(addon_base)
+                .map_err(|e| e.at(request.param))?;
             let amounts = immediate_amounts(paid_base, subscription.current_period, now, charge)
                 .map_err(|e| e.at(request.param))?;
             let credits = db
@@ -205,6 +217,7 @@ async fn decide(
                 snapshot,
                 seats,
                 credit_balance: credit_balance(&credits, now),
+                addons: (kept_addons, dropped_addons),
             }
         }
         Timing::Scheduled => {
@@ -252,6 +265,33 @@ async fn paid_base(db: &mut dyn Db, subscription: &Subscription) -> Result<Cents
     };
     let invoice = db.invoice(org, &id, Lock::None).await?;
     Ok(invoice.map_or(Cents(0), |i| base_paid(&i.lines)))
+}
+
+/// The active add-ons a target plan keeps, and those it ends: one whose feature the plan has,
+/// or whose (non-boolean) model is not the plan's (`lifecycle.md` §4.3).
+async fn addons_across(
+    db: &mut dyn Db,
+    subscription: &Subscription,
+    target: &Plan,
+    target_snapshot: &[FeatureSnapshot],
+) -> Result<(Vec<AddonEntry>, Vec<AddonEntry>), AppError> {
+    let active = db
+        .active_addons(&subscription.org_id, &subscription.id)
+        .await?;
+    Ok(active
+        .into_iter()
+        .map(|(_, entry)| entry)
+        .partition(|(addon, feature)| {
+            let feature_on_plan = target_snapshot
+                .iter()
+                .any(|f| f.feature_id == feature.id && f.enabled);
+            let model_fits = addon
+                .terms
+                .model
+                .plan_model()
+                .is_none_or(|model| model == target.consumption());
+            !feature_on_plan && model_fits
+        }))
 }
 
 fn no_change(param: &'static str) -> AppError {
@@ -377,12 +417,15 @@ impl Command for ChangePlan {
                 snapshot,
                 seats,
                 credit_balance,
+                addons: (kept_addons, dropped_addons),
             } => {
                 let target = Target {
                     plan: decision.target_plan,
                     price: decision.target_price,
                     snapshot,
                     seats,
+                    kept_addons,
+                    dropped_addons,
                 };
                 switch_now(
                     ctx,
@@ -401,8 +444,11 @@ impl Command for ChangePlan {
 struct Target {
     plan: Plan,
     price: Option<PlanPrice>,
+    /// The target plan's features (add-ons' not included).
     snapshot: Vec<FeatureSnapshot>,
     seats: BTreeMap<String, i64>,
+    kept_addons: Vec<AddonEntry>,
+    dropped_addons: Vec<AddonEntry>,
 }
 
 /// Records a scheduled change. Asking for the pending change again changes nothing; another
@@ -532,8 +578,20 @@ async fn switch_now(
     );
     let previous_credits = next.credits;
     grant_ledgers(&mut next, &target.plan, target.price.as_ref());
+    for (addon, _) in &target.dropped_addons {
+        ctx.tx
+            .end_activation(&org, &next.id, &addon.id, ctx.now)
+            .await?;
+    }
+    let mut features = target.snapshot.clone();
+    features.extend(
+        target
+            .kept_addons
+            .iter()
+            .map(|(addon, feature)| addon_snapshot(addon, feature)),
+    );
     ctx.tx
-        .replace_subscription_features(&org, &next.id, &target.snapshot)
+        .replace_subscription_features(&org, &next.id, &features)
         .await?;
     start_seat_period(ctx.tx, &org, &next.id, &target.snapshot).await?;
     save(ctx.tx, &next).await?;
@@ -544,20 +602,23 @@ async fn switch_now(
         let revoked = revoked_data(ctx.tx, &customer_ref, &current, &current_plan, dropped).await?;
         outbox.push("subscription.plan_change_revoked", revoked);
     }
+    for (addon, feature) in &target.dropped_addons {
+        outbox.push(
+            "addon.deactivated",
+            json!({
+                "subscriptionId": next.id.as_str(),
+                "customerId": customer_ref,
+                "addon": {"id": addon.id.as_str(), "name": addon.name},
+                "featureCode": feature.code,
+            }),
+        );
+    }
     ledger_events(&mut outbox, &next, previous_credits);
     ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
 
     let invoice = match (target.price.as_ref(), next.current_period) {
         (Some(price), Some(period)) if amounts.charge.0 > 0 => {
-            let lines = change_invoice_lines(
-                &target.plan,
-                price,
-                &period,
-                &target.snapshot,
-                &target.seats,
-                &current_plan,
-                amounts,
-            )?;
+            let lines = change_invoice_lines(&target, price, &period, &current_plan, amounts)?;
             let request = InvoiceRequest {
                 customer,
                 subscription: &next,
@@ -643,19 +704,24 @@ async fn switch_now(
     })
 }
 
-/// The plan-change invoice: the new base and extra seats in advance, then the credit for the
-/// unused old base (never more than the charge).
+/// The plan-change invoice: the new base, extra seats and add-ons in advance, then the credit
+/// for the unused old base (never more than the charge).
 fn change_invoice_lines(
-    plan: &Plan,
+    target: &Target,
     price: &PlanPrice,
     period: &BillingPeriod,
-    snapshot: &[FeatureSnapshot],
-    seats: &BTreeMap<String, i64>,
     previous_plan: &Plan,
     amounts: ChangeAmounts,
 ) -> Result<Vec<InvoiceLine>, AppError> {
-    let mut lines = vec![plan_base_line(&plan.name, price.price, period)];
-    lines.extend(advance_lines(snapshot, seats).map_err(DomainError::from)?);
+    let mut lines = vec![plan_base_line(&target.plan.name, price.price, period)];
+    lines.extend(advance_lines(&target.snapshot, &target.seats).map_err(DomainError::from)?);
+    lines.extend(
+        target
+            .kept_addons
+            .iter()
+            .filter(|(addon, _)| addon.base_price.0 > 0)
+            .map(|(addon, _)| addon_line(addon, addon.base_price, None)),
+    );
     let credit = Cents(amounts.credit.0.min(amounts.charge.0));
     if credit.0 > 0 {
         lines.push(InvoiceLine {

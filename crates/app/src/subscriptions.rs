@@ -373,6 +373,7 @@ impl Command for CancelSubscription {
             save(ctx.tx, &next).await?;
             if next.status == SubscriptionStatus::Canceled {
                 bill_cut_short_period(ctx, &current, &next).await?;
+                crate::addons::end_all_activations(ctx.tx, &next, ctx.now).await?;
             }
             let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
             if let (Some(dropped), None) = (&current.scheduled_change, &next.scheduled_change) {
@@ -521,7 +522,14 @@ async fn invoice_for_deadline(
                 .map(|t| t.line())
                 .collect();
             lines.extend(arrears);
-            match (lines.is_empty(), ended_period) {
+            // Active add-ons are billed for each new month of a free plan (`lifecycle.md` §5).
+            let addons = crate::addons::renewal_addon_lines(tx, subscription).await?;
+            let period = match addons.is_empty() {
+                true => ended_period,
+                false => subscription.current_period,
+            };
+            lines.extend(addons);
+            match (lines.is_empty(), period) {
                 (false, Some(period)) => (lines, period, "recurring"),
                 _ => return Ok(None),
             }
@@ -719,6 +727,8 @@ pub(crate) async fn pass_due_deadlines(
                     .iter()
                     .map(|(pf, feature)| snapshot_of(pf, feature))
                     .collect();
+                let snapshot =
+                    crate::addons::with_addon_features(tx, &subscription, snapshot).await?;
                 tx.replace_subscription_features(org, &subscription.id, &snapshot)
                     .await?;
             }
@@ -767,6 +777,7 @@ pub(crate) async fn pass_due_deadlines(
                 outbox.state_changed("trial_expired");
             }
             DeadlineKind::Cancellation => {
+                crate::addons::end_all_activations(tx, &subscription, due_at).await?;
                 outbox.push(
                     "subscription.canceled",
                     cancellation_data(&customer_ref, &subscription),

@@ -22,6 +22,8 @@ pub enum LineType {
     /// An amount taken off the invoice: the unused time of a plan left behind by an immediate
     /// plan change (`lifecycle.md` §4.3). Always negative.
     Credit,
+    /// An add-on for a period, in advance (`lifecycle.md` §5).
+    AddonBase,
 }
 
 impl LineType {
@@ -34,6 +36,7 @@ impl LineType {
             LineType::FeatureOverage => "feature_overage",
             LineType::BalanceOverage => "balance_overage",
             LineType::Credit => "credit",
+            LineType::AddonBase => "addon_base",
         }
     }
 
@@ -46,6 +49,7 @@ impl LineType {
             Self::FeatureOverage,
             Self::BalanceOverage,
             Self::Credit,
+            Self::AddonBase,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)

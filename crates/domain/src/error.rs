@@ -31,6 +31,10 @@ pub enum Conflict {
     /// The subscription's state blocks the operation until something else is resolved
     /// (`invalid_subscription_status`); the text says what.
     InvalidStatus(&'static str),
+    /// The add-on is already active on the subscription (`lifecycle.md` §5).
+    AddonAlreadyActive,
+    /// The add-on is active on some subscription and cannot be deleted.
+    AddonHasActivations,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,6 +105,9 @@ pub enum DomainError {
         current: i64,
         requested: i64,
     },
+    /// Deactivating an add-on that is not active on the subscription (`lifecycle.md` §5).
+    #[error("the add-on is not active on the subscription")]
+    AddonNotActive,
     /// A plan change the rules refuse (`lifecycle.md` §4.1).
     #[error("plan change refused: {0:?}")]
     PlanChange(PlanChangeRefusal),

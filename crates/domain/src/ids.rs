@@ -74,6 +74,11 @@ prefixed_id!(
     "cus_"
 );
 prefixed_id!(
+    /// An add-on, `adn_…` (`lifecycle.md` §5).
+    AddonId,
+    "adn_"
+);
+prefixed_id!(
     /// A customer credit grant, `ccr_…` (`commerce.md` §5).
     CustomerCreditId,
     "ccr_"

@@ -4,6 +4,7 @@
 //! Time, ids and the current state come in as arguments; new state and refusals go out. JSON
 //! views of these types live in `tally-wire`; storage lives behind `tally-store`.
 
+pub mod addons;
 pub mod api_key;
 pub mod api_version;
 pub mod billing;

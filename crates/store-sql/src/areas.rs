@@ -1,5 +1,6 @@
 //! Every storage area, implemented once for both engines.
 
+mod addons;
 pub(crate) mod catalog;
 mod customer_credits;
 mod customers;

@@ -1,5 +1,6 @@
 //! One trait per storage area. Each is implemented once, for both engines, in `tally-store-sql`.
 
+mod addons;
 mod catalog;
 mod customer_credits;
 mod customers;
@@ -13,6 +14,7 @@ mod test_clock;
 mod usage;
 mod webhooks;
 
+pub use addons::Addons;
 pub use catalog::Catalog;
 pub use customer_credits::CustomerCredits;
 pub use customers::Customers;

@@ -10,6 +10,7 @@
 
 mod fixtures;
 
+pub mod addons;
 pub mod catalog;
 pub mod customer_credits;
 pub mod customers;
@@ -69,6 +70,9 @@ macro_rules! conformance_suite {
                 another_organizations_catalog_is_never_changed,
                 features_and_plans_page_oldest_first_with_ties_broken_by_id,
                 prices_and_features_of_several_plans_come_in_one_read,
+            },
+            addons {
+                addons_read_back_and_activations_follow_their_subscription,
             },
             customer_credits {
                 credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,

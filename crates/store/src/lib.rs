@@ -19,8 +19,8 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Catalog, CustomerCredits, Customers, Idempotency, IdempotencyScope, Invoices, Organizations,
-    PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
+    Addons, Catalog, CustomerCredits, Customers, Idempotency, IdempotencyScope, Invoices,
+    Organizations, PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -51,6 +51,7 @@ pub trait Db:
     + Customers
     + CustomerCredits
     + Catalog
+    + Addons
     + PlanGroups
     + Subscriptions
     + Seats
@@ -68,6 +69,7 @@ impl<T> Db for T where
         + Customers
         + CustomerCredits
         + Catalog
+        + Addons
         + PlanGroups
         + Subscriptions
         + Seats
@@ -225,6 +227,9 @@ pub mod constraints {
     pub const FEATURE_CODE: &str = "features_code";
     pub const FEATURE_NAME: &str = "features_name";
     pub const PLAN_CODE: &str = "plans_code";
+    pub const ADDON_SLUG: &str = "addons_slug";
+    pub const ADDON_FEATURE: &str = "addons_feature";
+    pub const ACTIVE_ADDON: &str = "subscription_addons_active";
     pub const PRICE_INTERVAL: &str = "plan_prices_interval";
     pub const PLAN_FEATURE: &str = "plan_features_pkey";
     pub const LIVE_SUBSCRIPTION: &str = "subscriptions_live_customer";

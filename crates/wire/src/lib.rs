@@ -5,6 +5,7 @@
 //! overrides only what the contract says changed; once a version ships its module is frozen.
 //! Envelopes (legacy `{success,data}` vs direct) are the API crate's job, not this one's.
 
+pub mod addons;
 pub mod balance;
 pub mod invoices;
 mod parts;

@@ -220,6 +220,48 @@ pub struct ReorderPlansIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct CreateAddonIn {
+    #[schema(required = true, nullable = false)]
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// US cents per period.
+    #[schema(required = true, nullable = false)]
+    pub base_price: Option<i64>,
+    /// `ftr_…` or the feature's code.
+    #[schema(required = true, nullable = false)]
+    pub feature_id: Option<String>,
+    /// `boolean`, `metered`, `credits` or `balance`.
+    #[schema(required = true, nullable = false)]
+    pub consumption_model: Option<String>,
+    pub included_units: Option<i64>,
+    /// Rate scale (10 000 = $1).
+    pub overage_rate: Option<i64>,
+    pub credit_cost: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAddonIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    pub base_price: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub included_units: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub overage_rate: Option<Option<i64>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivateAddonIn {
+    /// `adn_…` or the add-on's slug.
+    #[schema(required = true, nullable = false)]
+    pub addon_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ChangePlanIn {
     /// `pln_…` or the plan's code.
     pub new_plan_id: Option<String>,

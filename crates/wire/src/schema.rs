@@ -3,7 +3,7 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    balance, invoices, plan_changes, plan_groups, usage, v2026_07_11 as legacy,
+    addons, balance, invoices, plan_changes, plan_groups, usage, v2026_07_11 as legacy,
     v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
@@ -66,6 +66,10 @@ pub enum View {
     ReorderedPlans,
     PlanChange,
     PreviewChange,
+    Addon,
+    ActiveAddon,
+    SubscriptionAddon,
+    DeletedSubscriptionAddon,
     Subscription,
     CreatedSubscription,
     SubscriptionListItem,
@@ -145,6 +149,12 @@ impl View {
             (View::ReorderedPlans, _) => add::<plan_groups::ReorderedPlansOut>(&name, schemas_of),
             (View::PlanChange, _) => add::<plan_changes::PlanChangeOut>(&name, schemas_of),
             (View::PreviewChange, _) => add::<plan_changes::PreviewChangeOut>(&name, schemas_of),
+            (View::Addon, _) => add::<addons::AddonOut>(&name, schemas_of),
+            (View::ActiveAddon, _) => add::<addons::ActiveAddonOut>(&name, schemas_of),
+            (View::SubscriptionAddon, _) => add::<addons::SubscriptionAddonOut>(&name, schemas_of),
+            (View::DeletedSubscriptionAddon, _) => {
+                add::<addons::DeletedSubscriptionAddonOut>(&name, schemas_of)
+            }
             (View::Subscription, Legacy) => add::<legacy::SubscriptionOut>(&name, schemas_of),
             (View::Subscription, Direct) => add::<direct::SubscriptionOut>(&name, schemas_of),
             (View::CreatedSubscription, Legacy) => {

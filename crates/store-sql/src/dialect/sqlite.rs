@@ -92,7 +92,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 9] = [
+const UNIQUE_COLUMNS: [(&str, &str); 12] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
@@ -100,6 +100,15 @@ const UNIQUE_COLUMNS: [(&str, &str); 9] = [
     ("features.org_id, features.code", constraints::FEATURE_CODE),
     ("features.org_id, features.name", constraints::FEATURE_NAME),
     ("plans.org_id, plans.code", constraints::PLAN_CODE),
+    ("addons.org_id, addons.slug", constraints::ADDON_SLUG),
+    (
+        "addons.org_id, addons.feature_id",
+        constraints::ADDON_FEATURE,
+    ),
+    (
+        "subscription_addons.subscription_id, subscription_addons.addon_id",
+        constraints::ACTIVE_ADDON,
+    ),
     (
         "plan_prices.plan_id, plan_prices.billing_interval",
         constraints::PRICE_INTERVAL,

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod addons;
 mod auth;
 mod backup;
 mod balance;
