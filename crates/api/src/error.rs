@@ -69,6 +69,8 @@ pub enum ErrorCode {
     AddonNotActive,
     AddonAlreadyActive,
     AddonHasActivations,
+    AlreadyScheduled,
+    EndpointNotAvailable,
     InsufficientBalance,
     InsufficientCredits,
     SubscriptionCreationFailed,
@@ -79,7 +81,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 54] = [
+    pub const ALL: [ErrorCode; 56] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -127,6 +129,8 @@ impl ErrorCode {
         ErrorCode::AddonNotActive,
         ErrorCode::AddonAlreadyActive,
         ErrorCode::AddonHasActivations,
+        ErrorCode::AlreadyScheduled,
+        ErrorCode::EndpointNotAvailable,
         ErrorCode::InsufficientBalance,
         ErrorCode::InsufficientCredits,
         ErrorCode::SubscriptionCreationFailed,
@@ -157,6 +161,7 @@ impl ErrorCode {
             | C::PlanNotFound
             | C::PlanGroupNotFound
             | C::AddonNotFound
+            | C::EndpointNotAvailable
             | C::PriceNotFound
             | C::SubscriptionNotFound
             | C::NoActiveSubscription
@@ -179,7 +184,8 @@ impl ErrorCode {
             | C::IdempotencyKeyMismatch
             | C::IdempotencyInProgress
             | C::AddonAlreadyActive
-            | C::AddonHasActivations => ("conflict_error", 409),
+            | C::AddonHasActivations
+            | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
             C::FeatureNotInPlan
             | C::FeatureDisabled
@@ -214,6 +220,8 @@ impl ErrorCode {
             C::AddonNotActive => "addon_not_active",
             C::AddonAlreadyActive => "addon_already_active",
             C::AddonHasActivations => "addon_has_activations",
+            C::AlreadyScheduled => "already_scheduled",
+            C::EndpointNotAvailable => "endpoint_not_available",
             C::PriceNotFound => "price_not_found",
             C::SubscriptionNotFound => "subscription_not_found",
             C::NoActiveSubscription => "no_active_subscription",
@@ -712,6 +720,16 @@ fn conflict_error(conflict: Conflict) -> ApiError {
             ErrorCode::AddonAlreadyActive,
             "The add-on is already active on this subscription",
             Some("addonId"),
+        ),
+        Conflict::PlanUnavailable => (
+            ErrorCode::PlanUnavailable,
+            "The subscription's plan or price is no longer available",
+            None,
+        ),
+        Conflict::AlreadyScheduled => (
+            ErrorCode::AlreadyScheduled,
+            "A pause is already scheduled or in effect",
+            None,
         ),
         Conflict::AddonHasActivations => (
             ErrorCode::AddonHasActivations,

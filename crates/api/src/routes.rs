@@ -7,6 +7,7 @@ mod balance;
 mod customers;
 mod features;
 mod invoices;
+mod pauses;
 mod plan_changes;
 mod plan_groups;
 mod plans;
@@ -36,9 +37,10 @@ use tally_wire::requests::{
     ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn,
     CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PlanFeatureIn, PreviewChangeIn, PriceIn,
-    QuotaChangeIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
-    UpdateCustomerIn, UpdateFeatureIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PauseIn, PlanFeatureIn, PreviewChangeIn, PriceIn,
+    QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn,
+    UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn,
+    UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -524,6 +526,45 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Deactivate an add-on",
         )
         .answers(Object(V::DeletedSubscriptionAddon)),
+        // Pause and resume (`lifecycle.md` §6), 2026-08-27 on.
+        post(
+            "/api/v1/subscriptions/{id}/pause",
+            pauses::pause,
+            "pauseSubscription",
+            "Pause a subscription now or at the period end",
+        )
+        .body::<PauseIn>()
+        .answers(Object(V::Subscription)),
+        patch(
+            "/api/v1/subscriptions/{id}/pause",
+            pauses::update,
+            "updatePause",
+            "Change how long a pause lasts",
+        )
+        .body::<UpdatePauseIn>()
+        .answers(Object(V::Subscription)),
+        delete(
+            "/api/v1/subscriptions/{id}/pause",
+            pauses::revoke,
+            "revokePause",
+            "Withdraw a scheduled pause",
+        )
+        .answers(Object(V::Subscription)),
+        post(
+            "/api/v1/subscriptions/{id}/resume",
+            pauses::resume,
+            "resumeSubscription",
+            "Resume a paused subscription",
+        )
+        .answers(Object(V::SubscriptionResume)),
+        post(
+            "/api/v1/subscriptions/{id}/reactivate",
+            pauses::reactivate,
+            "reactivateSubscription",
+            "Bring a canceled subscription back",
+        )
+        .body::<ReactivateIn>()
+        .answers(Object(V::ReactivatedSubscription)),
         // Plan changes (`lifecycle.md` §4).
         post(
             "/api/v1/subscriptions/{id}/change-plan",

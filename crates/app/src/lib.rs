@@ -20,6 +20,7 @@ mod hot;
 pub mod ids;
 pub mod invoicing;
 mod outbox;
+pub mod pauses;
 pub mod plan_changes;
 pub mod plan_groups;
 pub mod quota;

@@ -151,6 +151,10 @@ impl SeatTarget {
                 .await?
                 .ok_or_else(no_subscription)?;
         }
+        // Seats of a paused subscription stay readable but do not move (`lifecycle.md` §6).
+        if subscription.is_paused() {
+            return Err(DomainError::NotActive.into());
+        }
         let (tx, org) = (&mut *ctx.tx, &org);
         let features = tx.features(org).await?;
         let snapshot = tx.subscription_features(org, &subscription.id).await?;

@@ -534,7 +534,21 @@ async fn invoice_for_deadline(
                 _ => return Ok(None),
             }
         }
-        (_, None) => return Ok(None),
+        (_, None) | (DeadlineKind::Resume, _) => return Ok(None),
+        // A pause taking effect: no renewal, only what the ended period still owes.
+        (DeadlineKind::PauseStart, Some(_)) => {
+            let mut lines: Vec<_> = tx
+                .pending_true_ups(&subscription.org_id, &subscription.id)
+                .await?
+                .iter()
+                .map(|t| t.line())
+                .collect();
+            lines.extend(arrears);
+            match (lines.is_empty(), ended_period) {
+                (false, Some(period)) => (lines, period, "recurring"),
+                _ => return Ok(None),
+            }
+        }
         (DeadlineKind::Cancellation, Some(_)) => {
             let mut lines: Vec<_> = tx
                 .pending_true_ups(&subscription.org_id, &subscription.id)
@@ -693,7 +707,10 @@ pub(crate) async fn pass_due_deadlines(
             (
                 Some(plan),
                 Some(ended),
-                DeadlineKind::Renewal | DeadlineKind::Cancellation | DeadlineKind::UsageReset,
+                DeadlineKind::Renewal
+                | DeadlineKind::Cancellation
+                | DeadlineKind::UsageReset
+                | DeadlineKind::PauseStart,
             ) => {
                 let unbilled = subscription.unbilled_usage(ended.end);
                 crate::usage::arrears_lines(tx, &subscription, plan, unbilled).await?
@@ -705,7 +722,36 @@ pub(crate) async fn pass_due_deadlines(
         let changes_plan = matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd)
             && drop_unrunnable_change(tx, &mut outbox, &mut subscription, previous_plan.as_ref())
                 .await?;
+        // A resume at `resumeAt`: what the pause was, so that it is billed as its mode says.
+        let resuming = (kind == DeadlineKind::Resume)
+            .then(|| subscription.pause.as_ref().map(|p| p.mode))
+            .flatten();
         subscription = subscription.pass_deadline(kind, due_at);
+        if let Some(mode) = resuming {
+            save(tx, &subscription).await?;
+            let billed = mode == tally_domain::pause::PauseMode::PeriodEnd;
+            let (invoice, resumed_events) = crate::pauses::finish_resume(
+                tx,
+                ids,
+                invoice_status,
+                &customer,
+                &subscription,
+                (mode, billed),
+                due_at,
+            )
+            .await?;
+            events.extend(resumed_events);
+            items.push(RunItem {
+                due_at,
+                subscription_id: subscription.id.clone(),
+                customer_name: customer_name.clone(),
+                outcome: Some(kind.outcome().to_owned()),
+                error: None,
+                invoice_number: invoice.as_ref().map(|i| i.number.clone()),
+                invoice_id: invoice.map(|i| i.id),
+            });
+            continue;
+        }
         if changes_plan {
             // The scheduled change ran: the new plan's name, features and ledgers from here on.
             plan = tx.plan_any(org, &subscription.plan_id).await?;
@@ -776,6 +822,8 @@ pub(crate) async fn pass_due_deadlines(
                 );
                 outbox.state_changed("trial_expired");
             }
+            DeadlineKind::PauseStart => crate::pauses::announce_paused(&mut outbox, &subscription),
+            DeadlineKind::Resume => {}
             DeadlineKind::Cancellation => {
                 crate::addons::end_all_activations(tx, &subscription, due_at).await?;
                 outbox.push(
@@ -949,4 +997,111 @@ pub(crate) async fn start_seat_period(
         }
     }
     Ok(())
+}
+
+/// What a reactivation answers: the subscription and its `reactivation` invoice.
+#[derive(Debug, Clone)]
+pub struct Reactivated {
+    pub subscription: Subscription,
+    pub invoice: Invoice,
+}
+
+/// `POST /subscriptions/{id}/reactivate` for a canceled paid subscription (`lifecycle.md`
+/// §7): the plan's current price and features, the seats kept on the record billed in advance
+/// on a `reactivation` invoice, a new period from now. Tally takes no payments, so the invoice
+/// is issued in the organization's usual status and the subscription is active at once.
+pub struct ReactivateSubscription(pub String);
+
+#[async_trait]
+impl Command for ReactivateSubscription {
+    type Output = Reactivated;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Reactivated, AppError> {
+        let org = ctx.caller.org().clone();
+        let current = lock_subscription(ctx.tx, &org, &self.0).await?;
+        let next = current.reactivate(ctx.now)?;
+        let unavailable = || AppError::from(DomainError::from(Conflict::PlanUnavailable));
+        let plan = ctx
+            .tx
+            .plan(&org, &next.plan_id, Lock::None)
+            .await?
+            .ok_or_else(unavailable)?;
+        let price_id = next.price_id.clone().ok_or_else(unavailable)?;
+        let price = ctx
+            .tx
+            .plan_prices(&org, &plan.id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == price_id)
+            .ok_or_else(unavailable)?;
+        if ctx
+            .tx
+            .live_subscription(&org, &next.customer_id, Lock::ForUpdate)
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
+        }
+        let mut next = next;
+        crate::plan_changes::grant_ledgers(&mut next, &plan, Some(&price));
+        match save(ctx.tx, &next).await {
+            Err(error) if error.is_conflict_on(constraints::LIVE_SUBSCRIPTION) => {
+                return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
+            }
+            other => other?,
+        }
+        let snapshot: Vec<FeatureSnapshot> = ctx
+            .tx
+            .plan_features(&org, &plan.id)
+            .await?
+            .iter()
+            .map(|(pf, feature)| snapshot_of(pf, feature))
+            .collect();
+        ctx.tx
+            .replace_subscription_features(&org, &next.id, &snapshot)
+            .await?;
+        start_seat_period(ctx.tx, &org, &next.id, &snapshot).await?;
+        let customer = ctx
+            .tx
+            .customer(&org, &next.customer_id, Lock::None)
+            .await?
+            .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+        let period = next
+            .current_period
+            .ok_or_else(|| AppError::Store(StoreError::other("reactivated without a period")))?;
+        let lines = period_invoice_lines(ctx.tx, &next, &price, &plan.name).await?;
+        let request = InvoiceRequest {
+            customer: &customer,
+            subscription: &next,
+            plan_name: &plan.name,
+            lines,
+            period,
+            now: ctx.now,
+            invoice_type: "reactivation",
+            status: ctx.invoice_status,
+            settles_true_ups: true,
+        };
+        let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let data = json!({
+            "subscriptionId": next.id.as_str(),
+            "customerId": outbox.customer_ref(),
+            "status": next.status.as_str(),
+            "currentPeriodStart": period.start.to_rfc3339(),
+            "currentPeriodEnd": period.end.to_rfc3339(),
+            "name": next.name,
+            "invoiceId": invoice.id,
+            "invoiceNumber": invoice.number,
+            "invoiceTotal": invoice.total().0,
+            "invoiceCurrency": crate::invoicing::CURRENCY,
+            "provider": null,
+        });
+        outbox.push("subscription.reactivated", data);
+        outbox.state_changed("subscription_activated");
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        Ok(Reactivated {
+            subscription: next,
+            invoice,
+        })
+    }
 }

@@ -33,6 +33,11 @@ pub enum Conflict {
     InvalidStatus(&'static str),
     /// The add-on is already active on the subscription (`lifecycle.md` §5).
     AddonAlreadyActive,
+    /// A pause is already scheduled or in effect (`lifecycle.md` §6).
+    AlreadyScheduled,
+    /// The plan or price a canceled subscription would come back on is gone
+    /// (`plan_unavailable`, 422).
+    PlanUnavailable,
     /// The add-on is active on some subscription and cannot be deleted.
     AddonHasActivations,
 }

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod money;
 pub mod organization;
 pub mod page;
+pub mod pause;
 pub mod period;
 pub mod plan_change;
 pub mod plan_groups;

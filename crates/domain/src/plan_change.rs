@@ -107,7 +107,15 @@ pub fn timing(
 pub fn check_changeable(subscription: &Subscription) -> Result<(), DomainError> {
     match subscription.status {
         SubscriptionStatus::Active | SubscriptionStatus::Trialing => {}
+        SubscriptionStatus::Paused => {
+            return Err(
+                Conflict::InvalidStatus("the subscription is paused; resume it first").into(),
+            );
+        }
         _ => return Err(DomainError::NotActive),
+    }
+    if subscription.pause_scheduled() {
+        return Err(Conflict::InvalidStatus("a pause is scheduled; revoke it first").into());
     }
     if subscription.cancellation.is_some() {
         return Err(Conflict::InvalidStatus(

@@ -47,16 +47,19 @@ pub enum SubscriptionStatus {
     Active,
     PastDue,
     Canceled,
+    /// Paused (`lifecycle.md` §6): no periods, no billing, nothing may be used.
+    Paused,
 }
 
 impl SubscriptionStatus {
-    pub const ALL: [SubscriptionStatus; 6] = [
+    pub const ALL: [SubscriptionStatus; 7] = [
         SubscriptionStatus::Draft,
         SubscriptionStatus::PendingPayment,
         SubscriptionStatus::Trialing,
         SubscriptionStatus::Active,
         SubscriptionStatus::PastDue,
         SubscriptionStatus::Canceled,
+        SubscriptionStatus::Paused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl SubscriptionStatus {
             SubscriptionStatus::Active => "active",
             SubscriptionStatus::PastDue => "past_due",
             SubscriptionStatus::Canceled => "canceled",
+            SubscriptionStatus::Paused => "paused",
         }
     }
 
@@ -151,6 +155,8 @@ pub struct Subscription {
     pub usage_reset_at: Option<Timestamp>,
     /// A plan or interval change waiting for the end of the period (`lifecycle.md` §4.4).
     pub scheduled_change: Option<crate::plan_change::ScheduledChange>,
+    /// A pause scheduled or in effect (`lifecycle.md` §6).
+    pub pause: Option<crate::pause::Pause>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -228,6 +234,7 @@ impl NewSubscription {
             balance: self.balance,
             usage_reset_at: None,
             scheduled_change: None,
+            pause: None,
             created_at: now,
             updated_at: now,
         }
@@ -329,6 +336,11 @@ pub enum DeadlineKind {
     /// A usage period ends inside a longer billing period: its usage is billed and the
     /// ledgers refill, the billing period goes on (`usage.md` §5).
     UsageReset,
+    /// A pause scheduled for the period end takes effect instead of the renewal
+    /// (`lifecycle.md` §6).
+    PauseStart,
+    /// A pause with a duration ends.
+    Resume,
 }
 
 impl DeadlineKind {
@@ -339,6 +351,8 @@ impl DeadlineKind {
             DeadlineKind::Renewal => "renewed",
             DeadlineKind::Cancellation => "canceled",
             DeadlineKind::UsageReset => "usage_reset",
+            DeadlineKind::PauseStart => "paused",
+            DeadlineKind::Resume => "resumed",
         }
     }
 }
@@ -397,6 +411,9 @@ impl Subscription {
         if self.is_free() || self.cancel_at_period_end() || !self.status.is_live() {
             return None;
         }
+        if self.pause.is_some() {
+            return self.billing_after_pause();
+        }
         self.current_period.map(|p| p.end)
     }
 
@@ -419,6 +436,13 @@ impl Subscription {
         if !self.status.is_live() {
             return None;
         }
+        if self.status == SubscriptionStatus::Paused {
+            return self
+                .pause
+                .as_ref()
+                .and_then(|p| p.resume_at)
+                .map(|at| (at, DeadlineKind::Resume));
+        }
         let period_end = self.period_deadline();
         match (self.next_usage_reset(), period_end) {
             (Some(reset), Some((end, _))) if reset < end => Some((reset, DeadlineKind::UsageReset)),
@@ -432,6 +456,9 @@ impl Subscription {
         let period = self.current_period?;
         if self.cancellation.is_some() {
             return Some((period.end, DeadlineKind::Cancellation));
+        }
+        if self.pause_scheduled() {
+            return Some((period.end, DeadlineKind::PauseStart));
         }
         match self.status {
             SubscriptionStatus::Trialing => Some((period.end, DeadlineKind::TrialEnd)),
@@ -518,8 +545,19 @@ impl Subscription {
                 next.usage_reset_at = Some(at);
                 next.refill_ledgers();
             }
+            DeadlineKind::PauseStart => next = self.start_scheduled_pause(at),
+            DeadlineKind::Resume => next = self.resumed(at).0,
         }
         next
+    }
+
+    /// The first period of the price's interval (monthly on free plans) starting at `at`.
+    pub(crate) fn period_starting(&self, at: Timestamp) -> Option<BillingPeriod> {
+        period_from(period_interval(self.billing_interval), at, 0)
+    }
+
+    pub(crate) fn refill(&mut self) {
+        self.refill_ledgers();
     }
 
     /// Applies the change scheduled for `at`, if any: the plan, price and interval switch
@@ -603,7 +641,16 @@ impl Subscription {
         if self.billing_interval == Some(BillingInterval::OneTime) {
             return Err(Conflict::OneTimeSubscriptionNotCancelable.into());
         }
+        if self.pause_scheduled() {
+            return Err(Conflict::InvalidStatus(
+                "a pause is scheduled; revoke it before canceling",
+            )
+            .into());
+        }
         let mut next = self.clone();
+        // A paused subscription has no period to finish: it ends at once, and the kept days
+        // go with it.
+        next.pause = None;
         match self.current_period {
             Some(period) if !immediate && !self.is_free() => {
                 if self.cancellation.is_some() {
@@ -644,6 +691,42 @@ impl Subscription {
         }
         let mut next = self.clone();
         next.cancellation = None;
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+impl Subscription {
+    /// Brings a canceled paid subscription back (`lifecycle.md` §7): active, with a new period
+    /// starting at `now` and fresh ledgers; nothing of its cancellation, pause or pending
+    /// change is kept.
+    pub fn reactivate(&self, now: Timestamp) -> Result<Subscription, DomainError> {
+        if self.status != SubscriptionStatus::Canceled || self.is_free() {
+            return Err(Conflict::InvalidStatus(
+                "only a canceled subscription of a paid plan can be reactivated",
+            )
+            .into());
+        }
+        if self
+            .billing_interval
+            .is_none_or(|interval| !interval.is_recurring())
+        {
+            return Err(
+                Conflict::InvalidStatus("a one-time subscription cannot be reactivated").into(),
+            );
+        }
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::Active;
+        next.anchor = now;
+        next.period_index = 0;
+        next.current_period = self.period_starting(now);
+        next.cancellation = None;
+        next.canceled_at = None;
+        next.ended_at = None;
+        next.usage_reset_at = None;
+        next.scheduled_change = None;
+        next.pause = None;
+        next.refill();
         next.updated_at = now;
         Ok(next)
     }

@@ -172,7 +172,7 @@ fn subscription_extras(version: ApiVersion) -> v2026_07_31::Extras {
     match version {
         ApiVersion::V2026_07_24 => v2026_07_31::Extras {
             discount: Some(None),
-            pause: None,
+            pause: false,
         },
         ApiVersion::V2026_08_27 => v2026_08_27::EXTRAS,
         _ => v2026_07_31::Extras::default(),
@@ -314,5 +314,30 @@ pub fn seat_balances(
     match version.generation() {
         Generation::Legacy => to_value(v2026_07_11::seat_balances(balances, livemode)),
         Generation::Direct => to_value(v2026_07_31::seat_balances(balances, livemode)),
+    }
+}
+
+/// The answer to a reactivation (`lifecycle.md` §7): legacy `{id, retryInitiated}`, direct
+/// `{subscriptionId, invoiceId, status}`.
+pub fn reactivated(
+    version: ApiVersion,
+    subscription_id: &str,
+    invoice_id: &str,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        Generation::Legacy => to_value(v2026_07_11::ReactivatedOut {
+            id: subscription_id,
+            retry_initiated: true,
+            object: "subscription",
+            livemode: livemode.0,
+        }),
+        Generation::Direct => to_value(v2026_08_27::ReactivationOut {
+            subscription_id,
+            invoice_id,
+            status: "succeeded",
+            object: "subscription_reactivation",
+            livemode: livemode.0,
+        }),
     }
 }

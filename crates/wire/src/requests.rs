@@ -262,6 +262,34 @@ pub struct ActivateAddonIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct ReactivateIn {
+    /// Refused: offers are not implemented.
+    pub offer_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PauseIn {
+    /// `immediate` or `period_end`.
+    #[schema(required = true, nullable = false)]
+    pub mode: Option<String>,
+    /// Required key: days from when the pause takes effect, or null until resumed.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(required = true, value_type = Option<i64>)]
+    pub duration_days: Option<Option<i64>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePauseIn {
+    /// Required key: days from when the pause takes effect, or null until resumed.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(required = true, value_type = Option<i64>)]
+    pub duration_days: Option<Option<i64>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ChangePlanIn {
     /// `pln_…` or the plan's code.
     pub new_plan_id: Option<String>,

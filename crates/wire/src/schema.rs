@@ -70,6 +70,8 @@ pub enum View {
     ActiveAddon,
     SubscriptionAddon,
     DeletedSubscriptionAddon,
+    SubscriptionResume,
+    ReactivatedSubscription,
     Subscription,
     CreatedSubscription,
     SubscriptionListItem,
@@ -152,6 +154,15 @@ impl View {
             (View::Addon, _) => add::<addons::AddonOut>(&name, schemas_of),
             (View::ActiveAddon, _) => add::<addons::ActiveAddonOut>(&name, schemas_of),
             (View::SubscriptionAddon, _) => add::<addons::SubscriptionAddonOut>(&name, schemas_of),
+            (View::SubscriptionResume, _) => {
+                add::<direct::SubscriptionResumeOut>(&name, schemas_of)
+            }
+            (View::ReactivatedSubscription, Legacy) => {
+                add::<legacy::ReactivatedOut>(&name, schemas_of)
+            }
+            (View::ReactivatedSubscription, Direct) => {
+                add::<direct::ReactivationOut>(&name, schemas_of)
+            }
             (View::DeletedSubscriptionAddon, _) => {
                 add::<addons::DeletedSubscriptionAddonOut>(&name, schemas_of)
             }

@@ -134,10 +134,9 @@ pub struct Extras {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = crate::schema::Null)]
     pub discount: Option<Option<()>>,
-    /// 2026-08-27 on: `pause: null`, always present (`wire.md` §3.5).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::schema::Null)]
-    pub pause: Option<Option<()>>,
+    /// 2026-08-27 on: every shape carries `pause` (`lifecycle.md` §2), written by `CoreOut`.
+    #[serde(skip)]
+    pub pause: bool,
 }
 
 fn time(at: Option<Timestamp>) -> Option<String> {
@@ -170,8 +169,22 @@ pub struct CoreOut<'a> {
     pub updated_at: String,
     #[schema(value_type = Vec<Object>)]
     pub offer_applications: [(); 0],
+    /// 2026-08-27 on: the pause, or null; absent before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Option<PauseOut>>,
     #[serde(flatten)]
     pub extras: Extras,
+}
+
+/// A pause scheduled or in effect (`lifecycle.md` §2).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PauseOut {
+    pub status: &'static str,
+    pub mode: &'static str,
+    pub requested_at: String,
+    pub effective_at: String,
+    pub resume_at: Option<String>,
 }
 
 impl<'a> CoreOut<'a> {
@@ -199,6 +212,15 @@ impl<'a> CoreOut<'a> {
             created_at: s.created_at.to_rfc3339(),
             updated_at: s.updated_at.to_rfc3339(),
             offer_applications: [],
+            pause: extras.pause.then(|| {
+                s.pause.as_ref().map(|p| PauseOut {
+                    status: p.status(),
+                    mode: p.mode.as_str(),
+                    requested_at: p.requested_at.to_rfc3339(),
+                    effective_at: p.effective_at.to_rfc3339(),
+                    resume_at: time(p.resume_at),
+                })
+            }),
             extras,
         }
     }

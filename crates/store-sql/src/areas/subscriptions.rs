@@ -18,10 +18,12 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      cancel_effective_at_ms, canceled_at_ms, ended_at_ms, credits_remaining, credits_included, \
      credits_purchased, balance_remaining, balance_included, usage_reset_at_ms, change_type, \
      change_plan_id, change_price_id, change_interval, change_requested_at_ms, change_at_ms, \
+     pause_mode, pause_in_effect, pause_requested_at_ms, pause_effective_at_ms, \
+     pause_resume_at_ms, pause_status_before, pause_period_start_ms, pause_period_end_ms, \
      created_at_ms, updated_at_ms";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
-const STATE_COLUMNS: [&str; 27] = [
+const STATE_COLUMNS: [&str; 35] = [
     "plan_id",
     "price_id",
     "billing_interval",
@@ -48,6 +50,14 @@ const STATE_COLUMNS: [&str; 27] = [
     "change_interval",
     "change_requested_at_ms",
     "change_at_ms",
+    "pause_mode",
+    "pause_in_effect",
+    "pause_requested_at_ms",
+    "pause_effective_at_ms",
+    "pause_resume_at_ms",
+    "pause_status_before",
+    "pause_period_start_ms",
+    "pause_period_end_ms",
     "updated_at_ms",
 ];
 const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
@@ -331,6 +341,7 @@ impl Subscriptions for SqlDb {
 /// `statement` with a subscription's values of `STATE_COLUMNS` bound next, in that order.
 fn bind_state(statement: Query, sub: &Subscription) -> Query {
     let change = sub.scheduled_change.as_ref();
+    let pause = sub.pause.as_ref();
     statement
         .bind(sub.plan_id.as_str())
         .bind(sub.price_id.as_ref().map(PriceId::as_str))
@@ -366,5 +377,13 @@ fn bind_state(statement: Query, sub: &Subscription) -> Query {
         .bind(change.and_then(|c| c.billing_interval.map(|i| i.as_str())))
         .bind(change.map(|c| c.requested_at.as_millis()))
         .bind(change.map(|c| c.effective_at.as_millis()))
+        .bind(pause.map(|p| p.mode.as_str()))
+        .bind(pause.map(|p| p.in_effect))
+        .bind(pause.map(|p| p.requested_at))
+        .bind(pause.map(|p| p.effective_at))
+        .bind(pause.and_then(|p| p.resume_at))
+        .bind(pause.map(|p| p.status_before.as_str()))
+        .bind(pause.and_then(|p| p.period_before.map(|b| b.start)))
+        .bind(pause.and_then(|p| p.period_before.map(|b| b.end)))
         .bind(sub.updated_at.as_millis())
 }

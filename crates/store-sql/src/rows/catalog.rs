@@ -9,6 +9,7 @@ use tally_domain::catalog::{
     PlanId, PlanPrice, PriceId,
 };
 use tally_domain::money::{Cents, Rate};
+use tally_domain::pause::{Pause, PauseMode};
 use tally_domain::period::{BillingInterval, BillingPeriod};
 use tally_domain::plan_change::{ChangeType, ScheduledChange};
 use tally_domain::plan_groups::PlanGroup;
@@ -257,6 +258,14 @@ sql_row! {
         change_interval: Option<String>,
         change_requested_at_ms: Option<i64>,
         change_at_ms: Option<i64>,
+        pause_mode: Option<String>,
+        pause_in_effect: Option<bool>,
+        pause_requested_at_ms: Option<i64>,
+        pause_effective_at_ms: Option<i64>,
+        pause_resume_at_ms: Option<i64>,
+        pause_status_before: Option<String>,
+        pause_period_start_ms: Option<i64>,
+        pause_period_end_ms: Option<i64>,
         created_at_ms: i64,
         updated_at_ms: i64,
     }
@@ -320,6 +329,33 @@ impl SubscriptionRow {
             }
             _ => None,
         };
+        let pause = match (
+            self.pause_mode,
+            self.pause_in_effect,
+            self.pause_requested_at_ms,
+            self.pause_effective_at_ms,
+            self.pause_status_before,
+        ) {
+            (Some(mode), Some(in_effect), Some(requested), Some(effective), Some(before)) => {
+                Some(Pause {
+                    mode: PauseMode::parse(&mode).ok_or_else(|| text_error("pause mode", &mode))?,
+                    in_effect,
+                    requested_at: ts(requested),
+                    effective_at: ts(effective),
+                    resume_at: self.pause_resume_at_ms.map(ts),
+                    status_before: SubscriptionStatus::parse(&before)
+                        .ok_or_else(|| text_error("subscription status", &before))?,
+                    period_before: match (self.pause_period_start_ms, self.pause_period_end_ms) {
+                        (Some(start), Some(end)) => Some(BillingPeriod {
+                            start: ts(start),
+                            end: ts(end),
+                        }),
+                        _ => None,
+                    },
+                })
+            }
+            _ => None,
+        };
         Ok(Subscription {
             id: SubscriptionId::from_stored(self.id),
             org_id: OrgId::new(self.org_id),
@@ -343,6 +379,7 @@ impl SubscriptionRow {
             balance,
             usage_reset_at: self.usage_reset_at_ms.map(ts),
             scheduled_change,
+            pause,
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })

@@ -21,6 +21,7 @@ mod metrics;
 mod money_limits;
 mod openapi;
 mod outage;
+mod pauses;
 mod plan_changes;
 mod plan_groups;
 mod rate_limits;

@@ -457,3 +457,13 @@ impl<'a> TestClockRunOut<'a> {
         }
     }
 }
+
+/// The legacy answer to a reactivation (`lifecycle.md` §7).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactivatedOut<'a> {
+    pub id: &'a str,
+    pub retry_initiated: bool,
+    pub object: &'static str,
+    pub livemode: bool,
+}
