@@ -269,7 +269,7 @@ async fn paid_base(db: &mut dyn Db, subscription: &Subscription) -> Result<Cents
 
 /// The active add-ons a target plan keeps, and those it ends: one whose feature the plan has,
 /// or whose (non-boolean) model is not the plan's (`lifecycle.md` §4.3).
-async fn addons_across(
+pub(crate) async fn addons_across(
     db: &mut dyn Db,
     subscription: &Subscription,
     target: &Plan,

@@ -762,6 +762,28 @@ pub(crate) async fn pass_due_deadlines(
             };
             if let Some(plan) = &plan {
                 crate::plan_changes::grant_ledgers(&mut subscription, plan, price.as_ref());
+                // Add-ons the new plan cannot carry end with the old plan (`lifecycle.md` §5).
+                let target: Vec<FeatureSnapshot> = tx
+                    .plan_features(org, &plan.id)
+                    .await?
+                    .iter()
+                    .map(|(pf, feature)| snapshot_of(pf, feature))
+                    .collect();
+                let (_, dropped) =
+                    crate::plan_changes::addons_across(tx, &subscription, plan, &target).await?;
+                for (addon, feature) in dropped {
+                    tx.end_activation(org, &subscription.id, &addon.id, due_at)
+                        .await?;
+                    outbox.push(
+                        "addon.deactivated",
+                        json!({
+                            "subscriptionId": subscription.id.as_str(),
+                            "customerId": outbox.customer_ref(),
+                            "addon": {"id": addon.id.as_str(), "name": addon.name},
+                            "featureCode": feature.code,
+                        }),
+                    );
+                }
             }
         }
         if matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd) {

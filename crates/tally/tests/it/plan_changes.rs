@@ -297,3 +297,50 @@ on_both_backends! {
         assert_eq!((&revoked["currentPlan"]["id"], &revoked["revokedPlan"]["id"]), (&json!(team), &json!(pro)));
     }
 }
+
+on_both_backends! {
+    /// A change now during a trial ends it: nothing is credited, the full price is charged and
+    /// `trial.converted` is sent. Another organization's subscription is not found.
+    async fn an_upgrade_in_a_trial_converts_it_and_other_organizations_see_nothing(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let [pro, business, _, _] = standard_catalog(&app).await;
+        ok(&app, Method::PATCH, &format!("/plans/{pro}/prices/{}", first_price(&app, &pro).await), Some(json!({"trialDays": 14}))).await;
+        let receiver = Receiver::start().await;
+        let mut seen = listen(&app, &receiver).await;
+        let sub = subscribe(&app, "user_trial", &pro, 3).await;
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!(shown["status"], json!("trialing"));
+        delivered(&app, &receiver, &mut seen).await;
+
+        freeze(&app, "2026-09-05T00:00:00.000Z").await;
+        let changed = ok(&app, Method::POST, &format!("/subscriptions/{sub}/change-plan"), Some(json!({"newPlanId": business}))).await;
+        assert_eq!(changed["billing"], json!({"credit": 0, "creditsApplied": 0, "charge": 29_900, "taxAmount": 0, "netAmount": 29_900, "totalCharged": 29_900, "remainingCreditBalance": 0}));
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!((&shown["status"], &shown["trialEndsAt"], &shown["currentPeriod"]["start"]), (&json!("active"), &json!("2026-09-05T00:00:00.000Z"), &json!("2026-09-05T00:00:00.000Z")));
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["customer.state_changed", "invoice.created", "subscription.plan_changed", "trial.converted"]);
+        assert_eq!(data(&events, "trial.converted")["planName"], json!("Business"));
+        assert_eq!(data(&events, "customer.state_changed")["trigger"], json!("trial_converted"));
+
+        // The live organization does not see the sandbox's subscription.
+        let stranger = app
+            .client
+            .post(app.url(&format!("/subscriptions/{sub}/change-plan")))
+            .header("x-api-key", crate::support::LIVE_KEY)
+            .header("commet-version", DIRECT)
+            .json(&json!({"newPlanId": pro}))
+            .send()
+            .await
+            .unwrap();
+        let stranger = json_with_status(stranger, 404).await;
+        assert_eq!(error_code(&stranger, DIRECT).0, "subscription_not_found");
+    }
+}
+
+async fn first_price(app: &TestApp, plan: &str) -> String {
+    let plan = ok(app, Method::GET, &format!("/plans/{plan}"), None).await;
+    plan["prices"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{plan}"))
+}
