@@ -515,12 +515,7 @@ async fn invoice_for_deadline(
         // Free plans are not invoiced, except for what a paid period that just ended still
         // owes (a scheduled move to a free plan, `lifecycle.md` §4.4).
         (DeadlineKind::Renewal, None) => {
-            let mut lines: Vec<_> = tx
-                .pending_true_ups(&subscription.org_id, &subscription.id)
-                .await?
-                .iter()
-                .map(|t| t.line())
-                .collect();
+            let mut lines = true_up_lines(tx, subscription).await?;
             lines.extend(arrears);
             // Active add-ons are billed for each new month of a free plan (`lifecycle.md` §5).
             let addons = crate::addons::renewal_addon_lines(tx, subscription).await?;
@@ -537,12 +532,7 @@ async fn invoice_for_deadline(
         (_, None) | (DeadlineKind::Resume, _) => return Ok(None),
         // A pause taking effect: no renewal, only what the ended period still owes.
         (DeadlineKind::PauseStart, Some(_)) => {
-            let mut lines: Vec<_> = tx
-                .pending_true_ups(&subscription.org_id, &subscription.id)
-                .await?
-                .iter()
-                .map(|t| t.line())
-                .collect();
+            let mut lines = true_up_lines(tx, subscription).await?;
             lines.extend(arrears);
             match (lines.is_empty(), ended_period) {
                 (false, Some(period)) => (lines, period, "recurring"),
@@ -550,12 +540,7 @@ async fn invoice_for_deadline(
             }
         }
         (DeadlineKind::Cancellation, Some(_)) => {
-            let mut lines: Vec<_> = tx
-                .pending_true_ups(&subscription.org_id, &subscription.id)
-                .await?
-                .iter()
-                .map(|t| t.line())
-                .collect();
+            let mut lines = true_up_lines(tx, subscription).await?;
             // Decision: a final invoice with usage lines only is an overage invoice.
             let invoice_type = if lines.is_empty() {
                 "overage"
@@ -599,6 +584,19 @@ async fn invoice_for_deadline(
         settles_true_ups: kind != DeadlineKind::UsageReset,
     };
     Ok(Some(issue_invoice(tx, ids, request).await?))
+}
+
+/// The lines of the subscription's pending seat and quota true-ups, in the order they accrued.
+async fn true_up_lines(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+) -> Result<Vec<InvoiceLine>, AppError> {
+    Ok(tx
+        .pending_true_ups(&subscription.org_id, &subscription.id)
+        .await?
+        .iter()
+        .map(|t| t.line())
+        .collect())
 }
 
 /// An outbox for events about the subscription's customer.

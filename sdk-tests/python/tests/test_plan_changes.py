@@ -53,6 +53,7 @@ from invoicing import (
     plan_base_line,
     seat_advance_line,
 )
+from lifecycle import SUBSCRIPTION_KEYS
 from support import (
     DAY,
     PLAN_ID,
@@ -76,36 +77,6 @@ TEAM = {"price": 19900, "included": 10, "unit_price": None}  # overage off
 SOLO = {"price": 1900}
 UNKNOWN_SUBSCRIPTION = "sub_01J0000000000000000000000Z"
 
-SUBSCRIPTION_KEYS = {
-    "id",
-    "customerId",
-    "name",
-    "description",
-    "status",
-    "billingInterval",
-    "trialEndsAt",
-    "currentPeriod",
-    "cancellation",
-    "cancelAtPeriodEnd",
-    "scheduledPlanChange",
-    "startDate",
-    "endDate",
-    "billingDayOfMonth",
-    "nextBillingDate",
-    "checkoutUrl",
-    "createdAt",
-    "updatedAt",
-    "offerApplications",
-    "pause",
-    "priceId",
-    "object",
-    "livemode",
-    "plan",
-    "consumptionModel",
-    "features",
-    "credits",
-    "balance",
-}
 
 
 @dataclass
