@@ -1,7 +1,7 @@
 //! Pause and resume (`lifecycle.md` §6): the four 2026-08-27 calls, and what a resume does
 //! whether a caller or the scheduler (at `resumeAt`) makes it.
 
-use crate::invoicing::{InvoiceRequest, issue_invoice, period_invoice_lines};
+use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, period_invoice_lines};
 use crate::outbox::Outbox;
 use crate::subscriptions::{
     SubscriptionDetail, detail_in, lock_subscription, save, start_seat_period,
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::events::WebhookEvent;
 use tally_domain::pause::{Pause, PauseMode};
-use tally_domain::subscription::{FeatureSnapshot, Subscription};
+use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
 use tally_domain::{Customer, Timestamp};
 use tally_store::{Lock, StoreError, Tx};
 
@@ -137,8 +137,8 @@ impl Command for ResumeSubscription {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Resumed, AppError> {
         let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.0).await?;
-        let mode = current.pause.as_ref().map(|p| p.mode);
         let (next, billed) = current.resume(ctx.now)?;
+        let pause = current.pause.expect("a paused subscription has its pause");
         save(ctx.tx, &next).await?;
         let customer = customer_of(ctx.tx, &next).await?;
         let (invoice, events) = finish_resume(
@@ -147,7 +147,7 @@ impl Command for ResumeSubscription {
             ctx.invoice_status,
             &customer,
             &next,
-            (mode.unwrap_or(PauseMode::Immediate), billed),
+            (&pause, billed),
             ctx.now,
         )
         .await?;
@@ -162,14 +162,15 @@ impl Command for ResumeSubscription {
 /// A resume's effects once the subscription is saved (`lifecycle.md` §6). A pause from the
 /// period end resumes into a new period billed like a renewal (`resume` invoice: base price,
 /// extra seats and add-ons in advance, the plan's current features); an immediate pause gives
-/// back its days without a charge. Returns the invoice and the events to record.
+/// back its days without a charge. A trial paused at its end is charged here for the first time,
+/// which also activates it. Returns the invoice and the events to record.
 pub(crate) async fn finish_resume(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
     invoice_status: InvoiceStatus,
     customer: &Customer,
     resumed: &Subscription,
-    (mode, billed): (PauseMode, bool),
+    (ended, billed): (&Pause, bool),
     at: Timestamp,
 ) -> Result<(Option<Invoice>, Vec<WebhookEvent>), AppError> {
     let org = &resumed.org_id;
@@ -203,7 +204,11 @@ pub(crate) async fn finish_resume(
                 status: invoice_status,
                 settles_true_ups: true,
             };
-            invoice = Some(issue_invoice(tx, ids, request).await?);
+            let issued = issue_invoice(tx, ids, request).await?;
+            if ended.status_before == SubscriptionStatus::Trialing {
+                announce_activation(tx, ids, customer, resumed, &issued, at).await?;
+            }
+            invoice = Some(issued);
         }
     }
     let mut outbox = Outbox::new(ids, customer, at);
@@ -211,7 +216,7 @@ pub(crate) async fn finish_resume(
         "subscriptionId": resumed.id.as_str(),
         "customerId": outbox.customer_ref(),
         "status": resumed.status.as_str(),
-        "mode": mode.as_str(),
+        "mode": ended.mode.as_str(),
         "resumedAt": at.to_rfc3339(),
         "invoiceId": invoice.as_ref().map(|i| i.id.as_str()),
     });

@@ -722,19 +722,19 @@ pub(crate) async fn pass_due_deadlines(
                 .await?;
         // A resume at `resumeAt`: what the pause was, so that it is billed as its mode says.
         let resuming = (kind == DeadlineKind::Resume)
-            .then(|| subscription.pause.as_ref().map(|p| p.mode))
+            .then(|| subscription.pause.clone())
             .flatten();
         subscription = subscription.pass_deadline(kind, due_at);
-        if let Some(mode) = resuming {
+        if let Some(pause) = resuming {
             save(tx, &subscription).await?;
-            let billed = mode == tally_domain::pause::PauseMode::PeriodEnd;
+            let billed = pause.mode == tally_domain::pause::PauseMode::PeriodEnd;
             let (invoice, resumed_events) = crate::pauses::finish_resume(
                 tx,
                 ids,
                 invoice_status,
                 &customer,
                 &subscription,
-                (mode, billed),
+                (&pause, billed),
                 due_at,
             )
             .await?;

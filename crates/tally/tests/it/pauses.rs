@@ -161,3 +161,36 @@ on_both_backends! {
         assert_eq!(code(&app, DIRECT, Method::POST, &path, None, 409).await, "already_has_active_subscription");
     }
 }
+
+on_both_backends! {
+    /// A trial paused at its end is never charged before its resume: the `resume` invoice is
+    /// its first, so the resume activates it too.
+    async fn a_trial_paused_at_its_end_is_activated_by_its_resume(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        pro_plan(&app).await;
+        let receiver = Receiver::start().await;
+        ok(&app, Method::POST, "/webhooks", Some(json!({"url": receiver.url, "events": ["subscription.activated", "subscription.resumed", "subscription.paused"]}))).await;
+        let mut seen = 0;
+        app.create_customer(&json!({"email": "t@acme.test", "id": "user_t"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_t", "planCode": "pro", "customTrialDays": 10}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+        assert_eq!(sub_status(&app, &sub).await, "trialing");
+        let paused = ok(&app, Method::POST, &format!("/subscriptions/{sub}/pause"), Some(json!({"mode": "period_end", "durationDays": 5}))).await;
+        assert_eq!(paused["pause"]["effectiveAt"], json!("2026-09-11T00:00:00.000Z"));
+        let items = advance(&app, "2026-09-16T00:00:00.000Z").await;
+        let outcomes: Vec<_> = items.iter().map(|(at, outcome, billed)| (at.as_str(), outcome.as_str(), *billed)).collect();
+        assert_eq!(outcomes, [("2026-09-11T00:00:00.000Z", "paused", false), ("2026-09-16T00:00:00.000Z", "resumed", true)]);
+        assert_eq!(invoice_summary(&invoices(&app, &sub).await), [
+            summary_row("resume", "2026-09-16", "2026-10-16", 9_900, &["plan_base"]),
+        ]);
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["subscription.activated", "subscription.paused", "subscription.resumed"]);
+        assert_eq!(data(&events, "subscription.activated")["invoiceTotal"], json!(9_900));
+        assert_eq!(sub_status(&app, &sub).await, "active");
+    }
+}
+
+async fn sub_status(app: &TestApp, sub: &str) -> String {
+    let shown = ok(app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+    shown["status"].as_str().unwrap().to_owned()
+}
