@@ -619,6 +619,10 @@ fn not_found(kind: NotFound) -> ApiError {
             "The customer has no active subscription",
         ),
         NotFound::Invoice => (ErrorCode::InvoiceNotFound, "No invoice has that id"),
+        NotFound::CustomerCredit => (
+            ErrorCode::NotFound,
+            "The customer has no credit with that id",
+        ),
         NotFound::Webhook => (
             ErrorCode::WebhookNotFound,
             "No webhook endpoint has that id",

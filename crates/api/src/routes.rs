@@ -4,6 +4,7 @@
 mod addons;
 mod api_keys;
 mod balance;
+mod customer_credits;
 mod customers;
 mod features;
 mod invoices;
@@ -37,10 +38,10 @@ use tally_wire::requests::{
     ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn,
     CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CustomerBatchIn, InvoiceStatusIn, NoFieldsIn, PauseIn, PlanFeatureIn, PreviewChangeIn, PriceIn,
-    QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn,
-    UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn,
-    UpdatePlanIn, VisibilityIn, WebhookIn,
+    CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, PauseIn, PlanFeatureIn,
+    PreviewChangeIn, PriceIn, QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn,
+    SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn,
+    UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -565,6 +566,29 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<ReactivateIn>()
         .answers(Object(V::ReactivatedSubscription)),
+        // Customer credits (`commerce.md` §5).
+        get(
+            "/api/v1/customers/{id}/credits",
+            customer_credits::list,
+            "listCustomerCredits",
+            "A customer's credits, newest first",
+        )
+        .answers(Array(V::CustomerCredit)),
+        post(
+            "/api/v1/customers/{id}/credits",
+            customer_credits::create,
+            "createCustomerCredit",
+            "Grant a customer credit against future invoices",
+        )
+        .body::<CustomerCreditIn>()
+        .answers(Object(V::CustomerCredit)),
+        post(
+            "/api/v1/customers/{id}/credits/{credit}/revoke",
+            customer_credits::revoke,
+            "revokeCustomerCredit",
+            "Revoke what is left of a customer credit",
+        )
+        .answers(Object(V::CustomerCreditRevocation)),
         // Plan changes (`lifecycle.md` §4).
         post(
             "/api/v1/subscriptions/{id}/change-plan",

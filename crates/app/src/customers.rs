@@ -138,7 +138,7 @@ pub(crate) async fn lock_customer_ref(
 }
 
 /// `App::customer` on a connection the operation already holds.
-async fn find_customer(
+pub(crate) async fn find_customer(
     db: &mut dyn Db,
     org: &OrgId,
     reference: &str,

@@ -19,6 +19,8 @@ pub enum NotFound {
     ActiveSubscription,
     Webhook,
     Invoice,
+    /// A customer credit (`not_found`: the contract has no code of its own for it).
+    CustomerCredit,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -117,7 +117,7 @@ pub(crate) async fn issue_invoice(
     let due = Cents(subtotal.0 - credit_applied(&lines).0);
     if matches!(request.invoice_type, "recurring" | "plan_change") && due.0 > 0 {
         let credits = tx
-            .customer_credits(org, &request.customer.id, CURRENCY, Lock::ForUpdate)
+            .customer_credits(org, &request.customer.id, Some(CURRENCY), Lock::ForUpdate)
             .await?;
         uses = apply_oldest_first(&credits, due, request.now);
         lines.extend(uses.iter().map(|u| u.line.clone()));

@@ -210,7 +210,7 @@ async fn decide(
             let amounts = immediate_amounts(paid_base, subscription.current_period, now, charge)
                 .map_err(|e| e.at(request.param))?;
             let credits = db
-                .customer_credits(&org, &subscription.customer_id, CURRENCY, Lock::None)
+                .customer_credits(&org, &subscription.customer_id, Some(CURRENCY), Lock::None)
                 .await?;
             DecidedKind::Immediate {
                 amounts,

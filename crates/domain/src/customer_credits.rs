@@ -5,7 +5,7 @@
 use crate::billing::{ChargeType, InvoiceLine, LineType};
 use crate::ids::CustomerCreditId;
 use crate::money::Cents;
-use crate::{CustomerId, OrgId, Timestamp};
+use crate::{CustomerId, DomainError, FieldError, OrgId, Timestamp};
 
 /// Where a grant came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,62 @@ impl CustomerCredit {
             return Cents(0);
         }
         Cents((self.amount.0 - self.applied.0 + self.reversed.0 - self.revoked.0).max(0))
+    }
+}
+
+/// The currencies Commet prices in (`commerce.md` §2); Tally bills in `usd` so far.
+pub const CURRENCIES: [&str; 21] = [
+    "usd", "ars", "brl", "clp", "cop", "pen", "uyu", "pyg", "bob", "mxn", "cad", "eur", "gbp",
+    "jpy", "cny", "krw", "hkd", "sgd", "twd", "inr", "thb",
+];
+
+/// The largest grant a caller may make, in minor units.
+pub const CREDIT_AMOUNT_MAX: i64 = 100_000_000_000;
+pub const CREDIT_REASON_CHARS_MAX: usize = 500;
+
+/// A currency code as sent (any case), lower-cased; `None` for one Commet does not know.
+pub fn parse_currency(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    CURRENCIES.contains(&lower.as_str()).then_some(lower)
+}
+
+/// What a caller may grant: 1 to 10¹¹ minor units, a reason of 1–500 characters, an expiry
+/// after now (`commerce.md` §5).
+pub fn check_grant(
+    amount: i64,
+    reason: &str,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let mut problems = Vec::new();
+    if !(1..=CREDIT_AMOUNT_MAX).contains(&amount) {
+        problems.push(FieldError::new(
+            "amount",
+            format!("amount must be an integer from 1 to {CREDIT_AMOUNT_MAX}"),
+        ));
+    }
+    let length = reason.trim().chars().count();
+    if length == 0 || length > CREDIT_REASON_CHARS_MAX {
+        problems.push(FieldError::new(
+            "reason",
+            format!("reason must be 1 to {CREDIT_REASON_CHARS_MAX} characters"),
+        ));
+    }
+    if expires_at.is_some_and(|at| at <= now) {
+        problems.push(FieldError::new(
+            "expiresAt",
+            "expiresAt must be in the future",
+        ));
+    }
+    crate::catalog::problems_or(problems)
+}
+
+impl CustomerCredit {
+    /// Revokes what is left at `at`; revoking again changes nothing (`commerce.md` §5).
+    pub fn revoke(&self, at: Timestamp) -> CustomerCredit {
+        let mut next = self.clone();
+        next.revoked = Cents(self.revoked.0 + self.remaining(at).0);
+        next
     }
 }
 
@@ -111,7 +167,7 @@ mod tests {
 
     fn grant(n: u8, amount: i64, applied: i64, expires_at: Option<i64>) -> CustomerCredit {
         CustomerCredit {
-            id: CustomerCreditId::from_stored(format!("ccr_{n}")),
+            id: CustomerCreditId::from_stored(format!("crd_{n}")),
             org_id: OrgId::new("org"),
             customer_id: CustomerId::from_stored("cus_1".into()),
             currency: "usd".into(),
@@ -139,7 +195,7 @@ mod tests {
             .iter()
             .map(|u| (u.credit.as_str(), u.amount.0))
             .collect();
-        assert_eq!(taken, [("ccr_1", 600), ("ccr_3", 1_400)]);
+        assert_eq!(taken, [("crd_1", 600), ("crd_3", 1_400)]);
         assert_eq!(uses[1].line.amount, Cents(-1_400));
         assert_eq!(uses[1].line.description, "Credit: grant 3");
         assert_eq!(balance(&grants, now), Cents(3_100));
@@ -149,5 +205,22 @@ mod tests {
             .map(|u| u.amount.0)
             .sum();
         assert_eq!(all, 3_100);
+    }
+
+    #[test]
+    fn a_revocation_takes_what_is_left_once_and_grants_are_checked() {
+        let now = Timestamp::from_millis(100);
+        let revoked = grant(1, 1_000, 400, None).revoke(now);
+        assert_eq!(
+            (revoked.revoked, revoked.remaining(now)),
+            (Cents(600), Cents(0))
+        );
+        assert_eq!(revoked.revoke(now), revoked);
+        assert_eq!(parse_currency("EUR").as_deref(), Some("eur"));
+        assert_eq!(parse_currency("xyz"), None);
+        assert!(check_grant(2_500, "Goodwill", None, now).is_ok());
+        for (amount, reason, expiry) in [(0, "x", None), (1, "", None), (1, "x", Some(100))] {
+            assert!(check_grant(amount, reason, expiry.map(Timestamp::from_millis), now).is_err());
+        }
     }
 }

@@ -79,9 +79,9 @@ prefixed_id!(
     "adn_"
 );
 prefixed_id!(
-    /// A customer credit grant, `ccr_…` (`commerce.md` §5).
+    /// A customer credit grant, `crd_…` (`commerce.md` §5).
     CustomerCreditId,
-    "ccr_"
+    "crd_"
 );
 prefixed_id!(
     /// An API key record (not the secret), `key_…`.

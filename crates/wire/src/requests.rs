@@ -262,6 +262,19 @@ pub struct ActivateAddonIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct CustomerCreditIn {
+    /// Minor units of `currency`, 1 to 10¹¹.
+    #[schema(required = true, nullable = false)]
+    pub amount: Option<i64>,
+    #[schema(required = true, nullable = false)]
+    pub currency: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub reason: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ReactivateIn {
     /// Refused: offers are not implemented.
     pub offer_id: Option<String>,

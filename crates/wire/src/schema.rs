@@ -3,8 +3,8 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    addons, balance, invoices, plan_changes, plan_groups, usage, v2026_07_11 as legacy,
-    v2026_08_27 as direct, webhooks,
+    addons, balance, customer_credits, invoices, plan_changes, plan_groups, usage,
+    v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -71,6 +71,8 @@ pub enum View {
     SubscriptionAddon,
     DeletedSubscriptionAddon,
     SubscriptionResume,
+    CustomerCredit,
+    CustomerCreditRevocation,
     ReactivatedSubscription,
     Subscription,
     CreatedSubscription,
@@ -156,6 +158,12 @@ impl View {
             (View::SubscriptionAddon, _) => add::<addons::SubscriptionAddonOut>(&name, schemas_of),
             (View::SubscriptionResume, _) => {
                 add::<direct::SubscriptionResumeOut>(&name, schemas_of)
+            }
+            (View::CustomerCredit, _) => {
+                add::<customer_credits::CustomerCreditOut>(&name, schemas_of)
+            }
+            (View::CustomerCreditRevocation, _) => {
+                add::<customer_credits::CustomerCreditRevocationOut>(&name, schemas_of)
             }
             (View::ReactivatedSubscription, Legacy) => {
                 add::<legacy::ReactivatedOut>(&name, schemas_of)

@@ -81,14 +81,14 @@ impl CustomerCredits for SqlDb {
         &mut self,
         org: &OrgId,
         customer: &CustomerId,
-        currency: &str,
+        currency: Option<&str>,
         lock: Lock,
     ) -> Result<Vec<CustomerCredit>, StoreError> {
         let conn = &mut self.conn;
         let lock = conn.lock(lock);
         let rows: Vec<CreditRow> = query(format!(
             "SELECT {CREDIT_COLUMNS} FROM customer_credits \
-             WHERE org_id = $1 AND customer_id = $2 AND currency = $3 \
+             WHERE org_id = $1 AND customer_id = $2 AND ($3 IS NULL OR currency = $3) \
              ORDER BY created_at_ms, id{lock}"
         ))
         .bind(org.as_str())
@@ -97,6 +97,42 @@ impl CustomerCredits for SqlDb {
         .fetch_all(conn)
         .await?;
         rows.into_iter().map(CreditRow::into_domain).collect()
+    }
+
+    async fn customer_credit(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        id: &CustomerCreditId,
+        lock: Lock,
+    ) -> Result<Option<CustomerCredit>, StoreError> {
+        let conn = &mut self.conn;
+        let lock = conn.lock(lock);
+        let row: Option<CreditRow> = query(format!(
+            "SELECT {CREDIT_COLUMNS} FROM customer_credits \
+             WHERE org_id = $1 AND customer_id = $2 AND id = $3{lock}"
+        ))
+        .bind(org.as_str())
+        .bind(customer.as_str())
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+        row.map(CreditRow::into_domain).transpose()
+    }
+
+    async fn revoke_customer_credit(
+        &mut self,
+        org: &OrgId,
+        id: &CustomerCreditId,
+        revoked: Cents,
+    ) -> Result<(), StoreError> {
+        query("UPDATE customer_credits SET revoked = $3 WHERE org_id = $1 AND id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(revoked.0)
+            .execute_one(&mut self.conn)
+            .await?;
+        Ok(())
     }
 
     async fn use_customer_credit(

@@ -66,7 +66,7 @@ pub async fn credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back(
 
     let mut db = read(&*store).await;
     let usd = db
-        .customer_credits(&s.org, &s.customer.id, "usd", Lock::None)
+        .customer_credits(&s.org, &s.customer.id, Some("usd"), Lock::None)
         .await
         .unwrap();
     let taken = CustomerCredit {
@@ -75,19 +75,19 @@ pub async fn credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back(
     };
     assert_eq!(usd, vec![taken.clone(), grants[1].clone()]);
     let eur = db
-        .customer_credits(&s.org, &s.customer.id, "eur", Lock::None)
+        .customer_credits(&s.org, &s.customer.id, Some("eur"), Lock::None)
         .await
         .unwrap();
     assert_eq!(eur, vec![grants[2].clone()]);
     // Another organization's grants are never read through this one.
     assert!(
-        db.customer_credits(&s.org, &other.customer.id, "usd", Lock::None)
+        db.customer_credits(&s.org, &other.customer.id, Some("usd"), Lock::None)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        db.customer_credits(&other.org, &other.customer.id, "usd", Lock::None)
+        db.customer_credits(&other.org, &other.customer.id, Some("usd"), Lock::None)
             .await
             .unwrap(),
         vec![theirs]
@@ -113,7 +113,7 @@ pub async fn credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back(
     .await;
     let mut db = read(&*store).await;
     let usd = db
-        .customer_credits(&s.org, &s.customer.id, "usd", Lock::None)
+        .customer_credits(&s.org, &s.customer.id, Some("usd"), Lock::None)
         .await
         .unwrap();
     assert_eq!(
