@@ -34,6 +34,7 @@ pub enum ErrorCode {
     PlanNotFound,
     PlanGroupNotFound,
     AddonNotFound,
+    CreditPackNotFound,
     PriceNotFound,
     SubscriptionNotFound,
     NoActiveSubscription,
@@ -81,7 +82,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 57] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -94,6 +95,7 @@ impl ErrorCode {
         ErrorCode::PlanNotFound,
         ErrorCode::PlanGroupNotFound,
         ErrorCode::AddonNotFound,
+        ErrorCode::CreditPackNotFound,
         ErrorCode::PriceNotFound,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::NoActiveSubscription,
@@ -161,6 +163,7 @@ impl ErrorCode {
             | C::PlanNotFound
             | C::PlanGroupNotFound
             | C::AddonNotFound
+            | C::CreditPackNotFound
             | C::EndpointNotAvailable
             | C::PriceNotFound
             | C::SubscriptionNotFound
@@ -217,6 +220,7 @@ impl ErrorCode {
             C::PlanNotFound => "plan_not_found",
             C::PlanGroupNotFound => "plan_group_not_found",
             C::AddonNotFound => "addon_not_found",
+            C::CreditPackNotFound => "credit_pack_not_found",
             C::AddonNotActive => "addon_not_active",
             C::AddonAlreadyActive => "addon_already_active",
             C::AddonHasActivations => "addon_has_activations",
@@ -619,6 +623,10 @@ fn not_found(kind: NotFound) -> ApiError {
             "The customer has no active subscription",
         ),
         NotFound::Invoice => (ErrorCode::InvoiceNotFound, "No invoice has that id"),
+        NotFound::CreditPack => (
+            ErrorCode::CreditPackNotFound,
+            "No credit pack on sale has that id",
+        ),
         NotFound::CustomerCredit => (
             ErrorCode::NotFound,
             "The customer has no credit with that id",

@@ -4,6 +4,7 @@
 mod addons;
 mod api_keys;
 mod balance;
+mod credit_packs;
 mod customer_credits;
 mod customers;
 mod features;
@@ -38,10 +39,11 @@ use tally_wire::requests::{
     ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn,
     CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, PauseIn, PlanFeatureIn,
-    PreviewChangeIn, PriceIn, QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn,
-    SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn,
-    UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, PauseIn,
+    PlanFeatureIn, PreviewChangeIn, PriceIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
+    ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
+    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
+    VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -566,6 +568,61 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<ReactivateIn>()
         .answers(Object(V::ReactivatedSubscription)),
+        // Credit packs (`commerce.md` §3).
+        get(
+            "/api/v1/credit-packs",
+            credit_packs::list,
+            "listCreditPacks",
+            "The credit packs on sale",
+        )
+        .answers(Array(V::CreditPack)),
+        post(
+            "/api/v1/credit-packs",
+            credit_packs::create,
+            "createCreditPack",
+            "Create a credit pack",
+        )
+        .body::<CreditPackIn>()
+        .answers(Object(V::CreditPack)),
+        post(
+            "/api/v1/credit-packs/manage",
+            credit_packs::create,
+            "createCreditPackManage",
+            "Create a credit pack (legacy path)",
+        )
+        .body::<CreditPackIn>()
+        .answers(Object(V::CreditPack)),
+        put(
+            "/api/v1/credit-packs/{id}",
+            credit_packs::update,
+            "updateCreditPack",
+            "Update a credit pack (legacy spelling)",
+        )
+        .body::<CreditPackIn>()
+        .answers(Object(V::CreditPack)),
+        patch(
+            "/api/v1/credit-packs/{id}",
+            credit_packs::update,
+            "patchCreditPack",
+            "Update a credit pack",
+        )
+        .body::<CreditPackIn>()
+        .answers(Object(V::CreditPack)),
+        delete(
+            "/api/v1/credit-packs/{id}",
+            credit_packs::delete,
+            "deleteCreditPack",
+            "Delete a credit pack",
+        )
+        .answers(Object(V::Deleted)),
+        post(
+            "/api/v1/subscriptions/{id}/credits",
+            credit_packs::purchase,
+            "purchaseCredits",
+            "Buy a credit pack for a credits-plan subscription",
+        )
+        .body::<PurchaseCreditsIn>()
+        .answers(Object(V::CreditGrant)),
         // Customer credits (`commerce.md` §5).
         get(
             "/api/v1/customers/{id}/credits",

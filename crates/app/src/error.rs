@@ -21,6 +21,7 @@ pub enum NotFound {
     Invoice,
     /// A customer credit (`not_found`: the contract has no code of its own for it).
     CustomerCredit,
+    CreditPack,
 }
 
 #[derive(Debug, thiserror::Error)]

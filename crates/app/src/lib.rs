@@ -13,6 +13,7 @@ pub mod balance;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
+pub mod credit_packs;
 pub mod customer_credits;
 pub mod customers;
 pub mod deadlines;

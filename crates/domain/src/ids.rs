@@ -79,6 +79,11 @@ prefixed_id!(
     "adn_"
 );
 prefixed_id!(
+    /// A credit pack, `cpk_…` (`commerce.md` §3).
+    CreditPackId,
+    "cpk_"
+);
+prefixed_id!(
     /// A customer credit grant, `crd_…` (`commerce.md` §5).
     CustomerCreditId,
     "crd_"

@@ -9,6 +9,7 @@ pub mod api_key;
 pub mod api_version;
 pub mod billing;
 pub mod catalog;
+pub mod credit_packs;
 pub mod customer;
 pub mod customer_credits;
 pub mod error;

@@ -2,6 +2,7 @@
 
 mod addons;
 mod catalog;
+mod credit_packs;
 mod customer_credits;
 mod customers;
 mod idempotency;
@@ -16,6 +17,7 @@ mod webhooks;
 
 pub use addons::Addons;
 pub use catalog::Catalog;
+pub use credit_packs::CreditPacks;
 pub use customer_credits::CustomerCredits;
 pub use customers::Customers;
 pub use idempotency::{Idempotency, IdempotencyScope};

@@ -12,6 +12,7 @@ mod fixtures;
 
 pub mod addons;
 pub mod catalog;
+pub mod credit_packs;
 pub mod customer_credits;
 pub mod customers;
 pub mod idempotency;
@@ -73,6 +74,9 @@ macro_rules! conformance_suite {
             },
             addons {
                 addons_read_back_and_activations_follow_their_subscription,
+            },
+            credit_packs {
+                packs_read_back_and_live_names_are_unique_in_any_case,
             },
             customer_credits {
                 credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,

@@ -19,8 +19,8 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Addons, Catalog, CustomerCredits, Customers, Idempotency, IdempotencyScope, Invoices,
-    Organizations, PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
+    Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
+    Invoices, Organizations, PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -50,6 +50,7 @@ pub trait Db:
     Organizations
     + Customers
     + CustomerCredits
+    + CreditPacks
     + Catalog
     + Addons
     + PlanGroups
@@ -68,6 +69,7 @@ impl<T> Db for T where
     T: Organizations
         + Customers
         + CustomerCredits
+        + CreditPacks
         + Catalog
         + Addons
         + PlanGroups
@@ -228,6 +230,7 @@ pub mod constraints {
     pub const FEATURE_NAME: &str = "features_name";
     pub const PLAN_CODE: &str = "plans_code";
     pub const ADDON_SLUG: &str = "addons_slug";
+    pub const CREDIT_PACK_NAME: &str = "credit_packs_name";
     pub const ADDON_FEATURE: &str = "addons_feature";
     pub const ACTIVE_ADDON: &str = "subscription_addons_active";
     pub const PRICE_INTERVAL: &str = "plan_prices_interval";

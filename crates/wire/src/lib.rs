@@ -7,6 +7,7 @@
 
 pub mod addons;
 pub mod balance;
+pub mod credit_packs;
 pub mod customer_credits;
 pub mod invoices;
 mod parts;

@@ -262,6 +262,26 @@ pub struct ActivateAddonIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct CreditPackIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub credits: Option<i64>,
+    /// US cents.
+    pub price: Option<i64>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseCreditsIn {
+    #[schema(required = true, nullable = false)]
+    pub credit_pack_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CustomerCreditIn {
     /// Minor units of `currency`, 1 to 10¹¹.
     #[schema(required = true, nullable = false)]

@@ -3,7 +3,7 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    addons, balance, customer_credits, invoices, plan_changes, plan_groups, usage,
+    addons, balance, credit_packs, customer_credits, invoices, plan_changes, plan_groups, usage,
     v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
@@ -73,6 +73,8 @@ pub enum View {
     SubscriptionResume,
     CustomerCredit,
     CustomerCreditRevocation,
+    CreditPack,
+    CreditGrant,
     ReactivatedSubscription,
     Subscription,
     CreatedSubscription,
@@ -159,6 +161,8 @@ impl View {
             (View::SubscriptionResume, _) => {
                 add::<direct::SubscriptionResumeOut>(&name, schemas_of)
             }
+            (View::CreditPack, _) => add::<credit_packs::CreditPackOut>(&name, schemas_of),
+            (View::CreditGrant, _) => add::<credit_packs::CreditGrantOut>(&name, schemas_of),
             (View::CustomerCredit, _) => {
                 add::<customer_credits::CustomerCreditOut>(&name, schemas_of)
             }

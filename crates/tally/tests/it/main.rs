@@ -9,6 +9,7 @@ mod backup;
 mod balance;
 mod catalog;
 mod connections;
+mod credit_packs;
 mod customer_credits;
 mod customers;
 mod disconnects;
