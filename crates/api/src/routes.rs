@@ -1151,6 +1151,29 @@ fn catalog_page_reply<T>(
     }
 }
 
+/// Runs a delete command and answers **DeletedObject** naming `object` with the id it deleted
+/// (`catalog.md` §1).
+async fn delete_answer<C>(
+    state: &AppState,
+    ctx: &Ctx,
+    key: &IdempotencyKey,
+    command: C,
+    object: &'static str,
+) -> Result<Reply, ApiError>
+where
+    C: Command + 'static,
+    C::Output: std::fmt::Display,
+{
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(state, ctx, key, EMPTY_BODY, command, move |id| {
+        reply::object(
+            version,
+            tally_wire::deleted(version, &id.to_string(), object, livemode),
+        )
+    })
+    .await
+}
+
 /// `{}` for requests without a body (DELETE), for the idempotency fingerprint.
 const EMPTY_BODY: &str = "{}";
 

@@ -1,6 +1,6 @@
 //! `/addons`, `/active-addons` and `/subscriptions/{id}/addons` (`lifecycle.md` §5).
 
-use super::{EMPTY_BODY, invalid, page_reply, required, write};
+use super::{EMPTY_BODY, delete_answer, invalid, page_reply, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
@@ -120,14 +120,7 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    let (version, livemode) = (ctx.version, ctx.livemode());
-    write(&state, &ctx, &key, EMPTY_BODY, DeleteAddon(id), move |id| {
-        reply::object(
-            version,
-            tally_wire::deleted(version, id.as_str(), "addon", livemode),
-        )
-    })
-    .await
+    delete_answer(&state, &ctx, &key, DeleteAddon(id), "addon").await
 }
 
 /// `GET /active-addons?customerId=`: never paginated.

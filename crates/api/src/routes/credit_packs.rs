@@ -1,6 +1,6 @@
 //! `/credit-packs` and `POST /subscriptions/{id}/credits` (`commerce.md` §3).
 
-use super::{EMPTY_BODY, invalid, required, write};
+use super::{delete_answer, invalid, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Ctx, IdempotencyKey};
@@ -109,21 +109,7 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    let (version, livemode) = (ctx.version, ctx.livemode());
-    write(
-        &state,
-        &ctx,
-        &key,
-        EMPTY_BODY,
-        DeleteCreditPack(id),
-        move |id| {
-            reply::object(
-                version,
-                tally_wire::deleted(version, id.as_str(), "credit_pack", livemode),
-            )
-        },
-    )
-    .await
+    delete_answer(&state, &ctx, &key, DeleteCreditPack(id), "credit_pack").await
 }
 
 pub async fn purchase(

@@ -1,6 +1,6 @@
 //! `/features` (`catalog.md` §3), both path spellings.
 
-use super::{EMPTY_BODY, catalog_page_reply, invalid, required, write};
+use super::{catalog_page_reply, delete_answer, invalid, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
@@ -139,19 +139,5 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    let (version, livemode) = (ctx.version, ctx.livemode());
-    write(
-        &state,
-        &ctx,
-        &key,
-        EMPTY_BODY,
-        DeleteFeature(code),
-        move |id| {
-            reply::object(
-                version,
-                tally_wire::deleted(version, id.as_str(), "feature", livemode),
-            )
-        },
-    )
-    .await
+    delete_answer(&state, &ctx, &key, DeleteFeature(code), "feature").await
 }

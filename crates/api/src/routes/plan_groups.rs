@@ -1,6 +1,6 @@
 //! `/plan-groups` (`lifecycle.md` §3): groups and the plans in them.
 
-use super::{EMPTY_BODY, invalid, page_reply, required, write};
+use super::{EMPTY_BODY, delete_answer, invalid, page_reply, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
@@ -106,21 +106,7 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    let (version, livemode) = (ctx.version, ctx.livemode());
-    write(
-        &state,
-        &ctx,
-        &key,
-        EMPTY_BODY,
-        DeletePlanGroup(id),
-        move |id| {
-            reply::object(
-                version,
-                tally_wire::deleted(version, id.as_str(), "plan_group", livemode),
-            )
-        },
-    )
-    .await
+    delete_answer(&state, &ctx, &key, DeletePlanGroup(id), "plan_group").await
 }
 
 pub async fn add_plan(

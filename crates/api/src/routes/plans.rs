@@ -1,6 +1,6 @@
 //! `/plans` with their prices and features (`catalog.md` §4), both path spellings.
 
-use super::{EMPTY_BODY, catalog_page_reply, invalid, required, write};
+use super::{EMPTY_BODY, catalog_page_reply, delete_answer, invalid, required, write};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Ctx, IdempotencyKey};
@@ -164,21 +164,7 @@ pub async fn delete(
     key: IdempotencyKey,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Reply, ApiError> {
-    let (version, livemode) = (ctx.version, ctx.livemode());
-    write(
-        &state,
-        &ctx,
-        &key,
-        EMPTY_BODY,
-        DeletePlan(PlanRef::parse(&id)),
-        move |id| {
-            reply::object(
-                version,
-                tally_wire::deleted(version, id.as_str(), "plan", livemode),
-            )
-        },
-    )
-    .await
+    delete_answer(&state, &ctx, &key, DeletePlan(PlanRef::parse(&id)), "plan").await
 }
 
 pub async fn set_visibility(
