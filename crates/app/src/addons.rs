@@ -6,7 +6,7 @@
 use crate::catalog::FeatureRef;
 use crate::invoicing::{CURRENCY, InvoiceRequest, issue_invoice};
 use crate::outbox::Outbox;
-use crate::subscriptions::lock_subscription;
+use crate::subscriptions::{lock_current_subscription, subscription_customer};
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
@@ -20,7 +20,7 @@ use tally_domain::ids::AddonId;
 use tally_domain::money::{Cents, RATE_PER_CENT, Rate};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
-use tally_domain::{Conflict, Customer, DomainError, OrgId, Timestamp};
+use tally_domain::{Conflict, DomainError, OrgId, Timestamp};
 use tally_store::{Db, Lock, StoreError, Tx, constraints};
 
 #[derive(Debug, Clone)]
@@ -192,7 +192,7 @@ impl Command for ActivateAddon {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Activated, AppError> {
         let org = ctx.caller.org().clone();
-        let subscription = current_subscription(ctx, &self.subscription).await?;
+        let subscription = lock_current_subscription(ctx, &self.subscription).await?;
         if !matches!(
             subscription.status,
             SubscriptionStatus::Active | SubscriptionStatus::Trialing
@@ -294,7 +294,7 @@ impl Command for DeactivateAddon {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<(AddonId, Timestamp), AppError> {
         let org = ctx.caller.org().clone();
-        let subscription = current_subscription(ctx, &self.subscription).await?;
+        let subscription = lock_current_subscription(ctx, &self.subscription).await?;
         let active = ctx.tx.active_addons(&org, &subscription.id).await?;
         let Some((_, (addon, feature))) = active
             .into_iter()
@@ -395,35 +395,6 @@ fn addon_event(
         "addon": {"id": addon.id.as_str(), "name": addon.name},
         "featureCode": feature.code,
     })
-}
-
-/// The subscription, locked, with a due period end passed first.
-async fn current_subscription(ctx: &mut WriteCtx<'_>, id: &str) -> Result<Subscription, AppError> {
-    let org = ctx.caller.org().clone();
-    let subscription = lock_subscription(ctx.tx, &org, id).await?;
-    if !subscription.has_due_deadline(ctx.now) {
-        return Ok(subscription);
-    }
-    crate::subscriptions::pass_due_deadlines(
-        ctx.tx,
-        ctx.ids,
-        ctx.invoice_status,
-        &org,
-        &subscription.id,
-        ctx.now,
-        crate::deadlines::DEADLINES_PER_BATCH,
-    )
-    .await?;
-    lock_subscription(ctx.tx, &org, id).await
-}
-
-async fn subscription_customer(
-    tx: &mut dyn Tx,
-    subscription: &Subscription,
-) -> Result<Customer, AppError> {
-    tx.customer(&subscription.org_id, &subscription.customer_id, Lock::None)
-        .await?
-        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))
 }
 
 /// An active add-on as `listActive` shows it.

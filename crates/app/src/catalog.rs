@@ -757,6 +757,21 @@ pub fn snapshot_of(pf: &PlanFeature, feature: &Feature) -> FeatureSnapshot {
     }
 }
 
+/// A plan's features as a subscription would hold them now: what a new period (renewal, plan
+/// change, resume, reactivation) starts with.
+pub(crate) async fn plan_snapshot(
+    db: &mut dyn Db,
+    org: &OrgId,
+    plan: &PlanId,
+) -> Result<Vec<FeatureSnapshot>, AppError> {
+    Ok(db
+        .plan_features(org, plan)
+        .await?
+        .iter()
+        .map(|(pf, feature)| snapshot_of(pf, feature))
+        .collect())
+}
+
 /// Writes a beneficial plan-feature change into every live subscription of the plan.
 async fn update_running_snapshots(
     ctx: &mut WriteCtx<'_>,

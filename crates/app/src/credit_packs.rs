@@ -3,7 +3,7 @@
 
 use crate::invoicing::{InvoiceRequest, issue_invoice};
 use crate::outbox::Outbox;
-use crate::subscriptions::{lock_subscription, save};
+use crate::subscriptions::{lock_subscription, save, subscription_customer};
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
@@ -187,11 +187,7 @@ impl Command for PurchaseCredits {
         next.credits = Some(credits);
         next.updated_at = ctx.now;
         save(ctx.tx, &next).await?;
-        let customer = ctx
-            .tx
-            .customer(&org, &next.customer_id, Lock::None)
-            .await?
-            .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let request = InvoiceRequest {
             customer: &customer,
             subscription: &next,

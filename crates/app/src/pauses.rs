@@ -5,6 +5,7 @@ use crate::invoicing::{InvoiceRequest, announce_activation, issue_invoice, perio
 use crate::outbox::Outbox;
 use crate::subscriptions::{
     SubscriptionDetail, detail_in, lock_subscription, save, start_seat_period,
+    subscription_customer,
 };
 use crate::{AppError, Command, IdSource, WriteCtx};
 use async_trait::async_trait;
@@ -12,9 +13,9 @@ use serde_json::{Value, json};
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::events::WebhookEvent;
 use tally_domain::pause::{Pause, PauseMode};
-use tally_domain::subscription::{FeatureSnapshot, Subscription, SubscriptionStatus};
+use tally_domain::subscription::{Subscription, SubscriptionStatus};
 use tally_domain::{Customer, Timestamp};
-use tally_store::{Lock, StoreError, Tx};
+use tally_store::Tx;
 
 fn pause_data(customer_ref: &str, subscription: &Subscription, pause: &Pause) -> Value {
     json!({
@@ -36,12 +37,6 @@ pub(crate) fn announce_paused(outbox: &mut Outbox<'_>, subscription: &Subscripti
     }
 }
 
-async fn customer_of(tx: &mut dyn Tx, subscription: &Subscription) -> Result<Customer, AppError> {
-    tx.customer(&subscription.org_id, &subscription.customer_id, Lock::None)
-        .await?
-        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))
-}
-
 /// `POST /subscriptions/{id}/pause`.
 pub struct PauseSubscription {
     pub id: String,
@@ -57,7 +52,7 @@ impl Command for PauseSubscription {
         let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.id).await?;
         let next = current.pause(self.mode, self.duration_days, ctx.now)?;
         save(ctx.tx, &next).await?;
-        let customer = customer_of(ctx.tx, &next).await?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         match self.mode {
             PauseMode::Immediate => announce_paused(&mut outbox, &next),
@@ -86,7 +81,7 @@ impl Command for UpdatePause {
         let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.id).await?;
         let next = current.update_pause(self.duration_days, ctx.now)?;
         save(ctx.tx, &next).await?;
-        let customer = customer_of(ctx.tx, &next).await?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let pause = next.pause.as_ref().expect("updated");
         let mut data = pause_data(outbox.customer_ref(), &next, pause);
@@ -108,7 +103,7 @@ impl Command for RevokePause {
         let current = lock_subscription(ctx.tx, ctx.caller.org(), &self.0).await?;
         let next = current.revoke_pause(ctx.now)?;
         save(ctx.tx, &next).await?;
-        let customer = customer_of(ctx.tx, &next).await?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let data = json!({
             "subscriptionId": next.id.as_str(),
@@ -140,7 +135,7 @@ impl Command for ResumeSubscription {
         let (next, billed) = current.resume(ctx.now)?;
         let pause = current.pause.expect("a paused subscription has its pause");
         save(ctx.tx, &next).await?;
-        let customer = customer_of(ctx.tx, &next).await?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let (invoice, events) = finish_resume(
             ctx.tx,
             ctx.ids,
@@ -176,12 +171,7 @@ pub(crate) async fn finish_resume(
     let org = &resumed.org_id;
     let mut invoice = None;
     if billed {
-        let snapshot: Vec<FeatureSnapshot> = tx
-            .plan_features(org, &resumed.plan_id)
-            .await?
-            .iter()
-            .map(|(pf, feature)| crate::catalog::snapshot_of(pf, feature))
-            .collect();
+        let snapshot = crate::catalog::plan_snapshot(tx, org, &resumed.plan_id).await?;
         let snapshot = crate::addons::with_addon_features(tx, resumed, snapshot).await?;
         tx.replace_subscription_features(org, &resumed.id, &snapshot)
             .await?;

@@ -3,11 +3,12 @@
 //! intervals and moves to a free plan wait for the renewal. The preview runs the same checks and
 //! arithmetic on a read connection and changes nothing.
 
-use crate::catalog::{PlanRef, snapshot_of};
+use crate::catalog::{PlanRef, plan_snapshot};
 use crate::invoicing::{CURRENCY, InvoiceRequest, advance_lines, issue_invoice};
 use crate::outbox::Outbox;
 use crate::subscriptions::{
-    SubscriptionDetail, detail_in, lock_subscription, save, start_seat_period,
+    SubscriptionDetail, detail_in, lock_current_subscription, save, start_seat_period,
+    subscription_customer,
 };
 use crate::{App, AppError, Caller, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
@@ -165,12 +166,7 @@ async fn decide(
         })
         .into());
     }
-    let snapshot: Vec<FeatureSnapshot> = db
-        .plan_features(&org, &target_plan.id)
-        .await?
-        .iter()
-        .map(|(pf, feature)| snapshot_of(pf, feature))
-        .collect();
+    let snapshot = plan_snapshot(db, &org, &target_plan.id).await?;
     let seats: BTreeMap<String, i64> = db
         .seat_balances(&org, &subscription.id)
         .await?
@@ -376,29 +372,11 @@ impl Command for ChangePlan {
     type Output = PlanChangeOutcome;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PlanChangeOutcome, AppError> {
-        let org = ctx.caller.org().clone();
-        let mut subscription = lock_subscription(ctx.tx, &org, &self.0.subscription).await?;
         // A period end the scheduler has not reached yet is passed first, so the change
         // applies to the period running now.
-        if subscription.has_due_deadline(ctx.now) {
-            crate::subscriptions::pass_due_deadlines(
-                ctx.tx,
-                ctx.ids,
-                ctx.invoice_status,
-                &org,
-                &subscription.id,
-                ctx.now,
-                crate::deadlines::DEADLINES_PER_BATCH,
-            )
-            .await?;
-            subscription = lock_subscription(ctx.tx, &org, &self.0.subscription).await?;
-        }
+        let subscription = lock_current_subscription(ctx, &self.0.subscription).await?;
         let decision = decide(ctx.tx, subscription, &self.0, ctx.now).await?;
-        let customer = ctx
-            .tx
-            .customer(&org, &decision.subscription.customer_id, Lock::None)
-            .await?
-            .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+        let customer = subscription_customer(ctx.tx, &decision.subscription).await?;
         match decision.kind {
             DecidedKind::Scheduled { change, warnings } => {
                 schedule(

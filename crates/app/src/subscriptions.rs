@@ -1,7 +1,7 @@
 //! Subscription operations (`catalog.md` §5): create, get, get active, list, cancel, uncancel,
 //! and the deadline processing that renewals, trial ends and scheduled cancellations share.
 
-use crate::catalog::{PlanRef, snapshot_of};
+use crate::catalog::{PlanRef, plan_snapshot};
 use crate::customers::{find_customer_for_param, lock_customer_ref};
 use crate::invoicing::{
     InvoiceRequest, announce_activation, issue_invoice, next_invoice_total, period_invoice_lines,
@@ -99,13 +99,7 @@ impl Command for CreateSubscription {
         {
             return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
         }
-        let snapshot: Vec<FeatureSnapshot> = ctx
-            .tx
-            .plan_features(&org, &plan.id)
-            .await?
-            .iter()
-            .map(|(pf, feature)| snapshot_of(pf, feature))
-            .collect();
+        let snapshot = plan_snapshot(ctx.tx, &org, &plan.id).await?;
         let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
         // The first invoice (now, or when the trial ends) bills these seats in advance; one it
         // could never issue is refused here, naming the field.
@@ -435,11 +429,7 @@ async fn bill_cut_short_period(
         }
         None => Vec::new(),
     };
-    let customer = ctx
-        .tx
-        .customer(&org, &current.customer_id, Lock::None)
-        .await?
-        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+    let customer = subscription_customer(ctx.tx, current).await?;
     let plan_name = plan.map(|p| p.name).unwrap_or_default();
     invoice_for_deadline(
         ctx.tx,
@@ -493,6 +483,30 @@ pub(crate) async fn lock_subscription(
     tx.subscription(org, &id, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound(NotFound::Subscription))
+}
+
+/// Locks a subscription (`lock_subscription`) with any period end that is due passed first,
+/// so that a change applies to the period running now.
+pub(crate) async fn lock_current_subscription(
+    ctx: &mut WriteCtx<'_>,
+    id: &str,
+) -> Result<Subscription, AppError> {
+    let org = ctx.caller.org().clone();
+    let subscription = lock_subscription(ctx.tx, &org, id).await?;
+    if !subscription.has_due_deadline(ctx.now) {
+        return Ok(subscription);
+    }
+    pass_due_deadlines(
+        ctx.tx,
+        ctx.ids,
+        ctx.invoice_status,
+        &org,
+        &subscription.id,
+        ctx.now,
+        crate::deadlines::DEADLINES_PER_BATCH,
+    )
+    .await?;
+    lock_subscription(ctx.tx, &org, id).await
 }
 
 /// The invoice a deadline issues (`seats.md` §5): a paid subscription's opening invoice of the
@@ -599,6 +613,16 @@ async fn true_up_lines(
         .collect())
 }
 
+/// The customer a subscription belongs to. Missing is a broken row, never a caller's mistake.
+pub(crate) async fn subscription_customer(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+) -> Result<Customer, AppError> {
+    tx.customer(&subscription.org_id, &subscription.customer_id, Lock::None)
+        .await?
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))
+}
+
 /// An outbox for events about the subscription's customer.
 async fn outbox_for<'a>(
     tx: &mut dyn Tx,
@@ -606,10 +630,7 @@ async fn outbox_for<'a>(
     subscription: &Subscription,
     at: Timestamp,
 ) -> Result<Outbox<'a>, AppError> {
-    let customer = tx
-        .customer(&subscription.org_id, &subscription.customer_id, Lock::None)
-        .await?
-        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+    let customer = subscription_customer(tx, subscription).await?;
     Ok(Outbox::new(ids, &customer, at))
 }
 
@@ -679,10 +700,7 @@ pub(crate) async fn pass_due_deadlines(
     };
     // An error, not an empty result: the deadline would otherwise stay due and be found again
     // at once; failing, it is recorded and waits for its retry time.
-    let customer = tx
-        .customer(org, &subscription.customer_id, Lock::None)
-        .await?
-        .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+    let customer = subscription_customer(tx, &subscription).await?;
     let customer_name = customer.full_name.clone();
     let mut plan = tx.plan_any(org, &subscription.plan_id).await?;
     let mut plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
@@ -761,12 +779,7 @@ pub(crate) async fn pass_due_deadlines(
             if let Some(plan) = &plan {
                 crate::plan_changes::grant_ledgers(&mut subscription, plan, price.as_ref());
                 // Add-ons the new plan cannot carry end with the old plan (`lifecycle.md` §5).
-                let target: Vec<FeatureSnapshot> = tx
-                    .plan_features(org, &plan.id)
-                    .await?
-                    .iter()
-                    .map(|(pf, feature)| snapshot_of(pf, feature))
-                    .collect();
+                let target = plan_snapshot(tx, org, &plan.id).await?;
                 let (_, dropped) =
                     crate::plan_changes::addons_across(tx, &subscription, plan, &target).await?;
                 for (addon, feature) in dropped {
@@ -787,12 +800,7 @@ pub(crate) async fn pass_due_deadlines(
         if matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd) {
             if kind == DeadlineKind::Renewal || changes_plan {
                 // Deferred catalog changes apply from the new period on.
-                let snapshot: Vec<FeatureSnapshot> = tx
-                    .plan_features(org, &subscription.plan_id)
-                    .await?
-                    .iter()
-                    .map(|(pf, feature)| snapshot_of(pf, feature))
-                    .collect();
+                let snapshot = plan_snapshot(tx, org, &subscription.plan_id).await?;
                 let snapshot =
                     crate::addons::with_addon_features(tx, &subscription, snapshot).await?;
                 tx.replace_subscription_features(org, &subscription.id, &snapshot)
@@ -1070,22 +1078,12 @@ impl Command for ReactivateSubscription {
             }
             other => other?,
         }
-        let snapshot: Vec<FeatureSnapshot> = ctx
-            .tx
-            .plan_features(&org, &plan.id)
-            .await?
-            .iter()
-            .map(|(pf, feature)| snapshot_of(pf, feature))
-            .collect();
+        let snapshot = plan_snapshot(ctx.tx, &org, &plan.id).await?;
         ctx.tx
             .replace_subscription_features(&org, &next.id, &snapshot)
             .await?;
         start_seat_period(ctx.tx, &org, &next.id, &snapshot).await?;
-        let customer = ctx
-            .tx
-            .customer(&org, &next.customer_id, Lock::None)
-            .await?
-            .ok_or_else(|| AppError::Store(StoreError::other("subscription customer missing")))?;
+        let customer = subscription_customer(ctx.tx, &next).await?;
         let period = next
             .current_period
             .ok_or_else(|| AppError::Store(StoreError::other("reactivated without a period")))?;

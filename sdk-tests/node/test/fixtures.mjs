@@ -67,7 +67,7 @@ export async function newCustomer(sdk, tag = "sub-cust") {
   return customer;
 }
 
-const LEGACY_SUBSCRIPTION_KEYS = [
+export const LEGACY_SUBSCRIPTION_KEYS = [
   "balance",
   "billingDayOfMonth",
   "billingInterval",

@@ -29,7 +29,7 @@ import {
   unwrap,
 } from "./helpers.mjs";
 import { INVOICE_ID, INVOICE_KEYS, INVOICE_NUMBER, assertLine } from "./invoicing.mjs";
-import { newCustomer } from "./fixtures.mjs";
+import { LEGACY_SUBSCRIPTION_KEYS, newCustomer } from "./fixtures.mjs";
 
 export const PLAN_GROUP_ID = /^plg_[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -133,36 +133,6 @@ export function legacySeatItem(feature, seats, { included, unitPrice }) {
   if (unitPrice !== null) usage.overageUnitPrice = unitPrice; // present only when overage is on
   return { code: feature.code, name: feature.name, type: "seats", usage };
 }
-
-const LEGACY_SUBSCRIPTION_KEYS = [
-  "balance",
-  "billingDayOfMonth",
-  "billingInterval",
-  "cancelAtPeriodEnd",
-  "cancellation",
-  "checkoutProvider",
-  "checkoutUrl",
-  "consumptionModel",
-  "createdAt",
-  "credits",
-  "currentPeriod",
-  "customerId",
-  "description",
-  "discount",
-  "endDate",
-  "features",
-  "id",
-  "livemode",
-  "name",
-  "nextBillingDate",
-  "object",
-  "plan",
-  "scheduledPlanChange",
-  "startDate",
-  "status",
-  "trialEndsAt",
-  "updatedAt",
-];
 
 /**
  * A legacy Subscription after plan changes, field by field. `original` is the subscription as

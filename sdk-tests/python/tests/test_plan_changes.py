@@ -35,7 +35,6 @@ from commet.types import (
     AddPlanFeatureParamsOverage,
     Customer,
     Feature,
-    Plan,
     PlanChangeVariant2,
     PlanChangeVariant3,
     PreviewChange,
@@ -53,10 +52,9 @@ from invoicing import (
     plan_base_line,
     seat_advance_line,
 )
-from lifecycle import SUBSCRIPTION_KEYS
+from lifecycle import SUBSCRIPTION_KEYS, UNKNOWN_SUBSCRIPTION, PlainPlan, plain_plan
 from support import (
     DAY,
-    PLAN_ID,
     SUBSCRIPTION_ID,
     add_months,
     days_remaining,
@@ -75,47 +73,20 @@ PRO = {"price": 9900, "included": 5, "unit_price": 250000}
 BUSINESS = {"price": 29900, "included": 10, "unit_price": 200000}
 TEAM = {"price": 19900, "included": 10, "unit_price": None}  # overage off
 SOLO = {"price": 1900}
-UNKNOWN_SUBSCRIPTION = "sub_01J0000000000000000000000Z"
 
-
-
-@dataclass
-class PricedPlan:
-    plan: Plan
-    price_id: str
-
-    @property
-    def id(self) -> str:
-        return self.plan.id
-
-    @property
-    def name(self) -> str:
-        return self.plan.name
-
-    @property
-    def code(self) -> str:
-        return self.plan.code
 
 
 @dataclass
 class Catalog:
     feature: Feature
-    pro: PricedPlan
-    business: PricedPlan
-    team: PricedPlan
-    solo: PricedPlan
+    pro: PlainPlan
+    business: PlainPlan
+    team: PlainPlan
+    solo: PlainPlan
     group_id: str
 
 
-def priced_plan(sdk, tag: str, price: int) -> PricedPlan:
-    plan = sdk.plans.create(name=unique(tag), code=unique(tag.lower()))
-    assert PLAN_ID.match(plan.id), plan.id
-    monthly = sdk.plans.add_price(plan.id, billing_interval="monthly", price=price)
-    assert monthly.is_default is True
-    return PricedPlan(plan=plan, price_id=monthly.id)
-
-
-def attach_seats(sdk, plan: PricedPlan, feature: Feature, terms: dict[str, Any]) -> None:
+def attach_seats(sdk, plan: PlainPlan, feature: Feature, terms: dict[str, Any]) -> None:
     overage = (
         AddPlanFeatureParamsOverage(enabled=False)
         if terms["unit_price"] is None
@@ -128,13 +99,13 @@ def standard_catalog(sdk, wire) -> Catalog:
     """lifecycle.md §12: seats feature ``editor`` (no underscore: it is an initial_seats key);
     pro, business, team in one group (default orders 0 and 1, then sortOrder 2); solo alone."""
     feature = sdk.features.create(name=unique("Editor seats"), code=feature_code("editor"), type="seats", unit_name="seat")
-    pro = priced_plan(sdk, "Pro", PRO["price"])
+    pro = plain_plan(sdk, "Pro", PRO["price"])
     attach_seats(sdk, pro, feature, PRO)
-    business = priced_plan(sdk, "Business", BUSINESS["price"])
+    business = plain_plan(sdk, "Business", BUSINESS["price"])
     attach_seats(sdk, business, feature, BUSINESS)
-    team = priced_plan(sdk, "Team", TEAM["price"])
+    team = plain_plan(sdk, "Team", TEAM["price"])
     attach_seats(sdk, team, feature, TEAM)
-    solo = priced_plan(sdk, "Solo", SOLO["price"])
+    solo = plain_plan(sdk, "Solo", SOLO["price"])
 
     group = sdk.plan_groups.create(name=unique("Standard"))
     for plan, order in ((pro, None), (business, None), (team, 2)):
@@ -200,7 +171,7 @@ def assert_subscription_on(
     *,
     original: dict[str, Any],
     customer: Customer,
-    plan: PricedPlan,
+    plan: PlainPlan,
     terms: dict[str, Any],
     feature: Feature,
     seats: int,
@@ -302,8 +273,8 @@ def assert_completed(
     *,
     sub_id: str,
     customer: Customer,
-    source: PricedPlan,
-    target: PricedPlan,
+    source: PlainPlan,
+    target: PlainPlan,
     price: int,
     billing: dict[str, int],
 ) -> str:
