@@ -27,7 +27,19 @@ async fn killing_the_server_mid_write_loses_no_acknowledged_seat_on_postgres() {
     survive_a_kill(Backend::Postgres).await;
 }
 
+/// The longest the whole test may take; a hang fails it with this test's name instead of
+/// holding the suite until CI's own limit.
+const TEST_DEADLINE: Duration = Duration::from_secs(300);
+/// The longest one request may take (the SDKs' own timeout).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn survive_a_kill(backend: Backend) {
+    tokio::time::timeout(TEST_DEADLINE, kill_and_check(backend))
+        .await
+        .expect("the kill test finishes within its deadline");
+}
+
+async fn kill_and_check(backend: Backend) {
     let (database_url, _guard): (String, Box<dyn std::any::Any + Send>) = match backend {
         Backend::Sqlite => {
             let db = tally_store_sql::testing::fresh_sqlite().await;
@@ -41,7 +53,10 @@ async fn survive_a_kill(backend: Backend) {
             (db.url.clone(), Box::new(db))
         }
     };
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap();
     let mut server = start(&database_url).await;
     set_up(&client, &server.address, &["kill"]).await;
 
@@ -77,8 +92,11 @@ async fn survive_a_kill(backend: Backend) {
     })
     .await
     .expect("the writers get going");
-    server.child.kill().await.unwrap();
+    // The writers are told to stop first and the kill follows at once, so that it cuts the
+    // requests they have in flight and none is started against the dead address afterwards
+    // (where a later listener may have taken the port).
     stop.store(true, Ordering::Relaxed);
+    server.child.kill().await.unwrap();
     let mut sent = Vec::new();
     while let Some(writer) = writers.join_next().await {
         sent.extend(writer.unwrap());
@@ -215,7 +233,14 @@ pub async fn ledger(client: &reqwest::Client, address: &str, customer: &str) -> 
                 event["newBalance"].as_i64().unwrap() - event["previousBalance"].as_i64().unwrap();
         }
         match page["nextCursor"].as_str() {
-            Some(next) if page["hasMore"] == Value::Bool(true) => cursor = Some(next.to_owned()),
+            Some(next) if page["hasMore"] == Value::Bool(true) => {
+                assert_ne!(
+                    cursor.as_deref(),
+                    Some(next),
+                    "the history's cursor moves on"
+                );
+                cursor = Some(next.to_owned());
+            }
             _ => return sum,
         }
     }
