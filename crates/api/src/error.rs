@@ -566,6 +566,10 @@ impl From<&AppError> for ApiError {
                 ErrorCode::Unauthorized,
                 "Missing or invalid API key: send a valid key in the x-api-key header",
             ),
+            AppError::LinkRefused => ApiError::new(
+                ErrorCode::Forbidden,
+                "This link's signature does not hold or it has expired: ask for a new link",
+            ),
             AppError::IdempotencyKeyMismatch => ApiError::new(
                 ErrorCode::IdempotencyKeyMismatch,
                 "This Idempotency-Key was already used with a different request",

@@ -36,7 +36,7 @@ use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
-    ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdvanceClockIn, BulkSeatsIn,
+    ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdjustmentIn, AdvanceClockIn, BulkSeatsIn,
     CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
     CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, PauseIn,
@@ -883,6 +883,35 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<InvoiceStatusIn>()
         .answers(Object(V::InvoiceStatus)),
+        post(
+            "/api/v1/invoices",
+            invoices::create_adjustment,
+            "createAdjustmentInvoice",
+            "Issue a one-off adjustment invoice (a negative amount is a credit note)",
+        )
+        .body::<AdjustmentIn>()
+        .answers(Object(V::Invoice)),
+        post(
+            "/api/v1/invoices/{id}/send",
+            invoices::send,
+            "sendInvoice",
+            "Send an invoice to its customer (e-mail when SMTP is configured)",
+        )
+        .answers(Object(V::SentInvoice)),
+        get(
+            "/api/v1/invoices/{id}/download",
+            invoices::download_link,
+            "getInvoiceDownloadUrl",
+            "A signed link to the invoice's PDF, valid for seven days (legacy spelling)",
+        )
+        .answers(Object(V::InvoiceDownload)),
+        post(
+            "/api/v1/invoices/{id}/download-links",
+            invoices::download_link,
+            "createInvoiceDownloadLink",
+            "A signed link to the invoice's PDF, valid for seven days",
+        )
+        .answers(Object(V::InvoiceDownload)),
         // Webhook endpoints (`webhooks.md` §1).
         get(
             "/api/v1/webhooks",
@@ -1015,6 +1044,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/openapi.json",
             axum::routing::get(openapi_document).fallback(unknown_endpoint),
+        )
+        // Signed links carry their own authority (`commerce.md` §8.4).
+        .route(
+            "/files/invoices/{file}",
+            axum::routing::get(invoices::file).fallback(unknown_endpoint),
         )
         .layer(from_fn_with_state(
             state.clone(),

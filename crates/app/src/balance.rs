@@ -130,23 +130,16 @@ impl Command for TopUpBalance {
             .map(|p| p.name)
             .unwrap_or_default();
         let cents = Rate(self.amount).to_cents_floor();
-        let line = InvoiceLine {
-            line_type: LineType::OneTime,
-            charge_type: ChargeType::Standard,
-            feature_name: None,
-            description: format!(
+        let line = InvoiceLine::single(
+            LineType::OneTime,
+            ChargeType::Standard,
+            format!(
                 "Balance top-up of {}.{:02} USD",
                 cents.0 / 100,
                 cents.0 % 100
             ),
-            quantity: 1,
-            unit_amount: cents,
-            amount: cents,
-            included_amount: None,
-            used_amount: None,
-            overage_amount: None,
-            seat_event_id: None,
-        };
+            cents,
+        );
         let request = InvoiceRequest {
             customer: &customer,
             subscription: &next,

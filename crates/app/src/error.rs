@@ -48,6 +48,9 @@ pub enum AppError {
     },
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// A signed link (an invoice download) whose signature does not hold or that has expired.
+    #[error("this link is not valid or has expired")]
+    LinkRefused,
     #[error("this idempotency key was used with a different request")]
     IdempotencyKeyMismatch,
     #[error("a request with this idempotency key is still being processed")]

@@ -122,13 +122,12 @@ pub(crate) async fn issue_invoice(
         uses = apply_oldest_first(&credits, due, request.now);
         lines.extend(uses.iter().map(|u| u.line.clone()));
     }
-    let number = invoice_number(tx.next_invoice_number(org).await?);
     let invoice = Invoice {
         id: format!("inv_{}", ids.ulid()),
         org_id: org.clone(),
         customer_id: request.customer.id.clone(),
         subscription_id: Some(request.subscription.id.clone()),
-        number,
+        number: String::new(),
         status: request.status,
         invoice_type: request.invoice_type.to_owned(),
         subtotal,
@@ -136,11 +135,14 @@ pub(crate) async fn issue_invoice(
         period: request.period,
         issue_date: request.now,
         plan_name: Some(request.plan_name.to_owned()),
+        currency: CURRENCY.to_owned(),
+        memo: None,
+        metadata: Default::default(),
         lines,
         created_at: request.now,
         updated_at: request.now,
     };
-    tx.insert_invoice(&invoice).await?;
+    let invoice = record_invoice(tx, ids, request.customer, invoice).await?;
     for used in &uses {
         tx.use_customer_credit(org, &used.credit, &invoice.id, used.amount)
             .await?;
@@ -149,15 +151,28 @@ pub(crate) async fn issue_invoice(
         tx.mark_true_ups_invoiced(org, &request.subscription.id, &invoice.id)
             .await?;
     }
-    let mut outbox = Outbox::new(ids, request.customer, request.now);
+    Ok(invoice)
+}
+
+/// Gives `invoice` the organization's next number, stores it and announces it
+/// (`invoice.created`): the one way every invoice, of a subscription or not, enters the books.
+pub(crate) async fn record_invoice(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    customer: &Customer,
+    mut invoice: Invoice,
+) -> Result<Invoice, AppError> {
+    invoice.number = invoice_number(tx.next_invoice_number(&invoice.org_id).await?);
+    tx.insert_invoice(&invoice).await?;
+    let mut outbox = Outbox::new(ids, customer, invoice.created_at);
     let data = invoice_event_data(&invoice, outbox.customer_ref());
     outbox.push("invoice.created", data);
     tx.insert_webhook_events(&outbox.into_events()).await?;
     Ok(invoice)
 }
 
-/// `invoice.created` / `invoice.voided` data (`balance.md` §5.2).
-fn invoice_event_data(invoice: &Invoice, customer_ref: &str) -> serde_json::Value {
+/// `invoice.created` / `invoice.voided` data (`balance.md` §5.2), which `invoice.sent` extends.
+pub(crate) fn invoice_event_data(invoice: &Invoice, customer_ref: &str) -> serde_json::Value {
     json!({
         "invoiceId": invoice.id,
         "invoiceNumber": invoice.number,
@@ -166,7 +181,7 @@ fn invoice_event_data(invoice: &Invoice, customer_ref: &str) -> serde_json::Valu
         "periodEnd": invoice.period.end.to_rfc3339(),
         "issueDate": invoice.issue_date.to_rfc3339(),
         "dueDate": invoice.issue_date.to_rfc3339(),
-        "currency": CURRENCY,
+        "currency": invoice.currency,
         "subtotal": invoice.subtotal.0,
         "total": invoice.total().0,
         "customerId": customer_ref,

@@ -7,6 +7,7 @@
 //! an idempotency key should replay; storage sits behind `tally_store::Store`.
 
 pub mod addons;
+pub mod adjustments;
 pub mod api_keys;
 pub mod auth;
 pub mod balance;
@@ -20,6 +21,8 @@ pub mod deadlines;
 mod error;
 mod hot;
 pub mod ids;
+pub mod invoice_files;
+pub mod invoice_sends;
 pub mod invoicing;
 mod outbox;
 pub mod pauses;
@@ -68,6 +71,10 @@ pub struct App {
     view: Arc<ReadView>,
     /// Where other nodes write: hot-read state kept with the database stamp it was read under.
     stamped: Arc<StampedView>,
+    /// Where invoice download links point and what signs them (`invoice_files`).
+    links: Arc<invoice_files::InvoiceLinks>,
+    /// Sends invoice e-mails; `None` when the server has no SMTP (`invoice_sends`).
+    mailer: Option<Arc<dyn invoice_sends::Mailer>>,
 }
 
 /// Customers' hot-read state by (organization, reference), with the stamp it was read under.
@@ -99,6 +106,8 @@ impl App {
             known_keys: Arc::default(),
             view: Arc::new(hot::HotView::new(store.single_writer_process())),
             stamped: Arc::new(hot::StampedView::new()),
+            links: Arc::default(),
+            mailer: None,
             store,
         }
     }

@@ -86,7 +86,8 @@ pub enum PlanChangeOutcome {
         previous_plan: Plan,
         amounts: ChangeAmounts,
         credits: CreditFigures,
-        invoice: Option<Invoice>,
+        /// Boxed: an invoice is large beside a scheduled change.
+        invoice: Option<Box<Invoice>>,
     },
     Scheduled {
         detail: SubscriptionDetail,
@@ -678,7 +679,7 @@ async fn switch_now(
         previous_plan: current_plan,
         amounts,
         credits,
-        invoice,
+        invoice: invoice.map(Box::new),
     })
 }
 
@@ -702,22 +703,15 @@ fn change_invoice_lines(
     );
     let credit = Cents(amounts.credit.0.min(amounts.charge.0));
     if credit.0 > 0 {
-        lines.push(InvoiceLine {
-            line_type: LineType::Credit,
-            charge_type: ChargeType::Standard,
-            feature_name: None,
-            description: format!(
+        lines.push(InvoiceLine::single(
+            LineType::Credit,
+            ChargeType::Standard,
+            format!(
                 "Unused time on {}, {}/{} days",
                 previous_plan.name, amounts.days_left, amounts.period_days
             ),
-            quantity: 1,
-            unit_amount: Cents(-credit.0),
-            amount: Cents(-credit.0),
-            included_amount: None,
-            used_amount: None,
-            overage_amount: None,
-            seat_event_id: None,
-        });
+            Cents(-credit.0),
+        ));
     }
     Ok(lines)
 }

@@ -58,6 +58,8 @@ pub struct WriteCtx<'a> {
     pub invoice_status: tally_domain::billing::InvoiceStatus,
     /// Whether seat caps are enforced (`seats.md` §3.7).
     pub enforce_seat_caps: bool,
+    /// Whether this server sends e-mail (an invoice send queues one).
+    pub email: bool,
 }
 
 /// The caller's idempotency key and the fingerprint of the request it came with.
@@ -182,6 +184,7 @@ impl App {
         let ids = Arc::clone(&self.ids);
         let invoice_status = self.invoice_status;
         let enforce_seat_caps = self.enforce_seat_caps;
+        let email = self.mailer.is_some();
         let (org, key) = (caller.org().clone(), caller.key_id.clone());
         tally_store::write_for(&*self.store, &org, &key, move |tx| {
             Box::pin(async move {
@@ -205,6 +208,7 @@ impl App {
                         ids: &*ids,
                         invoice_status,
                         enforce_seat_caps,
+                        email,
                     };
                     command.run(&mut ctx).await
                 };

@@ -96,6 +96,31 @@ pub struct InvoiceLine {
     pub seat_event_id: Option<String>,
 }
 
+impl InvoiceLine {
+    /// One unit at `amount` (signed), with no feature or usage figures: a one-off charge, a
+    /// credit, a top-up, a deficit.
+    pub fn single(
+        line_type: LineType,
+        charge_type: ChargeType,
+        description: String,
+        amount: Cents,
+    ) -> Self {
+        Self {
+            line_type,
+            charge_type,
+            feature_name: None,
+            description,
+            quantity: 1,
+            unit_amount: amount,
+            amount,
+            included_amount: None,
+            used_amount: None,
+            overage_amount: None,
+            seat_event_id: None,
+        }
+    }
+}
+
 /// An invoice's subtotal: the sum of its charge lines (no discounts or tax in Tally), refused
 /// above `MONEY_MAX`. Credit lines are not part of it: they are `credit_applied`.
 pub fn subtotal(lines: &[InvoiceLine]) -> Result<Cents, AmountTooLarge> {
@@ -320,18 +345,13 @@ pub fn balance_overage_line(balance: Rate) -> Result<Option<InvoiceLine>, Amount
     }
     let owed = -i128::from(balance.0);
     let amount = Cents(bounded(div_round_half_up(owed, i128::from(RATE_PER_CENT)))?);
-    Ok((amount.0 > 0).then(|| InvoiceLine {
-        line_type: LineType::BalanceOverage,
-        charge_type: ChargeType::Standard,
-        feature_name: None,
-        description: "Usage beyond the prepaid balance".to_owned(),
-        quantity: 1,
-        unit_amount: amount,
-        amount,
-        included_amount: None,
-        used_amount: None,
-        overage_amount: None,
-        seat_event_id: None,
+    Ok((amount.0 > 0).then(|| {
+        InvoiceLine::single(
+            LineType::BalanceOverage,
+            ChargeType::Standard,
+            "Usage beyond the prepaid balance".to_owned(),
+            amount,
+        )
     }))
 }
 
@@ -550,7 +570,7 @@ pub struct Invoice {
     pub subscription_id: Option<crate::subscription::SubscriptionId>,
     pub number: String,
     pub status: InvoiceStatus,
-    /// `recurring` or `balance_topup`.
+    /// `recurring`, `balance_topup`, `adjustment`, … (`balance.md` §5.2).
     pub invoice_type: String,
     pub subtotal: Cents,
     /// What credit lines take off the subtotal (never more than it).
@@ -558,6 +578,11 @@ pub struct Invoice {
     pub period: BillingPeriod,
     pub issue_date: Timestamp,
     pub plan_name: Option<String>,
+    /// Lower-case ISO code; `usd` until markets decide otherwise (`commerce.md` §2).
+    pub currency: String,
+    /// The description of an adjustment (`commerce.md` §8.2); `None` on every other invoice.
+    pub memo: Option<String>,
+    pub metadata: crate::customer::Metadata,
     /// Empty when read for a list (lists do not show lines).
     pub lines: Vec<InvoiceLine>,
     pub created_at: Timestamp,
@@ -566,6 +591,7 @@ pub struct Invoice {
 
 impl Invoice {
     /// Discounts and tax are always 0 in Tally: the total is the subtotal less the credits.
+    /// Below zero only for a negative adjustment (a credit note).
     pub fn total(&self) -> Cents {
         Cents(self.subtotal.0 - self.credit_applied.0)
     }

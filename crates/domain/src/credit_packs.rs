@@ -66,19 +66,12 @@ pub fn check_pack_fields(
 /// The invoice line of a purchase: `Starter Pack — 100 credits`.
 pub fn purchase_line(pack: &CreditPack) -> crate::billing::InvoiceLine {
     use crate::billing::{ChargeType, InvoiceLine, LineType};
-    InvoiceLine {
-        line_type: LineType::OneTime,
-        charge_type: ChargeType::Standard,
-        feature_name: None,
-        description: format!("{} — {} credits", pack.name, pack.credits),
-        quantity: 1,
-        unit_amount: pack.price,
-        amount: pack.price,
-        included_amount: None,
-        used_amount: None,
-        overage_amount: None,
-        seat_event_id: None,
-    }
+    InvoiceLine::single(
+        LineType::OneTime,
+        ChargeType::Standard,
+        format!("{} — {} credits", pack.name, pack.credits),
+        pack.price,
+    )
 }
 
 #[cfg(test)]

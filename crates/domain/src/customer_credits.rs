@@ -138,19 +138,12 @@ pub fn apply_oldest_first(credits: &[CustomerCredit], due: Cents, at: Timestamp)
         uses.push(CreditUse {
             credit: credit.id.clone(),
             amount: Cents(take),
-            line: InvoiceLine {
-                line_type: LineType::Credit,
-                charge_type: ChargeType::Standard,
-                feature_name: None,
-                description: format!("Credit: {}", credit.reason),
-                quantity: 1,
-                unit_amount: Cents(-take),
-                amount: Cents(-take),
-                included_amount: None,
-                used_amount: None,
-                overage_amount: None,
-                seat_event_id: None,
-            },
+            line: InvoiceLine::single(
+                LineType::Credit,
+                ChargeType::Standard,
+                format!("Credit: {}", credit.reason),
+                Cents(-take),
+            ),
         });
     }
     uses

@@ -5,6 +5,7 @@
 //! views of these types live in `tally-wire`; storage lives behind `tally-store`.
 
 pub mod addons;
+pub mod adjustments;
 pub mod api_key;
 pub mod api_version;
 pub mod billing;
@@ -15,6 +16,7 @@ pub mod customer_credits;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod invoice_sends;
 pub mod limits;
 pub mod money;
 pub mod organization;

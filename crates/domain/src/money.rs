@@ -110,3 +110,72 @@ mod tests {
         assert_eq!(bounded(-i128::from(MONEY_MAX)), Ok(-MONEY_MAX));
     }
 }
+
+/// Digits after the decimal point of `currency`'s minor unit (`commerce.md` §2): none for
+/// `clp`, `jpy`, `krw` and `pyg`, two for every other currency Commet prices in.
+pub fn currency_exponent(currency: &str) -> u32 {
+    match currency {
+        "clp" | "jpy" | "krw" | "pyg" => 0,
+        _ => 2,
+    }
+}
+
+/// `amount` minor units of `currency` as a person reads it on an invoice: the symbol where
+/// one is unambiguous, thousands grouped, the code after it, an ASCII `-` before a negative
+/// amount (`$124.00 USD`, `-$50.00 USD`, `¥7,350 JPY`, `R$245.00 BRL`).
+pub fn format_money(amount: i64, currency: &str) -> String {
+    let exponent = currency_exponent(currency);
+    let scale = 10_u64.pow(exponent);
+    let magnitude = amount.unsigned_abs();
+    let (major, minor) = (magnitude / scale, magnitude % scale);
+    let digits = major.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let number = if exponent == 0 {
+        grouped
+    } else {
+        format!("{grouped}.{minor:0width$}", width = exponent as usize)
+    };
+    let symbol = match currency {
+        "usd" | "ars" | "clp" | "cop" | "mxn" | "uyu" => "$",
+        "brl" => "R$",
+        "cad" => "CA$",
+        "eur" => "€",
+        "gbp" => "£",
+        "jpy" | "cny" => "¥",
+        "krw" => "₩",
+        "hkd" => "HK$",
+        "sgd" => "S$",
+        "twd" => "NT$",
+        "inr" => "₹",
+        "thb" => "฿",
+        "pen" => "S/",
+        "pyg" => "₲",
+        "bob" => "Bs",
+        _ => "",
+    };
+    let sign = if amount < 0 { "-" } else { "" };
+    format!("{sign}{symbol}{number} {}", currency.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::format_money;
+
+    #[test]
+    fn amounts_read_as_on_an_invoice() {
+        assert_eq!(format_money(12_400, "usd"), "$124.00 USD");
+        assert_eq!(format_money(-5_000, "usd"), "-$50.00 USD");
+        assert_eq!(format_money(7_350, "jpy"), "¥7,350 JPY");
+        assert_eq!(format_money(24_500, "brl"), "R$245.00 BRL");
+        assert_eq!(format_money(0, "usd"), "$0.00 USD");
+        assert_eq!(format_money(123_456_789, "usd"), "$1,234,567.89 USD");
+        assert_eq!(format_money(6_490_000, "ars"), "$64,900.00 ARS");
+        assert_eq!(format_money(-5, "usd"), "-$0.05 USD");
+    }
+}

@@ -5,8 +5,9 @@ use crate::{ApiVersion, DomainError, FieldError, Mode, OrgId, Timestamp};
 
 /// Event names an endpoint may subscribe to: the catalogue of the official SDKs' webhook event
 /// type (`webhooks.md` §1), including events Tally never emits, which are accepted and simply
-/// never arrive.
-pub const EVENT_NAMES: [&str; 66] = [
+/// never arrive, plus Tally's own `invoice.sent` (`commerce.md` §8.3), which the SDKs' handlers
+/// ignore.
+pub const EVENT_NAMES: [&str; 67] = [
     "addon.activated",
     "addon.deactivated",
     "balance.depleted",
@@ -23,6 +24,7 @@ pub const EVENT_NAMES: [&str; 66] = [
     "customer.updated",
     "invoice.created",
     "invoice.overdue",
+    "invoice.sent",
     "invoice.upcoming",
     "invoice.voided",
     "payment.dispute_resolved",

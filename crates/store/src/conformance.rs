@@ -121,6 +121,9 @@ macro_rules! conformance_suite {
                 pending_true_ups_are_billed_once,
                 a_rolled_back_job_leaves_no_invoice_number_invoice_or_true_up,
                 another_organizations_invoices_are_never_read_or_changed,
+                a_credit_note_reads_back_below_zero_with_its_memo_and_metadata,
+                sends_read_back_and_only_due_queued_ones_are_handed_out_soonest_first,
+                a_server_secret_is_stored_once_and_kept,
             },
             webhooks {
                 pending_events_are_handed_out_oldest_first_until_fanned_out,

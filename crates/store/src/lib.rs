@@ -20,7 +20,8 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    Invoices, Organizations, PlanGroups, Seats, Subscriptions, TestClock, Usage, Webhooks,
+    InvoiceSends, Invoices, Organizations, PlanGroups, Seats, ServerSecrets, Subscriptions,
+    TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -58,6 +59,8 @@ pub trait Db:
     + Seats
     + Usage
     + Invoices
+    + InvoiceSends
+    + ServerSecrets
     + Webhooks
     + Idempotency
     + TestClock
@@ -77,6 +80,8 @@ impl<T> Db for T where
         + Seats
         + Usage
         + Invoices
+        + InvoiceSends
+        + ServerSecrets
         + Webhooks
         + Idempotency
         + TestClock

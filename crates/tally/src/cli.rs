@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server (and the background workers).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -168,6 +168,31 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
 
+    /// The origin invoice download links are built on (`https://billing.example.com`), as
+    /// clients reach this server. Default: `http://` and the listen address (`localhost` for an
+    /// unspecified address).
+    #[arg(long, env = "TALLY_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+
+    /// The key (32 bytes or more) that signs invoice download links; every node of one
+    /// installation needs the same. Default: a key generated once and kept in the database.
+    #[arg(long, env = "TALLY_SERVER_SECRET", hide_env_values = true)]
+    pub server_secret: Option<String>,
+
+    /// Where invoice e-mails go out: `smtp://host:port` (STARTTLS when offered),
+    /// `smtps://user:password@host:465` (TLS), `smtp://host:port?tls=required`. Default: no
+    /// e-mail; sends are recorded only.
+    #[arg(long, env = "TALLY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of invoice e-mails.
+    #[arg(
+        long,
+        env = "TALLY_SMTP_FROM",
+        default_value = "Tally <billing@localhost>"
+    )]
+    pub smtp_from: String,
+
     /// Host and path prefix of `doc_url` in error bodies.
     #[arg(long, env = "TALLY_DOC_URL_BASE", default_value = tally_api::DOC_URL_BASE_DEFAULT)]
     pub doc_url_base: String,
@@ -210,7 +235,7 @@ impl Cli {
     /// The effective configuration for this invocation.
     pub fn config(&self) -> anyhow::Result<Config> {
         let serve = match &self.command {
-            Command::Serve(args) => Some(args),
+            Command::Serve(args) => Some(&**args),
             _ => None,
         };
         Config::resolve(self.database_url.clone(), &self.data_dir, serve)

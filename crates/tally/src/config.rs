@@ -47,6 +47,19 @@ pub struct Config {
     pub auto_pay: bool,
     /// Whether seat caps are enforced.
     pub enforce_seat_caps: bool,
+    /// The origin of invoice download links; `None`: the listen address.
+    pub public_base_url: Option<String>,
+    /// The key that signs download links; `None`: the one kept in the database.
+    pub server_secret: Option<Vec<u8>>,
+    /// Invoice e-mail, when configured.
+    pub smtp: Option<Smtp>,
+}
+
+/// Where invoice e-mails go out, and from whom.
+#[derive(Clone)]
+pub struct Smtp {
+    pub url: String,
+    pub from: String,
 }
 
 impl Config {
@@ -86,6 +99,34 @@ impl Config {
             .transpose()?;
         let webhook_allow_networks = AllowedNetworks::parse(&serve.webhook_allow_networks)
             .map_err(|e| anyhow::anyhow!("--webhook-allow-networks: {e}"))?;
+        let public_base_url = match serve.public_base_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(text) => {
+                let url = url::Url::parse(text)
+                    .map_err(|e| anyhow::anyhow!("--public-base-url {text:?}: {e}"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                    anyhow::bail!("--public-base-url {text:?}: must be an http(s) origin");
+                }
+                Some(text.trim_end_matches('/').to_owned())
+            }
+            None => None,
+        };
+        let server_secret = match serve.server_secret.as_deref().filter(|s| !s.is_empty()) {
+            Some(secret) if secret.len() < tally_app::invoice_files::LINK_SECRET_BYTES_MIN => {
+                anyhow::bail!(
+                    "--server-secret must be at least {} bytes",
+                    tally_app::invoice_files::LINK_SECRET_BYTES_MIN
+                )
+            }
+            secret => secret.map(|s| s.as_bytes().to_vec()),
+        };
+        let smtp = serve
+            .smtp_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(|url| Smtp {
+                url: url.to_owned(),
+                from: serve.smtp_from.clone(),
+            });
         Ok(Self {
             database_url,
             listen,
@@ -142,6 +183,9 @@ impl Config {
             }),
             webhook_allow_networks,
             webhook_pinned_hosts: Vec::new(),
+            public_base_url,
+            server_secret,
+            smtp,
         })
     }
 
@@ -201,6 +245,9 @@ impl fmt::Debug for Config {
                 "webhook_allow_networks",
                 &self.webhook_allow_networks.to_string(),
             )
+            .field("public_base_url", &self.public_base_url)
+            .field("server_secret", &self.server_secret.as_ref().map(|_| "***"))
+            .field("smtp", &self.smtp.as_ref().map(|s| redact_password(&s.url)))
             .finish()
     }
 }

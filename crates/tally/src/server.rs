@@ -61,6 +61,25 @@ impl Server {
             .with_delivery_lease_ms(
                 i64::try_from(config.webhook_timeout.as_millis() * 2).unwrap_or(i64::MAX) + 5_000,
             );
+        let public_base_url = config.public_base_url.clone().unwrap_or_else(|| {
+            let address = listener.local_addr().map_or(config.listen, |a| a);
+            if address.ip().is_unspecified() {
+                format!("http://localhost:{}", address.port())
+            } else {
+                format!("http://{address}")
+            }
+        });
+        let app = app.with_invoice_links(tally_app::invoice_files::InvoiceLinks::new(
+            &public_base_url,
+            config.server_secret.clone(),
+        ));
+        let app = match &config.smtp {
+            Some(smtp) => app.with_mailer(Arc::new(
+                tally_workers::SmtpMailer::new(&smtp.url, &smtp.from)
+                    .map_err(|e| anyhow::anyhow!("--smtp-url / --smtp-from: {e}"))?,
+            )),
+            None => app,
+        };
         let first_start = app.bootstrap(&config.seeds).await?;
         let router = tally_api::router(app.clone(), &config.api);
         Ok(Self {
@@ -132,13 +151,18 @@ impl Server {
             let upkeep = tally_workers::Upkeep::new(self.app.clone());
             let renewals = tally_workers::Renewals::new(self.app.clone());
             let dispatcher = tally_workers::Dispatcher::new(self.app.clone(), self.webhook_poll);
-            let (renewals_stopped, dispatcher_stopped) =
-                (workers_stopped.clone(), workers_stopped.clone());
+            let mailing = tally_workers::Mailing::new(self.app.clone(), self.webhook_poll);
+            let (renewals_stopped, dispatcher_stopped, mailing_stopped) = (
+                workers_stopped.clone(),
+                workers_stopped.clone(),
+                workers_stopped.clone(),
+            );
             tokio::spawn(async move {
                 tokio::join!(
                     upkeep.run(workers_stopped),
                     renewals.run(renewals_stopped),
-                    dispatcher.run(dispatcher_stopped)
+                    dispatcher.run(dispatcher_stopped),
+                    mailing.run(mailing_stopped)
                 );
             })
         });

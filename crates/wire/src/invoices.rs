@@ -1,9 +1,10 @@
 //! Invoices (`balance.md` §5.2): the same fields in every version; lists leave out the lines
 //! (and, in direct versions, the get-only fields).
 
-use crate::{Livemode, to_value};
+use crate::{Livemode, object_name, to_value};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tally_domain::Timestamp;
 use tally_domain::billing::{Invoice, InvoiceLine};
 use tally_domain::{ApiVersion, Generation};
 use utoipa::ToSchema;
@@ -64,7 +65,7 @@ pub struct InvoiceOut<'a> {
     pub invoice_number: &'a str,
     pub status: &'static str,
     pub invoice_type: &'a str,
-    pub currency: &'static str,
+    pub currency: &'a str,
     pub subtotal: i64,
     pub discount_amount: i64,
     pub tax_amount: i64,
@@ -73,10 +74,9 @@ pub struct InvoiceOut<'a> {
     pub period_end: String,
     pub issue_date: String,
     pub due_date: String,
-    #[schema(value_type = crate::schema::Null)]
-    pub memo: Option<()>,
+    pub memo: Option<&'a str>,
     #[schema(value_type = Object)]
-    pub metadata: Map<String, Value>,
+    pub metadata: &'a Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,7 +106,7 @@ impl<'a> InvoiceOut<'a> {
             invoice_number: &invoice.number,
             status: invoice.status.as_str(),
             invoice_type: &invoice.invoice_type,
-            currency: "usd",
+            currency: &invoice.currency,
             subtotal: invoice.subtotal.0,
             discount_amount: 0,
             tax_amount: 0,
@@ -115,8 +115,8 @@ impl<'a> InvoiceOut<'a> {
             period_end: invoice.period.end.to_rfc3339(),
             issue_date: invoice.issue_date.to_rfc3339(),
             due_date: invoice.issue_date.to_rfc3339(),
-            memo: None,
-            metadata: Map::new(),
+            memo: invoice.memo.as_deref(),
+            metadata: &invoice.metadata,
             created_at: invoice.created_at.to_rfc3339(),
             updated_at: invoice.updated_at.to_rfc3339(),
             credit_applied: Some(invoice.credit_applied.0),
@@ -181,4 +181,47 @@ pub fn invoice_status(version: ApiVersion, item: &Invoice, livemode: Livemode) -
         }),
         Generation::Direct => invoice(item, livemode),
     }
+}
+
+/// The answer to a send: `{sent, sentAt}` (`commerce.md` §8.3).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentInvoiceOut {
+    pub sent: bool,
+    pub sent_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn sent_invoice(version: ApiVersion, sent_at: Timestamp, livemode: Livemode) -> Value {
+    to_value(SentInvoiceOut {
+        sent: true,
+        sent_at: sent_at.to_rfc3339(),
+        object: object_name(version, "invoice", "invoice_delivery"),
+        livemode: livemode.0,
+    })
+}
+
+/// A download link: `{url, expiresAt}` (`commerce.md` §8.4).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDownloadOut<'a> {
+    pub url: &'a str,
+    pub expires_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn invoice_download(
+    version: ApiVersion,
+    url: &str,
+    expires_at: Timestamp,
+    livemode: Livemode,
+) -> Value {
+    to_value(InvoiceDownloadOut {
+        url,
+        expires_at: expires_at.to_rfc3339(),
+        object: object_name(version, "invoice", "invoice_download_link"),
+        livemode: livemode.0,
+    })
 }

@@ -468,6 +468,21 @@ pub struct WebhookIn {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NoFieldsIn {}
 
+/// `POST /invoices`: an adjustment (`commerce.md` §8.2).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdjustmentIn {
+    #[schema(required = true, nullable = false)]
+    pub customer_id: Option<String>,
+    /// Minor units, signed: a negative amount is a credit note.
+    #[schema(required = true, nullable = false)]
+    pub amount: Option<i64>,
+    #[schema(required = true, nullable = false)]
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceStatusIn {

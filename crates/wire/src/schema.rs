@@ -90,6 +90,8 @@ pub enum View {
     Invoice,
     InvoiceListItem,
     InvoiceStatus,
+    SentInvoice,
+    InvoiceDownload,
     Webhook,
     WebhookTest,
     WebhookDelivery,
@@ -214,6 +216,8 @@ impl View {
             }
             (View::InvoiceStatus, Legacy) => add::<invoices::InvoiceStatusOut>(&name, schemas_of),
             (View::InvoiceStatus, Direct) => View::Invoice.add_as(&name, generation, schemas_of),
+            (View::SentInvoice, _) => add::<invoices::SentInvoiceOut>(&name, schemas_of),
+            (View::InvoiceDownload, _) => add::<invoices::InvoiceDownloadOut>(&name, schemas_of),
             (View::Webhook, _) => add::<webhooks::EndpointOut>(&name, schemas_of),
             (View::WebhookTest, _) => add::<webhooks::TestSendOut>(&name, schemas_of),
             (View::WebhookDelivery, _) => add::<webhooks::DeliveryOut>(&name, schemas_of),

@@ -14,7 +14,7 @@ use tally_app::{App, AppError};
 use tally_domain::webhook_targets::AllowedNetworks;
 use tally_domain::webhooks::{AttemptResult, Delivery, RESPONSE_BODY_BYTES_MAX, truncated};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 
 /// Deliveries sent at once by one dispatcher.
 pub const SENDS_IN_FLIGHT_MAX: usize = 8;
@@ -82,23 +82,19 @@ impl Dispatcher {
         Ok(report)
     }
 
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(self.poll);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => match self.run_once().await {
-                    Ok(report) if report.attempts > 0 => info!(?report, "webhooks dispatched"),
-                    Ok(_) => {}
-                    Err(error) => warn!(%error, "webhook dispatch pass failed"),
-                },
-                _ = stop.changed() => {
-                    if *stop.borrow() {
-                        return;
-                    }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        crate::repeat(
+            self.poll,
+            stop,
+            "webhook dispatch",
+            || self.run_once(),
+            |report| {
+                if report.attempts > 0 {
+                    info!(?report, "webhooks dispatched");
                 }
-            }
-        }
+            },
+        )
+        .await;
     }
 }
 

@@ -3,9 +3,11 @@
 //! drive it step by step; `run` repeats it until told to stop.
 
 mod dispatcher;
+mod mailer;
 mod target_guard;
 
 pub use dispatcher::{DispatchReport, Dispatcher, HttpTransport};
+pub use mailer::{MailReport, Mailing, SmtpMailer};
 
 use std::time::Duration;
 use tally_app::App;
@@ -36,24 +38,21 @@ impl Upkeep {
         self.app.purge_expired_idempotency().await
     }
 
-    /// Passes every `UPKEEP_INTERVAL_SECS` until `stop` turns true; a failed pass is logged and
-    /// retried at the next tick.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(Duration::from_secs(UPKEEP_INTERVAL_SECS));
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => match self.run_once().await {
-                    Ok(0) => {}
-                    Ok(purged) => info!(purged, "purged expired idempotency records"),
-                    Err(error) => warn!(%error, "upkeep pass failed"),
-                },
-                _ = stop.changed() => {
-                    if *stop.borrow() {
-                        return;
-                    }
+    /// Passes every `UPKEEP_INTERVAL_SECS` until `stop` turns true.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let period = Duration::from_secs(UPKEEP_INTERVAL_SECS);
+        repeat(
+            period,
+            stop,
+            "upkeep",
+            || self.run_once(),
+            |purged| {
+                if purged > 0 {
+                    info!(purged, "purged expired idempotency records");
                 }
-            }
-        }
+            },
+        )
+        .await;
     }
 }
 
@@ -75,19 +74,46 @@ impl Renewals {
         self.app.process_due_deadlines().await
     }
 
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(Duration::from_secs(RENEWAL_SWEEP_INTERVAL_SECS));
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => match self.run_once().await {
-                    Ok(report) if report == SweepReport::default() => {}
-                    Ok(report) => info!(?report, "billing deadlines processed"),
-                    Err(error) => warn!(%error, "renewal sweep failed"),
-                },
-                _ = stop.changed() => {
-                    if *stop.borrow() {
-                        return;
-                    }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let period = Duration::from_secs(RENEWAL_SWEEP_INTERVAL_SECS);
+        repeat(
+            period,
+            stop,
+            "renewal sweep",
+            || self.run_once(),
+            |report| {
+                if report != SweepReport::default() {
+                    info!(?report, "billing deadlines processed");
+                }
+            },
+        )
+        .await;
+    }
+}
+
+/// Runs `pass` every `period` until `stop` turns true, handing what each pass did to `done`; a
+/// failed pass is logged (as `name`) and tried again at the next tick. A pass that overruns
+/// its period delays the next one rather than bunching them up.
+pub(crate) async fn repeat<R, Pass>(
+    period: Duration,
+    mut stop: watch::Receiver<bool>,
+    name: &'static str,
+    mut pass: impl FnMut() -> Pass,
+    mut done: impl FnMut(R),
+) where
+    Pass: std::future::Future<Output = Result<R, tally_app::AppError>>,
+{
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => match pass().await {
+                Ok(report) => done(report),
+                Err(error) => warn!(%error, pass = name, "a background pass failed"),
+            },
+            _ = stop.changed() => {
+                if *stop.borrow() {
+                    return;
                 }
             }
         }

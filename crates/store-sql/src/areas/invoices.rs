@@ -10,7 +10,7 @@ use tally_domain::subscription::SubscriptionId;
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{InvoiceFilter, Invoices, Lock, StoreError};
 
-const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, credit_applied, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms";
+const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, credit_applied, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms, currency, memo, metadata";
 const LINE_COLUMNS: &str = "line_type, charge_type, feature_name, description, quantity, unit_amount, amount, included_amount, used_amount, overage_amount, seat_event_id";
 const TRUE_UP_COLUMNS: &str = "seat_event_id, subscription_id, feature_code, feature_name, units, unit_price, days_left, period_days, amount, created_at_ms";
 
@@ -52,7 +52,7 @@ impl Invoices for SqlDb {
     async fn insert_invoice(&mut self, i: &Invoice) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         query(
-            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms, credit_applied) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms, credit_applied, memo, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(&i.id)
         .bind(i.org_id.as_str())
@@ -61,7 +61,7 @@ impl Invoices for SqlDb {
         .bind(&i.number)
         .bind(i.status.as_str())
         .bind(&i.invoice_type)
-        .bind("usd")
+        .bind(&i.currency)
         .bind(i.subtotal.0)
         .bind(i.total().0)
         .bind(i.period.start.as_millis())
@@ -72,6 +72,8 @@ impl Invoices for SqlDb {
         .bind(i.created_at.as_millis())
         .bind(i.updated_at.as_millis())
         .bind(i.credit_applied.0)
+        .bind(&i.memo)
+        .bind(serde_json::Value::Object(i.metadata.clone()).to_string())
         .execute(&mut *conn)
         .await?;
         for (position, line) in i.lines.iter().enumerate() {
@@ -95,6 +97,14 @@ impl Invoices for SqlDb {
             .await?;
         }
         Ok(())
+    }
+
+    async fn invoice_org(&mut self, id: &str) -> Result<Option<OrgId>, StoreError> {
+        let row: Option<(String,)> = query("SELECT org_id FROM invoices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut self.conn)
+            .await?;
+        Ok(row.map(|(org,)| OrgId::new(org)))
     }
 
     async fn invoice(

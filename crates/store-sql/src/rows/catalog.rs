@@ -621,6 +621,9 @@ sql_row! {
         plan_name: Option<String>,
         created_at_ms: i64,
         updated_at_ms: i64,
+        currency: String,
+        memo: Option<String>,
+        metadata: String,
     }
 }
 
@@ -643,6 +646,12 @@ impl InvoiceRow {
             },
             issue_date: ts(self.issue_date_ms),
             plan_name: self.plan_name,
+            metadata: match serde_json::from_str(&self.metadata) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => return Err(text_error("invoice metadata", &self.metadata)),
+            },
+            currency: self.currency,
+            memo: self.memo,
             lines: Vec::new(),
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),

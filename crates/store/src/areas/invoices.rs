@@ -32,6 +32,10 @@ pub trait Invoices {
         lock: Lock,
     ) -> Result<Option<Invoice>, StoreError>;
 
+    /// The organization an invoice belongs to, found by id alone: for a signed download link,
+    /// whose signature then says whether the organization's invoice may be read.
+    async fn invoice_org(&mut self, id: &str) -> Result<Option<OrgId>, StoreError>;
+
     /// Invoices of `org`, newest first, without their lines.
     async fn invoices(
         &mut self,

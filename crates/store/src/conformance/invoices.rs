@@ -442,3 +442,139 @@ pub async fn another_organizations_invoices_are_never_read_or_changed(store: Arc
     );
     assert_eq!(next_number(&*store, &their.org).await, 2);
 }
+
+pub async fn a_credit_note_reads_back_below_zero_with_its_memo_and_metadata(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "credit note").await;
+    let adjustment = tally_domain::adjustments::Adjustment::parse(
+        -5_000,
+        "Refund for outage",
+        Some(
+            serde_json::json!({"ticket": "T-1"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
+    )
+    .unwrap();
+    let lines = vec![adjustment.line()];
+    let note = Invoice {
+        subscription_id: None,
+        invoice_type: tally_domain::adjustments::ADJUSTMENT.to_owned(),
+        subtotal: tally_domain::billing::subtotal(&lines).unwrap(),
+        plan_name: None,
+        currency: "usd".to_owned(),
+        memo: Some(adjustment.description.clone()),
+        metadata: adjustment.metadata.clone(),
+        lines,
+        ..invoice(&s.subscription, 1, InvoiceStatus::Paid, T0)
+    };
+    assert_eq!(note.total().0, -5_000);
+    insert_invoices(&*store, vec![note.clone()]).await;
+    let read_back = read(&*store)
+        .await
+        .invoice(&s.org, &note.id, Lock::None)
+        .await
+        .unwrap();
+    assert_eq!(read_back, Some(note.clone()));
+    // A download link names the invoice alone; its organization is found from it.
+    let mut db = read(&*store).await;
+    assert_eq!(db.invoice_org(&note.id).await.unwrap(), Some(s.org.clone()));
+    assert_eq!(db.invoice_org("inv_unknown").await.unwrap(), None);
+}
+
+pub async fn sends_read_back_and_only_due_queued_ones_are_handed_out_soonest_first(
+    store: Arc<dyn Store>,
+) {
+    use tally_domain::invoice_sends::{EmailDelivery, InvoiceSend};
+    let s = subscribed(&*store, "sends").await;
+    let issued = invoice(&s.subscription, 1, InvoiceStatus::Paid, T0);
+    insert_invoices(&*store, vec![issued.clone()]).await;
+    let send = |n: u32, delivery: EmailDelivery, due_in_days: i64| InvoiceSend {
+        id: format!("isn_{n}"),
+        org_id: s.org.clone(),
+        invoice_id: issued.id.clone(),
+        recipient_email: "billing@example.com".to_owned(),
+        sent_at: T0.plus_millis(i64::from(n)),
+        delivery,
+        attempts: 0,
+        next_attempt_at: T0.plus_millis(due_in_days * DAY_MS),
+        last_error: None,
+    };
+    let sends = vec![
+        send(1, EmailDelivery::Queued, 2),
+        send(2, EmailDelivery::Queued, 1),
+        send(3, EmailDelivery::NotConfigured, 0),
+        send(4, EmailDelivery::Queued, 5),
+    ];
+    let job_sends = sends.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            for send in &job_sends {
+                tx.insert_invoice_send(send).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let at = T0.plus_millis(3 * DAY_MS);
+    let due = commit(&*store, move |tx| {
+        Box::pin(async move { tx.due_invoice_sends(at, 10).await })
+    })
+    .await;
+    assert_eq!(due, vec![sends[1].clone(), sends[0].clone()]);
+    // A failed attempt moves the next one later; a delivered send is never handed out again.
+    let (failed, delivered) = (
+        sends[1].after_failure("connection refused", at),
+        sends[0].after_delivery(),
+    );
+    let (job_failed, job_delivered) = (failed.clone(), delivered.clone());
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            tx.update_invoice_send(&job_failed).await?;
+            tx.update_invoice_send(&job_delivered).await
+        })
+    })
+    .await;
+    let later = failed.next_attempt_at;
+    let due = commit(&*store, move |tx| {
+        Box::pin(async move { tx.due_invoice_sends(later, 10).await })
+    })
+    .await;
+    assert_eq!(due, vec![failed.clone()]);
+    let all = read(&*store)
+        .await
+        .invoice_sends(&s.org, &issued.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        vec![delivered, failed, sends[2].clone(), sends[3].clone()]
+    );
+    // Another organization reads none of them.
+    let elsewhere = organization(&*store, "sends elsewhere").await;
+    assert!(
+        read(&*store)
+            .await
+            .invoice_sends(&elsewhere, &issued.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn a_server_secret_is_stored_once_and_kept(store: Arc<dyn Store>) {
+    let first = commit(&*store, move |tx| {
+        Box::pin(async move { tx.server_secret_or_insert("links", "first").await })
+    })
+    .await;
+    let second = commit(&*store, move |tx| {
+        Box::pin(async move { tx.server_secret_or_insert("links", "second").await })
+    })
+    .await;
+    let other = commit(&*store, move |tx| {
+        Box::pin(async move { tx.server_secret_or_insert("other", "third").await })
+    })
+    .await;
+    assert_eq!((first.as_str(), second.as_str()), ("first", "first"));
+    assert_eq!(other, "third");
+}

@@ -51,6 +51,8 @@ pub struct Options {
     pub max_connections: usize,
     /// `--body-limit-bytes`; 0 is the server's default.
     pub body_limit_bytes: usize,
+    /// `--smtp-url`: invoice e-mails go out (to a sink the test starts).
+    pub smtp_url: Option<String>,
 }
 
 /// The ranges the tests' receivers need: loopback only.
@@ -74,6 +76,7 @@ impl Default for Options {
             body_timeout_ms: 0,
             max_connections: 0,
             body_limit_bytes: 0,
+            smtp_url: None,
         }
     }
 }
@@ -141,6 +144,10 @@ impl TestApp {
             request_timeout_ms: 0,
             max_connections: options.max_connections,
             doc_url_base: tally_api::DOC_URL_BASE_DEFAULT.to_owned(),
+            public_base_url: None,
+            server_secret: None,
+            smtp_url: options.smtp_url,
+            smtp_from: "Acme Billing <billing@acme.test>".to_owned(),
         };
         let mut config = Config::resolve(
             Some(database_url.clone()),

@@ -37,7 +37,8 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(
+/// `method path` in `version`, which must answer 200; its body (the legacy envelope's `data`).
+pub(crate) async fn ok(
     app: &TestApp,
     method: Method,
     path: &str,
