@@ -35,6 +35,10 @@ pub enum ErrorCode {
     PlanGroupNotFound,
     AddonNotFound,
     CreditPackNotFound,
+    OfferNotFound,
+    PromoCodeNotFound,
+    PromoCodeExpired,
+    OfferNotApplicable,
     PriceNotFound,
     SubscriptionNotFound,
     NoActiveSubscription,
@@ -82,7 +86,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 57] = [
+    pub const ALL: [ErrorCode; 61] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -96,6 +100,10 @@ impl ErrorCode {
         ErrorCode::PlanGroupNotFound,
         ErrorCode::AddonNotFound,
         ErrorCode::CreditPackNotFound,
+        ErrorCode::OfferNotFound,
+        ErrorCode::PromoCodeNotFound,
+        ErrorCode::PromoCodeExpired,
+        ErrorCode::OfferNotApplicable,
         ErrorCode::PriceNotFound,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::NoActiveSubscription,
@@ -151,6 +159,7 @@ impl ErrorCode {
             | C::PlansNotInSameGroup
             | C::PlanChangeScheduled
             | C::NoChangeRequested
+            | C::OfferNotApplicable
             | C::FreePlanChangeNotSupported => ("validation_error", 400),
             // Decision: not in the contract's catalogue, which has no code for a body over the
             // server's size limit; a validation error (of the body) with HTTP's own status.
@@ -164,6 +173,8 @@ impl ErrorCode {
             | C::PlanGroupNotFound
             | C::AddonNotFound
             | C::CreditPackNotFound
+            | C::OfferNotFound
+            | C::PromoCodeNotFound
             | C::EndpointNotAvailable
             | C::PriceNotFound
             | C::SubscriptionNotFound
@@ -188,6 +199,7 @@ impl ErrorCode {
             | C::IdempotencyInProgress
             | C::AddonAlreadyActive
             | C::AddonHasActivations
+            | C::PromoCodeExpired
             | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
             C::FeatureNotInPlan
@@ -221,6 +233,10 @@ impl ErrorCode {
             C::PlanGroupNotFound => "plan_group_not_found",
             C::AddonNotFound => "addon_not_found",
             C::CreditPackNotFound => "credit_pack_not_found",
+            C::OfferNotFound => "offer_not_found",
+            C::PromoCodeNotFound => "promo_code_not_found",
+            C::PromoCodeExpired => "promo_code_expired",
+            C::OfferNotApplicable => "offer_not_applicable",
             C::AddonNotActive => "addon_not_active",
             C::AddonAlreadyActive => "addon_already_active",
             C::AddonHasActivations => "addon_has_activations",
@@ -566,6 +582,19 @@ impl From<&AppError> for ApiError {
                 ErrorCode::Unauthorized,
                 "Missing or invalid API key: send a valid key in the x-api-key header",
             ),
+            AppError::PromoCodeExpired => ApiError::new(
+                ErrorCode::PromoCodeExpired,
+                "This promo code has expired",
+            )
+            .with_param("promoCode"),
+            AppError::OfferNotApplicable { reason, param } => ApiError {
+                details: Some(json!({ "reason": reason.reason() })),
+                ..ApiError::new(
+                    ErrorCode::OfferNotApplicable,
+                    format!("The offer cannot be used here ({})", reason.reason()),
+                )
+                .with_param(param.clone())
+            },
             AppError::LinkRefused => ApiError::new(
                 ErrorCode::Forbidden,
                 "This link's signature does not hold or it has expired: ask for a new link",
@@ -630,6 +659,11 @@ fn not_found(kind: NotFound) -> ApiError {
         NotFound::CreditPack => (
             ErrorCode::CreditPackNotFound,
             "No credit pack on sale has that id",
+        ),
+        NotFound::Offer => (ErrorCode::OfferNotFound, "No offer has that id"),
+        NotFound::PromoCode => (
+            ErrorCode::PromoCodeNotFound,
+            "No active promo code has that id or code",
         ),
         NotFound::CustomerCredit => (
             ErrorCode::NotFound,

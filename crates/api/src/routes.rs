@@ -9,6 +9,7 @@ mod customer_credits;
 mod customers;
 mod features;
 mod invoices;
+mod offers;
 mod pauses;
 mod plan_changes;
 mod plan_groups;
@@ -36,14 +37,14 @@ use tally_domain::page::Page;
 use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
-    ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdjustmentIn, AdvanceClockIn, BulkSeatsIn,
-    CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
+    ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdjustmentIn, AdvanceClockIn, ApplyOfferIn,
+    BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, PauseIn,
-    PlanFeatureIn, PreviewChangeIn, PriceIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
-    ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
-    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
-    VisibilityIn, WebhookIn,
+    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, OfferIn, PauseIn,
+    PlanFeatureIn, PreviewChangeIn, PriceIn, PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn,
+    QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn,
+    UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn,
+    UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -459,6 +460,104 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::UncanceledSubscription)),
+        // Offers and promo codes (`commerce.md` §4).
+        get(
+            "/api/v1/offers",
+            offers::list_offers,
+            "listOffers",
+            "List offers, newest first",
+        )
+        .param(
+            "active",
+            false,
+            "`true` or `false`: only offers with that flag.",
+        )
+        .paged()
+        .answers(Page(V::Offer)),
+        post(
+            "/api/v1/offers",
+            offers::create_offer,
+            "createOffer",
+            "Create an offer: a free trial and discount phases",
+        )
+        .body::<OfferIn>()
+        .answers(Object(V::Offer)),
+        get(
+            "/api/v1/offers/{id}",
+            offers::get_offer,
+            "getOffer",
+            "Get an offer",
+        )
+        .answers(Object(V::Offer)),
+        patch(
+            "/api/v1/offers/{id}",
+            offers::update_offer,
+            "updateOffer",
+            "Replace an offer's name and phases",
+        )
+        .body::<OfferIn>()
+        .answers(Object(V::Offer)),
+        delete(
+            "/api/v1/offers/{id}",
+            offers::delete_offer,
+            "deleteOffer",
+            "Delete an offer (subscriptions keep theirs)",
+        )
+        .answers(Object(V::DeletedOffer)),
+        get(
+            "/api/v1/promo-codes",
+            offers::list_codes,
+            "listPromoCodes",
+            "List promo codes, newest first",
+        )
+        .paged()
+        .answers(Page(V::PromoCode)),
+        post(
+            "/api/v1/promo-codes",
+            offers::create_code,
+            "createPromoCode",
+            "Create a promo code for an offer (or, legacy, for its own terms)",
+        )
+        .body::<PromoCodeIn>()
+        .answers(Object(V::PromoCode)),
+        get(
+            "/api/v1/promo-codes/{id}",
+            offers::get_code,
+            "getPromoCode",
+            "Get a promo code by id or by the code",
+        )
+        .answers(Object(V::PromoCode)),
+        put(
+            "/api/v1/promo-codes/{id}",
+            offers::update_code,
+            "updatePromoCode",
+            "Change a promo code's limits (legacy spelling)",
+        )
+        .body::<PromoCodePatchIn>()
+        .answers(Object(V::PromoCode)),
+        patch(
+            "/api/v1/promo-codes/{id}",
+            offers::update_code,
+            "patchPromoCode",
+            "Change a promo code's limits",
+        )
+        .body::<PromoCodePatchIn>()
+        .answers(Object(V::PromoCode)),
+        put(
+            "/api/v1/subscriptions/{id}/offer",
+            offers::apply,
+            "applyOffer",
+            "Discount an active subscription from its next period",
+        )
+        .body::<ApplyOfferIn>()
+        .answers(Object(V::Subscription)),
+        delete(
+            "/api/v1/subscriptions/{id}/offer",
+            offers::remove,
+            "removeOffer",
+            "Remove an offer that has not started",
+        )
+        .answers(Object(V::Subscription)),
         // Add-ons (`lifecycle.md` §5).
         get("/api/v1/addons", addons::list, "listAddons", "List add-ons")
             .paged()

@@ -44,6 +44,7 @@ impl Command for CreateAdjustment {
             status,
             invoice_type: ADJUSTMENT.to_owned(),
             subtotal: adjustment.amount,
+            discount_amount: tally_domain::money::Cents(0),
             credit_applied: tally_domain::money::Cents(0),
             period: BillingPeriod {
                 start: ctx.now,

@@ -22,6 +22,8 @@ pub enum NotFound {
     /// A customer credit (`not_found`: the contract has no code of its own for it).
     CustomerCredit,
     CreditPack,
+    Offer,
+    PromoCode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,16 @@ pub enum AppError {
     },
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// A promo code past its `expiresAt` (`promo_code_expired`).
+    #[error("the promo code has expired")]
+    PromoCodeExpired,
+    /// An offer or code that cannot be used here (`offer_not_applicable`); `param` names the
+    /// request field.
+    #[error("the offer does not apply: {reason:?}")]
+    OfferNotApplicable {
+        reason: tally_domain::offers::NotApplicable,
+        param: String,
+    },
     /// A signed link (an invoice download) whose signature does not hold or that has expired.
     #[error("this link is not valid or has expired")]
     LinkRefused,

@@ -232,7 +232,14 @@ fn document(invoice: &Invoice, customer: &Customer, org: &Organization) -> Invoi
             })
             .collect(),
         subtotal: money(invoice.subtotal.0),
-        discount: None,
+        discount: (invoice.discount_amount.0 != 0).then(|| {
+            let names: Vec<&str> = invoice
+                .lines
+                .iter()
+                .filter_map(|l| l.discount.as_ref().map(|d| d.name.as_str()))
+                .collect();
+            (names.join(", "), money(-invoice.discount_amount.0))
+        }),
         credit_applied: (invoice.credit_applied.0 != 0).then(|| money(-invoice.credit_applied.0)),
         tax: money(0),
         total: money(total),

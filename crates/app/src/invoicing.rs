@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tally_domain::billing::{
-    Invoice, InvoiceLine, InvoiceStatus, LineType, credit_applied, invoice_number, plan_base_line,
-    seat_advance_line, subtotal,
+    Invoice, InvoiceLine, InvoiceStatus, LineType, credit_applied, discount_amount, invoice_number,
+    plan_base_line, seat_advance_line, subtotal,
 };
 use tally_domain::catalog::{FeatureType, PlanPrice};
 use tally_domain::customer_credits::apply_oldest_first;
@@ -114,7 +114,7 @@ pub(crate) async fn issue_invoice(
     // Customer credits pay what recurring and plan-change invoices still owe, oldest grant
     // first, after the proration credit (`commerce.md` §5).
     let mut uses = Vec::new();
-    let due = Cents(subtotal.0 - credit_applied(&lines).0);
+    let due = Cents(subtotal.0 - discount_amount(&lines).0 - credit_applied(&lines).0);
     if matches!(request.invoice_type, "recurring" | "plan_change") && due.0 > 0 {
         let credits = tx
             .customer_credits(org, &request.customer.id, Some(CURRENCY), Lock::ForUpdate)
@@ -131,6 +131,7 @@ pub(crate) async fn issue_invoice(
         status: request.status,
         invoice_type: request.invoice_type.to_owned(),
         subtotal,
+        discount_amount: discount_amount(&lines),
         credit_applied: credit_applied(&lines),
         period: request.period,
         issue_date: request.now,
@@ -231,6 +232,8 @@ pub(crate) async fn period_invoice_lines(
         end: subscription.start_date,
     });
     let mut lines = vec![plan_base_line(plan_name, price.price, &period)];
+    // Offers take their discount off the plan base only (`commerce.md` §4.6).
+    lines.extend(crate::offers::discount_lines(tx, subscription, price.price, period.start).await?);
     let org = &subscription.org_id;
     // Seat true-ups, then quota ones, each in the order they accrued (`usage.md` §5).
     let mut true_ups = tx.pending_true_ups(org, &subscription.id).await?;

@@ -548,6 +548,8 @@ async fn switch_now(
             issue_invoice(ctx.tx, ctx.ids, request).await?;
         }
     }
+    // An offer was made for the plan left behind: it ends with it (`commerce.md` §4.4).
+    crate::offers::end_applications(ctx.tx, &current, ctx.now).await?;
     let was_trial = current.status == SubscriptionStatus::Trialing;
     let mut next = current.switch_plan_now(
         target.plan.id.clone(),

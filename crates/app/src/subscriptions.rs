@@ -38,6 +38,8 @@ pub struct SubscriptionDetail {
     pub now: Timestamp,
     /// The plan a scheduled change switches to.
     pub scheduled_plan: Option<Plan>,
+    /// The offers placed on the subscription, oldest first.
+    pub offers: Vec<tally_domain::offers::OfferApplication>,
 }
 
 impl SubscriptionDetail {
@@ -51,6 +53,7 @@ impl SubscriptionDetail {
             seats: &self.seats,
             now: self.now,
             scheduled_plan: self.scheduled_plan.as_ref(),
+            offers: &self.offers,
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct NewSubscriptionRequest {
     pub custom_trial_days: Option<i64>,
     pub name: Option<String>,
     pub start_date: Option<Timestamp>,
+    /// An offer to start with: a promo code or an offer id (`commerce.md` §4.3).
+    pub terms: Option<crate::offers::Terms>,
 }
 
 pub struct CreateSubscription(pub NewSubscriptionRequest);
@@ -111,8 +116,17 @@ impl Command for CreateSubscription {
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;
+        let chosen = match &request.terms {
+            Some(terms) => Some(
+                crate::offers::choose(ctx.tx, &org, terms, &plan, price.as_ref(), ctx.now).await?,
+            ),
+            None => None,
+        };
+        // An offer defines the whole sequence: its free trial, or none (`commerce.md` §4.3).
         let trial_days = if request.skip_trial || price.is_none() {
             0
+        } else if let Some(chosen) = &chosen {
+            chosen.offer.trial_days().unwrap_or(0)
         } else {
             request
                 .custom_trial_days
@@ -160,6 +174,28 @@ impl Command for CreateSubscription {
         ctx.tx
             .replace_subscription_features(&org, &subscription.id, &snapshot)
             .await?;
+        let mut offers = Vec::new();
+        if let (Some(chosen), Some(price)) = (&chosen, &price) {
+            let placed = crate::offers::application(
+                format!("ofa_{}", ctx.ids.ulid()),
+                &subscription,
+                &chosen.offer,
+                chosen.code.as_ref(),
+                price,
+                subscription.start_date,
+                ctx.now,
+            );
+            ctx.tx.insert_offer_application(&placed).await?;
+            if let Some(code) = &chosen.code {
+                let redeemed = tally_domain::offers::PromoCode {
+                    redemption_count: code.redemption_count + 1,
+                    updated_at: ctx.now,
+                    ..code.clone()
+                };
+                ctx.tx.update_promo_code(&redeemed).await?;
+            }
+            offers.push(placed);
+        }
         let mut balances = BTreeMap::new();
         for (code, count) in seats {
             let feature = snapshot
@@ -242,6 +278,7 @@ impl Command for CreateSubscription {
             seats: balances,
             now: ctx.now,
             scheduled_plan: None,
+            offers,
         })
     }
 }
@@ -368,6 +405,7 @@ impl Command for CancelSubscription {
             if next.status == SubscriptionStatus::Canceled {
                 bill_cut_short_period(ctx, &current, &next).await?;
                 crate::addons::end_all_activations(ctx.tx, &next, ctx.now).await?;
+                crate::offers::end_applications(ctx.tx, &next, ctx.now).await?;
             }
             let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
             if let (Some(dropped), None) = (&current.scheduled_change, &next.scheduled_change) {
@@ -671,6 +709,9 @@ pub(crate) async fn detail_in(
         Some(change) => db.plan_any(&org, &change.plan_id).await?,
         None => None,
     };
+    let offers = db
+        .offer_applications(&org, subscription.id.as_str())
+        .await?;
     Ok(SubscriptionDetail {
         subscription,
         plan,
@@ -679,6 +720,7 @@ pub(crate) async fn detail_in(
         seats,
         now,
         scheduled_plan,
+        offers,
     })
 }
 
@@ -854,6 +896,7 @@ pub(crate) async fn pass_due_deadlines(
             DeadlineKind::Resume => {}
             DeadlineKind::Cancellation => {
                 crate::addons::end_all_activations(tx, &subscription, due_at).await?;
+                crate::offers::end_applications(tx, &subscription, due_at).await?;
                 outbox.push(
                     "subscription.canceled",
                     cancellation_data(&customer_ref, &subscription),

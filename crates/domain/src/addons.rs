@@ -239,6 +239,7 @@ pub fn addon_line(addon: &Addon, amount: Cents, days: Option<(i64, i64)>) -> Inv
         used_amount: None,
         overage_amount: None,
         seat_event_id: None,
+        discount: None,
     }
 }
 

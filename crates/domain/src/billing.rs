@@ -24,6 +24,10 @@ pub enum LineType {
     Credit,
     /// An add-on for a period, in advance (`lifecycle.md` §5).
     AddonBase,
+    /// What an offer takes off the plan base (`commerce.md` §4.6). Always negative.
+    Discount,
+    /// The same, for an offer redeemed with a promo code.
+    PromoCodeDiscount,
 }
 
 impl LineType {
@@ -37,7 +41,14 @@ impl LineType {
             LineType::BalanceOverage => "balance_overage",
             LineType::Credit => "credit",
             LineType::AddonBase => "addon_base",
+            LineType::Discount => "discount",
+            LineType::PromoCodeDiscount => "promo_code_discount",
         }
+    }
+
+    /// A discount line (`discount` or `promo_code_discount`).
+    pub fn is_discount(self) -> bool {
+        matches!(self, LineType::Discount | LineType::PromoCodeDiscount)
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -50,6 +61,8 @@ impl LineType {
             Self::BalanceOverage,
             Self::Credit,
             Self::AddonBase,
+            Self::Discount,
+            Self::PromoCodeDiscount,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -94,6 +107,25 @@ pub struct InvoiceLine {
     pub used_amount: Option<i64>,
     pub overage_amount: Option<i64>,
     pub seat_event_id: Option<String>,
+    /// The terms of a discount line.
+    pub discount: Option<LineDiscount>,
+}
+
+/// What a discount line shows of its terms (`commerce.md` §4.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineDiscount {
+    /// `percentage` or `amount`.
+    pub discount_type: &'static str,
+    /// Basis points, or the amount taken off.
+    pub value: i64,
+    pub name: String,
+}
+
+impl LineDiscount {
+    /// `percentage` or `amount` as stored.
+    pub fn parse_type(text: &str) -> Option<&'static str> {
+        ["percentage", "amount"].into_iter().find(|t| *t == text)
+    }
 }
 
 impl InvoiceLine {
@@ -117,29 +149,43 @@ impl InvoiceLine {
             used_amount: None,
             overage_amount: None,
             seat_event_id: None,
+            discount: None,
         }
     }
 }
 
-/// An invoice's subtotal: the sum of its charge lines (no discounts or tax in Tally), refused
-/// above `MONEY_MAX`. Credit lines are not part of it: they are `credit_applied`.
+/// An invoice's subtotal: the sum of its charge lines (no tax in Tally), refused above
+/// `MONEY_MAX`. Credit and discount lines are not part of it: they are `credit_applied` and
+/// `discount_amount`.
 pub fn subtotal(lines: &[InvoiceLine]) -> Result<Cents, AmountTooLarge> {
     lines
         .iter()
-        .filter(|line| line.line_type != LineType::Credit)
+        .filter(|line| line.line_type != LineType::Credit && !line.line_type.is_discount())
         .try_fold(Cents(0), |sum, line| sum.checked_add(line.amount))
 }
 
-/// The base price an invoice that opened a period charged: its `plan_base` lines. Seats and
-/// other lines are not part of it, so a plan change never credits them (`lifecycle.md` §4.3).
-/// (Tally has no discount lines yet; once it does, they come off here.)
+/// What an invoice's discount lines take off its subtotal, as a positive amount.
+pub fn discount_amount(lines: &[InvoiceLine]) -> Cents {
+    Cents(
+        lines
+            .iter()
+            .filter(|line| line.line_type.is_discount())
+            .map(|line| line.amount.0.saturating_neg())
+            .fold(0_i64, i64::saturating_add),
+    )
+}
+
+/// The base price an invoice that opened a period charged: its `plan_base` lines less the
+/// discounts on them. Seats and other lines are not part of it, so a plan change never credits
+/// them (`lifecycle.md` §4.3).
 pub fn base_paid(lines: &[InvoiceLine]) -> Cents {
     Cents(
         lines
             .iter()
-            .filter(|line| line.line_type == LineType::PlanBase)
+            .filter(|line| line.line_type == LineType::PlanBase || line.line_type.is_discount())
             .map(|line| line.amount.0)
-            .fold(0_i64, i64::saturating_add),
+            .fold(0_i64, i64::saturating_add)
+            .max(0),
     )
 }
 
@@ -228,6 +274,7 @@ pub fn plan_base_line(plan_name: &str, price: Cents, period: &BillingPeriod) -> 
         used_amount: None,
         overage_amount: None,
         seat_event_id: None,
+        discount: None,
     }
 }
 
@@ -256,6 +303,7 @@ pub fn seat_advance_line(
         used_amount: Some(count),
         overage_amount: Some(extra),
         seat_event_id,
+        discount: None,
     }))
 }
 
@@ -288,6 +336,7 @@ pub fn seat_true_up_line(true_up: &SeatTrueUp) -> InvoiceLine {
         used_amount: None,
         overage_amount: None,
         seat_event_id: Some(true_up.seat_event_id.clone()),
+        discount: None,
     }
 }
 
@@ -321,6 +370,7 @@ pub fn usage_overage_line(
         used_amount: Some(used),
         overage_amount: Some(units),
         seat_event_id: None,
+        discount: None,
     }))
 }
 
@@ -573,6 +623,8 @@ pub struct Invoice {
     /// `recurring`, `balance_topup`, `adjustment`, … (`balance.md` §5.2).
     pub invoice_type: String,
     pub subtotal: Cents,
+    /// What discount lines take off the subtotal.
+    pub discount_amount: Cents,
     /// What credit lines take off the subtotal (never more than it).
     pub credit_applied: Cents,
     pub period: BillingPeriod,
@@ -590,10 +642,10 @@ pub struct Invoice {
 }
 
 impl Invoice {
-    /// Discounts and tax are always 0 in Tally: the total is the subtotal less the credits.
-    /// Below zero only for a negative adjustment (a credit note).
+    /// Tax is always 0 in Tally: the total is the subtotal less discounts and credits. Below
+    /// zero only for a negative adjustment (a credit note).
     pub fn total(&self) -> Cents {
-        Cents(self.subtotal.0 - self.credit_applied.0)
+        Cents(self.subtotal.0 - self.discount_amount.0 - self.credit_applied.0)
     }
 }
 

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod invoice_sends;
 pub mod limits;
 pub mod money;
+pub mod offers;
 pub mod organization;
 pub mod page;
 pub mod pause;

@@ -18,6 +18,7 @@ pub mod customers;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
+pub mod offers;
 pub mod organizations;
 pub mod plan_groups;
 pub mod seats;
@@ -77,6 +78,9 @@ macro_rules! conformance_suite {
             },
             credit_packs {
                 packs_read_back_and_live_names_are_unique_in_any_case,
+            },
+            offers {
+                offers_codes_and_applications_read_back_and_codes_are_unique_in_any_case,
             },
             customer_credits {
                 credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,

@@ -20,7 +20,7 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Organizations, PlanGroups, Seats, ServerSecrets, Subscriptions,
+    InvoiceSends, Invoices, Offers, Organizations, PlanGroups, Seats, ServerSecrets, Subscriptions,
     TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
@@ -60,6 +60,7 @@ pub trait Db:
     + Usage
     + Invoices
     + InvoiceSends
+    + Offers
     + ServerSecrets
     + Webhooks
     + Idempotency
@@ -81,6 +82,7 @@ impl<T> Db for T where
         + Usage
         + Invoices
         + InvoiceSends
+        + Offers
         + ServerSecrets
         + Webhooks
         + Idempotency
@@ -236,6 +238,8 @@ pub mod constraints {
     pub const PLAN_CODE: &str = "plans_code";
     pub const ADDON_SLUG: &str = "addons_slug";
     pub const CREDIT_PACK_NAME: &str = "credit_packs_name";
+    /// A promo code is unique per organization in any case.
+    pub const PROMO_CODE: &str = "promo_codes_code";
     pub const ADDON_FEATURE: &str = "addons_feature";
     pub const ACTIVE_ADDON: &str = "subscription_addons_active";
     pub const PRICE_INTERVAL: &str = "plan_prices_interval";

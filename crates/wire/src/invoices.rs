@@ -21,12 +21,9 @@ pub struct LineOut<'a> {
     pub included_amount: Option<i64>,
     pub used_amount: Option<i64>,
     pub overage_amount: Option<i64>,
-    #[schema(value_type = crate::schema::Null)]
-    pub discount_type: Option<()>,
-    #[schema(value_type = crate::schema::Null)]
-    pub discount_value: Option<()>,
-    #[schema(value_type = crate::schema::Null)]
-    pub discount_name: Option<()>,
+    pub discount_type: Option<&'static str>,
+    pub discount_value: Option<i64>,
+    pub discount_name: Option<&'a str>,
     pub charge_type: &'static str,
     /// Tally extension: the seat event a seat line was billed for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,9 +42,9 @@ impl<'a> LineOut<'a> {
             included_amount: line.included_amount,
             used_amount: line.used_amount,
             overage_amount: line.overage_amount,
-            discount_type: None,
-            discount_value: None,
-            discount_name: None,
+            discount_type: line.discount.as_ref().map(|d| d.discount_type),
+            discount_value: line.discount.as_ref().map(|d| d.value),
+            discount_name: line.discount.as_ref().map(|d| d.name.as_str()),
             charge_type: line.charge_type.as_str(),
             seat_event_id: line.seat_event_id.as_deref(),
         }
@@ -108,7 +105,7 @@ impl<'a> InvoiceOut<'a> {
             invoice_type: &invoice.invoice_type,
             currency: &invoice.currency,
             subtotal: invoice.subtotal.0,
-            discount_amount: 0,
+            discount_amount: invoice.discount_amount.0,
             tax_amount: 0,
             total: invoice.total().0,
             period_start: invoice.period.start.to_rfc3339(),

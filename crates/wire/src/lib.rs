@@ -10,6 +10,7 @@ pub mod balance;
 pub mod credit_packs;
 pub mod customer_credits;
 pub mod invoices;
+pub mod offers;
 mod parts;
 pub mod plan_changes;
 pub mod plan_groups;
@@ -173,7 +174,7 @@ pub fn removed_plan_feature(version: ApiVersion, feature_id: &str, livemode: Liv
 fn subscription_extras(version: ApiVersion) -> v2026_07_31::Extras {
     match version {
         ApiVersion::V2026_07_24 => v2026_07_31::Extras {
-            discount: Some(None),
+            discount: true,
             pause: false,
         },
         ApiVersion::V2026_08_27 => v2026_08_27::EXTRAS,

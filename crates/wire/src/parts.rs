@@ -27,6 +27,8 @@ pub struct SubscriptionParts<'a> {
     pub now: Timestamp,
     /// The plan a scheduled change switches to (`lifecycle.md` §4.4).
     pub scheduled_plan: Option<&'a Plan>,
+    /// The offers placed on the subscription, oldest first (`commerce.md` §4.4).
+    pub offers: &'a [tally_domain::offers::OfferApplication],
 }
 
 /// The test clock as `GET /test-clock` shows it.

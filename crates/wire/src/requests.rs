@@ -296,7 +296,7 @@ pub struct CustomerCreditIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReactivateIn {
-    /// Refused: offers are not implemented.
+    /// Refused: an offer is applied with `PUT /subscriptions/{id}/offer` (`commerce.md` §4.5).
     pub offer_id: Option<String>,
 }
 
@@ -586,4 +586,106 @@ pub struct QuotaChangeIn {
     pub count: Option<Value>,
     /// Legacy body key, deduplicated like a track's `eventId` (`usage.md` §6).
     pub idempotency_key: Option<String>,
+}
+
+/// A `{currency, amount}` of an offer phase.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OfferAmountIn {
+    pub currency: Option<String>,
+    pub amount: Option<i64>,
+}
+
+/// One phase of an offer (`commerce.md` §4.1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferPhaseIn {
+    #[serde(rename = "type")]
+    #[schema(required = true, nullable = false)]
+    pub phase_type: Option<String>,
+    pub duration_days: Option<i64>,
+    pub duration_cycles: Option<i64>,
+    pub duration_interval: Option<String>,
+    pub percentage: Option<i64>,
+    pub amounts: Option<Vec<OfferAmountIn>>,
+    pub prices: Option<Vec<OfferAmountIn>>,
+}
+
+impl OfferPhaseIn {
+    pub fn fields(&self) -> tally_domain::offers::PhaseFields {
+        let list = |items: &Option<Vec<OfferAmountIn>>| {
+            items.as_ref().map(|items| {
+                items
+                    .iter()
+                    .map(|a| (a.currency.clone(), a.amount))
+                    .collect()
+            })
+        };
+        tally_domain::offers::PhaseFields {
+            phase_type: self.phase_type.clone(),
+            duration_days: self.duration_days,
+            duration_cycles: self.duration_cycles,
+            duration_interval: self.duration_interval.clone(),
+            percentage: self.percentage,
+            amounts: list(&self.amounts),
+            prices: list(&self.prices),
+        }
+    }
+}
+
+/// Create or update (full replacement of `name` and `phases`) an offer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferIn {
+    #[schema(required = true, nullable = false)]
+    pub name: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub phases: Option<Vec<OfferPhaseIn>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Create a promo code: `offerId` (direct versions) or the legacy terms.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromoCodeIn {
+    #[schema(required = true, nullable = false)]
+    pub code: Option<String>,
+    pub offer_id: Option<String>,
+    pub discount_type: Option<String>,
+    pub discount_value: Option<i64>,
+    pub duration_cycles: Option<i64>,
+    pub billing_interval: Option<String>,
+    pub max_redemptions: Option<i64>,
+    pub expires_at: Option<String>,
+    pub plan_ids: Option<Vec<String>>,
+}
+
+/// Change a promo code; an explicit `null` clears `billingInterval`, `maxRedemptions` or
+/// `expiresAt`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromoCodePatchIn {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub billing_interval: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub max_redemptions: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub plan_ids: Option<Vec<String>>,
+}
+
+/// `PUT /subscriptions/{id}/offer`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyOfferIn {
+    #[schema(required = true, nullable = false)]
+    pub offer_id: Option<String>,
+    pub expires_at: Option<String>,
 }

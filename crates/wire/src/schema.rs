@@ -3,8 +3,8 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    addons, balance, credit_packs, customer_credits, invoices, plan_changes, plan_groups, usage,
-    v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+    addons, balance, credit_packs, customer_credits, invoices, offers, plan_changes, plan_groups,
+    usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -75,6 +75,9 @@ pub enum View {
     CustomerCreditRevocation,
     CreditPack,
     CreditGrant,
+    Offer,
+    DeletedOffer,
+    PromoCode,
     ReactivatedSubscription,
     Subscription,
     CreatedSubscription,
@@ -165,6 +168,9 @@ impl View {
             }
             (View::CreditPack, _) => add::<credit_packs::CreditPackOut>(&name, schemas_of),
             (View::CreditGrant, _) => add::<credit_packs::CreditGrantOut>(&name, schemas_of),
+            (View::Offer, _) => add::<offers::OfferOut>(&name, schemas_of),
+            (View::DeletedOffer, _) => add::<offers::DeletedOfferOut>(&name, schemas_of),
+            (View::PromoCode, _) => add::<offers::PromoCodeOut>(&name, schemas_of),
             (View::CustomerCredit, _) => {
                 add::<customer_credits::CustomerCreditOut>(&name, schemas_of)
             }

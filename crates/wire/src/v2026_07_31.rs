@@ -130,10 +130,9 @@ impl<'a> PlanPriceOut<'a> {
 /// Fields that later versions add to every direct subscription shape; absent keys are skipped.
 #[derive(Serialize, ToSchema, Default, Clone, Copy)]
 pub struct Extras {
-    /// 2026-07-24 only: `discount: null` (`wire.md` §3.2).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::schema::Null)]
-    pub discount: Option<Option<()>>,
+    /// 2026-07-24 only: `discount` (`commerce.md` §4.4), written by `CoreOut`.
+    #[serde(skip)]
+    pub discount: bool,
     /// 2026-08-27 on: every shape carries `pause` (`lifecycle.md` §2), written by `CoreOut`.
     #[serde(skip)]
     pub pause: bool,
@@ -168,10 +167,13 @@ pub struct CoreOut<'a> {
     pub created_at: String,
     pub updated_at: String,
     #[schema(value_type = Vec<Object>)]
-    pub offer_applications: [(); 0],
+    pub offer_applications: Vec<serde_json::Value>,
     /// 2026-08-27 on: the pause, or null; absent before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pause: Option<Option<PauseOut>>,
+    /// 2026-07-24 only: the discount running now, else the next one, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Option<crate::offers::DiscountOut>>,
     #[serde(flatten)]
     pub extras: Extras,
 }
@@ -211,7 +213,14 @@ impl<'a> CoreOut<'a> {
             checkout_url: None,
             created_at: s.created_at.to_rfc3339(),
             updated_at: s.updated_at.to_rfc3339(),
-            offer_applications: [],
+            offer_applications: parts
+                .offers
+                .iter()
+                .map(|a| crate::offers::application(a, parts.now))
+                .collect(),
+            discount: extras.discount.then(|| {
+                crate::offers::discount(parts.offers, parts.price.map(|p| p.price.0), parts.now)
+            }),
             pause: extras.pause.then(|| {
                 s.pause.as_ref().map(|p| PauseOut {
                     status: p.status(),

@@ -6,7 +6,7 @@ pub use crate::v2026_07_31::*;
 
 /// What 2026-08-27 adds to every subscription shape.
 pub const EXTRAS: Extras = Extras {
-    discount: None,
+    discount: false,
     pause: true,
 };
 

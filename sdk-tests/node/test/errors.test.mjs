@@ -53,9 +53,9 @@ for (const prefix of ["ck_sandbox_", "ck_live_"]) {
 }
 
 test("unknown routes are JSON 404 not_found", async () => {
-  // Nothing in the SDK calls an unknown path, so use a Tier-4 method the server does not serve.
+  // Nothing in the SDK calls an unknown path, so use a method the server does not serve yet.
   const sandbox = client(SANDBOX_KEY);
-  const error = await rejection(sandbox.promoCodes.list());
+  const error = await rejection(sandbox.payments.list());
   assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
   assert.equal(error.statusCode, 404);
   assert.equal(error.code, "not_found");

@@ -44,9 +44,9 @@ def test_unknown_key_is_401_unauthorized(make_client, wire, prefix):
 
 
 def test_unknown_route_is_json_404_not_found(sandbox):
-    # promo codes are Tier 4: Tally answers 404 not_found for them.
+    # Payments are not served yet: Tally answers 404 not_found for them.
     with pytest.raises(CommetAPIError) as caught:
-        sandbox.promo_codes.list()
+        sandbox.payments.list()
     assert caught.value.status_code == 404
     assert caught.value.code == "not_found"
     assert caught.value.type == "not_found_error"

@@ -40,7 +40,7 @@ fn duration(days: Option<Option<i64>>) -> Result<Option<i64>, ApiError> {
     Ok(days)
 }
 
-fn subscription_reply(
+pub(super) fn subscription_reply(
     ctx: &Ctx,
 ) -> impl Fn(&tally_app::subscriptions::SubscriptionDetail) -> tally_store::StoredResponse + use<> {
     let (version, livemode) = (ctx.version, ctx.livemode());
@@ -138,7 +138,7 @@ pub async fn reactivate(
     if body.value.offer_id.is_some() {
         return Err(ApiError::validation(
             "offerId",
-            "offers are not implemented; reactivate without one",
+            "an offer enters a subscription at creation or through PUT /subscriptions/{id}/offer; reactivate without one, then apply it",
         ));
     }
     let (version, livemode) = (ctx.version, ctx.livemode());

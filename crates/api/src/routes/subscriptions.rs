@@ -118,8 +118,6 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
     };
     let unsupported = [
         ("introOffer", &body.intro_offer),
-        ("promoCode", &body.promo_code),
-        ("offerId", &body.offer_id),
         ("cardPromotionId", &body.card_promotion_id),
     ];
     for (field, value) in unsupported {
@@ -127,6 +125,44 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
             problems.push(FieldError::new(field, format!("{field} is not supported")));
         }
     }
+    // An offer to start with (`commerce.md` §4.3): a code or an offer id, as text, and at most
+    // one way of choosing the trial and terms.
+    let text =
+        |field: &'static str, value: &Option<Value>, problems: &mut Vec<FieldError>| match value {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+            Some(_) => {
+                problems.push(FieldError::new(
+                    field,
+                    format!("{field} must be a non-empty string"),
+                ));
+                None
+            }
+        };
+    let promo_code = text("promoCode", &body.promo_code, &mut problems);
+    let offer_id = text("offerId", &body.offer_id, &mut problems);
+    let choices = [
+        ("offerId", offer_id.is_some()),
+        ("promoCode", promo_code.is_some()),
+        ("customTrialDays", body.custom_trial_days.is_some()),
+        ("skipTrial", body.skip_trial == Some(true)),
+    ];
+    let chosen: Vec<&str> = choices
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| *f)
+        .collect();
+    if chosen.len() > 1 {
+        problems.push(FieldError::new(
+            chosen[1],
+            format!("send at most one of {}", chosen.join(", ")),
+        ));
+    }
+    let terms = match (promo_code, offer_id) {
+        (Some(code), _) => Some(tally_app::offers::Terms::PromoCode(code)),
+        (None, Some(offer)) => Some(tally_app::offers::Terms::Offer(offer)),
+        (None, None) => None,
+    };
     if body.prepaid_periods.is_some_and(|n| n != 1) {
         problems.push(FieldError::new(
             "prepaidPeriods",
@@ -150,6 +186,7 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
         custom_trial_days: body.custom_trial_days,
         name: body.name.map(|n| n.trim().to_owned()),
         start_date,
+        terms,
     })
 }
 

@@ -10,8 +10,8 @@ use tally_domain::subscription::SubscriptionId;
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{InvoiceFilter, Invoices, Lock, StoreError};
 
-const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, credit_applied, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms, currency, memo, metadata";
-const LINE_COLUMNS: &str = "line_type, charge_type, feature_name, description, quantity, unit_amount, amount, included_amount, used_amount, overage_amount, seat_event_id";
+const INVOICE_COLUMNS: &str = "id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, subtotal, credit_applied, period_start_ms, period_end_ms, issue_date_ms, plan_name, created_at_ms, updated_at_ms, currency, memo, metadata, discount_amount";
+const LINE_COLUMNS: &str = "line_type, charge_type, feature_name, description, quantity, unit_amount, amount, included_amount, used_amount, overage_amount, seat_event_id, discount_type, discount_value, discount_name";
 const TRUE_UP_COLUMNS: &str = "seat_event_id, subscription_id, feature_code, feature_name, units, unit_price, days_left, period_days, amount, created_at_ms";
 
 #[async_trait]
@@ -52,7 +52,7 @@ impl Invoices for SqlDb {
     async fn insert_invoice(&mut self, i: &Invoice) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         query(
-            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms, credit_applied, memo, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            "INSERT INTO invoices (id, org_id, customer_id, subscription_id, invoice_number, status, invoice_type, currency, subtotal, total, period_start_ms, period_end_ms, issue_date_ms, due_date_ms, plan_name, created_at_ms, updated_at_ms, credit_applied, memo, metadata, discount_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         )
         .bind(&i.id)
         .bind(i.org_id.as_str())
@@ -74,11 +74,12 @@ impl Invoices for SqlDb {
         .bind(i.credit_applied.0)
         .bind(&i.memo)
         .bind(serde_json::Value::Object(i.metadata.clone()).to_string())
+        .bind(i.discount_amount.0)
         .execute(&mut *conn)
         .await?;
         for (position, line) in i.lines.iter().enumerate() {
             query(format!(
-                "INSERT INTO invoice_lines (invoice_id, position, {LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                "INSERT INTO invoice_lines (invoice_id, position, {LINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
             ))
             .bind(&i.id)
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -93,6 +94,9 @@ impl Invoices for SqlDb {
             .bind(line.used_amount)
             .bind(line.overage_amount)
             .bind(&line.seat_event_id)
+            .bind(line.discount.as_ref().map(|d| d.discount_type))
+            .bind(line.discount.as_ref().map(|d| d.value))
+            .bind(line.discount.as_ref().map(|d| d.name.as_str()))
             .execute(&mut *conn)
             .await?;
         }

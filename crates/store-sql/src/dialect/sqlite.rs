@@ -92,7 +92,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 13] = [
+const UNIQUE_COLUMNS: [(&str, &str); 14] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
@@ -103,6 +103,10 @@ const UNIQUE_COLUMNS: [(&str, &str); 13] = [
     ("addons.org_id, addons.slug", constraints::ADDON_SLUG),
     // An index over an expression is named, not listed by column.
     ("index 'credit_packs_name'", constraints::CREDIT_PACK_NAME),
+    (
+        "promo_codes.org_id, promo_codes.code_key",
+        constraints::PROMO_CODE,
+    ),
     (
         "addons.org_id, addons.feature_id",
         constraints::ADDON_FEATURE,

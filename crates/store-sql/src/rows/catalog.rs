@@ -615,6 +615,7 @@ sql_row! {
         invoice_type: String,
         subtotal: i64,
         credit_applied: i64,
+        discount_amount: i64,
         period_start_ms: i64,
         period_end_ms: i64,
         issue_date_ms: i64,
@@ -640,6 +641,7 @@ impl InvoiceRow {
             invoice_type: self.invoice_type,
             subtotal: Cents(self.subtotal),
             credit_applied: Cents(self.credit_applied),
+            discount_amount: Cents(self.discount_amount),
             period: BillingPeriod {
                 start: ts(self.period_start_ms),
                 end: ts(self.period_end_ms),
@@ -672,6 +674,9 @@ sql_row! {
         used_amount: Option<i64>,
         overage_amount: Option<i64>,
         seat_event_id: Option<String>,
+        discount_type: Option<String>,
+        discount_value: Option<i64>,
+        discount_name: Option<String>,
     }
 }
 
@@ -692,6 +697,17 @@ impl InvoiceLineRow {
             used_amount: self.used_amount,
             overage_amount: self.overage_amount,
             seat_event_id: self.seat_event_id,
+            discount: match (self.discount_type, self.discount_value, self.discount_name) {
+                (Some(kind), Some(value), Some(name)) => {
+                    Some(tally_domain::billing::LineDiscount {
+                        discount_type: tally_domain::billing::LineDiscount::parse_type(&kind)
+                            .ok_or_else(|| text_error("discount type", &kind))?,
+                        value,
+                        name,
+                    })
+                }
+                _ => None,
+            },
         })
     }
 }

@@ -491,6 +491,7 @@ pub(super) fn invoice(
         status,
         invoice_type: "recurring".to_owned(),
         subtotal: subtotal(&lines).expect("one small line"),
+        discount_amount: Cents(0),
         credit_applied: Cents(0),
         period,
         issue_date: created_at,

@@ -135,6 +135,7 @@ pub async fn an_invoice_reads_back_with_its_lines_and_only_its_status_changes(
         used_amount: None,
         overage_amount: None,
         seat_event_id: None,
+        discount: None,
     };
     issued.lines.push(credit);
     issued.subtotal = tally_domain::billing::subtotal(&issued.lines).expect("small lines");

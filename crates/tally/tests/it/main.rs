@@ -22,6 +22,7 @@ mod keys_cli;
 mod logs;
 mod metrics;
 mod money_limits;
+mod offers;
 mod openapi;
 mod outage;
 mod pauses;

@@ -109,7 +109,8 @@ on_both_backends! {
             (json!({"customerId": "u1", "planCode": "pro", "initialSeats": {"sso": 1}}), 404, "feature_not_found", "initialSeats.sso", "a boolean feature"),
             (json!({"customerId": "u1", "planCode": "pro", "initialSeats": {"viewer": 1}}), 400, "feature_not_in_plan", "initialSeats.viewer", "a seats feature off the plan"),
             (json!({"customerId": "u1", "planCode": "pro", "initialSeats": {"editor": -1}}), 400, "validation_error", "initialSeats.editor", "negative seats"),
-            (json!({"customerId": "u1", "planCode": "pro", "promoCode": "SAVE"}), 400, "validation_error", "promoCode", "a promo code"),
+            (json!({"customerId": "u1", "planCode": "pro", "promoCode": "SAVE"}), 404, "promo_code_not_found", "promoCode", "an unknown promo code"),
+            (json!({"customerId": "u1", "planCode": "pro", "introOffer": {"discountType": "percentage", "discountValue": 10}}), 400, "validation_error", "introOffer", "custom intro terms"),
             (json!({"customerId": "u1", "planCode": "pro", "startDate": "2026-07-01T00:00:00Z"}), 400, "validation_error", "startDate", "a future start"),
             (json!({"customerId": "u2", "planCode": "pro"}), 409, "already_has_active_subscription", "customerId", "a second live subscription"),
         ];

@@ -230,8 +230,7 @@ pub struct SubscriptionOut<'a> {
     pub cancellation: Option<CancellationOut<'a>>,
     pub cancel_at_period_end: bool,
     pub scheduled_plan_change: Option<ScheduledPlanChangeOut<'a>>,
-    #[schema(value_type = crate::schema::Null)]
-    pub discount: Option<()>,
+    pub discount: Option<crate::offers::DiscountOut>,
     pub start_date: String,
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
@@ -267,7 +266,11 @@ impl<'a> SubscriptionOut<'a> {
             cancellation: core.cancellation(),
             cancel_at_period_end: s.cancel_at_period_end(),
             scheduled_plan_change: core.scheduled_plan_change(),
-            discount: None,
+            discount: crate::offers::discount(
+                parts.offers,
+                parts.price.map(|p| p.price.0),
+                parts.now,
+            ),
             start_date: s.start_date.to_rfc3339(),
             end_date: time(s.end_date()),
             billing_day_of_month: s.billing_day_of_month(),
