@@ -39,6 +39,9 @@ pub enum ErrorCode {
     PromoCodeNotFound,
     PromoCodeExpired,
     OfferNotApplicable,
+    MarketNotFound,
+    MarketInUse,
+    MissingRegionalPrice,
     PriceNotFound,
     SubscriptionNotFound,
     NoActiveSubscription,
@@ -86,7 +89,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 61] = [
+    pub const ALL: [ErrorCode; 64] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -104,6 +107,9 @@ impl ErrorCode {
         ErrorCode::PromoCodeNotFound,
         ErrorCode::PromoCodeExpired,
         ErrorCode::OfferNotApplicable,
+        ErrorCode::MarketNotFound,
+        ErrorCode::MarketInUse,
+        ErrorCode::MissingRegionalPrice,
         ErrorCode::PriceNotFound,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::NoActiveSubscription,
@@ -175,6 +181,7 @@ impl ErrorCode {
             | C::CreditPackNotFound
             | C::OfferNotFound
             | C::PromoCodeNotFound
+            | C::MarketNotFound
             | C::EndpointNotAvailable
             | C::PriceNotFound
             | C::SubscriptionNotFound
@@ -200,6 +207,7 @@ impl ErrorCode {
             | C::AddonAlreadyActive
             | C::AddonHasActivations
             | C::PromoCodeExpired
+            | C::MarketInUse
             | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
             C::FeatureNotInPlan
@@ -210,6 +218,7 @@ impl ErrorCode {
             | C::SeatLimitExceeded
             | C::AddonNotActive
             | C::InsufficientBalance
+            | C::MissingRegionalPrice
             | C::InsufficientCredits => ("billing_error", 400),
             C::SubscriptionCreationFailed | C::InternalError => ("internal_error", 500),
             C::IdempotencyUnavailable | C::ServiceUnavailable => ("internal_error", 503),
@@ -237,6 +246,9 @@ impl ErrorCode {
             C::PromoCodeNotFound => "promo_code_not_found",
             C::PromoCodeExpired => "promo_code_expired",
             C::OfferNotApplicable => "offer_not_applicable",
+            C::MarketNotFound => "market_not_found",
+            C::MarketInUse => "market_in_use",
+            C::MissingRegionalPrice => "missing_regional_price",
             C::AddonNotActive => "addon_not_active",
             C::AddonAlreadyActive => "addon_already_active",
             C::AddonHasActivations => "addon_has_activations",
@@ -582,6 +594,28 @@ impl From<&AppError> for ApiError {
                 ErrorCode::Unauthorized,
                 "Missing or invalid API key: send a valid key in the x-api-key header",
             ),
+            AppError::CountryInMarket { country, market_id } => ApiError {
+                details: Some(json!({ "country": country, "marketId": market_id })),
+                ..ApiError::new(
+                    ErrorCode::Duplicate,
+                    format!("{country} already belongs to market {market_id}"),
+                )
+                .with_param("countryCodes")
+            },
+            AppError::MarketInUse => ApiError::new(
+                ErrorCode::MarketInUse,
+                "A price or a live subscription uses this market",
+            ),
+            AppError::PriceInUse(param) => ApiError::new(
+                ErrorCode::PriceInUse,
+                "A live subscription is priced from this entry",
+            )
+            .with_param(param.clone()),
+            AppError::MissingRegionalPrice { currency, what } => ApiError::new(
+                ErrorCode::MissingRegionalPrice,
+                format!("The plan has no {currency} amount for {what}"),
+            )
+            .with_param("customerId"),
             AppError::PromoCodeExpired => ApiError::new(
                 ErrorCode::PromoCodeExpired,
                 "This promo code has expired",
@@ -661,6 +695,7 @@ fn not_found(kind: NotFound) -> ApiError {
             "No credit pack on sale has that id",
         ),
         NotFound::Offer => (ErrorCode::OfferNotFound, "No offer has that id"),
+        NotFound::Market => (ErrorCode::MarketNotFound, "No market has that id"),
         NotFound::PromoCode => (
             ErrorCode::PromoCodeNotFound,
             "No active promo code has that id or code",

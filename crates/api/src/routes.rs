@@ -9,6 +9,7 @@ mod customer_credits;
 mod customers;
 mod features;
 mod invoices;
+mod markets;
 mod offers;
 mod pauses;
 mod plan_changes;
@@ -40,11 +41,12 @@ use tally_wire::requests::{
     ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdjustmentIn, AdvanceClockIn, ApplyOfferIn,
     BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, NoFieldsIn, OfferIn, PauseIn,
-    PlanFeatureIn, PreviewChangeIn, PriceIn, PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn,
-    QuotaChangeIn, ReactivateIn, ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn,
-    UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn,
-    UpdatePlanIn, VisibilityIn, WebhookIn,
+    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, MarketIn, NoFieldsIn,
+    OfferIn, PauseIn, PlanFeatureIn, PreviewChangeIn, PriceIn, PriceOverridesIn, PromoCodeIn,
+    PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn, RegionalPricingIn,
+    ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
+    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
+    VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -460,6 +462,68 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::UncanceledSubscription)),
+        // Markets and regional pricing (`commerce.md` §7).
+        get(
+            "/api/v1/markets",
+            markets::list,
+            "listMarkets",
+            "List markets, newest first",
+        )
+        .paged()
+        .answers(Page(V::Market)),
+        post(
+            "/api/v1/markets",
+            markets::create,
+            "createMarket",
+            "Create a market: a name and its countries",
+        )
+        .body::<MarketIn>()
+        .answers(Object(V::Market)),
+        get(
+            "/api/v1/markets/{id}",
+            markets::get,
+            "getMarket",
+            "Get a market",
+        )
+        .answers(Object(V::Market)),
+        patch(
+            "/api/v1/markets/{id}",
+            markets::update,
+            "updateMarket",
+            "Replace a market's name and countries",
+        )
+        .body::<MarketIn>()
+        .answers(Object(V::Market)),
+        delete(
+            "/api/v1/markets/{id}",
+            markets::delete,
+            "deleteMarket",
+            "Delete a market no price or live subscription uses",
+        )
+        .answers(Object(V::Deleted)),
+        put(
+            "/api/v1/plans/{id}/regional",
+            markets::set_plan_regional,
+            "setPlanRegionalPricing",
+            "Set a plan's exchange rate for a currency, with entries by hand",
+        )
+        .body::<RegionalPricingIn>()
+        .answers(Object(V::RegionalResult)),
+        put(
+            "/api/v1/plans/{id}/prices/{priceId}/regional",
+            markets::set_price_overrides,
+            "setRegionalPrices",
+            "Set a price's amounts by currency, by hand",
+        )
+        .body::<PriceOverridesIn>()
+        .answers(Object(V::PriceOverrides)),
+        delete(
+            "/api/v1/plans/{id}/prices/{priceId}/regional",
+            markets::delete_price_overrides,
+            "deleteRegionalPrices",
+            "Drop a price's amounts entered by hand",
+        )
+        .answers(Object(V::DeletedOverrides)),
         // Offers and promo codes (`commerce.md` §4).
         get(
             "/api/v1/offers",

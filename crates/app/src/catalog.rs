@@ -22,6 +22,8 @@ pub struct PlanDetail {
     pub plan: Plan,
     pub prices: Vec<PlanPrice>,
     pub features: Vec<PlanFeatureEntry>,
+    /// Exchange rates, market and regional entries (`commerce.md` §7).
+    pub regional: tally_domain::markets::PlanRegional,
 }
 
 /// How a caller names a plan: `pln_…` or its code.
@@ -257,6 +259,7 @@ impl Command for CreatePlan {
             plan,
             prices: Vec::new(),
             features: Vec::new(),
+            regional: Default::default(),
         })
     }
 }
@@ -342,10 +345,18 @@ fn take_where<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Vec<T> {
 async fn plan_detail_in(db: &mut dyn Db, plan: Plan) -> Result<PlanDetail, AppError> {
     let prices = db.plan_prices(&plan.org_id, &plan.id).await?;
     let features = db.plan_features(&plan.org_id, &plan.id).await?;
+    let regional =
+        crate::markets::regional_of_plans(db, &plan.org_id, std::slice::from_ref(&plan.id))
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, r)| r)
+            .unwrap_or_default();
     Ok(PlanDetail {
         plan,
         prices,
         features,
+        regional,
     })
 }
 
@@ -361,6 +372,25 @@ pub struct NewPrice {
     pub included_balance: Option<Rate>,
     pub included_credits: Option<i64>,
     pub metadata: Metadata,
+    /// The price's amount per market (`commerce.md` §7), as sent.
+    pub market_prices: Vec<crate::markets::MarketPriceInput>,
+}
+
+/// A price with its market entries, as the price views show it.
+pub type PricedPrice = (PlanPrice, Vec<tally_domain::markets::MarketPrice>);
+
+async fn with_market_prices(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    price: PlanPrice,
+) -> Result<PricedPrice, AppError> {
+    let entries = crate::markets::regional_of_plans(tx, org, std::slice::from_ref(&price.plan_id))
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, r)| r.market_prices_of(price.id.as_str()))
+        .unwrap_or_default();
+    Ok((price, entries))
 }
 
 pub struct AddPrice {
@@ -370,9 +400,9 @@ pub struct AddPrice {
 
 #[async_trait]
 impl Command for AddPrice {
-    type Output = PlanPrice;
+    type Output = PricedPrice;
 
-    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PlanPrice, AppError> {
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PricedPrice, AppError> {
         let org = ctx.caller.org();
         let plan = lock_plan(ctx.tx, org, &self.plan).await?;
         if plan.is_free {
@@ -414,7 +444,12 @@ impl Command for AddPrice {
             }
             other => other?,
         }
-        Ok(price)
+        let org = org.clone();
+        let entries = crate::markets::market_prices(ctx.tx, &org, &new.market_prices).await?;
+        ctx.tx
+            .replace_market_prices(&org, price.id.as_str(), &entries)
+            .await?;
+        Ok((price, entries))
     }
 }
 
@@ -454,6 +489,8 @@ pub struct PricePatch {
     pub included_credits: Option<Option<i64>>,
     /// Merged into the existing metadata (`catalog.md` §4.2).
     pub metadata: Option<Metadata>,
+    /// Replaces the market entries when sent (`commerce.md` §7).
+    pub market_prices: Option<Vec<crate::markets::MarketPriceInput>>,
 }
 
 pub struct UpdatePrice {
@@ -464,9 +501,9 @@ pub struct UpdatePrice {
 
 #[async_trait]
 impl Command for UpdatePrice {
-    type Output = PlanPrice;
+    type Output = PricedPrice;
 
-    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PlanPrice, AppError> {
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PricedPrice, AppError> {
         let (_, prices, mut price) = lock_price(ctx, &self.plan, &self.price).await?;
         let patch = &self.patch;
         if let Some(amount) = patch.price {
@@ -489,8 +526,13 @@ impl Command for UpdatePrice {
             price.is_default = true;
         }
         price.updated_at = ctx.now;
-        ctx.tx.update_price(ctx.caller.org(), &price).await?;
-        Ok(price)
+        let org = ctx.caller.org().clone();
+        ctx.tx.update_price(&org, &price).await?;
+        if let Some(input) = &patch.market_prices {
+            let entries = crate::markets::market_prices(ctx.tx, &org, input).await?;
+            crate::markets::replace_market_prices(ctx.tx, &org, &price.id, &entries).await?;
+        }
+        with_market_prices(ctx.tx, &org, price).await
     }
 }
 
@@ -502,9 +544,9 @@ pub struct SetDefaultPrice {
 
 #[async_trait]
 impl Command for SetDefaultPrice {
-    type Output = PlanPrice;
+    type Output = PricedPrice;
 
-    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PlanPrice, AppError> {
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PricedPrice, AppError> {
         let (_, prices, mut price) = lock_price(ctx, &self.plan, &self.price).await?;
         if !price.is_default {
             clear_default(ctx, &prices).await?;
@@ -512,7 +554,8 @@ impl Command for SetDefaultPrice {
             price.updated_at = ctx.now;
             ctx.tx.update_price(ctx.caller.org(), &price).await?;
         }
-        Ok(price)
+        let org = ctx.caller.org().clone();
+        with_market_prices(ctx.tx, &org, price).await
     }
 }
 
@@ -835,12 +878,17 @@ impl App {
         let ids: Vec<PlanId> = plans.items.iter().map(|p| p.id.clone()).collect();
         let mut prices = db.prices_of_plans(org, &ids).await?;
         let mut features = db.features_of_plans(org, &ids).await?;
+        let mut regional = crate::markets::regional_of_plans(&mut *db, org, &ids).await?;
         let items = plans
             .items
             .into_iter()
             .map(|plan| PlanDetail {
                 prices: take_where(&mut prices, |p| p.plan_id == plan.id),
                 features: take_where(&mut features, |(pf, _)| pf.plan_id == plan.id),
+                regional: take_where(&mut regional, |(id, _)| *id == plan.id)
+                    .pop()
+                    .map(|(_, r)| r)
+                    .unwrap_or_default(),
                 plan,
             })
             .collect();

@@ -24,6 +24,7 @@ pub enum NotFound {
     CreditPack,
     Offer,
     PromoCode,
+    Market,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,19 @@ pub enum AppError {
     },
     #[error("missing or invalid API key")]
     Unauthorized,
+    /// A country another market holds (`duplicate`, naming both).
+    #[error("country {country} belongs to market {market_id}")]
+    CountryInMarket { country: String, market_id: String },
+    /// A market a price or a live subscription names (`market_in_use`).
+    #[error("the market is in use")]
+    MarketInUse,
+    /// A price entry a live subscription is priced from (`price_in_use`); names the field.
+    #[error("a live subscription is priced from this entry ({0})")]
+    PriceInUse(String),
+    /// A subscription in a currency the plan has no amount in for what it bills
+    /// (`missing_regional_price`).
+    #[error("no {currency} amount for {what}")]
+    MissingRegionalPrice { currency: String, what: String },
     /// A promo code past its `expiresAt` (`promo_code_expired`).
     #[error("the promo code has expired")]
     PromoCodeExpired,

@@ -114,10 +114,11 @@ pub(crate) async fn issue_invoice(
     // Customer credits pay what recurring and plan-change invoices still owe, oldest grant
     // first, after the proration credit (`commerce.md` §5).
     let mut uses = Vec::new();
+    let currency = crate::markets::currency_of(tx, request.subscription).await?;
     let due = Cents(subtotal.0 - discount_amount(&lines).0 - credit_applied(&lines).0);
     if matches!(request.invoice_type, "recurring" | "plan_change") && due.0 > 0 {
         let credits = tx
-            .customer_credits(org, &request.customer.id, Some(CURRENCY), Lock::ForUpdate)
+            .customer_credits(org, &request.customer.id, Some(&currency), Lock::ForUpdate)
             .await?;
         uses = apply_oldest_first(&credits, due, request.now);
         lines.extend(uses.iter().map(|u| u.line.clone()));
@@ -136,7 +137,7 @@ pub(crate) async fn issue_invoice(
         period: request.period,
         issue_date: request.now,
         plan_name: Some(request.plan_name.to_owned()),
-        currency: CURRENCY.to_owned(),
+        currency,
         memo: None,
         metadata: Default::default(),
         lines,
@@ -210,7 +211,7 @@ pub(crate) async fn announce_activation(
         "invoiceId": invoice.id,
         "invoiceNumber": invoice.number,
         "invoiceTotal": invoice.total().0,
-        "invoiceCurrency": CURRENCY,
+        "invoiceCurrency": invoice.currency,
         "provider": null,
     });
     outbox.push("subscription.activated", data);
@@ -231,9 +232,11 @@ pub(crate) async fn period_invoice_lines(
         start: subscription.start_date,
         end: subscription.start_date,
     });
-    let mut lines = vec![plan_base_line(plan_name, price.price, &period)];
+    // The base in the subscription's currency (`commerce.md` §2), re-read at every period.
+    let (_, base) = crate::markets::billed_base(tx, subscription, price).await?;
+    let mut lines = vec![plan_base_line(plan_name, base, &period)];
     // Offers take their discount off the plan base only (`commerce.md` §4.6).
-    lines.extend(crate::offers::discount_lines(tx, subscription, price.price, period.start).await?);
+    lines.extend(crate::offers::discount_lines(tx, subscription, base, period.start).await?);
     let org = &subscription.org_id;
     // Seat true-ups, then quota ones, each in the order they accrued (`usage.md` §5).
     let mut true_ups = tx.pending_true_ups(org, &subscription.id).await?;

@@ -24,6 +24,7 @@ pub mod ids;
 pub mod invoice_files;
 pub mod invoice_sends;
 pub mod invoicing;
+pub mod markets;
 pub mod offers;
 mod outbox;
 pub mod pauses;

@@ -344,11 +344,9 @@ pub(crate) async fn choose(
     tx: &mut dyn Tx,
     org: &OrgId,
     terms: &Terms,
-    plan: &Plan,
-    price: Option<&PlanPrice>,
+    (plan, price, currency): (&Plan, Option<&PlanPrice>, &str),
     now: Timestamp,
 ) -> Result<Chosen, AppError> {
-    let currency = crate::invoicing::CURRENCY;
     match terms {
         Terms::PromoCode(text) => {
             let param = "promoCode";
@@ -402,20 +400,19 @@ pub(crate) async fn choose(
 pub(crate) fn application(
     id: String,
     subscription: &Subscription,
-    offer: &Offer,
-    code: Option<&PromoCode>,
-    price: &PlanPrice,
+    (offer, code): (&Offer, Option<&PromoCode>),
+    (price, base, currency): (&PlanPrice, Cents, &str),
     anchor: Timestamp,
     now: Timestamp,
 ) -> OfferApplication {
     let interval = price.billing_interval;
     let phases = place_phases(&offer.phases, anchor, interval);
-    let currency = crate::invoicing::CURRENCY.to_owned();
+    let currency = currency.to_owned();
     let first_period = phases
         .iter()
         .find(|p| p.phase.is_discount())
-        .and_then(|p| p.phase.discount(price.price, &currency))
-        .map(|off| (price.price, off, Cents(price.price.0 - off.0)));
+        .and_then(|p| p.phase.discount(base, &currency))
+        .map(|off| (base, off, Cents(base.0 - off.0)));
     OfferApplication {
         id,
         org_id: subscription.org_id.clone(),
@@ -525,7 +522,8 @@ impl Command for ApplyOffer {
         if existing.iter().any(|a| a.has_discount_ahead(ctx.now)) {
             return Err(not_applicable(NotApplicable::Conflicting, param));
         }
-        if !offer.is_selectable(ctx.now, crate::invoicing::CURRENCY) {
+        let (currency, base) = crate::markets::billed_base(ctx.tx, &subscription, &price).await?;
+        if !offer.is_selectable(ctx.now, &currency) {
             return Err(not_applicable(NotApplicable::OfferNotSelectable, param));
         }
         let anchor = subscription
@@ -534,9 +532,8 @@ impl Command for ApplyOffer {
         let mut placed = application(
             format!("ofa_{}", ctx.ids.ulid()),
             &subscription,
-            &offer,
-            None,
-            &price,
+            (&offer, None),
+            (&price, base, &currency),
             anchor,
             ctx.now,
         );

@@ -376,6 +376,7 @@ impl Command for ChangePlan {
         // A period end the scheduler has not reached yet is passed first, so the change
         // applies to the period running now.
         let subscription = lock_current_subscription(ctx, &self.0.subscription).await?;
+        crate::markets::usd_only(ctx.tx, &subscription, "plan changes").await?;
         let decision = decide(ctx.tx, subscription, &self.0, ctx.now).await?;
         let customer = subscription_customer(ctx.tx, &decision.subscription).await?;
         match decision.kind {
@@ -781,6 +782,7 @@ impl App {
         .ok_or(AppError::NotFound(NotFound::Subscription))?;
         // A period end the scheduler has not reached yet is presented as passed.
         let subscription = subscription.as_of(now);
+        crate::markets::usd_only(&mut *db, &subscription, "plan changes").await?;
         let decision = decide(&mut *db, subscription, request, now).await?;
         match decision.kind {
             DecidedKind::Immediate {

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use tally_domain::billing::{Invoice, InvoiceLine, InvoiceStatus};
 use tally_domain::catalog::{ConsumptionModel, FeatureType, Plan, PlanPrice};
-use tally_domain::money::Rate;
+use tally_domain::money::{Cents, Rate};
 use tally_domain::page::{Page, PageRequest};
 use tally_domain::period::BillingInterval;
 use tally_domain::period::BillingPeriod;
@@ -116,9 +116,31 @@ impl Command for CreateSubscription {
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;
+        // The currency and base the customer's country decides (`commerce.md` §2).
+        let pricing = match &price {
+            Some(price) => crate::markets::resolve_pricing(ctx.tx, &customer, &plan, price).await?,
+            None => None,
+        };
+        let (currency, base) = match (&pricing, &price) {
+            (Some((p, amount)), _) => (p.currency.clone(), *amount),
+            (None, price) => (
+                crate::invoicing::CURRENCY.to_owned(),
+                price.as_ref().map_or(Cents(0), |p| p.price),
+            ),
+        };
+        if currency != crate::invoicing::CURRENCY {
+            refuse_unpriced_extras(&plan, price.as_ref(), &snapshot, &currency)?;
+        }
         let chosen = match &request.terms {
             Some(terms) => Some(
-                crate::offers::choose(ctx.tx, &org, terms, &plan, price.as_ref(), ctx.now).await?,
+                crate::offers::choose(
+                    ctx.tx,
+                    &org,
+                    terms,
+                    (&plan, price.as_ref(), &currency),
+                    ctx.now,
+                )
+                .await?,
             ),
             None => None,
         };
@@ -174,14 +196,18 @@ impl Command for CreateSubscription {
         ctx.tx
             .replace_subscription_features(&org, &subscription.id, &snapshot)
             .await?;
+        if let Some((pricing, _)) = &pricing {
+            ctx.tx
+                .insert_subscription_pricing(&org, subscription.id.as_str(), pricing)
+                .await?;
+        }
         let mut offers = Vec::new();
         if let (Some(chosen), Some(price)) = (&chosen, &price) {
             let placed = crate::offers::application(
                 format!("ofa_{}", ctx.ids.ulid()),
                 &subscription,
-                &chosen.offer,
-                chosen.code.as_ref(),
-                price,
+                (&chosen.offer, chosen.code.as_ref()),
+                (price, base, &currency),
                 subscription.start_date,
                 ctx.now,
             );
@@ -281,6 +307,34 @@ impl Command for CreateSubscription {
             offers,
         })
     }
+}
+
+/// Decision: in a currency other than `usd`, Tally bills the plan base only; a plan that also
+/// sells extra units (an enabled overage price) or holds a prepaid balance is refused
+/// (`missing_regional_price`) until per-currency overage and balances are billed.
+fn refuse_unpriced_extras(
+    plan: &Plan,
+    price: Option<&PlanPrice>,
+    snapshot: &[FeatureSnapshot],
+    currency: &str,
+) -> Result<(), AppError> {
+    let priced = snapshot
+        .iter()
+        .find(|f| f.enabled && f.overage.enabled && f.overage.unit_price.is_some());
+    let what = match (priced, price.and_then(|p| p.included_balance)) {
+        (Some(feature), _) => format!(
+            "{}'s overage (Tally bills it in usd only so far)",
+            feature.code
+        ),
+        (None, Some(_)) if plan.consumption() == ConsumptionModel::Balance => {
+            "the prepaid balance (Tally holds balances in usd only so far)".to_owned()
+        }
+        _ => return Ok(()),
+    };
+    Err(AppError::MissingRegionalPrice {
+        currency: currency.to_owned(),
+        what,
+    })
 }
 
 async fn lock_customer(

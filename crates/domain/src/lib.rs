@@ -18,6 +18,7 @@ pub mod events;
 pub mod ids;
 pub mod invoice_sends;
 pub mod limits;
+pub mod markets;
 pub mod money;
 pub mod offers;
 pub mod organization;

@@ -8,6 +8,7 @@ mod customers;
 mod idempotency;
 mod invoice_sends;
 mod invoices;
+mod markets;
 mod offers;
 pub(crate) mod organizations;
 mod plan_groups;

@@ -18,6 +18,7 @@ pub mod customers;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
+pub mod markets;
 pub mod offers;
 pub mod organizations;
 pub mod plan_groups;
@@ -81,6 +82,9 @@ macro_rules! conformance_suite {
             },
             offers {
                 offers_codes_and_applications_read_back_and_codes_are_unique_in_any_case,
+            },
+            markets {
+                markets_prices_and_pricing_sources_read_back_and_a_country_has_one_market,
             },
             customer_credits {
                 credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,

@@ -20,8 +20,8 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Offers, Organizations, PlanGroups, Seats, ServerSecrets, Subscriptions,
-    TestClock, Usage, Webhooks,
+    InvoiceSends, Invoices, Markets, Offers, Organizations, PlanGroups, Seats, ServerSecrets,
+    SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -60,6 +60,7 @@ pub trait Db:
     + Usage
     + Invoices
     + InvoiceSends
+    + Markets
     + Offers
     + ServerSecrets
     + Webhooks
@@ -82,6 +83,7 @@ impl<T> Db for T where
         + Usage
         + Invoices
         + InvoiceSends
+        + Markets
         + Offers
         + ServerSecrets
         + Webhooks
@@ -240,6 +242,8 @@ pub mod constraints {
     pub const CREDIT_PACK_NAME: &str = "credit_packs_name";
     /// A promo code is unique per organization in any case.
     pub const PROMO_CODE: &str = "promo_codes_code";
+    /// A country belongs to at most one market of an organization.
+    pub const MARKET_COUNTRY: &str = "market_countries_pkey";
     pub const ADDON_FEATURE: &str = "addons_feature";
     pub const ACTIVE_ADDON: &str = "subscription_addons_active";
     pub const PRICE_INTERVAL: &str = "plan_prices_interval";

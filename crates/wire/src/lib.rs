@@ -10,6 +10,7 @@ pub mod balance;
 pub mod credit_packs;
 pub mod customer_credits;
 pub mod invoices;
+pub mod markets;
 pub mod offers;
 mod parts;
 pub mod plan_changes;
@@ -128,10 +129,19 @@ pub fn plan_feature(version: ApiVersion, pf: &PlanFeature, livemode: Livemode) -
     }
 }
 
-pub fn plan_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) -> Value {
+pub fn plan_price(
+    version: ApiVersion,
+    price: &PlanPrice,
+    market_prices: &[tally_domain::markets::MarketPrice],
+    livemode: Livemode,
+) -> Value {
     match version.generation() {
         Generation::Legacy => to_value(v2026_07_11::PlanPriceOut::new(price, livemode)),
-        Generation::Direct => to_value(v2026_07_31::PlanPriceOut::new(price, livemode)),
+        Generation::Direct => to_value(v2026_07_31::PlanPriceOut::new(
+            price,
+            market_prices,
+            livemode,
+        )),
     }
 }
 
@@ -144,10 +154,15 @@ pub fn plan_visibility(version: ApiVersion, parts: PlanParts<'_>, livemode: Live
 }
 
 /// `PUT …/prices/{priceId}/default`: a small object in legacy, the price in direct.
-pub fn default_price(version: ApiVersion, price: &PlanPrice, livemode: Livemode) -> Value {
+pub fn default_price(
+    version: ApiVersion,
+    price: &PlanPrice,
+    market_prices: &[tally_domain::markets::MarketPrice],
+    livemode: Livemode,
+) -> Value {
     match version.generation() {
         Generation::Legacy => to_value(v2026_07_11::default_price(price, livemode)),
-        Generation::Direct => plan_price(version, price, livemode),
+        Generation::Direct => plan_price(version, price, market_prices, livemode),
     }
 }
 

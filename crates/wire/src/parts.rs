@@ -12,6 +12,8 @@ pub struct PlanParts<'a> {
     pub plan: &'a Plan,
     pub prices: &'a [PlanPrice],
     pub features: &'a [(PlanFeature, Feature)],
+    /// Exchange rates, market and regional entries (`commerce.md` §7).
+    pub regional: &'a tally_domain::markets::PlanRegional,
 }
 
 /// A subscription with its plan, price, feature snapshot, seat balances and the instant

@@ -364,8 +364,43 @@ pub struct PriceIn {
     pub intro_offer: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
-    pub market_prices: Option<Vec<Value>>,
+    /// A price's amount per market (direct versions; `commerce.md` §7).
+    pub market_prices: Option<Vec<MarketPriceIn>>,
     pub inherits_from_price_id: Option<String>,
+}
+
+/// One market entry of a price: the market (`marketGroupId`), its currency and amount.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketPriceIn {
+    #[schema(required = true, nullable = false)]
+    pub market_group_id: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub currency: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub price: Option<i64>,
+}
+
+impl MarketPriceIn {
+    /// The entries as the app takes them; a missing field is named with its index.
+    pub fn all(entries: &[MarketPriceIn]) -> Result<Vec<(String, String, i64)>, DomainError> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let missing = |f: &str| {
+                    DomainError::field(format!("marketPrices.{i}.{f}"), format!("{f} is required"))
+                };
+                Ok((
+                    e.market_group_id
+                        .clone()
+                        .ok_or_else(|| missing("marketGroupId"))?,
+                    e.currency.clone().ok_or_else(|| missing("currency"))?,
+                    e.price.ok_or_else(|| missing("price"))?,
+                ))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -688,4 +723,56 @@ pub struct ApplyOfferIn {
     #[schema(required = true, nullable = false)]
     pub offer_id: Option<String>,
     pub expires_at: Option<String>,
+}
+
+/// Create or update (full replacement of `name` and `countryCodes`) a market.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketIn {
+    #[schema(required = true, nullable = false)]
+    pub name: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub country_codes: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
+/// One manual price entry of `PUT /plans/{id}/regional`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionalPriceIn {
+    pub price_id: Option<String>,
+    pub currency: Option<String>,
+    pub price: Option<i64>,
+    pub included_balance: Option<i64>,
+}
+
+/// One manual overage entry of `PUT /plans/{id}/regional`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionalFeatureIn {
+    pub feature_id: Option<String>,
+    pub overage_unit_price: Option<i64>,
+}
+
+/// `PUT /plans/{id}/regional`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionalPricingIn {
+    #[schema(required = true, nullable = false)]
+    pub currency: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub exchange_rate: Option<f64>,
+    pub prices: Option<Vec<RegionalPriceIn>>,
+    pub features: Option<Vec<RegionalFeatureIn>>,
+    /// Refused: currency-specific offer terms live in offers (`commerce.md` §4.6).
+    pub intro_offers: Option<Value>,
+}
+
+/// `PUT /plans/{id}/prices/{priceId}/regional`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceOverridesIn {
+    #[schema(required = true, nullable = false)]
+    pub overrides: Option<Vec<RegionalPriceIn>>,
 }

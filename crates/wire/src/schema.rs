@@ -3,8 +3,8 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    addons, balance, credit_packs, customer_credits, invoices, offers, plan_changes, plan_groups,
-    usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+    addons, balance, credit_packs, customer_credits, invoices, markets, offers, plan_changes,
+    plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -78,6 +78,10 @@ pub enum View {
     Offer,
     DeletedOffer,
     PromoCode,
+    Market,
+    RegionalResult,
+    PriceOverrides,
+    DeletedOverrides,
     ReactivatedSubscription,
     Subscription,
     CreatedSubscription,
@@ -171,6 +175,10 @@ impl View {
             (View::Offer, _) => add::<offers::OfferOut>(&name, schemas_of),
             (View::DeletedOffer, _) => add::<offers::DeletedOfferOut>(&name, schemas_of),
             (View::PromoCode, _) => add::<offers::PromoCodeOut>(&name, schemas_of),
+            (View::Market, _) => add::<markets::MarketOut>(&name, schemas_of),
+            (View::RegionalResult, _) => add::<markets::RegionalResultOut>(&name, schemas_of),
+            (View::PriceOverrides, _) => add::<markets::PriceOverridesOut>(&name, schemas_of),
+            (View::DeletedOverrides, _) => add::<markets::DeletedOverridesOut>(&name, schemas_of),
             (View::CustomerCredit, _) => {
                 add::<customer_credits::CustomerCreditOut>(&name, schemas_of)
             }

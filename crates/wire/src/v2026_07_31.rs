@@ -51,13 +51,13 @@ pub struct PlanPriceEntryOut<'a> {
     #[schema(value_type = Object)]
     pub metadata: &'a Metadata,
     #[schema(value_type = Vec<Object>)]
-    pub market_prices: [(); 0],
+    pub market_prices: Vec<serde_json::Value>,
     #[schema(value_type = Vec<Object>)]
-    pub regional_prices: [(); 0],
+    pub regional_prices: Vec<serde_json::Value>,
 }
 
 impl<'a> PlanPriceEntryOut<'a> {
-    pub fn new(price: &'a PlanPrice) -> Self {
+    pub fn new(price: &'a PlanPrice, regional: &tally_domain::markets::PlanRegional) -> Self {
         Self {
             id: price.id.as_str(),
             billing_interval: price.billing_interval.as_str(),
@@ -69,8 +69,10 @@ impl<'a> PlanPriceEntryOut<'a> {
             offer_id: None,
             inherits_from_price_id: None,
             metadata: &price.metadata,
-            market_prices: [],
-            regional_prices: [],
+            market_prices: crate::markets::market_prices(
+                &regional.market_prices_of(price.id.as_str()),
+            ),
+            regional_prices: crate::markets::regional_prices(&regional.regional_prices_of(price)),
         }
     }
 }
@@ -97,7 +99,7 @@ pub struct PlanPriceOut<'a> {
     #[schema(value_type = Object)]
     pub metadata: &'a Metadata,
     #[schema(value_type = Vec<Object>)]
-    pub market_prices: [(); 0],
+    pub market_prices: Vec<serde_json::Value>,
     pub created_at: String,
     pub updated_at: String,
     pub object: &'static str,
@@ -105,7 +107,11 @@ pub struct PlanPriceOut<'a> {
 }
 
 impl<'a> PlanPriceOut<'a> {
-    pub fn new(price: &'a PlanPrice, livemode: Livemode) -> Self {
+    pub fn new(
+        price: &'a PlanPrice,
+        market_prices: &[tally_domain::markets::MarketPrice],
+        livemode: Livemode,
+    ) -> Self {
         Self {
             id: price.id.as_str(),
             plan_id: price.plan_id.as_str(),
@@ -118,7 +124,7 @@ impl<'a> PlanPriceOut<'a> {
             offer_id: None,
             inherits_from_price_id: None,
             metadata: &price.metadata,
-            market_prices: [],
+            market_prices: crate::markets::market_prices(market_prices),
             created_at: price.created_at.to_rfc3339(),
             updated_at: price.updated_at.to_rfc3339(),
             object: "plan_price",

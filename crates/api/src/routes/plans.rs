@@ -20,7 +20,9 @@ use tally_domain::money::{Cents, Rate};
 use tally_domain::page::PAGE_SIZE_MAX;
 use tally_domain::period::BillingInterval;
 use tally_domain::{ApiVersion, FieldError};
-use tally_wire::requests::{CreatePlanIn, PlanFeatureIn, PriceIn, UpdatePlanIn, VisibilityIn};
+use tally_wire::requests::{
+    CreatePlanIn, MarketPriceIn, PlanFeatureIn, PriceIn, UpdatePlanIn, VisibilityIn,
+};
 use tally_wire::{PlanParts, object_name};
 
 fn parts(detail: &PlanDetail) -> PlanParts<'_> {
@@ -28,6 +30,7 @@ fn parts(detail: &PlanDetail) -> PlanParts<'_> {
         plan: &detail.plan,
         prices: &detail.prices,
         features: &detail.features,
+        regional: &detail.regional,
     }
 }
 
@@ -208,9 +211,19 @@ pub async fn add_price(
         price,
     };
     let (version, livemode) = (ctx.version, ctx.livemode());
-    write(&state, &ctx, &key, &body.canonical, command, move |price| {
-        reply::object(version, tally_wire::plan_price(version, price, livemode))
-    })
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |(price, markets)| {
+            reply::object(
+                version,
+                tally_wire::plan_price(version, price, markets, livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -250,12 +263,6 @@ fn check_unsupported_price_fields(body: &PriceIn, problems: &mut Vec<FieldError>
         problems.push(FieldError::new(
             "introOffer",
             "intro offers are not supported",
-        ));
-    }
-    if body.market_prices.as_ref().is_some_and(|m| !m.is_empty()) {
-        problems.push(FieldError::new(
-            "marketPrices",
-            "market prices are not supported",
         ));
     }
     if body.inherits_from_price_id.is_some() {
@@ -298,6 +305,13 @@ fn parse_new_price(body: PriceIn, version: ApiVersion) -> Result<NewPrice, ApiEr
         is_default: body.is_default,
         included_balance: body.included_balance.flatten().map(Rate),
         included_credits: body.included_credits.flatten(),
+        market_prices: body
+            .market_prices
+            .as_deref()
+            .map(MarketPriceIn::all)
+            .transpose()
+            .map_err(invalid)?
+            .unwrap_or_default(),
         metadata: body.metadata.unwrap_or_default(),
     })
 }
@@ -325,12 +339,28 @@ pub async fn update_price(
             included_balance: input.included_balance.map(|b| b.map(Rate)),
             included_credits: input.included_credits,
             metadata: input.metadata,
+            market_prices: input
+                .market_prices
+                .as_deref()
+                .map(MarketPriceIn::all)
+                .transpose()
+                .map_err(invalid)?,
         },
     };
     let (version, livemode) = (ctx.version, ctx.livemode());
-    write(&state, &ctx, &key, &body.canonical, command, move |price| {
-        reply::object(version, tally_wire::plan_price(version, price, livemode))
-    })
+    write(
+        &state,
+        &ctx,
+        &key,
+        &body.canonical,
+        command,
+        move |(price, markets)| {
+            reply::object(
+                version,
+                tally_wire::plan_price(version, price, markets, livemode),
+            )
+        },
+    )
     .await
 }
 
@@ -366,9 +396,19 @@ pub async fn set_default_price(
         price: price_id,
     };
     let (version, livemode) = (ctx.version, ctx.livemode());
-    write(&state, &ctx, &key, EMPTY_BODY, command, move |price| {
-        reply::object(version, tally_wire::default_price(version, price, livemode))
-    })
+    write(
+        &state,
+        &ctx,
+        &key,
+        EMPTY_BODY,
+        command,
+        move |(price, markets)| {
+            reply::object(
+                version,
+                tally_wire::default_price(version, price, markets, livemode),
+            )
+        },
+    )
     .await
 }
 

@@ -92,7 +92,7 @@ pub fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, Store
 
 /// SQLite names the table and columns of a failed unique constraint, not the index, so the
 /// schema's index names are recovered from the column list.
-const UNIQUE_COLUMNS: [(&str, &str); 14] = [
+const UNIQUE_COLUMNS: [(&str, &str); 15] = [
     (
         "customers.org_id, customers.external_id",
         constraints::CUSTOMER_EXTERNAL_ID,
@@ -106,6 +106,10 @@ const UNIQUE_COLUMNS: [(&str, &str); 14] = [
     (
         "promo_codes.org_id, promo_codes.code_key",
         constraints::PROMO_CODE,
+    ),
+    (
+        "market_countries.org_id, market_countries.country",
+        constraints::MARKET_COUNTRY,
     ),
     (
         "addons.org_id, addons.feature_id",

@@ -20,6 +20,7 @@ mod invoice_operations;
 mod invoices;
 mod keys_cli;
 mod logs;
+mod markets;
 mod metrics;
 mod money_limits;
 mod offers;

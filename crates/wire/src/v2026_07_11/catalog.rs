@@ -5,6 +5,7 @@ use crate::parts::PlanParts;
 use serde::Serialize;
 use tally_domain::catalog::{Feature, FeatureType, Overage, Plan, PlanFeature, PlanPrice};
 use tally_domain::customer::Metadata;
+use tally_domain::markets::PlanRegional;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -63,11 +64,11 @@ pub struct PlanFeatureEntryOut<'a> {
     pub unlimited: bool,
     pub overage: Option<EntryOverageOut>,
     #[schema(value_type = Vec<Object>)]
-    pub regional_prices: [(); 0],
+    pub regional_prices: Vec<serde_json::Value>,
 }
 
 impl<'a> PlanFeatureEntryOut<'a> {
-    pub fn new(pf: &PlanFeature, feature: &'a Feature) -> Self {
+    pub fn new(pf: &PlanFeature, feature: &'a Feature, regional: &PlanRegional) -> Self {
         let is_boolean = feature.feature_type == FeatureType::Boolean;
         Self {
             code: &feature.code,
@@ -82,7 +83,9 @@ impl<'a> PlanFeatureEntryOut<'a> {
                 model: pf.overage.enabled.then_some("per_unit"),
                 unit_price: pf.overage.unit_price.map(|r| r.0),
             }),
-            regional_prices: [],
+            regional_prices: crate::markets::feature_regional_prices(
+                &regional.feature_regional_of(feature.id.as_str(), pf.overage.unit_price),
+            ),
         }
     }
 }
@@ -100,11 +103,11 @@ pub struct PlanPriceEntryOut {
     #[schema(value_type = crate::schema::Null)]
     pub intro_offer: Option<()>,
     #[schema(value_type = Vec<Object>)]
-    pub regional_prices: [(); 0],
+    pub regional_prices: Vec<serde_json::Value>,
 }
 
 impl PlanPriceEntryOut {
-    pub fn new(price: &PlanPrice) -> Self {
+    pub fn new(price: &PlanPrice, regional: &PlanRegional) -> Self {
         Self {
             billing_interval: price.billing_interval.as_str(),
             price: price.price.0,
@@ -113,7 +116,7 @@ impl PlanPriceEntryOut {
             included_balance: price.included_balance.map(|r| r.0),
             included_credits: price.included_credits,
             intro_offer: None,
-            regional_prices: [],
+            regional_prices: crate::markets::regional_prices(&regional.regional_prices_of(price)),
         }
     }
 }
@@ -139,7 +142,7 @@ pub struct PlanOut<'a, P: Serialize> {
     pub features: Vec<PlanFeatureEntryOut<'a>>,
     pub prices: Vec<P>,
     #[schema(value_type = Vec<Object>)]
-    pub exchange_rates: [(); 0],
+    pub exchange_rates: Vec<serde_json::Value>,
     pub object: &'static str,
     pub livemode: bool,
 }
@@ -155,7 +158,7 @@ impl<'a, P: Serialize> PlanOut<'a, P> {
     pub fn with_prices(
         parts: PlanParts<'a>,
         livemode: Livemode,
-        price_entry: impl Fn(&'a PlanPrice) -> P,
+        price_entry: impl Fn(&'a PlanPrice, &'a PlanRegional) -> P,
     ) -> Self {
         let plan: &'a Plan = parts.plan;
         Self {
@@ -176,10 +179,14 @@ impl<'a, P: Serialize> PlanOut<'a, P> {
             features: parts
                 .features
                 .iter()
-                .map(|(pf, feature)| PlanFeatureEntryOut::new(pf, feature))
+                .map(|(pf, feature)| PlanFeatureEntryOut::new(pf, feature, parts.regional))
                 .collect(),
-            prices: parts.prices.iter().map(price_entry).collect(),
-            exchange_rates: [],
+            prices: parts
+                .prices
+                .iter()
+                .map(|price| price_entry(price, parts.regional))
+                .collect(),
+            exchange_rates: crate::markets::exchange_rates(parts.regional),
             object: "plan",
             livemode: livemode.0,
         }
