@@ -696,6 +696,10 @@ fn not_found(kind: NotFound) -> ApiError {
         ),
         NotFound::Offer => (ErrorCode::OfferNotFound, "No offer has that id"),
         NotFound::Market => (ErrorCode::MarketNotFound, "No market has that id"),
+        NotFound::PlanGrant => (
+            ErrorCode::NotFound,
+            "The customer has no plan grant with that id",
+        ),
         NotFound::PromoCode => (
             ErrorCode::PromoCodeNotFound,
             "No active promo code has that id or code",

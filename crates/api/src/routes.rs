@@ -13,6 +13,7 @@ mod markets;
 mod offers;
 mod pauses;
 mod plan_changes;
+mod plan_grants;
 mod plan_groups;
 mod plans;
 mod seats;
@@ -42,11 +43,11 @@ use tally_wire::requests::{
     BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
     CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, MarketIn, NoFieldsIn,
-    OfferIn, PauseIn, PlanFeatureIn, PreviewChangeIn, PriceIn, PriceOverridesIn, PromoCodeIn,
-    PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn, RegionalPricingIn,
-    ReorderPlansIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
-    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
-    VisibilityIn, WebhookIn,
+    OfferIn, PauseIn, PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn, PriceOverridesIn,
+    PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
+    RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn,
+    TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
+    UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -462,6 +463,38 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::UncanceledSubscription)),
+        // Plan grants (`commerce.md` §6).
+        get(
+            "/api/v1/customers/{id}/plan-grants",
+            plan_grants::list,
+            "listPlanGrants",
+            "Every plan grant of the customer, newest first",
+        )
+        .answers(Array(V::PlanGrant)),
+        post(
+            "/api/v1/customers/{id}/plan-grants",
+            plan_grants::create,
+            "createPlanGrant",
+            "Give the customer a higher plan's access for a while, billing unchanged",
+        )
+        .body::<PlanGrantIn>()
+        .answers(Object(V::PlanGrant)),
+        patch(
+            "/api/v1/customers/{id}/plan-grants/{grantId}",
+            plan_grants::update,
+            "updatePlanGrant",
+            "Change an active grant's duration and reason",
+        )
+        .body::<PlanGrantIn>()
+        .answers(Object(V::PlanGrant)),
+        post(
+            "/api/v1/customers/{id}/plan-grants/{grantId}/revoke",
+            plan_grants::revoke,
+            "revokePlanGrant",
+            "End an active grant now",
+        )
+        .body::<RevokeGrantIn>()
+        .answers(Object(V::PlanGrant)),
         // Markets and regional pricing (`commerce.md` §7).
         get(
             "/api/v1/markets",

@@ -25,6 +25,8 @@ pub enum NotFound {
     Offer,
     PromoCode,
     Market,
+    /// A plan grant (`not_found`: the contract has no code of its own for it).
+    PlanGrant,
 }
 
 #[derive(Debug, thiserror::Error)]

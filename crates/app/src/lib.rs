@@ -29,6 +29,7 @@ pub mod offers;
 mod outbox;
 pub mod pauses;
 pub mod plan_changes;
+pub mod plan_grants;
 pub mod plan_groups;
 pub mod quota;
 mod seat_codes;

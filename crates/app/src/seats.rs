@@ -157,7 +157,9 @@ impl SeatTarget {
         }
         let (tx, org) = (&mut *ctx.tx, &org);
         let features = tx.features(org).await?;
-        let snapshot = tx.subscription_features(org, &subscription.id).await?;
+        // Seat caps see a running plan grant (`commerce.md` §6); seat billing does not read this.
+        let base = tx.subscription_features(org, &subscription.id).await?;
+        let snapshot = crate::plan_grants::effective_features(tx, &subscription, base).await?;
         let balances = tx.seat_balances(org, &subscription.id).await?;
         Ok(Self {
             customer,

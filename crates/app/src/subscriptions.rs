@@ -40,6 +40,8 @@ pub struct SubscriptionDetail {
     pub scheduled_plan: Option<Plan>,
     /// The offers placed on the subscription, oldest first.
     pub offers: Vec<tally_domain::offers::OfferApplication>,
+    /// A plan grant running on the subscription (`commerce.md` §6).
+    pub grant: Option<tally_domain::plan_grants::GrantAccess>,
 }
 
 impl SubscriptionDetail {
@@ -54,6 +56,7 @@ impl SubscriptionDetail {
             now: self.now,
             scheduled_plan: self.scheduled_plan.as_ref(),
             offers: &self.offers,
+            grant: self.grant.as_ref(),
         }
     }
 }
@@ -305,6 +308,7 @@ impl Command for CreateSubscription {
             now: ctx.now,
             scheduled_plan: None,
             offers,
+            grant: None,
         })
     }
 }
@@ -460,6 +464,7 @@ impl Command for CancelSubscription {
                 bill_cut_short_period(ctx, &current, &next).await?;
                 crate::addons::end_all_activations(ctx.tx, &next, ctx.now).await?;
                 crate::offers::end_applications(ctx.tx, &next, ctx.now).await?;
+                crate::plan_grants::end_with_subscription(ctx.tx, ctx.ids, &next, ctx.now).await?;
             }
             let mut outbox = outbox_for(ctx.tx, ctx.ids, &next, ctx.now).await?;
             if let (Some(dropped), None) = (&current.scheduled_change, &next.scheduled_change) {
@@ -748,7 +753,29 @@ pub(crate) async fn detail_in(
         Some(id) => db.price(&org, id).await?,
         None => None,
     };
-    let features = db.subscription_features(&org, &subscription.id).await?;
+    let base = db.subscription_features(&org, &subscription.id).await?;
+    // A running plan grant shows in the features, with the base plan's own access beside them.
+    let (features, grant) = match db.active_plan_grant(&org, subscription.id.as_str()).await? {
+        Some((grant, target)) if grant.is_active_at(now) => {
+            let target_plan_name = db
+                .plan_any(
+                    &org,
+                    &tally_domain::catalog::PlanId::from_stored(grant.plan_id.clone()),
+                )
+                .await?
+                .map(|p| p.name)
+                .unwrap_or_default();
+            (
+                tally_domain::plan_grants::effective_snapshot(&base, &target),
+                Some(tally_domain::plan_grants::GrantAccess {
+                    grant,
+                    target_plan_name,
+                    base,
+                }),
+            )
+        }
+        _ => (base, None),
+    };
     // Current counts by feature code: seat and quota balances, and usage this usage period.
     let mut seats = seat_counts(db.seat_balances(&org, &subscription.id).await?);
     if let Some(period) = tally_domain::usage::usage_period(&subscription, now) {
@@ -775,6 +802,7 @@ pub(crate) async fn detail_in(
         now,
         scheduled_plan,
         offers,
+        grant,
     })
 }
 
@@ -951,6 +979,7 @@ pub(crate) async fn pass_due_deadlines(
             DeadlineKind::Cancellation => {
                 crate::addons::end_all_activations(tx, &subscription, due_at).await?;
                 crate::offers::end_applications(tx, &subscription, due_at).await?;
+                crate::plan_grants::end_with_subscription(tx, ids, &subscription, due_at).await?;
                 outbox.push(
                     "subscription.canceled",
                     cancellation_data(&customer_ref, &subscription),

@@ -97,7 +97,9 @@ async fn load(
             AppError::Store(tally_store::StoreError::other("subscription plan missing"))
         })?;
     let features = db.features(org).await?;
-    let snapshot = db.subscription_features(org, &subscription.id).await?;
+    // Access decisions see a running plan grant (`commerce.md` §6).
+    let base = db.subscription_features(org, &subscription.id).await?;
+    let snapshot = crate::plan_grants::effective_features(db, &subscription, base).await?;
     Ok(Loaded {
         customer,
         subscription,

@@ -26,6 +26,7 @@ pub mod page;
 pub mod pause;
 pub mod period;
 pub mod plan_change;
+pub mod plan_grants;
 pub mod plan_groups;
 pub mod seats;
 pub mod subscription;

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod markets;
 pub mod offers;
 pub mod organizations;
+pub mod plan_grants;
 pub mod plan_groups;
 pub mod seats;
 pub mod subscriptions;
@@ -85,6 +86,9 @@ macro_rules! conformance_suite {
             },
             markets {
                 markets_prices_and_pricing_sources_read_back_and_a_country_has_one_market,
+            },
+            plan_grants {
+                grants_read_back_with_their_features_and_only_due_active_ones_are_handed_out,
             },
             customer_credits {
                 credits_read_back_oldest_first_and_an_invoice_takes_and_gives_back,

@@ -20,8 +20,8 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Markets, Offers, Organizations, PlanGroups, Seats, ServerSecrets,
-    SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
+    InvoiceSends, Invoices, Markets, Offers, Organizations, PlanGrants, PlanGroups, Seats,
+    ServerSecrets, SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -62,6 +62,7 @@ pub trait Db:
     + InvoiceSends
     + Markets
     + Offers
+    + PlanGrants
     + ServerSecrets
     + Webhooks
     + Idempotency
@@ -85,6 +86,7 @@ impl<T> Db for T where
         + InvoiceSends
         + Markets
         + Offers
+        + PlanGrants
         + ServerSecrets
         + Webhooks
         + Idempotency

@@ -14,6 +14,7 @@ pub mod markets;
 pub mod offers;
 mod parts;
 pub mod plan_changes;
+pub mod plan_grants;
 pub mod plan_groups;
 pub mod requests;
 pub mod schema;

@@ -31,6 +31,8 @@ pub struct SubscriptionParts<'a> {
     pub scheduled_plan: Option<&'a Plan>,
     /// The offers placed on the subscription, oldest first (`commerce.md` §4.4).
     pub offers: &'a [tally_domain::offers::OfferApplication],
+    /// A plan grant running on the subscription (`commerce.md` §6).
+    pub grant: Option<&'a tally_domain::plan_grants::GrantAccess>,
 }
 
 /// The test clock as `GET /test-clock` shows it.

@@ -776,3 +776,28 @@ pub struct PriceOverridesIn {
     #[schema(required = true, nullable = false)]
     pub overrides: Option<Vec<RegionalPriceIn>>,
 }
+
+/// Create or update a plan grant (`commerce.md` §6).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanGrantIn {
+    /// Create only.
+    pub subscription_id: Option<String>,
+    /// Create only.
+    pub plan_id: Option<String>,
+    #[schema(required = true, nullable = false)]
+    pub reason: Option<String>,
+    /// `cycles`, `until_date` or `until_revoked`.
+    #[schema(required = true, nullable = false)]
+    pub duration: Option<String>,
+    pub duration_cycles: Option<i64>,
+    pub expires_at: Option<String>,
+}
+
+/// Revoke a plan grant.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeGrantIn {
+    #[schema(required = true, nullable = false)]
+    pub reason: Option<String>,
+}

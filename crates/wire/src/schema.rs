@@ -4,7 +4,7 @@
 
 use crate::{
     addons, balance, credit_packs, customer_credits, invoices, markets, offers, plan_changes,
-    plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+    plan_grants, plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -79,6 +79,7 @@ pub enum View {
     DeletedOffer,
     PromoCode,
     Market,
+    PlanGrant,
     RegionalResult,
     PriceOverrides,
     DeletedOverrides,
@@ -176,6 +177,7 @@ impl View {
             (View::DeletedOffer, _) => add::<offers::DeletedOfferOut>(&name, schemas_of),
             (View::PromoCode, _) => add::<offers::PromoCodeOut>(&name, schemas_of),
             (View::Market, _) => add::<markets::MarketOut>(&name, schemas_of),
+            (View::PlanGrant, _) => add::<plan_grants::PlanGrantOut>(&name, schemas_of),
             (View::RegionalResult, _) => add::<markets::RegionalResultOut>(&name, schemas_of),
             (View::PriceOverrides, _) => add::<markets::PriceOverridesOut>(&name, schemas_of),
             (View::DeletedOverrides, _) => add::<markets::DeletedOverridesOut>(&name, schemas_of),

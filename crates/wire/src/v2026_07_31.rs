@@ -252,6 +252,10 @@ pub struct SubscriptionOut<'a> {
     pub credits: Option<CreditsOut>,
     pub balance: Option<BalanceOut>,
     pub price_id: Option<&'a str>,
+    /// While a plan grant runs: `{id, plan: {id, name}, expiresAt}` (`commerce.md` §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub plan_grant: Option<serde_json::Value>,
     pub object: &'static str,
     pub livemode: bool,
 }
@@ -262,10 +266,17 @@ impl<'a> SubscriptionOut<'a> {
         Self {
             core: CoreOut::new(parts, true, extras),
             consumption_model: parts.plan.consumption().as_str(),
-            features: FeatureUsageOut::list(&parts, true),
+            features: FeatureUsageOut::list(&parts, true, true),
             credits: core.credits(),
             balance: core.balance(),
             price_id: parts.subscription.price_id.as_ref().map(|p| p.as_str()),
+            plan_grant: parts.grant.map(|g| {
+                serde_json::json!({
+                    "id": g.grant.id,
+                    "plan": {"id": g.grant.plan_id, "name": g.target_plan_name},
+                    "expiresAt": g.grant.expires_at.map(Timestamp::to_rfc3339),
+                })
+            }),
             object: "subscription",
             livemode: livemode.0,
         }

@@ -69,8 +69,10 @@ impl Renewals {
         Self { app }
     }
 
-    /// One sweep; returns how many deadlines passed and failed.
+    /// One sweep; returns how many deadlines passed and failed. Plan grants past their
+    /// expiry are ended in the same sweep.
     pub async fn run_once(&self) -> Result<SweepReport, tally_app::AppError> {
+        self.app.expire_due_plan_grants().await?;
         self.app.process_due_deadlines().await
     }
 

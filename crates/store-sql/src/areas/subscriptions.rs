@@ -60,7 +60,7 @@ const STATE_COLUMNS: [&str; 35] = [
     "pause_period_end_ms",
     "updated_at_ms",
 ];
-const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
+pub(crate) const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
      unlimited, overage_enabled, overage_unit_price, credits_per_unit, pricing_mode";
 
 #[async_trait]

@@ -28,6 +28,7 @@ mod openapi;
 mod outage;
 mod pauses;
 mod plan_changes;
+mod plan_grants;
 mod plan_groups;
 mod rate_limits;
 mod receiver;

@@ -101,11 +101,22 @@ pub struct FeatureUsageOut<'a> {
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageOut>,
+    /// Direct versions, while a plan grant runs: the base plan's own access
+    /// (`commerce.md` §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub base_access: Option<serde_json::Value>,
 }
 
 impl<'a> FeatureUsageOut<'a> {
-    /// One entry per enabled feature; boolean ones carry `enabled`, the others `usage`.
-    pub fn list(parts: &SubscriptionParts<'a>, with_unlimited: bool) -> Vec<Self> {
+    /// One entry per enabled feature; boolean ones carry `enabled`, the others `usage`;
+    /// `with_base_access` adds what the base plan gives when a plan grant runs.
+    pub fn list(
+        parts: &SubscriptionParts<'a>,
+        with_unlimited: bool,
+        with_base_access: bool,
+    ) -> Vec<Self> {
+        let base = parts.grant.filter(|_| with_base_access).map(|g| &g.base);
         parts
             .features
             .iter()
@@ -119,6 +130,17 @@ impl<'a> FeatureUsageOut<'a> {
                     feature_type: f.feature_type.as_str(),
                     enabled: is_boolean.then_some(true),
                     usage: (!is_boolean).then(|| UsageOut::new(f, current, with_unlimited)),
+                    base_access: base.map(|base| {
+                        let own = base.iter().find(|b| b.feature_id == f.feature_id);
+                        if is_boolean {
+                            serde_json::json!({"enabled": own.is_some_and(|b| b.enabled)})
+                        } else {
+                            serde_json::json!({
+                                "included": own.filter(|b| b.enabled).map_or(0, |b| b.included_amount),
+                                "unlimited": own.is_some_and(|b| b.enabled && b.unlimited),
+                            })
+                        }
+                    }),
                 }
             })
             .collect()
@@ -260,7 +282,7 @@ impl<'a> SubscriptionOut<'a> {
             consumption_model: parts.plan.consumption().as_str(),
             trial_ends_at: time(s.trial_ends_at),
             current_period: core.current_period(),
-            features: FeatureUsageOut::list(&parts, false),
+            features: FeatureUsageOut::list(&parts, false, false),
             credits: core.credits(),
             balance: core.balance(),
             cancellation: core.cancellation(),
