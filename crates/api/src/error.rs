@@ -38,6 +38,7 @@ pub enum ErrorCode {
     OfferNotFound,
     PromoCodeNotFound,
     PromoCodeExpired,
+    IntroOfferActive,
     OfferNotApplicable,
     MarketNotFound,
     MarketInUse,
@@ -89,7 +90,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 64] = [
+    pub const ALL: [ErrorCode; 65] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -106,6 +107,7 @@ impl ErrorCode {
         ErrorCode::OfferNotFound,
         ErrorCode::PromoCodeNotFound,
         ErrorCode::PromoCodeExpired,
+        ErrorCode::IntroOfferActive,
         ErrorCode::OfferNotApplicable,
         ErrorCode::MarketNotFound,
         ErrorCode::MarketInUse,
@@ -207,6 +209,7 @@ impl ErrorCode {
             | C::AddonAlreadyActive
             | C::AddonHasActivations
             | C::PromoCodeExpired
+            | C::IntroOfferActive
             | C::MarketInUse
             | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable => ("conflict_error", 422),
@@ -245,6 +248,7 @@ impl ErrorCode {
             C::OfferNotFound => "offer_not_found",
             C::PromoCodeNotFound => "promo_code_not_found",
             C::PromoCodeExpired => "promo_code_expired",
+            C::IntroOfferActive => "intro_offer_active",
             C::OfferNotApplicable => "offer_not_applicable",
             C::MarketNotFound => "market_not_found",
             C::MarketInUse => "market_in_use",
@@ -616,6 +620,11 @@ impl From<&AppError> for ApiError {
                 format!("The plan has no {currency} amount for {what}"),
             )
             .with_param("customerId"),
+            AppError::IntroOfferActive => ApiError::new(
+                ErrorCode::IntroOfferActive,
+                "This price's introductory offer applies to new subscriptions; a promo code cannot replace it",
+            )
+            .with_param("promoCode"),
             AppError::PromoCodeExpired => ApiError::new(
                 ErrorCode::PromoCodeExpired,
                 "This promo code has expired",

@@ -24,6 +24,8 @@ pub struct PlanDetail {
     pub features: Vec<PlanFeatureEntry>,
     /// Exchange rates, market and regional entries (`commerce.md` §7).
     pub regional: tally_domain::markets::PlanRegional,
+    /// Introductory offers by price id (`commerce.md` §4.6).
+    pub intro_offers: Vec<(String, tally_domain::offers::Offer)>,
 }
 
 /// How a caller names a plan: `pln_…` or its code.
@@ -260,6 +262,7 @@ impl Command for CreatePlan {
             prices: Vec::new(),
             features: Vec::new(),
             regional: Default::default(),
+            intro_offers: Vec::new(),
         })
     }
 }
@@ -352,11 +355,14 @@ async fn plan_detail_in(db: &mut dyn Db, plan: Plan) -> Result<PlanDetail, AppEr
             .next()
             .map(|(_, r)| r)
             .unwrap_or_default();
+    let price_ids: Vec<String> = prices.iter().map(|p| p.id.as_str().to_owned()).collect();
+    let intro_offers = db.price_intro_offers(&plan.org_id, &price_ids).await?;
     Ok(PlanDetail {
         plan,
         prices,
         features,
         regional,
+        intro_offers,
     })
 }
 
@@ -374,10 +380,16 @@ pub struct NewPrice {
     pub metadata: Metadata,
     /// The price's amount per market (`commerce.md` §7), as sent.
     pub market_prices: Vec<crate::markets::MarketPriceInput>,
+    /// Legacy `introOffer` terms to attach (`commerce.md` §4.6).
+    pub intro: Option<tally_domain::offers::Phase>,
 }
 
-/// A price with its market entries, as the price views show it.
-pub type PricedPrice = (PlanPrice, Vec<tally_domain::markets::MarketPrice>);
+/// A price with its market entries and introductory offer, as the price views show it.
+pub type PricedPrice = (
+    PlanPrice,
+    Vec<tally_domain::markets::MarketPrice>,
+    Option<tally_domain::offers::Offer>,
+);
 
 async fn with_market_prices(
     tx: &mut dyn Tx,
@@ -390,7 +402,13 @@ async fn with_market_prices(
         .next()
         .map(|(_, r)| r.market_prices_of(price.id.as_str()))
         .unwrap_or_default();
-    Ok((price, entries))
+    let intro = tx
+        .price_intro_offers(org, &[price.id.as_str().to_owned()])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, offer)| offer);
+    Ok((price, entries, intro))
 }
 
 pub struct AddPrice {
@@ -449,7 +467,11 @@ impl Command for AddPrice {
         ctx.tx
             .replace_market_prices(&org, price.id.as_str(), &entries)
             .await?;
-        Ok((price, entries))
+        if let Some(phase) = &new.intro {
+            crate::offers::set_intro_offer(ctx.tx, ctx.ids, &plan, &price, Some(phase), ctx.now)
+                .await?;
+        }
+        with_market_prices(ctx.tx, &org, price).await
     }
 }
 
@@ -491,6 +513,8 @@ pub struct PricePatch {
     pub metadata: Option<Metadata>,
     /// Replaces the market entries when sent (`commerce.md` §7).
     pub market_prices: Option<Vec<crate::markets::MarketPriceInput>>,
+    /// Legacy `introOffer`: `Some(None)` detaches it, `Some(Some(terms))` sets it.
+    pub intro: Option<Option<tally_domain::offers::Phase>>,
 }
 
 pub struct UpdatePrice {
@@ -504,7 +528,7 @@ impl Command for UpdatePrice {
     type Output = PricedPrice;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<PricedPrice, AppError> {
-        let (_, prices, mut price) = lock_price(ctx, &self.plan, &self.price).await?;
+        let (plan, prices, mut price) = lock_price(ctx, &self.plan, &self.price).await?;
         let patch = &self.patch;
         if let Some(amount) = patch.price {
             price.price = amount;
@@ -531,6 +555,10 @@ impl Command for UpdatePrice {
         if let Some(input) = &patch.market_prices {
             let entries = crate::markets::market_prices(ctx.tx, &org, input).await?;
             crate::markets::replace_market_prices(ctx.tx, &org, &price.id, &entries).await?;
+        }
+        if let Some(intro) = &patch.intro {
+            crate::offers::set_intro_offer(ctx.tx, ctx.ids, &plan, &price, intro.as_ref(), ctx.now)
+                .await?;
         }
         with_market_prices(ctx.tx, &org, price).await
     }
@@ -879,11 +907,21 @@ impl App {
         let mut prices = db.prices_of_plans(org, &ids).await?;
         let mut features = db.features_of_plans(org, &ids).await?;
         let mut regional = crate::markets::regional_of_plans(&mut *db, org, &ids).await?;
+        let price_ids: Vec<String> = prices.iter().map(|p| p.id.as_str().to_owned()).collect();
+        let mut intro_offers = db.price_intro_offers(org, &price_ids).await?;
         let items = plans
             .items
             .into_iter()
-            .map(|plan| PlanDetail {
-                prices: take_where(&mut prices, |p| p.plan_id == plan.id),
+            .map(|plan| {
+                let prices = take_where(&mut prices, |p| p.plan_id == plan.id);
+                let intro_offers = take_where(&mut intro_offers, |(price, _)| {
+                    prices.iter().any(|p| p.id.as_str() == price)
+                });
+                (plan, prices, intro_offers)
+            })
+            .map(|(plan, prices, intro_offers)| PlanDetail {
+                prices,
+                intro_offers,
                 features: take_where(&mut features, |(pf, _)| pf.plan_id == plan.id),
                 regional: take_where(&mut regional, |(id, _)| *id == plan.id)
                     .pop()

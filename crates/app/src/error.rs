@@ -66,6 +66,9 @@ pub enum AppError {
     /// (`missing_regional_price`).
     #[error("no {currency} amount for {what}")]
     MissingRegionalPrice { currency: String, what: String },
+    /// A promo code where the price's introductory offer applies (`intro_offer_active`).
+    #[error("the price's introductory offer applies; a promo code cannot replace it")]
+    IntroOfferActive,
     /// A promo code past its `expiresAt` (`promo_code_expired`).
     #[error("the promo code has expired")]
     PromoCodeExpired,

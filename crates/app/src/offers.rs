@@ -80,6 +80,15 @@ impl Command for UpdateOffer {
             )
             .into());
         }
+        if !tally_domain::offers::suits_intro(&next.phases)
+            && ctx.tx.offer_is_intro(&org, &offer.id).await?
+        {
+            return Err(DomainError::field(
+                "phases",
+                "a price offers this as its introductory offer: an optional trial and one finite percentage or amount off",
+            )
+            .into());
+        }
         offer.name = next.name;
         offer.phases = next.phases;
         if let Some(metadata) = &self.fields.metadata {
@@ -323,12 +332,15 @@ impl Command for UpdatePromoCode {
 pub enum Terms {
     PromoCode(String),
     Offer(String),
+    /// Legacy `introOffer`: terms of its own, replacing the price's introductory offer.
+    Custom(Phase),
 }
 
 /// An offer chosen for a new subscription, checked against its plan and price.
 pub(crate) struct Chosen {
     pub offer: Offer,
     pub code: Option<PromoCode>,
+    pub source: Source,
 }
 
 fn not_applicable(why: NotApplicable, param: &str) -> AppError {
@@ -375,6 +387,29 @@ pub(crate) async fn choose(
             Ok(Chosen {
                 offer,
                 code: Some(code),
+                source: Source::PromoCode,
+            })
+        }
+        Terms::Custom(phase) => {
+            if price.is_none() {
+                return Err(not_applicable(NotApplicable::FreePlan, "introOffer"));
+            }
+            Ok(Chosen {
+                offer: Offer {
+                    id: String::new(),
+                    org_id: org.clone(),
+                    name: tally_domain::offers::CUSTOM_NAME.to_owned(),
+                    phases: vec![phase.clone()],
+                    metadata: Default::default(),
+                    starts_at: None,
+                    ends_at: None,
+                    active: true,
+                    deleted: false,
+                    created_at: now,
+                    updated_at: now,
+                },
+                code: None,
+                source: Source::Custom,
             })
         }
         Terms::Offer(id) => {
@@ -390,9 +425,80 @@ pub(crate) async fn choose(
             if price.is_none() {
                 return Err(not_applicable(NotApplicable::FreePlan, param));
             }
-            Ok(Chosen { offer, code: None })
+            Ok(Chosen {
+                offer,
+                code: None,
+                source: Source::Direct,
+            })
         }
     }
+}
+
+/// The price's introductory offer when it can apply now in `currency` (`commerce.md` §4.3).
+pub(crate) async fn intro_offer(
+    tx: &mut dyn Tx,
+    org: &OrgId,
+    price: &PlanPrice,
+    currency: &str,
+    now: Timestamp,
+) -> Result<Option<Offer>, AppError> {
+    Ok(tx
+        .price_intro_offers(org, &[price.id.as_str().to_owned()])
+        .await?
+        .into_iter()
+        .map(|(_, offer)| offer)
+        .find(|offer| offer.is_selectable(now, currency)))
+}
+
+/// Legacy `introOffer` on a price (`commerce.md` §4.6): `Some(phase)` makes (or replaces the
+/// terms of) the offer `<plan name> intro` and attaches it; `None` detaches it.
+pub(crate) async fn set_intro_offer(
+    tx: &mut dyn Tx,
+    ids: &dyn crate::IdSource,
+    plan: &Plan,
+    price: &PlanPrice,
+    phase: Option<&Phase>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let org = &plan.org_id;
+    let price_id = price.id.as_str().to_owned();
+    let Some(phase) = phase else {
+        tx.set_price_intro_offer(org, &price_id, None).await?;
+        return Ok(());
+    };
+    let existing = tx
+        .price_intro_offers(org, std::slice::from_ref(&price_id))
+        .await?
+        .into_iter()
+        .next();
+    let offer = match existing {
+        Some((_, mut offer)) => {
+            offer.phases = vec![phase.clone()];
+            offer.updated_at = now;
+            tx.update_offer(&offer).await?;
+            offer
+        }
+        None => {
+            let offer = Offer {
+                id: format!("ofr_{}", ids.ulid()),
+                org_id: org.clone(),
+                name: format!("{} intro", plan.name),
+                phases: vec![phase.clone()],
+                metadata: Default::default(),
+                starts_at: None,
+                ends_at: None,
+                active: true,
+                deleted: false,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_offer(&offer).await?;
+            offer
+        }
+    };
+    tx.set_price_intro_offer(org, &price_id, Some(&offer.id))
+        .await?;
+    Ok(())
 }
 
 /// Places `offer` on `subscription` from `anchor`, at `price`; the first discounted period's
@@ -400,7 +506,7 @@ pub(crate) async fn choose(
 pub(crate) fn application(
     id: String,
     subscription: &Subscription,
-    (offer, code): (&Offer, Option<&PromoCode>),
+    (offer, code, source): (&Offer, Option<&PromoCode>, Source),
     (price, base, currency): (&PlanPrice, Cents, &str),
     anchor: Timestamp,
     now: Timestamp,
@@ -417,14 +523,10 @@ pub(crate) fn application(
         id,
         org_id: subscription.org_id.clone(),
         subscription_id: subscription.id.as_str().to_owned(),
-        offer_id: Some(offer.id.clone()),
+        offer_id: (source != Source::Custom).then(|| offer.id.clone()),
         name: offer.name.clone(),
         promo_code: code.map(|c| c.code.clone()),
-        source: if code.is_some() {
-            Source::PromoCode
-        } else {
-            Source::Direct
-        },
+        source,
         currency,
         price_id: Some(price.id.as_str().to_owned()),
         phases,
@@ -532,7 +634,7 @@ impl Command for ApplyOffer {
         let mut placed = application(
             format!("ofa_{}", ctx.ids.ulid()),
             &subscription,
-            (&offer, None),
+            (&offer, None, Source::Direct),
             (&price, base, &currency),
             anchor,
             ctx.now,

@@ -134,8 +134,17 @@ impl Command for CreateSubscription {
         if currency != crate::invoicing::CURRENCY {
             refuse_unpriced_extras(&plan, price.as_ref(), &snapshot, &currency)?;
         }
-        let chosen = match &request.terms {
-            Some(terms) => Some(
+        let intro = match &price {
+            Some(price) => {
+                crate::offers::intro_offer(ctx.tx, &org, price, &currency, ctx.now).await?
+            }
+            None => None,
+        };
+        let chosen = match (&request.terms, intro) {
+            (Some(crate::offers::Terms::PromoCode(_)), Some(_)) => {
+                return Err(AppError::IntroOfferActive);
+            }
+            (Some(terms), _) => Some(
                 crate::offers::choose(
                     ctx.tx,
                     &org,
@@ -145,17 +154,33 @@ impl Command for CreateSubscription {
                 )
                 .await?,
             ),
-            None => None,
+            (None, Some(offer)) => Some(crate::offers::Chosen {
+                offer,
+                code: None,
+                source: tally_domain::offers::Source::Introductory,
+            }),
+            (None, None) => None,
         };
-        // An offer defines the whole sequence: its free trial, or none (`commerce.md` §4.3).
-        let trial_days = if request.skip_trial || price.is_none() {
-            0
-        } else if let Some(chosen) = &chosen {
-            chosen.offer.trial_days().unwrap_or(0)
-        } else {
+        // An offer chosen by code or id defines the whole sequence: its free trial, or none;
+        // an introductory offer (or custom terms) without a trial keeps the price's, which
+        // `customTrialDays` replaces (`commerce.md` §4.3).
+        let price_trial = || {
             request
                 .custom_trial_days
                 .unwrap_or_else(|| price.as_ref().map_or(0, |p| p.trial_days))
+        };
+        let trial_days = match &chosen {
+            _ if request.skip_trial || price.is_none() => 0,
+            Some(chosen)
+                if matches!(
+                    chosen.source,
+                    tally_domain::offers::Source::PromoCode | tally_domain::offers::Source::Direct
+                ) =>
+            {
+                chosen.offer.trial_days().unwrap_or(0)
+            }
+            Some(chosen) => chosen.offer.trial_days().unwrap_or_else(price_trial),
+            None => price_trial(),
         };
         let subscription = NewSubscription {
             id: SubscriptionId::from_ulid(ctx.ids.ulid()),
@@ -209,7 +234,7 @@ impl Command for CreateSubscription {
             let placed = crate::offers::application(
                 format!("ofa_{}", ctx.ids.ulid()),
                 &subscription,
-                (&chosen.offer, chosen.code.as_ref()),
+                (&chosen.offer, chosen.code.as_ref(), chosen.source),
                 (price, base, &currency),
                 subscription.start_date,
                 ctx.now,

@@ -535,6 +535,10 @@ pub fn legacy_phase(
 pub enum Source {
     Direct,
     PromoCode,
+    /// The price's introductory offer, applied when nothing else was chosen.
+    Introductory,
+    /// Terms given inline at creation (legacy `introOffer`), replacing the price's.
+    Custom,
 }
 
 impl Source {
@@ -542,14 +546,34 @@ impl Source {
         match self {
             Self::Direct => "direct",
             Self::PromoCode => "promo_code",
+            Self::Introductory => "introductory",
+            Self::Custom => "custom",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Direct, Self::PromoCode]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            Self::Direct,
+            Self::PromoCode,
+            Self::Introductory,
+            Self::Custom,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
+}
+
+/// The name of an application of custom terms.
+pub const CUSTOM_NAME: &str = "Custom discount";
+
+/// What an introductory offer may hold (`commerce.md` §4.6): an optional leading trial and at
+/// most one finite percentage or amount-off phase.
+pub fn suits_intro(phases: &[Phase]) -> bool {
+    let discounts: Vec<&Phase> = phases.iter().filter(|p| p.is_discount()).collect();
+    discounts.len() <= 1
+        && discounts.iter().all(|p| {
+            p.cycles().is_some() && matches!(p, Phase::Percentage { .. } | Phase::AmountOff { .. })
+        })
 }
 
 /// A phase placed in time.
@@ -696,7 +720,7 @@ impl OfferApplication {
     fn line_type(&self) -> LineType {
         match self.source {
             Source::PromoCode => LineType::PromoCodeDiscount,
-            Source::Direct => LineType::Discount,
+            Source::Direct | Source::Introductory | Source::Custom => LineType::Discount,
         }
     }
 }

@@ -133,14 +133,17 @@ pub fn plan_feature(version: ApiVersion, pf: &PlanFeature, livemode: Livemode) -
 pub fn plan_price(
     version: ApiVersion,
     price: &PlanPrice,
-    market_prices: &[tally_domain::markets::MarketPrice],
+    (market_prices, intro): (
+        &[tally_domain::markets::MarketPrice],
+        Option<&tally_domain::offers::Offer>,
+    ),
     livemode: Livemode,
 ) -> Value {
     match version.generation() {
-        Generation::Legacy => to_value(v2026_07_11::PlanPriceOut::new(price, livemode)),
+        Generation::Legacy => to_value(v2026_07_11::PlanPriceOut::new(price, intro, livemode)),
         Generation::Direct => to_value(v2026_07_31::PlanPriceOut::new(
             price,
-            market_prices,
+            (market_prices, intro),
             livemode,
         )),
     }
@@ -158,12 +161,15 @@ pub fn plan_visibility(version: ApiVersion, parts: PlanParts<'_>, livemode: Live
 pub fn default_price(
     version: ApiVersion,
     price: &PlanPrice,
-    market_prices: &[tally_domain::markets::MarketPrice],
+    extras: (
+        &[tally_domain::markets::MarketPrice],
+        Option<&tally_domain::offers::Offer>,
+    ),
     livemode: Livemode,
 ) -> Value {
     match version.generation() {
         Generation::Legacy => to_value(v2026_07_11::default_price(price, livemode)),
-        Generation::Direct => plan_price(version, price, market_prices, livemode),
+        Generation::Direct => plan_price(version, price, extras, livemode),
     }
 }
 

@@ -14,6 +14,8 @@ pub struct PlanParts<'a> {
     pub features: &'a [(PlanFeature, Feature)],
     /// Exchange rates, market and regional entries (`commerce.md` §7).
     pub regional: &'a tally_domain::markets::PlanRegional,
+    /// Introductory offers by price id (`commerce.md` §4.6).
+    pub intro_offers: &'a [(String, tally_domain::offers::Offer)],
 }
 
 /// A subscription with its plan, price, feature snapshot, seat balances and the instant

@@ -44,8 +44,8 @@ pub struct PlanPriceEntryOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
-    #[schema(value_type = crate::schema::Null)]
-    pub offer_id: Option<()>,
+    /// The attached introductory offer (`commerce.md` §4.6).
+    pub offer_id: Option<&'a str>,
     #[schema(value_type = crate::schema::Null)]
     pub inherits_from_price_id: Option<()>,
     #[schema(value_type = Object)]
@@ -57,7 +57,11 @@ pub struct PlanPriceEntryOut<'a> {
 }
 
 impl<'a> PlanPriceEntryOut<'a> {
-    pub fn new(price: &'a PlanPrice, regional: &tally_domain::markets::PlanRegional) -> Self {
+    pub fn new(
+        price: &'a PlanPrice,
+        regional: &tally_domain::markets::PlanRegional,
+        intro: Option<&'a tally_domain::offers::Offer>,
+    ) -> Self {
         Self {
             id: price.id.as_str(),
             billing_interval: price.billing_interval.as_str(),
@@ -66,7 +70,7 @@ impl<'a> PlanPriceEntryOut<'a> {
             trial_days: price.trial_days,
             included_balance: price.included_balance.map(|r| r.0),
             included_credits: price.included_credits,
-            offer_id: None,
+            offer_id: intro.map(|o| o.id.as_str()),
             inherits_from_price_id: None,
             metadata: &price.metadata,
             market_prices: crate::markets::market_prices(
@@ -92,8 +96,8 @@ pub struct PlanPriceOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
-    #[schema(value_type = crate::schema::Null)]
-    pub offer_id: Option<()>,
+    /// The attached introductory offer (`commerce.md` §4.6).
+    pub offer_id: Option<&'a str>,
     #[schema(value_type = crate::schema::Null)]
     pub inherits_from_price_id: Option<()>,
     #[schema(value_type = Object)]
@@ -109,7 +113,10 @@ pub struct PlanPriceOut<'a> {
 impl<'a> PlanPriceOut<'a> {
     pub fn new(
         price: &'a PlanPrice,
-        market_prices: &[tally_domain::markets::MarketPrice],
+        (market_prices, intro): (
+            &[tally_domain::markets::MarketPrice],
+            Option<&'a tally_domain::offers::Offer>,
+        ),
         livemode: Livemode,
     ) -> Self {
         Self {
@@ -121,7 +128,7 @@ impl<'a> PlanPriceOut<'a> {
             trial_days: price.trial_days,
             included_balance: price.included_balance.map(|r| r.0),
             included_credits: price.included_credits,
-            offer_id: None,
+            offer_id: intro.map(|o| o.id.as_str()),
             inherits_from_price_id: None,
             metadata: &price.metadata,
             market_prices: crate::markets::market_prices(market_prices),

@@ -96,3 +96,28 @@ test("bad codes are refused", async () => {
     type: "not_found_error",
   });
 });
+
+test("a price's introductory offer applies, refuses promo codes, and gives way to custom terms", async () => {
+  const { plan, monthly } = await seatPlan(sdk);
+  const price = unwrap(await sdk.plans.updatePrice({ id: plan.id, priceId: monthly.id, introOffer: { enabled: true, discountType: "percentage", discountValue: 2000, durationCycles: 2 } }));
+  assert.deepEqual(price.introOffer, { enabled: true, discountType: "percentage", discountValue: 2000, durationCycles: 2 });
+  const read = unwrap(await sdk.plans.get({ id: plan.id }));
+  assert.deepEqual(read.prices.find((p) => p.billingInterval === "monthly").introOffer, price.introOffer);
+
+  const customer = await newCustomer(sdk, "intro");
+  const sub = unwrap(await sdk.subscriptions.create({ customerId: customer.id, planId: plan.id }));
+  assert.deepEqual([sub.discount.type, sub.discount.value], ["percentage", 2000]);
+  const text = newCode("INTRO");
+  unwrap(await sdk.promoCodes.create({ code: text, discountType: "amount", discountValue: 100 }));
+  const other = await newCustomer(sdk, "intro-code");
+  await expectApiError(sdk.subscriptions.create({ customerId: other.id, planId: plan.id, promoCode: text }), {
+    status: 409,
+    code: "intro_offer_active",
+    type: "conflict_error",
+    param: "promoCode",
+  });
+  const custom = unwrap(await sdk.subscriptions.create({ customerId: other.id, planId: plan.id, introOffer: { discountType: "amount", discountValue: 1000, durationCycles: 1 } }));
+  assert.deepEqual([custom.discount.type, custom.discount.value, custom.discount.name], ["amount", 1000, "Custom discount"]);
+  const off = unwrap(await sdk.plans.updatePrice({ id: plan.id, priceId: monthly.id, introOffer: { enabled: false, discountType: "percentage", discountValue: 2000, durationCycles: 2 } }));
+  assert.equal(off.introOffer, null);
+});

@@ -17,6 +17,7 @@ use tally_domain::catalog::{
     check_name, check_plan_code, problems_or,
 };
 use tally_domain::money::{Cents, Rate};
+use tally_domain::offers::Phase;
 use tally_domain::page::PAGE_SIZE_MAX;
 use tally_domain::period::BillingInterval;
 use tally_domain::{ApiVersion, FieldError};
@@ -31,6 +32,7 @@ fn parts(detail: &PlanDetail) -> PlanParts<'_> {
         prices: &detail.prices,
         features: &detail.features,
         regional: &detail.regional,
+        intro_offers: &detail.intro_offers,
     }
 }
 
@@ -217,10 +219,10 @@ pub async fn add_price(
         &key,
         &body.canonical,
         command,
-        move |(price, markets)| {
+        move |(price, markets, intro)| {
             reply::object(
                 version,
-                tally_wire::plan_price(version, price, markets, livemode),
+                tally_wire::plan_price(version, price, (markets, intro.as_ref()), livemode),
             )
         },
     )
@@ -253,18 +255,26 @@ fn amount(value: i64, field: &str, max: i64, problems: &mut Vec<FieldError>) {
     }
 }
 
+/// A price's legacy `introOffer` (`commerce.md` §4.6): absent or null leaves it; `enabled:
+/// false` detaches it; `enabled: true` with its terms makes or replaces it.
+fn intro_change(body: &PriceIn) -> Result<Option<Option<Phase>>, ApiError> {
+    let Some(terms) = body.intro_offer.as_ref().filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    match terms.get("enabled") {
+        Some(Value::Bool(false)) => Ok(Some(None)),
+        Some(Value::Bool(true)) => super::subscriptions::intro_terms(terms, "introOffer")
+            .map(|phase| Some(Some(phase)))
+            .map_err(|problem| invalid(tally_domain::DomainError::Validation(vec![problem]))),
+        _ => Err(ApiError::validation(
+            "introOffer.enabled",
+            "introOffer.enabled must be true or false",
+        )),
+    }
+}
+
 /// The Tier-4 price fields: refused when they ask for something (`catalog.md` §4.2).
 fn check_unsupported_price_fields(body: &PriceIn, problems: &mut Vec<FieldError>) {
-    let intro_enabled = body
-        .intro_offer
-        .as_ref()
-        .is_some_and(|offer| offer.get("enabled") == Some(&Value::Bool(true)));
-    if intro_enabled {
-        problems.push(FieldError::new(
-            "introOffer",
-            "intro offers are not supported",
-        ));
-    }
     if body.inherits_from_price_id.is_some() {
         problems.push(FieldError::new(
             "inheritsFromPriceId",
@@ -312,6 +322,7 @@ fn parse_new_price(body: PriceIn, version: ApiVersion) -> Result<NewPrice, ApiEr
             .transpose()
             .map_err(invalid)?
             .unwrap_or_default(),
+        intro: intro_change(&body)?.flatten(),
         metadata: body.metadata.unwrap_or_default(),
     })
 }
@@ -329,6 +340,7 @@ pub async fn update_price(
     check_price_amounts(&input, &mut problems);
     check_unsupported_price_fields(&input, &mut problems);
     problems_or(problems).map_err(invalid)?;
+    let intro = intro_change(&input)?;
     let command = UpdatePrice {
         plan: PlanRef::parse(&id),
         price: price_id,
@@ -345,6 +357,7 @@ pub async fn update_price(
                 .map(MarketPriceIn::all)
                 .transpose()
                 .map_err(invalid)?,
+            intro,
         },
     };
     let (version, livemode) = (ctx.version, ctx.livemode());
@@ -354,10 +367,10 @@ pub async fn update_price(
         &key,
         &body.canonical,
         command,
-        move |(price, markets)| {
+        move |(price, markets, intro)| {
             reply::object(
                 version,
-                tally_wire::plan_price(version, price, markets, livemode),
+                tally_wire::plan_price(version, price, (markets, intro.as_ref()), livemode),
             )
         },
     )
@@ -402,10 +415,10 @@ pub async fn set_default_price(
         &key,
         EMPTY_BODY,
         command,
-        move |(price, markets)| {
+        move |(price, markets, intro)| {
             reply::object(
                 version,
-                tally_wire::default_price(version, price, markets, livemode),
+                tally_wire::default_price(version, price, (markets, intro.as_ref()), livemode),
             )
         },
     )

@@ -116,10 +116,7 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
             parsed
         }
     };
-    let unsupported = [
-        ("introOffer", &body.intro_offer),
-        ("cardPromotionId", &body.card_promotion_id),
-    ];
+    let unsupported = [("cardPromotionId", &body.card_promotion_id)];
     for (field, value) in unsupported {
         if value.as_ref().is_some_and(|v| !v.is_null()) {
             problems.push(FieldError::new(field, format!("{field} is not supported")));
@@ -141,9 +138,23 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
         };
     let promo_code = text("promoCode", &body.promo_code, &mut problems);
     let offer_id = text("offerId", &body.offer_id, &mut problems);
+    let custom = match body.intro_offer.as_ref().filter(|v| !v.is_null()) {
+        None => None,
+        Some(terms) => match intro_terms(terms, "introOffer") {
+            Ok(phase) => Some(phase),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        },
+    };
     let choices = [
         ("offerId", offer_id.is_some()),
         ("promoCode", promo_code.is_some()),
+        (
+            "introOffer",
+            body.intro_offer.as_ref().is_some_and(|v| !v.is_null()),
+        ),
         ("customTrialDays", body.custom_trial_days.is_some()),
         ("skipTrial", body.skip_trial == Some(true)),
     ];
@@ -158,10 +169,11 @@ fn parse_create(body: CreateSubscriptionIn, ctx: &Ctx) -> Result<NewSubscription
             format!("send at most one of {}", chosen.join(", ")),
         ));
     }
-    let terms = match (promo_code, offer_id) {
-        (Some(code), _) => Some(tally_app::offers::Terms::PromoCode(code)),
-        (None, Some(offer)) => Some(tally_app::offers::Terms::Offer(offer)),
-        (None, None) => None,
+    let terms = match (promo_code, offer_id, custom) {
+        (Some(code), _, _) => Some(tally_app::offers::Terms::PromoCode(code)),
+        (None, Some(offer), _) => Some(tally_app::offers::Terms::Offer(offer)),
+        (None, None, Some(phase)) => Some(tally_app::offers::Terms::Custom(phase)),
+        (None, None, None) => None,
     };
     if body.prepaid_periods.is_some_and(|n| n != 1) {
         problems.push(FieldError::new(
@@ -292,4 +304,32 @@ pub async fn uncancel(
         },
     )
     .await
+}
+
+/// Legacy intro terms `{discountType, discountValue, durationCycles}` (`commerce.md` §4.3,
+/// §4.6): one finite percentage (basis points, below 100 %) or US-cent amount off.
+pub(super) fn intro_terms(
+    terms: &Value,
+    field: &str,
+) -> Result<tally_domain::offers::Phase, FieldError> {
+    let kind = terms.get("discountType").and_then(Value::as_str);
+    let value = terms.get("discountValue").and_then(Value::as_i64);
+    let cycles = terms.get("durationCycles").and_then(Value::as_i64);
+    match (kind, value, cycles) {
+        (Some(kind), Some(value), Some(cycles)) if cycles >= 1 => {
+            tally_domain::offers::legacy_phase(kind, value, Some(cycles)).map_err(|error| {
+                match error {
+                    tally_domain::DomainError::Validation(mut problems) if !problems.is_empty() => {
+                        let first = problems.remove(0);
+                        FieldError::new(format!("{field}.{}", first.field), first.message)
+                    }
+                    other => FieldError::new(field, other.to_string()),
+                }
+            })
+        }
+        _ => Err(FieldError::new(
+            field,
+            format!("{field} needs discountType, discountValue and durationCycles (at least 1)"),
+        )),
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::SqlDb;
 use crate::decode::sql_row;
-use crate::query::{keyset_page, query};
+use crate::query::{keyset_page, placeholders, query};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use tally_domain::offers::{
@@ -468,6 +468,71 @@ impl Offers for SqlDb {
         .execute(&mut self.conn)
         .await?;
         Ok(())
+    }
+
+    async fn set_price_intro_offer(
+        &mut self,
+        org: &OrgId,
+        price_id: &str,
+        offer: Option<&str>,
+    ) -> Result<(), StoreError> {
+        query("DELETE FROM price_intro_offers WHERE org_id = $1 AND price_id = $2")
+            .bind(org.as_str())
+            .bind(price_id)
+            .execute(&mut self.conn)
+            .await?;
+        if let Some(offer) = offer {
+            query(
+                "INSERT INTO price_intro_offers (price_id, org_id, offer_id) VALUES ($1, $2, $3)",
+            )
+            .bind(price_id)
+            .bind(org.as_str())
+            .bind(offer)
+            .execute(&mut self.conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn price_intro_offers(
+        &mut self,
+        org: &OrgId,
+        prices: &[String],
+    ) -> Result<Vec<(String, Offer)>, StoreError> {
+        if prices.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql_row! {
+            struct IntroRow {
+                price_id: String,
+                offer_id: String,
+            }
+        }
+        let rows: Vec<IntroRow> = query(format!(
+            "SELECT price_id, offer_id FROM price_intro_offers WHERE org_id = $1 AND price_id IN ({})",
+            placeholders(2, prices.len())
+        ))
+        .bind(org.as_str())
+        .bind_each(prices.iter().map(String::as_str))
+        .fetch_all(&mut self.conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(offer) = self.offer(org, &row.offer_id, Lock::None).await? {
+                out.push((row.price_id, offer));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn offer_is_intro(&mut self, org: &OrgId, offer: &str) -> Result<bool, StoreError> {
+        let (count,): (i64,) =
+            query("SELECT COUNT(*) FROM price_intro_offers WHERE org_id = $1 AND offer_id = $2")
+                .bind(org.as_str())
+                .bind(offer)
+                .fetch_one(&mut self.conn)
+                .await?;
+        Ok(count > 0)
     }
 
     async fn end_offer_application(&mut self, a: &OfferApplication) -> Result<(), StoreError> {

@@ -61,6 +61,24 @@ pub trait Offers {
         application: &OfferApplication,
     ) -> Result<(), StoreError>;
 
+    /// Attaches `offer` as the price's introductory offer, or (`None`) detaches it.
+    async fn set_price_intro_offer(
+        &mut self,
+        org: &OrgId,
+        price_id: &str,
+        offer: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// The introductory offers of `prices` that have one: (price id, offer).
+    async fn price_intro_offers(
+        &mut self,
+        org: &OrgId,
+        prices: &[String],
+    ) -> Result<Vec<(String, Offer)>, StoreError>;
+
+    /// Whether some price has `offer` as its introductory offer.
+    async fn offer_is_intro(&mut self, org: &OrgId, offer: &str) -> Result<bool, StoreError>;
+
     /// The offers placed on a subscription, oldest first.
     async fn offer_applications(
         &mut self,

@@ -250,3 +250,53 @@ on_both_backends! {
         assert_eq!(listed["data"], json!([]), "no refusal created a subscription");
     }
 }
+
+on_both_backends! {
+    /// A price's introductory offer (legacy `introOffer`) applies to subscriptions that choose
+    /// nothing else, blocks promo codes, gives way to custom terms, and can be detached.
+    async fn an_introductory_offer_applies_unless_other_terms_replace_it(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let plan_id = pro_plan(&app).await;
+        let plan = ok(&app, Method::GET, &format!("/plans/{plan_id}"), DIRECT, None).await;
+        let price_id = plan["prices"][0]["id"].as_str().unwrap().to_owned();
+        let price = ok(&app, Method::PUT, &format!("/plans/{plan_id}/prices/{price_id}"), LEGACY,
+            Some(json!({"introOffer": {"enabled": true, "discountType": "percentage", "discountValue": 2000, "durationCycles": 2}}))).await;
+        assert_eq!(price["introOffer"], json!({"enabled": true, "discountType": "percentage", "discountValue": 2000, "durationCycles": 2}));
+        let direct = ok(&app, Method::GET, &format!("/plans/{plan_id}"), DIRECT, None).await;
+        let offer_id = direct["prices"][0]["offerId"].as_str().unwrap().to_owned();
+        let offer = ok(&app, Method::GET, &format!("/offers/{offer_id}"), DIRECT, None).await;
+        assert_eq!(offer["name"], json!("Pro intro"));
+        let legacy_plan = ok(&app, Method::GET, &format!("/plans/{plan_id}"), LEGACY, None).await;
+        assert_eq!(legacy_plan["prices"][0]["introOffer"]["discountValue"], json!(2000));
+
+        app.create_customer(&json!({"email": "j@initech.test", "id": "user_j"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_j", "planCode": "pro"}))).await;
+        let application = &sub["offerApplications"][0];
+        assert_eq!((&application["source"], &application["offerId"], &application["name"]), (&json!("introductory"), &json!(offer_id), &json!("Pro intro")));
+        let first = &invoices(&app, sub["id"].as_str().unwrap()).await[0];
+        assert_eq!(lines(first)[1], (json!("discount"), json!(-1980), json!("percentage"), json!(2000), json!("Pro intro")));
+        assert_eq!(totals(first), (9_900, 1_980, 7_920));
+
+        // A promo code cannot replace it; custom terms can.
+        let ten = ok(&app, Method::POST, "/offers", DIRECT, Some(json!({"name": "Ten", "phases": [{"type": "percentage", "percentage": 1000}]}))).await;
+        ok(&app, Method::POST, "/promo-codes", DIRECT, Some(json!({"code": "TEN", "offerId": ten["id"]}))).await;
+        app.create_customer(&json!({"email": "k@initech.test", "id": "user_k"})).await;
+        let error = refused(&app, Method::POST, "/subscriptions", json!({"customerId": "user_k", "planCode": "pro", "promoCode": "TEN"}), 409).await;
+        assert_eq!((&error["code"], &error["param"]), (&json!("intro_offer_active"), &json!("promoCode")));
+        let custom = ok(&app, Method::POST, "/subscriptions", LEGACY, Some(json!({"customerId": "user_k", "planCode": "pro",
+            "introOffer": {"discountType": "amount", "discountValue": 1000, "durationCycles": 1}}))).await;
+        assert_eq!(custom["discount"], json!({"type": "amount", "value": 1000, "name": "Custom discount", "endsAt": "2026-10-01T00:00:00.000Z"}));
+        let detail = ok(&app, Method::GET, &format!("/subscriptions/{}", custom["id"].as_str().unwrap()), DIRECT, None).await;
+        assert_eq!((&detail["offerApplications"][0]["source"], &detail["offerApplications"][0]["offerId"]), (&json!("custom"), &Value::Null));
+        let error = refused(&app, Method::POST, "/subscriptions", json!({"customerId": "user_k", "planCode": "pro",
+            "introOffer": {"discountType": "percentage", "discountValue": 10000, "durationCycles": 1}}), 400).await;
+        assert_eq!(error["param"], json!("introOffer.discountValue"));
+
+        // Detached: the next subscription starts at the full price.
+        let price = ok(&app, Method::PUT, &format!("/plans/{plan_id}/prices/{price_id}"), LEGACY, Some(json!({"introOffer": {"enabled": false}}))).await;
+        assert_eq!(price["introOffer"], Value::Null);
+        app.create_customer(&json!({"email": "l@initech.test", "id": "user_l"})).await;
+        let plain = ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_l", "planCode": "pro"}))).await;
+        assert_eq!(plain["offerApplications"], json!([]));
+    }
+}

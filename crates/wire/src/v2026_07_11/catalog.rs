@@ -6,6 +6,7 @@ use serde::Serialize;
 use tally_domain::catalog::{Feature, FeatureType, Overage, Plan, PlanFeature, PlanPrice};
 use tally_domain::customer::Metadata;
 use tally_domain::markets::PlanRegional;
+use tally_domain::offers::Offer;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -90,6 +91,18 @@ impl<'a> PlanFeatureEntryOut<'a> {
     }
 }
 
+/// A price's legacy `introOffer`: the attached offer's terms when the legacy shape can show
+/// them, else null (`commerce.md` §4.6).
+pub fn intro_offer_view(offer: Option<&Offer>) -> Option<serde_json::Value> {
+    let (kind, value, cycles) = offer.and_then(tally_domain::offers::legacy_terms)?;
+    Some(serde_json::json!({
+        "enabled": true,
+        "discountType": kind,
+        "discountValue": value,
+        "durationCycles": cycles,
+    }))
+}
+
 /// A price inside a legacy plan: no `id` (`catalog.md` §4.1).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -100,14 +113,14 @@ pub struct PlanPriceEntryOut {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
-    #[schema(value_type = crate::schema::Null)]
-    pub intro_offer: Option<()>,
+    #[schema(value_type = Option<Object>)]
+    pub intro_offer: Option<serde_json::Value>,
     #[schema(value_type = Vec<Object>)]
     pub regional_prices: Vec<serde_json::Value>,
 }
 
 impl PlanPriceEntryOut {
-    pub fn new(price: &PlanPrice, regional: &PlanRegional) -> Self {
+    pub fn new(price: &PlanPrice, regional: &PlanRegional, intro: Option<&Offer>) -> Self {
         Self {
             billing_interval: price.billing_interval.as_str(),
             price: price.price.0,
@@ -115,7 +128,7 @@ impl PlanPriceEntryOut {
             trial_days: price.trial_days,
             included_balance: price.included_balance.map(|r| r.0),
             included_credits: price.included_credits,
-            intro_offer: None,
+            intro_offer: intro_offer_view(intro),
             regional_prices: crate::markets::regional_prices(&regional.regional_prices_of(price)),
         }
     }
@@ -158,7 +171,7 @@ impl<'a, P: Serialize> PlanOut<'a, P> {
     pub fn with_prices(
         parts: PlanParts<'a>,
         livemode: Livemode,
-        price_entry: impl Fn(&'a PlanPrice, &'a PlanRegional) -> P,
+        price_entry: impl Fn(&'a PlanPrice, &'a PlanRegional, Option<&'a Offer>) -> P,
     ) -> Self {
         let plan: &'a Plan = parts.plan;
         Self {
@@ -184,7 +197,14 @@ impl<'a, P: Serialize> PlanOut<'a, P> {
             prices: parts
                 .prices
                 .iter()
-                .map(|price| price_entry(price, parts.regional))
+                .map(|price| {
+                    let intro = parts
+                        .intro_offers
+                        .iter()
+                        .find(|(id, _)| id == price.id.as_str())
+                        .map(|(_, offer)| offer);
+                    price_entry(price, parts.regional, intro)
+                })
                 .collect(),
             exchange_rates: crate::markets::exchange_rates(parts.regional),
             object: "plan",
@@ -258,8 +278,8 @@ pub struct PlanPriceOut<'a> {
     pub trial_days: i64,
     pub included_balance: Option<i64>,
     pub included_credits: Option<i64>,
-    #[schema(value_type = crate::schema::Null)]
-    pub intro_offer: Option<()>,
+    #[schema(value_type = Option<Object>)]
+    pub intro_offer: Option<serde_json::Value>,
     pub created_at: String,
     pub updated_at: String,
     pub object: &'static str,
@@ -267,7 +287,7 @@ pub struct PlanPriceOut<'a> {
 }
 
 impl<'a> PlanPriceOut<'a> {
-    pub fn new(price: &'a PlanPrice, livemode: Livemode) -> Self {
+    pub fn new(price: &'a PlanPrice, intro: Option<&Offer>, livemode: Livemode) -> Self {
         Self {
             id: price.id.as_str(),
             plan_id: price.plan_id.as_str(),
@@ -277,7 +297,7 @@ impl<'a> PlanPriceOut<'a> {
             trial_days: price.trial_days,
             included_balance: price.included_balance.map(|r| r.0),
             included_credits: price.included_credits,
-            intro_offer: None,
+            intro_offer: intro_offer_view(intro),
             created_at: price.created_at.to_rfc3339(),
             updated_at: price.updated_at.to_rfc3339(),
             object: "plan",
