@@ -26,18 +26,19 @@ pub struct DurationInput {
 }
 
 /// The access a subscription has now: its snapshot, merged with its active grant's target
-/// features. Billing never reads this; access decisions and views do.
+/// features, and (while a grant runs) the base snapshot beside it. Billing never reads this;
+/// access decisions and views do.
 pub(crate) async fn effective_features(
     db: &mut dyn Db,
     subscription: &Subscription,
     base: Vec<FeatureSnapshot>,
-) -> Result<Vec<FeatureSnapshot>, AppError> {
+) -> Result<(Vec<FeatureSnapshot>, Option<Vec<FeatureSnapshot>>), AppError> {
     match db
         .active_plan_grant(&subscription.org_id, subscription.id.as_str())
         .await?
     {
-        Some((_, target)) => Ok(effective_snapshot(&base, &target)),
-        None => Ok(base),
+        Some((_, target)) => Ok((effective_snapshot(&base, &target), Some(base))),
+        None => Ok((base, None)),
     }
 }
 

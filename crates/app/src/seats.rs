@@ -159,7 +159,7 @@ impl SeatTarget {
         let features = tx.features(org).await?;
         // Seat caps see a running plan grant (`commerce.md` §6); seat billing does not read this.
         let base = tx.subscription_features(org, &subscription.id).await?;
-        let snapshot = crate::plan_grants::effective_features(tx, &subscription, base).await?;
+        let (snapshot, _) = crate::plan_grants::effective_features(tx, &subscription, base).await?;
         let balances = tx.seat_balances(org, &subscription.id).await?;
         Ok(Self {
             customer,

@@ -27,7 +27,7 @@ use tally_domain::usage::{
 };
 use tally_domain::{Customer, CustomerRef, DomainError, OrgId, Timestamp};
 use tally_store::{Db, Lock};
-use tally_wire::usage::{AccessFigures, AccessParts};
+use tally_wire::usage::{AccessFigures, AccessParts, BaseAccess};
 
 /// What a usage request names, and the request fields to blame for each.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub(crate) struct Loaded {
     plan: Plan,
     features: Vec<Feature>,
     snapshot: Vec<FeatureSnapshot>,
+    /// The base plan's own snapshot while a plan grant runs (`commerce.md` §6).
+    base: Option<Vec<FeatureSnapshot>>,
     /// A read presents a period end that was due but not processed: the billing period moved.
     period_rolled: bool,
 }
@@ -99,13 +101,14 @@ async fn load(
     let features = db.features(org).await?;
     // Access decisions see a running plan grant (`commerce.md` §6).
     let base = db.subscription_features(org, &subscription.id).await?;
-    let snapshot = crate::plan_grants::effective_features(db, &subscription, base).await?;
+    let (snapshot, base) = crate::plan_grants::effective_features(db, &subscription, base).await?;
     Ok(Loaded {
         customer,
         subscription,
         plan,
         features,
         snapshot,
+        base,
         period_rolled: false,
     })
 }
@@ -540,6 +543,8 @@ pub struct Access {
     /// Whether one more unit is charged beyond the plan (`canUse`).
     pub will_be_charged: bool,
     pub detail: AccessDetail,
+    /// The base plan's own access while a plan grant runs (`commerce.md` §6).
+    pub base: Option<BaseAccess>,
 }
 
 #[derive(Debug, Clone)]
@@ -648,6 +653,7 @@ impl Access {
             will_be_charged,
             is_lookup,
             figures,
+            base_access: self.base,
         }
     }
 }
@@ -1172,6 +1178,16 @@ impl State {
             reason: (!allowed).then_some(reason.unwrap_or("subscription_not_active")),
             will_be_charged: can_use && allowed && charged,
             detail,
+            base: loaded.base.as_ref().map(|base| {
+                let own = base.iter().find(|b| b.feature_id == f.feature_id);
+                match f.feature_type {
+                    FeatureType::Boolean => BaseAccess::Enabled(own.is_some_and(|b| b.enabled)),
+                    _ => BaseAccess::Units {
+                        included: own.filter(|b| b.enabled).map_or(0, |b| b.included_amount),
+                        unlimited: own.is_some_and(|b| b.enabled && b.unlimited),
+                    },
+                }
+            }),
         }
     }
 
@@ -1219,6 +1235,7 @@ impl State {
             reason: Some(reason),
             will_be_charged: false,
             detail,
+            base: None,
         }
     }
 }

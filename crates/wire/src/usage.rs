@@ -4,7 +4,7 @@
 
 use crate::{Livemode, to_value};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tally_domain::catalog::{ConsumptionModel, FeatureType};
 use tally_domain::period::BillingPeriod;
 use tally_domain::seats::SeatEvent;
@@ -401,6 +401,15 @@ pub struct AccessParts<'a> {
     /// Lookups (`get`) add `reason` when refused; list items do not.
     pub is_lookup: bool,
     pub figures: AccessFigures,
+    /// The base plan's own access while a plan grant runs (`commerce.md` §6).
+    pub base_access: Option<BaseAccess>,
+}
+
+/// What the base plan alone gives of a feature, while a plan grant runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseAccess {
+    Enabled(bool),
+    Units { included: i64, unlimited: bool },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -532,6 +541,10 @@ pub struct FeatureAccessOut<'a> {
     pub will_be_charged: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// While a plan grant runs: `{enabled}` or `{includedUnits, unlimited}` of the base plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub base_access: Option<Value>,
     pub object: &'static str,
     pub livemode: bool,
 }
@@ -705,6 +718,13 @@ fn direct_access<'a>(
         usage: None,
         will_be_charged: access.will_be_charged,
         reason,
+        base_access: access.base_access.map(|base| match base {
+            BaseAccess::Enabled(enabled) => json!({ "enabled": enabled }),
+            BaseAccess::Units {
+                included,
+                unlimited,
+            } => json!({ "includedUnits": included, "unlimited": unlimited }),
+        }),
         object: "feature_access",
         livemode: livemode.0,
     };

@@ -143,7 +143,9 @@ on_both_backends! {
 
         // Access is the better of the two plans; the base shows beside it.
         let sso = ok(&app, Method::GET, "/feature-access/sso?customerId=user_g", DIRECT, None).await;
-        assert_eq!(sso["allowed"], json!(true), "{sso}");
+        assert_eq!((&sso["allowed"], &sso["baseAccess"]), (&json!(true), &json!({"enabled": false})), "{sso}");
+        let editor = ok(&app, Method::GET, "/feature-access/editor?customerId=user_g", DIRECT, None).await;
+        assert_eq!(editor["baseAccess"], json!({"includedUnits": 3, "unlimited": false}), "{editor}");
         let detail = ok(&app, Method::GET, &format!("/subscriptions/{sub_id}"), DIRECT, None).await;
         assert_eq!(detail["planGrant"], json!({"id": grant_id, "plan": {"id": plans["pro_capped"], "name": "pro_capped"}, "expiresAt": "2026-11-01T00:00:00.000Z"}));
         let features: Vec<_> = detail["features"].as_array().unwrap().iter().map(|f| (f["code"].clone(), f["baseAccess"].clone())).collect();
@@ -172,6 +174,7 @@ on_both_backends! {
             [(json!("created"), json!("api")), (json!("expired"), json!("system"))]);
         let sso = ok(&app, Method::GET, "/feature-access/sso?customerId=user_g", DIRECT, None).await;
         assert_eq!(sso["allowed"], json!(false));
+        assert!(sso.get("baseAccess").is_none(), "no grant, no base access");
     }
 }
 
