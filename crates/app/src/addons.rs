@@ -199,7 +199,7 @@ impl Command for ActivateAddon {
         ) {
             return Err(DomainError::NotActive.into());
         }
-        crate::markets::usd_only(ctx.tx, &subscription, "add-ons").await?;
+        crate::markets::usd_only(&subscription, "add-ons")?;
         let (addon, feature) = lock_addon(ctx.tx, &org, &self.addon, Some("addonId")).await?;
         let active = ctx.tx.active_addons(&org, &subscription.id).await?;
         if active.iter().any(|(_, (a, _))| a.id == addon.id) {

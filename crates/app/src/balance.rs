@@ -12,7 +12,7 @@ use tally_domain::billing::{ChargeType, InvoiceLine, LineType};
 use tally_domain::catalog::ConsumptionModel;
 use tally_domain::money::{RATE_PER_CENT, Rate};
 use tally_domain::period::BillingPeriod;
-use tally_domain::subscription::{LedgerKind, SubscriptionId, SubscriptionStatus};
+use tally_domain::subscription::{LedgerKind, Subscription, SubscriptionStatus};
 use tally_store::Lock;
 
 /// What an adjustment did: the signed amount, the ledger's new remaining amount, the reason.
@@ -78,7 +78,7 @@ impl Command for AdjustLedger {
             LedgerKind::Balance => subscription.balance.map_or(0, |b| b.included.0),
         };
         let previous = new_balance - self.amount;
-        push_ledger_crossings(&mut outbox, &next.id, kind, grant, previous, new_balance);
+        push_ledger_crossings(&mut outbox, &next, kind, grant, previous, new_balance);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(Adjusted {
             amount: self.amount,
@@ -164,7 +164,7 @@ impl Command for TopUpBalance {
             "invoiceId": invoice.id,
             "invoiceNumber": invoice.number,
             "amount": self.amount,
-            "currency": "usd",
+            "currency": next.currency,
         });
         outbox.push("balance.topped_up", data);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
@@ -178,7 +178,7 @@ impl Command for TopUpBalance {
 /// may go negative, `usage.md` §7). Used by adjustments and by usage tracks.
 pub(crate) fn push_ledger_crossings(
     outbox: &mut Outbox<'_>,
-    subscription: &SubscriptionId,
+    subscription: &Subscription,
     kind: LedgerKind,
     grant: i64,
     previous: i64,
@@ -190,7 +190,8 @@ pub(crate) fn push_ledger_crossings(
     let threshold = low_threshold(grant);
     let low = new > 0 && previous >= threshold && new < threshold;
     let depleted = previous > 0 && new <= 0;
-    let sub_id = subscription.as_str();
+    let sub_id = subscription.id.as_str();
+    let currency = subscription.currency.as_str();
     let customer_ref = outbox.customer_ref().to_owned();
     match kind {
         LedgerKind::Credits => {
@@ -214,13 +215,13 @@ pub(crate) fn push_ledger_crossings(
                 outbox.push(
                     "balance.low",
                     json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new,
-                           "thresholdBalance": threshold, "currency": "usd"}),
+                           "thresholdBalance": threshold, "currency": currency}),
                 );
             }
             if depleted {
                 outbox.push(
                     "balance.depleted",
-                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new, "currency": "usd"}),
+                    json!({"subscriptionId": sub_id, "customerId": customer_ref, "currentBalance": new, "currency": currency}),
                 );
                 outbox.state_changed("balance_depleted");
             }

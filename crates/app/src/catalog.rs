@@ -851,14 +851,18 @@ async fn update_running_snapshots(
     pf: Option<&PlanFeature>,
 ) -> Result<(), AppError> {
     let org = ctx.caller.org();
-    for subscription in ctx.tx.live_subscriptions_of_plan(org, plan).await? {
-        let mut snapshot = ctx.tx.subscription_features(org, &subscription).await?;
+    for id in ctx.tx.live_subscriptions_of_plan(org, plan).await? {
+        let Some(subscription) = ctx.tx.subscription(org, &id, Lock::None).await? else {
+            continue;
+        };
+        let changed = pf.map(|pf| snapshot_of(pf, feature)).into_iter().collect();
+        // The changed entry in the subscription's currency; the others are held as they are.
+        let changed = crate::markets::relocalize(ctx.tx, &subscription, changed).await?;
+        let mut snapshot = ctx.tx.subscription_features(org, &id).await?;
         snapshot.retain(|s| s.feature_id != feature.id);
-        if let Some(pf) = pf {
-            snapshot.push(snapshot_of(pf, feature));
-        }
+        snapshot.extend(changed);
         ctx.tx
-            .replace_subscription_features(org, &subscription, &snapshot)
+            .replace_subscription_features(org, &id, &snapshot)
             .await?;
     }
     Ok(())

@@ -114,7 +114,7 @@ pub(crate) async fn issue_invoice(
     // Customer credits pay what recurring and plan-change invoices still owe, oldest grant
     // first, after the proration credit (`commerce.md` §5).
     let mut uses = Vec::new();
-    let currency = crate::markets::currency_of(tx, request.subscription).await?;
+    let currency = request.subscription.currency.clone();
     let due = Cents(subtotal.0 - discount_amount(&lines).0 - credit_applied(&lines).0);
     if matches!(request.invoice_type, "recurring" | "plan_change") && due.0 > 0 {
         let credits = tx

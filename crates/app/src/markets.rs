@@ -8,11 +8,12 @@ use tally_domain::customer::Metadata;
 use tally_domain::customer_credits::parse_currency;
 use tally_domain::markets::{
     ExchangeRate, Market, MarketPrice, OVERRIDES_MAX, PlanRegional, PriceSource, RegionalOverage,
-    RegionalPrice, check_market, parse_country, renewal_price, resolve_price,
+    RegionalPrice, Unpriced, check_market, holds_rate_amounts, localized_features, parse_country,
+    relocalized_features, renewal_price, resolve_price,
 };
 use tally_domain::money::{Cents, Rate};
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::subscription::Subscription;
+use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::{Customer, DomainError, OrgId};
 use tally_store::{Db, SubscriptionPricing, Tx, constraints};
 
@@ -487,7 +488,7 @@ pub(crate) async fn resolve_pricing(
 /// The currency and plan base a period of `subscription` is billed at: its pricing source,
 /// re-read (a source gone falls to the next one down), else the price in `usd`.
 pub(crate) async fn billed_base(
-    tx: &mut dyn Tx,
+    tx: &mut dyn Db,
     subscription: &Subscription,
     price: &PlanPrice,
 ) -> Result<(String, Cents), AppError> {
@@ -512,32 +513,165 @@ pub(crate) async fn billed_base(
     ))
 }
 
-/// The currency `subscription` is billed in.
-pub(crate) async fn currency_of(
-    db: &mut dyn Db,
-    subscription: &Subscription,
-) -> Result<String, AppError> {
-    Ok(db
-        .subscription_pricing(&subscription.org_id, subscription.id.as_str())
-        .await?
-        .map_or_else(|| crate::invoicing::CURRENCY.to_owned(), |p| p.currency))
+/// The refusal for terms with no price in `currency`.
+fn unpriced(currency: &str, why: Unpriced) -> AppError {
+    AppError::MissingRegionalPrice {
+        currency: currency.to_owned(),
+        what: match why {
+            Unpriced::Overage(code) => format!("{code}'s overage unit price"),
+            Unpriced::WholeUnits => {
+                "overage and balances (Tally bills them in currencies with two decimals only)"
+                    .to_owned()
+            }
+        },
+    }
 }
 
-/// Decision: plan changes and add-ons are priced in `usd` only so far; on a subscription billed
-/// in another currency they are refused (`missing_regional_price`) rather than billed in the
-/// wrong currency.
-pub(crate) async fn usd_only(
+/// What a price costs in a subscription's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LocalPrice {
+    pub base: Cents,
+    /// A balance plan's included balance (rate scale), in the currency.
+    pub included_balance: Option<Rate>,
+}
+
+/// `price` in `currency` for a subscription priced from `market` (`commerce.md` §2): the
+/// market's entry, else the regional entry in the currency; the balance it includes from that
+/// regional entry. Anything without an entry in the currency is refused
+/// (`missing_regional_price`).
+pub(crate) async fn local_price(
+    db: &mut dyn Db,
+    org: &OrgId,
+    currency: &str,
+    market: Option<&str>,
+    price: &PlanPrice,
+) -> Result<LocalPrice, AppError> {
+    if currency == crate::invoicing::CURRENCY {
+        return Ok(LocalPrice {
+            base: price.price,
+            included_balance: price.included_balance,
+        });
+    }
+    let regional = plan_regional(db, org, &price.plan_id).await?;
+    let entry = regional
+        .regional_prices_of(price)
+        .into_iter()
+        .find(|e| e.currency == currency);
+    let missing = |what: &str| AppError::MissingRegionalPrice {
+        currency: currency.to_owned(),
+        what: what.to_owned(),
+    };
+    let base = market
+        .and_then(|m| {
+            regional
+                .market_prices_of(price.id.as_str())
+                .into_iter()
+                .find(|p| p.market_id == m && p.currency == currency)
+        })
+        .map(|p| p.price)
+        .or(entry.as_ref().map(|e| e.price))
+        .ok_or_else(|| missing(&format!("the {} price", price.billing_interval.as_str())))?;
+    let included_balance = match price.included_balance {
+        None => None,
+        Some(_) if !holds_rate_amounts(currency) => {
+            return Err(unpriced(currency, Unpriced::WholeUnits));
+        }
+        Some(_) => Some(
+            entry
+                .and_then(|e| e.included_balance)
+                .ok_or_else(|| missing("the included balance"))?,
+        ),
+    };
+    Ok(LocalPrice {
+        base,
+        included_balance,
+    })
+}
+
+/// `subscription`'s price in its own currency and pricing source (`local_price`).
+pub(crate) async fn local_price_of(
     db: &mut dyn Db,
     subscription: &Subscription,
-    what: &str,
-) -> Result<(), AppError> {
-    let currency = currency_of(db, subscription).await?;
+    price: &PlanPrice,
+) -> Result<LocalPrice, AppError> {
+    let market = match subscription.currency.as_str() {
+        crate::invoicing::CURRENCY => None,
+        _ => db
+            .subscription_pricing(&subscription.org_id, subscription.id.as_str())
+            .await?
+            .and_then(|p| p.market_id),
+    };
+    local_price(
+        db,
+        &subscription.org_id,
+        &subscription.currency,
+        market.as_deref(),
+        price,
+    )
+    .await
+}
+
+/// A plan's features as a subscription in `currency` would start them: every feature that
+/// bills extra units with its regional overage unit price (`commerce.md` §2); one without an
+/// entry in that currency is refused.
+pub(crate) async fn local_features(
+    db: &mut dyn Db,
+    org: &OrgId,
+    plan: &PlanId,
+    currency: &str,
+    features: Vec<FeatureSnapshot>,
+) -> Result<Vec<FeatureSnapshot>, AppError> {
     if currency == crate::invoicing::CURRENCY {
+        return Ok(features);
+    }
+    let regional = plan_regional(db, org, plan).await?;
+    localized_features(features, &regional, currency).map_err(|why| unpriced(currency, why))
+}
+
+/// Writes `features` (a plan's, fresh from the catalog, as a new period gives them) as
+/// `subscription`'s terms, in its currency (`relocalize`).
+pub(crate) async fn hold_features(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+    features: Vec<FeatureSnapshot>,
+) -> Result<Vec<FeatureSnapshot>, AppError> {
+    let features = relocalize(tx, subscription, features).await?;
+    tx.replace_subscription_features(&subscription.org_id, &subscription.id, &features)
+        .await?;
+    Ok(features)
+}
+
+/// Catalog `features` in `subscription`'s currency: entries gone keep the price it holds,
+/// features never priced in it bill no extra units (`relocalized_features`).
+pub(crate) async fn relocalize(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+    features: Vec<FeatureSnapshot>,
+) -> Result<Vec<FeatureSnapshot>, AppError> {
+    if subscription.currency == crate::invoicing::CURRENCY {
+        return Ok(features);
+    }
+    let org = &subscription.org_id;
+    let regional = plan_regional(tx, org, &subscription.plan_id).await?;
+    let held = tx.subscription_features(org, &subscription.id).await?;
+    Ok(relocalized_features(
+        features,
+        &regional,
+        &subscription.currency,
+        &held,
+    ))
+}
+
+/// Decision: add-ons are priced in `usd` only (the contract gives them no regional prices); on
+/// a subscription billed in another currency they are refused (`missing_regional_price`)
+/// rather than billed in the wrong currency.
+pub(crate) fn usd_only(subscription: &Subscription, what: &str) -> Result<(), AppError> {
+    if subscription.currency == crate::invoicing::CURRENCY {
         Ok(())
     } else {
         Err(AppError::MissingRegionalPrice {
-            currency,
-            what: format!("{what} (Tally prices them in usd only so far)"),
+            currency: subscription.currency.clone(),
+            what: format!("{what} (Tally prices them in usd only)"),
         })
     }
 }

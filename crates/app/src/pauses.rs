@@ -173,8 +173,7 @@ pub(crate) async fn finish_resume(
     if billed {
         let snapshot = crate::catalog::plan_snapshot(tx, org, &resumed.plan_id).await?;
         let snapshot = crate::addons::with_addon_features(tx, resumed, snapshot).await?;
-        tx.replace_subscription_features(org, &resumed.id, &snapshot)
-            .await?;
+        let snapshot = crate::markets::hold_features(tx, resumed, snapshot).await?;
         start_seat_period(tx, org, &resumed.id, &snapshot).await?;
         let price = match &resumed.price_id {
             Some(id) => tx.price(org, id).await?,

@@ -4,7 +4,8 @@
 //! arithmetic on a read connection and changes nothing.
 
 use crate::catalog::{PlanRef, plan_snapshot};
-use crate::invoicing::{CURRENCY, InvoiceRequest, advance_lines, issue_invoice};
+use crate::invoicing::{InvoiceRequest, advance_lines, issue_invoice};
+use crate::markets::LocalPrice;
 use crate::outbox::Outbox;
 use crate::subscriptions::{
     SubscriptionDetail, detail_in, lock_current_subscription, save, start_seat_period,
@@ -59,6 +60,8 @@ struct Decision {
     current_plan: Plan,
     target_plan: Plan,
     target_price: Option<PlanPrice>,
+    /// The target price in the subscription's currency.
+    target_local: Option<LocalPrice>,
     kind: DecidedKind,
 }
 
@@ -125,6 +128,8 @@ impl CreditFigures {
 /// The answer to a preview of an immediate change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanChangePreview {
+    /// The subscription's currency, that the amounts are in.
+    pub currency: String,
     pub amounts: ChangeAmounts,
     pub credits: CreditFigures,
     pub effective_at: Timestamp,
@@ -167,7 +172,15 @@ async fn decide(
         })
         .into());
     }
+    // The target's amounts in the subscription's currency (`commerce.md` §2).
+    let target_local = match &target_price {
+        Some(price) => Some(crate::markets::local_price_of(db, &subscription, price).await?),
+        None => None,
+    };
     let snapshot = plan_snapshot(db, &org, &target_plan.id).await?;
+    let snapshot =
+        crate::markets::local_features(db, &org, &target_plan.id, &subscription.currency, snapshot)
+            .await?;
     let seats: BTreeMap<String, i64> = db
         .seat_balances(&org, &subscription.id)
         .await?
@@ -201,13 +214,18 @@ async fn decide(
                 .map(|(addon, _)| addon.base_price)
                 .try_fold(Cents(0), Cents::checked_add)
                 .map_err(|e| e.at(request.param))?;
-            let charge = advance_charge(target_price.as_ref(), &snapshot, &seats)?
+            let charge = advance_charge(target_local.as_ref(), &snapshot, &seats)?
                 .checked_add(addon_base)
                 .map_err(|e| e.at(request.param))?;
             let amounts = immediate_amounts(paid_base, subscription.current_period, now, charge)
                 .map_err(|e| e.at(request.param))?;
             let credits = db
-                .customer_credits(&org, &subscription.customer_id, Some(CURRENCY), Lock::None)
+                .customer_credits(
+                    &org,
+                    &subscription.customer_id,
+                    Some(&subscription.currency),
+                    Lock::None,
+                )
                 .await?;
             DecidedKind::Immediate {
                 amounts,
@@ -242,6 +260,7 @@ async fn decide(
         current_plan,
         target_plan,
         target_price,
+        target_local,
         kind,
     })
 }
@@ -350,7 +369,7 @@ fn seats_over_limit(
 /// What the new period costs in advance: the base price and the extra seats held, at the
 /// target plan's pricing.
 fn advance_charge(
-    price: Option<&PlanPrice>,
+    price: Option<&LocalPrice>,
     snapshot: &[FeatureSnapshot],
     seats: &BTreeMap<String, i64>,
 ) -> Result<Cents, DomainError> {
@@ -361,7 +380,7 @@ fn advance_charge(
         .map_err(DomainError::from)?
         .iter()
         .map(|line| line.amount)
-        .try_fold(price.price, Cents::checked_add)
+        .try_fold(price.base, Cents::checked_add)
         .map_err(DomainError::from)
 }
 
@@ -376,7 +395,6 @@ impl Command for ChangePlan {
         // A period end the scheduler has not reached yet is passed first, so the change
         // applies to the period running now.
         let subscription = lock_current_subscription(ctx, &self.0.subscription).await?;
-        crate::markets::usd_only(ctx.tx, &subscription, "plan changes").await?;
         let decision = decide(ctx.tx, subscription, &self.0, ctx.now).await?;
         let customer = subscription_customer(ctx.tx, &decision.subscription).await?;
         match decision.kind {
@@ -402,6 +420,7 @@ impl Command for ChangePlan {
                 let target = Target {
                     plan: decision.target_plan,
                     price: decision.target_price,
+                    local: decision.target_local,
                     snapshot,
                     seats,
                     kept_addons,
@@ -424,6 +443,8 @@ impl Command for ChangePlan {
 struct Target {
     plan: Plan,
     price: Option<PlanPrice>,
+    /// `price` in the subscription's currency.
+    local: Option<LocalPrice>,
     /// The target plan's features (add-ons' not included).
     snapshot: Vec<FeatureSnapshot>,
     seats: BTreeMap<String, i64>,
@@ -559,7 +580,12 @@ async fn switch_now(
         ctx.now,
     );
     let previous_credits = next.credits;
-    grant_ledgers(&mut next, &target.plan, target.price.as_ref());
+    grant_ledgers(
+        &mut next,
+        &target.plan,
+        target.price.as_ref(),
+        target.local.as_ref(),
+    );
     for (addon, _) in &target.dropped_addons {
         ctx.tx
             .end_activation(&org, &next.id, &addon.id, ctx.now)
@@ -598,7 +624,7 @@ async fn switch_now(
     ledger_events(&mut outbox, &next, previous_credits);
     ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
 
-    let invoice = match (target.price.as_ref(), next.current_period) {
+    let invoice = match (target.local.as_ref(), next.current_period) {
         (Some(price), Some(period)) if amounts.charge.0 > 0 => {
             let lines = change_invoice_lines(&target, price, &period, &current_plan, amounts)?;
             let request = InvoiceRequest {
@@ -629,7 +655,7 @@ async fn switch_now(
             id: CustomerCreditId::from_ulid(ctx.ids.ulid()),
             org_id: org.clone(),
             customer_id: customer.id.clone(),
-            currency: CURRENCY.to_owned(),
+            currency: next.currency.clone(),
             amount: amounts.excess,
             applied: Cents(0),
             reversed: Cents(0),
@@ -690,12 +716,12 @@ async fn switch_now(
 /// for the unused old base (never more than the charge).
 fn change_invoice_lines(
     target: &Target,
-    price: &PlanPrice,
+    price: &LocalPrice,
     period: &BillingPeriod,
     previous_plan: &Plan,
     amounts: ChangeAmounts,
 ) -> Result<Vec<InvoiceLine>, AppError> {
-    let mut lines = vec![plan_base_line(&target.plan.name, price.price, period)];
+    let mut lines = vec![plan_base_line(&target.plan.name, price.base, period)];
     lines.extend(advance_lines(&target.snapshot, &target.seats).map_err(DomainError::from)?);
     lines.extend(
         target
@@ -719,12 +745,13 @@ fn change_invoice_lines(
     Ok(lines)
 }
 
-/// The new plan's ledgers: credits and balance start at the new price's grants; purchased
-/// credits carry over (`balance.md` §1).
+/// The new plan's ledgers: credits and balance start at the new price's grants (the balance
+/// in the subscription's currency, `local`); purchased credits carry over (`balance.md` §1).
 pub(crate) fn grant_ledgers(
     subscription: &mut Subscription,
     plan: &Plan,
     price: Option<&PlanPrice>,
+    local: Option<&LocalPrice>,
 ) {
     let purchased = subscription.credits.map_or(0, |c| c.purchased);
     subscription.credits = (plan.consumption() == ConsumptionModel::Credits).then(|| {
@@ -736,7 +763,7 @@ pub(crate) fn grant_ledgers(
         }
     });
     subscription.balance = (plan.consumption() == ConsumptionModel::Balance).then(|| {
-        let included = price.and_then(|p| p.included_balance).unwrap_or(Rate(0));
+        let included = local.and_then(|p| p.included_balance).unwrap_or(Rate(0));
         PrepaidBalance {
             remaining: included,
             included,
@@ -782,7 +809,7 @@ impl App {
         .ok_or(AppError::NotFound(NotFound::Subscription))?;
         // A period end the scheduler has not reached yet is presented as passed.
         let subscription = subscription.as_of(now);
-        crate::markets::usd_only(&mut *db, &subscription, "plan changes").await?;
+        let currency = subscription.currency.clone();
         let decision = decide(&mut *db, subscription, request, now).await?;
         match decision.kind {
             DecidedKind::Immediate {
@@ -790,6 +817,7 @@ impl App {
                 credit_balance,
                 ..
             } => Ok(PlanChangePreview {
+                currency,
                 amounts,
                 credits: CreditFigures::expected(&amounts, credit_balance),
                 effective_at: now,

@@ -109,13 +109,6 @@ impl Command for CreateSubscription {
         }
         let snapshot = plan_snapshot(ctx.tx, &org, &plan.id).await?;
         let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
-        // The first invoice (now, or when the trial ends) bills these seats in advance; one it
-        // could never issue is refused here, naming the field.
-        if let Some(price) = &price {
-            let counts: BTreeMap<String, i64> = seats.iter().cloned().collect();
-            next_invoice_total(Some(price.price), &[], &snapshot, &counts)
-                .map_err(|e| e.at("initialSeats"))?;
-        }
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;
@@ -131,8 +124,24 @@ impl Command for CreateSubscription {
                 price.as_ref().map_or(Cents(0), |p| p.price),
             ),
         };
-        if currency != crate::invoicing::CURRENCY {
-            refuse_unpriced_extras(&plan, price.as_ref(), &snapshot, &currency)?;
+        // Its overage unit prices and balance in that currency.
+        let snapshot =
+            crate::markets::local_features(ctx.tx, &org, &plan.id, &currency, snapshot).await?;
+        let included_balance = match (&price, &pricing) {
+            (Some(price), Some((pricing, _))) => {
+                let market = pricing.market_id.as_deref();
+                crate::markets::local_price(ctx.tx, &org, &currency, market, price)
+                    .await?
+                    .included_balance
+            }
+            (price, _) => price.as_ref().and_then(|p| p.included_balance),
+        };
+        // The first invoice (now, or when the trial ends) bills these seats in advance; one it
+        // could never issue is refused here, naming the field.
+        if price.is_some() {
+            let counts: BTreeMap<String, i64> = seats.iter().cloned().collect();
+            next_invoice_total(Some(base), &[], &snapshot, &counts)
+                .map_err(|e| e.at("initialSeats"))?;
         }
         let intro = match &price {
             Some(price) => {
@@ -202,15 +211,13 @@ impl Command for CreateSubscription {
                 }
             }),
             balance: (plan.consumption() == ConsumptionModel::Balance).then(|| {
-                let included = price
-                    .as_ref()
-                    .and_then(|p| p.included_balance)
-                    .unwrap_or(Rate(0));
+                let included = included_balance.unwrap_or(Rate(0));
                 PrepaidBalance {
                     remaining: included,
                     included,
                 }
             }),
+            currency: currency.clone(),
         }
         .start(ctx.now);
 
@@ -336,34 +343,6 @@ impl Command for CreateSubscription {
             grant: None,
         })
     }
-}
-
-/// Decision: in a currency other than `usd`, Tally bills the plan base only; a plan that also
-/// sells extra units (an enabled overage price) or holds a prepaid balance is refused
-/// (`missing_regional_price`) until per-currency overage and balances are billed.
-fn refuse_unpriced_extras(
-    plan: &Plan,
-    price: Option<&PlanPrice>,
-    snapshot: &[FeatureSnapshot],
-    currency: &str,
-) -> Result<(), AppError> {
-    let priced = snapshot
-        .iter()
-        .find(|f| f.enabled && f.overage.enabled && f.overage.unit_price.is_some());
-    let what = match (priced, price.and_then(|p| p.included_balance)) {
-        (Some(feature), _) => format!(
-            "{}'s overage (Tally bills it in usd only so far)",
-            feature.code
-        ),
-        (None, Some(_)) if plan.consumption() == ConsumptionModel::Balance => {
-            "the prepaid balance (Tally holds balances in usd only so far)".to_owned()
-        }
-        _ => return Ok(()),
-    };
-    Err(AppError::MissingRegionalPrice {
-        currency: currency.to_owned(),
-        what,
-    })
 }
 
 async fn lock_customer(
@@ -778,6 +757,16 @@ pub(crate) async fn detail_in(
         Some(id) => db.price(&org, id).await?,
         None => None,
     };
+    // The views show the price in the subscription's currency (`plan.basePrice`).
+    let price = match price {
+        Some(mut price) if subscription.currency != crate::invoicing::CURRENCY => {
+            price.price = crate::markets::billed_base(db, &subscription, &price)
+                .await?
+                .1;
+            Some(price)
+        }
+        other => other,
+    };
     let base = db.subscription_features(&org, &subscription.id).await?;
     // A running plan grant shows in the features, with the base plan's own access beside them.
     let (features, grant) = match db.active_plan_grant(&org, subscription.id.as_str()).await? {
@@ -925,8 +914,19 @@ pub(crate) async fn pass_due_deadlines(
                 Some(id) => tx.price(org, id).await?,
                 None => None,
             };
+            let local = match &price {
+                Some(price) => {
+                    Some(crate::markets::local_price_of(tx, &subscription, price).await?)
+                }
+                None => None,
+            };
             if let Some(plan) = &plan {
-                crate::plan_changes::grant_ledgers(&mut subscription, plan, price.as_ref());
+                crate::plan_changes::grant_ledgers(
+                    &mut subscription,
+                    plan,
+                    price.as_ref(),
+                    local.as_ref(),
+                );
                 // Add-ons the new plan cannot carry end with the old plan (`lifecycle.md` §5).
                 let target = plan_snapshot(tx, org, &plan.id).await?;
                 let (_, dropped) =
@@ -952,8 +952,7 @@ pub(crate) async fn pass_due_deadlines(
                 let snapshot = plan_snapshot(tx, org, &subscription.plan_id).await?;
                 let snapshot =
                     crate::addons::with_addon_features(tx, &subscription, snapshot).await?;
-                tx.replace_subscription_features(org, &subscription.id, &snapshot)
-                    .await?;
+                crate::markets::hold_features(tx, &subscription, snapshot).await?;
             }
             let snapshot = tx.subscription_features(org, &subscription.id).await?;
             start_seat_period(tx, org, &subscription.id, &snapshot).await?;
@@ -1222,7 +1221,8 @@ impl Command for ReactivateSubscription {
             return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
         }
         let mut next = next;
-        crate::plan_changes::grant_ledgers(&mut next, &plan, Some(&price));
+        let local = crate::markets::local_price_of(ctx.tx, &next, &price).await?;
+        crate::plan_changes::grant_ledgers(&mut next, &plan, Some(&price), Some(&local));
         match save(ctx.tx, &next).await {
             Err(error) if error.is_conflict_on(constraints::LIVE_SUBSCRIPTION) => {
                 return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
@@ -1230,9 +1230,7 @@ impl Command for ReactivateSubscription {
             other => other?,
         }
         let snapshot = plan_snapshot(ctx.tx, &org, &plan.id).await?;
-        ctx.tx
-            .replace_subscription_features(&org, &next.id, &snapshot)
-            .await?;
+        let snapshot = crate::markets::hold_features(ctx.tx, &next, snapshot).await?;
         start_seat_period(ctx.tx, &org, &next.id, &snapshot).await?;
         let customer = subscription_customer(ctx.tx, &next).await?;
         let period = next
@@ -1262,7 +1260,7 @@ impl Command for ReactivateSubscription {
             "invoiceId": invoice.id,
             "invoiceNumber": invoice.number,
             "invoiceTotal": invoice.total().0,
-            "invoiceCurrency": crate::invoicing::CURRENCY,
+            "invoiceCurrency": invoice.currency,
             "provider": null,
         });
         outbox.push("subscription.reactivated", data);

@@ -388,7 +388,7 @@ impl Command for TrackUsage {
         }
         push_quota_crossings(&mut outbox, &subscription, &counter, &meter, crossed);
         if let Some((kind, grant, previous, new)) = ledger_move {
-            push_ledger_crossings(&mut outbox, &subscription.id, kind, grant, previous, new);
+            push_ledger_crossings(&mut outbox, &subscription, kind, grant, previous, new);
         }
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         Ok(Recorded {
@@ -528,6 +528,8 @@ pub struct UsageCheck {
     pub unit_price: i64,
     pub balance: i64,
     pub balance_blocks: bool,
+    /// The subscription's currency, that unit prices and balances are in.
+    pub currency: String,
 }
 
 /// One feature as feature access shows it (`usage.md` §3.6, §4).
@@ -545,6 +547,8 @@ pub struct Access {
     pub detail: AccessDetail,
     /// The base plan's own access while a plan grant runs (`commerce.md` §6).
     pub base: Option<BaseAccess>,
+    /// The subscription's currency, that unit prices and amounts are in.
+    pub currency: String,
 }
 
 #[derive(Debug, Clone)]
@@ -654,6 +658,7 @@ impl Access {
             is_lookup,
             figures,
             base_access: self.base,
+            currency: &self.currency,
         }
     }
 }
@@ -737,6 +742,7 @@ impl App {
             unit_price: meter.unit_price(),
             balance: meter.balance,
             balance_blocks: meter.balance_blocks,
+            currency: loaded.subscription.currency.clone(),
             feature,
             customer: loaded.customer.clone(),
         })
@@ -1188,6 +1194,7 @@ impl State {
                     },
                 }
             }),
+            currency: loaded.subscription.currency.clone(),
         }
     }
 
@@ -1236,6 +1243,7 @@ impl State {
             will_be_charged: false,
             detail,
             base: None,
+            currency: self.loaded.subscription.currency.clone(),
         }
     }
 }

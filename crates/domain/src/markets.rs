@@ -5,6 +5,7 @@
 
 use crate::customer::{METADATA_KEYS_MAX, Metadata};
 use crate::money::{Cents, Rate, currency_exponent};
+use crate::subscription::FeatureSnapshot;
 use crate::{DomainError, OrgId, Timestamp};
 
 pub const NAME_CHARS_MAX: usize = 100;
@@ -363,6 +364,103 @@ impl PlanRegional {
     }
 }
 
+/// Why a subscription's terms have no price in its currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unpriced {
+    /// The feature (by code) bills extra units and has no entry in the currency.
+    Overage(String),
+    /// The currency has no minor unit: Tally bills rate-scale amounts (overage, balances) in
+    /// currencies with two decimals only.
+    WholeUnits,
+}
+
+/// Whether a subscription in `currency` can hold rate-scale amounts (overage unit prices, a
+/// prepaid balance): every rate-scale figure is billed through cents (÷ 100), which is right
+/// only for currencies with two decimals.
+pub fn holds_rate_amounts(currency: &str) -> bool {
+    currency_exponent(currency) == 2
+}
+
+/// `features` as a subscription in `currency` holds them (`commerce.md` §2): every feature
+/// that bills extra units carries its regional unit price in that currency. In `usd` they are
+/// the plan's own. A feature with no entry is refused, naming it.
+pub fn localized_features(
+    features: Vec<FeatureSnapshot>,
+    regional: &PlanRegional,
+    currency: &str,
+) -> Result<Vec<FeatureSnapshot>, Unpriced> {
+    if currency == "usd" {
+        return Ok(features);
+    }
+    features
+        .into_iter()
+        .map(|mut feature| {
+            if !bills_overage(&feature) {
+                return Ok(feature);
+            }
+            if !holds_rate_amounts(currency) {
+                return Err(Unpriced::WholeUnits);
+            }
+            feature.overage.unit_price = regional_unit_price(&feature, regional, currency)
+                .ok_or_else(|| Unpriced::Overage(feature.code.clone()))
+                .map(Some)?;
+            Ok(feature)
+        })
+        .collect()
+}
+
+/// `features` localized as `localized_features` does, for a subscription that already holds
+/// terms in `currency` (`held`): a feature whose entry is gone keeps the unit price it held,
+/// and one that never had an entry bills no extra units (`overage.enabled` off), so a renewal
+/// never stops on a price the operator has not entered yet.
+pub fn relocalized_features(
+    features: Vec<FeatureSnapshot>,
+    regional: &PlanRegional,
+    currency: &str,
+    held: &[FeatureSnapshot],
+) -> Vec<FeatureSnapshot> {
+    if currency == "usd" {
+        return features;
+    }
+    features
+        .into_iter()
+        .map(|mut feature| {
+            if !bills_overage(&feature) {
+                return feature;
+            }
+            let entry = holds_rate_amounts(currency)
+                .then(|| regional_unit_price(&feature, regional, currency))
+                .flatten()
+                .or_else(|| {
+                    held.iter()
+                        .find(|h| h.feature_id == feature.feature_id && bills_overage(h))
+                        .and_then(|h| h.overage.unit_price)
+                });
+            match entry {
+                Some(price) => feature.overage.unit_price = Some(price),
+                None => feature.overage.enabled = false,
+            }
+            feature
+        })
+        .collect()
+}
+
+fn bills_overage(feature: &FeatureSnapshot) -> bool {
+    feature.overage.enabled && feature.overage.unit_price.is_some()
+}
+
+fn regional_unit_price(
+    feature: &FeatureSnapshot,
+    regional: &PlanRegional,
+    currency: &str,
+) -> Option<Rate> {
+    regional
+        .feature_regional_of(feature.feature_id.as_str(), feature.overage.unit_price)
+        .into_iter()
+        .find(|e| e.currency == currency)
+        .and_then(|e| e.overage_unit_price)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +479,88 @@ mod tests {
         assert_eq!(five.as_number(), serde_json::json!(5));
         assert!(ExchangeRate::parse(0.0).is_err());
         assert!(ExchangeRate::parse(1_000_001.0).is_err());
+    }
+
+    fn seats(id: &str, unit: Option<i64>) -> FeatureSnapshot {
+        use crate::catalog::{FeatureId, FeatureType, Overage};
+        FeatureSnapshot {
+            feature_id: FeatureId::from_stored(id.into()),
+            code: id.trim_start_matches("ftr_").into(),
+            name: id.into(),
+            feature_type: FeatureType::Seats,
+            unit_name: None,
+            enabled: true,
+            included_amount: 3,
+            unlimited: false,
+            overage: Overage {
+                enabled: unit.is_some(),
+                unit_price: unit.map(Rate),
+            },
+            credits_per_unit: None,
+            pricing_mode: "fixed".into(),
+        }
+    }
+
+    #[test]
+    fn terms_take_the_regional_overage_and_refuse_what_has_none() {
+        let regional = PlanRegional {
+            rates: vec![("brl".into(), ExchangeRate::parse(5.0).unwrap())],
+            feature_overrides: vec![(
+                "ftr_viewer".into(),
+                RegionalOverage {
+                    currency: "eur".into(),
+                    overage_unit_price: Some(Rate(90_000)),
+                    auto_synced: false,
+                },
+            )],
+            ..PlanRegional::default()
+        };
+        let features = || vec![seats("ftr_editor", Some(250_000)), seats("ftr_free", None)];
+        let usd = localized_features(features(), &regional, "usd").unwrap();
+        assert_eq!(usd, features());
+        // Derived from the rate: 25.00 × 5; features that bill nothing stay as they are.
+        let brl = localized_features(features(), &regional, "brl").unwrap();
+        assert_eq!(brl[0].overage.unit_price, Some(Rate(1_250_000)));
+        assert_eq!(brl[1], seats("ftr_free", None));
+        assert_eq!(
+            localized_features(features(), &regional, "eur"),
+            Err(Unpriced::Overage("editor".into()))
+        );
+        let eur = vec![seats("ftr_viewer", Some(100_000))];
+        assert_eq!(
+            localized_features(eur, &regional, "eur").unwrap()[0]
+                .overage
+                .unit_price,
+            Some(Rate(90_000))
+        );
+        let yen = PlanRegional {
+            rates: vec![("jpy".into(), ExchangeRate::parse(150.0).unwrap())],
+            ..PlanRegional::default()
+        };
+        assert_eq!(
+            localized_features(features(), &yen, "jpy"),
+            Err(Unpriced::WholeUnits)
+        );
+        assert!(localized_features(vec![seats("ftr_free", None)], &yen, "jpy").is_ok());
+    }
+
+    #[test]
+    fn a_renewal_keeps_the_held_price_and_bills_nothing_never_priced() {
+        let regional = PlanRegional::default();
+        let held = vec![{
+            let mut editor = seats("ftr_editor", Some(1_250_000));
+            editor.included_amount = 1;
+            editor
+        }];
+        let fresh = vec![
+            seats("ftr_editor", Some(250_000)),
+            seats("ftr_viewer", Some(100_000)),
+        ];
+        let renewed = relocalized_features(fresh, &regional, "brl", &held);
+        assert_eq!(renewed[0].overage.unit_price, Some(Rate(1_250_000)));
+        // The catalog's own figures (the included amount) are the fresh ones.
+        assert_eq!(renewed[0].included_amount, 3);
+        assert!(!renewed[1].overage.enabled);
     }
 
     #[test]

@@ -279,6 +279,7 @@ mod tests {
             start_date: at("2026-09-01T00:00:00Z"),
             credits: None,
             balance: None,
+            currency: "usd".to_owned(),
         }
         .start(at("2026-09-01T00:00:00Z"))
     }

@@ -149,6 +149,9 @@ pub struct Subscription {
     pub ended_at: Option<Timestamp>,
     pub credits: Option<Credits>,
     pub balance: Option<PrepaidBalance>,
+    /// The currency it is billed in, decided at creation (`commerce.md` §2); its overage unit
+    /// prices and balance are held in it.
+    pub currency: String,
     /// The last usage period end passed inside the current billing period (plans billed less
     /// often than monthly, and one-time prices, `usage.md` §5); `None` since the billing
     /// period began.
@@ -176,6 +179,7 @@ pub struct NewSubscription {
     pub start_date: Timestamp,
     pub credits: Option<Credits>,
     pub balance: Option<PrepaidBalance>,
+    pub currency: String,
 }
 
 /// The interval periods are counted in: the price's, or monthly for free plans.
@@ -232,6 +236,7 @@ impl NewSubscription {
             ended_at: None,
             credits: self.credits,
             balance: self.balance,
+            currency: self.currency,
             usage_reset_at: None,
             scheduled_change: None,
             pause: None,
@@ -761,6 +766,7 @@ mod tests {
             start_date: at(start),
             credits: None,
             balance: None,
+            currency: "usd".to_owned(),
         }
     }
 
@@ -988,6 +994,7 @@ mod ledger_tests {
                 remaining: Rate(50_000),
                 included: Rate(50_000),
             }),
+            currency: "usd".to_owned(),
         }
         .start(Timestamp::from_millis(0));
         sub.updated_at = Timestamp::from_millis(0);

@@ -520,6 +520,7 @@ mod tests {
             start_date: at("2026-09-01T00:00:00Z"),
             credits: None,
             balance: None,
+            currency: "usd".to_owned(),
         };
         let quarterly = new(BillingInterval::Quarterly, 0).start(at("2026-09-01T00:00:00Z"));
         let trial = new(BillingInterval::Monthly, 14).start(at("2026-09-01T00:00:00Z"));

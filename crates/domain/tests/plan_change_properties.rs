@@ -63,6 +63,7 @@ proptest! {
             start_date: start,
             credits: None,
             balance: None,
+            currency: "usd".to_owned(),
         }
         .start(start);
         let end = sub.current_period.unwrap().end;

@@ -82,8 +82,8 @@ pub struct PlanChangeOut<'a> {
 /// The figures of a change that would take effect now.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PreviewChangeOut {
-    pub currency: &'static str,
+pub struct PreviewChangeOut<'a> {
+    pub currency: &'a str,
     pub current_plan_credit: i64,
     pub new_plan_charge: i64,
     pub estimated_total: i64,
@@ -205,13 +205,14 @@ pub fn scheduled(version: ApiVersion, change: Scheduled<'_>, livemode: Livemode)
 /// that would cover part of it.
 pub fn preview(
     version: ApiVersion,
+    currency: &str,
     amounts: ChangeAmounts,
     credits_applied: Cents,
     effective_at: Timestamp,
     livemode: Livemode,
 ) -> Value {
     to_value(PreviewChangeOut {
-        currency: "usd",
+        currency,
         current_plan_credit: amounts.credit.0,
         new_plan_charge: amounts.charge.0,
         estimated_total: amounts.net.0 - credits_applied.0,

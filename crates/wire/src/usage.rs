@@ -229,6 +229,8 @@ pub struct CheckParts<'a> {
     pub message: Option<&'a str>,
     pub model: ConsumptionModel,
     pub figures: CheckFigures,
+    /// The subscription's currency.
+    pub currency: &'a str,
 }
 
 /// The model's fields of a check; the other models' are skipped.
@@ -268,11 +270,11 @@ pub struct CheckFiguresOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_on_exhaustion: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<&'static str>,
+    pub currency: Option<String>,
 }
 
 impl CheckFiguresOut {
-    fn new(figures: CheckFigures) -> Self {
+    fn new(figures: CheckFigures, currency: &str) -> Self {
         match figures {
             CheckFigures::Metered {
                 current,
@@ -314,7 +316,7 @@ impl CheckFiguresOut {
                 estimated_amount: Some(estimated_amount),
                 current_balance: Some(current_balance),
                 block_on_exhaustion: Some(block_on_exhaustion),
-                currency: Some("usd"),
+                currency: Some(currency.to_owned()),
                 ..Self::default()
             },
         }
@@ -359,7 +361,7 @@ pub struct LegacyUsageCheckOut<'a> {
 }
 
 pub fn usage_check(generation: Generation, check: &CheckParts<'_>, livemode: Livemode) -> Value {
-    let figures = CheckFiguresOut::new(check.figures);
+    let figures = CheckFiguresOut::new(check.figures, check.currency);
     match generation {
         Generation::Direct => to_value(UsageCheckOut {
             allowed: check.allowed,
@@ -403,6 +405,8 @@ pub struct AccessParts<'a> {
     pub figures: AccessFigures,
     /// The base plan's own access while a plan grant runs (`commerce.md` §6).
     pub base_access: Option<BaseAccess>,
+    /// The subscription's currency, that unit prices and amounts are in.
+    pub currency: &'a str,
 }
 
 /// What the base plan alone gives of a feature, while a plan grant runs.
@@ -467,15 +471,15 @@ fn period_range(period: Option<BillingPeriod>, fallback: Timestamp) -> PeriodRan
 #[derive(Serialize, ToSchema)]
 pub struct MoneyOut {
     pub amount: i64,
-    pub currency: &'static str,
+    pub currency: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<i64>,
 }
 
-fn rate(amount: i64) -> MoneyOut {
+fn rate(amount: i64, currency: &str) -> MoneyOut {
     MoneyOut {
         amount,
-        currency: "usd",
+        currency: currency.to_owned(),
         scale: Some(10_000),
     }
 }
@@ -752,7 +756,7 @@ fn direct_access<'a>(
                 overage: Some(OverageOut {
                     enabled: overage_enabled,
                     units: over_units,
-                    unit_price: unit_price.map(rate),
+                    unit_price: unit_price.map(|u| rate(u, access.currency)),
                 }),
                 billed_units: billed,
                 ..AccessUsageOut::default()
@@ -794,11 +798,11 @@ fn direct_access<'a>(
                 units_used: used,
                 spent: Some(MoneyOut {
                     amount: spent_cents,
-                    currency: "usd",
+                    currency: access.currency.to_owned(),
                     scale: None,
                 }),
                 available_units,
-                unit_price: unit_price.map(rate),
+                unit_price: unit_price.map(|u| rate(u, access.currency)),
                 ..AccessUsageOut::default()
             });
         }

@@ -12,9 +12,10 @@ import {
   lastExchange,
   requestLine,
   SANDBOX_KEY,
+  unique,
   unwrap,
 } from "./helpers.mjs";
-import { MONTHLY_PRICE, seatPlan } from "./fixtures.mjs";
+import { MONTHLY_PRICE, SEAT_UNIT_PRICE, seatPlan } from "./fixtures.mjs";
 
 const sdk = client(SANDBOX_KEY);
 
@@ -56,4 +57,16 @@ test("bad regional pricing is refused", async () => {
   });
   await expectValidationError(sdk.plans.setRegionalPrices({ id: plan.id, priceId: monthly.id, overrides: [] }), "overrides");
   assert.deepEqual(unwrap(await sdk.plans.get({ id: plan.id })).exchangeRates, [], "nothing was set");
+});
+
+test("a customer in the rate's country is billed in its currency, extra seats included", async () => {
+  const { plan, feature } = await seatPlan(sdk);
+  unwrap(await sdk.plans.setRegionalPricing({ id: plan.id, currency: "brl", exchangeRate: 5 }));
+  const customer = unwrap(await sdk.customers.create({ email: `${unique("rio")}@example.test`, address: { line1: "Rua 1", city: "Rio", country: "BR" } }));
+  const sub = unwrap(await sdk.subscriptions.create({ customerId: customer.id, planId: plan.id, initialSeats: { [feature.code]: 7 } }));
+  const invoice = unwrap(await sdk.invoices.get({ id: (await sdk.invoices.list({ subscriptionId: sub.id })).data[0].id }));
+  // The base × 5, and two extra seats at 25.00 × 5 each.
+  assert.equal(invoice.currency, "brl");
+  assert.equal(invoice.total, MONTHLY_PRICE * 5 + 2 * ((SEAT_UNIT_PRICE * 5) / 100));
+  unwrap(await sdk.subscriptions.cancel({ id: sub.id, immediate: true }));
 });

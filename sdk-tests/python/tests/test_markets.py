@@ -1,13 +1,13 @@
 """Markets and regional pricing through commet-sdk 9.7.0 (`markets.*`, `plans.update_price`
 with `market_prices`, `plans.set_regional_pricing`, `set_regional_prices`,
 `delete_regional_prices`): shapes on the wire, the market's currency on a new customer's
-invoice, and the refusals."""
+invoice, extra seats priced in the customer's currency, and the refusals."""
 
 from __future__ import annotations
 
 import re
 
-from catalog import MONTHLY_PRICE, seat_plan
+from catalog import MONTHLY_PRICE, SEAT_UNIT_PRICE, seat_plan
 from support import expect_api_error, expect_validation_error, request_line, unique
 
 MARKET_ID = re.compile(r"pmg_[0-9A-HJKMNP-TV-Z]{26}")
@@ -94,6 +94,23 @@ def test_regional_prices_are_set_read_back_and_dropped(sandbox, wire):
         "livemode": False,
     }
     assert overrides.price_id == sp.monthly.id
+
+    # A Mexican customer is billed in mxn: the hand-entered base, and the extra seats at the
+    # seat price the rate derives (25.00 × 17.5 = 437.50 each).
+    customer = sandbox.customers.create(email=f"{unique('cdmx')}@example.test", address={"country": "MX"})
+    sub = sandbox.subscriptions.create(
+        customer_id=customer.id, plan_id=sp.plan.id, billing_interval="monthly", initial_seats={sp.feature.code: 7}
+    )
+    invoice = sandbox.invoices.get(sandbox.invoices.list(subscription_id=sub.id).data[0].id)
+    assert (invoice.currency, invoice.total) == ("mxn", 169900 + 2 * 43750)
+    sandbox.feature_access.get(sp.feature.code, customer_id=customer.id)
+    assert wire.last.body["usage"]["overage"]["unitPrice"] == {
+        "amount": SEAT_UNIT_PRICE * 35 // 2,
+        "currency": "mxn",
+        "scale": 10000,
+    }
+    sandbox.subscriptions.cancel(sub.id, immediate=True)
+
     deleted = sandbox.plans.delete_regional_prices(sp.plan.id, sp.monthly.id)
     assert wire.last.body == {"deleted": True, "object": "plan_regional_pricing", "livemode": False}
     assert deleted.deleted is True

@@ -162,6 +162,7 @@ pub async fn preview(
     let preview = state.app.preview_plan_change(&ctx.caller, &request).await?;
     let body = view::preview(
         ctx.version,
+        &preview.currency,
         preview.amounts,
         preview.credits.applied,
         preview.effective_at,

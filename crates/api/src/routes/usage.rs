@@ -306,6 +306,7 @@ pub async fn check(
         message: message.as_deref(),
         model: check.model,
         figures: check_figures(&check),
+        currency: &check.currency,
     };
     let view = tally_wire::usage::usage_check(ctx.version.generation(), &parts, ctx.livemode());
     Ok(reply::object(ctx.version, view).into())

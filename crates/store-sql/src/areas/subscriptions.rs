@@ -20,7 +20,7 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      change_plan_id, change_price_id, change_interval, change_requested_at_ms, change_at_ms, \
      pause_mode, pause_in_effect, pause_requested_at_ms, pause_effective_at_ms, \
      pause_resume_at_ms, pause_status_before, pause_period_start_ms, pause_period_end_ms, \
-     created_at_ms, updated_at_ms";
+     created_at_ms, updated_at_ms, currency";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
 const STATE_COLUMNS: [&str; 35] = [
@@ -157,11 +157,11 @@ impl Subscriptions for SqlDb {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        // The 8 columns the insert names before the state columns.
-        let values = placeholders(1, 8 + STATE_COLUMNS.len());
+        // The 9 columns the insert names before the state columns.
+        let values = placeholders(1, 9 + STATE_COLUMNS.len());
         let insert = query(format!(
             "INSERT INTO subscriptions (id, org_id, customer_id, name, description, \
-                 start_date_ms, created_at_ms, next_deadline_ms, {}) VALUES ({values})",
+                 start_date_ms, created_at_ms, next_deadline_ms, currency, {}) VALUES ({values})",
             STATE_COLUMNS.join(", ")
         ))
         .bind(sub.id.as_str())
@@ -171,7 +171,8 @@ impl Subscriptions for SqlDb {
         .bind(&sub.description)
         .bind(sub.start_date.as_millis())
         .bind(sub.created_at.as_millis())
-        .bind(next_deadline.map(Timestamp::as_millis));
+        .bind(next_deadline.map(Timestamp::as_millis))
+        .bind(&sub.currency);
         bind_state(insert, sub).execute(conn).await?;
         Ok(())
     }

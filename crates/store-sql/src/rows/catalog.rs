@@ -268,6 +268,7 @@ sql_row! {
         pause_period_end_ms: Option<i64>,
         created_at_ms: i64,
         updated_at_ms: i64,
+        currency: String,
     }
 }
 
@@ -377,6 +378,7 @@ impl SubscriptionRow {
             ended_at: self.ended_at_ms.map(ts),
             credits,
             balance,
+            currency: self.currency,
             usage_reset_at: self.usage_reset_at_ms.map(ts),
             scheduled_change,
             pause,

@@ -369,6 +369,7 @@ impl SeatPlan {
             start_date: at,
             credits: None,
             balance: None,
+            currency: "usd".to_owned(),
         }
         .start(at)
     }

@@ -70,6 +70,7 @@ pub async fn a_subscription_reads_back_with_its_features(store: Arc<dyn Store>) 
             remaining: Rate(5_000),
             included: Rate(10_000),
         }),
+        currency: "brl".to_owned(),
         ..started
     };
     let features = vec![viewer_snapshot(&seat_plan), seat_plan.snapshot()];

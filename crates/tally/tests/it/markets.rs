@@ -151,19 +151,83 @@ on_both_backends! {
         let error = refused(&app, Method::PATCH, &format!("/plans/{plan_id}/prices/{price_id}"), json!({"marketPrices": [{"marketGroupId": "pmg_unknown", "currency": "ars", "price": 1}]}), 404).await;
         assert_eq!((&error["code"], &error["param"]), (&json!("market_not_found"), &json!("marketPrices.0.marketGroupId")));
 
-        // A plan that sells extra seats is billed in usd only so far: a Brazilian customer is
-        // refused once the plan has a brl price.
+        // A plan that sells extra seats needs their price in the customer's currency: with a
+        // brl base entered by hand and no rate to derive the seat price, a Brazilian customer
+        // is refused and nothing is made.
         crate::catalog::pro_plan(&app).await;
         let pro = ok(&app, Method::GET, "/plans/pro", DIRECT, None).await;
-        let pro_id = pro["id"].as_str().unwrap();
-        ok(&app, Method::PUT, &format!("/plans/{pro_id}/regional"), DIRECT, Some(json!({"currency": "brl", "exchangeRate": 5}))).await;
+        let (pro_id, pro_price) = (pro["id"].as_str().unwrap(), pro["prices"][0]["id"].as_str().unwrap());
+        ok(&app, Method::PUT, &format!("/plans/{pro_id}/prices/{pro_price}/regional"), DIRECT,
+            Some(json!({"overrides": [{"currency": "brl", "price": 49_000}]}))).await;
         app.create_customer(&json!({"email": "b@example.test", "id": "user_b", "address": {"country": "BR"}})).await;
         let error = refused(&app, Method::POST, "/subscriptions", json!({"customerId": "user_b", "planCode": "pro"}), 400).await;
         assert_eq!(error["code"], json!("missing_regional_price"));
-        let none = ok(&app, Method::GET, "/subscriptions?customerId=user_b", DIRECT, None).await;
-        assert_eq!(none["data"], json!([]));
+        assert!(error["message"].as_str().unwrap().contains("editor"), "{error}");
+        // Rate-scale amounts in a currency without cents are refused too.
+        ok(&app, Method::PUT, &format!("/plans/{pro_id}/regional"), DIRECT, Some(json!({"currency": "jpy", "exchangeRate": 150}))).await;
+        app.create_customer(&json!({"email": "j@example.test", "id": "user_j", "address": {"country": "JP"}})).await;
+        let error = refused(&app, Method::POST, "/subscriptions", json!({"customerId": "user_j", "planCode": "pro"}), 400).await;
+        assert_eq!(error["code"], json!("missing_regional_price"));
+        for customer in ["user_b", "user_j"] {
+            let none = ok(&app, Method::GET, &format!("/subscriptions?customerId={customer}"), DIRECT, None).await;
+            assert_eq!(none["data"], json!([]));
+        }
         // The market goes once nothing names it.
         let deleted = ok(&app, Method::DELETE, &format!("/markets/{argentina_id}"), DIRECT, None).await;
         assert_eq!(deleted["deleted"], json!(true));
+    }
+}
+
+on_both_backends! {
+    /// A subscription in brl holds its seat price, balance and plan changes in brl: the KB's
+    /// upgrade (Pro → Business on day 15 of 30 with 8 seats) at a rate of 5 comes to
+    /// 5 × $249.50, and the renewal after it bills Business's brl price.
+    async fn seat_overage_balances_and_plan_changes_follow_the_subscriptions_currency(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let [pro, business, _, _] = crate::plan_changes::standard_catalog(&app).await;
+        for plan in [&pro, &business] {
+            let set = ok(&app, Method::PUT, &format!("/plans/{plan}/regional"), DIRECT, Some(json!({"currency": "brl", "exchangeRate": 5}))).await;
+            assert_eq!((&set["pricesConfigured"], &set["featuresConfigured"]), (&json!(1), &json!(1)), "{set}");
+        }
+        app.create_customer(&json!({"email": "br@example.test", "id": "user_br", "address": {"country": "BR"}})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", DIRECT,
+            Some(json!({"customerId": "user_br", "planId": pro, "initialSeats": {"editor": 8}}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+        // 495.00 + 3 extra seats × 125.00.
+        let opening = invoices(&app, &sub).await.remove(0);
+        let lines: Vec<(Value, Value)> = opening["lineItems"].as_array().unwrap().iter()
+            .map(|l| (l["unitAmount"].clone(), l["amount"].clone())).collect();
+        assert_eq!((&opening["currency"], &opening["total"]), (&json!("brl"), &json!(87_000)), "{opening}");
+        assert_eq!(lines, [(json!(49_500), json!(49_500)), (json!(12_500), json!(37_500))]);
+        let access = ok(&app, Method::GET, "/feature-access/editor?customerId=user_br", DIRECT, None).await;
+        assert_eq!(access["usage"]["overage"]["unitPrice"], json!({"amount": 1_250_000, "currency": "brl", "scale": 10_000}), "{access}");
+
+        advance(&app, "2026-09-16T00:00:00.000Z").await;
+        let preview = ok(&app, Method::POST, &format!("/subscriptions/{sub}/preview-change"), DIRECT, Some(json!({"planId": business}))).await;
+        assert_eq!((&preview["currency"], &preview["currentPlanCredit"], &preview["newPlanCharge"], &preview["estimatedTotal"]),
+            (&json!("brl"), &json!(24_750), &json!(149_500), &json!(124_750)), "{preview}");
+        ok(&app, Method::POST, &format!("/subscriptions/{sub}/change-plan"), DIRECT, Some(json!({"newPlanId": business}))).await;
+        let view = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), LEGACY, None).await;
+        assert_eq!(view["plan"]["basePrice"], json!(149_500), "{view}");
+        let change = invoices(&app, &sub).await.into_iter().find(|i| i["invoiceType"] == json!("plan_change")).unwrap();
+        assert_eq!((&change["currency"], &change["total"]), (&json!("brl"), &json!(124_750)), "{change}");
+        let access = ok(&app, Method::GET, "/feature-access/editor?customerId=user_br", DIRECT, None).await;
+        assert_eq!(access["usage"]["overage"]["unitPrice"]["amount"], json!(1_000_000), "{access}");
+
+        advance(&app, "2026-10-16T00:00:00.000Z").await;
+        let renewal = invoices(&app, &sub).await.into_iter()
+            .find(|i| i["periodStart"] == json!("2026-10-16T00:00:00.000Z")).unwrap();
+        assert_eq!((&renewal["currency"], &renewal["total"]), (&json!("brl"), &json!(149_500)), "{renewal}");
+
+        // A balance plan's included balance is the regional entry's, in its currency.
+        let wallet = ok(&app, Method::POST, "/plans", DIRECT, Some(json!({"name": "Wallet", "code": "wallet", "consumptionModel": "balance"}))).await;
+        let wallet = wallet["id"].as_str().unwrap().to_owned();
+        ok(&app, Method::POST, &format!("/plans/{wallet}/prices"), DIRECT,
+            Some(json!({"billingInterval": "monthly", "price": 1_000, "includedBalance": 100_000, "isDefault": true}))).await;
+        ok(&app, Method::PUT, &format!("/plans/{wallet}/regional"), DIRECT, Some(json!({"currency": "brl", "exchangeRate": 5}))).await;
+        app.create_customer(&json!({"email": "w@example.test", "id": "user_w", "address": {"country": "BR"}})).await;
+        let held = ok(&app, Method::POST, "/subscriptions", DIRECT, Some(json!({"customerId": "user_w", "planId": wallet}))).await;
+        let held = ok(&app, Method::GET, &format!("/subscriptions/{}", held["id"].as_str().unwrap()), DIRECT, None).await;
+        assert_eq!(held["balance"], json!({"remaining": 500_000, "included": 500_000, "currency": "brl"}), "{held}");
     }
 }

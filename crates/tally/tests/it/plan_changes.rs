@@ -19,7 +19,7 @@ async fn ok(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> V
 /// The catalog of the acceptance scenarios: seats feature `editor`; `pro` 9900 (5 included,
 /// $25 extra), `business` 29900 (10 included, $20 extra), `team` 19900 (10 included, no
 /// extra seats) in one group by that order; `solo` 1900 in none. Returns the plan ids.
-async fn standard_catalog(app: &TestApp) -> [String; 4] {
+pub(crate) async fn standard_catalog(app: &TestApp) -> [String; 4] {
     ok(
         app,
         Method::POST,

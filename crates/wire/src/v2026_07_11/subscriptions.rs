@@ -52,7 +52,7 @@ pub struct CreditsOut {
 pub struct BalanceOut {
     pub remaining: i64,
     pub included: i64,
-    pub currency: &'static str,
+    pub currency: String,
 }
 
 /// Seat, usage and quota usage of one feature (`catalog.md` §5.4).
@@ -218,7 +218,7 @@ impl<'a> Core<'a> {
         self.subscription().balance.map(|b| BalanceOut {
             remaining: b.remaining.0,
             included: b.included.0,
-            currency: "usd",
+            currency: self.subscription().currency.clone(),
         })
     }
 }
