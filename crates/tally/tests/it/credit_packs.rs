@@ -1,6 +1,6 @@
 //! Credit packs over HTTP (`commerce.md` §3): the catalog in both generations, and commerce
 //! scenario 1 — a pack bought for a credits plan, invoiced at once, its credits surviving the
-//! renewal that expires the plan's own.
+//! renewal that expires the plan's own, then spent by usage after the plan's.
 
 use crate::catalog::send;
 use crate::on_both_backends;
@@ -37,6 +37,23 @@ async fn studio(app: &TestApp) -> String {
         &format!("/plans/{plan}/prices"),
         DIRECT,
         Some(json!({"billingInterval": "monthly", "price": 2_900, "includedCredits": 1_000})),
+    )
+    .await;
+    // Renders cost one credit each, with nothing included.
+    ok(
+        app,
+        Method::POST,
+        "/features",
+        DIRECT,
+        Some(json!({"name": "Renders", "code": "renders", "type": "usage"})),
+    )
+    .await;
+    ok(
+        app,
+        Method::POST,
+        &format!("/plans/{plan}/features"),
+        DIRECT,
+        Some(json!({"featureId": "renders", "includedAmount": 0, "creditsPerUnit": 1})),
     )
     .await;
     app.create_customer(&json!({"email": "s@acme.test", "id": "user_777"}))
@@ -94,6 +111,22 @@ on_both_backends! {
         assert_eq!(data(&events, "credits.expired")["expiredCredits"], json!(1_000));
         let renewal = invoices(&app, &sub).await.into_iter().find(|i| i["periodStart"] == json!("2026-10-01T00:00:00.000Z")).unwrap();
         assert_eq!((&renewal["total"], &renewal["invoiceNumber"]), (&json!(2_900), &json!("INV-000003")));
+
+        // Usage spends the plan's credits first, then the pack's; what the pack has left
+        // survives the next reset, and nothing of it is invoiced again.
+        let track = |value: i64| json!({"customerId": "user_777", "featureCode": "renders", "value": value});
+        let spent = ok(&app, Method::POST, "/usage/events", DIRECT, Some(track(1_060))).await;
+        assert_eq!(spent["consumption"], json!({"model": "credits", "deducted": 1_060, "remaining": 40, "blocked": false}), "{spent}");
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), DIRECT, None).await;
+        assert_eq!(shown["credits"], json!({"remaining": 40, "included": 1_000, "purchased": 40}));
+        let refused = json_with_status(send(&app, Method::POST, "/usage/events", DIRECT, Some(track(41))).await, 400).await;
+        assert_eq!(error_of(&refused, DIRECT)["code"], json!("insufficient_credits"));
+        advance(&app, "2026-11-01T00:00:00.000Z").await;
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), DIRECT, None).await;
+        assert_eq!(shown["credits"], json!({"remaining": 1_040, "included": 1_000, "purchased": 40}));
+        let november = invoices(&app, &sub).await.into_iter().find(|i| i["periodStart"] == json!("2026-11-01T00:00:00.000Z")).unwrap();
+        assert_eq!(november["total"], json!(2_900));
+        assert_eq!(invoices(&app, &sub).await.iter().filter(|i| i["invoiceType"] == json!("credit_purchase")).count(), 1);
     }
 }
 
