@@ -86,11 +86,18 @@ pub enum ErrorCode {
     IdempotencyUnavailable,
     ServiceUnavailable,
     RateLimited,
+    ProviderUnsupported,
+    PaymentNotFound,
+    TransactionNotFound,
+    PaymentNotCancelable,
+    SubscriptionRequired,
+    NoPaymentMethod,
+    PaymentFailed,
     InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 65] = [
+    pub const ALL: [ErrorCode; 72] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -155,6 +162,13 @@ impl ErrorCode {
         ErrorCode::IdempotencyUnavailable,
         ErrorCode::ServiceUnavailable,
         ErrorCode::RateLimited,
+        ErrorCode::ProviderUnsupported,
+        ErrorCode::PaymentNotFound,
+        ErrorCode::TransactionNotFound,
+        ErrorCode::PaymentNotCancelable,
+        ErrorCode::SubscriptionRequired,
+        ErrorCode::NoPaymentMethod,
+        ErrorCode::PaymentFailed,
         ErrorCode::InternalError,
     ];
 
@@ -175,6 +189,8 @@ impl ErrorCode {
             C::Unauthorized => ("authentication_error", 401),
             C::Forbidden | C::SandboxOnly => ("authentication_error", 403),
             C::NotFound
+            | C::PaymentNotFound
+            | C::TransactionNotFound
             | C::CustomerNotFound
             | C::FeatureNotFound
             | C::PlanNotFound
@@ -211,8 +227,12 @@ impl ErrorCode {
             | C::PromoCodeExpired
             | C::IntroOfferActive
             | C::MarketInUse
+            | C::ProviderUnsupported
+            | C::PaymentNotCancelable
+            | C::SubscriptionRequired
             | C::AlreadyScheduled => ("conflict_error", 409),
-            C::PlanUnavailable => ("conflict_error", 422),
+            C::PlanUnavailable | C::NoPaymentMethod => ("conflict_error", 422),
+            C::PaymentFailed => ("billing_error", 402),
             C::FeatureNotInPlan
             | C::FeatureDisabled
             | C::PricingModeMismatch
@@ -296,6 +316,13 @@ impl ErrorCode {
             C::IdempotencyUnavailable => "idempotency_unavailable",
             C::ServiceUnavailable => "service_unavailable",
             C::RateLimited => "rate_limited",
+            C::ProviderUnsupported => "provider_unsupported",
+            C::PaymentNotFound => "payment_not_found",
+            C::TransactionNotFound => "transaction_not_found",
+            C::PaymentNotCancelable => "payment_not_cancelable",
+            C::SubscriptionRequired => "subscription_required",
+            C::NoPaymentMethod => "no_payment_method",
+            C::PaymentFailed => "payment_failed",
             C::InternalError => "internal_error",
         }
     }
@@ -638,6 +665,41 @@ impl From<&AppError> for ApiError {
                 )
                 .with_param(param.clone())
             },
+            AppError::ProviderUnsupported { operation } => ApiError {
+                details: Some(json!({ "mode": "live", "operation": operation })),
+                ..ApiError::new(
+                    ErrorCode::ProviderUnsupported,
+                    "No payment processor is configured for this live organization.",
+                )
+            },
+            AppError::SubscriptionRequired => ApiError::new(
+                ErrorCode::SubscriptionRequired,
+                "The customer has no active, trialing or past-due subscription to charge against",
+            )
+            .with_param("customerId"),
+            AppError::NoPaymentMethod => ApiError::new(
+                ErrorCode::NoPaymentMethod,
+                "The customer has no default card: they save one on a payment page first",
+            )
+            .with_param("customerId"),
+            AppError::PaymentNotCancelable => ApiError::new(
+                ErrorCode::PaymentNotCancelable,
+                "Only a pending, failed or requires_action payment link can be canceled",
+            ),
+            AppError::AlreadyRefunded { refund_id } => ApiError {
+                details: Some(json!({ "refundId": refund_id })),
+                ..ApiError::new(ErrorCode::Duplicate, "This transaction was already refunded")
+                    .with_param("id")
+            },
+            AppError::NotRefundable => ApiError::from_field_errors(
+                ErrorCode::ValidationError,
+                &[FieldError::new(
+                    "id",
+                    "Only a succeeded transaction can be refunded",
+                )],
+            ),
+            // Pages answer their refusals themselves; through the API one is not found.
+            AppError::Page(_) => ApiError::new(ErrorCode::NotFound, "Not found"),
             AppError::LinkRefused => ApiError::new(
                 ErrorCode::Forbidden,
                 "This link's signature does not hold or it has expired: ask for a new link",
@@ -699,6 +761,8 @@ fn not_found(kind: NotFound) -> ApiError {
             "The customer has no active subscription",
         ),
         NotFound::Invoice => (ErrorCode::InvoiceNotFound, "No invoice has that id"),
+        NotFound::Payment => (ErrorCode::PaymentNotFound, "No payment has that id"),
+        NotFound::Transaction => (ErrorCode::TransactionNotFound, "No transaction has that id"),
         NotFound::CreditPack => (
             ErrorCode::CreditPackNotFound,
             "No credit pack on sale has that id",

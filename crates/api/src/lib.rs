@@ -12,6 +12,7 @@ mod endpoint;
 pub mod error;
 mod extract;
 pub mod openapi;
+mod pages;
 pub mod rate_limit;
 mod reply;
 mod request_metrics;

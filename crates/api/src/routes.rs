@@ -12,6 +12,7 @@ mod invoices;
 mod markets;
 mod offers;
 mod pauses;
+mod payments;
 mod plan_changes;
 mod plan_grants;
 mod plan_groups;
@@ -43,10 +44,10 @@ use tally_wire::requests::{
     BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
     CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
     CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, MarketIn, NoFieldsIn,
-    OfferIn, PauseIn, PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn, PriceOverridesIn,
-    PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
-    RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn,
-    TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
+    OfferIn, PauseIn, PaymentIn, PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn,
+    PriceOverridesIn, PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn,
+    ReactivateIn, RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn,
+    TopUpIn, TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
     UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
@@ -764,6 +765,80 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<ReactivateIn>()
         .answers(Object(V::ReactivatedSubscription)),
+        // Payments and transactions (`payments.md` §7–8).
+        get(
+            "/api/v1/payments",
+            payments::list,
+            "listPayments",
+            "List payment links and charges, newest first",
+        )
+        .param(
+            "customerId",
+            false,
+            "Only this customer's (`cus_…` or externalId).",
+        )
+        .paged()
+        .answers(Page(V::Payment)),
+        post(
+            "/api/v1/payments",
+            payments::create,
+            "createPayment",
+            "Create a payment link, paid on Tally's page",
+        )
+        .body::<PaymentIn>()
+        .answers(Object(V::Payment)),
+        post(
+            "/api/v1/payments/charge",
+            payments::charge,
+            "chargePayment",
+            "Charge a customer's default card",
+        )
+        .body::<PaymentIn>()
+        .answers(Object(V::Payment)),
+        get(
+            "/api/v1/payments/{id}",
+            payments::get,
+            "getPayment",
+            "Get a payment",
+        )
+        .answers(Object(V::Payment)),
+        post(
+            "/api/v1/payments/{id}/cancel",
+            payments::cancel,
+            "cancelPayment",
+            "Cancel an unpaid payment link",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::Payment)),
+        get(
+            "/api/v1/transactions",
+            payments::list_transactions,
+            "listTransactions",
+            "List transactions (charge attempts), newest first",
+        )
+        .param("status", false, "Only transactions in this status.")
+        .param(
+            "customerEmail",
+            false,
+            "Only this customer e-mail (any case).",
+        )
+        .paged()
+        .answers(Page(V::Transaction)),
+        get(
+            "/api/v1/transactions/{id}",
+            payments::get_transaction,
+            "getTransaction",
+            "Get a transaction",
+        )
+        .answers(Object(V::Transaction)),
+        post(
+            "/api/v1/transactions/{id}/refund",
+            payments::refund,
+            "refundTransaction",
+            "Refund a succeeded transaction in full",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::Refund)),
         // Credit packs (`commerce.md` §3).
         get(
             "/api/v1/credit-packs",
@@ -1253,6 +1328,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health)
         .merge(api)
+        // Hosted pages carry a signed token each and answer in HTML (`pages`).
+        .merge(crate::pages::router())
         .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
         .layer(axum::middleware::from_fn(crate::request_metrics::record))
         .with_state(state)

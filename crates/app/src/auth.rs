@@ -17,6 +17,11 @@ use tally_domain::{ApiKeyId, OrgId, Organization, Timestamp};
 use tally_store::{Db, KeyLookup, StoreError};
 use tracing::warn;
 
+/// The key id the writes of Tally's hosted pages run under: a page carries a signed token, not
+/// an API key, and no key has this id.
+pub static PAGE_KEY: std::sync::LazyLock<ApiKeyId> =
+    std::sync::LazyLock::new(|| ApiKeyId::from_stored("key_hosted_page".to_owned()));
+
 /// `lastUsedAt` is refreshed at most this often per key and node, so reads stay reads.
 pub const KEY_TOUCH_INTERVAL_MS: i64 = 60_000;
 /// Keys a node remembers; when full it starts over (a lookup per key refills it).

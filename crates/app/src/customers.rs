@@ -47,7 +47,10 @@ impl Command for CreateCustomerBatch {
     }
 }
 
-async fn create_one(ctx: &mut WriteCtx<'_>, new: &NewCustomer) -> Result<Customer, AppError> {
+pub(crate) async fn create_one(
+    ctx: &mut WriteCtx<'_>,
+    new: &NewCustomer,
+) -> Result<Customer, AppError> {
     let org = ctx.caller.org();
     if let Some(external_id) = new.external_id.as_deref()
         && let Some(existing) = ctx

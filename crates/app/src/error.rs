@@ -27,6 +27,8 @@ pub enum NotFound {
     Market,
     /// A plan grant (`not_found`: the contract has no code of its own for it).
     PlanGrant,
+    Payment,
+    Transaction,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +84,28 @@ pub enum AppError {
     /// A signed link (an invoice download) whose signature does not hold or that has expired.
     #[error("this link is not valid or has expired")]
     LinkRefused,
+    /// Money would move where the organization has no processor (`provider_unsupported`);
+    /// `operation` is the SDK method.
+    #[error("no payment processor is configured for this live organization")]
+    ProviderUnsupported { operation: &'static str },
+    /// `payments.charge` for a customer without a subscription that may be charged.
+    #[error("the customer has no active, trialing or past-due subscription")]
+    SubscriptionRequired,
+    /// An off-session charge for a customer without a default card.
+    #[error("the customer has no default payment method")]
+    NoPaymentMethod,
+    /// A succeeded payment, or a charge, asked to be canceled.
+    #[error("this payment can no longer be canceled")]
+    PaymentNotCancelable,
+    /// A transaction refunded before (`duplicate`, naming the refund).
+    #[error("this transaction was already refunded ({refund_id})")]
+    AlreadyRefunded { refund_id: String },
+    /// A transaction that did not succeed cannot be refunded.
+    #[error("only a succeeded transaction can be refunded")]
+    NotRefundable,
+    /// A hosted page refused its token or its form.
+    #[error("the page refused the request: {0:?}")]
+    Page(crate::payments::PageRefusal),
     #[error("this idempotency key was used with a different request")]
     IdempotencyKeyMismatch,
     #[error("a request with this idempotency key is still being processed")]

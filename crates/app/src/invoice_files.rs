@@ -40,6 +40,13 @@ impl InvoiceLinks {
     }
 }
 
+impl InvoiceLinks {
+    /// The origin every link Tally hands out is built on (hosted pages too).
+    pub(crate) fn public_base_url(&self) -> &str {
+        &self.public_base_url
+    }
+}
+
 impl Default for InvoiceLinks {
     fn default() -> Self {
         Self::new("http://localhost:8080", None)
@@ -76,7 +83,7 @@ impl App {
 
     /// The key links are signed with: the configured one, else the one stored in the database
     /// (made on first use).
-    async fn link_secret(&self) -> Result<Vec<u8>, AppError> {
+    pub(crate) async fn link_secret(&self) -> Result<Vec<u8>, AppError> {
         if let Some(secret) = &self.links.configured {
             return Ok(secret.clone());
         }

@@ -93,6 +93,26 @@ prefixed_id!(
     ApiKeyId,
     "key_"
 );
+prefixed_id!(
+    /// A payment link or charge, `pay_…` (`payments.md` §3).
+    PaymentId,
+    "pay_"
+);
+prefixed_id!(
+    /// One charge attempt, `txn_…` (`payments.md` §3).
+    TransactionId,
+    "txn_"
+);
+prefixed_id!(
+    /// A refund, `re_…` (`payments.md` §3).
+    RefundId,
+    "re_"
+);
+prefixed_id!(
+    /// A card a customer saved, `pm_…` (internal: never on the wire).
+    SavedCardId,
+    "pm_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,7 @@ pub mod offers;
 pub mod organization;
 pub mod page;
 pub mod pause;
+pub mod payments;
 pub mod period;
 pub mod plan_change;
 pub mod plan_grants;

@@ -52,6 +52,15 @@ pub enum SubscriptionStatus {
 }
 
 impl SubscriptionStatus {
+    /// Whether `payments.charge` may charge the customer of a subscription in this status
+    /// (`payments.md` §7).
+    pub fn may_be_charged(self) -> bool {
+        matches!(
+            self,
+            SubscriptionStatus::Active | SubscriptionStatus::Trialing | SubscriptionStatus::PastDue
+        )
+    }
+
     pub const ALL: [SubscriptionStatus; 7] = [
         SubscriptionStatus::Draft,
         SubscriptionStatus::PendingPayment,

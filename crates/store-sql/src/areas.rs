@@ -11,6 +11,7 @@ mod invoices;
 mod markets;
 mod offers;
 pub(crate) mod organizations;
+mod payments;
 mod plan_grants;
 mod plan_groups;
 mod seats;

@@ -191,7 +191,9 @@ pub(crate) fn text_error(what: &str, text: &str) -> StoreError {
     StoreError::other(format!("unknown {what} {text:?} in storage"))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, StoreError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: Option<&str>,
+) -> Result<Option<T>, StoreError> {
     text.map(|t| serde_json::from_str(t).map_err(|e| StoreError::Other(Box::new(e))))
         .transpose()
 }

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod markets;
 pub mod offers;
 pub mod organizations;
+pub mod payments;
 pub mod plan_grants;
 pub mod plan_groups;
 pub mod seats;
@@ -80,6 +81,9 @@ macro_rules! conformance_suite {
             },
             credit_packs {
                 packs_read_back_and_live_names_are_unique_in_any_case,
+            },
+            payments {
+                payments_transactions_refunds_and_cards_read_back_per_organization,
             },
             offers {
                 offers_codes_and_applications_read_back_and_codes_are_unique_in_any_case,

@@ -20,8 +20,8 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Markets, Offers, Organizations, PlanGrants, PlanGroups, Seats,
-    ServerSecrets, SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
+    InvoiceSends, Invoices, Markets, Offers, Organizations, Payments, PlanGrants, PlanGroups,
+    Seats, ServerSecrets, SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -62,6 +62,7 @@ pub trait Db:
     + InvoiceSends
     + Markets
     + Offers
+    + Payments
     + PlanGrants
     + ServerSecrets
     + Webhooks
@@ -86,6 +87,7 @@ impl<T> Db for T where
         + InvoiceSends
         + Markets
         + Offers
+        + Payments
         + PlanGrants
         + ServerSecrets
         + Webhooks

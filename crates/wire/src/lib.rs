@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod markets;
 pub mod offers;
 mod parts;
+pub mod payments;
 pub mod plan_changes;
 pub mod plan_grants;
 pub mod plan_groups;

@@ -260,6 +260,22 @@ pub struct ActivateAddonIn {
     pub addon_id: Option<String>,
 }
 
+/// `POST /payments` and `POST /payments/charge` (`payments.md` §1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentIn {
+    /// US cents, 50 to 99 999 999.
+    pub amount: Option<i64>,
+    /// `usd`.
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    /// `cus_…` or the customer's externalId.
+    pub customer_id: Option<String>,
+    pub success_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<tally_domain::customer::Metadata>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditPackIn {

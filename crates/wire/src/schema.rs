@@ -3,8 +3,9 @@
 //! the latest version). Derived from the view types themselves, so they cannot drift.
 
 use crate::{
-    addons, balance, credit_packs, customer_credits, invoices, markets, offers, plan_changes,
-    plan_grants, plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct, webhooks,
+    addons, balance, credit_packs, customer_credits, invoices, markets, offers, payments,
+    plan_changes, plan_grants, plan_groups, usage, v2026_07_11 as legacy, v2026_08_27 as direct,
+    webhooks,
 };
 use std::borrow::Cow;
 use tally_domain::Generation;
@@ -112,6 +113,9 @@ pub enum View {
     FeatureAccess,
     QuotaEvent,
     Quota,
+    Payment,
+    Transaction,
+    Refund,
 }
 
 impl View {
@@ -172,6 +176,10 @@ impl View {
                 add::<direct::SubscriptionResumeOut>(&name, schemas_of)
             }
             (View::CreditPack, _) => add::<credit_packs::CreditPackOut>(&name, schemas_of),
+            (View::Payment, _) => add::<payments::PaymentOut>(&name, schemas_of),
+            (View::Transaction, _) => add::<payments::TransactionOut>(&name, schemas_of),
+            (View::Refund, Legacy) => add::<payments::TransactionRefundOut>(&name, schemas_of),
+            (View::Refund, Direct) => add::<payments::RefundOut>(&name, schemas_of),
             (View::CreditGrant, _) => add::<credit_packs::CreditGrantOut>(&name, schemas_of),
             (View::Offer, _) => add::<offers::OfferOut>(&name, schemas_of),
             (View::DeletedOffer, _) => add::<offers::DeletedOfferOut>(&name, schemas_of),

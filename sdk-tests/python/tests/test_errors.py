@@ -44,9 +44,9 @@ def test_unknown_key_is_401_unauthorized(make_client, wire, prefix):
 
 
 def test_unknown_route_is_json_404_not_found(sandbox):
-    # Payments are not served yet: Tally answers 404 not_found for them.
+    # Prepaid-period checkouts are not served (a decision of the contract): 404 not_found.
     with pytest.raises(CommetAPIError) as caught:
-        sandbox.payments.list()
+        sandbox.subscriptions.create_prepaid_periods_checkout("sub_01K00000000000000000000000", periods=2)
     assert caught.value.status_code == 404
     assert caught.value.code == "not_found"
     assert caught.value.type == "not_found_error"

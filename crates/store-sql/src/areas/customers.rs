@@ -49,6 +49,22 @@ impl Customers for SqlDb {
         row.map(CustomerRow::into_domain).transpose()
     }
 
+    async fn newest_customer_by_email(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let row: Option<CustomerRow> = query(format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = $1 \
+             AND lower(email) = lower($2) ORDER BY created_at_ms DESC, id DESC LIMIT 1"
+        ))
+        .bind(org.as_str())
+        .bind(email)
+        .fetch_optional(&mut self.conn)
+        .await?;
+        row.map(CustomerRow::into_domain).transpose()
+    }
+
     async fn customers(
         &mut self,
         org: &OrgId,

@@ -21,6 +21,13 @@ pub trait Customers {
         lock: Lock,
     ) -> Result<Option<Customer>, StoreError>;
 
+    /// The newest customer with `email`, in any case.
+    async fn newest_customer_by_email(
+        &mut self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<Customer>, StoreError>;
+
     /// Customers of `org`, newest first, optionally the one with `external_id`.
     async fn customers(
         &mut self,

@@ -26,7 +26,7 @@ on_both_backends! {
 on_both_backends! {
     async fn unknown_routes_and_methods_are_json_not_found(app: TestApp) {
         let cases = [
-            (Method::GET, "/payments", "a path Tally does not serve yet"),
+            (Method::POST, "/subscriptions/sub_01K00000000000000000000000/prepaid-periods", "a path Tally does not serve"),
             (Method::GET, "/nothing/here/at/all", "a made-up path"),
             (Method::DELETE, "/customers", "a known path with another method"),
         ];

@@ -27,6 +27,7 @@ mod offers;
 mod openapi;
 mod outage;
 mod pauses;
+mod payments;
 mod plan_changes;
 mod plan_grants;
 mod plan_groups;

@@ -1,0 +1,230 @@
+//! Payments, transactions, refunds and saved cards.
+
+use super::fixtures::{
+    T0, commit, customer, first_page, insert_customer, organization, read, ulid,
+};
+use crate::{Lock, Store};
+use std::sync::Arc;
+use tally_domain::ids::{PaymentId, RefundId, SavedCardId, TransactionId};
+use tally_domain::money::Cents;
+use tally_domain::payments::{
+    CardInfo, Decline, Payment, PaymentKind, PaymentStatus, Refund, SavedCard, Transaction,
+    TransactionStatus,
+};
+use tally_domain::{CustomerId, OrgId, Timestamp};
+
+fn link(org: &OrgId, n: u32, customer: Option<&CustomerId>) -> Payment {
+    let at = T0.plus_millis(i64::from(n));
+    Payment {
+        id: PaymentId::from_ulid(ulid(org, at, 700 + n)),
+        org_id: org.clone(),
+        customer_id: customer.cloned(),
+        kind: PaymentKind::Link,
+        status: PaymentStatus::Pending,
+        amount: Cents(2_500 * i64::from(n)),
+        currency: "usd".to_owned(),
+        description: format!("Order {n}"),
+        metadata: (n == 1)
+            .then(|| serde_json::Map::from_iter([("order".to_owned(), "A-1".into())])),
+        success_url: None,
+        expires_at: Some(at.plus_millis(86_400_000)),
+        invoice_id: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn attempt(payment: &Payment, n: u32, status: TransactionStatus, email: &str) -> Transaction {
+    let at: Timestamp = payment.created_at.plus_millis(i64::from(n));
+    Transaction {
+        id: TransactionId::from_ulid(ulid(&payment.org_id, at, 800 + n)),
+        org_id: payment.org_id.clone(),
+        customer_id: payment.customer_id.clone(),
+        payment_id: Some(payment.id.clone()),
+        invoice_id: None,
+        amount: payment.amount,
+        currency: "usd".to_owned(),
+        status,
+        provider: "commet".to_owned(),
+        charge_ref: Some(format!("ch_sandbox_{n}")),
+        method_ref: Some("pm_sandbox_visa".to_owned()),
+        customer_email: email.to_owned(),
+        customer_name: None,
+        reason: "one_time_payment".to_owned(),
+        failure: (status == TransactionStatus::Failed).then(|| Decline {
+            code: "card_declined".to_owned(),
+            message: "Your card was declined.".to_owned(),
+        }),
+        attempt: Some(format!("attempt-{n}")),
+        paid_at: (status == TransactionStatus::Succeeded).then_some(at),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn card(org: &OrgId, customer: &CustomerId, n: u32, default: bool) -> SavedCard {
+    let at = T0.plus_millis(i64::from(n));
+    SavedCard {
+        id: SavedCardId::from_ulid(ulid(org, at, 900 + n)),
+        org_id: org.clone(),
+        customer_id: customer.clone(),
+        method_ref: format!("pm_sandbox_{n}"),
+        card: CardInfo {
+            brand: "visa".to_owned(),
+            last4: format!("424{n}"),
+            exp_month: 12,
+            exp_year: 2034,
+        },
+        is_default: default,
+        created_at: at,
+    }
+}
+
+pub async fn payments_transactions_refunds_and_cards_read_back_per_organization(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&*store, "payments").await;
+    let other = organization(&*store, "other payments").await;
+    let buyer = customer(&org, 1, Some("buyer"), T0);
+    insert_customer(&*store, &buyer).await;
+    let first = link(&org, 1, Some(&buyer.id));
+    let second = link(&org, 2, None);
+    let theirs = link(&other, 1, None);
+    let failed = attempt(&first, 1, TransactionStatus::Failed, "Buyer@Example.com");
+    let paid = attempt(&first, 2, TransactionStatus::Succeeded, "buyer@example.com");
+    let refund = Refund {
+        id: RefundId::from_ulid(ulid(&org, T0, 999)),
+        org_id: org.clone(),
+        transaction_id: paid.id.clone(),
+        amount: paid.amount,
+        currency: "usd".to_owned(),
+        charge_ref: "ch_sandbox_2".to_owned(),
+        created_at: T0,
+    };
+    let cards = [
+        card(&org, &buyer.id, 1, true),
+        card(&org, &buyer.id, 2, true),
+    ];
+    let job = (
+        [first.clone(), second.clone(), theirs.clone()],
+        [failed.clone(), paid.clone()],
+        refund.clone(),
+        cards.clone(),
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            let (payments, attempts, refund, cards) = job;
+            for p in &payments {
+                tx.insert_payment(p).await?;
+            }
+            for t in &attempts {
+                tx.insert_transaction(t).await?;
+            }
+            tx.insert_refund(&refund).await?;
+            // The second default card takes over from the first.
+            for c in &cards {
+                tx.insert_saved_card(c).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    assert_eq!(
+        db.payment(&org, &first.id, Lock::None).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        db.payment(&org, &theirs.id, Lock::None).await.unwrap(),
+        None,
+        "another organization's payment is never read"
+    );
+    let all = db.payments(&org, None, &first_page(10)).await.unwrap();
+    assert_eq!(all.items, [second.clone(), first.clone()], "newest first");
+    let buyers = db
+        .payments(&org, Some(&buyer.id), &first_page(10))
+        .await
+        .unwrap();
+    assert_eq!(buyers.items, std::slice::from_ref(&first));
+    assert_eq!(
+        db.payment_transactions(&org, &first.id).await.unwrap(),
+        [failed.clone(), paid.clone()],
+        "oldest first"
+    );
+    let by_email = db
+        .transactions(&org, None, Some("BUYER@example.com"), &first_page(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        by_email.items,
+        [paid.clone(), failed.clone()],
+        "any case, newest first"
+    );
+    let failures = db
+        .transactions(&org, Some(TransactionStatus::Failed), None, &first_page(10))
+        .await
+        .unwrap();
+    assert_eq!(failures.items, std::slice::from_ref(&failed));
+    assert!(
+        db.transactions(&other, None, None, &first_page(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(db.refund_of(&org, &paid.id).await.unwrap(), Some(refund));
+    assert_eq!(db.refund_of(&other, &paid.id).await.unwrap(), None);
+    let wallet = db.saved_cards(&org, &buyer.id).await.unwrap();
+    assert_eq!(
+        wallet.iter().map(|c| c.is_default).collect::<Vec<_>>(),
+        [false, true],
+        "one default card per customer"
+    );
+    assert_eq!(
+        db.default_card(&org, &buyer.id).await.unwrap(),
+        Some(cards[1].clone())
+    );
+    drop(db);
+
+    // Updates change what they name, and only in the organization that owns the row.
+    let succeeded = Payment {
+        status: PaymentStatus::Succeeded,
+        invoice_id: Some("inv_1".to_owned()),
+        updated_at: T0.plus_millis(50),
+        ..first.clone()
+    };
+    let refunded = Transaction {
+        status: TransactionStatus::Refunded,
+        updated_at: T0.plus_millis(50),
+        ..paid.clone()
+    };
+    let hijack = Payment {
+        org_id: org.clone(),
+        ..theirs.clone()
+    };
+    let job = (succeeded.clone(), refunded.clone(), hijack);
+    let refused = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let (payment, transaction, hijack) = job;
+            tx.update_payment(&payment).await?;
+            tx.update_transaction(&transaction).await?;
+            Ok::<_, crate::StoreError>(tx.update_payment(&hijack).await.is_err())
+        })
+    })
+    .await;
+    assert!(refused, "another organization's payment is never updated");
+    let mut db = read(&*store).await;
+    assert_eq!(
+        db.payment(&org, &first.id, Lock::None).await.unwrap(),
+        Some(succeeded)
+    );
+    assert_eq!(
+        db.transaction(&org, &paid.id, Lock::None).await.unwrap(),
+        Some(refunded)
+    );
+    assert_eq!(
+        db.payment(&other, &theirs.id, Lock::None).await.unwrap(),
+        Some(theirs)
+    );
+}
