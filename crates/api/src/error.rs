@@ -691,6 +691,31 @@ impl From<&AppError> for ApiError {
                 ..ApiError::new(ErrorCode::Duplicate, "This transaction was already refunded")
                     .with_param("id")
             },
+            AppError::NoPayoutBankAccount => ApiError {
+                details: Some(json!({ "reason": "no_payout_bank_account" })),
+                ..ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Add a payout bank account before requesting a payout",
+                )
+            },
+            AppError::InsufficientPayoutBalance {
+                available,
+                requested,
+            } => ApiError {
+                details: Some(json!({ "available": available.0, "requested": requested.0 })),
+                ..ApiError::new(
+                    ErrorCode::InsufficientBalance,
+                    format!(
+                        "The available balance is {}; {} was requested",
+                        available.0, requested.0
+                    ),
+                )
+                .with_param("amount")
+            },
+            AppError::EndpointDeprecated => ApiError::new(
+                ErrorCode::EndpointDeprecated,
+                "Payout accounts are verified through the dashboard from this API version on",
+            ),
             AppError::NotRefundable => ApiError::from_field_errors(
                 ErrorCode::ValidationError,
                 &[FieldError::new(

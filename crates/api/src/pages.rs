@@ -388,6 +388,7 @@ button.secondary{background:#3f3f46}
 [role=alert]{color:#991b1b;background:#fef2f2;border:1px solid #fecaca;padding:.6rem;border-radius:.375rem}
 .banner{background:#fef3c7;border:1px solid #d97706;color:#78350f;padding:.75rem;border-radius:.375rem;margin-bottom:1rem;font-size:.9rem}
 .banner code{font-size:.85rem}
+summary{cursor:pointer;font-weight:600;margin-top:.35rem}
 .ok{color:#14532d;background:#f0fdf4;border:1px solid #bbf7d0;padding:.6rem;border-radius:.375rem}
 ";
 
@@ -415,10 +416,13 @@ fn layout(title: &str, sandbox: bool, content: &Markup) -> Markup {
 fn sandbox_banner() -> Markup {
     html! {
         section class="banner" aria-label="Test mode" {
-            strong { "Test mode." } " No real money moves. Use a test card, any future expiry (for example 12/34) and any three-digit code:"
-            ul {
-                @for (number, card) in sandbox_card_numbers() {
-                    li { code { (number) } " " (card.summary()) }
+            strong { "Test mode." } " No real money moves: pay with a test card, any future expiry (for example 12/34) and any three-digit code."
+            details {
+                summary { "Test cards" }
+                ul {
+                    @for (number, card) in sandbox_card_numbers() {
+                        li { code { (number) } " " (card.summary()) }
+                    }
                 }
             }
         }

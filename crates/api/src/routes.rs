@@ -13,6 +13,7 @@ mod markets;
 mod offers;
 mod pauses;
 mod payments;
+mod payouts;
 mod plan_changes;
 mod plan_grants;
 mod plan_groups;
@@ -41,14 +42,15 @@ use tally_domain::{ApiVersion, Generation, Timestamp};
 use tally_store::StoredResponse;
 use tally_wire::requests::{
     ActivateAddonIn, AddPlanToGroupIn, AdjustBalanceIn, AdjustmentIn, AdvanceClockIn, ApplyOfferIn,
-    BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn, CreateApiKeyIn,
-    CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn, CreateSubscriptionIn,
-    CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn, MarketIn, NoFieldsIn,
-    OfferIn, PauseIn, PaymentIn, PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn,
-    PriceOverridesIn, PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn,
-    ReactivateIn, RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn,
-    TopUpIn, TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
-    UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
+    BankAccountIn, BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn,
+    CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn,
+    CreateSubscriptionIn, CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn,
+    MarketIn, NoFieldsIn, OfferIn, PauseIn, PaymentIn, PayoutIn, PayoutVerificationIn,
+    PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn, PriceOverridesIn, PromoCodeIn,
+    PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn, RegionalPricingIn,
+    ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
+    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
+    VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -786,7 +788,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Create a payment link, paid on Tally's page",
         )
         .body::<PaymentIn>()
-        .answers(Object(V::Payment)),
+        .answers(Object(V::Payment))
+        .errors(&[409]),
         post(
             "/api/v1/payments/charge",
             payments::charge,
@@ -794,7 +797,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Charge a customer's default card",
         )
         .body::<PaymentIn>()
-        .answers(Object(V::Payment)),
+        .answers(Object(V::Payment))
+        .errors(&[402, 409, 422]),
         get(
             "/api/v1/payments/{id}",
             payments::get,
@@ -809,7 +813,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Cancel an unpaid payment link",
         )
         .body::<NoFieldsIn>()
-        .answers(Object(V::Payment)),
+        .answers(Object(V::Payment))
+        .errors(&[409]),
         get(
             "/api/v1/transactions",
             payments::list_transactions,
@@ -838,7 +843,36 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Refund a succeeded transaction in full",
         )
         .body::<NoFieldsIn>()
-        .answers(Object(V::Refund)),
+        .answers(Object(V::Refund))
+        .errors(&[409]),
+        // Payouts (`payments.md` §9).
+        post(
+            "/api/v1/payouts/bank-accounts",
+            payouts::add_bank_account,
+            "addPayoutBankAccount",
+            "Add a bank account payouts can go to",
+        )
+        .body::<BankAccountIn>()
+        .answers(Object(V::PayoutBankAccount))
+        .errors(&[409]),
+        post(
+            "/api/v1/payouts",
+            payouts::request,
+            "requestPayout",
+            "Pay out available money to the default bank account",
+        )
+        .body::<PayoutIn>()
+        .answers(Object(V::Payout))
+        .errors(&[403, 409]),
+        post(
+            "/api/v1/payouts/verification",
+            payouts::complete_verification,
+            "completePayoutVerification",
+            "Record the payout account (2026-07-11; later versions answer 410)",
+        )
+        .body::<PayoutVerificationIn>()
+        .answers(Object(V::PayoutVerification))
+        .errors(&[409, 410]),
         // Credit packs (`commerce.md` §3).
         get(
             "/api/v1/credit-packs",

@@ -103,6 +103,19 @@ pub enum AppError {
     /// A transaction that did not succeed cannot be refunded.
     #[error("only a succeeded transaction can be refunded")]
     NotRefundable,
+    /// A payout with no default bank account to go to (`forbidden`, reason
+    /// `no_payout_bank_account`).
+    #[error("add a payout bank account first")]
+    NoPayoutBankAccount,
+    /// A payout above what is available (`insufficient_balance`).
+    #[error("the payout is above the available balance")]
+    InsufficientPayoutBalance {
+        available: tally_domain::money::Cents,
+        requested: tally_domain::money::Cents,
+    },
+    /// An endpoint the resolved version has retired (`endpoint_deprecated`).
+    #[error("this endpoint is deprecated in this API version")]
+    EndpointDeprecated,
     /// A hosted page refused its token or its form.
     #[error("the page refused the request: {0:?}")]
     Page(crate::payments::PageRefusal),

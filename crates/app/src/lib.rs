@@ -30,6 +30,7 @@ pub mod offers;
 mod outbox;
 pub mod pauses;
 pub mod payments;
+pub mod payouts;
 pub mod plan_changes;
 pub mod plan_grants;
 pub mod plan_groups;

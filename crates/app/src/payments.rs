@@ -446,6 +446,19 @@ async fn settle(
             ctx.now,
         ));
     }
+    if payment.currency == crate::payouts::PAYOUT_CURRENCY {
+        // With no payout hold, the money is available at once (`payments.md` §9).
+        events.push(
+            crate::payouts::available_event(
+                ctx.tx,
+                ctx.ids,
+                &payment.org_id,
+                &payment.currency,
+                ctx.now,
+            )
+            .await?,
+        );
+    }
     ctx.tx.insert_webhook_events(&events).await?;
     Ok(transaction)
 }
@@ -811,7 +824,7 @@ impl App {
     /// Runs a page's command for `organization` at its clock: pages have no API key, so no key
     /// standing is read and no idempotency record is kept (a page's attempt nonce plays that
     /// part).
-    async fn page_write<C: Command + 'static>(
+    pub(crate) async fn page_write<C: Command + 'static>(
         &self,
         organization: &Organization,
         command: C,

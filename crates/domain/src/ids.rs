@@ -113,6 +113,16 @@ prefixed_id!(
     SavedCardId,
     "pm_"
 );
+prefixed_id!(
+    /// A payout, `po_…` (`payments.md` §3).
+    PayoutId,
+    "po_"
+);
+prefixed_id!(
+    /// A payout bank account, `pba_…` (`payments.md` §3).
+    PayoutBankAccountId,
+    "pba_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod organization;
 pub mod page;
 pub mod pause;
 pub mod payments;
+pub mod payouts;
 pub mod period;
 pub mod plan_change;
 pub mod plan_grants;

@@ -12,6 +12,7 @@ mod markets;
 mod offers;
 pub(crate) mod organizations;
 mod payments;
+mod payouts;
 mod plan_grants;
 mod plan_groups;
 mod seats;

@@ -20,8 +20,9 @@ pub mod conformance;
 
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Markets, Offers, Organizations, Payments, PlanGrants, PlanGroups,
-    Seats, ServerSecrets, SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
+    InvoiceSends, Invoices, Markets, Offers, Organizations, Payments, PayoutVerification, Payouts,
+    PlanGrants, PlanGroups, Seats, ServerSecrets, SubscriptionPricing, Subscriptions, TestClock,
+    Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -63,6 +64,7 @@ pub trait Db:
     + Markets
     + Offers
     + Payments
+    + Payouts
     + PlanGrants
     + ServerSecrets
     + Webhooks
@@ -88,6 +90,7 @@ impl<T> Db for T where
         + Markets
         + Offers
         + Payments
+        + Payouts
         + PlanGrants
         + ServerSecrets
         + Webhooks

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tally_domain::ApiVersion;
 use tally_domain::customer::Metadata;
 use tally_domain::payments::{Payment, PaymentKind, Refund, Transaction, TransactionStatus};
+use tally_domain::payouts::{Payout, PayoutBankAccount, SANDBOX_BANK};
 use utoipa::ToSchema;
 
 fn since_08_27(version: ApiVersion) -> bool {
@@ -221,4 +222,104 @@ pub struct PageStateOut<'a> {
     pub card: Option<Value>,
     pub error: Option<Value>,
     pub redirect_url: Option<&'a str>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutBankAccountOut<'a> {
+    pub id: &'a str,
+    pub provider_external_account_id: Option<&'a str>,
+    pub holder_name: &'a str,
+    pub last4: &'a str,
+    pub bank_name: &'static str,
+    pub country: &'static str,
+    pub currency: &'static str,
+    pub account_type: Option<&'a str>,
+    pub is_default: bool,
+    pub status: &'static str,
+    pub created_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn bank_account(account: &PayoutBankAccount, livemode: Livemode) -> Value {
+    to_value(PayoutBankAccountOut {
+        id: account.id.as_str(),
+        provider_external_account_id: None,
+        holder_name: &account.holder_name,
+        last4: &account.last4,
+        bank_name: SANDBOX_BANK,
+        country: "US",
+        currency: "usd",
+        account_type: account.account_type.as_deref(),
+        is_default: account.is_default,
+        status: "active",
+        created_at: account.created_at.to_rfc3339(),
+        object: "payout_bank_account",
+        livemode: livemode.0,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutOut<'a> {
+    pub id: &'a str,
+    pub status: &'static str,
+    pub amount: i64,
+    pub fee: i64,
+    pub net_amount: i64,
+    pub currency: &'static str,
+    pub description: Option<&'a str>,
+    pub provider_transfer_id: &'a str,
+    pub created_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn payout(payout: &Payout, livemode: Livemode) -> Value {
+    to_value(PayoutOut {
+        id: payout.id.as_str(),
+        status: payout.status.as_str(),
+        amount: payout.amount.0,
+        fee: 0,
+        net_amount: payout.amount.0,
+        currency: "usd",
+        description: payout.description.as_deref(),
+        provider_transfer_id: &payout.provider_transfer_id,
+        created_at: payout.created_at.to_rfc3339(),
+        object: "payout",
+        livemode: livemode.0,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutVerificationOut<'a> {
+    pub provider_account_id: &'a str,
+    pub status: &'static str,
+    pub transfers_enabled: bool,
+    pub already_exists: bool,
+    pub business_type: &'a str,
+    pub country: &'a str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn payout_verification(
+    provider_account_id: &str,
+    business_type: &str,
+    country: &str,
+    already_exists: bool,
+    livemode: Livemode,
+) -> Value {
+    to_value(PayoutVerificationOut {
+        provider_account_id,
+        status: "verified",
+        transfers_enabled: true,
+        already_exists,
+        business_type,
+        country,
+        object: "payout_account",
+        livemode: livemode.0,
+    })
 }

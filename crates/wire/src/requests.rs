@@ -260,6 +260,43 @@ pub struct ActivateAddonIn {
     pub addon_id: Option<String>,
 }
 
+/// `POST /payouts/bank-accounts`, and the bank of a verification (`payments.md` §9).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankAccountIn {
+    pub account_number: Option<String>,
+    pub account_holder_name: Option<String>,
+    pub routing_number: Option<String>,
+    /// `checking` or `savings`.
+    pub account_type: Option<String>,
+    pub set_default: Option<bool>,
+}
+
+/// `POST /payouts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutIn {
+    /// US cents, at least 1000.
+    pub amount: Option<i64>,
+    pub description: Option<String>,
+}
+
+/// `POST /payouts/verification` (2026-07-11): the payout account's details.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutVerificationIn {
+    pub email: Option<String>,
+    /// `individual` or `company`.
+    pub business_type: Option<String>,
+    pub business_url: Option<String>,
+    pub document_url: Option<String>,
+    pub bank: Option<BankAccountIn>,
+    #[schema(value_type = Option<Object>)]
+    pub individual: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub company: Option<serde_json::Value>,
+}
+
 /// `POST /payments` and `POST /payments/charge` (`payments.md` §1).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

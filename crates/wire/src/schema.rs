@@ -116,6 +116,9 @@ pub enum View {
     Payment,
     Transaction,
     Refund,
+    PayoutBankAccount,
+    Payout,
+    PayoutVerification,
 }
 
 impl View {
@@ -180,6 +183,13 @@ impl View {
             (View::Transaction, _) => add::<payments::TransactionOut>(&name, schemas_of),
             (View::Refund, Legacy) => add::<payments::TransactionRefundOut>(&name, schemas_of),
             (View::Refund, Direct) => add::<payments::RefundOut>(&name, schemas_of),
+            (View::PayoutBankAccount, _) => {
+                add::<payments::PayoutBankAccountOut>(&name, schemas_of)
+            }
+            (View::Payout, _) => add::<payments::PayoutOut>(&name, schemas_of),
+            (View::PayoutVerification, _) => {
+                add::<payments::PayoutVerificationOut>(&name, schemas_of)
+            }
             (View::CreditGrant, _) => add::<credit_packs::CreditGrantOut>(&name, schemas_of),
             (View::Offer, _) => add::<offers::OfferOut>(&name, schemas_of),
             (View::DeletedOffer, _) => add::<offers::DeletedOfferOut>(&name, schemas_of),

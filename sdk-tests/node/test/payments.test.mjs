@@ -372,3 +372,65 @@ test("a live organization has no payment processor: links and charges are refuse
   assert.ok(!listed.some((p) => p.id === sandboxLink.id), "the sandbox link is not listed");
   await expectApiError(live.payments.get({ id: sandboxLink.id }), { status: 404, code: "payment_not_found", type: "not_found_error" });
 });
+
+// Payouts (payments.md §9), through the same SDK:
+//   payouts.addBankAccount({accountNumber,accountHolderName,routingNumber,accountType,setDefault})  POST /payouts/bank-accounts
+//   payouts.request({amount,description})                     POST /payouts
+//   payouts.completeVerification({...})                       POST /payouts/verification
+/** An account number no other test uses. */
+function accountNumber() {
+  return `9${String(Date.now()).slice(-8)}${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
+}
+
+test("payouts go to the default bank account and never above what is available", async () => {
+  const number = accountNumber();
+  const account = unwrap(await sdk.payouts.addBankAccount({ accountNumber: number, accountHolderName: "Jane Doe", routingNumber: "110000000", accountType: "checking", setDefault: true }));
+  assert.equal(requestLine(lastExchange()), "POST /api/v1/payouts/bank-accounts");
+  assert.match(account.id, new RegExp(`^pba_${ULID}$`));
+  assert.deepEqual(
+    { last4: account.last4, isDefault: account.isDefault, bankName: account.bankName, currency: account.currency, status: account.status, object: account.object },
+    { last4: number.slice(-4), isDefault: true, bankName: "Tally Sandbox Bank", currency: "usd", status: "active", object: "payout_bank_account" },
+  );
+  await expectApiError(sdk.payouts.addBankAccount({ accountNumber: number, accountHolderName: "Jane Doe" }), { status: 409, code: "duplicate", type: "conflict_error" });
+  await expectValidationError(sdk.payouts.addBankAccount({ accountNumber: "12", accountHolderName: "Jane Doe" }), "accountNumber");
+  await expectValidationError(sdk.payouts.request({ amount: 999 }), "amount");
+
+  // Money comes in through a paid link; a payout of it is answered pending.
+  const customer = await newCustomer(sdk, "payout");
+  const link = unwrap(await sdk.payments.create({ amount: 2500, currency: "usd", description: unique("Payout source"), customerId: customer.id }));
+  assert.equal((await pay(link.url, VISA)).status, "succeeded");
+  const payout = unwrap(await sdk.payouts.request({ amount: 1000, description: "Weekly payout" }));
+  assert.equal(requestLine(lastExchange()), "POST /api/v1/payouts");
+  assert.match(payout.id, new RegExp(`^po_${ULID}$`));
+  assert.deepEqual(
+    { status: payout.status, amount: payout.amount, fee: payout.fee, netAmount: payout.netAmount, currency: payout.currency, description: payout.description, object: payout.object },
+    { status: "pending", amount: 1000, fee: 0, netAmount: 1000, currency: "usd", description: "Weekly payout", object: "payout" },
+  );
+  assert.match(payout.providerTransferId, /^tr_sandbox_/);
+  const error = await expectApiError(sdk.payouts.request({ amount: 100_000_000_000 }), { status: 400, code: "insufficient_balance", type: "billing_error" });
+  assert.equal(error.details.requested, 100_000_000_000);
+  assert.ok(error.details.available < 100_000_000_000, JSON.stringify(error));
+});
+
+test("the payout account is verified once in 2026-07-11", async () => {
+  const params = {
+    email: `${unique("ops")}@example.test`,
+    businessType: "individual",
+    businessUrl: "https://example.test",
+    documentUrl: "https://example.test/id.pdf",
+    bank: { accountNumber: accountNumber(), accountHolderName: "Jane Doe" },
+    individual: {
+      firstName: "Jane",
+      lastName: "Doe",
+      phone: "+15555550100",
+      dateOfBirth: "1990-01-01",
+      address: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
+    },
+  };
+  const first = unwrap(await sdk.payouts.completeVerification(params));
+  assert.equal(requestLine(lastExchange()), "POST /api/v1/payouts/verification");
+  assert.match(first.providerAccountId, /^acct_sandbox_/);
+  assert.deepEqual({ status: first.status, transfersEnabled: first.transfersEnabled, object: first.object }, { status: "verified", transfersEnabled: true, object: "payout_account" });
+  const again = unwrap(await sdk.payouts.completeVerification(params));
+  assert.deepEqual({ id: again.providerAccountId, alreadyExists: again.alreadyExists }, { id: first.providerAccountId, alreadyExists: true });
+});

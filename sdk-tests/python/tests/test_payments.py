@@ -394,3 +394,65 @@ def test_a_live_organization_has_no_payment_processor(sandbox, live, wire):
     assert all(p["livemode"] is True for p in listed), "only live payments"
     assert sandbox_link.id not in [p["id"] for p in listed], "the sandbox link is not listed"
     expect_api_error(wire, lambda: live.payments.get(sandbox_link.id), status=404, code="payment_not_found", type="not_found_error")
+
+
+# Payouts (payments.md §9):
+#   payouts.add_bank_account(account_number, account_holder_name, routing_number, account_type, set_default)
+#   payouts.request(amount, description)
+#   payouts.complete_verification()   -> 410 endpoint_deprecated from 2026-07-24
+
+
+def account_number() -> str:
+    """An account number no other test uses."""
+    return "8" + uuid.uuid4().int.__str__()[:11]
+
+
+def test_payouts_go_to_the_default_account_and_never_above_what_is_available(sandbox, wire):
+    number = account_number()
+    account = sandbox.payouts.add_bank_account(
+        account_number=number, account_holder_name="Jane Doe", routing_number="110000000", account_type="savings", set_default=True
+    )
+    assert request_line(wire.last) == "POST /api/v1/payouts/bank-accounts"
+    assert re.fullmatch(r"pba_[0-9A-HJKMNP-TV-Z]{26}", account.id)
+    body = wire.last.body
+    assert (body["last4"], body["isDefault"], body["accountType"], body["holderName"], body["object"]) == (
+        number[-4:],
+        True,
+        "savings",
+        "Jane Doe",
+        "payout_bank_account",
+    )
+    expect_api_error(
+        wire,
+        lambda: sandbox.payouts.add_bank_account(account_number=number, account_holder_name="Jane Doe"),
+        status=409,
+        code="duplicate",
+        type="conflict_error",
+    )
+    customer = new_customer(sandbox, "payout")
+    link = sandbox.payments.create(amount=2500, currency="usd", description=unique("Payout source"), customer_id=customer.id)
+    assert pay(link.url, "4242424242424242")["status"] == "succeeded"
+    payout = sandbox.payouts.request(amount=1000)
+    assert request_line(wire.last) == "POST /api/v1/payouts"
+    assert (payout.status, payout.amount, payout.fee, payout.net_amount, payout.currency) == ("pending", 1000, 0, 1000, "usd")
+    assert wire.last.body["providerTransferId"].startswith("tr_sandbox_")
+    error = expect_api_error(
+        wire,
+        lambda: sandbox.payouts.request(amount=100_000_000_000),
+        status=400,
+        code="insufficient_balance",
+        type="billing_error",
+    )
+    assert error["details"]["requested"] == 100_000_000_000
+    assert error["details"]["available"] < 100_000_000_000
+    expect_validation_error(wire, lambda: sandbox.payouts.request(amount=999), "amount")
+
+
+def test_payout_verification_moved_to_the_dashboard(sandbox, wire):
+    expect_api_error(
+        wire,
+        lambda: sandbox.payouts.complete_verification(),
+        status=410,
+        code="endpoint_deprecated",
+        type="not_found_error",
+    )

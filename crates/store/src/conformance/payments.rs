@@ -228,3 +228,125 @@ pub async fn payments_transactions_refunds_and_cards_read_back_per_organization(
         Some(theirs)
     );
 }
+
+pub async fn the_merchant_balance_sums_paid_charges_less_refunds_and_payouts(
+    store: Arc<dyn Store>,
+) {
+    use tally_domain::ids::{PayoutBankAccountId, PayoutId};
+    use tally_domain::payouts::{Payout, PayoutBankAccount, PayoutStatus};
+    let org = organization(&*store, "merchant").await;
+    let other = organization(&*store, "other merchant").await;
+    let buyer = customer(&org, 1, None, T0);
+    insert_customer(&*store, &buyer).await;
+    let sale = link(&org, 1, Some(&buyer.id));
+    let theirs = link(&other, 1, None);
+    // 2500 paid and refunded, 5000 paid, 2500 failed, 2500 paid later than `now`.
+    let refunded = Transaction {
+        status: TransactionStatus::Refunded,
+        ..attempt(&sale, 1, TransactionStatus::Succeeded, "b@example.com")
+    };
+    let paid = Transaction {
+        amount: Cents(5_000),
+        ..attempt(&sale, 2, TransactionStatus::Succeeded, "b@example.com")
+    };
+    let failed = attempt(&sale, 3, TransactionStatus::Failed, "b@example.com");
+    let later = Transaction {
+        paid_at: Some(T0.plus_millis(86_400_000)),
+        ..attempt(&sale, 4, TransactionStatus::Succeeded, "b@example.com")
+    };
+    let not_mine = attempt(&theirs, 1, TransactionStatus::Succeeded, "x@example.com");
+    let refund = Refund {
+        id: RefundId::from_ulid(ulid(&org, T0, 990)),
+        org_id: org.clone(),
+        transaction_id: refunded.id.clone(),
+        amount: refunded.amount,
+        currency: "usd".to_owned(),
+        charge_ref: "ch_sandbox_1".to_owned(),
+        created_at: T0,
+    };
+    let account = PayoutBankAccount {
+        id: PayoutBankAccountId::from_ulid(ulid(&org, T0, 991)),
+        org_id: org.clone(),
+        holder_name: "Jane".to_owned(),
+        last4: "6789".to_owned(),
+        number_hash: "h".to_owned(),
+        fails: false,
+        account_type: None,
+        is_default: true,
+        created_at: T0,
+    };
+    let payout = |n: u32, status: PayoutStatus| Payout {
+        id: PayoutId::from_ulid(ulid(&org, T0, 992 + n)),
+        org_id: org.clone(),
+        bank_account_id: account.id.clone(),
+        amount: Cents(1_000),
+        description: None,
+        status,
+        provider_transfer_id: format!("tr_sandbox_{n}"),
+        failure_code: None,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let payouts = [
+        payout(1, PayoutStatus::Paid),
+        payout(2, PayoutStatus::Failed),
+    ];
+    let job = (
+        [sale.clone(), theirs.clone()],
+        [refunded, paid, failed, later, not_mine],
+        refund,
+        account.clone(),
+        payouts.clone(),
+    );
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            let (payments, attempts, refund, account, payouts) = job;
+            for p in &payments {
+                tx.insert_payment(p).await?;
+            }
+            for t in &attempts {
+                tx.insert_transaction(t).await?;
+            }
+            tx.insert_refund(&refund).await?;
+            tx.insert_bank_account(&account).await?;
+            for p in &payouts {
+                tx.insert_payout(p).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let mut db = read(&*store).await;
+    let now = T0.plus_millis(1_000);
+    let balance = db.merchant_balance(&org, "usd", now).await.unwrap();
+    assert_eq!(
+        (balance.released, balance.refunded, balance.paid_out),
+        (Cents(7_500), Cents(2_500), Cents(1_000)),
+        "paid by now (refunded ones too), refunds, payouts that did not fail"
+    );
+    assert_eq!(balance.available(), Cents(4_000));
+    assert_eq!(
+        db.merchant_balance(&org, "eur", now)
+            .await
+            .unwrap()
+            .available(),
+        Cents(0)
+    );
+    assert_eq!(
+        db.merchant_balance(&other, "usd", now)
+            .await
+            .unwrap()
+            .released,
+        Cents(2_500)
+    );
+    assert_eq!(
+        db.bank_accounts(&org).await.unwrap(),
+        std::slice::from_ref(&account)
+    );
+    assert!(db.bank_accounts(&other).await.unwrap().is_empty());
+    assert_eq!(
+        db.payout(&org, &payouts[1].id).await.unwrap(),
+        Some(payouts[1].clone())
+    );
+    assert_eq!(db.payout(&other, &payouts[1].id).await.unwrap(), None);
+}

@@ -7,6 +7,7 @@ mod addons;
 mod auth;
 mod backup;
 mod balance;
+mod browser;
 mod catalog;
 mod connections;
 mod credit_packs;

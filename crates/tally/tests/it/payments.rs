@@ -236,3 +236,111 @@ on_both_backends! {
         assert_eq!(json_with_status(listed, 200).await["data"], json!([]));
     }
 }
+
+/// Pays a link of `amount` for `customer` with the success card.
+async fn paid_link(app: &TestApp, customer: &str, amount: i64) {
+    let link = ok(app, Method::POST, "/payments", Some(json!({"amount": amount, "currency": "usd", "description": "Order", "customerId": customer}))).await;
+    let (_, state) = page(
+        app,
+        link["url"].as_str().unwrap(),
+        card("4242424242424242", "p"),
+    )
+    .await;
+    assert_eq!(state["status"], json!("succeeded"), "{state}");
+}
+
+on_both_backends! {
+    /// Payments scenario 3's payouts: a bank account, payouts within what is available even
+    /// when requested all at once, the sandbox's failing account, and the 2026-07-11
+    /// verification record.
+    async fn payouts_never_exceed_what_is_available(app: TestApp) {
+        freeze(&app, "2026-10-05T00:00:00.000Z").await;
+        let receiver = Receiver::start().await;
+        ok(&app, Method::POST, "/webhooks", Some(json!({"url": receiver.url, "events": ["payout.available", "payout.created", "payout.paid", "payout.failed"]}))).await;
+        let mut seen = 0;
+        app.create_customer(&json!({"email": "p@acme.test", "id": "user_p"})).await;
+        paid_link(&app, "user_p", 25_000).await;
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(data(&events, "payout.available"), &json!({"availableAmount": 25_000, "currency": "usd"}));
+
+        let error = refused(&app, Method::POST, "/payouts", json!({"amount": 1_000}), 403).await;
+        assert_eq!((&error["code"], &error["details"]), (&json!("forbidden"), &json!({"reason": "no_payout_bank_account"})));
+        let account = ok(&app, Method::POST, "/payouts/bank-accounts", Some(json!({
+            "accountNumber": "000123456789", "accountHolderName": "Jane Doe", "routingNumber": "110000000", "accountType": "checking",
+        }))).await;
+        let account_id = account["id"].as_str().unwrap().to_owned();
+        assert_eq!(account, json!({
+            "id": account_id, "providerExternalAccountId": null, "holderName": "Jane Doe", "last4": "6789",
+            "bankName": "Tally Sandbox Bank", "country": "US", "currency": "usd", "accountType": "checking",
+            "isDefault": true, "status": "active", "createdAt": "2026-10-05T00:00:00.000Z",
+            "object": "payout_bank_account", "livemode": false,
+        }));
+        let error = refused(&app, Method::POST, "/payouts/bank-accounts", json!({"accountNumber": "000123456789", "accountHolderName": "Jane"}), 409).await;
+        assert_eq!(error["code"], json!("duplicate"));
+        for (body, param) in [(json!({"amount": 999}), "amount"), (json!({}), "amount")] {
+            let error = refused(&app, Method::POST, "/payouts", body, 400).await;
+            assert_eq!((&error["code"], &error["param"]), (&json!("validation_error"), &json!(param)));
+        }
+        let error = refused(&app, Method::POST, "/payouts/bank-accounts", json!({"accountNumber": "12", "accountHolderName": "J", "routingNumber": "1"}), 400).await;
+        assert_eq!(error["param"], json!("accountNumber"));
+        let error = refused(&app, Method::POST, "/payouts", json!({"amount": 50_000}), 400).await;
+        assert_eq!((&error["code"], &error["details"]), (&json!("insufficient_balance"), &json!({"available": 25_000, "requested": 50_000})));
+
+        // Eight requests of 5000 at once against 25000: exactly five are paid out.
+        let requests = (0..8).map(|n| {
+            app.request(Method::POST, "/payouts", DIRECT)
+                .header("idempotency-key", format!("payout-{n}"))
+                .json(&json!({"amount": 5_000, "description": format!("Payout {n}")}))
+                .send()
+        });
+        let answers = futures::future::join_all(requests).await;
+        let mut statuses: Vec<u16> = answers.iter().map(|a| a.as_ref().unwrap().status().as_u16()).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 200, 200, 200, 200, 400, 400, 400]);
+        let first = answers.into_iter().map(Result::unwrap).find(|a| a.status() == 200).unwrap();
+        let payout: Value = first.json().await.unwrap();
+        assert_eq!((&payout["status"], &payout["fee"], &payout["netAmount"], &payout["currency"]), (&json!("pending"), &json!(0), &json!(5_000), &json!("usd")));
+        assert!(payout["providerTransferId"].as_str().unwrap().starts_with("tr_sandbox_"), "{payout}");
+        let error = refused(&app, Method::POST, "/payouts", json!({"amount": 1_000}), 400).await;
+        assert_eq!(error["details"], json!({"available": 0, "requested": 1_000}));
+        let events = delivered(&app, &receiver, &mut seen).await;
+        let created = events.iter().filter(|(n, _)| n == "payout.created").count();
+        let paid: Vec<&Value> = events.iter().filter(|(n, _)| n == "payout.paid").map(|(_, d)| d).collect();
+        assert_eq!((created, paid.len()), (5, 5));
+        assert_eq!(paid[0]["destinationBank"], json!({"bankName": "Tally Sandbox Bank", "last4": "6789"}));
+
+        // The sandbox's failing account: the payout fails and its amount is available again.
+        ok(&app, Method::POST, "/payouts/bank-accounts", Some(json!({"accountNumber": "000111111116", "accountHolderName": "Jane Doe", "setDefault": true}))).await;
+        paid_link(&app, "user_p", 10_000).await;
+        delivered(&app, &receiver, &mut seen).await;
+        let payout = ok(&app, Method::POST, "/payouts", Some(json!({"amount": 10_000}))).await;
+        assert_eq!(payout["status"], json!("pending"));
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["payout.available", "payout.created", "payout.failed"]);
+        assert_eq!(data(&events, "payout.failed")["failureCode"], json!("account_closed"));
+        assert_eq!(data(&events, "payout.available")["availableAmount"], json!(10_000));
+
+        // 2026-07-11 records the payout account once; later versions verify elsewhere.
+        let body = json!({
+            "email": "ops@acme.test", "businessType": "company", "businessUrl": "https://acme.test", "documentUrl": "https://acme.test/doc.pdf",
+            "bank": {"accountNumber": "000222333444", "accountHolderName": "Acme Inc"},
+            "company": {"name": "Acme Inc", "taxId": "12-3456789", "address": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "us"},
+                "representative": {"firstName": "Jane", "lastName": "Doe"}},
+        });
+        let verified = json_with_status(send(&app, Method::POST, "/payouts/verification", LEGACY, Some(body.clone())).await, 200).await;
+        let record = &verified["data"];
+        assert!(record["providerAccountId"].as_str().unwrap().starts_with("acct_sandbox_"), "{verified}");
+        assert_eq!((&record["status"], &record["alreadyExists"], &record["country"], &record["transfersEnabled"]), (&json!("verified"), &json!(false), &json!("US"), &json!(true)));
+        let again = json_with_status(send(&app, Method::POST, "/payouts/verification", LEGACY, Some(body.clone())).await, 200).await;
+        assert_eq!((&again["data"]["alreadyExists"], &again["data"]["providerAccountId"]), (&json!(true), &record["providerAccountId"]));
+        let missing = json_with_status(send(&app, Method::POST, "/payouts/verification", LEGACY, Some(json!({"email": "x@acme.test", "businessType": "individual"}))).await, 400).await;
+        assert_eq!(error_of(&missing, LEGACY)["code"], json!("validation_error"));
+        let deprecated = refused(&app, Method::POST, "/payouts/verification", body, 410).await;
+        assert_eq!(deprecated["code"], json!("endpoint_deprecated"));
+
+        let live = app.client.post(app.url("/payouts")).header("x-api-key", LIVE_KEY).header("commet-version", DIRECT)
+            .json(&json!({"amount": 1_000})).send().await.unwrap();
+        let live = error_of(&json_with_status(live, 409).await, DIRECT);
+        assert_eq!(live["details"], json!({"mode": "live", "operation": "payouts.request"}));
+    }
+}

@@ -1,0 +1,186 @@
+//! The hosted pages in a real browser: headless Chromium driven over WebDriver
+//! (`chromium-driver`, Debian's package, started by the test), on a phone-sized window. Each
+//! step saves a screenshot under `<target tmp>/browser/` to be looked at. Without Chromium and
+//! its driver the tests report that they skipped, unless `TALLY_TEST_REQUIRE_BROWSER=1` makes
+//! that a failure (CI installs both).
+
+use crate::catalog::send;
+use crate::on_both_backends;
+use crate::support::{DIRECT, TestApp, json_with_status};
+use crate::usage::freeze;
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_BROWSER";
+const DRIVERS: [&str; 2] = ["chromedriver", "/usr/bin/chromedriver"];
+
+/// A running `chromedriver` with one headless Chromium session; both end when this is dropped.
+struct Browser {
+    client: Client,
+    driver: Child,
+    shots: std::path::PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the driver and a session, or `None` (reported) when Chromium is not installed.
+async fn browser(name: &str) -> Option<Browser> {
+    let port = free_port();
+    let driver = DRIVERS.iter().find_map(|program| {
+        Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()
+    });
+    let Some(driver) = driver else {
+        assert!(
+            std::env::var(REQUIRE_VAR).as_deref() != Ok("1"),
+            "{REQUIRE_VAR}=1 but chromedriver (Debian's chromium-driver) is missing"
+        );
+        eprintln!("skipped: the browser tests (chromedriver is missing)");
+        return None;
+    };
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]}),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = None;
+    // The driver takes a moment to listen.
+    for _ in 0..50 {
+        // The driver is local: plain HTTP, no TLS.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                    .join("browser")
+                    .join(name);
+                std::fs::create_dir_all(&shots).unwrap();
+                return Some(Browser {
+                    client,
+                    driver,
+                    shots,
+                });
+            }
+            Err(error) => {
+                last_error = Some(error.to_string());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not start a session: {last_error:?}");
+}
+
+impl Browser {
+    /// Saves what the window shows as `<step>.png` and checks a picture came out.
+    async fn screenshot(&self, step: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 2_000,
+            "{step}: a picture"
+        );
+        std::fs::write(self.shots.join(format!("{step}.png")), png).unwrap();
+    }
+
+    async fn fill(&self, id: &str, text: &str) {
+        let field = self.client.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Types a card into the pay form, submits it, and waits for the page that answers (the one
+    /// showing `expected`, a CSS selector the form's page does not have).
+    async fn pay_with(&self, number: &str, expected: &str) {
+        self.fill("cardNumber", number).await;
+        self.fill("expMonth", "12").await;
+        self.fill("expYear", "34").await;
+        self.fill("cvc", "123").await;
+        self.client
+            .find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(expected))
+            .await
+            .unwrap();
+    }
+}
+
+async fn ok(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Value {
+    json_with_status(send(app, method, path, DIRECT, body).await, 200).await
+}
+
+on_both_backends! {
+    /// A customer opens a payment link on a phone: the declined card shows the decline and
+    /// nothing is charged; the success card pays, and the page shows the receipt.
+    async fn a_customer_pays_a_link_in_a_browser_after_a_decline(app: TestApp) {
+        let Some(browser) = browser(if app.database_url.starts_with("postgres") { "pay-postgres" } else { "pay-sqlite" }).await else {
+            return;
+        };
+        freeze(&app, "2026-10-05T00:00:00.000Z").await;
+        app.create_customer(&json!({"email": "b@acme.test", "id": "user_b"})).await;
+        let link = ok(&app, Method::POST, "/payments", Some(json!({"amount": 4_200, "currency": "usd", "description": "Team workshop", "customerId": "user_b"}))).await;
+        let url = link["url"].as_str().unwrap();
+        browser.client.goto(url).await.unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Team workshop") && page.contains("$42.00 USD") && page.contains("Test mode"), "{page}");
+        browser.screenshot("1-open").await;
+
+        browser.pay_with("4000 0000 0000 0002", "[role=alert]").await;
+        let page = browser.text().await;
+        assert!(page.contains("Your card was declined."), "{page}");
+        browser.screenshot("2-declined").await;
+        let payment = ok(&app, Method::GET, &format!("/payments/{}", link["id"].as_str().unwrap()), None).await;
+        assert_eq!(payment["status"], json!("failed"));
+        let invoices = ok(&app, Method::GET, "/invoices?customerId=user_b", None).await;
+        assert_eq!(invoices["data"], json!([]), "nothing was charged");
+
+        browser.pay_with("4242 4242 4242 4242", "p.ok").await;
+        let page = browser.text().await;
+        assert!(page.contains("Paid. Thank you."), "{page}");
+        browser.screenshot("3-paid").await;
+        let payment = ok(&app, Method::GET, &format!("/payments/{}", link["id"].as_str().unwrap()), None).await;
+        assert_eq!(payment["status"], json!("succeeded"));
+        let invoices = ok(&app, Method::GET, "/invoices?customerId=user_b", None).await;
+        assert_eq!(invoices["data"][0]["total"], json!(4_200));
+        browser.client.clone().close().await.unwrap();
+    }
+}
