@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use tally_app::AppError;
 use tally_app::hosted_tokens::PageSigner;
 use tally_app::payments::{PageRefusal, PayForm, PayPage};
+use tally_app::portal::{PortalAction, PortalPage};
+use tally_domain::catalog::FeatureType;
 use tally_domain::money::format_money;
 use tally_domain::payments::sandbox_card_numbers;
 
@@ -32,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/pay/{token}/authenticate",
             axum::routing::post(authenticate),
+        )
+        .route(
+            "/portal/{token}",
+            axum::routing::get(portal_page).post(portal_action),
         )
 }
 
@@ -221,19 +227,10 @@ async fn pay_action(
     body: Bytes,
 ) -> Response {
     let json = wants_json(&headers) || sent_json(&headers);
-    let Some(fields) = fields(&headers, &body) else {
-        return refusal(
-            json,
-            &PageRefusal::Form(tally_domain::FieldError::new(
-                "body",
-                "Send the form's fields.",
-            )),
-            None,
-        );
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
     };
-    if let Err(response) = check_form_key(&state, &headers, &token, &fields, json).await {
-        return response;
-    }
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     if field("action") != "pay" {
         return refusal(
@@ -265,12 +262,10 @@ async fn authenticate(
     body: Bytes,
 ) -> Response {
     let json = wants_json(&headers) || sent_json(&headers);
-    let Some(fields) = fields(&headers, &body) else {
-        return refusal(json, &PageRefusal::NotFound, None);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
     };
-    if let Err(response) = check_form_key(&state, &headers, &token, &fields, json).await {
-        return response;
-    }
     let approve = match fields.get("result").map(String::as_str) {
         Some("approve") => true,
         Some("fail") => false,
@@ -287,6 +282,22 @@ async fn authenticate(
     };
     let outcome = state.app.authenticate_link(&token, approve).await;
     answer(&state, &token, json, outcome).await
+}
+
+/// The fields a page action posted, once its form key holds; the refusal to answer otherwise.
+async fn posted(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    body: &[u8],
+    json: bool,
+) -> Result<HashMap<String, String>, Response> {
+    let Some(fields) = fields(headers, body) else {
+        let problem = tally_domain::FieldError::new("body", "Send the form's fields.");
+        return Err(refusal(json, &PageRefusal::Form(problem), None));
+    };
+    check_form_key(state, headers, token, &fields, json).await?;
+    Ok(fields)
 }
 
 /// HTML forms must carry the page's form key; JSON bodies need no key (see the module doc).
@@ -390,6 +401,9 @@ button.secondary{background:#3f3f46}
 .banner code{font-size:.85rem}
 summary{cursor:pointer;font-weight:600;margin-top:.35rem}
 .ok{color:#14532d;background:#f0fdf4;border:1px solid #bbf7d0;padding:.6rem;border-radius:.375rem}
+h2{font-size:1.1rem;margin:1.25rem 0 .5rem}h3{font-size:1rem}
+table{width:100%;border-collapse:collapse;font-size:.9rem}th,td{text-align:left;padding:.35rem .25rem;border-bottom:1px solid #e4e4e7}
+a{color:#1d4ed8}
 ";
 
 fn layout(title: &str, sandbox: bool, content: &Markup) -> Markup {
@@ -495,4 +509,238 @@ fn pay_html(
         }
     };
     layout("Payment", sandbox, &content)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The customer portal (`payments.md` §10.1)
+
+fn portal_json(page: &PortalPage) -> Value {
+    let subscription = page.subscription.as_ref().map(|detail| {
+        let s = &detail.subscription;
+        json!({
+            "id": s.id.as_str(),
+            "status": s.status.as_str(),
+            "planName": detail.plan.name,
+            "price": detail.price.as_ref().map(|p| p.price.0),
+            "currency": s.currency,
+            "interval": s.billing_interval.map(|i| i.as_str()),
+            "currentPeriodEnd": s.current_period.map(|p| p.end.to_rfc3339()),
+            "cancelAt": s.cancellation.as_ref().map(|c| c.effective_at.to_rfc3339()),
+        })
+    });
+    json!({
+        "kind": "portal",
+        "status": "open",
+        "livemode": page.organization.mode == tally_domain::Mode::Live,
+        "customer": {"id": page.customer.id.as_str(), "email": page.customer.email, "name": page.customer.full_name},
+        "subscription": subscription,
+        "card": page.card.as_ref().map(|c| json!({"brand": c.brand, "last4": c.last4, "expMonth": c.exp_month, "expYear": c.exp_year})),
+        "invoices": page.invoices.iter().map(|i| json!({
+            "id": i.invoice.id,
+            "invoiceNumber": i.invoice.number,
+            "total": i.invoice.total().0,
+            "currency": i.invoice.currency,
+            "status": i.invoice.status.as_str(),
+            "issueDate": i.invoice.issue_date.to_rfc3339(),
+            "pdfUrl": i.pdf_url,
+        })).collect::<Vec<_>>(),
+        "error": page.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
+        "returnUrl": page.return_url,
+    })
+}
+
+async fn portal_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let json = wants_json(&headers);
+    match state.app.portal_page(&token).await {
+        Ok(page) if json => json_response(StatusCode::OK, portal_json(&page)),
+        Ok(page) => match state.app.page_signer().await {
+            Ok(signer) => html_response(StatusCode::OK, portal_html(&page, &signer, &token, None)),
+            Err(error) => app_refusal(json, &error),
+        },
+        Err(error) => app_refusal(json, &error),
+    }
+}
+
+async fn portal_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let action = match field("action").as_str() {
+        "cancel" => PortalAction::Cancel,
+        "uncancel" => PortalAction::Uncancel,
+        "update_card" => PortalAction::UpdateCard {
+            number: field("cardNumber"),
+            exp_month: field("expMonth"),
+            exp_year: field("expYear"),
+            cvc: field("cvc"),
+        },
+        _ => {
+            return refusal(
+                json,
+                &PageRefusal::Form(tally_domain::FieldError::new(
+                    "action",
+                    "The portal's actions are cancel, uncancel and update_card.",
+                )),
+                None,
+            );
+        }
+    };
+    match state.app.portal_action(&token, action).await {
+        Ok(page) if json => json_response(StatusCode::OK, portal_json(&page)),
+        // Done: back to the portal (so a reload does not post again).
+        Ok(page) if page.error.is_none() => guarded(
+            StatusCode::SEE_OTHER,
+            [(
+                header::LOCATION,
+                HeaderValue::from_str(&format!("/portal/{token}"))
+                    .unwrap_or(HeaderValue::from_static("/")),
+            )],
+        ),
+        Ok(page) => match state.app.page_signer().await {
+            Ok(signer) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                portal_html(&page, &signer, &token, None),
+            ),
+            Err(error) => app_refusal(json, &error),
+        },
+        Err(AppError::Page(PageRefusal::Form(problem))) if !json => {
+            match (
+                state.app.portal_page(&token).await,
+                state.app.page_signer().await,
+            ) {
+                (Ok(page), Ok(signer)) => html_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    portal_html(&page, &signer, &token, Some(&problem)),
+                ),
+                (Err(error), _) | (_, Err(error)) => app_refusal(json, &error),
+            }
+        }
+        Err(error) => app_refusal(json, &error),
+    }
+}
+
+/// "per month" and the like, for a price's interval.
+fn per_interval(interval: &str) -> &'static str {
+    match interval {
+        "weekly" => "per week",
+        "monthly" => "per month",
+        "quarterly" => "per quarter",
+        "semiannual" => "per half-year",
+        "yearly" => "per year",
+        _ => "once",
+    }
+}
+
+fn portal_html(
+    page: &PortalPage,
+    signer: &PageSigner,
+    token: &str,
+    problem: Option<&tally_domain::FieldError>,
+) -> Markup {
+    let action = format!("/portal/{token}");
+    let form_key = signer.form_key(token);
+    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
+    let who = page
+        .customer
+        .full_name
+        .clone()
+        .unwrap_or_else(|| page.customer.email.clone());
+    let content = html! {
+        h1 { "Billing for " (who) }
+        p { (page.customer.email) }
+        @if let Some(url) = &page.return_url { p { a href=(url) { "Back" } } }
+        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
+        @if let Some(problem) = problem { p role="alert" { (problem.message) } }
+        section aria-labelledby="subscription-heading" {
+            h2 id="subscription-heading" { "Subscription" }
+            @match &page.subscription {
+                None => p { "No subscription." },
+                Some(detail) => {
+                    @let s = &detail.subscription;
+                    p { strong { (detail.plan.name) } " · " (s.status.as_str()) }
+                    @if let Some(price) = &detail.price {
+                        p { (format_money(price.price.0, &s.currency)) " " (per_interval(price.billing_interval.as_str())) }
+                    }
+                    @if let Some(cancellation) = &s.cancellation {
+                        p class="ok" { "Ends on " (cancellation.effective_at.month_day_year()) "." }
+                        form method="post" action=(action) {
+                            input type="hidden" name="formKey" value=(form_key);
+                            button type="submit" name="action" value="uncancel" { "Keep my subscription" }
+                        }
+                    } @else if s.status.is_live() {
+                        @if let Some(period) = s.current_period { p { "Renews on " (period.end.month_day_year()) "." } }
+                        form method="post" action=(action) {
+                            input type="hidden" name="formKey" value=(form_key);
+                            button type="submit" name="action" value="cancel" class="secondary" { "Cancel at the end of the period" }
+                        }
+                    }
+                    @let seats: Vec<_> = detail.features.iter().filter(|f| f.feature_type == FeatureType::Seats && f.enabled).collect();
+                    @if !seats.is_empty() {
+                        h3 { "Seats" }
+                        ul {
+                            @for feature in seats {
+                                @let current = detail.seats.get(&feature.code).copied().unwrap_or(0);
+                                li { (feature.name) ": " (current) " in use, " (feature.included_amount) " included"
+                                    @if current > feature.included_amount { ", " (current - feature.included_amount) " extra" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="card-heading" {
+            h2 id="card-heading" { "Card" }
+            @match &page.card {
+                Some(card) => p { (card.brand) " ending in " (card.last4) ", expires " (card.exp_month) "/" (card.exp_year) },
+                None => p { "No card saved." },
+            }
+            @if page.payments {
+                form method="post" action=(action) {
+                    input type="hidden" name="formKey" value=(form_key);
+                    input type="hidden" name="action" value="update_card";
+                    label for="cardNumber" { "New card number" }
+                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
+                    div class="row" {
+                        div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
+                        div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
+                        div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
+                    }
+                    button type="submit" { "Save card" }
+                }
+            }
+        }
+        section aria-labelledby="invoices-heading" {
+            h2 id="invoices-heading" { "Invoices" }
+            @if page.invoices.is_empty() { p { "No invoices yet." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "Invoice" } th scope="col" { "Date" } th scope="col" { "Total" } th scope="col" { "Status" } } }
+                    tbody {
+                        @for item in &page.invoices {
+                            @let invoice = &item.invoice;
+                            tr {
+                                td { a href=(item.pdf_url) { (invoice.number) } }
+                                td { (invoice.issue_date.month_day_year()) }
+                                td { (format_money(invoice.total().0, &invoice.currency)) }
+                                td { (invoice.status.as_str()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("Billing", sandbox, &content)
 }

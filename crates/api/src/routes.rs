@@ -46,11 +46,11 @@ use tally_wire::requests::{
     CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn,
     CreateSubscriptionIn, CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn,
     MarketIn, NoFieldsIn, OfferIn, PauseIn, PaymentIn, PayoutIn, PayoutVerificationIn,
-    PlanFeatureIn, PlanGrantIn, PreviewChangeIn, PriceIn, PriceOverridesIn, PromoCodeIn,
-    PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn, RegionalPricingIn,
-    ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn, TrackUsageIn, UpdateAddonIn,
-    UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn, UpdatePlanGroupIn, UpdatePlanIn,
-    VisibilityIn, WebhookIn,
+    PlanFeatureIn, PlanGrantIn, PortalAccessIn, PreviewChangeIn, PriceIn, PriceOverridesIn,
+    PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
+    RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn,
+    TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
+    UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -845,6 +845,23 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body::<NoFieldsIn>()
         .answers(Object(V::Refund))
         .errors(&[409]),
+        // The customer portal (`payments.md` §10.1): both spellings in every version.
+        post(
+            "/api/v1/portal/request-access",
+            payments::portal_access,
+            "requestPortalAccess",
+            "A customer portal link (Node spelling)",
+        )
+        .body::<PortalAccessIn>()
+        .answers(Object(V::PortalAccess)),
+        post(
+            "/api/v1/portal/sessions",
+            payments::portal_access,
+            "createPortalSession",
+            "A customer portal link (Python spelling)",
+        )
+        .body::<PortalAccessIn>()
+        .answers(Object(V::PortalAccess)),
         // Payouts (`payments.md` §9).
         post(
             "/api/v1/payouts/bank-accounts",

@@ -34,6 +34,7 @@ pub mod payouts;
 pub mod plan_changes;
 pub mod plan_grants;
 pub mod plan_groups;
+pub mod portal;
 pub mod processors;
 pub mod quota;
 mod seat_codes;

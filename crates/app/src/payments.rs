@@ -137,7 +137,7 @@ fn link_data(payment: &Payment, customer_ref: Option<&str>) -> Value {
     })
 }
 
-fn customer_ref(customer: &Customer) -> String {
+pub(crate) fn customer_ref(customer: &Customer) -> String {
     customer
         .external_id
         .clone()
@@ -881,7 +881,7 @@ async fn lock_page_payment(ctx: &mut WriteCtx<'_>, id: &PaymentId) -> Result<Pay
 }
 
 /// Keeps a card on the customer (only what may be shown, and the processor's handle).
-async fn save_card(
+pub(crate) async fn save_card(
     ctx: &mut WriteCtx<'_>,
     customer: &Customer,
     card: &ProcessedCard,

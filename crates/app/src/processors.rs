@@ -83,12 +83,24 @@ pub enum ProcessorError {
     Unavailable(String),
 }
 
+/// What saving a card (no charge) came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupOutcome {
+    Saved(ProcessedCard),
+    /// The holder must authenticate first.
+    RequiresAction(ProcessedCard),
+    Declined(Decline),
+}
+
 #[async_trait]
 pub trait PaymentProcessor: Send + Sync {
     /// The `provider` the wire shows for what this processor handled.
     fn provider(&self) -> &'static str;
 
     async fn charge(&self, request: ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError>;
+
+    /// Saves a typed card for later charges without charging it.
+    async fn setup(&self, card: &CardEntry) -> Result<SetupOutcome, ProcessorError>;
 
     /// Finishes a charge that waited for the holder's authentication.
     async fn complete_action(
@@ -180,6 +192,15 @@ impl PaymentProcessor for SandboxProcessor {
                 card: card.setup().ok().map(|()| processed),
                 decline,
             },
+        })
+    }
+
+    async fn setup(&self, entry: &CardEntry) -> Result<SetupOutcome, ProcessorError> {
+        let (card, processed) = Self::card_of(PaymentSource::Typed(entry))?;
+        Ok(match card.setup() {
+            Err(decline) => SetupOutcome::Declined(decline),
+            Ok(()) if card.needs_authentication() => SetupOutcome::RequiresAction(processed),
+            Ok(()) => SetupOutcome::Saved(processed),
         })
     }
 

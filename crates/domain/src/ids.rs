@@ -114,6 +114,11 @@ prefixed_id!(
     "pm_"
 );
 prefixed_id!(
+    /// A customer portal session, `ps_…` (`payments.md` §10.1).
+    PortalSessionId,
+    "ps_"
+);
+prefixed_id!(
     /// A payout, `po_…` (`payments.md` §3).
     PayoutId,
     "po_"

@@ -30,6 +30,7 @@ pub mod period;
 pub mod plan_change;
 pub mod plan_grants;
 pub mod plan_groups;
+pub mod portal;
 pub mod seats;
 pub mod subscription;
 pub mod test_clock;

@@ -15,6 +15,7 @@ mod payments;
 mod payouts;
 mod plan_grants;
 mod plan_groups;
+mod portal;
 mod seats;
 mod server_secrets;
 pub(crate) mod subscriptions;

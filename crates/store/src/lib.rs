@@ -21,8 +21,8 @@ pub mod conformance;
 pub use areas::{
     Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
     InvoiceSends, Invoices, Markets, Offers, Organizations, Payments, PayoutVerification, Payouts,
-    PlanGrants, PlanGroups, Seats, ServerSecrets, SubscriptionPricing, Subscriptions, TestClock,
-    Usage, Webhooks,
+    PlanGrants, PlanGroups, Portal, Seats, ServerSecrets, SubscriptionPricing, Subscriptions,
+    TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -65,6 +65,7 @@ pub trait Db:
     + Offers
     + Payments
     + Payouts
+    + Portal
     + PlanGrants
     + ServerSecrets
     + Webhooks
@@ -91,6 +92,7 @@ impl<T> Db for T where
         + Offers
         + Payments
         + Payouts
+        + Portal
         + PlanGrants
         + ServerSecrets
         + Webhooks

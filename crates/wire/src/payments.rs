@@ -226,6 +226,22 @@ pub struct PageStateOut<'a> {
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct PortalAccessOut<'a> {
+    pub portal_url: &'a str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn portal_access(url: &str, livemode: Livemode) -> Value {
+    to_value(PortalAccessOut {
+        portal_url: url,
+        object: "portal_session",
+        livemode: livemode.0,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PayoutBankAccountOut<'a> {
     pub id: &'a str,
     pub provider_external_account_id: Option<&'a str>,

@@ -272,6 +272,17 @@ pub struct BankAccountIn {
     pub set_default: Option<bool>,
 }
 
+/// `POST /portal/request-access` and `/portal/sessions`: exactly one of `email` and
+/// `customerId`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PortalAccessIn {
+    pub email: Option<String>,
+    /// `cus_…` or the customer's externalId.
+    pub customer_id: Option<String>,
+    pub return_url: Option<String>,
+}
+
 /// `POST /payouts`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

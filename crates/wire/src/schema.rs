@@ -119,6 +119,7 @@ pub enum View {
     PayoutBankAccount,
     Payout,
     PayoutVerification,
+    PortalAccess,
 }
 
 impl View {
@@ -187,6 +188,7 @@ impl View {
                 add::<payments::PayoutBankAccountOut>(&name, schemas_of)
             }
             (View::Payout, _) => add::<payments::PayoutOut>(&name, schemas_of),
+            (View::PortalAccess, _) => add::<payments::PortalAccessOut>(&name, schemas_of),
             (View::PayoutVerification, _) => {
                 add::<payments::PayoutVerificationOut>(&name, schemas_of)
             }

@@ -434,3 +434,21 @@ test("the payout account is verified once in 2026-07-11", async () => {
   const again = unwrap(await sdk.payouts.completeVerification(params));
   assert.deepEqual({ id: again.providerAccountId, alreadyExists: again.alreadyExists }, { id: first.providerAccountId, alreadyExists: true });
 });
+
+// The customer portal (payments.md §10.1):
+//   portal.getUrl({customerId | email, returnUrl})            POST /portal/request-access
+test("a portal link opens the customer's billing page", async () => {
+  const customer = await newCustomer(sdk, "portal");
+  const access = unwrap(await sdk.portal.getUrl({ customerId: customer.id, returnUrl: "https://example.test/account" }));
+  assert.equal(requestLine(lastExchange()), "POST /api/v1/portal/request-access");
+  assert.match(access.portalUrl, new RegExp(`^${escapeRegExp(TALLY)}/portal/tok_[^/?#]+$`));
+  assert.deepEqual({ object: access.object, livemode: access.livemode }, { object: "portal_session", livemode: false });
+  const res = await fetch(access.portalUrl, { headers: { Accept: "application/json" } });
+  assert.equal(res.status, 200);
+  const state = await res.json();
+  assert.deepEqual({ kind: state.kind, email: state.customer.email, invoices: state.invoices, returnUrl: state.returnUrl }, { kind: "portal", email: customer.email, invoices: [], returnUrl: "https://example.test/account" });
+  const byEmail = unwrap(await sdk.portal.getUrl({ email: customer.email.toUpperCase() }));
+  assert.match(byEmail.portalUrl, /\/portal\/tok_/);
+  await expectValidationError(sdk.portal.getUrl({}), "customerId");
+  await expectApiError(sdk.portal.getUrl({ email: `${unique("nobody")}@example.test` }), { status: 404, code: "customer_not_found", type: "not_found_error" });
+});

@@ -456,3 +456,23 @@ def test_payout_verification_moved_to_the_dashboard(sandbox, wire):
         code="endpoint_deprecated",
         type="not_found_error",
     )
+
+
+# The customer portal (payments.md §10.1): portal.get_url(customer_id | email, return_url)
+def test_a_portal_link_opens_the_customers_billing_page(sandbox, wire):
+    customer = new_customer(sandbox, "portal")
+    access = sandbox.portal.get_url(customer_id=customer.id)
+    assert request_line(wire.last) == "POST /api/v1/portal/sessions"
+    assert wire.last.body == {"portalUrl": access.portal_url, "object": "portal_session", "livemode": False}
+    assert re.search(r"/portal/tok_[^/?#]+$", access.portal_url), access.portal_url
+    state = httpx.get(access.portal_url, headers={"Accept": "application/json"}).json()
+    assert (state["kind"], state["customer"]["email"], state["subscription"], state["invoices"]) == ("portal", customer.email, None, [])
+    assert sandbox.portal.get_url(email=customer.email).portal_url.startswith(access.portal_url.split("/portal/")[0])
+    expect_validation_error(wire, lambda: sandbox.portal.get_url(), "customerId")
+    expect_api_error(
+        wire,
+        lambda: sandbox.portal.get_url(email=f"{unique('nobody')}@example.test"),
+        status=404,
+        code="customer_not_found",
+        type="not_found_error",
+    )

@@ -268,3 +268,41 @@ pub async fn refund(
     )
     .await
 }
+
+/// `POST /portal/request-access` and `POST /portal/sessions`: a portal link for the customer
+/// named by `customerId`, or the newest one with `email`.
+pub async fn portal_access(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    body: ApiJson<tally_wire::requests::PortalAccessIn>,
+) -> Result<Reply, ApiError> {
+    use tally_app::portal::{OpenPortal, PortalCustomer};
+    let input = &body.value;
+    let customer = match (&input.customer_id, &input.email) {
+        (Some(id), None) => PortalCustomer::Reference(id.clone()),
+        (None, Some(email)) => PortalCustomer::Email(email.trim().to_owned()),
+        _ => {
+            return Err(ApiError::validation(
+                "customerId",
+                "send exactly one of customerId and email",
+            ));
+        }
+    };
+    if let Some(url) = &input.return_url {
+        let mut problems = Vec::new();
+        check_redirect_url(url, "returnUrl", &mut problems);
+        problems_or(problems).map_err(invalid)?;
+    }
+    let signer = state.app.page_signer().await?;
+    let command = OpenPortal {
+        customer,
+        return_url: input.return_url.clone(),
+        signer,
+    };
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |url| {
+        reply::object(version, view::portal_access(url, livemode))
+    })
+    .await
+}

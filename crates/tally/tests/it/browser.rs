@@ -184,3 +184,45 @@ on_both_backends! {
         browser.client.clone().close().await.unwrap();
     }
 }
+
+on_both_backends! {
+    /// A customer opens the portal in a browser, sees their invoice, and cancels at the end of
+    /// the period.
+    async fn the_portal_shows_the_invoices_and_cancels_at_period_end(app: TestApp) {
+        let Some(browser) = browser(if app.database_url.starts_with("postgres") { "portal-postgres" } else { "portal-sqlite" }).await else {
+            return;
+        };
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        crate::catalog::pro_plan(&app).await;
+        app.create_customer(&json!({"email": "p@acme.test", "id": "user_p", "fullName": "Pat Doe"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_p", "planCode": "pro", "initialSeats": {"editor": 6}}))).await;
+        let access = ok(&app, Method::POST, "/portal/sessions", Some(json!({"customerId": "user_p"}))).await;
+        browser.client.goto(access["portalUrl"].as_str().unwrap()).await.unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Billing for Pat Doe") && page.contains("INV-000001") && page.contains("$124.00 USD"), "{page}");
+        browser.screenshot("1-portal").await;
+
+        browser
+            .client
+            .find(Locator::Css("button[value=cancel]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("button[value=uncancel]"))
+            .await
+            .unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Ends on Oct 1, 2026."), "{page}");
+        browser.screenshot("2-canceled").await;
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{}", sub["id"].as_str().unwrap()), None).await;
+        assert_eq!(shown["status"], json!("active"), "it runs to the end of the period");
+        assert!(shown.to_string().contains("2026-10-01T00:00:00.000Z"), "{shown}");
+        browser.client.clone().close().await.unwrap();
+    }
+}

@@ -344,3 +344,76 @@ on_both_backends! {
         assert_eq!(live["details"], json!({"mode": "live", "operation": "payouts.request"}));
     }
 }
+
+/// A page's JSON state after a JSON post of `body` (`status` as expected).
+async fn page_post(app: &TestApp, url: &str, body: Value, status: u16) -> Value {
+    let (answered, state) = page(app, url, body).await;
+    assert_eq!(answered, status, "POST {url}: {state}");
+    state
+}
+
+on_both_backends! {
+    /// The customer portal: a link by id or e-mail, the subscription, seats, card and invoices
+    /// (with their PDFs) it shows, a card saved only when the processor takes it, cancelling at
+    /// the period's end and taking it back, and a session that closes when left idle.
+    async fn the_portal_shows_the_customers_billing_and_acts_like_the_api(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        crate::catalog::pro_plan(&app).await;
+        app.create_customer(&json!({"email": "Jane@Acme.test", "id": "user_123", "fullName": "Jane Doe"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_123", "planCode": "pro", "initialSeats": {"editor": 6}}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+
+        let access = ok(&app, Method::POST, "/portal/sessions", Some(json!({"customerId": "user_123", "returnUrl": "https://acme.test/account"}))).await;
+        let url = access["portalUrl"].as_str().unwrap().to_owned();
+        assert!(url.starts_with(&format!("{}/portal/tok_", app.address)), "{access}");
+        assert_eq!((&access["object"], &access["livemode"]), (&json!("portal_session"), &json!(false)));
+        let legacy = json_with_status(send(&app, Method::POST, "/portal/request-access", LEGACY, Some(json!({"email": "jane@acme.test"}))).await, 200).await;
+        assert!(legacy["data"]["portalUrl"].as_str().unwrap().contains("/portal/tok_"), "{legacy}");
+        for body in [json!({}), json!({"email": "jane@acme.test", "customerId": "user_123"})] {
+            let error = refused(&app, Method::POST, "/portal/sessions", body, 400).await;
+            assert_eq!(error["code"], json!("validation_error"));
+        }
+        let error = refused(&app, Method::POST, "/portal/sessions", json!({"email": "nobody@acme.test"}), 404).await;
+        assert_eq!((&error["code"], &error["param"]), (&json!("customer_not_found"), &json!("email")));
+
+        let state: Value = app.client.get(&url).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!(state["customer"]["name"], json!("Jane Doe"));
+        assert_eq!((&state["subscription"]["status"], &state["subscription"]["planName"], &state["subscription"]["price"]), (&json!("active"), &json!("Pro"), &json!(9_900)));
+        assert_eq!((&state["card"], &state["returnUrl"]), (&json!(null), &json!("https://acme.test/account")));
+        let invoices = state["invoices"].as_array().unwrap();
+        assert_eq!(invoices.len(), 1);
+        assert_eq!((&invoices[0]["invoiceNumber"], &invoices[0]["total"], &invoices[0]["status"]), (&json!("INV-000001"), &json!(12_400), &json!("paid")));
+        let pdf = app.client.get(invoices[0]["pdfUrl"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!((pdf.status().as_u16(), pdf.headers()["content-type"].to_str().unwrap()), (200, "application/pdf"));
+        let html = app.client.get(&url).send().await.unwrap().text().await.unwrap();
+        for expected in ["Billing for Jane Doe", "INV-000001", "$124.00 USD", "Editor seats: 6 in use, 5 included, 1 extra", "<label for=\"cardNumber\">"] {
+            assert!(html.contains(expected), "{expected} in the portal");
+        }
+
+        // A card the processor refuses is not saved; a good one becomes the default.
+        let card = |number: &str| json!({"action": "update_card", "cardNumber": number, "expMonth": "12", "expYear": "34", "cvc": "123"});
+        let declined = page_post(&app, &url, card("4000000000000002"), 200).await;
+        assert_eq!((&declined["error"]["code"], &declined["card"]), (&json!("card_declined"), &json!(null)));
+        let saved = page_post(&app, &url, card("4242424242424242"), 200).await;
+        assert_eq!(saved["card"], json!({"brand": "visa", "last4": "4242", "expMonth": 12, "expYear": 2034}));
+        // The card pays what the customer is charged from now on.
+        let charge = ok(&app, Method::POST, "/payments/charge", Some(json!({"customerId": "user_123", "amount": 1_500, "currency": "usd", "description": "Extra"}))).await;
+        assert_eq!(charge["status"], json!("succeeded"));
+
+        // Cancelling at the period's end, and taking it back, as the API does.
+        let canceled = page_post(&app, &url, json!({"action": "cancel"}), 200).await;
+        assert_eq!(canceled["subscription"]["cancelAt"], json!("2026-10-01T00:00:00.000Z"));
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!(shown["status"], json!("active"));
+        assert!(shown.to_string().contains("2026-10-01T00:00:00.000Z"), "{shown}");
+        let kept = page_post(&app, &url, json!({"action": "uncancel"}), 200).await;
+        assert_eq!(kept["subscription"]["cancelAt"], json!(null));
+
+        // Forged, then idle for half an hour: the session is gone.
+        let (prefix, signature) = url.rsplit_once('.').unwrap();
+        let forged = format!("{prefix}.{}", signature.chars().rev().collect::<String>());
+        assert_eq!(app.client.get(&forged).send().await.unwrap().status(), 404);
+        freeze(&app, "2026-09-01T00:31:00.000Z").await;
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
+    }
+}
