@@ -17,6 +17,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use tally_app::AppError;
+use tally_app::card_updates::CardPage;
 use tally_app::hosted_tokens::PageSigner;
 use tally_app::payments::{PageRefusal, PayForm, PayPage};
 use tally_app::portal::{PortalAction, PortalPage};
@@ -38,6 +39,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/portal/{token}",
             axum::routing::get(portal_page).post(portal_action),
+        )
+        .route(
+            "/payment-method/{token}",
+            axum::routing::get(card_page).post(card_action),
         )
 }
 
@@ -743,4 +748,132 @@ fn portal_html(
         }
     };
     layout("Billing", sandbox, &content)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The card-update page (`subscriptions.updatePaymentMethod`)
+
+fn card_json(page: &CardPage) -> Value {
+    json!({
+        "kind": "payment_method",
+        "status": if page.saved { "succeeded" } else { "open" },
+        "livemode": page.organization.mode == tally_domain::Mode::Live,
+        "subscription": {"id": page.subscription.id.as_str(), "status": page.subscription.status.as_str(), "planName": page.plan_name},
+        "card": page.card.as_ref().map(|c| json!({"brand": c.brand, "last4": c.last4, "expMonth": c.exp_month, "expYear": c.exp_year})),
+        "error": page.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
+        "redirectUrl": if page.saved { page.redirect.clone() } else { None },
+    })
+}
+
+async fn card_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let json = wants_json(&headers);
+    match state.app.card_page(&token).await {
+        Ok(page) if json => json_response(StatusCode::OK, card_json(&page)),
+        Ok(page) => match state.app.page_signer().await {
+            Ok(signer) => html_response(StatusCode::OK, card_html(&page, &signer, &token, None)),
+            Err(error) => app_refusal(json, &error),
+        },
+        Err(error) => app_refusal(json, &error),
+    }
+}
+
+async fn card_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let card = (
+        field("cardNumber"),
+        field("expMonth"),
+        field("expYear"),
+        field("cvc"),
+    );
+    let outcome = state
+        .app
+        .save_card_on_page(&token, (&card.0, &card.1, &card.2, &card.3))
+        .await;
+    match outcome {
+        Ok(page) if json => json_response(StatusCode::OK, card_json(&page)),
+        Ok(page) if page.saved => {
+            let target = page
+                .redirect
+                .clone()
+                .unwrap_or_else(|| format!("/payment-method/{token}"));
+            match HeaderValue::from_str(&target) {
+                Ok(location) => guarded(StatusCode::SEE_OTHER, [(header::LOCATION, location)]),
+                Err(_) => html_response(StatusCode::OK, card_done()),
+            }
+        }
+        Ok(page) => match state.app.page_signer().await {
+            Ok(signer) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                card_html(&page, &signer, &token, None),
+            ),
+            Err(error) => app_refusal(json, &error),
+        },
+        Err(AppError::Page(PageRefusal::Form(problem))) if !json => {
+            match (
+                state.app.card_page(&token).await,
+                state.app.page_signer().await,
+            ) {
+                (Ok(page), Ok(signer)) => html_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    card_html(&page, &signer, &token, Some(&problem)),
+                ),
+                (Err(error), _) | (_, Err(error)) => app_refusal(json, &error),
+            }
+        }
+        Err(error) => app_refusal(json, &error),
+    }
+}
+
+fn card_done() -> Markup {
+    layout(
+        "Card saved",
+        false,
+        &html! { h1 { "Card saved" } p class="ok" role="status" { "Your new card will pay from now on." } },
+    )
+}
+
+fn card_html(
+    page: &CardPage,
+    signer: &PageSigner,
+    token: &str,
+    problem: Option<&tally_domain::FieldError>,
+) -> Markup {
+    let action = format!("/payment-method/{token}");
+    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
+    let content = html! {
+        h1 { "Update your card" }
+        p { "For your " strong { (page.plan_name) } " subscription." }
+        @match &page.card {
+            Some(card) => p { "Current card: " (card.brand) " ending in " (card.last4) "." },
+            None => p { "No card saved yet." },
+        }
+        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
+        @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
+        form method="post" action=(action) {
+            input type="hidden" name="formKey" value=(signer.form_key(token));
+            label for="cardNumber" { "Card number" }
+            input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
+            div class="row" {
+                div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
+                div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
+                div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
+            }
+            button type="submit" { "Save card" }
+        }
+    };
+    layout("Update your card", sandbox, &content)
 }

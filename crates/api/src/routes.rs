@@ -45,11 +45,11 @@ use tally_wire::requests::{
     BankAccountIn, BulkSeatsIn, CancelSubscriptionIn, ChangePlanIn, CheckUsageIn, CreateAddonIn,
     CreateApiKeyIn, CreateCustomerIn, CreateFeatureIn, CreatePlanGroupIn, CreatePlanIn,
     CreateSubscriptionIn, CreditPackIn, CustomerBatchIn, CustomerCreditIn, InvoiceStatusIn,
-    MarketIn, NoFieldsIn, OfferIn, PauseIn, PaymentIn, PayoutIn, PayoutVerificationIn,
-    PlanFeatureIn, PlanGrantIn, PortalAccessIn, PreviewChangeIn, PriceIn, PriceOverridesIn,
-    PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn, ReactivateIn,
-    RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn, TopUpIn,
-    TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
+    MarketIn, NoFieldsIn, OfferIn, PauseIn, PaymentIn, PaymentMethodUpdateIn, PayoutIn,
+    PayoutVerificationIn, PlanFeatureIn, PlanGrantIn, PortalAccessIn, PreviewChangeIn, PriceIn,
+    PriceOverridesIn, PromoCodeIn, PromoCodePatchIn, PurchaseCreditsIn, QuotaChangeIn,
+    ReactivateIn, RegionalPricingIn, ReorderPlansIn, RevokeGrantIn, SeatChangeIn, SetUsageIn,
+    TopUpIn, TrackUsageIn, UpdateAddonIn, UpdateCustomerIn, UpdateFeatureIn, UpdatePauseIn,
     UpdatePlanGroupIn, UpdatePlanIn, VisibilityIn, WebhookIn,
 };
 use tally_wire::schema::View;
@@ -844,6 +844,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::Refund))
+        .errors(&[409]),
+        post(
+            "/api/v1/subscriptions/{id}/payment-method/update",
+            payments::payment_method_update,
+            "updatePaymentMethod",
+            "A page where the customer saves a new default card",
+        )
+        .body::<PaymentMethodUpdateIn>()
+        .answers(Object(V::PaymentMethodUpdate))
         .errors(&[409]),
         // The customer portal (`payments.md` §10.1): both spellings in every version.
         post(

@@ -59,6 +59,8 @@ pub(crate) async fn pass_batch(
 ) -> Result<Batch, AppError> {
     // Plan grants whose expiry the clock passes end here too (not listed as run items).
     crate::plan_grants::expire_due(tx, ids, Some(org), until).await?;
+    // So do payment links whose day is over (`payments.md` §7).
+    crate::payments::expire_links(tx, ids, Some(org), until).await?;
     let mut items = Vec::new();
     loop {
         let left = DEADLINES_PER_BATCH - items.len();

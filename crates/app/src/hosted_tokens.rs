@@ -18,6 +18,8 @@ const PREFIX: &str = "tok_";
 pub struct TokenClaims {
     pub org: OrgId,
     pub subject: String,
+    /// Where the page sends the customer when done (`successUrl`), when the link names one.
+    pub redirect: Option<String>,
     /// Unix milliseconds on the organization's clock, when it stops working.
     pub expires_at: Option<Timestamp>,
 }
@@ -55,7 +57,20 @@ impl PageSigner {
         expires_at: Option<Timestamp>,
         nonce: &str,
     ) -> String {
-        let payload = json!({
+        self.token_to(kind, org, subject, (issued_at, expires_at), nonce, None)
+    }
+
+    /// `token`, naming where the page sends the customer when done.
+    pub fn token_to(
+        &self,
+        kind: &str,
+        org: &OrgId,
+        subject: &str,
+        (issued_at, expires_at): (Timestamp, Option<Timestamp>),
+        nonce: &str,
+        redirect: Option<&str>,
+    ) -> String {
+        let mut payload = json!({
             "v": 1,
             "k": kind,
             "o": org.as_str(),
@@ -64,6 +79,9 @@ impl PageSigner {
             "exp": expires_at.map(|e| e.as_millis().div_euclid(1000)),
             "n": nonce,
         });
+        if let Some(redirect) = redirect {
+            payload["r"] = json!(redirect);
+        }
         let signed = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(payload.to_string()));
         let signature = mac(&self.secret, &signed).finalize().into_bytes();
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
@@ -115,6 +133,7 @@ impl PageSigner {
         Ok(TokenClaims {
             org: OrgId::new(text("o").ok_or(TokenRefusal::Unknown)?),
             subject: text("s").ok_or(TokenRefusal::Unknown)?,
+            redirect: text("r"),
             expires_at: payload["exp"]
                 .as_i64()
                 .map(|seconds| Timestamp::from_millis(seconds.saturating_mul(1000))),

@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod balance;
 pub mod bootstrap;
+pub mod card_updates;
 pub mod catalog;
 pub mod clock;
 pub mod credit_packs;

@@ -551,29 +551,71 @@ impl Command for CancelPayment {
 }
 
 async fn cancel_link(ctx: &mut WriteCtx<'_>, payment: &mut Payment) -> Result<(), AppError> {
-    // A transaction still waiting for the holder fails with the link.
-    for mut waiting in ctx
-        .tx
+    close_link(ctx.tx, ctx.ids, payment, ctx.now).await
+}
+
+/// A link that can no longer be paid: canceled, its waiting attempt failed with it, and
+/// `payment_link.canceled`.
+async fn close_link(
+    tx: &mut dyn Tx,
+    ids: &dyn crate::IdSource,
+    payment: &mut Payment,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    for mut waiting in tx
         .payment_transactions(&payment.org_id, &payment.id)
         .await?
         .into_iter()
         .filter(|t| t.status == TransactionStatus::Pending)
     {
         waiting.status = TransactionStatus::Failed;
-        waiting.updated_at = ctx.now;
-        ctx.tx.update_transaction(&waiting).await?;
+        waiting.updated_at = at;
+        tx.update_transaction(&waiting).await?;
     }
     payment.status = PaymentStatus::Canceled;
-    payment.updated_at = ctx.now;
-    ctx.tx.update_payment(payment).await?;
+    payment.updated_at = at;
+    tx.update_payment(payment).await?;
     let customer = match &payment.customer_id {
-        Some(id) => ctx.tx.customer(&payment.org_id, id, Lock::None).await?,
+        Some(id) => tx.customer(&payment.org_id, id, Lock::None).await?,
         None => None,
     };
     let data = link_data(payment, customer.as_ref().map(customer_ref).as_deref());
-    let event = payment_event(ctx.ids, payment, "payment_link.canceled", data, ctx.now);
-    ctx.tx.insert_webhook_events(&[event]).await?;
+    let event = payment_event(ids, payment, "payment_link.canceled", data, at);
+    tx.insert_webhook_events(&[event]).await?;
     Ok(())
+}
+
+/// How many expired links one sweep closes at most.
+const LINK_EXPIRIES_PER_SWEEP: u32 = 100;
+
+/// Closes the payment links whose day is over at `now` (`payments.md` §7): of `org` (as its
+/// test clock passes), or of every organization on real time. Each is canceled at its own
+/// expiry.
+pub(crate) async fn expire_links(
+    tx: &mut dyn Tx,
+    ids: &dyn crate::IdSource,
+    org: Option<&tally_domain::OrgId>,
+    now: Timestamp,
+) -> Result<usize, AppError> {
+    let due = tx.expired_links(org, now, LINK_EXPIRIES_PER_SWEEP).await?;
+    let count = due.len();
+    for mut payment in due {
+        let at = payment.expires_at.unwrap_or(now);
+        close_link(tx, ids, &mut payment, at).await?;
+    }
+    Ok(count)
+}
+
+impl App {
+    /// The scheduler's sweep: payment links of organizations on real time past their expiry.
+    pub async fn expire_due_links(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let ids = std::sync::Arc::clone(&self.ids);
+        tally_store::write(&*self.store, move |tx| {
+            Box::pin(async move { expire_links(tx, &*ids, None, now).await })
+        })
+        .await
+    }
 }
 
 /// `POST /transactions/{id}/refund`: the full amount of a succeeded transaction.

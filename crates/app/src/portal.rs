@@ -210,8 +210,9 @@ impl App {
                 let entry = check_card(&number, &exp_month, &exp_year, &cvc, now)
                     .map_err(|e| AppError::Page(PageRefusal::Form(e)))?;
                 let command = SaveCard {
-                    session: session.clone(),
+                    customer: session.customer_id.clone(),
                     entry,
+                    operation: "portal.updateCard",
                 };
                 self.page_write(&organization, command).await?
             }
@@ -294,10 +295,12 @@ impl Command for TouchPortal {
 }
 
 /// Saves the typed card as the customer's default (`payment_method.updated`); a refused card
-/// changes nothing and is shown.
-struct SaveCard {
-    session: PortalSession,
-    entry: tally_domain::payments::CardEntry,
+/// changes nothing and is answered.
+pub(crate) struct SaveCard {
+    pub customer: tally_domain::CustomerId,
+    pub entry: tally_domain::payments::CardEntry,
+    /// What `provider_unsupported` names.
+    pub operation: &'static str,
 }
 
 #[async_trait]
@@ -305,11 +308,11 @@ impl Command for SaveCard {
     type Output = Option<Decline>;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
-        let processor = processor_for(&ctx.caller.organization, "portal.updateCard")?;
+        let processor = processor_for(&ctx.caller.organization, self.operation)?;
         let org = ctx.caller.org().clone();
         let customer = ctx
             .tx
-            .customer(&org, &self.session.customer_id, Lock::ForUpdate)
+            .customer(&org, &self.customer, Lock::ForUpdate)
             .await?
             .ok_or(AppError::Page(PageRefusal::NotFound))?;
         let card = match processor.setup(&self.entry).await {

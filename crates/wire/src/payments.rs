@@ -226,6 +226,23 @@ pub struct PageStateOut<'a> {
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct PaymentMethodUpdateOut<'a> {
+    pub checkout_url: &'a str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// The answer of `updatePaymentMethod`: the page's URL.
+pub fn payment_method_update(version: ApiVersion, url: &str, livemode: Livemode) -> Value {
+    to_value(PaymentMethodUpdateOut {
+        checkout_url: url,
+        object: object_name(version, "subscription", "checkout_session"),
+        livemode: livemode.0,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PortalAccessOut<'a> {
     pub portal_url: &'a str,
     pub object: &'static str,

@@ -283,6 +283,14 @@ pub struct PortalAccessIn {
     pub return_url: Option<String>,
 }
 
+/// `POST /subscriptions/{id}/payment-method/update`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodUpdateIn {
+    /// Where the page sends the customer once the card is saved.
+    pub success_url: Option<String>,
+}
+
 /// `POST /payouts`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -120,6 +120,7 @@ pub enum View {
     Payout,
     PayoutVerification,
     PortalAccess,
+    PaymentMethodUpdate,
 }
 
 impl View {
@@ -189,6 +190,9 @@ impl View {
             }
             (View::Payout, _) => add::<payments::PayoutOut>(&name, schemas_of),
             (View::PortalAccess, _) => add::<payments::PortalAccessOut>(&name, schemas_of),
+            (View::PaymentMethodUpdate, _) => {
+                add::<payments::PaymentMethodUpdateOut>(&name, schemas_of)
+            }
             (View::PayoutVerification, _) => {
                 add::<payments::PayoutVerificationOut>(&name, schemas_of)
             }

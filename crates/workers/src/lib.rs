@@ -70,9 +70,10 @@ impl Renewals {
     }
 
     /// One sweep; returns how many deadlines passed and failed. Plan grants past their
-    /// expiry are ended in the same sweep.
+    /// expiry are ended in the same sweep, and payment links past theirs are canceled.
     pub async fn run_once(&self) -> Result<SweepReport, tally_app::AppError> {
         self.app.expire_due_plan_grants().await?;
+        self.app.expire_due_links().await?;
         self.app.process_due_deadlines().await
     }
 

@@ -452,3 +452,25 @@ test("a portal link opens the customer's billing page", async () => {
   await expectValidationError(sdk.portal.getUrl({}), "customerId");
   await expectApiError(sdk.portal.getUrl({ email: `${unique("nobody")}@example.test` }), { status: 404, code: "customer_not_found", type: "not_found_error" });
 });
+
+// subscriptions.updatePaymentMethod({id, successUrl})         POST /subscriptions/{id}/payment-method/update
+test("a card update page saves the subscription customer's default card", async () => {
+  const { plan } = await seatPlan(sdk);
+  const customer = await newCustomer(sdk, "card-update");
+  const sub = unwrap(await sdk.subscriptions.create({ customerId: customer.id, planId: plan.id }));
+  const update = unwrap(await sdk.subscriptions.updatePaymentMethod({ id: sub.id, successUrl: "https://example.test/done" }));
+  assert.equal(requestLine(lastExchange()), `POST /api/v1/subscriptions/${sub.id}/payment-method/update`);
+  assert.match(update.checkoutUrl, new RegExp(`^${escapeRegExp(TALLY)}/payment-method/tok_[^/?#]+$`));
+  assert.deepEqual({ object: update.object, livemode: update.livemode }, { object: "subscription", livemode: false });
+  const res = await fetch(update.checkoutUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ cardNumber: VISA, expMonth: "12", expYear: "34", cvc: "123" }),
+  });
+  const state = await res.json();
+  assert.deepEqual({ status: state.status, last4: state.card?.last4, redirectUrl: state.redirectUrl }, { status: "succeeded", last4: "4242", redirectUrl: "https://example.test/done" });
+  // The saved card now pays what the customer is charged.
+  const charge = unwrap(await sdk.payments.charge({ customerId: customer.id, amount: 1200, currency: "usd", description: unique("After update") }));
+  assert.equal(charge.status, "succeeded");
+  await expectApiError(sdk.subscriptions.updatePaymentMethod({ id: "sub_01K00000000000000000000000" }), { status: 404, code: "subscription_not_found", type: "not_found_error" });
+});

@@ -476,3 +476,28 @@ def test_a_portal_link_opens_the_customers_billing_page(sandbox, wire):
         code="customer_not_found",
         type="not_found_error",
     )
+
+
+# subscriptions.update_payment_method(id, success_url)
+def test_a_card_update_page_saves_the_default_card(sandbox, wire):
+    sp = seat_plan(sandbox)
+    customer = new_customer(sandbox, "card-update")
+    sub = sandbox.subscriptions.create(customer_id=customer.id, plan_id=sp.plan.id)
+    update = sandbox.subscriptions.update_payment_method(sub.id, success_url="https://example.test/done")
+    assert request_line(wire.last) == f"POST /api/v1/subscriptions/{sub.id}/payment-method/update"
+    assert wire.last.body == {"checkoutUrl": update.checkout_url, "object": "checkout_session", "livemode": False}
+    assert re.search(r"/payment-method/tok_[^/?#]+$", update.checkout_url), update.checkout_url
+    state = httpx.post(
+        update.checkout_url,
+        json={"cardNumber": "4242424242424242", "expMonth": "12", "expYear": "34", "cvc": "123"},
+        headers={"Accept": "application/json"},
+    ).json()
+    assert (state["status"], state["card"]["last4"], state["redirectUrl"]) == ("succeeded", "4242", "https://example.test/done")
+    sandbox.subscriptions.cancel(sub.id, immediate=True)
+    expect_api_error(
+        wire,
+        lambda: sandbox.subscriptions.update_payment_method(sub.id),
+        status=409,
+        code="subscription_not_active",
+        type="conflict_error",
+    )

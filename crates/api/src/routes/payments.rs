@@ -306,3 +306,30 @@ pub async fn portal_access(
     })
     .await
 }
+
+/// `POST /subscriptions/{id}/payment-method/update`: a page where the customer saves a new
+/// default card.
+pub async fn payment_method_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+    ApiPath(id): ApiPath<String>,
+    body: ApiJson<tally_wire::requests::PaymentMethodUpdateIn>,
+) -> Result<Reply, ApiError> {
+    if let Some(url) = &body.value.success_url {
+        let mut problems = Vec::new();
+        check_redirect_url(url, "successUrl", &mut problems);
+        problems_or(problems).map_err(invalid)?;
+    }
+    let signer = state.app.page_signer().await?;
+    let command = tally_app::card_updates::StartCardUpdate {
+        subscription: id,
+        success_url: body.value.success_url.clone(),
+        signer,
+    };
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, &body.canonical, command, move |url| {
+        reply::object(version, view::payment_method_update(version, url, livemode))
+    })
+    .await
+}

@@ -344,6 +344,33 @@ impl Payments for SqlDb {
         Ok(Page::from_overfetch(transactions_from(rows)?, page.limit))
     }
 
+    async fn expired_links(
+        &mut self,
+        org: Option<&OrgId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let columns = PAYMENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows: Vec<PaymentRow> = query(format!(
+            "SELECT {columns} FROM payments p JOIN organizations o ON o.id = p.org_id \
+             WHERE p.kind = 'link' AND p.status IN ('pending', 'failed', 'requires_action') \
+               AND p.expires_at_ms <= $1 \
+               AND ((CAST($2 AS TEXT) IS NOT NULL AND p.org_id = $2) \
+                 OR (CAST($2 AS TEXT) IS NULL AND o.test_clock_ms IS NULL)) \
+             ORDER BY p.expires_at_ms, p.id LIMIT $3"
+        ))
+        .bind(now)
+        .bind(org.map(OrgId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.conn)
+        .await?;
+        rows.into_iter().map(PaymentRow::into_domain).collect()
+    }
+
     async fn payment_transactions(
         &mut self,
         org: &OrgId,

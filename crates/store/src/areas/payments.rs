@@ -51,6 +51,15 @@ pub trait Payments {
         page: &PageRequest,
     ) -> Result<Page<Transaction>, StoreError>;
 
+    /// Payment links still open whose expiry is at or before `now`, soonest first: of `org` (on
+    /// its test clock), or of every organization on real time.
+    async fn expired_links(
+        &mut self,
+        org: Option<&OrgId>,
+        now: tally_domain::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Payment>, StoreError>;
+
     /// The attempts at one payment, oldest first.
     async fn payment_transactions(
         &mut self,

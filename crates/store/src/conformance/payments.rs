@@ -173,6 +173,24 @@ pub async fn payments_transactions_refunds_and_cards_read_back_per_organization(
             .items
             .is_empty()
     );
+    // Links still open past their day, soonest first; another organization's only on the
+    // real-time sweep.
+    let later = T0.plus_millis(2 * 86_400_000);
+    assert_eq!(
+        db.expired_links(Some(&org), later, 10).await.unwrap(),
+        [first.clone(), second.clone()]
+    );
+    assert!(
+        db.expired_links(Some(&org), T0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let everyone = db.expired_links(None, later, 10).await.unwrap();
+    assert!(
+        everyone.contains(&theirs) && everyone.contains(&first),
+        "{everyone:?}"
+    );
     assert_eq!(db.refund_of(&org, &paid.id).await.unwrap(), Some(refund));
     assert_eq!(db.refund_of(&other, &paid.id).await.unwrap(), None);
     let wallet = db.saved_cards(&org, &buyer.id).await.unwrap();

@@ -197,6 +197,11 @@ on_both_backends! {
         assert_eq!(gone.json::<Value>().await.unwrap()["status"], json!("expired"));
         let (status, _) = page(&app, &late_url, card("4242424242424242", "t2")).await;
         assert_eq!(status, 410);
+        // Passing its expiry canceled the unpaid link; the paid one is untouched.
+        let late = ok(&app, Method::GET, &format!("/payments/{}", late["id"].as_str().unwrap()), None).await;
+        assert_eq!((&late["status"], &late["updatedAt"]), (&json!("canceled"), &json!("2026-10-06T00:00:00.000Z")));
+        let paid = ok(&app, Method::GET, &format!("/payments/{}", link["id"].as_str().unwrap()), None).await;
+        assert_eq!(paid["status"], json!("succeeded"));
     }
 }
 
@@ -415,5 +420,58 @@ on_both_backends! {
         assert_eq!(app.client.get(&forged).send().await.unwrap().status(), 404);
         freeze(&app, "2026-09-01T00:31:00.000Z").await;
         assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
+    }
+}
+
+on_both_backends! {
+    /// `updatePaymentMethod`: a page for the subscription's customer to save a new default
+    /// card, sent on to the `successUrl`; refused for subscriptions that are not running.
+    async fn a_card_update_page_saves_the_default_card(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        crate::catalog::pro_plan(&app).await;
+        app.create_customer(&json!({"email": "u@acme.test", "id": "user_u"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_u", "planCode": "pro"}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+        let path = format!("/subscriptions/{sub}/payment-method/update");
+        let update = ok(&app, Method::POST, &path, Some(json!({"successUrl": "https://acme.test/done"}))).await;
+        let url = update["checkoutUrl"].as_str().unwrap().to_owned();
+        assert!(url.starts_with(&format!("{}/payment-method/tok_", app.address)), "{update}");
+        assert_eq!((&update["object"], &update["livemode"]), (&json!("checkout_session"), &json!(false)));
+        let legacy = json_with_status(send(&app, Method::POST, &path, LEGACY, Some(json!({}))).await, 200).await;
+        assert_eq!(legacy["data"]["object"], json!("subscription"));
+
+        let state: Value = app.client.get(&url).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!((&state["status"], &state["subscription"]["planName"], &state["card"]), (&json!("open"), &json!("Pro"), &json!(null)));
+        let card = |number: &str| json!({"cardNumber": number, "expMonth": "12", "expYear": "34", "cvc": "123"});
+        let declined = page_post(&app, &url, card("4000000000000002"), 200).await;
+        assert_eq!((&declined["error"]["code"], &declined["card"]), (&json!("card_declined"), &json!(null)));
+        let saved = page_post(&app, &url, card("4242424242424242"), 200).await;
+        assert_eq!((&saved["status"], &saved["redirectUrl"]), (&json!("succeeded"), &json!("https://acme.test/done")));
+        assert_eq!(saved["card"]["last4"], json!("4242"));
+        // The form in a browser's terms: without the page's key nothing happens; with it the
+        // customer is sent to the merchant's page.
+        let forged = app.client.post(&url).form(&[("cardNumber", "5555555555554444"), ("expMonth", "12"), ("expYear", "34"), ("cvc", "123")]).send().await.unwrap();
+        assert_eq!(forged.status(), 403);
+        let html = app.client.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Current card: visa ending in 4242"), "{html}");
+        let key = html.split("name=\"formKey\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let posted = no_redirects.post(&url)
+            .form(&[("formKey", key.as_str()), ("cardNumber", "5555555555554444"), ("expMonth", "12"), ("expYear", "34"), ("cvc", "123")])
+            .send().await.unwrap();
+        assert_eq!((posted.status().as_u16(), posted.headers()["location"].to_str().unwrap()), (303, "https://acme.test/done"));
+        let now_default: Value = app.client.get(&url).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!(now_default["card"]["brand"], json!("mastercard"));
+
+        let error = refused(&app, Method::POST, "/subscriptions/sub_01K00000000000000000000000/payment-method/update", json!({}), 404).await;
+        assert_eq!(error["code"], json!("subscription_not_found"));
+        let error = refused(&app, Method::POST, &path, json!({"successUrl": "not a url"}), 400).await;
+        assert_eq!(error["param"], json!("successUrl"));
+        // A day later the link is gone; a canceled subscription gets none.
+        freeze(&app, "2026-09-02T00:00:00.000Z").await;
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
+        ok(&app, Method::POST, &format!("/subscriptions/{sub}/cancel"), Some(json!({"immediate": true}))).await;
+        let error = refused(&app, Method::POST, &path, json!({}), 409).await;
+        assert_eq!(error["code"], json!("subscription_not_active"));
     }
 }
