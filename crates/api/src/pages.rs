@@ -7,42 +7,41 @@
 //! form key (derived from the token, which another site never sees), and a JSON body is only
 //! taken with `Content-Type: application/json`, which a cross-site form cannot send.
 
+mod card_update;
+mod pay;
+mod portal;
+
 use crate::AppState;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use tally_app::AppError;
-use tally_app::card_updates::CardPage;
 use tally_app::hosted_tokens::PageSigner;
-use tally_app::payments::{PageRefusal, PayForm, PayPage};
-use tally_app::portal::{PortalAction, PortalPage};
-use tally_domain::catalog::FeatureType;
-use tally_domain::money::format_money;
-use tally_domain::payments::sandbox_card_numbers;
+use tally_app::payments::{PageRefusal, PayPage};
+use tally_domain::FieldError;
+use tally_domain::payments::{CardInfo, Decline, sandbox_card_numbers};
 
 /// The pages' routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/pay/{token}",
-            axum::routing::get(pay_page).post(pay_action),
+            axum::routing::get(pay::pay_page).post(pay::pay_action),
         )
         .route(
             "/pay/{token}/authenticate",
-            axum::routing::post(authenticate),
+            axum::routing::post(pay::authenticate),
         )
         .route(
             "/portal/{token}",
-            axum::routing::get(portal_page).post(portal_action),
+            axum::routing::get(portal::portal_page).post(portal::portal_action),
         )
         .route(
             "/payment-method/{token}",
-            axum::routing::get(card_page).post(card_action),
+            axum::routing::get(card_update::card_page).post(card_update::card_action),
         )
 }
 
@@ -182,113 +181,6 @@ fn app_refusal(json: bool, error: &AppError) -> Response {
     }
 }
 
-/// The page's state (`payments.md` §4).
-fn state_json(page: &PayPage) -> Value {
-    let p = &page.payment;
-    json!({
-        "kind": "pay",
-        "status": page.status,
-        "livemode": page.livemode,
-        "amount": p.amount.0,
-        "currency": p.currency,
-        "description": p.description,
-        "invoice": page.invoice.as_ref().map(|(id, number, total)| json!({"id": id, "invoiceNumber": number, "total": total.0})),
-        "subscription": null,
-        "card": page.card.as_ref().map(|c| json!({"brand": c.brand, "last4": c.last4, "expMonth": c.exp_month, "expYear": c.exp_year})),
-        "error": page.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
-        "redirectUrl": (page.status == "succeeded").then(|| p.success_url.clone()).flatten(),
-    })
-}
-
-async fn pay_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let json = wants_json(&headers);
-    match state.app.pay_page(&token).await {
-        Ok(page) if json => json_response(page_status(&page), state_json(&page)),
-        Ok(page) => match state.app.page_signer().await {
-            Ok(signer) => html_response(page_status(&page), pay_html(&page, &signer, &token, None)),
-            Err(error) => app_refusal(json, &error),
-        },
-        Err(error) => app_refusal(json, &error),
-    }
-}
-
-/// An expired or canceled link is gone (410); the page still says why.
-fn page_status(page: &PayPage) -> StatusCode {
-    if page.status == "expired" {
-        StatusCode::GONE
-    } else {
-        StatusCode::OK
-    }
-}
-
-async fn pay_action(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    if field("action") != "pay" {
-        return refusal(
-            json,
-            &PageRefusal::Form(tally_domain::FieldError::new(
-                "action",
-                "This page's action is pay.",
-            )),
-            None,
-        );
-    }
-    let form = PayForm {
-        card_number: field("cardNumber"),
-        exp_month: field("expMonth"),
-        exp_year: field("expYear"),
-        cvc: field("cvc"),
-        email: fields.get("email").cloned().filter(|e| !e.is_empty()),
-        name: fields.get("name").cloned().filter(|n| !n.is_empty()),
-        attempt: fields.get("attempt").cloned().filter(|a| !a.is_empty()),
-    };
-    let outcome = state.app.pay_link(&token, form).await;
-    answer(&state, &token, json, outcome).await
-}
-
-async fn authenticate(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let approve = match fields.get("result").map(String::as_str) {
-        Some("approve") => true,
-        Some("fail") => false,
-        _ => {
-            return refusal(
-                json,
-                &PageRefusal::Form(tally_domain::FieldError::new(
-                    "result",
-                    "result is approve or fail.",
-                )),
-                None,
-            );
-        }
-    };
-    let outcome = state.app.authenticate_link(&token, approve).await;
-    answer(&state, &token, json, outcome).await
-}
-
 /// The fields a page action posted, once its form key holds; the refusal to answer otherwise.
 async fn posted(
     state: &AppState,
@@ -298,7 +190,7 @@ async fn posted(
     json: bool,
 ) -> Result<HashMap<String, String>, Response> {
     let Some(fields) = fields(headers, body) else {
-        let problem = tally_domain::FieldError::new("body", "Send the form's fields.");
+        let problem = FieldError::new("body", "Send the form's fields.");
         return Err(refusal(json, &PageRefusal::Form(problem), None));
     };
     check_form_key(state, headers, token, &fields, json).await?;
@@ -341,48 +233,81 @@ async fn check_form_key(
     }
 }
 
-/// The answer to a page action: JSON state, or for HTML a redirect once paid (to the
-/// merchant's `successUrl`, else the page itself, which then shows the receipt).
-async fn answer(
+trait HostedPage {
+    /// The page's state, for `Accept: application/json`.
+    fn state(&self) -> Value;
+    /// The page's HTML, with a form problem next to the form when there is one.
+    fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup;
+    fn status(&self) -> StatusCode {
+        StatusCode::OK
+    }
+}
+
+/// A loaded page as the client asked for it: its JSON state, or its HTML; `status` overrides
+/// the page's own.
+async fn show<P: HostedPage>(
     state: &AppState,
     token: &str,
     json: bool,
-    outcome: Result<PayPage, AppError>,
+    loaded: Result<P, AppError>,
+    status: Option<StatusCode>,
+    problem: Option<&FieldError>,
 ) -> Response {
-    let page = match outcome {
+    let page = match loaded {
         Ok(page) => page,
-        Err(AppError::Page(PageRefusal::Form(problem))) if !json => {
-            // The form comes back with the problem next to it.
-            return match (
-                state.app.pay_page(token).await,
-                state.app.page_signer().await,
-            ) {
-                (Ok(page), Ok(signer)) => html_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    pay_html(&page, &signer, token, Some(&problem)),
-                ),
-                (Err(error), _) | (_, Err(error)) => app_refusal(json, &error),
-            };
-        }
         Err(error) => return app_refusal(json, &error),
     };
+    let status = status.unwrap_or_else(|| page.status());
     if json {
-        return json_response(page_status(&page), state_json(&page));
-    }
-    if page.status == "succeeded" {
-        let target = page
-            .payment
-            .success_url
-            .clone()
-            .unwrap_or_else(|| format!("/pay/{token}"));
-        if let Ok(location) = HeaderValue::from_str(&target) {
-            return guarded(StatusCode::SEE_OTHER, [(header::LOCATION, location)]);
-        }
+        return json_response(status, page.state());
     }
     match state.app.page_signer().await {
-        Ok(signer) => html_response(page_status(&page), pay_html(&page, &signer, token, None)),
+        Ok(signer) => html_response(status, page.html(&signer, token, problem)),
         Err(error) => app_refusal(json, &error),
     }
+}
+
+/// A form field an action refused: named in JSON; in HTML the page comes back (`reload`) with
+/// the problem next to the form.
+async fn form_problem<P: HostedPage>(
+    state: &AppState,
+    token: &str,
+    json: bool,
+    problem: FieldError,
+    reload: impl std::future::Future<Output = Result<P, AppError>>,
+) -> Response {
+    if json {
+        return refusal(true, &PageRefusal::Form(problem), None);
+    }
+    let loaded = reload.await;
+    show(
+        state,
+        token,
+        false,
+        loaded,
+        Some(StatusCode::UNPROCESSABLE_ENTITY),
+        Some(&problem),
+    )
+    .await
+}
+
+/// `303 See Other` to `target`: after an action, so a reload does not post again.
+fn see_other(target: &str) -> Response {
+    match HeaderValue::from_str(target) {
+        Ok(location) => guarded(StatusCode::SEE_OTHER, [(header::LOCATION, location)]),
+        Err(_) => guarded(
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, HeaderValue::from_static("/"))],
+        ),
+    }
+}
+
+fn card_value(card: &CardInfo) -> Value {
+    json!({"brand": card.brand, "last4": card.last4, "expMonth": card.exp_month, "expYear": card.exp_year})
+}
+
+fn error_value(error: &Decline) -> Value {
+    json!({"code": error.code, "message": error.message})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,434 +371,4 @@ fn sandbox_banner() -> Markup {
             }
         }
     }
-}
-
-fn pay_html(
-    page: &PayPage,
-    signer: &PageSigner,
-    token: &str,
-    problem: Option<&tally_domain::FieldError>,
-) -> Markup {
-    let p = &page.payment;
-    let amount = format_money(p.amount.0, &p.currency);
-    let action = format!("/pay/{token}");
-    let form_key = signer.form_key(token);
-    let sandbox = !page.livemode;
-    let content = html! {
-        h1 { (p.description) }
-        p class="amount" { (amount) }
-        @match page.status {
-            "succeeded" => {
-                p class="ok" role="status" { "Paid. Thank you." }
-                @if let Some((_, number, _)) = &page.invoice { p { "Invoice " (number) } }
-            }
-            "expired" => {
-                p role="alert" { "This payment link has expired or was canceled." }
-            }
-            "requires_action" => {
-                p { "Your bank asks you to confirm this payment." }
-                @if sandbox {
-                    form method="post" action={ (action) "/authenticate" } {
-                        input type="hidden" name="formKey" value=(form_key);
-                        button type="submit" name="result" value="approve" { "Approve (test authentication)" }
-                        button type="submit" name="result" value="fail" class="secondary" { "Fail authentication" }
-                    }
-                }
-            }
-            _ => {
-                @if let Some(error) = &page.error { p role="alert" { (error.message) } }
-                @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
-                form method="post" action=(action) {
-                    input type="hidden" name="action" value="pay";
-                    input type="hidden" name="formKey" value=(form_key);
-                    @if p.customer_id.is_none() {
-                        label for="email" { "E-mail" }
-                        input id="email" name="email" type="email" autocomplete="email" required;
-                        label for="name" { "Name on the card" }
-                        input id="name" name="name" type="text" autocomplete="cc-name";
-                    }
-                    label for="cardNumber" { "Card number" }
-                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required aria-describedby=[problem.map(|_| "form-problem")];
-                    div class="row" {
-                        div {
-                            label for="expMonth" { "Expiry month" }
-                            input id="expMonth" name="expMonth" type="text" inputmode="numeric" autocomplete="cc-exp-month" placeholder="MM" required;
-                        }
-                        div {
-                            label for="expYear" { "Expiry year" }
-                            input id="expYear" name="expYear" type="text" inputmode="numeric" autocomplete="cc-exp-year" placeholder="YY" required;
-                        }
-                        div {
-                            label for="cvc" { "Security code" }
-                            input id="cvc" name="cvc" type="text" inputmode="numeric" autocomplete="cc-csc" required;
-                        }
-                    }
-                    button type="submit" { "Pay " (amount) }
-                }
-            }
-        }
-    };
-    layout("Payment", sandbox, &content)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The customer portal (`payments.md` §10.1)
-
-fn portal_json(page: &PortalPage) -> Value {
-    let subscription = page.subscription.as_ref().map(|detail| {
-        let s = &detail.subscription;
-        json!({
-            "id": s.id.as_str(),
-            "status": s.status.as_str(),
-            "planName": detail.plan.name,
-            "price": detail.price.as_ref().map(|p| p.price.0),
-            "currency": s.currency,
-            "interval": s.billing_interval.map(|i| i.as_str()),
-            "currentPeriodEnd": s.current_period.map(|p| p.end.to_rfc3339()),
-            "cancelAt": s.cancellation.as_ref().map(|c| c.effective_at.to_rfc3339()),
-        })
-    });
-    json!({
-        "kind": "portal",
-        "status": "open",
-        "livemode": page.organization.mode == tally_domain::Mode::Live,
-        "customer": {"id": page.customer.id.as_str(), "email": page.customer.email, "name": page.customer.full_name},
-        "subscription": subscription,
-        "card": page.card.as_ref().map(|c| json!({"brand": c.brand, "last4": c.last4, "expMonth": c.exp_month, "expYear": c.exp_year})),
-        "invoices": page.invoices.iter().map(|i| json!({
-            "id": i.invoice.id,
-            "invoiceNumber": i.invoice.number,
-            "total": i.invoice.total().0,
-            "currency": i.invoice.currency,
-            "status": i.invoice.status.as_str(),
-            "issueDate": i.invoice.issue_date.to_rfc3339(),
-            "pdfUrl": i.pdf_url,
-        })).collect::<Vec<_>>(),
-        "error": page.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
-        "returnUrl": page.return_url,
-    })
-}
-
-async fn portal_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let json = wants_json(&headers);
-    match state.app.portal_page(&token).await {
-        Ok(page) if json => json_response(StatusCode::OK, portal_json(&page)),
-        Ok(page) => match state.app.page_signer().await {
-            Ok(signer) => html_response(StatusCode::OK, portal_html(&page, &signer, &token, None)),
-            Err(error) => app_refusal(json, &error),
-        },
-        Err(error) => app_refusal(json, &error),
-    }
-}
-
-async fn portal_action(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let action = match field("action").as_str() {
-        "cancel" => PortalAction::Cancel,
-        "uncancel" => PortalAction::Uncancel,
-        "update_card" => PortalAction::UpdateCard {
-            number: field("cardNumber"),
-            exp_month: field("expMonth"),
-            exp_year: field("expYear"),
-            cvc: field("cvc"),
-        },
-        _ => {
-            return refusal(
-                json,
-                &PageRefusal::Form(tally_domain::FieldError::new(
-                    "action",
-                    "The portal's actions are cancel, uncancel and update_card.",
-                )),
-                None,
-            );
-        }
-    };
-    match state.app.portal_action(&token, action).await {
-        Ok(page) if json => json_response(StatusCode::OK, portal_json(&page)),
-        // Done: back to the portal (so a reload does not post again).
-        Ok(page) if page.error.is_none() => guarded(
-            StatusCode::SEE_OTHER,
-            [(
-                header::LOCATION,
-                HeaderValue::from_str(&format!("/portal/{token}"))
-                    .unwrap_or(HeaderValue::from_static("/")),
-            )],
-        ),
-        Ok(page) => match state.app.page_signer().await {
-            Ok(signer) => html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                portal_html(&page, &signer, &token, None),
-            ),
-            Err(error) => app_refusal(json, &error),
-        },
-        Err(AppError::Page(PageRefusal::Form(problem))) if !json => {
-            match (
-                state.app.portal_page(&token).await,
-                state.app.page_signer().await,
-            ) {
-                (Ok(page), Ok(signer)) => html_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    portal_html(&page, &signer, &token, Some(&problem)),
-                ),
-                (Err(error), _) | (_, Err(error)) => app_refusal(json, &error),
-            }
-        }
-        Err(error) => app_refusal(json, &error),
-    }
-}
-
-/// "per month" and the like, for a price's interval.
-fn per_interval(interval: &str) -> &'static str {
-    match interval {
-        "weekly" => "per week",
-        "monthly" => "per month",
-        "quarterly" => "per quarter",
-        "semiannual" => "per half-year",
-        "yearly" => "per year",
-        _ => "once",
-    }
-}
-
-fn portal_html(
-    page: &PortalPage,
-    signer: &PageSigner,
-    token: &str,
-    problem: Option<&tally_domain::FieldError>,
-) -> Markup {
-    let action = format!("/portal/{token}");
-    let form_key = signer.form_key(token);
-    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
-    let who = page
-        .customer
-        .full_name
-        .clone()
-        .unwrap_or_else(|| page.customer.email.clone());
-    let content = html! {
-        h1 { "Billing for " (who) }
-        p { (page.customer.email) }
-        @if let Some(url) = &page.return_url { p { a href=(url) { "Back" } } }
-        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
-        @if let Some(problem) = problem { p role="alert" { (problem.message) } }
-        section aria-labelledby="subscription-heading" {
-            h2 id="subscription-heading" { "Subscription" }
-            @match &page.subscription {
-                None => p { "No subscription." },
-                Some(detail) => {
-                    @let s = &detail.subscription;
-                    p { strong { (detail.plan.name) } " · " (s.status.as_str()) }
-                    @if let Some(price) = &detail.price {
-                        p { (format_money(price.price.0, &s.currency)) " " (per_interval(price.billing_interval.as_str())) }
-                    }
-                    @if let Some(cancellation) = &s.cancellation {
-                        p class="ok" { "Ends on " (cancellation.effective_at.month_day_year()) "." }
-                        form method="post" action=(action) {
-                            input type="hidden" name="formKey" value=(form_key);
-                            button type="submit" name="action" value="uncancel" { "Keep my subscription" }
-                        }
-                    } @else if s.status.is_live() {
-                        @if let Some(period) = s.current_period { p { "Renews on " (period.end.month_day_year()) "." } }
-                        form method="post" action=(action) {
-                            input type="hidden" name="formKey" value=(form_key);
-                            button type="submit" name="action" value="cancel" class="secondary" { "Cancel at the end of the period" }
-                        }
-                    }
-                    @let seats: Vec<_> = detail.features.iter().filter(|f| f.feature_type == FeatureType::Seats && f.enabled).collect();
-                    @if !seats.is_empty() {
-                        h3 { "Seats" }
-                        ul {
-                            @for feature in seats {
-                                @let current = detail.seats.get(&feature.code).copied().unwrap_or(0);
-                                li { (feature.name) ": " (current) " in use, " (feature.included_amount) " included"
-                                    @if current > feature.included_amount { ", " (current - feature.included_amount) " extra" } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        section aria-labelledby="card-heading" {
-            h2 id="card-heading" { "Card" }
-            @match &page.card {
-                Some(card) => p { (card.brand) " ending in " (card.last4) ", expires " (card.exp_month) "/" (card.exp_year) },
-                None => p { "No card saved." },
-            }
-            @if page.payments {
-                form method="post" action=(action) {
-                    input type="hidden" name="formKey" value=(form_key);
-                    input type="hidden" name="action" value="update_card";
-                    label for="cardNumber" { "New card number" }
-                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
-                    div class="row" {
-                        div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
-                        div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
-                        div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
-                    }
-                    button type="submit" { "Save card" }
-                }
-            }
-        }
-        section aria-labelledby="invoices-heading" {
-            h2 id="invoices-heading" { "Invoices" }
-            @if page.invoices.is_empty() { p { "No invoices yet." } }
-            @else {
-                table {
-                    thead { tr { th scope="col" { "Invoice" } th scope="col" { "Date" } th scope="col" { "Total" } th scope="col" { "Status" } } }
-                    tbody {
-                        @for item in &page.invoices {
-                            @let invoice = &item.invoice;
-                            tr {
-                                td { a href=(item.pdf_url) { (invoice.number) } }
-                                td { (invoice.issue_date.month_day_year()) }
-                                td { (format_money(invoice.total().0, &invoice.currency)) }
-                                td { (invoice.status.as_str()) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    layout("Billing", sandbox, &content)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The card-update page (`subscriptions.updatePaymentMethod`)
-
-fn card_json(page: &CardPage) -> Value {
-    json!({
-        "kind": "payment_method",
-        "status": if page.saved { "succeeded" } else { "open" },
-        "livemode": page.organization.mode == tally_domain::Mode::Live,
-        "subscription": {"id": page.subscription.id.as_str(), "status": page.subscription.status.as_str(), "planName": page.plan_name},
-        "card": page.card.as_ref().map(|c| json!({"brand": c.brand, "last4": c.last4, "expMonth": c.exp_month, "expYear": c.exp_year})),
-        "error": page.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
-        "redirectUrl": if page.saved { page.redirect.clone() } else { None },
-    })
-}
-
-async fn card_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let json = wants_json(&headers);
-    match state.app.card_page(&token).await {
-        Ok(page) if json => json_response(StatusCode::OK, card_json(&page)),
-        Ok(page) => match state.app.page_signer().await {
-            Ok(signer) => html_response(StatusCode::OK, card_html(&page, &signer, &token, None)),
-            Err(error) => app_refusal(json, &error),
-        },
-        Err(error) => app_refusal(json, &error),
-    }
-}
-
-async fn card_action(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let card = (
-        field("cardNumber"),
-        field("expMonth"),
-        field("expYear"),
-        field("cvc"),
-    );
-    let outcome = state
-        .app
-        .save_card_on_page(&token, (&card.0, &card.1, &card.2, &card.3))
-        .await;
-    match outcome {
-        Ok(page) if json => json_response(StatusCode::OK, card_json(&page)),
-        Ok(page) if page.saved => {
-            let target = page
-                .redirect
-                .clone()
-                .unwrap_or_else(|| format!("/payment-method/{token}"));
-            match HeaderValue::from_str(&target) {
-                Ok(location) => guarded(StatusCode::SEE_OTHER, [(header::LOCATION, location)]),
-                Err(_) => html_response(StatusCode::OK, card_done()),
-            }
-        }
-        Ok(page) => match state.app.page_signer().await {
-            Ok(signer) => html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                card_html(&page, &signer, &token, None),
-            ),
-            Err(error) => app_refusal(json, &error),
-        },
-        Err(AppError::Page(PageRefusal::Form(problem))) if !json => {
-            match (
-                state.app.card_page(&token).await,
-                state.app.page_signer().await,
-            ) {
-                (Ok(page), Ok(signer)) => html_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    card_html(&page, &signer, &token, Some(&problem)),
-                ),
-                (Err(error), _) | (_, Err(error)) => app_refusal(json, &error),
-            }
-        }
-        Err(error) => app_refusal(json, &error),
-    }
-}
-
-fn card_done() -> Markup {
-    layout(
-        "Card saved",
-        false,
-        &html! { h1 { "Card saved" } p class="ok" role="status" { "Your new card will pay from now on." } },
-    )
-}
-
-fn card_html(
-    page: &CardPage,
-    signer: &PageSigner,
-    token: &str,
-    problem: Option<&tally_domain::FieldError>,
-) -> Markup {
-    let action = format!("/payment-method/{token}");
-    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
-    let content = html! {
-        h1 { "Update your card" }
-        p { "For your " strong { (page.plan_name) } " subscription." }
-        @match &page.card {
-            Some(card) => p { "Current card: " (card.brand) " ending in " (card.last4) "." },
-            None => p { "No card saved yet." },
-        }
-        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
-        @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
-        form method="post" action=(action) {
-            input type="hidden" name="formKey" value=(signer.form_key(token));
-            label for="cardNumber" { "Card number" }
-            input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
-            div class="row" {
-                div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
-                div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
-                div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
-            }
-            button type="submit" { "Save card" }
-        }
-    };
-    layout("Update your card", sandbox, &content)
 }

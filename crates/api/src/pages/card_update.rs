@@ -1,0 +1,128 @@
+//! The card-update page (`subscriptions.updatePaymentMethod`, `payments.md` §6).
+
+use super::{
+    HostedPage, card_value, error_value, form_problem, layout, posted, see_other, sent_json, show,
+    wants_json,
+};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::{Value, json};
+use tally_app::AppError;
+use tally_app::card_updates::CardPage;
+use tally_app::hosted_tokens::PageSigner;
+use tally_app::payments::PageRefusal;
+use tally_domain::FieldError;
+
+impl HostedPage for CardPage {
+    fn state(&self) -> Value {
+        card_json(self)
+    }
+    fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup {
+        card_html(self, signer, token, problem)
+    }
+}
+
+fn card_json(page: &CardPage) -> Value {
+    json!({
+        "kind": "payment_method",
+        "status": if page.saved { "succeeded" } else { "open" },
+        "livemode": page.organization.mode == tally_domain::Mode::Live,
+        "subscription": {"id": page.subscription.id.as_str(), "status": page.subscription.status.as_str(), "planName": page.plan_name},
+        "card": page.card.as_ref().map(card_value),
+        "error": page.error.as_ref().map(error_value),
+        "redirectUrl": if page.saved { page.redirect.clone() } else { None },
+    })
+}
+
+pub(super) async fn card_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = state.app.card_page(&token).await;
+    show(&state, &token, wants_json(&headers), loaded, None, None).await
+}
+
+pub(super) async fn card_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let card = (
+        field("cardNumber"),
+        field("expMonth"),
+        field("expYear"),
+        field("cvc"),
+    );
+    let outcome = state
+        .app
+        .save_card_on_page(&token, (&card.0, &card.1, &card.2, &card.3))
+        .await;
+    match outcome {
+        Err(AppError::Page(PageRefusal::Form(problem))) => {
+            form_problem(&state, &token, json, problem, state.app.card_page(&token)).await
+        }
+        // Saved: on to the merchant's page, else back here.
+        Ok(page) if !json && page.saved => see_other(
+            &page
+                .redirect
+                .clone()
+                .unwrap_or_else(|| format!("/payment-method/{token}")),
+        ),
+        Ok(page) if !json => {
+            show(
+                &state,
+                &token,
+                false,
+                Ok(page),
+                Some(StatusCode::UNPROCESSABLE_ENTITY),
+                None,
+            )
+            .await
+        }
+        other => show(&state, &token, json, other, None, None).await,
+    }
+}
+
+fn card_html(
+    page: &CardPage,
+    signer: &PageSigner,
+    token: &str,
+    problem: Option<&FieldError>,
+) -> Markup {
+    let action = format!("/payment-method/{token}");
+    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
+    let content = html! {
+        h1 { "Update your card" }
+        p { "For your " strong { (page.plan_name) } " subscription." }
+        @match &page.card {
+            Some(card) => p { "Current card: " (card.brand) " ending in " (card.last4) "." },
+            None => p { "No card saved yet." },
+        }
+        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
+        @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
+        form method="post" action=(action) {
+            input type="hidden" name="formKey" value=(signer.form_key(token));
+            label for="cardNumber" { "Card number" }
+            input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
+            div class="row" {
+                div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
+                div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
+                div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
+            }
+            button type="submit" { "Save card" }
+        }
+    };
+    layout("Update your card", sandbox, &content)
+}

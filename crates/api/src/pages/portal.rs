@@ -1,0 +1,241 @@
+//! The customer portal's page (`payments.md` §10.1): what the customer sees, and the actions
+//! it posts.
+
+use super::{
+    HostedPage, card_value, error_value, form_problem, layout, posted, refusal, see_other,
+    sent_json, show, wants_json,
+};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::{Value, json};
+use tally_app::AppError;
+use tally_app::hosted_tokens::PageSigner;
+use tally_app::payments::PageRefusal;
+use tally_app::portal::{PortalAction, PortalPage};
+use tally_domain::FieldError;
+use tally_domain::catalog::FeatureType;
+use tally_domain::money::format_money;
+
+impl HostedPage for PortalPage {
+    fn state(&self) -> Value {
+        portal_json(self)
+    }
+    fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup {
+        portal_html(self, signer, token, problem)
+    }
+}
+
+fn portal_json(page: &PortalPage) -> Value {
+    let subscription = page.subscription.as_ref().map(|detail| {
+        let s = &detail.subscription;
+        json!({
+            "id": s.id.as_str(),
+            "status": s.status.as_str(),
+            "planName": detail.plan.name,
+            "price": detail.price.as_ref().map(|p| p.price.0),
+            "currency": s.currency,
+            "interval": s.billing_interval.map(|i| i.as_str()),
+            "currentPeriodEnd": s.current_period.map(|p| p.end.to_rfc3339()),
+            "cancelAt": s.cancellation.as_ref().map(|c| c.effective_at.to_rfc3339()),
+        })
+    });
+    json!({
+        "kind": "portal",
+        "status": "open",
+        "livemode": page.organization.mode == tally_domain::Mode::Live,
+        "customer": {"id": page.customer.id.as_str(), "email": page.customer.email, "name": page.customer.full_name},
+        "subscription": subscription,
+        "card": page.card.as_ref().map(card_value),
+        "invoices": page.invoices.iter().map(|i| json!({
+            "id": i.invoice.id,
+            "invoiceNumber": i.invoice.number,
+            "total": i.invoice.total().0,
+            "currency": i.invoice.currency,
+            "status": i.invoice.status.as_str(),
+            "issueDate": i.invoice.issue_date.to_rfc3339(),
+            "pdfUrl": i.pdf_url,
+        })).collect::<Vec<_>>(),
+        "error": page.error.as_ref().map(error_value),
+        "returnUrl": page.return_url,
+    })
+}
+
+pub(super) async fn portal_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = state.app.portal_page(&token).await;
+    show(&state, &token, wants_json(&headers), loaded, None, None).await
+}
+
+pub(super) async fn portal_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let action = match field("action").as_str() {
+        "cancel" => PortalAction::Cancel,
+        "uncancel" => PortalAction::Uncancel,
+        "update_card" => PortalAction::UpdateCard {
+            number: field("cardNumber"),
+            exp_month: field("expMonth"),
+            exp_year: field("expYear"),
+            cvc: field("cvc"),
+        },
+        _ => {
+            return refusal(
+                json,
+                &PageRefusal::Form(FieldError::new(
+                    "action",
+                    "The portal's actions are cancel, uncancel and update_card.",
+                )),
+                None,
+            );
+        }
+    };
+    match state.app.portal_action(&token, action).await {
+        Err(AppError::Page(PageRefusal::Form(problem))) => {
+            form_problem(&state, &token, json, problem, state.app.portal_page(&token)).await
+        }
+        // Done: back to the portal.
+        Ok(page) if !json && page.error.is_none() => see_other(&format!("/portal/{token}")),
+        Ok(page) if !json => {
+            show(
+                &state,
+                &token,
+                false,
+                Ok(page),
+                Some(StatusCode::UNPROCESSABLE_ENTITY),
+                None,
+            )
+            .await
+        }
+        other => show(&state, &token, json, other, None, None).await,
+    }
+}
+
+/// "per month" and the like, for a price's interval.
+fn per_interval(interval: &str) -> &'static str {
+    match interval {
+        "weekly" => "per week",
+        "monthly" => "per month",
+        "quarterly" => "per quarter",
+        "semiannual" => "per half-year",
+        "yearly" => "per year",
+        _ => "once",
+    }
+}
+
+fn portal_html(
+    page: &PortalPage,
+    signer: &PageSigner,
+    token: &str,
+    problem: Option<&FieldError>,
+) -> Markup {
+    let action = format!("/portal/{token}");
+    let form_key = signer.form_key(token);
+    let sandbox = page.organization.mode == tally_domain::Mode::Sandbox;
+    let who = page
+        .customer
+        .full_name
+        .clone()
+        .unwrap_or_else(|| page.customer.email.clone());
+    let content = html! {
+        h1 { "Billing for " (who) }
+        p { (page.customer.email) }
+        @if let Some(url) = &page.return_url { p { a href=(url) { "Back" } } }
+        @if let Some(error) = &page.error { p role="alert" { (error.message) } }
+        @if let Some(problem) = problem { p role="alert" { (problem.message) } }
+        section aria-labelledby="subscription-heading" {
+            h2 id="subscription-heading" { "Subscription" }
+            @match &page.subscription {
+                None => p { "No subscription." },
+                Some(detail) => {
+                    @let s = &detail.subscription;
+                    p { strong { (detail.plan.name) } " · " (s.status.as_str()) }
+                    @if let Some(price) = &detail.price {
+                        p { (format_money(price.price.0, &s.currency)) " " (per_interval(price.billing_interval.as_str())) }
+                    }
+                    @if let Some(cancellation) = &s.cancellation {
+                        p class="ok" { "Ends on " (cancellation.effective_at.month_day_year()) "." }
+                        form method="post" action=(action) {
+                            input type="hidden" name="formKey" value=(form_key);
+                            button type="submit" name="action" value="uncancel" { "Keep my subscription" }
+                        }
+                    } @else if s.status.is_live() {
+                        @if let Some(period) = s.current_period { p { "Renews on " (period.end.month_day_year()) "." } }
+                        form method="post" action=(action) {
+                            input type="hidden" name="formKey" value=(form_key);
+                            button type="submit" name="action" value="cancel" class="secondary" { "Cancel at the end of the period" }
+                        }
+                    }
+                    @let seats: Vec<_> = detail.features.iter().filter(|f| f.feature_type == FeatureType::Seats && f.enabled).collect();
+                    @if !seats.is_empty() {
+                        h3 { "Seats" }
+                        ul {
+                            @for feature in seats {
+                                @let current = detail.seats.get(&feature.code).copied().unwrap_or(0);
+                                li { (feature.name) ": " (current) " in use, " (feature.included_amount) " included"
+                                    @if current > feature.included_amount { ", " (current - feature.included_amount) " extra" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="card-heading" {
+            h2 id="card-heading" { "Card" }
+            @match &page.card {
+                Some(card) => p { (card.brand) " ending in " (card.last4) ", expires " (card.exp_month) "/" (card.exp_year) },
+                None => p { "No card saved." },
+            }
+            @if page.payments {
+                form method="post" action=(action) {
+                    input type="hidden" name="formKey" value=(form_key);
+                    input type="hidden" name="action" value="update_card";
+                    label for="cardNumber" { "New card number" }
+                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
+                    div class="row" {
+                        div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
+                        div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
+                        div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
+                    }
+                    button type="submit" { "Save card" }
+                }
+            }
+        }
+        section aria-labelledby="invoices-heading" {
+            h2 id="invoices-heading" { "Invoices" }
+            @if page.invoices.is_empty() { p { "No invoices yet." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "Invoice" } th scope="col" { "Date" } th scope="col" { "Total" } th scope="col" { "Status" } } }
+                    tbody {
+                        @for item in &page.invoices {
+                            @let invoice = &item.invoice;
+                            tr {
+                                td { a href=(item.pdf_url) { (invoice.number) } }
+                                td { (invoice.issue_date.month_day_year()) }
+                                td { (format_money(invoice.total().0, &invoice.currency)) }
+                                td { (invoice.status.as_str()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("Billing", sandbox, &content)
+}
