@@ -854,7 +854,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body::<PaymentMethodUpdateIn>()
         .answers(Object(V::PaymentMethodUpdate))
         .errors(&[409]),
-        // The customer portal (`payments.md` §10.1): both spellings in every version.
+        // The customer portal (`payments.md` §10): both spellings in every version.
         post(
             "/api/v1/portal/request-access",
             payments::portal_access,
@@ -1376,7 +1376,7 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             axum::routing::get(openapi_document).fallback(unknown_endpoint),
         )
-        // Signed links carry their own authority (`commerce.md` §8.4).
+        // Signed links carry their own authority (`commerce.md` §8.3).
         .route(
             "/files/invoices/{file}",
             axum::routing::get(invoices::file).fallback(unknown_endpoint),

@@ -1,4 +1,4 @@
-//! Invoice PDFs and the links that download them (`commerce.md` §8.4). A link names the
+//! Invoice PDFs and the links that download them (`commerce.md` §8.3). A link names the
 //! invoice and its expiry and carries an HMAC-SHA256 of both (with the organization) under the
 //! server's link secret, so Tally serves it without an API key and can refuse a changed or
 //! expired one. Expiry follows the organization's clock, like every link Tally signs.
@@ -197,7 +197,7 @@ pub(crate) fn render_invoice(
     })
 }
 
-/// What the PDF shows (`commerce.md` §8.4).
+/// What the PDF shows (`commerce.md` §8.3).
 fn document(invoice: &Invoice, customer: &Customer, org: &Organization) -> InvoiceDocument {
     let money = |amount: i64| format_money(amount, &invoice.currency);
     let total = invoice.total().0;

@@ -1,4 +1,4 @@
-//! The customer portal (`payments.md` §10.1): `portal.getUrl` opens a session and hands out its
+//! The customer portal (`payments.md` §10): `portal.getUrl` opens a session and hands out its
 //! page, where the customer sees their subscription, seats, card and invoices (each with a PDF
 //! link), changes their card, and cancels at the period's end or takes that back. The page's
 //! actions run the same commands as the API.

@@ -1,4 +1,4 @@
-//! Tally's documents. So far one: the PDF of an invoice (`docs/contract/commerce.md` §8.4),
+//! Tally's documents. So far one: the PDF of an invoice (`docs/contract/commerce.md` §8.3),
 //! drawn from a [`InvoiceDocument`] the application fills from the books. Every text is
 //! written with the standard PDF fonts, so readers and tests can extract it; money arrives
 //! already formatted, in the invoice's currency.

@@ -114,7 +114,7 @@ prefixed_id!(
     "pm_"
 );
 prefixed_id!(
-    /// A customer portal session, `ps_…` (`payments.md` §10.1).
+    /// A customer portal session, `ps_…` (`payments.md` §10).
     PortalSessionId,
     "ps_"
 );

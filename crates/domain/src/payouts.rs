@@ -137,7 +137,7 @@ pub fn check_payout(amount: i64, description: Option<&str>) -> Result<(), Vec<Fi
     }
 }
 
-/// The merchant's figures in one currency (`payments.md` §9.1), from the sums the books hold.
+/// The merchant's figures in one currency (`payments.md` §9), from the sums the books hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MerchantBalance {
     /// Charges paid, refunded since or not, whose funds are released.

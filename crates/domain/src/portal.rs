@@ -1,4 +1,4 @@
-//! Customer portal sessions (`payments.md` §10.1): a link to a page where a customer sees their
+//! Customer portal sessions (`payments.md` §10): a link to a page where a customer sees their
 //! subscription, card and invoices and acts on them. A session stays open while it is used:
 //! 30 minutes after its last view or action, and never past 2 hours (the organization's clock).
 

@@ -199,7 +199,7 @@ pub fn sent_invoice(version: ApiVersion, sent_at: Timestamp, livemode: Livemode)
     })
 }
 
-/// A download link: `{url, expiresAt}` (`commerce.md` §8.4).
+/// A download link: `{url, expiresAt}` (`commerce.md` §8.3).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceDownloadOut<'a> {

@@ -1,4 +1,4 @@
-//! The customer portal's page (`payments.md` §10.1): what the customer sees, and the actions
+//! The customer portal's page (`payments.md` §10): what the customer sees, and the actions
 //! it posts.
 
 use super::{

@@ -1,4 +1,4 @@
-//! Customer portal sessions (`payments.md` §10.1).
+//! Customer portal sessions (`payments.md` §10).
 
 use crate::StoreError;
 use async_trait::async_trait;
