@@ -24,8 +24,8 @@ use tally_app::payments::{PageRefusal, PayPage};
 use tally_domain::FieldError;
 use tally_domain::payments::{CardInfo, Decline, sandbox_card_numbers};
 
-/// The pages' routes.
-pub fn router() -> Router<AppState> {
+/// The pages' routes, behind their budgets (`guard`).
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/pay/{token}",
@@ -43,6 +43,88 @@ pub fn router() -> Router<AppState> {
             "/payment-method/{token}",
             axum::routing::get(card_update::card_page).post(card_update::card_action),
         )
+        .layer(axum::middleware::from_fn_with_state(state, guard))
+}
+
+/// The page kind a path serves and the token in it: `/pay/{token}[/authenticate]`,
+/// `/portal/{token}`, `/payment-method/{token}`.
+fn page_token(path: &str) -> Option<(&'static str, &str)> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let kind = match segments.next()? {
+        "pay" => tally_app::payments::PAY_PAGE,
+        "portal" => tally_app::portal::PORTAL_PAGE,
+        "payment-method" => tally_app::card_updates::CARD_PAGE,
+        _ => return None,
+    };
+    Some((kind, segments.next()?))
+}
+
+/// The pages' budgets (README Decisions). An address that keeps presenting tokens that do not
+/// hold is refused like one that keeps presenting bad API keys (the same failed-authentication
+/// budget), before any database read; a valid token's requests count against the budget of the
+/// organization it names, so one organization's busy links never slow another's.
+async fn guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let now = std::time::Instant::now();
+    let json = wants_json(request.headers()) || sent_json(request.headers());
+    let source = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|peer| crate::rate_limit::Source::from(peer.0.ip()));
+    let too_many = |quota: crate::rate_limit::Quota| {
+        metrics::counter!("tally_rate_limited_total", "budget" => quota.budget.as_str())
+            .increment(1);
+        let mut response = if json {
+            json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": {"code": "rate_limited", "message": "Too many requests; try again shortly."}}),
+            )
+        } else {
+            html_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                layout(
+                    "Payment",
+                    false,
+                    &html! { h1 { "Too many requests" } p { "Try again in a few seconds." } },
+                ),
+            )
+        };
+        if let Ok(value) = HeaderValue::from_str(&quota.reset_secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    };
+    if let Some(source) = source {
+        let quota = state.limiter.may_authenticate(source, now);
+        if !quota.is_allowed {
+            return too_many(quota);
+        }
+    }
+    let Some((kind, token)) = page_token(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let claims = match state.app.page_signer().await {
+        Ok(signer) => signer.read(kind, token),
+        Err(error) => return app_refusal(json, &error),
+    };
+    match claims {
+        Ok(claims) => {
+            let quota = state.limiter.check_org(&claims.org, now);
+            if !quota.is_allowed {
+                return too_many(quota);
+            }
+        }
+        Err(_) => {
+            if let Some(source) = source {
+                state.limiter.record_auth_failure(source, now);
+            }
+            return refusal(json, &PageRefusal::NotFound, None);
+        }
+    }
+    next.run(request).await
 }
 
 /// Whether the client asked for the page's state as JSON.

@@ -156,6 +156,17 @@ impl RateLimiter {
         by_key.tighter(by_org)
     }
 
+    /// Counts one request against `org`'s budget alone: what a hosted page does for the
+    /// organization its token names (a page has no key).
+    pub fn check_org(&self, org: &OrgId, now: Instant) -> Quota {
+        self.orgs.count(
+            org,
+            (Budget::Organization, self.limit.org_requests_per_window),
+            self.limit.window,
+            now,
+        )
+    }
+
     /// Whether `source` may try to authenticate at `now`; counts nothing.
     pub fn may_authenticate(&self, source: Source, now: Instant) -> Quota {
         let limit = (Budget::AuthFailures, self.limit.auth_failures_per_window);

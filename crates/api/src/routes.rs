@@ -1389,7 +1389,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health)
         .merge(api)
         // Hosted pages carry a signed token each and answer in HTML (`pages`).
-        .merge(crate::pages::router())
+        .merge(crate::pages::router(state.clone()))
         .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
         .layer(axum::middleware::from_fn(crate::request_metrics::record))
         .with_state(state)

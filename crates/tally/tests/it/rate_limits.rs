@@ -143,3 +143,85 @@ async fn failed_authentications_from_one_address_are_limited() {
         assert_eq!(error["type"], "rate_limit_error");
     }
 }
+
+/// A payment link's page URL, made with the sandbox key.
+async fn link_url(app: &TestApp) -> String {
+    let link = json_with_status(
+        app.post(
+            "/payments",
+            DIRECT,
+            &json!({"amount": 1_000, "currency": "usd", "description": "Budget"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    link["url"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn page_views_count_against_the_organization_the_token_names() {
+    // Goal: a flood of one organization's page views is that organization's problem alone.
+    // Method: an organization budget of 6; the link costs one API request, five views pass,
+    // the sixth is 429 with Retry-After, and the organization's API calls are limited too,
+    // while the other organization of the pair (live) is not.
+    let options = Options {
+        rate_limit_org_requests: Some(6),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    let url = link_url(&app).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(app.client.get(&url).send().await.unwrap());
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(codes, [200, 200, 200, 200, 200, 429]);
+    let retry_after: u64 = statuses[5].headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
+    assert_eq!(app.get("/customers", DIRECT).await.status(), 429);
+    let live = app
+        .client
+        .get(app.url("/customers"))
+        .header("x-api-key", LIVE_KEY)
+        .header("commet-version", DIRECT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200, "another organization keeps its budget");
+}
+
+#[tokio::test]
+async fn an_address_presenting_forged_page_tokens_is_refused_like_a_key_guesser() {
+    // Goal: guessing page tokens costs the address its access for the window, as guessing API
+    // keys does. Method: a failed-authentication budget of 3; three forged tokens are 404, the
+    // fourth request, even with a valid token, is 429 before the token is read.
+    let options = Options {
+        rate_limit_auth_failures: 3,
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    let url = link_url(&app).await;
+    let (prefix, _) = url.rsplit_once('.').unwrap();
+    let mut codes = Vec::new();
+    for n in 0..3 {
+        let forged = format!("{prefix}.forged{n}");
+        codes.push(
+            app.client
+                .get(&forged)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    let valid_after = app.client.get(&url).send().await.unwrap();
+    assert_eq!(codes, [404, 404, 404]);
+    assert_eq!(valid_after.status(), 429);
+    assert!(valid_after.headers().contains_key("retry-after"));
+}
