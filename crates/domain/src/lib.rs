@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod credit_packs;
 pub mod customer;
 pub mod customer_credits;
+pub mod dunning;
 pub mod error;
 pub mod events;
 pub mod ids;

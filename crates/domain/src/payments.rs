@@ -246,6 +246,8 @@ pub struct Transaction {
     pub customer_name: Option<String>,
     /// `paymentContext.reason` (`one_time_payment`, `recurring_billing`, …).
     pub reason: String,
+    /// `paymentContext.recovery`: set on attempts at a past-due invoice.
+    pub recovery: Option<crate::dunning::Recovery>,
     pub failure: Option<Decline>,
     /// The page's attempt nonce: a repeated attempt replays the first outcome.
     pub attempt: Option<String>,

@@ -169,6 +169,8 @@ pub struct Subscription {
     pub scheduled_change: Option<crate::plan_change::ScheduledChange>,
     /// A pause scheduled or in effect (`lifecycle.md` §6).
     pub pause: Option<crate::pause::Pause>,
+    /// While `past_due`: the unpaid invoice and its retries (`payments.md` §6).
+    pub dunning: Option<crate::dunning::Dunning>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -249,6 +251,7 @@ impl NewSubscription {
             usage_reset_at: None,
             scheduled_change: None,
             pause: None,
+            dunning: None,
             created_at: now,
             updated_at: now,
         }
@@ -355,6 +358,9 @@ pub enum DeadlineKind {
     PauseStart,
     /// A pause with a duration ends.
     Resume,
+    /// A past-due invoice is charged again (`payments.md` §6); the outcome is the charge's,
+    /// so it is never passed in memory (`as_of`).
+    DunningRetry,
 }
 
 impl DeadlineKind {
@@ -367,9 +373,13 @@ impl DeadlineKind {
             DeadlineKind::UsageReset => "usage_reset",
             DeadlineKind::PauseStart => "paused",
             DeadlineKind::Resume => "resumed",
+            DeadlineKind::DunningRetry => "dunning_retry",
         }
     }
 }
+
+/// `cancelReason` of a subscription whose last automatic retry was declined.
+pub const DUNNING_EXHAUSTED: &str = "dunning_exhausted";
 
 /// Most deadlines `Subscription::as_of` passes in memory (over 80 years of monthly periods).
 const AS_OF_DEADLINES_MAX: usize = 1_000;
@@ -458,6 +468,13 @@ impl Subscription {
                 .map(|at| (at, DeadlineKind::Resume));
         }
         let period_end = self.period_deadline();
+        // A retry due at a period's end runs first (`payments.md` §6).
+        if let Some(retry) = self.dunning.as_ref().and_then(|d| d.next_retry_at())
+            && self.status == SubscriptionStatus::PastDue
+            && period_end.is_none_or(|(end, _)| retry <= end)
+        {
+            return Some((retry, DeadlineKind::DunningRetry));
+        }
         match (self.next_usage_reset(), period_end) {
             (Some(reset), Some((end, _))) if reset < end => Some((reset, DeadlineKind::UsageReset)),
             (Some(reset), None) => Some((reset, DeadlineKind::UsageReset)),
@@ -561,6 +578,52 @@ impl Subscription {
             }
             DeadlineKind::PauseStart => next = self.start_scheduled_pause(at),
             DeadlineKind::Resume => next = self.resumed(at).0,
+            // The charge decides (`Subscription::recovered`, `retry_failed`).
+            DeadlineKind::DunningRetry => {}
+        }
+        next
+    }
+
+    /// A declined charge of `invoice_id`, the invoice of the period that just began, at `at`:
+    /// `past_due`, its retries counted from now.
+    pub fn fall_past_due(&self, invoice_id: String, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::PastDue;
+        next.dunning = Some(crate::dunning::Dunning::new(invoice_id, at));
+        next.updated_at = at;
+        next
+    }
+
+    /// The past-due invoice was paid: active again, in the same period, the retries dropped.
+    pub fn recovered(&self, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::Active;
+        next.dunning = None;
+        next.updated_at = at;
+        next
+    }
+
+    /// An automatic retry was declined: counted, and after the last one the subscription
+    /// ends at once (`cancelReason: dunning_exhausted`).
+    pub fn retry_failed(&self, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.updated_at = at;
+        let Some(dunning) = &mut next.dunning else {
+            return next;
+        };
+        dunning.retries += 1;
+        if dunning.retries >= crate::dunning::MAX_RETRIES {
+            next.status = SubscriptionStatus::Canceled;
+            next.current_period = None;
+            next.canceled_at = Some(at);
+            next.ended_at = Some(at);
+            next.cancellation = Some(Cancellation {
+                scheduled_at: at,
+                reason: Some(DUNNING_EXHAUSTED.to_owned()),
+                effective_at: at,
+            });
+            next.scheduled_change = None;
+            next.dunning = None;
         }
         next
     }
@@ -629,6 +692,7 @@ impl Subscription {
         let mut current = self.clone();
         for _ in 0..AS_OF_DEADLINES_MAX {
             match current.next_deadline() {
+                Some((_, DeadlineKind::DunningRetry)) => break,
                 Some((at, kind)) if at <= now => current = current.pass_deadline(kind, at),
                 _ => break,
             }
@@ -665,6 +729,9 @@ impl Subscription {
         // A paused subscription has no period to finish: it ends at once, and the kept days
         // go with it.
         next.pause = None;
+        // A past-due one ends at once too: its period was never paid (`payments.md` §6).
+        let immediate = immediate || self.status == SubscriptionStatus::PastDue;
+        next.dunning = None;
         match self.current_period {
             Some(period) if !immediate && !self.is_free() => {
                 if self.cancellation.is_some() {

@@ -86,6 +86,7 @@ impl TestClockRunId {
 /// One processed deadline of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunItem {
+    pub kind: RunItemKind,
     pub due_at: Timestamp,
     pub subscription_id: SubscriptionId,
     pub customer_name: Option<String>,
@@ -95,6 +96,29 @@ pub struct RunItem {
     /// The invoice the deadline issued, if any.
     pub invoice_number: Option<String>,
     pub invoice_id: Option<String>,
+}
+
+/// What a run item passed: a billing deadline, or a retry of a past-due invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunItemKind {
+    #[default]
+    BillingCycle,
+    DunningRetry,
+}
+
+impl RunItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunItemKind::BillingCycle => "billing_cycle",
+            RunItemKind::DunningRetry => "dunning_retry",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [RunItemKind::BillingCycle, RunItemKind::DunningRetry]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
 }
 
 /// The record of one clock advance with the deadlines it processed.
@@ -133,12 +157,25 @@ impl TestClockRun {
 pub struct RunTally {
     completed: usize,
     failed: usize,
+    /// Retries of past-due invoices run, and those declined (the legacy `dunningRetried`,
+    /// `dunningFailed`).
+    dunning_retried: usize,
+    dunning_failed: usize,
     items: Vec<RunItem>,
     subscriptions: BTreeSet<SubscriptionId>,
 }
 
+/// `outcome` of a retry that paid the invoice.
+pub const RECOVERED: &str = "recovered";
+
 impl RunTally {
     pub fn record(&mut self, item: RunItem) {
+        if item.kind == RunItemKind::DunningRetry && item.error.is_none() {
+            self.dunning_retried += 1;
+            if item.outcome.as_deref() != Some(RECOVERED) {
+                self.dunning_failed += 1;
+            }
+        }
         if item.error.is_some() {
             self.failed += 1;
         } else {
@@ -171,6 +208,19 @@ impl RunTally {
 
     pub fn failed_count(&self) -> usize {
         self.failed
+    }
+
+    /// Billing deadlines processed, retries left out (the legacy `enqueued`).
+    pub fn billing_count(&self) -> usize {
+        self.deadline_count() - self.dunning_retried
+    }
+
+    pub fn dunning_retried(&self) -> usize {
+        self.dunning_retried
+    }
+
+    pub fn dunning_failed(&self) -> usize {
+        self.dunning_failed
     }
 
     /// How many subscriptions had a deadline processed (the legacy `customersFound`).
@@ -248,6 +298,7 @@ mod tests {
     #[test]
     fn a_tally_counts_every_deadline_and_keeps_failures_then_the_earliest() {
         let item = |n: i64, failed: bool| RunItem {
+            kind: RunItemKind::BillingCycle,
             due_at: Timestamp::from_millis(n),
             subscription_id: SubscriptionId::from_stored(format!("sub_{:03}", n % 7)),
             customer_name: None,

@@ -5,6 +5,7 @@ use crate::decode::sql_row;
 use crate::query::{keyset_page, query};
 use crate::rows::{json_text, parse_json, text_error};
 use async_trait::async_trait;
+use tally_domain::dunning::Recovery;
 use tally_domain::ids::{CustomerId, PaymentId, RefundId, SavedCardId, TransactionId};
 use tally_domain::money::Cents;
 use tally_domain::page::{Page, PageRequest};
@@ -19,7 +20,8 @@ const PAYMENT_COLUMNS: &str = "id, org_id, customer_id, kind, status, amount, cu
      description, metadata, success_url, expires_at_ms, invoice_id, created_at_ms, updated_at_ms";
 const TRANSACTION_COLUMNS: &str = "id, org_id, customer_id, payment_id, invoice_id, amount, \
      currency, status, provider, charge_ref, method_ref, customer_email, customer_name, reason, failure_code, \
-     failure_message, attempt, paid_at_ms, created_at_ms, updated_at_ms";
+     failure_message, attempt, paid_at_ms, created_at_ms, updated_at_ms, recovery, \
+     recovery_attempt";
 const CARD_COLUMNS: &str = "id, org_id, customer_id, method_ref, brand, last4, exp_month, \
      exp_year, is_default, created_at_ms";
 
@@ -87,6 +89,8 @@ sql_row! {
         paid_at_ms: Option<i64>,
         created_at_ms: i64,
         updated_at_ms: i64,
+        recovery: Option<String>,
+        recovery_attempt: Option<i64>,
     }
 }
 
@@ -113,6 +117,13 @@ impl TransactionRow {
                 _ => None,
             },
             attempt: self.attempt,
+            recovery: match self.recovery.as_deref() {
+                Some(kind) => Some(
+                    Recovery::from_stored(kind, self.recovery_attempt)
+                        .ok_or_else(|| text_error("transaction recovery", kind))?,
+                ),
+                None => None,
+            },
             paid_at: self.paid_at_ms.map(Timestamp::from_millis),
             created_at: Timestamp::from_millis(self.created_at_ms),
             updated_at: Timestamp::from_millis(self.updated_at_ms),
@@ -257,7 +268,7 @@ impl Payments for SqlDb {
     async fn insert_transaction(&mut self, t: &Transaction) -> Result<(), StoreError> {
         query(format!(
             "INSERT INTO transactions ({TRANSACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         ))
         .bind(t.id.as_str())
         .bind(t.org_id.as_str())
@@ -279,6 +290,8 @@ impl Payments for SqlDb {
         .bind(t.paid_at)
         .bind(t.created_at)
         .bind(t.updated_at)
+        .bind(t.recovery.map(Recovery::kind))
+        .bind(t.recovery.and_then(Recovery::attempt).map(i64::from))
         .execute(&mut self.conn)
         .await?;
         Ok(())
@@ -385,6 +398,43 @@ impl Payments for SqlDb {
         .fetch_all(&mut self.conn)
         .await?;
         transactions_from(rows)
+    }
+
+    async fn invoice_transactions(
+        &mut self,
+        org: &OrgId,
+        invoice: &str,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let rows: Vec<TransactionRow> = query(format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM transactions \
+             WHERE org_id = $1 AND invoice_id = $2 ORDER BY created_at_ms, id"
+        ))
+        .bind(org.as_str())
+        .bind(invoice)
+        .fetch_all(&mut self.conn)
+        .await?;
+        transactions_from(rows)
+    }
+
+    async fn manual_attempts_since(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>, StoreError> {
+        let rows: Vec<(i64,)> = query(
+            "SELECT created_at_ms FROM transactions WHERE org_id = $1 AND customer_id = $2 \
+               AND recovery = 'payment_recovery' AND created_at_ms > $3 ORDER BY created_at_ms",
+        )
+        .bind(org.as_str())
+        .bind(customer.as_str())
+        .bind(since)
+        .fetch_all(&mut self.conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at,)| Timestamp::from_millis(at))
+            .collect())
     }
 
     async fn insert_refund(&mut self, r: &Refund) -> Result<(), StoreError> {

@@ -20,10 +20,11 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      change_plan_id, change_price_id, change_interval, change_requested_at_ms, change_at_ms, \
      pause_mode, pause_in_effect, pause_requested_at_ms, pause_effective_at_ms, \
      pause_resume_at_ms, pause_status_before, pause_period_start_ms, pause_period_end_ms, \
-     created_at_ms, updated_at_ms, currency";
+     created_at_ms, updated_at_ms, currency, dunning_invoice_id, dunning_failed_at_ms, \
+     dunning_retries";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
-const STATE_COLUMNS: [&str; 35] = [
+const STATE_COLUMNS: [&str; 38] = [
     "plan_id",
     "price_id",
     "billing_interval",
@@ -58,6 +59,9 @@ const STATE_COLUMNS: [&str; 35] = [
     "pause_status_before",
     "pause_period_start_ms",
     "pause_period_end_ms",
+    "dunning_invoice_id",
+    "dunning_failed_at_ms",
+    "dunning_retries",
     "updated_at_ms",
 ];
 pub(crate) const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
@@ -386,5 +390,8 @@ fn bind_state(statement: Query, sub: &Subscription) -> Query {
         .bind(pause.map(|p| p.status_before.as_str()))
         .bind(pause.and_then(|p| p.period_before.map(|b| b.start)))
         .bind(pause.and_then(|p| p.period_before.map(|b| b.end)))
+        .bind(sub.dunning.as_ref().map(|d| d.invoice_id.clone()))
+        .bind(sub.dunning.as_ref().map(|d| d.failed_at.as_millis()))
+        .bind(sub.dunning.as_ref().map(|d| i64::from(d.retries)))
         .bind(sub.updated_at.as_millis())
 }

@@ -8,6 +8,7 @@ use tally_domain::catalog::{
     ConsumptionModel, Feature, FeatureId, FeatureType, Overage, Plan, PlanFeature, PlanGroupId,
     PlanId, PlanPrice, PriceId,
 };
+use tally_domain::dunning::Dunning;
 use tally_domain::money::{Cents, Rate};
 use tally_domain::pause::{Pause, PauseMode};
 use tally_domain::period::{BillingInterval, BillingPeriod};
@@ -17,7 +18,7 @@ use tally_domain::subscription::{
     Cancellation, Credits, FeatureSnapshot, PrepaidBalance, Subscription, SubscriptionId,
     SubscriptionStatus,
 };
-use tally_domain::test_clock::{RunItem, RunTally, TestClockRun, TestClockRunId};
+use tally_domain::test_clock::{RunItem, RunItemKind, RunTally, TestClockRun, TestClockRunId};
 use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::StoreError;
 
@@ -269,6 +270,9 @@ sql_row! {
         created_at_ms: i64,
         updated_at_ms: i64,
         currency: String,
+        dunning_invoice_id: Option<String>,
+        dunning_failed_at_ms: Option<i64>,
+        dunning_retries: Option<i64>,
     }
 }
 
@@ -382,6 +386,19 @@ impl SubscriptionRow {
             usage_reset_at: self.usage_reset_at_ms.map(ts),
             scheduled_change,
             pause,
+            dunning: match (
+                self.dunning_invoice_id,
+                self.dunning_failed_at_ms,
+                self.dunning_retries,
+            ) {
+                (Some(invoice_id), Some(failed_at), Some(retries)) => Some(Dunning {
+                    invoice_id,
+                    failed_at: ts(failed_at),
+                    retries: u32::try_from(retries)
+                        .map_err(|_| text_error("dunning retries", &retries.to_string()))?,
+                }),
+                _ => None,
+            },
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })
@@ -441,6 +458,9 @@ struct StoredRun {
 
 #[derive(Serialize, Deserialize)]
 struct StoredRunItem {
+    /// Absent from items stored before dunning retries were listed: billing deadlines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
     due_at_ms: i64,
     subscription_id: String,
     customer_name: Option<String>,
@@ -458,6 +478,7 @@ pub fn run_body(run: &TestClockRun) -> String {
             .items
             .iter()
             .map(|i| StoredRunItem {
+                kind: Some(i.kind.as_str().to_owned()),
                 due_at_ms: i.due_at.as_millis(),
                 subscription_id: i.subscription_id.as_str().to_owned(),
                 customer_name: i.customer_name.clone(),
@@ -489,6 +510,11 @@ impl RunRow {
             .items
             .into_iter()
             .map(|i| RunItem {
+                kind: i
+                    .kind
+                    .as_deref()
+                    .and_then(RunItemKind::parse)
+                    .unwrap_or_default(),
                 due_at: ts(i.due_at_ms),
                 subscription_id: SubscriptionId::from_stored(i.subscription_id),
                 customer_name: i.customer_name,

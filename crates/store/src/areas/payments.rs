@@ -67,6 +67,22 @@ pub trait Payments {
         payment: &PaymentId,
     ) -> Result<Vec<Transaction>, StoreError>;
 
+    /// The attempts at one invoice, oldest first.
+    async fn invoice_transactions(
+        &mut self,
+        org: &OrgId,
+        invoice: &str,
+    ) -> Result<Vec<Transaction>, StoreError>;
+
+    /// When the customer's manual attempts at past-due invoices made after `since` were made
+    /// (`payments.md` §6: at most three a day).
+    async fn manual_attempts_since(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        since: tally_domain::Timestamp,
+    ) -> Result<Vec<tally_domain::Timestamp>, StoreError>;
+
     async fn insert_refund(&mut self, refund: &Refund) -> Result<(), StoreError>;
 
     async fn refund_of(

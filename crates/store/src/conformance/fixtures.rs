@@ -632,6 +632,7 @@ pub(super) fn clock_run(
         started_at_time: T0,
         target_time: target,
         items: vec![RunItem {
+            kind: tally_domain::test_clock::RunItemKind::DunningRetry,
             due_at: target,
             subscription_id: subscription.clone(),
             customer_name: Some(format!("Customer {n}")),

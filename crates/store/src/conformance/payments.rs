@@ -5,6 +5,7 @@ use super::fixtures::{
 };
 use crate::{Lock, Store};
 use std::sync::Arc;
+use tally_domain::dunning::Recovery;
 use tally_domain::ids::{PaymentId, RefundId, SavedCardId, TransactionId};
 use tally_domain::money::Cents;
 use tally_domain::payments::{
@@ -51,6 +52,7 @@ fn attempt(payment: &Payment, n: u32, status: TransactionStatus, email: &str) ->
         customer_email: email.to_owned(),
         customer_name: None,
         reason: "one_time_payment".to_owned(),
+        recovery: None,
         failure: (status == TransactionStatus::Failed).then(|| Decline {
             code: "card_declined".to_owned(),
             message: "Your card was declined.".to_owned(),
@@ -367,4 +369,101 @@ pub async fn the_merchant_balance_sums_paid_charges_less_refunds_and_payouts(
         Some(payouts[1].clone())
     );
     assert_eq!(db.payout(&other, &payouts[1].id).await.unwrap(), None);
+}
+
+/// An attempt at a subscription invoice (no payment), `n` milliseconds after `T0`.
+fn invoice_attempt(
+    org: &OrgId,
+    customer: &CustomerId,
+    invoice: &str,
+    n: u32,
+    recovery: Option<Recovery>,
+) -> Transaction {
+    let at = T0.plus_millis(i64::from(n));
+    Transaction {
+        id: TransactionId::from_ulid(ulid(org, at, 900 + n)),
+        org_id: org.clone(),
+        customer_id: Some(customer.clone()),
+        payment_id: None,
+        invoice_id: Some(invoice.to_owned()),
+        amount: Cents(12_400),
+        currency: "usd".to_owned(),
+        status: TransactionStatus::Failed,
+        provider: "commet".to_owned(),
+        charge_ref: Some(format!("ch_sandbox_{n}")),
+        method_ref: Some("pm_sandbox_visa".to_owned()),
+        customer_email: "payer@example.com".to_owned(),
+        customer_name: None,
+        reason: "recurring_billing".to_owned(),
+        recovery,
+        failure: Some(Decline {
+            code: "card_declined".to_owned(),
+            message: "Your card was declined.".to_owned(),
+        }),
+        attempt: None,
+        paid_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub async fn attempts_at_an_invoice_and_manual_attempts_read_back_per_organization(
+    store: Arc<dyn Store>,
+) {
+    let org = organization(&*store, "dunning").await;
+    let other = organization(&*store, "other dunning").await;
+    let payer = customer(&org, 1, Some("payer"), T0);
+    let theirs = customer(&other, 1, Some("payer"), T0);
+    insert_customer(&*store, &payer).await;
+    insert_customer(&*store, &theirs).await;
+    let renewal = invoice_attempt(&org, &payer.id, "inv_renewal", 1, None);
+    let retry = invoice_attempt(
+        &org,
+        &payer.id,
+        "inv_renewal",
+        2,
+        Some(Recovery::Scheduled { attempt: 1 }),
+    );
+    let manual = invoice_attempt(&org, &payer.id, "inv_renewal", 3, Some(Recovery::Manual));
+    let elsewhere = invoice_attempt(&other, &theirs.id, "inv_renewal", 4, Some(Recovery::Manual));
+    let job = [
+        manual.clone(),
+        renewal.clone(),
+        retry.clone(),
+        elsewhere.clone(),
+    ];
+    commit(&*store, move |tx| {
+        Box::pin(async move {
+            for t in &job {
+                tx.insert_transaction(t).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+
+    let mut db = read(&*store).await;
+    assert_eq!(
+        db.invoice_transactions(&org, "inv_renewal").await.unwrap(),
+        [renewal.clone(), retry.clone(), manual.clone()],
+        "oldest first, with what each attempt recovered, of this organization only"
+    );
+    assert_eq!(
+        db.manual_attempts_since(&org, &payer.id, T0).await.unwrap(),
+        [manual.created_at],
+        "only manual attempts count towards the day's limit"
+    );
+    assert!(
+        db.manual_attempts_since(&org, &payer.id, manual.created_at)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an attempt at the window's start is outside it"
+    );
+    assert_eq!(
+        db.manual_attempts_since(&other, &theirs.id, T0)
+            .await
+            .unwrap(),
+        [elsewhere.created_at]
+    );
 }

@@ -71,6 +71,11 @@ pub async fn a_subscription_reads_back_with_its_features(store: Arc<dyn Store>) 
             included: Rate(10_000),
         }),
         currency: "brl".to_owned(),
+        dunning: Some(tally_domain::dunning::Dunning {
+            invoice_id: "inv_unpaid".to_owned(),
+            failed_at: T0.plus_millis(DAY_MS),
+            retries: 2,
+        }),
         ..started
     };
     let features = vec![viewer_snapshot(&seat_plan), seat_plan.snapshot()];
