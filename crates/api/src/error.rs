@@ -93,11 +93,13 @@ pub enum ErrorCode {
     SubscriptionRequired,
     NoPaymentMethod,
     PaymentFailed,
+    ChargeFailed,
+    NoOutstandingInvoice,
     InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 72] = [
+    pub const ALL: [ErrorCode; 74] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -169,6 +171,8 @@ impl ErrorCode {
         ErrorCode::SubscriptionRequired,
         ErrorCode::NoPaymentMethod,
         ErrorCode::PaymentFailed,
+        ErrorCode::ChargeFailed,
+        ErrorCode::NoOutstandingInvoice,
         ErrorCode::InternalError,
     ];
 
@@ -230,9 +234,10 @@ impl ErrorCode {
             | C::ProviderUnsupported
             | C::PaymentNotCancelable
             | C::SubscriptionRequired
+            | C::NoOutstandingInvoice
             | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable | C::NoPaymentMethod => ("conflict_error", 422),
-            C::PaymentFailed => ("billing_error", 402),
+            C::PaymentFailed | C::ChargeFailed => ("billing_error", 402),
             C::FeatureNotInPlan
             | C::FeatureDisabled
             | C::PricingModeMismatch
@@ -323,6 +328,8 @@ impl ErrorCode {
             C::SubscriptionRequired => "subscription_required",
             C::NoPaymentMethod => "no_payment_method",
             C::PaymentFailed => "payment_failed",
+            C::ChargeFailed => "charge_failed",
+            C::NoOutstandingInvoice => "no_outstanding_invoice",
             C::InternalError => "internal_error",
         }
     }
@@ -682,6 +689,38 @@ impl From<&AppError> for ApiError {
                 "The customer has no default card: they save one on a payment page first",
             )
             .with_param("customerId"),
+            AppError::NoPaymentMethodFor { recovery_url } => ApiError {
+                details: Some(json!({ "recoveryUrl": recovery_url })),
+                ..ApiError::new(
+                    ErrorCode::NoPaymentMethod,
+                    "The customer has no default card: send them the recovery page",
+                )
+            },
+            // No Retry-After: the SDKs would retry at once, and a customer's card should not be
+            // tried again before the day is over (`payments.md` §6).
+            AppError::ManualAttemptsExhausted { limit, resets_at } => ApiError {
+                details: Some(json!({ "limit": limit, "resetsAt": resets_at.to_rfc3339() })),
+                ..ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!("At most {limit} payment attempts a day for one customer"),
+                )
+            },
+            AppError::ChargeDeclined(decline) => ApiError {
+                details: Some(json!({
+                    "failureCode": decline.code,
+                    "failureMessage": decline.message,
+                })),
+                ..ApiError::new(ErrorCode::ChargeFailed, decline.message.clone())
+            },
+            AppError::NotRetryable => ApiError::validation(
+                "id",
+                "only a failed attempt at an invoice a past-due subscription still owes can be retried",
+            ),
+            AppError::NoOutstandingInvoice => ApiError::new(
+                ErrorCode::NoOutstandingInvoice,
+                "The invoice of this transaction is already paid",
+            )
+            .with_param("id"),
             AppError::PaymentNotCancelable => ApiError::new(
                 ErrorCode::PaymentNotCancelable,
                 "Only a pending, failed or requires_action payment link can be canceled",

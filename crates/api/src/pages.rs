@@ -10,6 +10,7 @@
 mod card_update;
 mod pay;
 mod portal;
+mod recover;
 
 use crate::AppState;
 use axum::Router;
@@ -43,17 +44,22 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/payment-method/{token}",
             axum::routing::get(card_update::card_page).post(card_update::card_action),
         )
+        .route(
+            "/recover/{token}",
+            axum::routing::get(recover::recover_page).post(recover::recover_action),
+        )
         .layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
 /// The page kind a path serves and the token in it: `/pay/{token}[/authenticate]`,
-/// `/portal/{token}`, `/payment-method/{token}`.
+/// `/portal/{token}`, `/payment-method/{token}`, `/recover/{token}`.
 fn page_token(path: &str) -> Option<(&'static str, &str)> {
     let mut segments = path.trim_start_matches('/').split('/');
     let kind = match segments.next()? {
         "pay" => tally_app::payments::PAY_PAGE,
         "portal" => tally_app::portal::PORTAL_PAGE,
         "payment-method" => tally_app::card_updates::CARD_PAGE,
+        "recover" => tally_app::collection::RECOVER_PAGE,
         _ => return None,
     };
     Some((kind, segments.next()?))

@@ -18,6 +18,7 @@ mod plan_changes;
 mod plan_grants;
 mod plan_groups;
 mod plans;
+mod recovery;
 mod seats;
 mod subscriptions;
 mod test_clock;
@@ -766,7 +767,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Bring a canceled subscription back",
         )
         .body::<ReactivateIn>()
-        .answers(Object(V::ReactivatedSubscription)),
+        .answers(Object(V::ReactivatedSubscription))
+        .errors(&[402, 409, 422, 429]),
         // Payments and transactions (`payments.md` §7–8).
         get(
             "/api/v1/payments",
@@ -844,6 +846,33 @@ pub fn endpoints() -> Vec<Endpoint> {
         )
         .body::<NoFieldsIn>()
         .answers(Object(V::Refund))
+        .errors(&[409]),
+        post(
+            "/api/v1/transactions/{id}/retry",
+            recovery::retry,
+            "retryTransaction",
+            "Try a past-due invoice's failed attempt again with the default card",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::TransactionRetry))
+        .errors(&[402, 409, 422, 429]),
+        post(
+            "/api/v1/subscriptions/{id}/recovery-link",
+            recovery::create_link,
+            "createRecoveryLink",
+            "A page that pays a past-due subscription's invoice (Node spelling)",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::RecoveryLink))
+        .errors(&[409]),
+        post(
+            "/api/v1/subscriptions/{id}/recovery-links",
+            recovery::create_link,
+            "createRecoveryLinks",
+            "A page that pays a past-due subscription's invoice (Python spelling)",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::RecoveryLink))
         .errors(&[409]),
         post(
             "/api/v1/subscriptions/{id}/payment-method/update",

@@ -247,7 +247,7 @@ impl Command for ActivateAddon {
                 },
                 now: ctx.now,
                 invoice_type: "addon_activation",
-                status: ctx.invoice_status,
+                status: ctx.billing.invoice_status,
                 settles_true_ups: false,
             };
             issue_invoice(ctx.tx, ctx.ids, request).await?;

@@ -30,7 +30,7 @@ impl Command for CreateAdjustment {
         // A charge is issued like any invoice (outstanding when the organization collects by
         // hand); a credit note is settled as it is issued.
         let status = if adjustment.amount.0 > 0 {
-            ctx.invoice_status
+            ctx.billing.invoice_status
         } else {
             InvoiceStatus::Paid
         };

@@ -6,14 +6,14 @@
 //! comes in bounded batches, each its own transaction. The rules of passing one deadline live
 //! in `subscriptions`.
 
+use crate::collection::Billing;
 use crate::subscriptions::pass_due_deadlines;
 use crate::write::TX_ATTEMPTS_MAX;
 use crate::{App, AppError, IdSource};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tally_domain::billing::InvoiceStatus;
 use tally_domain::subscription::{DeadlineFailure, SubscriptionId};
-use tally_domain::test_clock::RunItem;
+use tally_domain::test_clock::{RunItem, RunItemKind};
 use tally_domain::{OrgId, Timestamp};
 use tally_store::{DueDeadline, Lock, StoreError, Tx, TxFuture};
 use tracing::warn;
@@ -53,7 +53,7 @@ pub(crate) struct Batch {
 pub(crate) async fn pass_batch(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
-    invoice_status: InvoiceStatus,
+    billing: &Billing,
     org: &OrgId,
     until: Timestamp,
 ) -> Result<Batch, AppError> {
@@ -74,7 +74,7 @@ pub(crate) async fn pass_batch(
         let due = tx.due_deadlines(Some(org), until, limit).await?;
         let before = items.len();
         for deadline in &due {
-            items.extend(pass_isolated(tx, ids, invoice_status, deadline, until, 1).await?);
+            items.extend(pass_isolated(tx, ids, billing, deadline, until, 1).await?);
         }
         // Nothing due, or nothing passed nor failed (every one was passed meanwhile): done.
         if items.len() == before {
@@ -94,14 +94,14 @@ pub(crate) async fn pass_batch(
 pub(crate) async fn pass_isolated(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
-    invoice_status: InvoiceStatus,
+    billing: &Billing,
     deadline: &DueDeadline,
     until: Timestamp,
     limit: usize,
 ) -> Result<Vec<RunItem>, AppError> {
     let (org, id) = (&deadline.org_id, &deadline.subscription_id);
     tx.savepoint(SAVEPOINT).await?;
-    let error = match pass_due_deadlines(tx, ids, invoice_status, org, id, until, limit).await {
+    let error = match pass_due_deadlines(tx, ids, billing, org, id, until, limit).await {
         Ok(items) => {
             tx.release_savepoint(SAVEPOINT).await?;
             return Ok(items);
@@ -124,6 +124,7 @@ pub(crate) async fn pass_isolated(
         "a billing deadline failed; it is skipped until its retry time"
     );
     Ok(vec![RunItem {
+        kind: RunItemKind::BillingCycle,
         due_at: deadline.due_at,
         subscription_id: id.clone(),
         customer_name: customer_name(tx, org, id).await?,
@@ -163,6 +164,7 @@ impl App {
     /// others. `Err` only when the store is unavailable.
     pub async fn process_due_deadlines(&self) -> Result<SweepReport, AppError> {
         let now = self.clock.now();
+        let billing = self.billing().await?;
         let mut report = SweepReport::default();
         let mut deferred: BTreeSet<SubscriptionId> = BTreeSet::new();
         loop {
@@ -178,13 +180,14 @@ impl App {
                 .collect();
             let mut progressed = false;
             for deadline in due {
-                let (ids, invoice_status) = (Arc::clone(&self.ids), self.invoice_status);
+                let (ids, billing) = (Arc::clone(&self.ids), billing.clone());
                 let make = || {
-                    let (ids, deadline) = (Arc::clone(&ids), deadline.clone());
+                    let (ids, deadline, billing) =
+                        (Arc::clone(&ids), deadline.clone(), billing.clone());
                     job(move |tx| {
                         Box::pin(async move {
                             let limit = DEADLINES_PER_BATCH;
-                            pass_isolated(tx, &*ids, invoice_status, &deadline, now, limit).await
+                            pass_isolated(tx, &*ids, &billing, &deadline, now, limit).await
                         })
                     })
                 };

@@ -94,6 +94,27 @@ pub enum AppError {
     /// An off-session charge for a customer without a default card.
     #[error("the customer has no default payment method")]
     NoPaymentMethod,
+    /// A manual attempt at a past-due invoice for a customer without a default card; the
+    /// answer names the recovery page (`payments.md` §6).
+    #[error("the customer has no default payment method")]
+    NoPaymentMethodFor { recovery_url: String },
+    /// More manual attempts at past-due invoices than a customer may make in a day
+    /// (`rate_limited`, without `Retry-After`).
+    #[error("at most {limit} payment attempts a day")]
+    ManualAttemptsExhausted {
+        limit: usize,
+        resets_at: tally_domain::Timestamp,
+    },
+    /// A retry of a transaction that is not a failed attempt at a past-due invoice.
+    #[error("only a failed attempt at a past-due invoice can be retried")]
+    NotRetryable,
+    /// A retry of an attempt whose invoice is paid meanwhile (`no_outstanding_invoice`).
+    #[error("the invoice is already paid")]
+    NoOutstandingInvoice,
+    /// An operation whose charge the processor declined; nothing was applied
+    /// (`charge_failed`).
+    #[error("the charge was declined: {}", .0.message)]
+    ChargeDeclined(tally_domain::payments::Decline),
     /// A succeeded payment, or a charge, asked to be canceled.
     #[error("this payment can no longer be canceled")]
     PaymentNotCancelable,

@@ -199,6 +199,7 @@ pub(crate) async fn announce_activation(
     subscription: &Subscription,
     invoice: &Invoice,
     now: Timestamp,
+    provider: Option<&str>,
 ) -> Result<(), AppError> {
     let mut outbox = Outbox::new(ids, customer, now);
     let data = json!({
@@ -212,7 +213,7 @@ pub(crate) async fn announce_activation(
         "invoiceNumber": invoice.number,
         "invoiceTotal": invoice.total().0,
         "invoiceCurrency": invoice.currency,
-        "provider": null,
+        "provider": provider,
     });
     outbox.push("subscription.activated", data);
     outbox.state_changed("subscription_activated");

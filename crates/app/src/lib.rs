@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod card_updates;
 pub mod catalog;
 pub mod clock;
+pub mod collection;
 pub mod credit_packs;
 pub mod customer_credits;
 pub mod customers;
@@ -38,6 +39,7 @@ pub mod plan_groups;
 pub mod portal;
 pub mod processors;
 pub mod quota;
+pub mod recovery;
 mod seat_codes;
 pub mod seats;
 pub mod subscriptions;
@@ -71,6 +73,9 @@ pub struct App {
     /// The status invoices are issued in: `paid` (Tally takes no payments), or `outstanding`
     /// when the operator settles them (`balance.md` §5.1 `autoPay: false`).
     invoice_status: tally_domain::billing::InvoiceStatus,
+    /// `billingMode: charge`: subscription invoices are charged to customers' default cards
+    /// where the organization has a processor (`collection`).
+    charge_mode: bool,
     /// Whether seats above the included amount are refused where they cannot be sold
     /// (`seats.md` §3.7 `seatCaps: "enforce"`).
     enforce_seat_caps: bool,
@@ -111,6 +116,7 @@ impl App {
             webhook_networks: tally_domain::webhook_targets::AllowedNetworks::none(),
             delivery_lease_ms: webhooks::DELIVERY_LEASE_MS_DEFAULT,
             invoice_status: tally_domain::billing::InvoiceStatus::Paid,
+            charge_mode: false,
             enforce_seat_caps: false,
             known_keys: Arc::default(),
             view: Arc::new(hot::HotView::new(store.single_writer_process())),
@@ -135,6 +141,13 @@ impl App {
         } else {
             tally_domain::billing::InvoiceStatus::Outstanding
         };
+        self
+    }
+
+    /// Collects subscription invoices through the organization's processor (`billingMode:
+    /// charge`, `payments.md` §5) instead of issuing them as `autoPay` says.
+    pub fn with_charge_mode(mut self, charge: bool) -> Self {
+        self.charge_mode = charge;
         self
     }
 

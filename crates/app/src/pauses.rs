@@ -139,7 +139,7 @@ impl Command for ResumeSubscription {
         let (invoice, events) = finish_resume(
             ctx.tx,
             ctx.ids,
-            ctx.invoice_status,
+            ctx.billing.invoice_status,
             &customer,
             &next,
             (&pause, billed),
@@ -195,7 +195,7 @@ pub(crate) async fn finish_resume(
             };
             let issued = issue_invoice(tx, ids, request).await?;
             if ended.status_before == SubscriptionStatus::Trialing {
-                announce_activation(tx, ids, customer, resumed, &issued, at).await?;
+                announce_activation(tx, ids, customer, resumed, &issued, at, None).await?;
             }
             invoice = Some(issued);
         }

@@ -330,6 +330,7 @@ fn transaction_of(
         customer_email: attempt.customer.email.clone(),
         customer_name: attempt.customer.full_name.clone(),
         reason: ONE_TIME_PAYMENT.to_owned(),
+        recovery: None,
         failure: None,
         attempt: attempt.attempt.clone(),
         paid_at: None,
@@ -880,14 +881,16 @@ impl App {
             key_id: crate::auth::PAGE_KEY.clone(),
         };
         let (clock, ids) = (self.clock.clone(), self.ids.clone());
-        let (invoice_status, enforce_seat_caps, email) = (
-            self.invoice_status,
-            self.enforce_seat_caps,
-            self.mailer.is_some(),
-        );
+        let billing = self.billing().await?;
+        let (enforce_seat_caps, email) = (self.enforce_seat_caps, self.mailer.is_some());
         self.write_retrying(|| {
-            let (command, caller, clock, ids) =
-                (command.clone(), caller.clone(), clock.clone(), ids.clone());
+            let (command, caller, clock, ids, billing) = (
+                command.clone(),
+                caller.clone(),
+                clock.clone(),
+                ids.clone(),
+                billing.clone(),
+            );
             crate::deadlines::job(move |tx| {
                 Box::pin(async move {
                     let org = tx
@@ -901,7 +904,7 @@ impl App {
                         now: org.now(real_now),
                         real_now,
                         ids: &*ids,
-                        invoice_status,
+                        billing: &billing,
                         enforce_seat_caps,
                         email,
                     };
@@ -1278,10 +1281,9 @@ impl App {
             }
             None => None,
         };
-        Ok(json!({
-            "reason": transaction.reason,
-            "paymentLinkId": link.as_ref().map(PaymentId::as_str),
-            "recovery": null,
-        }))
+        let mut context =
+            crate::collection::context_data(&transaction.reason, transaction.recovery);
+        context["paymentLinkId"] = json!(link.as_ref().map(PaymentId::as_str));
+        Ok(context)
     }
 }

@@ -564,7 +564,7 @@ async fn switch_now(
                 period: unbilled,
                 now: ctx.now,
                 invoice_type: "overage",
-                status: ctx.invoice_status,
+                status: ctx.billing.invoice_status,
                 settles_true_ups: false,
             };
             issue_invoice(ctx.tx, ctx.ids, request).await?;
@@ -635,7 +635,7 @@ async fn switch_now(
                 period,
                 now: ctx.now,
                 invoice_type: "plan_change",
-                status: ctx.invoice_status,
+                status: ctx.billing.invoice_status,
                 settles_true_ups: false,
             };
             Some(issue_invoice(ctx.tx, ctx.ids, request).await?)

@@ -308,48 +308,75 @@ impl Command for SaveCard {
     type Output = Option<Decline>;
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
-        let processor = processor_for(&ctx.caller.organization, self.operation)?;
-        let org = ctx.caller.org().clone();
         let customer = ctx
             .tx
-            .customer(&org, &self.customer, Lock::ForUpdate)
+            .customer(ctx.caller.org(), &self.customer, Lock::ForUpdate)
             .await?
             .ok_or(AppError::Page(PageRefusal::NotFound))?;
-        let card = match processor.setup(&self.entry).await {
-            Ok(SetupOutcome::Saved(card)) => card,
-            Ok(SetupOutcome::RequiresAction(_)) => {
-                return Ok(Some(Decline {
-                    code: "authentication_required".to_owned(),
-                    message: "This card asks for authentication, which the portal cannot do yet: use another card.".to_owned(),
-                }));
-            }
-            Ok(SetupOutcome::Declined(decline)) => return Ok(Some(decline)),
-            Err(ProcessorError::UnknownCard) => {
-                return Err(AppError::Page(PageRefusal::Form(FieldError::new(
-                    "cardNumber",
-                    "Use a sandbox test card.",
-                ))));
-            }
-            Err(other) => {
-                return Err(AppError::Store(tally_store::StoreError::other(
-                    other.to_string(),
-                )));
-            }
-        };
-        save_card(ctx, &customer, &card, true).await?;
-        let event = WebhookEvent {
-            id: WebhookEventId::from_ulid(ctx.ids.ulid()),
-            org_id: org,
-            event_type: "payment_method.updated".to_owned(),
-            customer_id: Some(customer.id.clone()),
-            data: json!({
-                "customerId": customer_ref(&customer),
-                "card": {"brand": card.card.brand, "last4": card.card.last4, "expMonth": card.card.exp_month, "expYear": card.card.exp_year},
-                "paymentMethod": "card",
-            }),
-            created_at: ctx.now,
-        };
-        ctx.tx.insert_webhook_events(&[event]).await?;
+        if let Some(decline) =
+            save_default_card(ctx, &customer, &self.entry, self.operation).await?
+        {
+            return Ok(Some(decline));
+        }
+        // A past-due invoice is tried once with the new card (`payments.md` §6); its outcome
+        // shows on the subscription, not here.
+        crate::collection::retry_after_card_saved(
+            ctx.tx,
+            ctx.ids,
+            &ctx.caller.organization,
+            &ctx.billing.signer,
+            &customer,
+            ctx.now,
+        )
+        .await?;
         Ok(None)
     }
+}
+
+/// Saves a typed card as the customer's default through the processor (no charge), with
+/// `payment_method.updated`; a card the processor refuses is answered and nothing changes.
+pub(crate) async fn save_default_card(
+    ctx: &mut WriteCtx<'_>,
+    customer: &tally_domain::Customer,
+    entry: &tally_domain::payments::CardEntry,
+    operation: &'static str,
+) -> Result<Option<Decline>, AppError> {
+    let processor = processor_for(&ctx.caller.organization, operation)?;
+    let org = ctx.caller.org().clone();
+    let card = match processor.setup(entry).await {
+        Ok(SetupOutcome::Saved(card)) => card,
+        Ok(SetupOutcome::RequiresAction(_)) => {
+            return Ok(Some(Decline {
+                code: "authentication_required".to_owned(),
+                message: "This card asks for authentication, which the portal cannot do yet: use another card.".to_owned(),
+            }));
+        }
+        Ok(SetupOutcome::Declined(decline)) => return Ok(Some(decline)),
+        Err(ProcessorError::UnknownCard) => {
+            return Err(AppError::Page(PageRefusal::Form(FieldError::new(
+                "cardNumber",
+                "Use a sandbox test card.",
+            ))));
+        }
+        Err(other) => {
+            return Err(AppError::Store(tally_store::StoreError::other(
+                other.to_string(),
+            )));
+        }
+    };
+    save_card(ctx, customer, &card, true).await?;
+    let event = WebhookEvent {
+        id: WebhookEventId::from_ulid(ctx.ids.ulid()),
+        org_id: org,
+        event_type: "payment_method.updated".to_owned(),
+        customer_id: Some(customer.id.clone()),
+        data: json!({
+            "customerId": customer_ref(customer),
+            "card": {"brand": card.card.brand, "last4": card.card.last4, "expMonth": card.card.exp_month, "expYear": card.card.exp_year},
+            "paymentMethod": "card",
+        }),
+        created_at: ctx.now,
+    };
+    ctx.tx.insert_webhook_events(&[event]).await?;
+    Ok(None)
 }

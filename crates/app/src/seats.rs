@@ -138,7 +138,7 @@ impl SeatTarget {
             crate::subscriptions::pass_due_deadlines(
                 ctx.tx,
                 ctx.ids,
-                ctx.invoice_status,
+                ctx.billing,
                 &org,
                 &subscription.id,
                 ctx.now,

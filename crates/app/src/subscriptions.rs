@@ -22,7 +22,7 @@ use tally_domain::subscription::{
     Credits, DeadlineKind, FeatureSnapshot, NewSubscription, PrepaidBalance, Subscription,
     SubscriptionId, SubscriptionStatus,
 };
-use tally_domain::test_clock::RunItem;
+use tally_domain::test_clock::{RunItem, RunItemKind};
 use tally_domain::{Conflict, Customer, CustomerRef, DomainError, OrgId, Timestamp};
 use tally_store::{Db, Lock, StoreError, Tx, constraints};
 
@@ -311,7 +311,9 @@ impl Command for CreateSubscription {
         }
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         // A paid subscription that starts active is invoiced at once: plan base and the extra
-        // seats of `initialSeats` in advance (`catalog.md` §5.2).
+        // seats of `initialSeats` in advance (`catalog.md` §5.2); under `billingMode: charge`
+        // the invoice is charged to the customer's default card (`payments.md` §5).
+        let collects = ctx.billing.collects(&ctx.caller.organization);
         if let (Some(price), Some(period), SubscriptionStatus::Active) =
             (&price, subscription.current_period, subscription.status)
         {
@@ -324,12 +326,36 @@ impl Command for CreateSubscription {
                 period,
                 now: ctx.now,
                 invoice_type: "recurring",
-                status: ctx.invoice_status,
+                status: match collects {
+                    true => InvoiceStatus::Outstanding,
+                    false => ctx.billing.invoice_status,
+                },
                 settles_true_ups: true,
             };
             let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
-            announce_activation(ctx.tx, ctx.ids, &customer, &subscription, &invoice, ctx.now)
-                .await?;
+            let provider = match collects {
+                true => {
+                    crate::collection::collect_first_invoice(
+                        ctx,
+                        &customer,
+                        &subscription,
+                        &invoice,
+                    )
+                    .await?
+                }
+                false => None,
+            };
+            let activated = (&customer, &subscription, &invoice);
+            announce_activation(
+                ctx.tx,
+                ctx.ids,
+                activated.0,
+                activated.1,
+                activated.2,
+                ctx.now,
+                provider,
+            )
+            .await?;
         }
         Ok(SubscriptionDetail {
             subscription,
@@ -464,6 +490,18 @@ impl Command for CancelSubscription {
         let next = current.cancel(ctx.now, self.reason.clone(), self.immediate)?;
         if next != current {
             save(ctx.tx, &next).await?;
+            // A past-due subscription ends at once and its unpaid invoice is given up
+            // (`payments.md` §6).
+            if let Some(dunning) = &current.dunning {
+                ctx.tx
+                    .update_invoice_status(
+                        ctx.caller.org(),
+                        &dunning.invoice_id,
+                        InvoiceStatus::Uncollectible,
+                        ctx.now,
+                    )
+                    .await?;
+            }
             if next.status == SubscriptionStatus::Canceled {
                 bill_cut_short_period(ctx, &current, &next).await?;
                 crate::addons::end_all_activations(ctx.tx, &next, ctx.now).await?;
@@ -535,7 +573,7 @@ async fn bill_cut_short_period(
     invoice_for_deadline(
         ctx.tx,
         ctx.ids,
-        ctx.invoice_status,
+        ctx.billing.invoice_status,
         &customer,
         canceled,
         &plan_name,
@@ -600,7 +638,7 @@ pub(crate) async fn lock_current_subscription(
     pass_due_deadlines(
         ctx.tx,
         ctx.ids,
-        ctx.invoice_status,
+        ctx.billing,
         &org,
         &subscription.id,
         ctx.now,
@@ -644,7 +682,7 @@ async fn invoice_for_deadline(
                 _ => return Ok(None),
             }
         }
-        (_, None) | (DeadlineKind::Resume, _) => return Ok(None),
+        (_, None) | (DeadlineKind::Resume | DeadlineKind::DunningRetry, _) => return Ok(None),
         // A pause taking effect: no renewal, only what the ended period still owes.
         (DeadlineKind::PauseStart, Some(_)) => {
             let mut lines = true_up_lines(tx, subscription).await?;
@@ -827,7 +865,7 @@ pub(crate) async fn detail_in(
 pub(crate) async fn pass_due_deadlines(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
-    invoice_status: InvoiceStatus,
+    billing: &crate::collection::Billing,
     org: &OrgId,
     id: &SubscriptionId,
     until: Timestamp,
@@ -842,12 +880,43 @@ pub(crate) async fn pass_due_deadlines(
     let customer_name = customer.full_name.clone();
     let mut plan = tx.plan_any(org, &subscription.plan_id).await?;
     let mut plan_name = plan.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let organization = tx
+        .organization(org, Lock::None)
+        .await?
+        .ok_or_else(|| AppError::Store(StoreError::other("subscription organization missing")))?;
+    let collects = billing.collects(&organization);
     let mut events = Vec::new();
     let mut items = Vec::new();
     while let Some((due_at, kind)) = subscription
         .next_deadline()
         .filter(|(at, _)| *at <= until && items.len() < limit)
     {
+        if kind == DeadlineKind::DunningRetry {
+            let mut outbox = Outbox::new(ids, &customer, due_at);
+            let (outcome, invoice) = crate::collection::run_retry(
+                tx,
+                ids,
+                &organization,
+                &billing.signer,
+                &customer,
+                &mut subscription,
+                due_at,
+                &mut outbox,
+            )
+            .await?;
+            events.extend(outbox.into_events());
+            items.push(RunItem {
+                kind: RunItemKind::DunningRetry,
+                due_at,
+                subscription_id: subscription.id.clone(),
+                customer_name: customer_name.clone(),
+                outcome: Some(outcome.to_owned()),
+                error: None,
+                invoice_number: Some(invoice.number),
+                invoice_id: Some(invoice.id),
+            });
+            continue;
+        }
         // A usage reset bills the usage period that ends; the other deadlines end the billing
         // period.
         let ended_period = match kind {
@@ -887,7 +956,7 @@ pub(crate) async fn pass_due_deadlines(
             let (invoice, resumed_events) = crate::pauses::finish_resume(
                 tx,
                 ids,
-                invoice_status,
+                billing.invoice_status,
                 &customer,
                 &subscription,
                 (&pause, billed),
@@ -896,6 +965,7 @@ pub(crate) async fn pass_due_deadlines(
             .await?;
             events.extend(resumed_events);
             items.push(RunItem {
+                kind: RunItemKind::BillingCycle,
                 due_at,
                 subscription_id: subscription.id.clone(),
                 customer_name: customer_name.clone(),
@@ -958,6 +1028,11 @@ pub(crate) async fn pass_due_deadlines(
             start_seat_period(tx, org, &subscription.id, &snapshot).await?;
         }
         save(tx, &subscription).await?;
+        // Under `billingMode: charge` the invoice waits for its charge (`payments.md` §5).
+        let invoice_status = match collects {
+            true => InvoiceStatus::Outstanding,
+            false => billing.invoice_status,
+        };
         let invoice = invoice_for_deadline(
             tx,
             ids,
@@ -971,6 +1046,25 @@ pub(crate) async fn pass_due_deadlines(
             due_at,
         )
         .await?;
+        if let (true, Some(invoice)) = (collects, &invoice) {
+            let dunning = matches!(kind, DeadlineKind::Renewal | DeadlineKind::TrialEnd);
+            let reason = match kind {
+                DeadlineKind::TrialEnd => crate::collection::TRIAL_CONVERSION,
+                _ => crate::collection::RECURRING_BILLING,
+            };
+            crate::collection::collect_deadline_invoice(
+                tx,
+                ids,
+                &organization,
+                &billing.signer,
+                &customer,
+                &mut subscription,
+                invoice,
+                (reason, dunning),
+                &mut outbox,
+            )
+            .await?;
+        }
         let customer_ref = outbox.customer_ref().to_owned();
         if let (true, Some(previous), Some(current)) = (changes_plan, &previous_plan, &plan) {
             let subtotal = invoice.as_ref().map_or(0, |i| i.subtotal.0);
@@ -996,10 +1090,13 @@ pub(crate) async fn pass_due_deadlines(
                     "trial.expired",
                     trial_data(&customer_ref, &subscription, &plan_name),
                 );
-                outbox.state_changed("trial_expired");
+                // A declined first charge announced the state already (`past_due`).
+                if subscription.status != SubscriptionStatus::PastDue {
+                    outbox.state_changed("trial_expired");
+                }
             }
             DeadlineKind::PauseStart => crate::pauses::announce_paused(&mut outbox, &subscription),
-            DeadlineKind::Resume => {}
+            DeadlineKind::Resume | DeadlineKind::DunningRetry => {}
             DeadlineKind::Cancellation => {
                 crate::addons::end_all_activations(tx, &subscription, due_at).await?;
                 crate::offers::end_applications(tx, &subscription, due_at).await?;
@@ -1029,16 +1126,24 @@ pub(crate) async fn pass_due_deadlines(
             }
         }
         events.extend(outbox.into_events());
-        if let (DeadlineKind::TrialEnd, Some(invoice)) = (kind, &invoice) {
-            announce_activation(tx, ids, &customer, &subscription, invoice, due_at).await?;
+        // A trial whose first charge was declined is past due, not activated.
+        if let (DeadlineKind::TrialEnd, Some(invoice)) = (kind, &invoice)
+            && subscription.status != SubscriptionStatus::PastDue
+        {
+            let provider = collects.then_some(tally_domain::payments::SANDBOX_PROVIDER);
+            announce_activation(tx, ids, &customer, &subscription, invoice, due_at, provider)
+                .await?;
         }
         items.push(RunItem {
+            kind: RunItemKind::BillingCycle,
             due_at,
             subscription_id: subscription.id.clone(),
             customer_name: customer_name.clone(),
             outcome: Some(
                 if changes_plan {
                     "plan_changed"
+                } else if subscription.status == SubscriptionStatus::PastDue {
+                    "past_due"
                 } else {
                     kind.outcome()
                 }
@@ -1190,13 +1295,25 @@ pub struct Reactivated {
 /// is issued in the organization's usual status and the subscription is active at once.
 pub struct ReactivateSubscription(pub String);
 
+/// What `reactivate` did: brought a canceled subscription back, or tried a past-due one's
+/// invoice again (`payments.md` §6).
+#[derive(Debug, Clone)]
+pub enum Reactivation {
+    Reactivated(Box<Reactivated>),
+    Retried(Box<crate::recovery::Retried>),
+}
+
 #[async_trait]
 impl Command for ReactivateSubscription {
-    type Output = Reactivated;
+    type Output = Reactivation;
 
-    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Reactivated, AppError> {
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Reactivation, AppError> {
         let org = ctx.caller.org().clone();
         let current = lock_subscription(ctx.tx, &org, &self.0).await?;
+        if current.status == SubscriptionStatus::PastDue {
+            let retried = crate::recovery::retry_past_due(ctx, current).await?;
+            return Ok(Reactivation::Retried(Box::new(retried)));
+        }
         let next = current.reactivate(ctx.now)?;
         let unavailable = || AppError::from(DomainError::from(Conflict::PlanUnavailable));
         let plan = ctx
@@ -1245,7 +1362,7 @@ impl Command for ReactivateSubscription {
             period,
             now: ctx.now,
             invoice_type: "reactivation",
-            status: ctx.invoice_status,
+            status: ctx.billing.invoice_status,
             settles_true_ups: true,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
@@ -1266,9 +1383,9 @@ impl Command for ReactivateSubscription {
         outbox.push("subscription.reactivated", data);
         outbox.state_changed("subscription_activated");
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        Ok(Reactivated {
+        Ok(Reactivation::Reactivated(Box::new(Reactivated {
             subscription: next,
             invoice,
-        })
+        })))
     }
 }

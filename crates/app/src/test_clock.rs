@@ -62,6 +62,8 @@ pub struct BillingCounts {
     pub customers_found: usize,
     pub enqueued: usize,
     pub failed: usize,
+    pub dunning_retried: usize,
+    pub dunning_failed: usize,
 }
 
 /// The instant deadlines are processed up to, from the clock's current time; `None` stops
@@ -124,13 +126,14 @@ impl App {
         if caller.is_live() {
             return Ok(tally);
         }
+        let billing = self.billing().await?;
         loop {
             let make = || {
                 let org = caller.org().clone();
                 let api_key = caller.key_id.clone();
                 let key = idempotency.map(|i| i.key.clone());
                 let (target_of, clock) = (Arc::clone(&target_of), Arc::clone(&self.clock));
-                let (ids, invoice_status) = (Arc::clone(&self.ids), self.invoice_status);
+                let (ids, billing) = (Arc::clone(&self.ids), billing.clone());
                 job(move |tx| {
                     Box::pin(async move {
                         let real_now = clock.now();
@@ -159,9 +162,7 @@ impl App {
                         let Some(target) = target_of(organization.now(real_now)) else {
                             return Ok(None);
                         };
-                        Ok(Some(
-                            pass_batch(tx, &*ids, invoice_status, &org, target).await?,
-                        ))
+                        Ok(Some(pass_batch(tx, &*ids, &billing, &org, target).await?))
                     })
                 })
             };
@@ -209,13 +210,7 @@ impl Command for FinishAdvance {
         let target = self.request.target(current)?;
         let run = if self.request.process {
             let mut tally = self.earlier.clone();
-            let rest = pass_batch(
-                ctx.tx,
-                ctx.ids,
-                ctx.invoice_status,
-                &organization.id,
-                target,
-            );
+            let rest = pass_batch(ctx.tx, ctx.ids, ctx.billing, &organization.id, target);
             tally.extend(rest.await?.items);
             let id = TestClockRunId::from_ulid(ctx.ids.ulid());
             let run = tally.into_run(id, current, target, ctx.now);
@@ -250,12 +245,14 @@ impl Command for FinishProcessBilling {
         let organization = lock_sandbox(ctx).await?;
         let now = organization.test_clock.unwrap_or(ctx.now);
         let mut tally = self.earlier.clone();
-        let rest = pass_batch(ctx.tx, ctx.ids, ctx.invoice_status, &organization.id, now);
+        let rest = pass_batch(ctx.tx, ctx.ids, ctx.billing, &organization.id, now);
         tally.extend(rest.await?.items);
         Ok(BillingCounts {
             customers_found: tally.subscription_count(),
-            enqueued: tally.deadline_count(),
+            enqueued: tally.billing_count(),
             failed: tally.failed_count(),
+            dunning_retried: tally.dunning_retried(),
+            dunning_failed: tally.dunning_failed(),
         })
     }
 }

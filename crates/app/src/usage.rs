@@ -64,7 +64,7 @@ async fn load_for_write(ctx: &mut WriteCtx<'_>, customer: &str) -> Result<Loaded
     crate::subscriptions::pass_due_deadlines(
         ctx.tx,
         ctx.ids,
-        ctx.invoice_status,
+        ctx.billing,
         &org,
         &loaded.subscription.id,
         ctx.now,

@@ -54,8 +54,8 @@ pub struct WriteCtx<'a> {
     /// The real time, for what never follows a test clock (API keys, which are credentials).
     pub real_now: Timestamp,
     pub ids: &'a dyn IdSource,
-    /// The status new invoices are issued in.
-    pub invoice_status: tally_domain::billing::InvoiceStatus,
+    /// The status new invoices are issued in, and whether subscription invoices are collected.
+    pub billing: &'a crate::collection::Billing,
     /// Whether seat caps are enforced (`seats.md` §3.7).
     pub enforce_seat_caps: bool,
     /// Whether this server sends e-mail (an invoice send queues one).
@@ -182,7 +182,7 @@ impl App {
         let render = Arc::clone(render);
         let clock = Arc::clone(&self.clock);
         let ids = Arc::clone(&self.ids);
-        let invoice_status = self.invoice_status;
+        let billing = self.billing().await.map_err(Undone::Failed)?;
         let enforce_seat_caps = self.enforce_seat_caps;
         let email = self.mailer.is_some();
         let (org, key) = (caller.org().clone(), caller.key_id.clone());
@@ -206,7 +206,7 @@ impl App {
                         now,
                         real_now,
                         ids: &*ids,
-                        invoice_status,
+                        billing: &billing,
                         enforce_seat_caps,
                         email,
                     };

@@ -124,6 +124,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_AUTO_PAY", default_value_t = true, action = clap::ArgAction::Set)]
     pub auto_pay: bool,
 
+    /// `invoice_only` (the default): subscription invoices are issued as --auto-pay says and
+    /// nothing is charged. `charge`: in organizations with a payment processor (sandboxes),
+    /// renewal and trial-end invoices are charged to the customer's default card, and a
+    /// declined charge makes the subscription past_due with automatic retries (dunning).
+    #[arg(long, env = "TALLY_BILLING_MODE", value_enum, default_value_t = BillingMode::InvoiceOnly)]
+    pub billing_mode: BillingMode,
+
     /// Refuse seat counts above the included amount when overage is off, during trials and on
     /// free plans (`included_limit_reached`); by default reaching the limit never blocks.
     #[arg(long, env = "TALLY_ENFORCE_SEAT_CAPS", default_value_t = false, action = clap::ArgAction::Set)]
@@ -222,6 +229,14 @@ impl From<KeyMode> for tally_domain::Mode {
             KeyMode::Live => tally_domain::Mode::Live,
         }
     }
+}
+
+/// How subscription invoices are settled (`--billing-mode`).
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum BillingMode {
+    #[default]
+    InvoiceOnly,
+    Charge,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]

@@ -45,6 +45,8 @@ pub struct Config {
     pub webhook_pinned_hosts: Vec<(String, IpAddr)>,
     /// Whether invoices are issued paid.
     pub auto_pay: bool,
+    /// Whether subscription invoices are charged (`--billing-mode charge`).
+    pub charge_mode: bool,
     /// Whether seat caps are enforced.
     pub enforce_seat_caps: bool,
     /// The origin of invoice download links; `None`: the listen address.
@@ -174,6 +176,7 @@ impl Config {
             },
             workers: serve.workers,
             auto_pay: serve.auto_pay,
+            charge_mode: serve.billing_mode == crate::cli::BillingMode::Charge,
             enforce_seat_caps: serve.enforce_seat_caps,
             webhook_poll: Duration::from_millis(serve.webhook_poll_ms.max(10)),
             webhook_timeout: Duration::from_millis(if serve.webhook_timeout_ms == 0 {
@@ -239,6 +242,7 @@ impl fmt::Debug for Config {
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
             .field("auto_pay", &self.auto_pay)
+            .field("charge_mode", &self.charge_mode)
             .field("enforce_seat_caps", &self.enforce_seat_caps)
             .field("webhook_poll", &self.webhook_poll)
             .field(

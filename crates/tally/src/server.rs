@@ -55,6 +55,7 @@ impl Server {
             .with_webhook_networks(config.webhook_allow_networks.clone())
             .with_own_port(listener.local_addr()?.port())
             .with_auto_pay(config.auto_pay)
+            .with_charge_mode(config.charge_mode)
             .with_seat_caps(config.enforce_seat_caps)
             // A claimed delivery is re-sent only after its send surely ended: twice the
             // receiver's time budget plus a margin.

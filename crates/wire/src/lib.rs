@@ -294,12 +294,21 @@ pub fn test_clock_run(run: &TestClockRun) -> Value {
     to_value(v2026_07_11::TestClockRunOut::new(run))
 }
 
-pub fn test_clock_billing(customers_found: usize, enqueued: usize, failed: usize) -> Value {
-    to_value(v2026_07_11::TestClockBillingOut::new(
+/// The legacy `process-billing` answer: subscriptions with a deadline passed, billing
+/// deadlines passed, failures, and the dunning retries run and declined.
+pub fn test_clock_billing(counts: [usize; 5]) -> Value {
+    let [
         customers_found,
         enqueued,
         failed,
-    ))
+        dunning_retried,
+        dunning_failed,
+    ] = counts;
+    to_value(v2026_07_11::TestClockBillingOut {
+        dunning_retried,
+        dunning_failed,
+        ..v2026_07_11::TestClockBillingOut::new(customers_found, enqueued, failed)
+    })
 }
 
 pub fn seat_event(version: ApiVersion, event: &SeatEvent, livemode: Livemode) -> Value {

@@ -241,6 +241,72 @@ pub fn payment_method_update(version: ApiVersion, url: &str, livemode: Livemode)
     })
 }
 
+/// The answer of `createRecoveryLink` (`payments.md` §3).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryLinkOut<'a> {
+    pub url: &'a str,
+    pub token: &'a str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn recovery_link(version: ApiVersion, url: &str, token: &str, livemode: Livemode) -> Value {
+    to_value(RecoveryLinkOut {
+        url,
+        token,
+        object: object_name(version, "subscription", "recovery_link"),
+        livemode: livemode.0,
+    })
+}
+
+/// The legacy answer of `transactions.retry`: the new attempt, `processing` as the legacy
+/// type says even when it succeeded at once.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionRetryLegacyOut<'a> {
+    pub id: &'a str,
+    pub status: &'static str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// The direct answer of `transactions.retry`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionRetryOut<'a> {
+    pub original_transaction_id: &'a str,
+    pub invoice_id: &'a str,
+    pub status: &'static str,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+/// A retry that paid the invoice (declines are errors).
+pub fn transaction_retry(
+    version: ApiVersion,
+    original: &str,
+    attempt: &str,
+    invoice: &str,
+    livemode: Livemode,
+) -> Value {
+    match version.generation() {
+        tally_domain::Generation::Legacy => to_value(TransactionRetryLegacyOut {
+            id: attempt,
+            status: "processing",
+            object: "transaction",
+            livemode: livemode.0,
+        }),
+        tally_domain::Generation::Direct => to_value(TransactionRetryOut {
+            original_transaction_id: original,
+            invoice_id: invoice,
+            status: "succeeded",
+            object: "transaction_retry",
+            livemode: livemode.0,
+        }),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortalAccessOut<'a> {

@@ -121,6 +121,8 @@ pub enum View {
     PayoutVerification,
     PortalAccess,
     PaymentMethodUpdate,
+    RecoveryLink,
+    TransactionRetry,
 }
 
 impl View {
@@ -190,6 +192,13 @@ impl View {
             }
             (View::Payout, _) => add::<payments::PayoutOut>(&name, schemas_of),
             (View::PortalAccess, _) => add::<payments::PortalAccessOut>(&name, schemas_of),
+            (View::RecoveryLink, _) => add::<payments::RecoveryLinkOut>(&name, schemas_of),
+            (View::TransactionRetry, Legacy) => {
+                add::<payments::TransactionRetryLegacyOut>(&name, schemas_of)
+            }
+            (View::TransactionRetry, Direct) => {
+                add::<payments::TransactionRetryOut>(&name, schemas_of)
+            }
             (View::PaymentMethodUpdate, _) => {
                 add::<payments::PaymentMethodUpdateOut>(&name, schemas_of)
             }

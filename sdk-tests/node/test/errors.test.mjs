@@ -55,7 +55,7 @@ for (const prefix of ["ck_sandbox_", "ck_live_"]) {
 test("unknown routes are JSON 404 not_found", async () => {
   // Nothing in the SDK calls an unknown path, so use a method the server does not serve yet.
   const sandbox = client(SANDBOX_KEY);
-  const error = await rejection(sandbox.transactions.retry({ id: "txn_01K00000000000000000000000" }));
+  const error = await rejection(sandbox.provisioning.createClaimLink());
   assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
   assert.equal(error.statusCode, 404);
   assert.equal(error.code, "not_found");

@@ -8,7 +8,7 @@ use crate::extract::{ApiJson, ApiPath, Ctx, IdempotencyKey};
 use crate::reply::{self, Reply};
 use axum::extract::State;
 use tally_app::pauses::{PauseSubscription, ResumeSubscription, RevokePause, UpdatePause};
-use tally_app::subscriptions::ReactivateSubscription;
+use tally_app::subscriptions::{ReactivateSubscription, Reactivation};
 use tally_domain::ApiVersion;
 use tally_domain::pause::{PauseMode, check_duration};
 use tally_wire::requests::{PauseIn, ReactivateIn, UpdatePauseIn};
@@ -142,6 +142,7 @@ pub async fn reactivate(
         ));
     }
     let (version, livemode) = (ctx.version, ctx.livemode());
+    let doc_url_base = state.doc_url_base.clone();
     write(
         &state,
         &ctx,
@@ -149,14 +150,21 @@ pub async fn reactivate(
         &body.canonical,
         ReactivateSubscription(id),
         move |done| {
+            let (subscription, invoice) = match done {
+                Reactivation::Reactivated(done) => (&done.subscription, &done.invoice),
+                // A past-due subscription's invoice was tried again (`payments.md` §6).
+                Reactivation::Retried(retried) => {
+                    if let Some(refusal) =
+                        super::recovery::charge_failed(version, &doc_url_base, retried)
+                    {
+                        return refusal;
+                    }
+                    (&retried.subscription, &retried.attempt.invoice)
+                }
+            };
             reply::object(
                 version,
-                tally_wire::reactivated(
-                    version,
-                    done.subscription.id.as_str(),
-                    &done.invoice.id,
-                    livemode,
-                ),
+                tally_wire::reactivated(version, subscription.id.as_str(), &invoice.id, livemode),
             )
         },
     )

@@ -88,7 +88,13 @@ pub async fn process_billing(
     let render = render(&state, &ctx, move |counts: &BillingCounts| {
         reply::object(
             version,
-            tally_wire::test_clock_billing(counts.customers_found, counts.enqueued, counts.failed),
+            tally_wire::test_clock_billing([
+                counts.customers_found,
+                counts.enqueued,
+                counts.failed,
+                counts.dunning_retried,
+                counts.dunning_failed,
+            ]),
         )
     });
     let idempotency = key.for_body(&body.canonical);

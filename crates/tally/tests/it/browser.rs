@@ -129,7 +129,7 @@ impl Browser {
         self.fill("expYear", "34").await;
         self.fill("cvc", "123").await;
         self.client
-            .find(Locator::Css("form button[type=submit]"))
+            .find(Locator::Css("form:has(#cardNumber) button[type=submit]"))
             .await
             .unwrap()
             .click()
@@ -223,6 +223,64 @@ on_both_backends! {
         let shown = ok(&app, Method::GET, &format!("/subscriptions/{}", sub["id"].as_str().unwrap()), None).await;
         assert_eq!(shown["status"], json!("active"), "it runs to the end of the period");
         assert!(shown.to_string().contains("2026-10-01T00:00:00.000Z"), "{shown}");
+        browser.client.clone().close().await.unwrap();
+    }
+}
+
+/// A page action in JSON, the way a test sets the scene before the browser takes over.
+async fn page_json(app: &TestApp, url: &str, body: Value) -> Value {
+    let response = app
+        .client
+        .post(url)
+        .header("accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+on_both_backends! {
+    with crate::support::Options { charge: true, ..crate::support::Options::default() };
+    /// A past-due customer opens the recovery page on a phone: the saved card is declined
+    /// again and the page says so; a new card pays, and the subscription is active again.
+    async fn a_past_due_customer_recovers_on_the_recovery_page(app: TestApp) {
+        let Some(browser) = browser(if app.database_url.starts_with("postgres") { "recover-postgres" } else { "recover-sqlite" }).await else {
+            return;
+        };
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        crate::catalog::pro_plan(&app).await;
+        app.create_customer(&json!({"email": "r@acme.test", "id": "user_r", "fullName": "Robin Doe"})).await;
+        let link = ok(&app, Method::POST, "/payments", Some(json!({"amount": 1_000, "currency": "usd", "description": "Card on file", "customerId": "user_r"}))).await;
+        let card = |number: &str| json!({"action": "pay", "cardNumber": number, "expMonth": "12", "expYear": "34", "cvc": "123"});
+        page_json(&app, link["url"].as_str().unwrap(), card("4242424242424242")).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_r", "planCode": "pro", "initialSeats": {"editor": 6}}))).await;
+        let sub = sub["id"].as_str().unwrap().to_owned();
+        let update = ok(&app, Method::POST, &format!("/subscriptions/{sub}/payment-method/update"), Some(json!({}))).await;
+        page_json(&app, update["checkoutUrl"].as_str().unwrap(), card("4000000000000341")).await;
+        freeze(&app, "2026-10-01T00:00:00.000Z").await;
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await["status"], json!("past_due"));
+
+        let recovery = ok(&app, Method::POST, &format!("/subscriptions/{sub}/recovery-links"), Some(json!({}))).await;
+        browser.client.goto(recovery["url"].as_str().unwrap()).await.unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Your payment did not go through") && page.contains("$124.00 USD") && page.contains("ending in 0341"), "{page}");
+        browser.screenshot("1-open").await;
+
+        browser.client.find(Locator::Id("pay-saved")).await.unwrap().click().await.unwrap();
+        browser.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("[role=alert]")).await.unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Your card was declined."), "{page}");
+        browser.screenshot("2-declined").await;
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await["status"], json!("past_due"));
+
+        browser.pay_with("4242 4242 4242 4242", "[role=status]").await;
+        let page = browser.text().await;
+        assert!(page.contains("Payment received") && page.contains("active again"), "{page}");
+        browser.screenshot("3-paid").await;
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!((&shown["status"], &shown["nextBillingDate"]), (&json!("active"), &json!("2026-11-01T00:00:00.000Z")));
         browser.client.clone().close().await.unwrap();
     }
 }

@@ -14,6 +14,7 @@ mod credit_packs;
 mod customer_credits;
 mod customers;
 mod disconnects;
+mod dunning;
 mod errors;
 mod fuzz;
 mod idempotency;

@@ -27,7 +27,16 @@ async fn run_sdk_suites(backend: Backend) {
         workers: true,
         ..Options::default()
     };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some(app) = TestApp::spawn_with(backend, options.clone()).await else {
+        return;
+    };
+    // The dunning suites need subscription invoices charged: a second server, in
+    // `--billing-mode charge`, on a database of its own.
+    let charging = Options {
+        charge: true,
+        ..options
+    };
+    let Some(charge_app) = TestApp::spawn_with(backend, charging).await else {
         return;
     };
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk-tests/run");
@@ -35,6 +44,7 @@ async fn run_sdk_suites(backend: Backend) {
     let output = tokio::process::Command::new("bash")
         .arg(script)
         .env("TALLY_URL", &app.address)
+        .env("TALLY_CHARGE_URL", &charge_app.address)
         .env("TALLY_SANDBOX_KEY", SANDBOX_KEY)
         .env("TALLY_LIVE_KEY", LIVE_KEY)
         .output()
@@ -54,6 +64,7 @@ async fn run_sdk_suites(backend: Backend) {
         report.contains("sdk-tests: node and python SDK suites passed"),
         "{report}"
     );
+    assert!(!report.contains("dunning suites skipped"), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,8 @@ pub struct Options {
     pub webhook_timeout_ms: u64,
     /// `false`: invoices are issued outstanding.
     pub auto_pay: bool,
+    /// `--billing-mode charge`: subscription invoices are charged (dunning).
+    pub charge: bool,
     pub enforce_seat_caps: bool,
     /// `--webhook-allow-networks`. The tests' receivers listen on 127.0.0.1, which the server
     /// refuses by default, so the default here allows loopback explicitly; `""` is the
@@ -69,6 +71,7 @@ impl Default for Options {
             workers: false,
             webhook_timeout_ms: 10_000,
             auto_pay: true,
+            charge: false,
             enforce_seat_caps: false,
             webhook_allow_networks: LOOPBACK_NETWORKS,
             webhook_pinned_hosts: Vec::new(),
@@ -134,6 +137,10 @@ impl TestApp {
             rate_limit_window_secs: 10,
             workers: options.workers,
             auto_pay: options.auto_pay,
+            billing_mode: match options.charge {
+                true => tally::cli::BillingMode::Charge,
+                false => tally::cli::BillingMode::InvoiceOnly,
+            },
             enforce_seat_caps: options.enforce_seat_caps,
             webhook_poll_ms: 100,
             webhook_timeout_ms: options.webhook_timeout_ms,
@@ -269,6 +276,32 @@ pub fn error_of(body: &Value, version: &str) -> Value {
 /// Runs a test body on a fresh server for each backend: one `#[tokio::test]` per backend.
 #[macro_export]
 macro_rules! on_both_backends {
+    // A server started with `options` (an expression of type `Options`).
+    (with $options:expr; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($app: $crate::support::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let backend = $crate::support::Backend::Sqlite;
+                let app = $crate::support::TestApp::spawn_with(backend, $options)
+                    .await
+                    .expect("SQLite is always available");
+                case(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let backend = $crate::support::Backend::Postgres;
+                if let Some(app) = $crate::support::TestApp::spawn_with(backend, $options).await {
+                    case(app).await;
+                }
+            }
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
         mod $name {
             #[allow(unused_imports)]

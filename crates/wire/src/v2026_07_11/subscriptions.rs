@@ -461,7 +461,7 @@ impl<'a> TestClockRunOut<'a> {
                 .items
                 .iter()
                 .map(|item| RunItemOut {
-                    kind: "billing_cycle",
+                    kind: item.kind.as_str(),
                     status: if item.error.is_some() {
                         "failed"
                     } else {
