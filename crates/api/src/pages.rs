@@ -8,6 +8,7 @@
 //! taken with `Content-Type: application/json`, which a cross-site form cannot send.
 
 mod card_update;
+mod checkout;
 mod pay;
 mod portal;
 mod recover;
@@ -45,6 +46,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::get(card_update::card_page).post(card_update::card_action),
         )
         .route(
+            "/checkout/{token}",
+            axum::routing::get(checkout::checkout_page).post(checkout::checkout_action),
+        )
+        .route(
             "/recover/{token}",
             axum::routing::get(recover::recover_page).post(recover::recover_action),
         )
@@ -52,7 +57,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The page kind a path serves and the token in it: `/pay/{token}[/authenticate]`,
-/// `/portal/{token}`, `/payment-method/{token}`, `/recover/{token}`.
+/// `/portal/{token}`, `/payment-method/{token}`, `/recover/{token}`, `/checkout/{token}`.
 fn page_token(path: &str) -> Option<(&'static str, &str)> {
     let mut segments = path.trim_start_matches('/').split('/');
     let kind = match segments.next()? {
@@ -60,6 +65,7 @@ fn page_token(path: &str) -> Option<(&'static str, &str)> {
         "portal" => tally_app::portal::PORTAL_PAGE,
         "payment-method" => tally_app::card_updates::CARD_PAGE,
         "recover" => tally_app::collection::RECOVER_PAGE,
+        "checkout" => tally_app::checkout::CHECKOUT_PAGE,
         _ => return None,
     };
     Some((kind, segments.next()?))

@@ -110,6 +110,11 @@ impl App {
     ) -> Result<CardPage, AppError> {
         let mut db = self.store.read().await?;
         let org = &organization.id;
+        // Read again: saving a card may have paid a past-due invoice meanwhile.
+        let subscription = db
+            .subscription(org, &subscription.id, Lock::None)
+            .await?
+            .unwrap_or(subscription);
         let plan_name = db
             .plan_any(org, &subscription.plan_id)
             .await?

@@ -11,18 +11,21 @@
 
 use crate::hosted_tokens::PageSigner;
 use crate::outbox::{Outbox, cancellation_data};
+use crate::payments::PageRefusal;
 use crate::payments::processor_for;
-use crate::processors::{ChargeOutcome, ChargeRequest, PaymentSource};
+use crate::processors::{
+    ChargeOutcome, ChargeRequest, PaymentSource, ProcessedCard, ProcessorError,
+};
 use crate::subscriptions::save;
 use crate::{App, AppError, IdSource, WriteCtx};
 use serde_json::{Value, json};
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::dunning::{MANUAL_ATTEMPTS_MAX, MAX_RETRIES, Recovery, manual_attempt_allowed};
 use tally_domain::ids::TransactionId;
-use tally_domain::payments::{Decline, SavedCard, Transaction, TransactionStatus};
+use tally_domain::payments::{CardEntry, Decline, SavedCard, Transaction, TransactionStatus};
 use tally_domain::subscription::{Subscription, SubscriptionStatus};
 use tally_domain::test_clock::RECOVERED;
-use tally_domain::{Customer, Mode, Organization, Timestamp};
+use tally_domain::{Customer, FieldError, Mode, Organization, Timestamp};
 use tally_store::{Lock, StoreError, Tx};
 
 /// The page kind of recovery links, and the path their pages are served on.
@@ -86,10 +89,19 @@ pub(crate) struct InvoiceAttempt<'a> {
     pub at: Timestamp,
 }
 
+/// What pays an invoice: a saved card, charged without its holder, or a card typed into a
+/// page by its holder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum InvoiceSource<'a> {
+    Saved(&'a SavedCard),
+    Typed(&'a CardEntry),
+}
+
 /// What an attempt came to. A decline without a card to charge has no transaction.
 #[derive(Debug, Clone)]
 pub enum Attempted {
-    Paid(Transaction),
+    /// Paid, with the card as the processor keeps it (for a typed card, to save).
+    Paid(Transaction, ProcessedCard),
     Declined {
         transaction: Option<Transaction>,
         decline: Decline,
@@ -103,19 +115,18 @@ fn no_card() -> Decline {
     }
 }
 
-/// Charges `card` (the customer's default; `None` declines with `no_payment_method`) for the
-/// invoice's total, off-session, and records the attempt. Paid: the invoice is `paid` and
-/// `payment.received` (and `payout.available`) go into `outbox`. What a decline changes is
-/// the caller's.
+/// Charges `source` (`None`: no card, declined with `no_payment_method`) for the invoice's
+/// total, and records the attempt. Paid: the invoice is `paid` and `payment.received` (and
+/// `payout.available`) go into `outbox`. What a decline changes is the caller's.
 pub(crate) async fn charge_invoice(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
     organization: &Organization,
     attempt: &InvoiceAttempt<'_>,
-    card: Option<&SavedCard>,
+    source: Option<InvoiceSource<'_>>,
     outbox: &mut Outbox<'_>,
 ) -> Result<Attempted, AppError> {
-    let Some(card) = card else {
+    let Some(source) = source else {
         return Ok(Attempted::Declined {
             transaction: None,
             decline: no_card(),
@@ -124,16 +135,26 @@ pub(crate) async fn charge_invoice(
     let processor = processor_for(organization, "subscriptions.collect")?;
     let id = TransactionId::from_ulid(ids.ulid());
     let amount = attempt.invoice.total();
+    let (source, off_session, saved) = match source {
+        InvoiceSource::Saved(card) => (PaymentSource::Saved(&card.method_ref), true, Some(card)),
+        InvoiceSource::Typed(entry) => (PaymentSource::Typed(entry), false, None),
+    };
     let outcome = processor
         .charge(ChargeRequest {
             idempotency_key: id.as_str(),
             amount,
             currency: &attempt.invoice.currency,
-            source: PaymentSource::Saved(&card.method_ref),
-            off_session: true,
+            source,
+            off_session,
         })
         .await
-        .map_err(|e| AppError::Store(StoreError::other(e.to_string())))?;
+        .map_err(|e| match e {
+            ProcessorError::UnknownCard => AppError::Page(PageRefusal::Form(FieldError::new(
+                "cardNumber",
+                "Use a sandbox test card.",
+            ))),
+            other => AppError::Store(StoreError::other(other.to_string())),
+        })?;
     let mut transaction = Transaction {
         id,
         org_id: attempt.invoice.org_id.clone(),
@@ -145,7 +166,7 @@ pub(crate) async fn charge_invoice(
         status: TransactionStatus::Failed,
         provider: processor.provider().to_owned(),
         charge_ref: None,
-        method_ref: Some(card.method_ref.clone()),
+        method_ref: saved.map(|c| c.method_ref.clone()),
         customer_email: attempt.customer.email.clone(),
         customer_name: attempt.customer.full_name.clone(),
         reason: attempt.reason.to_owned(),
@@ -157,9 +178,10 @@ pub(crate) async fn charge_invoice(
         updated_at: attempt.at,
     };
     let decline = match outcome {
-        ChargeOutcome::Succeeded { charge_ref, .. } => {
+        ChargeOutcome::Succeeded { charge_ref, card } => {
             transaction.status = TransactionStatus::Succeeded;
             transaction.charge_ref = Some(charge_ref);
+            transaction.method_ref = Some(card.method_ref.clone());
             transaction.paid_at = Some(attempt.at);
             tx.insert_transaction(&transaction).await?;
             tx.update_invoice_status(
@@ -184,22 +206,31 @@ pub(crate) async fn charge_invoice(
                 .await?;
                 tx.insert_webhook_events(&[available]).await?;
             }
-            return Ok(Attempted::Paid(transaction));
+            return Ok(Attempted::Paid(transaction, card));
         }
         ChargeOutcome::Declined {
             charge_ref,
             decline,
-            ..
+            card,
         } => {
             transaction.charge_ref = Some(charge_ref);
+            transaction.method_ref = transaction.method_ref.or(card.map(|c| c.method_ref));
             decline
         }
-        // Nobody is there to authenticate an off-session charge.
-        ChargeOutcome::RequiresAction { charge_ref, .. } => {
+        // Nobody is there to authenticate an off-session charge; the pages that take typed
+        // cards for invoices have no authentication step yet.
+        ChargeOutcome::RequiresAction { charge_ref, card } => {
             transaction.charge_ref = Some(charge_ref);
-            Decline {
-                code: "authentication_required".to_owned(),
-                message: "This payment requires customer authentication.".to_owned(),
+            transaction.method_ref = transaction.method_ref.or(Some(card.method_ref));
+            match off_session {
+                true => Decline {
+                    code: "authentication_required".to_owned(),
+                    message: "This payment requires customer authentication.".to_owned(),
+                },
+                false => Decline {
+                    code: "authentication_required".to_owned(),
+                    message: "This card asks for authentication, which this page cannot do yet: use another card.".to_owned(),
+                },
             }
         }
     };
@@ -214,27 +245,31 @@ pub(crate) async fn charge_invoice(
 /// `paymentContext.reason` of a subscription's first invoice.
 pub const FIRST_SUBSCRIPTION_PAYMENT: &str = "first_subscription_payment";
 
-/// Collects a new subscription's first invoice. Decision: the checkout page a customer
-/// without a card would pay on is not built yet, so creation follows the rule of the other
-/// charged operations (`payments.md` §5): no default card is `422 no_payment_method`, a
-/// decline `402 charge_failed`, and nothing is created. Answers the provider that charged.
+/// How a new subscription's first invoice went.
+#[derive(Debug, Clone)]
+pub(crate) enum FirstCharge {
+    /// Charged (or nothing to charge): the provider that charged it, if any.
+    Paid(Option<&'static str>),
+    /// No default card (`None`) or a decline: the customer pays on the checkout page.
+    Checkout(Option<Decline>),
+}
+
+/// Collects a new subscription's first invoice with the customer's default card.
 pub(crate) async fn collect_first_invoice(
     ctx: &mut WriteCtx<'_>,
     customer: &Customer,
     subscription: &Subscription,
     invoice: &Invoice,
-) -> Result<Option<&'static str>, AppError> {
+) -> Result<FirstCharge, AppError> {
     if invoice.total().0 == 0 {
         ctx.tx
             .update_invoice_status(&invoice.org_id, &invoice.id, InvoiceStatus::Paid, ctx.now)
             .await?;
-        return Ok(None);
+        return Ok(FirstCharge::Paid(None));
     }
-    let card = ctx
-        .tx
-        .default_card(&invoice.org_id, &customer.id)
-        .await?
-        .ok_or(AppError::NoPaymentMethod)?;
+    let Some(card) = ctx.tx.default_card(&invoice.org_id, &customer.id).await? else {
+        return Ok(FirstCharge::Checkout(None));
+    };
     let attempt = InvoiceAttempt {
         customer,
         subscription,
@@ -246,24 +281,22 @@ pub(crate) async fn collect_first_invoice(
     };
     let mut outbox = Outbox::new(ctx.ids, customer, ctx.now);
     let organization = ctx.caller.organization.clone();
-    match charge_invoice(
+    let outcome = charge_invoice(
         ctx.tx,
         ctx.ids,
         &organization,
         &attempt,
-        Some(&card),
+        Some(InvoiceSource::Saved(&card)),
         &mut outbox,
     )
-    .await?
-    {
-        Attempted::Paid(_) => {
-            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-            Ok(Some(
-                processor_for(&organization, "subscriptions.create")?.provider(),
-            ))
-        }
-        Attempted::Declined { decline, .. } => Err(AppError::ChargeDeclined(decline)),
-    }
+    .await?;
+    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(match outcome {
+        Attempted::Paid(..) => FirstCharge::Paid(Some(
+            processor_for(&organization, "subscriptions.create")?.provider(),
+        )),
+        Attempted::Declined { decline, .. } => FirstCharge::Checkout(Some(decline)),
+    })
 }
 
 /// `paymentContext` of an attempt at a subscription invoice.
@@ -364,11 +397,19 @@ pub(crate) async fn collect_deadline_invoice(
         nonce: None,
         at,
     };
-    let decline =
-        match charge_invoice(tx, ids, organization, &attempt, card.as_ref(), outbox).await? {
-            Attempted::Paid(_) => return Ok(()),
-            Attempted::Declined { decline, .. } => decline,
-        };
+    let decline = match charge_invoice(
+        tx,
+        ids,
+        organization,
+        &attempt,
+        card.as_ref().map(InvoiceSource::Saved),
+        outbox,
+    )
+    .await?
+    {
+        Attempted::Paid(..) => return Ok(()),
+        Attempted::Declined { decline, .. } => decline,
+    };
     if !dunning {
         return Ok(());
     }
@@ -478,14 +519,24 @@ pub(crate) async fn run_retry(
     // Retries run wherever money can move, whatever the billing mode is now: a subscription
     // that fell past due is seen through.
     let outcome = match has_processor(organization) {
-        true => charge_invoice(tx, ids, organization, &attempt, card.as_ref(), outbox).await?,
+        true => {
+            charge_invoice(
+                tx,
+                ids,
+                organization,
+                &attempt,
+                card.as_ref().map(InvoiceSource::Saved),
+                outbox,
+            )
+            .await?
+        }
         false => Attempted::Declined {
             transaction: None,
             decline: no_card(),
         },
     };
     let decline = match outcome {
-        Attempted::Paid(_) => {
+        Attempted::Paid(..) => {
             recover(tx, subscription, &invoice, at, outbox).await?;
             return Ok((RECOVERED, invoice));
         }
@@ -589,10 +640,17 @@ pub(crate) async fn attempt_manually(
         nonce,
         at,
     };
-    let outcome =
-        charge_invoice(tx, ids, organization, &attempt, card.as_ref(), &mut outbox).await?;
+    let outcome = charge_invoice(
+        tx,
+        ids,
+        organization,
+        &attempt,
+        card.as_ref().map(InvoiceSource::Saved),
+        &mut outbox,
+    )
+    .await?;
     match &outcome {
-        Attempted::Paid(_) => recover(tx, subscription, &invoice, at, &mut outbox).await?,
+        Attempted::Paid(..) => recover(tx, subscription, &invoice, at, &mut outbox).await?,
         Attempted::Declined { decline, .. } if source == ManualSource::Api => {
             let failed = failed_data(&attempt, decline, &url, outbox.customer_ref());
             outbox.push("payment.failed", failed);

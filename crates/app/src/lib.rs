@@ -14,6 +14,7 @@ pub mod balance;
 pub mod bootstrap;
 pub mod card_updates;
 pub mod catalog;
+pub mod checkout;
 pub mod clock;
 pub mod collection;
 pub mod credit_packs;

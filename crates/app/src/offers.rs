@@ -641,7 +641,7 @@ impl Command for ApplyOffer {
         );
         placed.expires_at = self.expires_at;
         ctx.tx.insert_offer_application(&placed).await?;
-        crate::subscriptions::detail_in(ctx.tx, subscription, ctx.now).await
+        crate::subscriptions::detail_in(ctx.tx, subscription, ctx.now, &ctx.billing.signer).await
     }
 }
 
@@ -668,7 +668,7 @@ impl Command for RemoveOffer {
         };
         waiting.ended_at = Some(ctx.now);
         ctx.tx.end_offer_application(&waiting).await?;
-        crate::subscriptions::detail_in(ctx.tx, subscription, ctx.now).await
+        crate::subscriptions::detail_in(ctx.tx, subscription, ctx.now, &ctx.billing.signer).await
     }
 }
 

@@ -63,7 +63,7 @@ impl Command for PauseSubscription {
             }
         }
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        detail_in(ctx.tx, next, ctx.now).await
+        detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await
     }
 }
 
@@ -88,7 +88,7 @@ impl Command for UpdatePause {
         data.as_object_mut().map(|d| d.remove("mode"));
         outbox.push("subscription.pause_updated", data);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        detail_in(ctx.tx, next, ctx.now).await
+        detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await
     }
 }
 
@@ -112,7 +112,7 @@ impl Command for RevokePause {
         });
         outbox.push("subscription.pause_revoked", data);
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        detail_in(ctx.tx, next, ctx.now).await
+        detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await
     }
 }
 

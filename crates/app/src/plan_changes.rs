@@ -469,7 +469,7 @@ async fn schedule(
         .clone()
         .filter(|pending| pending.same_target(&change))
     {
-        let detail = detail_in(ctx.tx, current, ctx.now).await?;
+        let detail = detail_in(ctx.tx, current, ctx.now, &ctx.billing.signer).await?;
         return Ok(PlanChangeOutcome::Scheduled {
             detail,
             change: pending,
@@ -505,7 +505,7 @@ async fn schedule(
     });
     outbox.push("subscription.plan_change_scheduled", data);
     ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-    let detail = detail_in(ctx.tx, next, ctx.now).await?;
+    let detail = detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await?;
     Ok(PlanChangeOutcome::Scheduled {
         detail,
         change,
@@ -702,7 +702,7 @@ async fn switch_now(
         outbox.state_changed("plan_change");
     }
     ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-    let detail = detail_in(ctx.tx, next, ctx.now).await?;
+    let detail = detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await?;
     Ok(PlanChangeOutcome::Completed {
         detail,
         previous_plan: current_plan,

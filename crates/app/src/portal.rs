@@ -243,7 +243,10 @@ impl App {
                 .next(),
         };
         let subscription = match subscription {
-            Some(s) => Some(crate::subscriptions::detail_in(&mut *db, s.as_of(now), now).await?),
+            Some(s) => {
+                let signer = self.page_signer().await?;
+                Some(crate::subscriptions::detail_in(&mut *db, s.as_of(now), now, &signer).await?)
+            }
             None => None,
         };
         let card = db.default_card(org, &customer.id).await?.map(|c| c.card);
@@ -342,7 +345,6 @@ pub(crate) async fn save_default_card(
     operation: &'static str,
 ) -> Result<Option<Decline>, AppError> {
     let processor = processor_for(&ctx.caller.organization, operation)?;
-    let org = ctx.caller.org().clone();
     let card = match processor.setup(entry).await {
         Ok(SetupOutcome::Saved(card)) => card,
         Ok(SetupOutcome::RequiresAction(_)) => {
@@ -364,19 +366,43 @@ pub(crate) async fn save_default_card(
             )));
         }
     };
-    save_card(ctx, customer, &card, true).await?;
+    keep_default_card(ctx, customer, &card, None).await?;
+    Ok(None)
+}
+
+/// Keeps a card the processor accepted as the customer's default, with
+/// `payment_method.updated` (`payment_method.attached`, naming the subscription, when a
+/// checkout saves it).
+pub(crate) async fn keep_default_card(
+    ctx: &mut WriteCtx<'_>,
+    customer: &tally_domain::Customer,
+    card: &crate::processors::ProcessedCard,
+    attached_to: Option<&tally_domain::subscription::SubscriptionId>,
+) -> Result<(), AppError> {
+    let org = ctx.caller.org().clone();
+    save_card(ctx, customer, card, true).await?;
     let event = WebhookEvent {
         id: WebhookEventId::from_ulid(ctx.ids.ulid()),
         org_id: org,
-        event_type: "payment_method.updated".to_owned(),
+        event_type: match attached_to {
+            Some(_) => "payment_method.attached",
+            None => "payment_method.updated",
+        }
+        .to_owned(),
         customer_id: Some(customer.id.clone()),
-        data: json!({
-            "customerId": customer_ref(customer),
-            "card": {"brand": card.card.brand, "last4": card.card.last4, "expMonth": card.card.exp_month, "expYear": card.card.exp_year},
-            "paymentMethod": "card",
-        }),
+        data: {
+            let mut data = json!({
+                "customerId": customer_ref(customer),
+                "card": {"brand": card.card.brand, "last4": card.card.last4, "expMonth": card.card.exp_month, "expYear": card.card.exp_year},
+                "paymentMethod": "card",
+            });
+            if let Some(subscription) = attached_to {
+                data["subscriptionId"] = json!(subscription.as_str());
+            }
+            data
+        },
         created_at: ctx.now,
     };
     ctx.tx.insert_webhook_events(&[event]).await?;
-    Ok(None)
+    Ok(())
 }

@@ -57,14 +57,14 @@ impl Retried {
     /// The attempt's transaction, when a card was charged.
     pub fn transaction_id(&self) -> Option<&TransactionId> {
         match &self.attempt.outcome {
-            Attempted::Paid(t) => Some(&t.id),
+            Attempted::Paid(t, _) => Some(&t.id),
             Attempted::Declined { transaction, .. } => transaction.as_ref().map(|t| &t.id),
         }
     }
 
     pub fn decline(&self) -> Option<&Decline> {
         match &self.attempt.outcome {
-            Attempted::Paid(_) => None,
+            Attempted::Paid(..) => None,
             Attempted::Declined { decline, .. } => Some(decline),
         }
     }
@@ -248,7 +248,7 @@ impl Command for RecoverOnPage {
         .await;
         match attempt {
             Ok(ManualAttempt {
-                outcome: Attempted::Paid(_),
+                outcome: Attempted::Paid(..),
                 ..
             }) => Ok(None),
             Ok(ManualAttempt {

@@ -42,6 +42,8 @@ pub struct SubscriptionDetail {
     pub offers: Vec<tally_domain::offers::OfferApplication>,
     /// A plan grant running on the subscription (`commerce.md` §6).
     pub grant: Option<tally_domain::plan_grants::GrantAccess>,
+    /// Where a subscription waiting for its checkout is paid (`payments.md` §5).
+    pub checkout_url: Option<String>,
 }
 
 impl SubscriptionDetail {
@@ -57,6 +59,7 @@ impl SubscriptionDetail {
             scheduled_plan: self.scheduled_plan.as_ref(),
             offers: &self.offers,
             grant: self.grant.as_ref(),
+            checkout_url: self.checkout_url.as_deref(),
         }
     }
 }
@@ -99,16 +102,36 @@ impl Command for CreateSubscription {
             other => other?,
         };
         let price = choose_price(ctx.tx, &plan, request).await?;
-        if ctx
+        let waiting = match ctx
             .tx
             .live_subscription(&org, &customer.id, Lock::ForUpdate)
             .await?
-            .is_some()
         {
-            return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
-        }
+            Some(live) if live.status == SubscriptionStatus::PendingPayment => Some(live),
+            Some(_) => {
+                return Err(DomainError::from(Conflict::AlreadyHasActiveSubscription).into());
+            }
+            None => None,
+        };
         let snapshot = plan_snapshot(ctx.tx, &org, &plan.id).await?;
         let seats = resolve_initial_seats(ctx.tx, &org, &snapshot, &request.initial_seats).await?;
+        // A subscription waiting for its checkout is reused when asked for again alike, and
+        // replaced by any other (`payments.md` §5).
+        if let Some(waiting) = waiting {
+            let asked: BTreeMap<String, i64> = seats.iter().cloned().collect();
+            let held = seat_counts(ctx.tx.seat_balances(&org, &waiting.id).await?);
+            let alike = waiting.plan_id == plan.id
+                && waiting.price_id == price.as_ref().map(|p| p.id.clone())
+                && held
+                    .into_iter()
+                    .filter(|(_, n)| *n != 0)
+                    .collect::<BTreeMap<_, _>>()
+                    == asked.into_iter().filter(|(_, n)| *n != 0).collect();
+            if alike {
+                return detail_in(ctx.tx, waiting, ctx.now, &ctx.billing.signer).await;
+            }
+            crate::checkout::end_checkout(ctx.tx, ctx.ids, &waiting, "replaced", ctx.now).await?;
+        }
 
         let start_date = request.start_date.unwrap_or(ctx.now);
         check_start_date(start_date, ctx.now, price.as_ref())?;
@@ -191,7 +214,7 @@ impl Command for CreateSubscription {
             Some(chosen) => chosen.offer.trial_days().unwrap_or_else(price_trial),
             None => price_trial(),
         };
-        let subscription = NewSubscription {
+        let mut subscription = NewSubscription {
             id: SubscriptionId::from_ulid(ctx.ids.ulid()),
             org_id: org.clone(),
             customer_id: customer.id.clone(),
@@ -287,6 +310,30 @@ impl Command for CreateSubscription {
                 .await?;
             balances.insert(code, count);
         }
+        // A paid subscription that starts active is invoiced at once: plan base and the extra
+        // seats of `initialSeats` in advance (`catalog.md` §5.2). Under `billingMode: charge`
+        // the invoice is charged to the customer's default card first, and without one (or on
+        // a decline) the subscription waits for its checkout (`payments.md` §5), which its
+        // events announce.
+        let collects = ctx.billing.collects(&ctx.caller.organization);
+        let opens = match (&price, subscription.current_period, subscription.status) {
+            (Some(price), Some(period), SubscriptionStatus::Active) => Some((price, period)),
+            _ => None,
+        };
+        let mut charged = None;
+        if let (true, Some((price, period))) = (collects, opens) {
+            let invoice =
+                open_first_period(ctx, &customer, &subscription, (price, period), &plan.name)
+                    .await?;
+            let charge =
+                crate::collection::collect_first_invoice(ctx, &customer, &subscription, &invoice)
+                    .await?;
+            if let crate::collection::FirstCharge::Checkout(_) = charge {
+                subscription = subscription.await_checkout(ctx.now);
+                save(ctx.tx, &subscription).await?;
+            }
+            charged = Some((invoice, charge));
+        }
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let customer_ref = outbox.customer_ref().to_owned();
         outbox.push(
@@ -301,6 +348,18 @@ impl Command for CreateSubscription {
                 "name": subscription.name,
             }),
         );
+        if let Some((invoice, crate::collection::FirstCharge::Checkout(declined))) = &charged {
+            let url = crate::checkout::checkout_url(&ctx.billing.signer, &subscription)
+                .unwrap_or_default();
+            let invoice = invoice.clone();
+            crate::checkout::announce_checkout(
+                &mut outbox,
+                &subscription,
+                &invoice,
+                &url,
+                declined.as_ref(),
+            );
+        }
         outbox.state_changed("subscription_created");
         if subscription.status == SubscriptionStatus::Trialing {
             outbox.push(
@@ -310,53 +369,29 @@ impl Command for CreateSubscription {
             outbox.state_changed("trial_started");
         }
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        // A paid subscription that starts active is invoiced at once: plan base and the extra
-        // seats of `initialSeats` in advance (`catalog.md` §5.2); under `billingMode: charge`
-        // the invoice is charged to the customer's default card (`payments.md` §5).
-        let collects = ctx.billing.collects(&ctx.caller.organization);
-        if let (Some(price), Some(period), SubscriptionStatus::Active) =
-            (&price, subscription.current_period, subscription.status)
-        {
-            let lines = period_invoice_lines(ctx.tx, &subscription, price, &plan.name).await?;
-            let request = InvoiceRequest {
-                customer: &customer,
-                subscription: &subscription,
-                plan_name: &plan.name,
-                lines,
-                period,
-                now: ctx.now,
-                invoice_type: "recurring",
-                status: match collects {
-                    true => InvoiceStatus::Outstanding,
-                    false => ctx.billing.invoice_status,
-                },
-                settles_true_ups: true,
-            };
-            let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
-            let provider = match collects {
-                true => {
-                    crate::collection::collect_first_invoice(
-                        ctx,
-                        &customer,
-                        &subscription,
-                        &invoice,
-                    )
-                    .await?
-                }
-                false => None,
-            };
-            let activated = (&customer, &subscription, &invoice);
+        let activated = match (charged, opens) {
+            (Some((invoice, crate::collection::FirstCharge::Paid(provider))), _) => {
+                Some((invoice, provider))
+            }
+            (None, Some(opening)) => Some((
+                open_first_period(ctx, &customer, &subscription, opening, &plan.name).await?,
+                None,
+            )),
+            _ => None,
+        };
+        if let Some((invoice, provider)) = activated {
             announce_activation(
                 ctx.tx,
                 ctx.ids,
-                activated.0,
-                activated.1,
-                activated.2,
+                &customer,
+                &subscription,
+                &invoice,
                 ctx.now,
                 provider,
             )
             .await?;
         }
+        let checkout_url = crate::checkout::checkout_url(&ctx.billing.signer, &subscription);
         Ok(SubscriptionDetail {
             subscription,
             plan,
@@ -367,8 +402,36 @@ impl Command for CreateSubscription {
             scheduled_plan: None,
             offers,
             grant: None,
+            checkout_url,
         })
     }
+}
+
+/// Issues a new paid subscription's first invoice: the plan base and the seats above the
+/// included ones in advance; `outstanding` where it is collected, else as `autoPay` says.
+async fn open_first_period(
+    ctx: &mut WriteCtx<'_>,
+    customer: &Customer,
+    subscription: &Subscription,
+    (price, period): (&PlanPrice, BillingPeriod),
+    plan_name: &str,
+) -> Result<Invoice, AppError> {
+    let lines = period_invoice_lines(ctx.tx, subscription, price, plan_name).await?;
+    let request = InvoiceRequest {
+        customer,
+        subscription,
+        plan_name,
+        lines,
+        period,
+        now: ctx.now,
+        invoice_type: "recurring",
+        status: match ctx.billing.collects(&ctx.caller.organization) {
+            true => InvoiceStatus::Outstanding,
+            false => ctx.billing.invoice_status,
+        },
+        settles_true_ups: true,
+    };
+    issue_invoice(ctx.tx, ctx.ids, request).await
 }
 
 async fn lock_customer(
@@ -502,8 +565,25 @@ impl Command for CancelSubscription {
                     )
                     .await?;
             }
-            if next.status == SubscriptionStatus::Canceled {
+            // A checkout never paid leaves nothing to bill: its invoice is void.
+            if let (SubscriptionStatus::PendingPayment, Some(period)) =
+                (current.status, current.current_period)
+            {
+                let customer = subscription_customer(ctx.tx, &current).await?;
+                let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+                crate::checkout::void_checkout_invoice(
+                    ctx.tx,
+                    &current,
+                    period.start,
+                    ctx.now,
+                    &mut outbox,
+                )
+                .await?;
+                ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+            } else if next.status == SubscriptionStatus::Canceled {
                 bill_cut_short_period(ctx, &current, &next).await?;
+            }
+            if next.status == SubscriptionStatus::Canceled {
                 crate::addons::end_all_activations(ctx.tx, &next, ctx.now).await?;
                 crate::offers::end_applications(ctx.tx, &next, ctx.now).await?;
                 crate::plan_grants::end_with_subscription(ctx.tx, ctx.ids, &next, ctx.now).await?;
@@ -541,7 +621,7 @@ impl Command for CancelSubscription {
             }
             ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
         }
-        detail_in(ctx.tx, next, ctx.now).await
+        detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await
     }
 }
 
@@ -606,7 +686,7 @@ impl Command for UncancelSubscription {
         outbox.push("subscription.cancellation_revoked", data);
         outbox.state_changed("cancellation_revoked");
         ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        detail_in(ctx.tx, next, ctx.now).await
+        detail_in(ctx.tx, next, ctx.now, &ctx.billing.signer).await
     }
 }
 
@@ -682,7 +762,10 @@ async fn invoice_for_deadline(
                 _ => return Ok(None),
             }
         }
-        (_, None) | (DeadlineKind::Resume | DeadlineKind::DunningRetry, _) => return Ok(None),
+        (_, None)
+        | (DeadlineKind::Resume | DeadlineKind::DunningRetry | DeadlineKind::CheckoutExpiry, _) => {
+            return Ok(None);
+        }
         // A pause taking effect: no renewal, only what the ended period still owes.
         (DeadlineKind::PauseStart, Some(_)) => {
             let mut lines = true_up_lines(tx, subscription).await?;
@@ -784,7 +867,9 @@ pub(crate) async fn detail_in(
     db: &mut dyn Db,
     subscription: Subscription,
     now: Timestamp,
+    signer: &crate::hosted_tokens::PageSigner,
 ) -> Result<SubscriptionDetail, AppError> {
+    let checkout_url = crate::checkout::checkout_url(signer, &subscription);
     let org = subscription.org_id.clone();
     // A soft-deleted plan and an archived price still describe their running subscriptions.
     let plan = db
@@ -855,6 +940,7 @@ pub(crate) async fn detail_in(
         scheduled_plan,
         offers,
         grant,
+        checkout_url,
     })
 }
 
@@ -1097,6 +1183,25 @@ pub(crate) async fn pass_due_deadlines(
             }
             DeadlineKind::PauseStart => crate::pauses::announce_paused(&mut outbox, &subscription),
             DeadlineKind::Resume | DeadlineKind::DunningRetry => {}
+            // A checkout never paid: its invoice is void (`payments.md` §5).
+            DeadlineKind::CheckoutExpiry => {
+                if let Some(period) = ended_period {
+                    crate::checkout::void_checkout_invoice(
+                        tx,
+                        &subscription,
+                        period.start,
+                        due_at,
+                        &mut outbox,
+                    )
+                    .await?;
+                }
+                crate::offers::end_applications(tx, &subscription, due_at).await?;
+                outbox.push(
+                    "subscription.canceled",
+                    cancellation_data(&customer_ref, &subscription),
+                );
+                outbox.state_changed("subscription_canceled");
+            }
             DeadlineKind::Cancellation => {
                 crate::addons::end_all_activations(tx, &subscription, due_at).await?;
                 crate::offers::end_applications(tx, &subscription, due_at).await?;
@@ -1207,7 +1312,7 @@ impl App {
             None => None,
         };
         let subscription = found.ok_or(AppError::NotFound(NotFound::Subscription))?;
-        detail_in(&mut *db, subscription, now).await
+        detail_in(&mut *db, subscription, now, &self.page_signer().await?).await
     }
 
     /// The customer's live subscription, or `None` (`catalog.md` §5.3).
@@ -1220,7 +1325,10 @@ impl App {
         let (mut db, now) = self.reader(caller).await?;
         let customer = find_customer_for_param(&mut *db, org, customer).await?;
         match db.live_subscription(org, &customer.id, Lock::None).await? {
-            Some(subscription) => Ok(Some(detail_in(&mut *db, subscription, now).await?)),
+            Some(subscription) => {
+                let signer = self.page_signer().await?;
+                Ok(Some(detail_in(&mut *db, subscription, now, &signer).await?))
+            }
             None => Ok(None),
         }
     }
@@ -1242,8 +1350,9 @@ impl App {
             .subscriptions(org, customer.as_ref(), status, page)
             .await?;
         let mut items = Vec::with_capacity(found.items.len());
+        let signer = self.page_signer().await?;
         for subscription in found.items {
-            items.push(detail_in(&mut *db, subscription, now).await?);
+            items.push(detail_in(&mut *db, subscription, now, &signer).await?);
         }
         Ok(Page {
             items,

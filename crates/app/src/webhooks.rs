@@ -3,6 +3,7 @@
 //! (HTTP lives in the workers crate); this module decides what is sent, to whom, and what
 //! happens after.
 
+use crate::hosted_tokens::PageSigner;
 use crate::subscriptions::SubscriptionDetail;
 use crate::{App, AppError, Caller, Command, WriteCtx};
 use async_trait::async_trait;
@@ -292,14 +293,16 @@ impl App {
     /// secret; returns how many events were fanned out.
     pub async fn fan_out_events(&self) -> Result<usize, AppError> {
         let app = self.clone();
+        // Read before the job: minting the secret the first time is a write of its own.
+        let signer = self.page_signer().await?;
         tally_store::write(&*self.store, move |tx| {
-            Box::pin(async move { app.fan_out_in(tx).await })
+            Box::pin(async move { app.fan_out_in(tx, &signer).await })
         })
         .await
     }
 
     /// `fan_out_events` inside its write job.
-    async fn fan_out_in(&self, tx: &mut dyn Tx) -> Result<usize, AppError> {
+    async fn fan_out_in(&self, tx: &mut dyn Tx, signer: &PageSigner) -> Result<usize, AppError> {
         let real_now = self.clock.now();
         let events = tx.claim_pending_events(FAN_OUT_BATCH).await?;
         let mut organizations: BTreeMap<String, (Organization, Vec<WebhookEndpoint>)> =
@@ -333,7 +336,7 @@ impl App {
                     Entry::Occupied(stored) => stored.into_mut(),
                     Entry::Vacant(slot) => {
                         let data = if event.event_type == "customer.state_changed" {
-                            self.customer_state(tx, organization, event, version)
+                            self.customer_state(tx, organization, event, version, signer)
                                 .await?
                         } else {
                             event.data.clone()
@@ -359,6 +362,7 @@ impl App {
         organization: &Organization,
         event: &tally_domain::events::WebhookEvent,
         version: ApiVersion,
+        signer: &PageSigner,
     ) -> Result<serde_json::Value, AppError> {
         let customer_ref = event.data["customerId"]
             .as_str()
@@ -379,7 +383,7 @@ impl App {
         let (detail, features): (Option<SubscriptionDetail>, _) = match subscription {
             Some(subscription) => {
                 let customer = subscription.customer_id.as_str().to_owned();
-                let detail = crate::subscriptions::detail_in(tx, subscription, now).await?;
+                let detail = crate::subscriptions::detail_in(tx, subscription, now, signer).await?;
                 let features =
                     crate::usage::features_as_accessed(tx, &organization.id, &customer, now)
                         .await?;

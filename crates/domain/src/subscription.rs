@@ -361,6 +361,8 @@ pub enum DeadlineKind {
     /// A past-due invoice is charged again (`payments.md` §6); the outcome is the charge's,
     /// so it is never passed in memory (`as_of`).
     DunningRetry,
+    /// A subscription waiting for its checkout ends unpaid (`payments.md` §5).
+    CheckoutExpiry,
 }
 
 impl DeadlineKind {
@@ -374,12 +376,18 @@ impl DeadlineKind {
             DeadlineKind::PauseStart => "paused",
             DeadlineKind::Resume => "resumed",
             DeadlineKind::DunningRetry => "dunning_retry",
+            DeadlineKind::CheckoutExpiry => "checkout_expired",
         }
     }
 }
 
 /// `cancelReason` of a subscription whose last automatic retry was declined.
 pub const DUNNING_EXHAUSTED: &str = "dunning_exhausted";
+/// `cancelReason` of a subscription whose checkout was never paid.
+pub const CHECKOUT_EXPIRED: &str = "checkout_expired";
+/// How long the checkout of a one-time price stays open.
+const CHECKOUT_DAYS_ONE_TIME: i64 = 30;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Most deadlines `Subscription::as_of` passes in memory (over 80 years of monthly periods).
 const AS_OF_DEADLINES_MAX: usize = 1_000;
@@ -432,7 +440,11 @@ impl Subscription {
     /// `nextBillingDate`: the period end of a recurring paid subscription that is not scheduled
     /// to cancel (`catalog.md` §6).
     pub fn next_billing_date(&self) -> Option<Timestamp> {
-        if self.is_free() || self.cancel_at_period_end() || !self.status.is_live() {
+        if self.is_free()
+            || self.cancel_at_period_end()
+            || !self.status.is_live()
+            || self.status == SubscriptionStatus::PendingPayment
+        {
             return None;
         }
         if self.pause.is_some() {
@@ -466,6 +478,9 @@ impl Subscription {
                 .as_ref()
                 .and_then(|p| p.resume_at)
                 .map(|at| (at, DeadlineKind::Resume));
+        }
+        if self.status == SubscriptionStatus::PendingPayment {
+            return Some((self.checkout_expires_at(), DeadlineKind::CheckoutExpiry));
         }
         let period_end = self.period_deadline();
         // A retry due at a period's end runs first (`payments.md` §6).
@@ -580,7 +595,46 @@ impl Subscription {
             DeadlineKind::Resume => next = self.resumed(at).0,
             // The charge decides (`Subscription::recovered`, `retry_failed`).
             DeadlineKind::DunningRetry => {}
+            DeadlineKind::CheckoutExpiry => {
+                next.status = SubscriptionStatus::Canceled;
+                next.current_period = None;
+                next.canceled_at = Some(at);
+                next.ended_at = Some(at);
+                next.cancellation = Some(Cancellation {
+                    scheduled_at: at,
+                    reason: Some(CHECKOUT_EXPIRED.to_owned()),
+                    effective_at: at,
+                });
+            }
         }
+        next
+    }
+
+    /// Waiting for the checkout of the first invoice: `pending_payment`, its first period (from
+    /// creation) kept for when it is paid.
+    pub fn await_checkout(&self, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::PendingPayment;
+        next.updated_at = at;
+        next
+    }
+
+    /// When an unpaid checkout ends: one interval after creation, the end of the first period
+    /// (30 days for a one-time price).
+    pub fn checkout_expires_at(&self) -> Timestamp {
+        self.current_period
+            .filter(|_| self.billing_interval != Some(BillingInterval::OneTime))
+            .map_or_else(
+                || self.created_at.plus_millis(CHECKOUT_DAYS_ONE_TIME * DAY_MS),
+                |p| p.end,
+            )
+    }
+
+    /// The checkout was paid: active in the period that began at creation.
+    pub fn checkout_paid(&self, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::Active;
+        next.updated_at = at;
         next
     }
 
@@ -730,7 +784,11 @@ impl Subscription {
         // go with it.
         next.pause = None;
         // A past-due one ends at once too: its period was never paid (`payments.md` §6).
-        let immediate = immediate || self.status == SubscriptionStatus::PastDue;
+        let immediate = immediate
+            || matches!(
+                self.status,
+                SubscriptionStatus::PastDue | SubscriptionStatus::PendingPayment
+            );
         next.dunning = None;
         match self.current_period {
             Some(period) if !immediate && !self.is_free() => {

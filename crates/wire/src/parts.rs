@@ -35,6 +35,8 @@ pub struct SubscriptionParts<'a> {
     pub offers: &'a [tally_domain::offers::OfferApplication],
     /// A plan grant running on the subscription (`commerce.md` §6).
     pub grant: Option<&'a tally_domain::plan_grants::GrantAccess>,
+    /// The checkout page of a subscription waiting for it (`payments.md` §5).
+    pub checkout_url: Option<&'a str>,
 }
 
 /// The test clock as `GET /test-clock` shows it.

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use tally_domain::Timestamp;
 use tally_domain::catalog::{PlanFeature, PlanPrice};
 use tally_domain::customer::Metadata;
+use tally_domain::payments::SANDBOX_PROVIDER;
 use utoipa::ToSchema;
 
 pub use crate::v2026_07_11::{
@@ -175,8 +176,8 @@ pub struct CoreOut<'a> {
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
     pub next_billing_date: Option<String>,
-    #[schema(value_type = crate::schema::Null)]
-    pub checkout_url: Option<()>,
+    /// The checkout page while the subscription is `pending_payment`, else null.
+    pub checkout_url: Option<&'a str>,
     pub created_at: String,
     pub updated_at: String,
     #[schema(value_type = Vec<Object>)]
@@ -223,7 +224,7 @@ impl<'a> CoreOut<'a> {
             end_date: time(s.end_date()),
             billing_day_of_month: s.billing_day_of_month(),
             next_billing_date: time(s.next_billing_date()),
-            checkout_url: None,
+            checkout_url: parts.checkout_url,
             created_at: s.created_at.to_rfc3339(),
             updated_at: s.updated_at.to_rfc3339(),
             offer_applications: parts
@@ -296,8 +297,8 @@ impl<'a> SubscriptionOut<'a> {
 pub struct CreatedSubscriptionOut<'a> {
     #[serde(flatten)]
     pub core: CoreOut<'a>,
-    #[schema(value_type = crate::schema::Null)]
-    pub checkout_provider: Option<()>,
+    /// `"commet"` with a checkout page, else null.
+    pub checkout_provider: Option<&'static str>,
     pub price_id: Option<&'a str>,
     pub object: &'static str,
     pub livemode: bool,
@@ -307,7 +308,7 @@ impl<'a> CreatedSubscriptionOut<'a> {
     pub fn new(parts: SubscriptionParts<'a>, livemode: Livemode, extras: Extras) -> Self {
         Self {
             core: CoreOut::new(parts, false, extras),
-            checkout_provider: None,
+            checkout_provider: parts.checkout_url.map(|_| SANDBOX_PROVIDER),
             price_id: parts.subscription.price_id.as_ref().map(|p| p.as_str()),
             object: "subscription",
             livemode: livemode.0,

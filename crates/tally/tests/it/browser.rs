@@ -1,5 +1,6 @@
-//! The hosted pages in a real browser: headless Chromium driven over WebDriver
-//! (`chromium-driver`, Debian's package, started by the test), on a phone-sized window. Each
+//! The hosted pages in a real browser (pay page, portal, checkout, recovery page): headless
+//! Chromium driven over WebDriver (`chromium-driver`, Debian's package, started by the
+//! test), on a phone-sized window. Each
 //! step saves a screenshot under `<target tmp>/browser/` to be looked at. Without Chromium and
 //! its driver the tests report that they skipped, unless `TALLY_TEST_REQUIRE_BROWSER=1` makes
 //! that a failure (CI installs both).
@@ -281,6 +282,45 @@ on_both_backends! {
         browser.screenshot("3-paid").await;
         let shown = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
         assert_eq!((&shown["status"], &shown["nextBillingDate"]), (&json!("active"), &json!("2026-11-01T00:00:00.000Z")));
+        browser.client.clone().close().await.unwrap();
+    }
+}
+
+on_both_backends! {
+    with crate::support::Options { charge: true, ..crate::support::Options::default() };
+    /// A new customer pays their subscription's checkout on a phone: the declined card is
+    /// shown and nothing is charged; the success card pays and the subscription is active.
+    async fn a_customer_pays_a_checkout_and_the_subscription_becomes_active(app: TestApp) {
+        let Some(browser) = browser(if app.database_url.starts_with("postgres") { "checkout-postgres" } else { "checkout-sqlite" }).await else {
+            return;
+        };
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        crate::catalog::pro_plan(&app).await;
+        app.create_customer(&json!({"email": "c@acme.test", "id": "user_c", "fullName": "Casey Doe"})).await;
+        let sub = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_c", "planCode": "pro", "initialSeats": {"editor": 6}}))).await;
+        assert_eq!(sub["status"], json!("pending_payment"));
+        let id = sub["id"].as_str().unwrap().to_owned();
+        browser.client.goto(sub["checkoutUrl"].as_str().unwrap()).await.unwrap();
+        let page = browser.text().await;
+        assert!(page.contains("Start your Pro subscription") && page.contains("$124.00 USD") && page.contains("Test mode"), "{page}");
+        browser.screenshot("1-open").await;
+
+        browser.pay_with("4000 0000 0000 0002", "[role=alert]").await;
+        let page = browser.text().await;
+        assert!(page.contains("Your card was declined."), "{page}");
+        browser.screenshot("2-declined").await;
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{id}"), None).await["status"], json!("pending_payment"));
+        let invoices = ok(&app, Method::GET, "/invoices?customerId=user_c", None).await;
+        assert_eq!(invoices["data"][0]["status"], json!("outstanding"), "nothing was charged");
+
+        browser.pay_with("4242 4242 4242 4242", "[role=status]").await;
+        let page = browser.text().await;
+        assert!(page.contains("You are subscribed"), "{page}");
+        browser.screenshot("3-paid").await;
+        let shown = ok(&app, Method::GET, &format!("/subscriptions/{id}"), None).await;
+        assert_eq!((&shown["status"], &shown["nextBillingDate"]), (&json!("active"), &json!("2026-10-01T00:00:00.000Z")));
+        let invoices = ok(&app, Method::GET, "/invoices?customerId=user_c", None).await;
+        assert_eq!((&invoices["data"][0]["status"], &invoices["data"][0]["total"]), (&json!("paid"), &json!(12_400)));
         browser.client.clone().close().await.unwrap();
     }
 }

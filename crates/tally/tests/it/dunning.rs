@@ -1,8 +1,9 @@
 //! Collecting subscription invoices and dunning over HTTP (`payments.md` §5–6), on a server in
-//! `--billing-mode charge`: the first invoice charged at creation, a renewal declined by the
-//! sandbox's declining card, the retries moved by the test clock, recovery through the
-//! recovery page, the last retry ending the subscription, and the manual attempts of the API
-//! (`transactions.retry`, `reactivate`) with their errors and their daily limit.
+//! `--billing-mode charge`: the checkout of a new subscription (declined, then paid; replaced,
+//! canceled, expired), a renewal declined by the sandbox's declining card, the retries moved by
+//! the test clock, recovery through the recovery page, the last retry ending the subscription,
+//! and the manual attempts of the API (`transactions.retry`, `reactivate`) with their errors and
+//! their daily limit.
 
 use crate::catalog::send;
 use crate::on_both_backends;
@@ -12,7 +13,7 @@ use crate::usage::{data, delivered, freeze, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const EVENTS: [&str; 14] = [
+const EVENTS: [&str; 17] = [
     "invoice.created",
     "payment.received",
     "payment.failed",
@@ -27,6 +28,9 @@ const EVENTS: [&str; 14] = [
     "customer.state_changed",
     "payment_link.created",
     "payment_link.completed",
+    "checkout.ready",
+    "payment_method.attached",
+    "invoice.voided",
 ];
 
 fn charging() -> Options {
@@ -64,8 +68,8 @@ fn card(number: &str) -> Value {
 }
 
 /// The receiver, the Pro plan (9 900 a month, five editor seats included, 25.00 for each
-/// extra) and `user_123` with the success card as default (saved by paying a 10.00 link);
-/// returns the receiver and how many deliveries it has seen.
+/// extra) and `user_123`, without a card; returns the receiver and how many deliveries it has
+/// seen.
 async fn setup(app: &TestApp) -> (Receiver, usize) {
     freeze(app, "2026-09-01T00:00:00.000Z").await;
     let receiver = Receiver::start().await;
@@ -81,59 +85,134 @@ async fn setup(app: &TestApp) -> (Receiver, usize) {
         &json!({"email": "jane@acme.test", "id": "user_123", "fullName": "Jane Doe"}),
     )
     .await;
-    // Without a card there is nothing to charge: nothing is created.
-    let body = json!({"customerId": "user_123", "planCode": "pro", "initialSeats": {"editor": 6}});
-    let response = send(app, Method::POST, "/subscriptions", DIRECT, Some(body)).await;
-    let error = error_of(&json_with_status(response, 422).await, DIRECT);
-    assert_eq!(error["code"], json!("no_payment_method"), "{error}");
-    let link = ok(
-        app,
-        Method::POST,
-        "/payments",
-        Some(json!({
-            "amount": 1_000, "currency": "usd", "description": "Setup", "customerId": "user_123",
-        })),
-    )
-    .await;
-    let (status, paid) = page(app, link["url"].as_str().unwrap(), card("4242424242424242")).await;
-    assert_eq!(
-        (status, &paid["status"]),
-        (200, &json!("succeeded")),
-        "{paid}"
-    );
     let mut seen = 0;
     delivered(app, &receiver, &mut seen).await;
     (receiver, seen)
 }
 
-/// Subscribes `user_123` (charged at once with the default card) and swaps the default card
-/// for the one that saves but declines every charge; returns the subscription id.
-async fn subscribe_then_decline(app: &TestApp, receiver: &Receiver, seen: &mut usize) -> String {
+/// Payments scenario 1: without a card the subscription waits for its checkout; a declined
+/// card leaves it waiting, the success card activates it. Returns the subscription id.
+async fn subscribe_through_checkout(
+    app: &TestApp,
+    receiver: &Receiver,
+    seen: &mut usize,
+) -> String {
     let body = json!({"customerId": "user_123", "planCode": "pro", "initialSeats": {"editor": 6}});
-    let created = ok(app, Method::POST, "/subscriptions", Some(body)).await;
-    assert_eq!(created["status"], json!("active"), "{created}");
+    let created = ok(app, Method::POST, "/subscriptions", Some(body.clone())).await;
     let sub = created["id"].as_str().unwrap().to_owned();
+    let url = created["checkoutUrl"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/checkout/tok_", app.address)),
+        "{created}"
+    );
+    assert_eq!(
+        (&created["status"], &created["nextBillingDate"]),
+        (&json!("pending_payment"), &json!(null)),
+        "{created}"
+    );
+    let legacy =
+        json_with_status(app.get(&format!("/subscriptions/{sub}"), LEGACY).await, 200).await;
+    assert_eq!(
+        (
+            &legacy["data"]["checkoutUrl"],
+            &legacy["data"]["checkoutProvider"]
+        ),
+        (&json!(url), &json!("commet"))
+    );
+    let invoices = ok(app, Method::GET, "/invoices?customerId=user_123", None).await;
+    let first = invoices["data"][0].clone();
+    assert_eq!(
+        (&first["status"], &first["total"], &first["invoiceNumber"]),
+        (&json!("outstanding"), &json!(12_400), &json!("INV-000001"))
+    );
+    let events = delivered(app, receiver, seen).await;
+    assert_eq!(
+        names(&events),
+        [
+            "checkout.ready",
+            "customer.state_changed",
+            "invoice.created",
+            "subscription.created"
+        ]
+    );
+    assert_eq!(
+        data(&events, "subscription.created")["status"],
+        json!("pending_payment")
+    );
+    let ready = data(&events, "checkout.ready");
+    assert_eq!(
+        (&ready["invoiceTotal"], &ready["checkoutUrl"]),
+        (&json!(12_400), &json!(url))
+    );
+    // Asking again alike gives the same subscription back.
+    let again = ok(app, Method::POST, "/subscriptions", Some(body)).await;
+    assert_eq!(again["id"], json!(sub));
+
+    let (status, declined) = page(app, &url, card("4000000000000002")).await;
+    assert_eq!(
+        (status, &declined["status"], &declined["error"]["code"]),
+        (200, &json!("open"), &json!("card_declined")),
+        "{declined}"
+    );
+    assert!(
+        delivered(app, receiver, seen).await.is_empty(),
+        "a decline on a page sends nothing"
+    );
+    let (status, paid) = page(app, &url, card("4242424242424242")).await;
+    assert_eq!(
+        (status, &paid["status"], &paid["card"]["last4"]),
+        (200, &json!("succeeded"), &json!("4242")),
+        "{paid}"
+    );
+    let current = ok(app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+    assert_eq!(
+        (
+            &current["status"],
+            &current["currentPeriod"]["start"],
+            &current["currentPeriod"]["end"],
+            &current["checkoutUrl"]
+        ),
+        (
+            &json!("active"),
+            &json!("2026-09-01T00:00:00.000Z"),
+            &json!("2026-10-01T00:00:00.000Z"),
+            &json!(null)
+        ),
+        "{current}"
+    );
     let events = delivered(app, receiver, seen).await;
     assert_eq!(
         names(&events),
         [
             "customer.state_changed",
-            "customer.state_changed",
-            "invoice.created",
             "payment.received",
+            "payment_method.attached",
             "payout.available",
             "subscription.activated",
-            "subscription.created",
         ]
+    );
+    let attached = data(&events, "payment_method.attached");
+    assert_eq!(
+        (&attached["card"], &attached["subscriptionId"]),
+        (
+            &json!({"brand": "visa", "last4": "4242", "expMonth": 12, "expYear": 2034}),
+            &json!(sub)
+        )
     );
     let received = data(&events, "payment.received");
     assert_eq!(
         (
             &received["grossAmount"],
             &received["orgNetAmount"],
-            &received["subscriptionId"]
+            &received["subscriptionId"],
+            &received["provider"]
         ),
-        (&json!(12_400), &json!(12_400), &json!(sub))
+        (
+            &json!(12_400),
+            &json!(12_400),
+            &json!(sub),
+            &json!("commet")
+        )
     );
     assert_eq!(
         received["paymentContext"],
@@ -143,24 +222,33 @@ async fn subscribe_then_decline(app: &TestApp, receiver: &Receiver, seen: &mut u
         data(&events, "subscription.activated")["provider"],
         json!("commet")
     );
-    // 10.00 from the link, 124.00 from the first invoice.
     assert_eq!(
         data(&events, "payout.available")["availableAmount"],
-        json!(13_400)
+        json!(12_400)
     );
-    let invoices = ok(app, Method::GET, "/invoices?customerId=user_123", None).await;
-    let first = invoices["data"]
+    let attempts = ok(app, Method::GET, "/transactions", None).await;
+    let attempts: Vec<(&Value, &Value)> = attempts["data"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["subscriptionId"] == json!(sub))
-        .unwrap()
-        .clone();
+        .map(|t| (&t["status"], &t["grossAmount"]))
+        .collect();
     assert_eq!(
-        (&first["status"], &first["total"]),
-        (&json!("paid"), &json!(12_400))
+        attempts,
+        [
+            (&json!("succeeded"), &json!(12_400)),
+            (&json!("failed"), &json!(12_400))
+        ]
     );
+    // The page has done its work.
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
+    sub
+}
 
+/// Subscribes `user_123` through the checkout and swaps the default card for the one that
+/// saves but declines every charge; returns the subscription id.
+async fn subscribe_then_decline(app: &TestApp, receiver: &Receiver, seen: &mut usize) -> String {
+    let sub = subscribe_through_checkout(app, receiver, seen).await;
     let update = ok(
         app,
         Method::POST,
@@ -264,9 +352,10 @@ on_both_backends! {
         ]);
         // Every attempt is a transaction of its own; the failed ones never change.
         let failed_attempts = ok(&app, Method::GET, "/transactions?status=failed", None).await;
-        let failed_attempts = failed_attempts["data"].as_array().unwrap();
+        let failed_attempts: Vec<&Value> = failed_attempts["data"].as_array().unwrap().iter()
+            .filter(|t| t["invoiceId"] == renewal["id"]).collect();
         assert_eq!(failed_attempts.len(), 3, "{failed_attempts:?}");
-        assert!(failed_attempts.iter().all(|t| t["invoiceId"] == renewal["id"] && t["grossAmount"] == json!(12_400)));
+        assert!(failed_attempts.iter().all(|t| t["grossAmount"] == json!(12_400)));
 
         // Both spellings give a fresh link; the legacy object is the subscription.
         let link = ok(&app, Method::POST, &format!("/subscriptions/{sub}/recovery-links"), Some(json!({}))).await;
@@ -292,7 +381,7 @@ on_both_backends! {
         assert_eq!(data(&events, "payment.recovered")["invoiceTotal"], json!(12_400));
         assert_eq!(data(&events, "payment.received")["paymentContext"]["recovery"], json!({"type": "payment_recovery"}));
         assert_eq!(data(&events, "customer.state_changed")["trigger"], json!("subscription_activated"));
-        assert_eq!(data(&events, "payout.available")["availableAmount"], json!(25_800));
+        assert_eq!(data(&events, "payout.available")["availableAmount"], json!(24_800));
         let current = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
         assert_eq!((&current["status"], &current["nextBillingDate"]), (&json!("active"), &json!("2026-11-01T00:00:00.000Z")));
         assert_eq!(renewal_invoice(&app, &sub).await["status"], json!("paid"));
@@ -370,7 +459,8 @@ on_both_backends! {
         let retried = json_with_status(send(&app, Method::POST, &format!("/transactions/{first}/retry"), LEGACY, Some(json!({}))).await, 402).await;
         assert_eq!(retried["error"]["details"]["failureCode"], json!("insufficient_funds"), "{retried}");
         let update = ok(&app, Method::POST, &format!("/subscriptions/{sub}/payment-method/update"), Some(json!({}))).await;
-        page(&app, update["checkoutUrl"].as_str().unwrap(), json!({"cardNumber": "5555555555554444", "expMonth": "12", "expYear": "34", "cvc": "123"})).await;
+        let (_, saved) = page(&app, update["checkoutUrl"].as_str().unwrap(), json!({"cardNumber": "5555555555554444", "expMonth": "12", "expYear": "34", "cvc": "123"})).await;
+        assert_eq!(saved["subscription"]["status"], json!("active"), "the page shows what the card paid");
         let current = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
         assert_eq!(current["status"], json!("active"), "saving a card while past due pays at once");
         let error = refused(&app, &format!("/transactions/{first}/retry"), 409).await;
@@ -406,5 +496,58 @@ on_both_backends! {
         assert_eq!((&canceled["status"], &canceled["endDate"]), (&json!("canceled"), &json!("2026-10-01T00:00:00.000Z")), "{canceled}");
         assert_eq!(renewal_invoice(&app, &sub).await["status"], json!("uncollectible"));
         assert_eq!(advance(&app, "2026-10-09T00:00:00.000Z").await, []);
+    }
+}
+
+/// The statuses of `user_123`'s invoices, oldest first.
+async fn invoice_statuses(app: &TestApp) -> Vec<Value> {
+    let invoices = ok(app, Method::GET, "/invoices?customerId=user_123", None).await;
+    let mut statuses: Vec<Value> = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].clone())
+        .collect();
+    statuses.reverse();
+    statuses
+}
+
+on_both_backends! {
+    with charging();
+    /// A checkout never paid ends: replaced by a different request, canceled, or one interval
+    /// after its creation (`checkout_expired`); each time its invoice is void.
+    async fn an_unpaid_checkout_ends_and_its_invoice_is_void(app: TestApp) {
+        let (receiver, mut seen) = setup(&app).await;
+        let body = |seats: i64| json!({"customerId": "user_123", "planCode": "pro", "initialSeats": {"editor": seats}});
+        let first = ok(&app, Method::POST, "/subscriptions", Some(body(6))).await;
+        let first_url = first["checkoutUrl"].as_str().unwrap().to_owned();
+        delivered(&app, &receiver, &mut seen).await;
+        let second = ok(&app, Method::POST, "/subscriptions", Some(body(7))).await;
+        assert_ne!(second["id"], first["id"]);
+        let replaced = ok(&app, Method::GET, &format!("/subscriptions/{}", first["id"].as_str().unwrap()), None).await;
+        assert_eq!(replaced["status"], json!("canceled"));
+        assert_eq!(app.client.get(&first_url).send().await.unwrap().status(), 410);
+        let events = delivered(&app, &receiver, &mut seen).await;
+        let canceled: Vec<&Value> = events.iter().filter(|(n, _)| n == "subscription.canceled").map(|(_, d)| d).collect();
+        assert_eq!(canceled.len(), 1, "{events:?}");
+        assert_eq!(canceled[0]["cancelReason"], json!("replaced"));
+        assert_eq!(data(&events, "invoice.voided")["invoiceNumber"], json!("INV-000001"));
+
+        let ended = ok(&app, Method::POST, &format!("/subscriptions/{}/cancel", second["id"].as_str().unwrap()), Some(json!({"reason": "changed my mind"}))).await;
+        assert_eq!(ended["status"], json!("canceled"), "a checkout is canceled at once");
+        assert_eq!(invoice_statuses(&app).await, [json!("void"), json!("void")]);
+
+        let third = ok(&app, Method::POST, "/subscriptions", Some(body(6))).await;
+        let third_url = third["checkoutUrl"].as_str().unwrap().to_owned();
+        let run = json_with_status(app.post("/test-clock", DIRECT, &json!({"frozenTime": "2026-10-01T00:00:00.000Z"})).await, 202).await;
+        let outcomes: Vec<&Value> = run["items"].as_array().unwrap().iter().map(|i| &i["outcome"]).collect();
+        assert_eq!(outcomes, [&json!("checkout_expired")], "{run}");
+        let expired = ok(&app, Method::GET, &format!("/subscriptions/{}", third["id"].as_str().unwrap()), None).await;
+        assert_eq!((&expired["status"], &expired["endDate"]), (&json!("canceled"), &json!("2026-10-01T00:00:00.000Z")), "{expired}");
+        assert_eq!(invoice_statuses(&app).await, [json!("void"), json!("void"), json!("void")]);
+        assert_eq!(app.client.get(&third_url).send().await.unwrap().status(), 410);
+        let events = delivered(&app, &receiver, &mut seen).await;
+        let reasons: Vec<&Value> = events.iter().filter(|(n, _)| n == "subscription.canceled").map(|(_, d)| &d["cancelReason"]).collect();
+        assert_eq!(reasons, [&json!("changed my mind"), &json!("checkout_expired")]);
     }
 }

@@ -5,6 +5,7 @@ use crate::parts::{ClockParts, SubscriptionParts};
 use serde::Serialize;
 use tally_domain::Timestamp;
 use tally_domain::catalog::FeatureType;
+use tally_domain::payments::SANDBOX_PROVIDER;
 use tally_domain::plan_change::ChangeType;
 use tally_domain::subscription::{FeatureSnapshot, Subscription};
 use tally_domain::test_clock::TestClockRun;
@@ -257,10 +258,10 @@ pub struct SubscriptionOut<'a> {
     pub end_date: Option<String>,
     pub billing_day_of_month: Option<u32>,
     pub next_billing_date: Option<String>,
-    #[schema(value_type = crate::schema::Null)]
-    pub checkout_url: Option<()>,
-    #[schema(value_type = crate::schema::Null)]
-    pub checkout_provider: Option<()>,
+    /// The checkout page while the subscription is `pending_payment`, else null.
+    pub checkout_url: Option<&'a str>,
+    /// `"commet"` with a checkout page, else null.
+    pub checkout_provider: Option<&'static str>,
     pub created_at: String,
     pub updated_at: String,
     pub object: &'static str,
@@ -297,8 +298,8 @@ impl<'a> SubscriptionOut<'a> {
             end_date: time(s.end_date()),
             billing_day_of_month: s.billing_day_of_month(),
             next_billing_date: time(s.next_billing_date()),
-            checkout_url: None,
-            checkout_provider: None,
+            checkout_url: parts.checkout_url,
+            checkout_provider: parts.checkout_url.map(|_| SANDBOX_PROVIDER),
             created_at: s.created_at.to_rfc3339(),
             updated_at: s.updated_at.to_rfc3339(),
             object: "subscription",

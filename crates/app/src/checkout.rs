@@ -1,0 +1,346 @@
+//! The checkout of a new subscription (`payments.md` §5): under `billingMode: charge`, a paid
+//! subscription whose first invoice could not be charged (no default card, or a decline) waits
+//! in `pending_payment` for its customer to pay on the checkout page. Paid there, the card is
+//! the customer's default and the subscription is `active` in the period that began at its
+//! creation; unpaid for one interval, it ends (`checkout_expired`) and its invoice is void.
+
+use crate::collection::{
+    Attempted, FIRST_SUBSCRIPTION_PAYMENT, InvoiceAttempt, InvoiceSource, charge_invoice,
+};
+use crate::hosted_tokens::PageSigner;
+use crate::invoicing::{announce_activation, invoice_event_data};
+use crate::outbox::Outbox;
+use crate::payments::{PageRefusal, processor_for};
+use crate::subscriptions::{save, subscription_customer};
+use crate::{App, AppError, Command, IdSource, WriteCtx};
+use async_trait::async_trait;
+use serde_json::json;
+use tally_domain::billing::{Invoice, InvoiceStatus};
+use tally_domain::payments::{CardEntry, CardInfo, Decline, check_card};
+use tally_domain::subscription::{Subscription, SubscriptionId, SubscriptionStatus};
+use tally_domain::{Organization, Timestamp};
+use tally_store::{Lock, StoreError, Tx};
+
+/// The page kind of checkouts, and the path their pages are served on.
+pub const CHECKOUT_PAGE: &str = "checkout";
+
+/// The checkout page of a subscription waiting for it. The token is the same at every read
+/// (issued at the subscription's creation, named by its id), so the subscription's
+/// `checkoutUrl` never changes; it works until the checkout is paid or ends.
+pub fn checkout_url(signer: &PageSigner, subscription: &Subscription) -> Option<String> {
+    (subscription.status == SubscriptionStatus::PendingPayment).then(|| {
+        let id = subscription.id.as_str();
+        let token = signer.token(
+            CHECKOUT_PAGE,
+            &subscription.org_id,
+            id,
+            subscription.created_at,
+            None,
+            id,
+        );
+        signer.url(CHECKOUT_PAGE, &token)
+    })
+}
+
+/// The invoice a subscription's checkout pays: the one that opened its first period.
+pub(crate) async fn checkout_invoice(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+    period_start: Timestamp,
+    lock: Lock,
+) -> Result<Invoice, AppError> {
+    let missing = || AppError::Store(StoreError::other("checkout invoice missing"));
+    let id = tx
+        .period_opening_invoice(&subscription.org_id, &subscription.id, period_start)
+        .await?
+        .ok_or_else(missing)?;
+    tx.invoice(&subscription.org_id, &id, lock)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// The subscription now waits for its checkout: `payment.failed` when a card was declined (its
+/// `recoveryUrl` is the checkout), then `checkout.ready`.
+pub(crate) fn announce_checkout(
+    outbox: &mut Outbox<'_>,
+    subscription: &Subscription,
+    invoice: &Invoice,
+    url: &str,
+    declined: Option<&Decline>,
+) {
+    let customer_ref = outbox.customer_ref().to_owned();
+    if let Some(decline) = declined {
+        outbox.push(
+            "payment.failed",
+            json!({
+                "invoiceId": invoice.id,
+                "invoiceNumber": invoice.number,
+                "customerId": customer_ref,
+                "subscriptionId": subscription.id.as_str(),
+                "provider": tally_domain::payments::SANDBOX_PROVIDER,
+                "failureCode": decline.code,
+                "failureMessage": decline.message,
+                "recoveryUrl": url,
+                "paymentContext": crate::collection::context_data(FIRST_SUBSCRIPTION_PAYMENT, None),
+                "paymentMethod": "card",
+                "subPaymentMethod": "credit_card",
+            }),
+        );
+    }
+    outbox.push(
+        "checkout.ready",
+        json!({
+            "subscriptionId": subscription.id.as_str(),
+            "customerId": customer_ref,
+            "invoiceId": invoice.id,
+            "invoiceNumber": invoice.number,
+            "invoiceTotal": invoice.total().0,
+            "invoiceCurrency": invoice.currency,
+            "checkoutUrl": url,
+        }),
+    );
+}
+
+/// A checkout that ends unpaid (expired, canceled, replaced): its invoice is void (the
+/// customer credits it used given back), with `invoice.voided`.
+pub(crate) async fn void_checkout_invoice(
+    tx: &mut dyn Tx,
+    subscription: &Subscription,
+    period_start: Timestamp,
+    at: Timestamp,
+    outbox: &mut Outbox<'_>,
+) -> Result<(), AppError> {
+    let before = subscription;
+    let mut invoice = checkout_invoice(tx, before, period_start, Lock::ForUpdate).await?;
+    if invoice.status != InvoiceStatus::Outstanding {
+        return Ok(());
+    }
+    tx.update_invoice_status(&before.org_id, &invoice.id, InvoiceStatus::Void, at)
+        .await?;
+    tx.reverse_customer_credit_uses(&before.org_id, &invoice.id)
+        .await?;
+    invoice.status = InvoiceStatus::Void;
+    invoice.updated_at = at;
+    let data = invoice_event_data(&invoice, outbox.customer_ref());
+    outbox.push("invoice.voided", data);
+    Ok(())
+}
+
+/// What the checkout page shows.
+#[derive(Debug, Clone)]
+pub struct CheckoutPage {
+    pub organization: Organization,
+    pub subscription: Subscription,
+    pub plan_name: String,
+    pub invoice: Invoice,
+    pub card: Option<CardInfo>,
+    pub paid: bool,
+    pub error: Option<Decline>,
+}
+
+/// Pays the checkout with a typed card, its holder present; paid, the card becomes the
+/// customer's default (`payment_method.attached`) and the subscription is active
+/// (`payment.received`, `subscription.activated`, its state change). A decline leaves a failed
+/// transaction and the page open, with no event (`payments.md` §5).
+struct PayCheckout {
+    subscription: SubscriptionId,
+    entry: CardEntry,
+    nonce: Option<String>,
+}
+
+#[async_trait]
+impl Command for PayCheckout {
+    type Output = Option<Decline>;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
+        let org = ctx.caller.org().clone();
+        let gone = || AppError::Page(PageRefusal::Gone);
+        let subscription = ctx
+            .tx
+            .subscription(&org, &self.subscription, Lock::ForUpdate)
+            .await?
+            .ok_or_else(gone)?;
+        let period = subscription.current_period.ok_or_else(gone)?;
+        let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
+        if let Some(nonce) = &self.nonce
+            && let Some(earlier) = ctx
+                .tx
+                .invoice_transactions(&org, &invoice.id)
+                .await?
+                .into_iter()
+                .find(|t| t.attempt.as_deref() == Some(nonce))
+        {
+            return Ok(earlier.failure);
+        }
+        if subscription.status != SubscriptionStatus::PendingPayment
+            || invoice.status != InvoiceStatus::Outstanding
+        {
+            return Err(gone());
+        }
+        let customer = subscription_customer(ctx.tx, &subscription).await?;
+        let attempt = InvoiceAttempt {
+            customer: &customer,
+            subscription: &subscription,
+            invoice: &invoice,
+            reason: FIRST_SUBSCRIPTION_PAYMENT,
+            recovery: None,
+            nonce: self.nonce.clone(),
+            at: ctx.now,
+        };
+        let organization = ctx.caller.organization.clone();
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let outcome = charge_invoice(
+            ctx.tx,
+            ctx.ids,
+            &organization,
+            &attempt,
+            Some(InvoiceSource::Typed(&self.entry)),
+            &mut outbox,
+        )
+        .await?;
+        let card = match outcome {
+            Attempted::Paid(_, card) => card,
+            Attempted::Declined { decline, .. } => return Ok(Some(decline)),
+        };
+        crate::portal::keep_default_card(ctx, &customer, &card, Some(&subscription.id)).await?;
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+        let active = subscription.checkout_paid(ctx.now);
+        save(ctx.tx, &active).await?;
+        let provider = processor_for(&organization, "subscriptions.create")?.provider();
+        announce_activation(
+            ctx.tx,
+            ctx.ids,
+            &customer,
+            &active,
+            &invoice,
+            ctx.now,
+            Some(provider),
+        )
+        .await?;
+        Ok(None)
+    }
+}
+
+/// Ends a checkout that was never paid (`pending_payment` canceled or replaced): the
+/// subscription is canceled now with `reason`, its invoice void; `invoice.voided`,
+/// `subscription.canceled`, `customer.state_changed`.
+pub(crate) async fn end_checkout(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    pending: &Subscription,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let ended = pending.cancel(at, Some(reason.to_owned()), true)?;
+    save(tx, &ended).await?;
+    let customer = subscription_customer(tx, pending).await?;
+    let mut outbox = Outbox::new(ids, &customer, at);
+    if let Some(period) = pending.current_period {
+        void_checkout_invoice(tx, pending, period.start, at, &mut outbox).await?;
+    }
+    let data = crate::outbox::cancellation_data(outbox.customer_ref(), &ended);
+    outbox.push("subscription.canceled", data);
+    outbox.state_changed("subscription_canceled");
+    tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(())
+}
+
+impl App {
+    async fn checkout_subject(
+        &self,
+        token: &str,
+    ) -> Result<(Organization, Subscription, Timestamp), AppError> {
+        let signer = self.page_signer().await?;
+        let claims = signer
+            .read(CHECKOUT_PAGE, token)
+            .map_err(|_| AppError::Page(PageRefusal::NotFound))?;
+        let not_found = || AppError::Page(PageRefusal::NotFound);
+        let id = SubscriptionId::parse(&claims.subject).ok_or_else(not_found)?;
+        let mut db = self.store.read().await?;
+        let organization = db
+            .organization(&claims.org, Lock::None)
+            .await?
+            .ok_or_else(not_found)?;
+        let subscription = db
+            .subscription(&claims.org, &id, Lock::None)
+            .await?
+            .ok_or_else(not_found)?;
+        let now = organization.now(self.clock.now());
+        Ok((organization, subscription, now))
+    }
+
+    async fn checkout_view(
+        &self,
+        organization: Organization,
+        id: &SubscriptionId,
+        error: Option<Decline>,
+    ) -> Result<CheckoutPage, AppError> {
+        let mut db = self.store.read().await?;
+        let org = &organization.id;
+        let gone = || AppError::Page(PageRefusal::Gone);
+        let subscription = db
+            .subscription(org, id, Lock::None)
+            .await?
+            .ok_or_else(gone)?;
+        let period = subscription.current_period.ok_or_else(gone)?;
+        let invoice_id = db
+            .period_opening_invoice(org, id, period.start)
+            .await?
+            .ok_or_else(gone)?;
+        let invoice = db
+            .invoice(org, &invoice_id, Lock::None)
+            .await?
+            .ok_or_else(gone)?;
+        let plan_name = db
+            .plan_any(org, &subscription.plan_id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let card = db
+            .default_card(org, &subscription.customer_id)
+            .await?
+            .map(|c| c.card);
+        Ok(CheckoutPage {
+            paid: invoice.status == InvoiceStatus::Paid,
+            organization,
+            subscription,
+            plan_name,
+            invoice,
+            card,
+            error,
+        })
+    }
+
+    /// The checkout page for `token`; `410` once the checkout is paid or has ended.
+    pub async fn checkout_page(&self, token: &str) -> Result<CheckoutPage, AppError> {
+        let (organization, subscription, now) = self.checkout_subject(token).await?;
+        if subscription.as_of(now).status != SubscriptionStatus::PendingPayment {
+            return Err(AppError::Page(PageRefusal::Gone));
+        }
+        self.checkout_view(organization, &subscription.id, None)
+            .await
+    }
+
+    /// Pays the checkout with a typed card.
+    pub async fn pay_checkout(
+        &self,
+        token: &str,
+        (number, exp_month, exp_year, cvc): (&str, &str, &str, &str),
+        nonce: Option<String>,
+    ) -> Result<CheckoutPage, AppError> {
+        let (organization, subscription, now) = self.checkout_subject(token).await?;
+        if subscription.as_of(now).status != SubscriptionStatus::PendingPayment && nonce.is_none() {
+            return Err(AppError::Page(PageRefusal::Gone));
+        }
+        let entry = check_card(number, exp_month, exp_year, cvc, now)
+            .map_err(|e| AppError::Page(PageRefusal::Form(e)))?;
+        let command = PayCheckout {
+            subscription: subscription.id.clone(),
+            entry,
+            nonce,
+        };
+        let error = self.page_write(&organization, command).await?;
+        self.checkout_view(organization, &subscription.id, error)
+            .await
+    }
+}
