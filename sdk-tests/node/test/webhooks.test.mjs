@@ -17,16 +17,16 @@
 //   verifyAndParse({rawBody, signature, secret}) -> JSON.parse(rawBody), or null when verify fails.
 //   on(event, handler) + process({rawBody, signature, secret}): verifyAndParse, then calls the
 //     handler registered for payload.event with (payload.data, payload); returns the payload.
-// Each test runs its own receiver on 127.0.0.1 (port 0, a random path) that records the raw bytes
-// and headers of every request and answers 200 with `Connection: close` (so the server never
-// reuses a connection the receiver may be closing), and deletes its endpoints before closing it.
+// Each test runs its own receiver (./receiver.mjs) on 127.0.0.1 (port 0, a random path) that
+// records the raw bytes and headers of every request and answers 200 with `Connection: close` (so
+// the server never reuses a connection the receiver may be closing), and deletes its endpoints
+// before closing it.
 // The sandbox organization is shared with every other test file (run in parallel) and with the
 // Python suite, so every endpoint receives other tests' events too: deliveries are picked by the
 // receiver's own path and by this test's customer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, randomUUID } from "node:crypto";
-import { createServer } from "node:http";
+import { createHmac } from "node:crypto";
 import { API_VERSION, Webhooks } from "@commet/node";
 import {
   assertTimestamp,
@@ -39,11 +39,11 @@ import {
   LIVE_KEY,
   requestLine,
   SANDBOX_KEY,
-  sleep,
   sortedKeys,
   unwrap,
 } from "./helpers.mjs";
 import { INCLUDED_SEATS, newCustomer, SEAT_UNIT_PRICE, seatPlan } from "./fixtures.mjs";
+import { parsed, startReceiver, summary, until } from "./receiver.mjs";
 
 const ULID = "[0-9A-HJKMNP-TV-Z]{26}";
 const ENDPOINT_ID = new RegExp(`^whe_${ULID}$`);
@@ -56,81 +56,9 @@ const ENDPOINT_KEYS = ["apiVersion", "createdAt", "description", "events", "id",
 const ENVELOPE_KEYS = ["apiVersion", "data", "event", "id", "mode", "organizationId", "timestamp"];
 const SEAT_EVENTS = ["seats.updated", "seats.limit_reached", "customer.state_changed"];
 
-// The dispatcher runs every 100 ms, so a delivery normally arrives well under a second after the
-// change. 15 s leaves room for a loaded machine (2 cores, the Node test files run in parallel
-// against one server) while failing long before node's --test-timeout (120 s). Retries cannot help
-// inside it: a failed first attempt is only retried after 60 s (webhooks.md §6).
-const DELIVERY_DEADLINE_MS = 15_000;
-
 /** The sandbox clock's "now" (real time until the clock is first advanced). */
 async function clockNow(sdk) {
   return unwrap(await sdk.testClock.get()).now;
-}
-
-/**
- * An HTTP receiver on 127.0.0.1, port 0: records every request (method, path, lowercase headers,
- * raw body bytes and their UTF-8 text) before answering 200.
- */
-async function startReceiver() {
-  const path = `/hooks/${randomUUID()}`;
-  const requests = [];
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (chunk) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      requests.push({ method: req.method, path: req.url, headers: req.headers, body, text: body.toString("utf8") });
-      res.writeHead(200, { "Content-Type": "text/plain", Connection: "close" });
-      res.end("ok");
-    });
-  });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address();
-  const endpointIds = [];
-  return {
-    url: `http://127.0.0.1:${port}${path}`,
-    path,
-    endpointIds, // deleted by close()
-    /** Requests sent to this receiver's path (other endpoints may share the port after it closes). */
-    mine: () => requests.filter((r) => r.path === path),
-    /** Deletes the endpoints created for it (ignoring errors), then stops listening. */
-    async close(sdk) {
-      for (const id of endpointIds) await sdk.webhooks.delete({ id }).catch(() => {});
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** Polls `check` until it returns something truthy; fails after DELIVERY_DEADLINE_MS. */
-async function until(check, describe) {
-  const deadline = Date.now() + DELIVERY_DEADLINE_MS;
-  for (;;) {
-    const result = check();
-    if (result) return result;
-    if (Date.now() >= deadline) assert.fail(`${describe()} (waited ${DELIVERY_DEADLINE_MS / 1000} s)`);
-    await sleep(50);
-  }
-}
-
-function parsed(request) {
-  try {
-    return JSON.parse(request.text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** What the receiver got, for failure messages: event and customer of each request. */
-function summary(receiver) {
-  const seen = receiver.mine().map((r) => {
-    const body = parsed(r);
-    return `${body?.event}/${body?.data?.customerId ?? body?.data?.webhookId}/${body?.data?.trigger ?? ""}`;
-  });
-  return seen.length ? `received ${seen.join(", ")}` : "received nothing";
 }
 
 /** Creates an endpoint for `receiver` through the SDK, checks the answer, registers it for cleanup. */
