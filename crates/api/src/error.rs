@@ -95,11 +95,13 @@ pub enum ErrorCode {
     PaymentFailed,
     ChargeFailed,
     NoOutstandingInvoice,
+    ClaimNotPending,
+    OrganizationAlreadyClaimed,
     InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 74] = [
+    pub const ALL: [ErrorCode; 76] = [
         ErrorCode::ValidationError,
         ErrorCode::InvalidJson,
         ErrorCode::PayloadTooLarge,
@@ -173,6 +175,8 @@ impl ErrorCode {
         ErrorCode::PaymentFailed,
         ErrorCode::ChargeFailed,
         ErrorCode::NoOutstandingInvoice,
+        ErrorCode::ClaimNotPending,
+        ErrorCode::OrganizationAlreadyClaimed,
         ErrorCode::InternalError,
     ];
 
@@ -193,6 +197,7 @@ impl ErrorCode {
             C::Unauthorized => ("authentication_error", 401),
             C::Forbidden | C::SandboxOnly => ("authentication_error", 403),
             C::NotFound
+            | C::ClaimNotPending
             | C::PaymentNotFound
             | C::TransactionNotFound
             | C::CustomerNotFound
@@ -235,6 +240,7 @@ impl ErrorCode {
             | C::PaymentNotCancelable
             | C::SubscriptionRequired
             | C::NoOutstandingInvoice
+            | C::OrganizationAlreadyClaimed
             | C::AlreadyScheduled => ("conflict_error", 409),
             C::PlanUnavailable | C::NoPaymentMethod => ("conflict_error", 422),
             C::PaymentFailed | C::ChargeFailed => ("billing_error", 402),
@@ -330,6 +336,8 @@ impl ErrorCode {
             C::PaymentFailed => "payment_failed",
             C::ChargeFailed => "charge_failed",
             C::NoOutstandingInvoice => "no_outstanding_invoice",
+            C::ClaimNotPending => "claim_not_pending",
+            C::OrganizationAlreadyClaimed => "organization_already_claimed",
             C::InternalError => "internal_error",
         }
     }
@@ -712,6 +720,14 @@ impl From<&AppError> for ApiError {
                 })),
                 ..ApiError::new(ErrorCode::ChargeFailed, decline.message.clone())
             },
+            AppError::ClaimNotPending => ApiError::new(
+                ErrorCode::ClaimNotPending,
+                "This organization was not provisioned headless: it has no claim pending",
+            ),
+            AppError::AlreadyClaimed => ApiError::new(
+                ErrorCode::OrganizationAlreadyClaimed,
+                "This organization has already been claimed",
+            ),
             AppError::NotRetryable => ApiError::validation(
                 "id",
                 "only a failed attempt at an invoice a past-due subscription still owes can be retried",

@@ -9,6 +9,7 @@
 
 mod card_update;
 mod checkout;
+mod claim;
 mod pay;
 mod portal;
 mod recover;
@@ -46,6 +47,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::get(card_update::card_page).post(card_update::card_action),
         )
         .route(
+            "/claim/{token}",
+            axum::routing::get(claim::claim_page).post(claim::claim_action),
+        )
+        .route(
             "/checkout/{token}",
             axum::routing::get(checkout::checkout_page).post(checkout::checkout_action),
         )
@@ -57,7 +62,8 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The page kind a path serves and the token in it: `/pay/{token}[/authenticate]`,
-/// `/portal/{token}`, `/payment-method/{token}`, `/recover/{token}`, `/checkout/{token}`.
+/// `/portal/{token}`, `/payment-method/{token}`, `/recover/{token}`, `/checkout/{token}`,
+/// `/claim/{token}`.
 fn page_token(path: &str) -> Option<(&'static str, &str)> {
     let mut segments = path.trim_start_matches('/').split('/');
     let kind = match segments.next()? {
@@ -66,6 +72,7 @@ fn page_token(path: &str) -> Option<(&'static str, &str)> {
         "payment-method" => tally_app::card_updates::CARD_PAGE,
         "recover" => tally_app::collection::RECOVER_PAGE,
         "checkout" => tally_app::checkout::CHECKOUT_PAGE,
+        "claim" => tally_app::claims::CLAIM_PAGE,
         _ => return None,
     };
     Some((kind, segments.next()?))

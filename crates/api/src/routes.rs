@@ -883,6 +883,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         .body::<PaymentMethodUpdateIn>()
         .answers(Object(V::PaymentMethodUpdate))
         .errors(&[409]),
+        post(
+            "/api/v1/claim-link",
+            recovery::claim_link,
+            "createClaimLink",
+            "A link that claims an organization pair provisioned headless",
+        )
+        .body::<NoFieldsIn>()
+        .answers(Object(V::ClaimLink))
+        .errors(&[409]),
         // The customer portal (`payments.md` §10): both spellings in every version.
         post(
             "/api/v1/portal/request-access",

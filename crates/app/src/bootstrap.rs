@@ -13,6 +13,9 @@ use tally_store::StoreError;
 pub struct SeedKeys {
     pub sandbox: Option<String>,
     pub live: Option<String>,
+    /// The pair starts without an owner, to be claimed through a claim link
+    /// (`payments.md` §10.2): how platforms provision an organization for someone else.
+    pub headless: bool,
 }
 
 /// The secrets made at first start; printed once, never stored in clear.
@@ -73,6 +76,13 @@ impl App {
             organization(&live_id, Mode::Live, &sandbox_id),
             organization(&sandbox_id, Mode::Sandbox, &live_id),
         ];
+        let claims = match seeds.headless {
+            true => vec![
+                tally_domain::claims::OrgClaim::pending(live_id.clone()),
+                tally_domain::claims::OrgClaim::pending(sandbox_id.clone()),
+            ],
+            false => Vec::new(),
+        };
         let keys = [(&live_id, &live_key), (&sandbox_id, &sandbox_key)].map(|(org, secret)| {
             let key = self.key_record(org, "Default key", secret, None, now);
             (key, secret_hash(secret))
@@ -84,6 +94,9 @@ impl App {
                 }
                 for (key, hash) in &keys {
                     tx.insert_api_key(key, hash).await?;
+                }
+                for claim in &claims {
+                    tx.insert_org_claim(claim).await?;
                 }
                 Ok::<_, AppError>(())
             })

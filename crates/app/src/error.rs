@@ -115,6 +115,13 @@ pub enum AppError {
     /// (`charge_failed`).
     #[error("the charge was declined: {}", .0.message)]
     ChargeDeclined(tally_domain::payments::Decline),
+    /// A claim link for an organization that was not provisioned headless
+    /// (`claim_not_pending`).
+    #[error("this organization has no claim pending")]
+    ClaimNotPending,
+    /// A claim link for an organization pair already claimed.
+    #[error("this organization has already been claimed")]
+    AlreadyClaimed,
     /// A succeeded payment, or a charge, asked to be canceled.
     #[error("this payment can no longer be canceled")]
     PaymentNotCancelable,

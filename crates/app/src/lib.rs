@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod card_updates;
 pub mod catalog;
 pub mod checkout;
+pub mod claims;
 pub mod clock;
 pub mod collection;
 pub mod credit_packs;

@@ -10,6 +10,7 @@ pub mod api_key;
 pub mod api_version;
 pub mod billing;
 pub mod catalog;
+pub mod claims;
 pub mod credit_packs;
 pub mod customer;
 pub mod customer_credits;

@@ -2,6 +2,7 @@
 
 mod addons;
 pub(crate) mod catalog;
+mod claims;
 mod credit_packs;
 mod customer_credits;
 mod customers;

@@ -2,6 +2,7 @@
 
 mod addons;
 mod catalog;
+mod claims;
 mod credit_packs;
 mod customer_credits;
 mod customers;
@@ -25,6 +26,7 @@ mod webhooks;
 
 pub use addons::Addons;
 pub use catalog::Catalog;
+pub use claims::Claims;
 pub use credit_packs::CreditPacks;
 pub use customer_credits::CustomerCredits;
 pub use customers::Customers;

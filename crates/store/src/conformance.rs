@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
                 payments_transactions_refunds_and_cards_read_back_per_organization,
                 the_merchant_balance_sums_paid_charges_less_refunds_and_payouts,
                 attempts_at_an_invoice_and_manual_attempts_read_back_per_organization,
+                claims_of_headless_organizations_read_back_and_change,
             },
             offers {
                 offers_codes_and_applications_read_back_and_codes_are_unique_in_any_case,

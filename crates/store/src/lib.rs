@@ -19,10 +19,10 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Addons, Catalog, CreditPacks, CustomerCredits, Customers, Idempotency, IdempotencyScope,
-    InvoiceSends, Invoices, Markets, Offers, Organizations, Payments, PayoutVerification, Payouts,
-    PlanGrants, PlanGroups, Portal, Seats, ServerSecrets, SubscriptionPricing, Subscriptions,
-    TestClock, Usage, Webhooks,
+    Addons, Catalog, Claims, CreditPacks, CustomerCredits, Customers, Idempotency,
+    IdempotencyScope, InvoiceSends, Invoices, Markets, Offers, Organizations, Payments,
+    PayoutVerification, Payouts, PlanGrants, PlanGroups, Portal, Seats, ServerSecrets,
+    SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
 };
 pub use error::StoreError;
 pub use records::{
@@ -66,6 +66,7 @@ pub trait Db:
     + Payments
     + Payouts
     + Portal
+    + Claims
     + PlanGrants
     + ServerSecrets
     + Webhooks
@@ -93,6 +94,7 @@ impl<T> Db for T where
         + Payments
         + Payouts
         + Portal
+        + Claims
         + PlanGrants
         + ServerSecrets
         + Webhooks

@@ -94,6 +94,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_SEED_LIVE_KEY", hide_env_values = true)]
     pub seed_live_key: Option<String>,
 
+    /// At first start, make the organization pair without an owner: someone claims it later
+    /// through a claim link (`provisioning.createClaimLink`).
+    #[arg(long, env = "TALLY_HEADLESS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub headless: bool,
+
     /// Requests each API key may make per rate-limit window. The default, 10 000 per 10 s, is
     /// out of the way of a self-hosted deployment's own apps; turn it down to guard against a
     /// runaway client.

@@ -136,6 +136,7 @@ impl Config {
             seeds: SeedKeys {
                 sandbox: serve.seed_sandbox_key.clone(),
                 live: serve.seed_live_key.clone(),
+                headless: serve.headless,
             },
             api: ApiConfig {
                 rate_limit: {

@@ -307,6 +307,25 @@ pub fn transaction_retry(
     }
 }
 
+/// The answer of `createClaimLink` (`payments.md` §10.2).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimLinkOut<'a> {
+    pub url: &'a str,
+    pub expires_at: String,
+    pub object: &'static str,
+    pub livemode: bool,
+}
+
+pub fn claim_link(url: &str, expires_at: tally_domain::Timestamp, livemode: Livemode) -> Value {
+    to_value(ClaimLinkOut {
+        url,
+        expires_at: expires_at.to_rfc3339(),
+        object: "claim_link",
+        livemode: livemode.0,
+    })
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PortalAccessOut<'a> {

@@ -123,6 +123,7 @@ pub enum View {
     PaymentMethodUpdate,
     RecoveryLink,
     TransactionRetry,
+    ClaimLink,
 }
 
 impl View {
@@ -193,6 +194,7 @@ impl View {
             (View::Payout, _) => add::<payments::PayoutOut>(&name, schemas_of),
             (View::PortalAccess, _) => add::<payments::PortalAccessOut>(&name, schemas_of),
             (View::RecoveryLink, _) => add::<payments::RecoveryLinkOut>(&name, schemas_of),
+            (View::ClaimLink, _) => add::<payments::ClaimLinkOut>(&name, schemas_of),
             (View::TransactionRetry, Legacy) => {
                 add::<payments::TransactionRetryLegacyOut>(&name, schemas_of)
             }

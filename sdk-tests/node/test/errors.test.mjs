@@ -15,6 +15,7 @@ import {
   lastExchange,
   REQUEST_ID,
   rejection,
+  requestLine,
   SANDBOX_KEY,
   sortedKeys,
 } from "./helpers.mjs";
@@ -53,11 +54,19 @@ for (const prefix of ["ck_sandbox_", "ck_live_"]) {
 }
 
 test("unknown routes are JSON 404 not_found", async () => {
-  // Nothing in the SDK calls an unknown path, so use a method the server does not serve yet.
+  // Every call of this SDK is served, so ask for a path none of them uses, as the SDK would.
+  const url = `${process.env.TALLY_URL.replace(/\/+$/, "")}/api/v1/no-such-route`;
+  const res = await fetch(url, { headers: { "x-api-key": SANDBOX_KEY, "commet-version": "2026-07-11" } });
+  assert.equal(res.status, 404);
+  const body = await res.json();
+  assert.deepEqual(sortedKeys(body), ["error", "success"]);
+  assert.deepEqual([body.success, body.error.code, body.error.type], [false, "not_found", "not_found_error"]);
+});
+
+test("a claim link for a pair that was not provisioned headless -> 404 claim_not_pending", async () => {
   const sandbox = client(SANDBOX_KEY);
   const error = await rejection(sandbox.provisioning.createClaimLink());
+  assert.equal(requestLine(lastExchange()), "POST /api/v1/claim-link");
   assert.ok(error instanceof CommetAPIError, `expected CommetAPIError, got ${error?.name}: ${error?.message}`);
-  assert.equal(error.statusCode, 404);
-  assert.equal(error.code, "not_found");
-  assert.equal(error.type, "not_found_error");
+  assert.deepEqual([error.statusCode, error.code, error.type], [404, "claim_not_pending", "not_found_error"]);
 });

@@ -43,6 +43,12 @@ def test_unknown_key_is_401_unauthorized(make_client, wire, prefix):
     assert exchange.body["error"]["message"] == str(error)
 
 
+def test_a_claim_link_for_a_pair_never_headless_is_404_claim_not_pending(sandbox):
+    with pytest.raises(CommetAPIError) as caught:
+        sandbox.provisioning.create_claim_link()
+    assert (caught.value.status_code, caught.value.code, caught.value.type) == (404, "claim_not_pending", "not_found_error")
+
+
 def test_unknown_route_is_json_404_not_found(sandbox):
     # Prepaid-period checkouts are not served (a decision of the contract): 404 not_found.
     with pytest.raises(CommetAPIError) as caught:

@@ -1,5 +1,6 @@
 //! Recovering past-due subscriptions (`payments.md` §6): recovery links,
-//! `transactions.retry`, and the answer `reactivate` gives for a past-due subscription.
+//! `transactions.retry`, and the answer `reactivate` gives for a past-due subscription; and
+//! claim links (§10.2), the other link a platform hands out.
 
 use super::{EMPTY_BODY, write};
 use crate::AppState;
@@ -95,5 +96,24 @@ pub async fn retry(
             })
         },
     )
+    .await
+}
+
+/// `POST /claim-link` (`payments.md` §10.2): a fresh link to claim a pair provisioned
+/// headless.
+pub async fn claim_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    key: IdempotencyKey,
+) -> Result<Reply, ApiError> {
+    let signer = state.app.page_signer().await?;
+    let command = tally_app::claims::CreateClaimLink { signer };
+    let (version, livemode) = (ctx.version, ctx.livemode());
+    write(&state, &ctx, &key, EMPTY_BODY, command, move |link| {
+        reply::object(
+            version,
+            view::claim_link(&link.url, link.expires_at, livemode),
+        )
+    })
     .await
 }

@@ -467,3 +467,40 @@ pub async fn attempts_at_an_invoice_and_manual_attempts_read_back_per_organizati
         [elsewhere.created_at]
     );
 }
+
+pub async fn claims_of_headless_organizations_read_back_and_change(store: Arc<dyn Store>) {
+    let org = organization(&*store, "headless").await;
+    let other = organization(&*store, "owned").await;
+    let pending = tally_domain::claims::OrgClaim::pending(org.clone());
+    let job = pending.clone();
+    commit(&*store, move |tx| {
+        Box::pin(async move { tx.insert_org_claim(&job).await })
+    })
+    .await;
+    let mut db = read(&*store).await;
+    assert_eq!(db.org_claim(&org).await.unwrap(), Some(pending.clone()));
+    assert_eq!(db.org_claim(&other).await.unwrap(), None, "never headless");
+    drop(db);
+
+    let owner = tally_domain::claims::Owner {
+        email: "jane@acme.test".to_owned(),
+        name: "Jane Doe".to_owned(),
+    };
+    let claimed = pending.reissued().claimed_by(&owner, T0.plus_millis(5));
+    let stranger = tally_domain::claims::OrgClaim::pending(other.clone());
+    let job = (claimed.clone(), stranger);
+    let refused = commit(&*store, move |tx| {
+        Box::pin(async move {
+            let (claimed, stranger) = job;
+            tx.update_org_claim(&claimed).await?;
+            Ok::<_, crate::StoreError>(tx.update_org_claim(&stranger).await.is_err())
+        })
+    })
+    .await;
+    assert!(
+        refused,
+        "an organization without a claim has none to update"
+    );
+    let mut db = read(&*store).await;
+    assert_eq!(db.org_claim(&org).await.unwrap(), Some(claimed));
+}

@@ -9,6 +9,7 @@ mod backup;
 mod balance;
 mod browser;
 mod catalog;
+mod claims;
 mod connections;
 mod credit_packs;
 mod customer_credits;

@@ -30,10 +30,12 @@ async fn run_sdk_suites(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, options.clone()).await else {
         return;
     };
-    // The dunning suites need subscription invoices charged: a second server, in
-    // `--billing-mode charge`, on a database of its own.
+    // The dunning suites need subscription invoices charged, and the claim-link suites a pair
+    // without an owner: a second server, `--billing-mode charge --headless`, on a database of
+    // its own.
     let charging = Options {
         charge: true,
+        headless: true,
         ..options
     };
     let Some(charge_app) = TestApp::spawn_with(backend, charging).await else {

@@ -40,6 +40,8 @@ pub struct Options {
     pub auto_pay: bool,
     /// `--billing-mode charge`: subscription invoices are charged (dunning).
     pub charge: bool,
+    /// `--headless`: the organization pair starts unclaimed.
+    pub headless: bool,
     pub enforce_seat_caps: bool,
     /// `--webhook-allow-networks`. The tests' receivers listen on 127.0.0.1, which the server
     /// refuses by default, so the default here allows loopback explicitly; `""` is the
@@ -72,6 +74,7 @@ impl Default for Options {
             webhook_timeout_ms: 10_000,
             auto_pay: true,
             charge: false,
+            headless: false,
             enforce_seat_caps: false,
             webhook_allow_networks: LOOPBACK_NETWORKS,
             webhook_pinned_hosts: Vec::new(),
@@ -131,6 +134,7 @@ impl TestApp {
             metrics_listen: None,
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
+            headless: options.headless,
             rate_limit_requests: options.rate_limit_requests,
             rate_limit_org_requests: options.rate_limit_org_requests,
             rate_limit_auth_failures: options.rate_limit_auth_failures,
