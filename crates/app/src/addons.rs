@@ -247,10 +247,18 @@ impl Command for ActivateAddon {
                 },
                 now: ctx.now,
                 invoice_type: "addon_activation",
-                status: ctx.billing.invoice_status,
+                status: ctx.billing.issue_status(&ctx.caller.organization),
                 settles_true_ups: false,
             };
-            issue_invoice(ctx.tx, ctx.ids, request).await?;
+            let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+            crate::collection::settle_at_once(
+                ctx,
+                &customer,
+                &subscription,
+                &invoice,
+                "addon_activation",
+            )
+            .await?;
         }
         let activation = Activation {
             subscription_id: subscription.id.clone(),

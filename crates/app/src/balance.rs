@@ -151,12 +151,18 @@ impl Command for TopUpBalance {
             },
             now: ctx.now,
             invoice_type: "balance_topup",
-            // A top-up is paid when it is made (`balance.md` §3): there is nothing to settle.
-            status: tally_domain::billing::InvoiceStatus::Paid,
+            // A top-up is paid when it is made (`balance.md` §3): there is nothing to settle,
+            // unless invoices are collected, when it is charged now (`payments.md` §5).
+            status: match ctx.billing.collects(&ctx.caller.organization) {
+                true => tally_domain::billing::InvoiceStatus::Outstanding,
+                false => tally_domain::billing::InvoiceStatus::Paid,
+            },
             // Seat true-ups wait for the subscription's next recurring invoice.
             settles_true_ups: false,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+        crate::collection::settle_at_once(ctx, &customer, &next, &invoice, "one_time_payment")
+            .await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let data = json!({
             "subscriptionId": next.id.as_str(),

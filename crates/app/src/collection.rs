@@ -52,6 +52,15 @@ impl Billing {
     pub fn collects(&self, organization: &Organization) -> bool {
         self.charge && has_processor(organization)
     }
+
+    /// The status a subscription invoice is issued in for `organization`: `outstanding` until
+    /// its charge where invoices are collected, else as `autoPay` says.
+    pub fn issue_status(&self, organization: &Organization) -> InvoiceStatus {
+        match self.collects(organization) {
+            true => InvoiceStatus::Outstanding,
+            false => self.invoice_status,
+        }
+    }
 }
 
 /// Whether money can move for `organization` (`payments.md` §2.3).
@@ -297,6 +306,63 @@ pub(crate) async fn collect_first_invoice(
         )),
         Attempted::Declined { decline, .. } => FirstCharge::Checkout(Some(decline)),
     })
+}
+
+/// The rule of one-off charged operations (`payments.md` §5: a plan change, an add-on, a
+/// resume, a reactivation, a top-up, a credit purchase). Where invoices are collected, the
+/// operation's invoice, issued `outstanding`, is charged at once to the customer's default card;
+/// without one the operation is refused (`422 no_payment_method`), and a decline refuses it too
+/// (`402 charge_failed`). A refusal undoes the whole operation, its invoice included, since it is
+/// one transaction. Paid: `payment.received` (and `payout.available`). Elsewhere nothing happens.
+pub(crate) async fn settle_at_once(
+    ctx: &mut WriteCtx<'_>,
+    customer: &Customer,
+    subscription: &Subscription,
+    invoice: &Invoice,
+    reason: &str,
+) -> Result<(), AppError> {
+    if !ctx.billing.collects(&ctx.caller.organization) {
+        return Ok(());
+    }
+    if invoice.total().0 == 0 {
+        ctx.tx
+            .update_invoice_status(&invoice.org_id, &invoice.id, InvoiceStatus::Paid, ctx.now)
+            .await?;
+        return Ok(());
+    }
+    let card = ctx
+        .tx
+        .default_card(&invoice.org_id, &customer.id)
+        .await?
+        .ok_or(AppError::NoPaymentMethod)?;
+    let attempt = InvoiceAttempt {
+        customer,
+        subscription,
+        invoice,
+        reason,
+        recovery: None,
+        nonce: None,
+        at: ctx.now,
+    };
+    let mut outbox = Outbox::new(ctx.ids, customer, ctx.now);
+    let organization = ctx.caller.organization.clone();
+    let source = Some(InvoiceSource::Saved(&card));
+    match charge_invoice(
+        ctx.tx,
+        ctx.ids,
+        &organization,
+        &attempt,
+        source,
+        &mut outbox,
+    )
+    .await?
+    {
+        Attempted::Paid(..) => {
+            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+            Ok(())
+        }
+        Attempted::Declined { decline, .. } => Err(AppError::ChargeDeclined(decline)),
+    }
 }
 
 /// `paymentContext` of an attempt at a subscription invoice.

@@ -199,11 +199,17 @@ impl Command for PurchaseCredits {
             },
             now: ctx.now,
             invoice_type: "credit_purchase",
-            // Paid when made, like a balance top-up: there is nothing to settle later.
-            status: InvoiceStatus::Paid,
+            // Paid when made, like a balance top-up: there is nothing to settle later, unless
+            // invoices are collected, when it is charged now (`payments.md` §5).
+            status: match ctx.billing.collects(&ctx.caller.organization) {
+                true => InvoiceStatus::Outstanding,
+                false => InvoiceStatus::Paid,
+            },
             settles_true_ups: false,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+        crate::collection::settle_at_once(ctx, &customer, &next, &invoice, "one_time_payment")
+            .await?;
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let data = json!({
             "subscriptionId": next.id.as_str(),

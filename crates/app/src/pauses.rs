@@ -139,7 +139,7 @@ impl Command for ResumeSubscription {
         let (invoice, events) = finish_resume(
             ctx.tx,
             ctx.ids,
-            ctx.billing.invoice_status,
+            ctx.billing.issue_status(&ctx.caller.organization),
             &customer,
             &next,
             (&pause, billed),
@@ -147,12 +147,19 @@ impl Command for ResumeSubscription {
         )
         .await?;
         ctx.tx.insert_webhook_events(&events).await?;
+        if let Some(invoice) = &invoice {
+            crate::collection::settle_at_once(ctx, &customer, &next, invoice, SUBSCRIPTION_RESUME)
+                .await?;
+        }
         Ok(Resumed {
             subscription: next,
             invoice,
         })
     }
 }
+
+/// `paymentContext.reason` of a resume's invoice.
+pub(crate) const SUBSCRIPTION_RESUME: &str = "subscription_resume";
 
 /// A resume's effects once the subscription is saved (`lifecycle.md` §6). A pause from the
 /// period end resumes into a new period billed like a renewal (`resume` invoice: base price,

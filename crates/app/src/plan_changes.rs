@@ -3,6 +3,8 @@
 //! intervals and moves to a free plan wait for the renewal. The preview runs the same checks and
 //! arithmetic on a read connection and changes nothing.
 
+const PLAN_CHANGE: &str = "plan_change";
+
 use crate::catalog::{PlanRef, plan_snapshot};
 use crate::invoicing::{InvoiceRequest, advance_lines, issue_invoice};
 use crate::markets::LocalPrice;
@@ -564,10 +566,12 @@ async fn switch_now(
                 period: unbilled,
                 now: ctx.now,
                 invoice_type: "overage",
-                status: ctx.billing.invoice_status,
+                status: ctx.billing.issue_status(&ctx.caller.organization),
                 settles_true_ups: false,
             };
-            issue_invoice(ctx.tx, ctx.ids, request).await?;
+            let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+            crate::collection::settle_at_once(ctx, customer, &current, &invoice, PLAN_CHANGE)
+                .await?;
         }
     }
     // An offer was made for the plan left behind: it ends with it (`commerce.md` §4.4).
@@ -635,10 +639,12 @@ async fn switch_now(
                 period,
                 now: ctx.now,
                 invoice_type: "plan_change",
-                status: ctx.billing.invoice_status,
+                status: ctx.billing.issue_status(&ctx.caller.organization),
                 settles_true_ups: false,
             };
-            Some(issue_invoice(ctx.tx, ctx.ids, request).await?)
+            let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+            crate::collection::settle_at_once(ctx, customer, &next, &invoice, PLAN_CHANGE).await?;
+            Some(invoice)
         }
         _ => None,
     };

@@ -650,10 +650,10 @@ async fn bill_cut_short_period(
     };
     let customer = subscription_customer(ctx.tx, current).await?;
     let plan_name = plan.map(|p| p.name).unwrap_or_default();
-    invoice_for_deadline(
+    let invoice = invoice_for_deadline(
         ctx.tx,
         ctx.ids,
-        ctx.billing.invoice_status,
+        ctx.billing.issue_status(&ctx.caller.organization),
         &customer,
         canceled,
         &plan_name,
@@ -663,6 +663,26 @@ async fn bill_cut_short_period(
         ctx.now,
     )
     .await?;
+    // A final invoice is charged once; declined, it stays owed, without dunning
+    // (`payments.md` §5).
+    if let (true, Some(invoice)) = (ctx.billing.collects(&ctx.caller.organization), &invoice) {
+        let organization = ctx.caller.organization.clone();
+        let mut ended = canceled.clone();
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        crate::collection::collect_deadline_invoice(
+            ctx.tx,
+            ctx.ids,
+            &organization,
+            &ctx.billing.signer,
+            &customer,
+            &mut ended,
+            invoice,
+            (crate::collection::RECURRING_BILLING, false),
+            &mut outbox,
+        )
+        .await?;
+        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+    }
     Ok(())
 }
 
@@ -1042,7 +1062,10 @@ pub(crate) async fn pass_due_deadlines(
             let (invoice, resumed_events) = crate::pauses::finish_resume(
                 tx,
                 ids,
-                billing.invoice_status,
+                match collects {
+                    true => InvoiceStatus::Outstanding,
+                    false => billing.invoice_status,
+                },
                 &customer,
                 &subscription,
                 (&pause, billed),
@@ -1050,6 +1073,23 @@ pub(crate) async fn pass_due_deadlines(
             )
             .await?;
             events.extend(resumed_events);
+            // A resume opens a period like a renewal, and is collected like one.
+            if let (true, Some(invoice)) = (collects, &invoice) {
+                let mut outbox = Outbox::new(ids, &customer, due_at);
+                crate::collection::collect_deadline_invoice(
+                    tx,
+                    ids,
+                    &organization,
+                    &billing.signer,
+                    &customer,
+                    &mut subscription,
+                    invoice,
+                    (crate::pauses::SUBSCRIPTION_RESUME, true),
+                    &mut outbox,
+                )
+                .await?;
+                events.extend(outbox.into_events());
+            }
             items.push(RunItem {
                 kind: RunItemKind::BillingCycle,
                 due_at,
@@ -1471,10 +1511,15 @@ impl Command for ReactivateSubscription {
             period,
             now: ctx.now,
             invoice_type: "reactivation",
-            status: ctx.billing.invoice_status,
+            status: ctx.billing.issue_status(&ctx.caller.organization),
             settles_true_ups: true,
         };
         let invoice = issue_invoice(ctx.tx, ctx.ids, request).await?;
+        crate::collection::settle_at_once(ctx, &customer, &next, &invoice, "reactivation").await?;
+        let provider = ctx
+            .billing
+            .collects(&ctx.caller.organization)
+            .then_some(tally_domain::payments::SANDBOX_PROVIDER);
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let data = json!({
             "subscriptionId": next.id.as_str(),
@@ -1487,7 +1532,7 @@ impl Command for ReactivateSubscription {
             "invoiceNumber": invoice.number,
             "invoiceTotal": invoice.total().0,
             "invoiceCurrency": invoice.currency,
-            "provider": null,
+            "provider": provider,
         });
         outbox.push("subscription.reactivated", data);
         outbox.state_changed("subscription_activated");

@@ -551,3 +551,45 @@ on_both_backends! {
         assert_eq!(reasons, [&json!("changed my mind"), &json!("checkout_expired")]);
     }
 }
+
+on_both_backends! {
+    with charging();
+    /// A one-off charged operation settles at once (`payments.md` §5): an upgrade with a
+    /// declining card is refused (`402 charge_failed`) and changes nothing; with a card that pays
+    /// it is charged and its invoice is paid.
+    async fn an_upgrade_is_charged_at_once_or_refused_whole(app: TestApp) {
+        freeze(&app, "2026-09-01T00:00:00.000Z").await;
+        let [pro, business, _, _] = crate::plan_changes::standard_catalog(&app).await;
+        app.create_customer(&json!({"email": "jane@acme.test", "id": "user_123"})).await;
+        let created = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_123", "planId": pro}))).await;
+        let sub = created["id"].as_str().unwrap().to_owned();
+        let (_, paid) = page(&app, created["checkoutUrl"].as_str().unwrap(), card("4000000000000341")).await;
+        assert_eq!(paid["error"]["code"], json!("card_declined"), "{paid}");
+        let (_, paid) = page(&app, created["checkoutUrl"].as_str().unwrap(), card("4242424242424242")).await;
+        assert_eq!(paid["status"], json!("succeeded"), "{paid}");
+        let update = ok(&app, Method::POST, &format!("/subscriptions/{sub}/payment-method/update"), Some(json!({}))).await;
+        let saved = |number: &str| json!({"cardNumber": number, "expMonth": "12", "expYear": "34", "cvc": "123"});
+        page(&app, update["checkoutUrl"].as_str().unwrap(), saved("4000000000000341")).await;
+
+        freeze(&app, "2026-09-16T00:00:00.000Z").await;
+        let path = format!("/subscriptions/{sub}/change-plan");
+        let response = send(&app, Method::POST, &path, DIRECT, Some(json!({"newPlanId": business}))).await;
+        let error = error_of(&json_with_status(response, 402).await, DIRECT);
+        assert_eq!((&error["code"], &error["details"]["failureCode"]), (&json!("charge_failed"), &json!("card_declined")), "{error}");
+        let unchanged = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!(unchanged["plan"]["id"], json!(pro), "nothing changed");
+        assert_eq!(invoice_statuses(&app).await, [json!("paid")], "no invoice was left");
+
+        // A card-update link lasts a day: a fresh one.
+        let update = ok(&app, Method::POST, &format!("/subscriptions/{sub}/payment-method/update"), Some(json!({}))).await;
+        let (status, _) = page(&app, update["checkoutUrl"].as_str().unwrap(), saved("5555555555554444")).await;
+        assert_eq!(status, 200);
+        let changed = ok(&app, Method::POST, &path, Some(json!({"newPlanId": business}))).await;
+        let invoice = ok(&app, Method::GET, &format!("/invoices/{}", changed["invoiceId"].as_str().unwrap()), None).await;
+        assert_eq!((&invoice["status"], &invoice["invoiceType"], &invoice["total"]), (&json!("paid"), &json!("plan_change"), &json!(24_950)));
+        let attempts = ok(&app, Method::GET, "/transactions?status=succeeded&limit=1", None).await;
+        let newest = &attempts["data"][0];
+        assert_eq!((&newest["invoiceId"], &newest["grossAmount"], &newest["paymentContext"]["reason"]),
+            (&invoice["id"], &json!(24_950), &json!("plan_change")), "{newest}");
+    }
+}
