@@ -8,11 +8,10 @@
 //! taken with `Content-Type: application/json`, which a cross-site form cannot send.
 
 mod card_update;
-mod checkout;
 mod claim;
+mod invoice;
 mod pay;
 mod portal;
-mod recover;
 
 use crate::AppState;
 use axum::Router;
@@ -52,11 +51,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             "/checkout/{token}",
-            axum::routing::get(checkout::checkout_page).post(checkout::checkout_action),
+            axum::routing::get(invoice::checkout_page).post(invoice::checkout_action),
         )
         .route(
             "/recover/{token}",
-            axum::routing::get(recover::recover_page).post(recover::recover_action),
+            axum::routing::get(invoice::recover_page).post(invoice::recover_action),
         )
         .layer(axum::middleware::from_fn_with_state(state, guard))
 }
@@ -390,6 +389,62 @@ async fn form_problem<P: HostedPage>(
         Some(&problem),
     )
     .await
+}
+
+/// Answers a page action: a form problem is shown next to the form (`422`); in HTML a page
+/// whose action is `done` shows its result in place, another (a decline) comes back with `422`;
+/// JSON gets the state.
+async fn answer_action<P: HostedPage>(
+    state: &AppState,
+    token: &str,
+    json: bool,
+    outcome: Result<P, AppError>,
+    done: impl Fn(&P) -> bool,
+    reload: impl std::future::Future<Output = Result<P, AppError>>,
+) -> Response {
+    match outcome {
+        Err(AppError::Page(PageRefusal::Form(problem))) => {
+            form_problem(state, token, json, problem, reload).await
+        }
+        Ok(page) if !json && !done(&page) => {
+            let declined = Some(StatusCode::UNPROCESSABLE_ENTITY);
+            show(state, token, false, Ok(page), declined, None).await
+        }
+        other => show(state, token, json, other, None, None).await,
+    }
+}
+
+/// The card fields a form posted: number, expiry month and year, security code.
+fn typed_card(fields: &HashMap<String, String>) -> (&str, &str, &str, &str) {
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
+    (
+        field("cardNumber"),
+        field("expMonth"),
+        field("expYear"),
+        field("cvc"),
+    )
+}
+
+/// The labelled card inputs every card form has; a form problem is tied to the number.
+fn card_inputs(number_label: &str, problem: Option<&FieldError>) -> Markup {
+    html! {
+        label for="cardNumber" { (number_label) }
+        input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required aria-describedby=[problem.map(|_| "form-problem")];
+        div class="row" {
+            div {
+                label for="expMonth" { "Expiry month" }
+                input id="expMonth" name="expMonth" type="text" inputmode="numeric" autocomplete="cc-exp-month" placeholder="MM" required;
+            }
+            div {
+                label for="expYear" { "Expiry year" }
+                input id="expYear" name="expYear" type="text" inputmode="numeric" autocomplete="cc-exp-year" placeholder="YY" required;
+            }
+            div {
+                label for="cvc" { "Security code" }
+                input id="cvc" name="cvc" type="text" inputmode="numeric" autocomplete="cc-csc" required;
+            }
+        }
+    }
 }
 
 /// `303 See Other` to `target`: after an action, so a reload does not post again.

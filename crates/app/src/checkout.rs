@@ -8,6 +8,7 @@ use crate::collection::{
     Attempted, FIRST_SUBSCRIPTION_PAYMENT, InvoiceAttempt, InvoiceSource, charge_invoice,
 };
 use crate::hosted_tokens::PageSigner;
+use crate::invoice_pages::{InvoicePage, InvoicePageKind};
 use crate::invoicing::{announce_activation, invoice_event_data};
 use crate::outbox::Outbox;
 use crate::payments::{PageRefusal, processor_for};
@@ -16,7 +17,7 @@ use crate::{App, AppError, Command, IdSource, WriteCtx};
 use async_trait::async_trait;
 use serde_json::json;
 use tally_domain::billing::{Invoice, InvoiceStatus};
-use tally_domain::payments::{CardEntry, CardInfo, Decline, check_card};
+use tally_domain::payments::{CardEntry, Decline, check_card};
 use tally_domain::subscription::{Subscription, SubscriptionId, SubscriptionStatus};
 use tally_domain::{Organization, Timestamp};
 use tally_store::{Lock, StoreError, Tx};
@@ -124,18 +125,6 @@ pub(crate) async fn void_checkout_invoice(
     let data = invoice_event_data(&invoice, outbox.customer_ref());
     outbox.push("invoice.voided", data);
     Ok(())
-}
-
-/// What the checkout page shows.
-#[derive(Debug, Clone)]
-pub struct CheckoutPage {
-    pub organization: Organization,
-    pub subscription: Subscription,
-    pub plan_name: String,
-    pub invoice: Invoice,
-    pub card: Option<CardInfo>,
-    pub paid: bool,
-    pub error: Option<Decline>,
 }
 
 /// Pays the checkout with a typed card, its holder present; paid, the card becomes the
@@ -272,53 +261,31 @@ impl App {
     async fn checkout_view(
         &self,
         organization: Organization,
-        id: &SubscriptionId,
+        subscription: &Subscription,
         error: Option<Decline>,
-    ) -> Result<CheckoutPage, AppError> {
-        let mut db = self.store.read().await?;
-        let org = &organization.id;
-        let gone = || AppError::Page(PageRefusal::Gone);
-        let subscription = db
-            .subscription(org, id, Lock::None)
+    ) -> Result<InvoicePage, AppError> {
+        let period = subscription
+            .current_period
+            .ok_or(AppError::Page(PageRefusal::Gone))?;
+        let invoice = self
+            .store
+            .read()
             .await?
-            .ok_or_else(gone)?;
-        let period = subscription.current_period.ok_or_else(gone)?;
-        let invoice_id = db
-            .period_opening_invoice(org, id, period.start)
+            .period_opening_invoice(&organization.id, &subscription.id, period.start)
             .await?
-            .ok_or_else(gone)?;
-        let invoice = db
-            .invoice(org, &invoice_id, Lock::None)
-            .await?
-            .ok_or_else(gone)?;
-        let plan_name = db
-            .plan_any(org, &subscription.plan_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
-        let card = db
-            .default_card(org, &subscription.customer_id)
-            .await?
-            .map(|c| c.card);
-        Ok(CheckoutPage {
-            paid: invoice.status == InvoiceStatus::Paid,
-            organization,
-            subscription,
-            plan_name,
-            invoice,
-            card,
-            error,
-        })
+            .ok_or(AppError::Page(PageRefusal::Gone))?;
+        let subject = (&subscription.id, invoice.as_str());
+        self.invoice_page(InvoicePageKind::Checkout, organization, subject, error)
+            .await
     }
 
     /// The checkout page for `token`; `410` once the checkout is paid or has ended.
-    pub async fn checkout_page(&self, token: &str) -> Result<CheckoutPage, AppError> {
+    pub async fn checkout_page(&self, token: &str) -> Result<InvoicePage, AppError> {
         let (organization, subscription, now) = self.checkout_subject(token).await?;
         if subscription.as_of(now).status != SubscriptionStatus::PendingPayment {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        self.checkout_view(organization, &subscription.id, None)
-            .await
+        self.checkout_view(organization, &subscription, None).await
     }
 
     /// Pays the checkout with a typed card.
@@ -327,7 +294,7 @@ impl App {
         token: &str,
         (number, exp_month, exp_year, cvc): (&str, &str, &str, &str),
         nonce: Option<String>,
-    ) -> Result<CheckoutPage, AppError> {
+    ) -> Result<InvoicePage, AppError> {
         let (organization, subscription, now) = self.checkout_subject(token).await?;
         if subscription.as_of(now).status != SubscriptionStatus::PendingPayment && nonce.is_none() {
             return Err(AppError::Page(PageRefusal::Gone));
@@ -340,7 +307,6 @@ impl App {
             nonce,
         };
         let error = self.page_write(&organization, command).await?;
-        self.checkout_view(organization, &subscription.id, error)
-            .await
+        self.checkout_view(organization, &subscription, error).await
     }
 }

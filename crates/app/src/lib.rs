@@ -27,6 +27,7 @@ pub mod hosted_tokens;
 mod hot;
 pub mod ids;
 pub mod invoice_files;
+pub mod invoice_pages;
 pub mod invoice_sends;
 pub mod invoicing;
 pub mod markets;

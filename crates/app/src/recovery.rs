@@ -7,13 +7,14 @@ use crate::collection::{
     Attempted, ManualAttempt, ManualSource, RECOVER_PAGE, attempt_manually, past_due_invoice,
     recovery_url,
 };
+use crate::invoice_pages::{InvoicePage, InvoicePageKind};
 use crate::payments::{PageRefusal, processor_for};
 use crate::subscriptions::lock_subscription;
 use crate::{App, AppError, Command, NotFound, WriteCtx};
 use async_trait::async_trait;
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::ids::TransactionId;
-use tally_domain::payments::{CardEntry, CardInfo, Decline, TransactionStatus, check_card};
+use tally_domain::payments::{CardEntry, Decline, TransactionStatus, check_card};
 use tally_domain::subscription::{Subscription, SubscriptionId, SubscriptionStatus};
 use tally_domain::{DomainError, Organization, Timestamp};
 use tally_store::Lock;
@@ -140,20 +141,6 @@ impl Command for RetryTransaction {
 
 // ---------------------------------------------------------------------------------------------
 // The recovery page
-
-/// What the recovery page shows.
-#[derive(Debug, Clone)]
-pub struct RecoverPage {
-    pub organization: Organization,
-    pub subscription: Subscription,
-    pub plan_name: String,
-    pub invoice: Invoice,
-    /// The default card `pay_saved` charges.
-    pub card: Option<CardInfo>,
-    /// The invoice is paid.
-    pub paid: bool,
-    pub error: Option<Decline>,
-}
 
 /// What the customer asked the page to do.
 #[derive(Debug, Clone)]
@@ -292,51 +279,14 @@ impl App {
         Ok((organization, subscription, invoice, now))
     }
 
-    async fn recover_view(
-        &self,
-        organization: Organization,
-        subscription_id: &SubscriptionId,
-        invoice_id: &str,
-        error: Option<Decline>,
-    ) -> Result<RecoverPage, AppError> {
-        let mut db = self.store.read().await?;
-        let org = &organization.id;
-        let gone = || AppError::Page(PageRefusal::Gone);
-        let subscription = db
-            .subscription(org, subscription_id, Lock::None)
-            .await?
-            .ok_or_else(gone)?;
-        let invoice = db
-            .invoice(org, invoice_id, Lock::None)
-            .await?
-            .ok_or_else(gone)?;
-        let plan_name = db
-            .plan_any(org, &subscription.plan_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
-        let card = db
-            .default_card(org, &subscription.customer_id)
-            .await?
-            .map(|c| c.card);
-        Ok(RecoverPage {
-            paid: invoice.status == InvoiceStatus::Paid,
-            organization,
-            subscription,
-            plan_name,
-            invoice,
-            card,
-            error,
-        })
-    }
-
     /// The recovery page for `token`; `410` once the invoice is no longer owed.
-    pub async fn recover_page(&self, token: &str) -> Result<RecoverPage, AppError> {
+    pub async fn recover_page(&self, token: &str) -> Result<InvoicePage, AppError> {
         let (organization, subscription, invoice, _) = self.recover_subject(token).await?;
         if !still_owed(&subscription, &invoice) {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        self.recover_view(organization, &subscription.id, &invoice.id, None)
+        let subject = (&subscription.id, invoice.id.as_str());
+        self.invoice_page(InvoicePageKind::Recover, organization, subject, None)
             .await
     }
 
@@ -347,7 +297,7 @@ impl App {
         pay_saved: bool,
         (number, exp_month, exp_year, cvc): (&str, &str, &str, &str),
         nonce: Option<String>,
-    ) -> Result<RecoverPage, AppError> {
+    ) -> Result<InvoicePage, AppError> {
         let (organization, subscription, invoice, now) = self.recover_subject(token).await?;
         let action = match pay_saved {
             true => RecoverAction::PaySaved,
@@ -363,7 +313,8 @@ impl App {
             nonce,
         };
         let error = self.page_write(&organization, command).await?;
-        self.recover_view(organization, &subscription.id, &invoice.id, error)
+        let subject = (&subscription.id, invoice.id.as_str());
+        self.invoice_page(InvoicePageKind::Recover, organization, subject, error)
             .await
     }
 }

@@ -1,8 +1,8 @@
 //! The card-update page (`subscriptions.updatePaymentMethod`, `payments.md` §6).
 
 use super::{
-    HostedPage, card_value, error_value, form_problem, layout, posted, see_other, sent_json, show,
-    wants_json,
+    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, see_other,
+    sent_json, show, typed_card, wants_json,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -58,16 +58,9 @@ pub(super) async fn card_action(
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let card = (
-        field("cardNumber"),
-        field("expMonth"),
-        field("expYear"),
-        field("cvc"),
-    );
     let outcome = state
         .app
-        .save_card_on_page(&token, (&card.0, &card.1, &card.2, &card.3))
+        .save_card_on_page(&token, typed_card(&fields))
         .await;
     match outcome {
         Err(AppError::Page(PageRefusal::Form(problem))) => {
@@ -114,13 +107,7 @@ fn card_html(
         @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
         form method="post" action=(action) {
             input type="hidden" name="formKey" value=(signer.form_key(token));
-            label for="cardNumber" { "Card number" }
-            input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
-            div class="row" {
-                div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
-                div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
-                div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
-            }
+            (card_inputs("Card number", problem))
             button type="submit" { "Save card" }
         }
     };

@@ -2,8 +2,8 @@
 //! authentication step, and the receipt.
 
 use super::{
-    HostedPage, card_value, error_value, form_problem, layout, posted, refusal, see_other,
-    sent_json, show, wants_json,
+    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, refusal,
+    see_other, sent_json, show, wants_json,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -189,22 +189,7 @@ fn pay_html(
                         label for="name" { "Name on the card" }
                         input id="name" name="name" type="text" autocomplete="cc-name";
                     }
-                    label for="cardNumber" { "Card number" }
-                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required aria-describedby=[problem.map(|_| "form-problem")];
-                    div class="row" {
-                        div {
-                            label for="expMonth" { "Expiry month" }
-                            input id="expMonth" name="expMonth" type="text" inputmode="numeric" autocomplete="cc-exp-month" placeholder="MM" required;
-                        }
-                        div {
-                            label for="expYear" { "Expiry year" }
-                            input id="expYear" name="expYear" type="text" inputmode="numeric" autocomplete="cc-exp-year" placeholder="YY" required;
-                        }
-                        div {
-                            label for="cvc" { "Security code" }
-                            input id="cvc" name="cvc" type="text" inputmode="numeric" autocomplete="cc-csc" required;
-                        }
-                    }
+                    (card_inputs("Card number", problem))
                     button type="submit" { "Pay " (amount) }
                 }
             }

@@ -2,8 +2,8 @@
 //! it posts.
 
 use super::{
-    HostedPage, card_value, error_value, form_problem, layout, posted, refusal, see_other,
-    sent_json, show, wants_json,
+    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, refusal,
+    see_other, sent_json, show, wants_json,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -205,13 +205,7 @@ fn portal_html(
                 form method="post" action=(action) {
                     input type="hidden" name="formKey" value=(form_key);
                     input type="hidden" name="action" value="update_card";
-                    label for="cardNumber" { "New card number" }
-                    input id="cardNumber" name="cardNumber" type="text" inputmode="numeric" autocomplete="cc-number" required;
-                    div class="row" {
-                        div { label for="expMonth" { "Expiry month" } input id="expMonth" name="expMonth" type="text" inputmode="numeric" placeholder="MM" required; }
-                        div { label for="expYear" { "Expiry year" } input id="expYear" name="expYear" type="text" inputmode="numeric" placeholder="YY" required; }
-                        div { label for="cvc" { "Security code" } input id="cvc" name="cvc" type="text" inputmode="numeric" required; }
-                    }
+                    (card_inputs("New card number", None))
                     button type="submit" { "Save card" }
                 }
             }

@@ -1,0 +1,194 @@
+//! The pages that pay a subscription invoice (`payments.md` §5–6): the checkout of a new
+//! subscription (`checkout`) and the recovery page of a past-due one (`recover`). They share their
+//! state, their card form and the way an action is answered; each has its own wording.
+
+use super::{
+    HostedPage, answer_action, card_inputs, card_value, error_value, form_problem, layout, posted,
+    sent_json, show, typed_card, wants_json,
+};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::{Value, json};
+use tally_app::hosted_tokens::PageSigner;
+use tally_app::invoice_pages::{InvoicePage, InvoicePageKind};
+use tally_domain::FieldError;
+use tally_domain::money::format_money;
+
+impl HostedPage for InvoicePage {
+    fn state(&self) -> Value {
+        json!({
+            "kind": self.kind.as_str(),
+            "status": if self.paid { "succeeded" } else { "open" },
+            "livemode": self.organization.mode == tally_domain::Mode::Live,
+            "amount": self.invoice.total().0,
+            "currency": self.invoice.currency,
+            "description": format!("{} subscription", self.plan_name),
+            "invoice": {"id": self.invoice.id, "invoiceNumber": self.invoice.number, "total": self.invoice.total().0},
+            "subscription": {"id": self.subscription.id.as_str(), "status": self.subscription.status.as_str(), "planName": self.plan_name},
+            "card": self.card.as_ref().map(card_value),
+            "error": self.error.as_ref().map(error_value),
+            "redirectUrl": null,
+        })
+    }
+
+    fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup {
+        let action = format!("/{}/{token}", self.kind.as_str());
+        let form_key = signer.form_key(token);
+        let amount = format_money(self.invoice.total().0, &self.invoice.currency);
+        let (number, plan) = (&self.invoice.number, &self.plan_name);
+        let content = html! {
+            @if self.paid {
+                @match self.kind {
+                    InvoicePageKind::Checkout => {
+                        h1 { "You are subscribed" }
+                        p role="status" { "Invoice " (number) " is paid and your " strong { (plan) } " subscription is active. Thank you." }
+                    }
+                    InvoicePageKind::Recover => {
+                        h1 { "Payment received" }
+                        p role="status" { "Invoice " (number) " is paid and your " strong { (plan) } " subscription is active again. Thank you." }
+                    }
+                }
+            } @else {
+                @match self.kind {
+                    InvoicePageKind::Checkout => {
+                        h1 { "Start your " (plan) " subscription" }
+                        p class="amount" { (amount) }
+                        p { "Due today for invoice " strong { (number) } "." }
+                    }
+                    InvoicePageKind::Recover => {
+                        h1 { "Your payment did not go through" }
+                        p { "Invoice " strong { (number) } " for your " strong { (plan) } " subscription is " strong { (amount) } "." }
+                    }
+                }
+                @if let Some(error) = &self.error { p role="alert" { (error.message) } }
+                @if let Some(problem) = problem { p role="alert" id="form-problem" { (problem.message) } }
+                // The recovery page can charge the card already saved.
+                @if let (InvoicePageKind::Recover, Some(card)) = (self.kind, &self.card) {
+                    form method="post" action=(action) {
+                        input type="hidden" name="formKey" value=(form_key);
+                        input type="hidden" name="action" value="pay_saved";
+                        p { "Saved card: " (card.brand) " ending in " (card.last4) "." }
+                        button type="submit" id="pay-saved" { "Pay " (amount) " with this card" }
+                    }
+                    h2 { "Or use another card" }
+                }
+                form method="post" action=(action) {
+                    input type="hidden" name="formKey" value=(form_key);
+                    input type="hidden" name="action" value="pay";
+                    (card_inputs("Card number", problem))
+                    button type="submit" id="pay-new" { "Pay " (amount) }
+                }
+            }
+        };
+        let title = match self.kind {
+            InvoicePageKind::Checkout => "Checkout",
+            InvoicePageKind::Recover => "Pay your invoice",
+        };
+        let sandbox = self.organization.mode == tally_domain::Mode::Sandbox;
+        layout(title, sandbox, &content)
+    }
+}
+
+pub(super) async fn checkout_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = state.app.checkout_page(&token).await;
+    show(&state, &token, wants_json(&headers), loaded, None, None).await
+}
+
+pub(super) async fn recover_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let loaded = state.app.recover_page(&token).await;
+    show(&state, &token, wants_json(&headers), loaded, None, None).await
+}
+
+/// `POST /checkout/{token}`: `pay` with a card.
+pub(super) async fn checkout_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let action = fields.get("action").map(String::as_str).unwrap_or_default();
+    if !matches!(action, "pay" | "") {
+        let problem = FieldError::new("action", "action must be pay");
+        return form_problem(
+            &state,
+            &token,
+            json,
+            problem,
+            state.app.checkout_page(&token),
+        )
+        .await;
+    }
+    let card = typed_card(&fields);
+    let attempt = fields.get("attempt").cloned().filter(|a| !a.is_empty());
+    let outcome = state.app.pay_checkout(&token, card, attempt).await;
+    answer_action(
+        &state,
+        &token,
+        json,
+        outcome,
+        |p| p.paid,
+        state.app.checkout_page(&token),
+    )
+    .await
+}
+
+/// `POST /recover/{token}`: `pay_saved`, or `pay` with a card.
+pub(super) async fn recover_action(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let pay_saved = match fields.get("action").map(String::as_str).unwrap_or_default() {
+        "pay_saved" => true,
+        "pay" | "" => false,
+        _ => {
+            let problem = FieldError::new("action", "action must be pay or pay_saved");
+            return form_problem(
+                &state,
+                &token,
+                json,
+                problem,
+                state.app.recover_page(&token),
+            )
+            .await;
+        }
+    };
+    let card = typed_card(&fields);
+    let attempt = fields.get("attempt").cloned().filter(|a| !a.is_empty());
+    let outcome = state
+        .app
+        .recover_on_page(&token, pay_saved, card, attempt)
+        .await;
+    answer_action(
+        &state,
+        &token,
+        json,
+        outcome,
+        |p| p.paid,
+        state.app.recover_page(&token),
+    )
+    .await
+}
