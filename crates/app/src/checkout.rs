@@ -67,10 +67,10 @@ pub(crate) fn announce_checkout(
     subscription: &Subscription,
     invoice: &Invoice,
     url: &str,
-    declined: Option<&Decline>,
+    declined: Option<(&Decline, &str)>,
 ) {
     let customer_ref = outbox.customer_ref().to_owned();
-    if let Some(decline) = declined {
+    if let Some((decline, reason)) = declined {
         outbox.push(
             "payment.failed",
             json!({
@@ -82,7 +82,7 @@ pub(crate) fn announce_checkout(
                 "failureCode": decline.code,
                 "failureMessage": decline.message,
                 "recoveryUrl": url,
-                "paymentContext": crate::collection::context_data(FIRST_SUBSCRIPTION_PAYMENT, None),
+                "paymentContext": crate::collection::context_data(reason, None),
                 "paymentMethod": "card",
                 "subPaymentMethod": "credit_card",
             }),
@@ -149,6 +149,9 @@ impl Command for PayCheckout {
             .subscription(&org, &self.subscription, Lock::ForUpdate)
             .await?
             .ok_or_else(gone)?;
+        if subscription.checkout_trial_days.is_some() {
+            return start_trial(ctx, subscription, &self.entry).await;
+        }
         let period = subscription.current_period.ok_or_else(gone)?;
         let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
         if let Some(nonce) = &self.nonce
@@ -167,11 +170,15 @@ impl Command for PayCheckout {
             return Err(gone());
         }
         let customer = subscription_customer(ctx.tx, &subscription).await?;
+        // A trial's end waits here too; its attempts keep the reason of the first one.
+        let reason = crate::collection::first_reason(ctx.tx, &invoice)
+            .await?
+            .unwrap_or_else(|| FIRST_SUBSCRIPTION_PAYMENT.to_owned());
         let attempt = InvoiceAttempt {
             customer: &customer,
             subscription: &subscription,
             invoice: &invoice,
-            reason: FIRST_SUBSCRIPTION_PAYMENT,
+            reason: &reason,
             recovery: None,
             nonce: self.nonce.clone(),
             at: ctx.now,
@@ -208,6 +215,43 @@ impl Command for PayCheckout {
         .await?;
         Ok(None)
     }
+}
+
+/// A trial's checkout: the card is saved (no charge) as the customer's default
+/// (`payment_method.attached`) and the trial begins now (`trial.started`, its state change).
+async fn start_trial(
+    ctx: &mut WriteCtx<'_>,
+    subscription: Subscription,
+    entry: &CardEntry,
+) -> Result<Option<Decline>, AppError> {
+    if subscription.status != SubscriptionStatus::PendingPayment {
+        return Err(AppError::Page(PageRefusal::Gone));
+    }
+    let customer = subscription_customer(ctx.tx, &subscription).await?;
+    let refused = crate::portal::save_default_card(
+        ctx,
+        &customer,
+        entry,
+        ("subscriptions.create", Some(&subscription.id)),
+    )
+    .await?;
+    if refused.is_some() {
+        return Ok(refused);
+    }
+    let trialing = subscription.start_trial(ctx.now);
+    save(ctx.tx, &trialing).await?;
+    let plan_name = ctx
+        .tx
+        .plan_any(&trialing.org_id, &trialing.plan_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+    let data = crate::outbox::trial_data(outbox.customer_ref(), &trialing, &plan_name);
+    outbox.push("trial.started", data);
+    outbox.state_changed("trial_started");
+    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(None)
 }
 
 /// Ends a checkout that was never paid (`pending_payment` canceled or replaced): the
@@ -264,17 +308,19 @@ impl App {
         subscription: &Subscription,
         error: Option<Decline>,
     ) -> Result<InvoicePage, AppError> {
-        let period = subscription
-            .current_period
-            .ok_or(AppError::Page(PageRefusal::Gone))?;
-        let invoice = self
-            .store
-            .read()
-            .await?
-            .period_opening_invoice(&organization.id, &subscription.id, period.start)
-            .await?
-            .ok_or(AppError::Page(PageRefusal::Gone))?;
-        let subject = (&subscription.id, invoice.as_str());
+        // A trial's checkout has no invoice (nor, until it starts, a period).
+        let invoice = match subscription.current_period {
+            Some(period) => Some(
+                self.store
+                    .read()
+                    .await?
+                    .period_opening_invoice(&organization.id, &subscription.id, period.start)
+                    .await?
+                    .ok_or(AppError::Page(PageRefusal::Gone))?,
+            ),
+            None => None,
+        };
+        let subject = (&subscription.id, invoice.as_deref());
         self.invoice_page(InvoicePageKind::Checkout, organization, subject, error)
             .await
     }

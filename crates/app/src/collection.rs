@@ -479,6 +479,26 @@ pub(crate) async fn collect_deadline_invoice(
     if !dunning {
         return Ok(());
     }
+    // A trial's end that no card could pay off-session waits for a checkout instead
+    // (`payments.md` §5).
+    if reason == TRIAL_CONVERSION
+        && matches!(
+            decline.code.as_str(),
+            "no_payment_method" | "authentication_required"
+        )
+    {
+        *subscription = subscription.await_checkout(at);
+        save(tx, subscription).await?;
+        let url = crate::checkout::checkout_url(signer, subscription).unwrap_or_default();
+        crate::checkout::announce_checkout(
+            outbox,
+            subscription,
+            invoice,
+            &url,
+            Some((&decline, reason)),
+        );
+        return Ok(());
+    }
     let url = recovery_url(signer, invoice, &ids.base62(12), at);
     let failed = failed_data(&attempt, &decline, &url, outbox.customer_ref());
     *subscription = subscription.fall_past_due(invoice.id.clone(), at);
@@ -513,14 +533,25 @@ pub(crate) async fn past_due_invoice(
         .ok_or_else(|| AppError::Store(StoreError::other("past-due invoice missing")))
 }
 
-/// The reason the invoice's first attempt was made for, which every later attempt keeps.
-async fn reason_of(tx: &mut dyn Tx, invoice: &Invoice) -> Result<String, AppError> {
+/// The reason the invoice's first attempt was made for, which every later attempt keeps;
+/// `None` before any attempt.
+pub(crate) async fn first_reason(
+    tx: &mut dyn Tx,
+    invoice: &Invoice,
+) -> Result<Option<String>, AppError> {
     Ok(tx
         .invoice_transactions(&invoice.org_id, &invoice.id)
         .await?
         .into_iter()
         .next()
-        .map_or_else(|| RECURRING_BILLING.to_owned(), |t| t.reason))
+        .map(|t| t.reason))
+}
+
+/// `first_reason`, or a renewal's when no attempt was made (no card at the time).
+async fn reason_of(tx: &mut dyn Tx, invoice: &Invoice) -> Result<String, AppError> {
+    Ok(first_reason(tx, invoice)
+        .await?
+        .unwrap_or_else(|| RECURRING_BILLING.to_owned()))
 }
 
 /// The past-due invoice was paid: the subscription is active again in its period, the

@@ -7,7 +7,7 @@ use crate::{App, AppError};
 use tally_domain::Organization;
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::payments::{CardInfo, Decline};
-use tally_domain::subscription::{Subscription, SubscriptionId};
+use tally_domain::subscription::{Subscription, SubscriptionId, SubscriptionStatus};
 use tally_store::Lock;
 
 /// Which page pays the invoice.
@@ -33,11 +33,14 @@ pub struct InvoicePage {
     pub organization: Organization,
     pub subscription: Subscription,
     pub plan_name: String,
-    pub invoice: Invoice,
+    /// The invoice to pay; `None` for a trial's checkout, which saves a card and charges nothing.
+    pub invoice: Option<Invoice>,
+    /// A trial's checkout: its length in days.
+    pub trial_days: Option<i64>,
     /// The default card.
     pub card: Option<CardInfo>,
-    /// The invoice is paid.
-    pub paid: bool,
+    /// The page's work is done: the invoice paid, or the trial started.
+    pub done: bool,
     pub error: Option<Decline>,
 }
 
@@ -47,7 +50,7 @@ impl App {
         &self,
         kind: InvoicePageKind,
         organization: Organization,
-        (subscription, invoice): (&SubscriptionId, &str),
+        (subscription, invoice): (&SubscriptionId, Option<&str>),
         error: Option<Decline>,
     ) -> Result<InvoicePage, AppError> {
         let mut db = self.store.read().await?;
@@ -57,10 +60,10 @@ impl App {
             .subscription(org, subscription, Lock::None)
             .await?
             .ok_or_else(gone)?;
-        let invoice = db
-            .invoice(org, invoice, Lock::None)
-            .await?
-            .ok_or_else(gone)?;
+        let invoice = match invoice {
+            Some(id) => Some(db.invoice(org, id, Lock::None).await?.ok_or_else(gone)?),
+            None => None,
+        };
         let plan_name = db
             .plan_any(org, &subscription.plan_id)
             .await?
@@ -70,9 +73,14 @@ impl App {
             .default_card(org, &subscription.customer_id)
             .await?
             .map(|c| c.card);
+        let done = match &invoice {
+            Some(invoice) => invoice.status == InvoiceStatus::Paid,
+            None => subscription.status == SubscriptionStatus::Trialing,
+        };
         Ok(InvoicePage {
             kind,
-            paid: invoice.status == InvoiceStatus::Paid,
+            done,
+            trial_days: subscription.checkout_trial_days,
             organization,
             subscription,
             plan_name,

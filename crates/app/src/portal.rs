@@ -317,7 +317,7 @@ impl Command for SaveCard {
             .await?
             .ok_or(AppError::Page(PageRefusal::NotFound))?;
         if let Some(decline) =
-            save_default_card(ctx, &customer, &self.entry, self.operation).await?
+            save_default_card(ctx, &customer, &self.entry, (self.operation, None)).await?
         {
             return Ok(Some(decline));
         }
@@ -337,12 +337,16 @@ impl Command for SaveCard {
 }
 
 /// Saves a typed card as the customer's default through the processor (no charge), with
-/// `payment_method.updated`; a card the processor refuses is answered and nothing changes.
+/// `payment_method.updated` (`payment_method.attached`, naming the subscription, when a trial's
+/// checkout saves it); a card the processor refuses is answered and nothing changes.
 pub(crate) async fn save_default_card(
     ctx: &mut WriteCtx<'_>,
     customer: &tally_domain::Customer,
     entry: &tally_domain::payments::CardEntry,
-    operation: &'static str,
+    (operation, attached_to): (
+        &'static str,
+        Option<&tally_domain::subscription::SubscriptionId>,
+    ),
 ) -> Result<Option<Decline>, AppError> {
     let processor = processor_for(&ctx.caller.organization, operation)?;
     let card = match processor.setup(entry).await {
@@ -366,7 +370,7 @@ pub(crate) async fn save_default_card(
             )));
         }
     };
-    keep_default_card(ctx, customer, &card, None).await?;
+    keep_default_card(ctx, customer, &card, attached_to).await?;
     Ok(None)
 }
 

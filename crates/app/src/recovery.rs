@@ -215,7 +215,7 @@ impl Command for RecoverOnPage {
                 ctx,
                 &customer,
                 entry,
-                "subscriptions.createRecoveryLink",
+                ("subscriptions.createRecoveryLink", None),
             )
             .await?;
             if saved.is_some() {
@@ -285,7 +285,7 @@ impl App {
         if !still_owed(&subscription, &invoice) {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        let subject = (&subscription.id, invoice.id.as_str());
+        let subject = (&subscription.id, Some(invoice.id.as_str()));
         self.invoice_page(InvoicePageKind::Recover, organization, subject, None)
             .await
     }
@@ -313,7 +313,7 @@ impl App {
             nonce,
         };
         let error = self.page_write(&organization, command).await?;
-        let subject = (&subscription.id, invoice.id.as_str());
+        let subject = (&subscription.id, Some(invoice.id.as_str()));
         self.invoice_page(InvoicePageKind::Recover, organization, subject, error)
             .await
     }

@@ -334,6 +334,17 @@ impl Command for CreateSubscription {
             }
             charged = Some((invoice, charge));
         }
+        // A trial needs a card there too: without a default one it waits for its checkout.
+        let mut trial_card = None;
+        if collects && subscription.status == SubscriptionStatus::Trialing {
+            match ctx.tx.default_card(&org, &customer.id).await? {
+                Some(card) => trial_card = Some(card.card),
+                None => {
+                    subscription = subscription.await_trial_checkout(trial_days, ctx.now);
+                    save(ctx.tx, &subscription).await?;
+                }
+            }
+        }
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
         let customer_ref = outbox.customer_ref().to_owned();
         outbox.push(
@@ -357,10 +368,35 @@ impl Command for CreateSubscription {
                 &subscription,
                 &invoice,
                 &url,
-                declined.as_ref(),
+                declined
+                    .as_ref()
+                    .map(|d| (d, crate::collection::FIRST_SUBSCRIPTION_PAYMENT)),
+            );
+        }
+        if let Some(days) = subscription.checkout_trial_days {
+            outbox.push(
+                "trial.checkout_ready",
+                json!({
+                    "subscriptionId": subscription.id.as_str(),
+                    "customerId": customer_ref,
+                    "planName": plan.name,
+                    "trialDays": days,
+                    "checkoutUrl": crate::checkout::checkout_url(&ctx.billing.signer, &subscription),
+                }),
             );
         }
         outbox.state_changed("subscription_created");
+        if let Some(card) = &trial_card {
+            outbox.push(
+                "payment_method.attached",
+                json!({
+                    "subscriptionId": subscription.id.as_str(),
+                    "customerId": customer_ref,
+                    "card": {"brand": card.brand, "last4": card.last4, "expMonth": card.exp_month, "expYear": card.exp_year},
+                    "paymentMethod": "card",
+                }),
+            );
+        }
         if subscription.status == SubscriptionStatus::Trialing {
             outbox.push(
                 "trial.started",
@@ -1271,9 +1307,10 @@ pub(crate) async fn pass_due_deadlines(
             }
         }
         events.extend(outbox.into_events());
-        // A trial whose first charge was declined is past due, not activated.
+        // A trial whose first charge was declined is past due, or waits for a checkout: not
+        // activated.
         if let (DeadlineKind::TrialEnd, Some(invoice)) = (kind, &invoice)
-            && subscription.status != SubscriptionStatus::PastDue
+            && subscription.status == SubscriptionStatus::Active
         {
             let provider = collects.then_some(tally_domain::payments::SANDBOX_PROVIDER);
             announce_activation(tx, ids, &customer, &subscription, invoice, due_at, provider)

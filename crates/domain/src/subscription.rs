@@ -171,6 +171,9 @@ pub struct Subscription {
     pub pause: Option<crate::pause::Pause>,
     /// While `past_due`: the unpaid invoice and its retries (`payments.md` §6).
     pub dunning: Option<crate::dunning::Dunning>,
+    /// A trial waiting for its checkout (`pending_payment`): its length in days, which start
+    /// when a card is saved (`payments.md` §5).
+    pub checkout_trial_days: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -252,6 +255,7 @@ impl NewSubscription {
             scheduled_change: None,
             pause: None,
             dunning: None,
+            checkout_trial_days: None,
             created_at: now,
             updated_at: now,
         }
@@ -619,15 +623,44 @@ impl Subscription {
         next
     }
 
-    /// When an unpaid checkout ends: one interval after creation, the end of the first period
-    /// (30 days for a one-time price).
+    /// When an unpaid checkout ends: the end of the period it would pay, else one interval
+    /// after creation (30 days for a one-time price).
     pub fn checkout_expires_at(&self) -> Timestamp {
+        let one_time = || self.created_at.plus_millis(CHECKOUT_DAYS_ONE_TIME * DAY_MS);
+        if self.billing_interval == Some(BillingInterval::OneTime) {
+            return one_time();
+        }
         self.current_period
-            .filter(|_| self.billing_interval != Some(BillingInterval::OneTime))
-            .map_or_else(
-                || self.created_at.plus_millis(CHECKOUT_DAYS_ONE_TIME * DAY_MS),
-                |p| p.end,
-            )
+            .or_else(|| period_from(period_interval(self.billing_interval), self.created_at, 0))
+            .map_or_else(one_time, |p| p.end)
+    }
+
+    /// A trial of `days` that waits for a card: `pending_payment`, with no trial end and no
+    /// period until the checkout saves one (`start_trial`).
+    pub fn await_trial_checkout(&self, days: i64, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        next.status = SubscriptionStatus::PendingPayment;
+        next.trial_ends_at = None;
+        next.current_period = None;
+        next.checkout_trial_days = Some(days);
+        next.updated_at = at;
+        next
+    }
+
+    /// The checkout saved a card: the trial, and the subscription's start, begin now.
+    pub fn start_trial(&self, at: Timestamp) -> Subscription {
+        let mut next = self.clone();
+        let days = self.checkout_trial_days.unwrap_or(0);
+        let end = at.plus_millis(days * crate::time::MILLIS_PER_DAY);
+        next.status = SubscriptionStatus::Trialing;
+        next.start_date = at;
+        next.trial_ends_at = Some(end);
+        next.anchor = end;
+        next.period_index = 0;
+        next.current_period = Some(BillingPeriod { start: at, end });
+        next.checkout_trial_days = None;
+        next.updated_at = at;
+        next
     }
 
     /// The checkout was paid: active in the period that began at creation.

@@ -20,14 +20,18 @@ use tally_domain::money::format_money;
 
 impl HostedPage for InvoicePage {
     fn state(&self) -> Value {
+        let invoice = self.invoice.as_ref();
         json!({
             "kind": self.kind.as_str(),
-            "status": if self.paid { "succeeded" } else { "open" },
+            "status": if self.done { "succeeded" } else { "open" },
             "livemode": self.organization.mode == tally_domain::Mode::Live,
-            "amount": self.invoice.total().0,
-            "currency": self.invoice.currency,
-            "description": format!("{} subscription", self.plan_name),
-            "invoice": {"id": self.invoice.id, "invoiceNumber": self.invoice.number, "total": self.invoice.total().0},
+            "amount": invoice.map_or(0, |i| i.total().0),
+            "currency": invoice.map(|i| i.currency.as_str()),
+            "description": match self.trial_days {
+                Some(days) => format!("{days}-day {} trial", self.plan_name),
+                None => format!("{} subscription", self.plan_name),
+            },
+            "invoice": invoice.map(|i| json!({"id": i.id, "invoiceNumber": i.number, "total": i.total().0})),
             "subscription": {"id": self.subscription.id.as_str(), "status": self.subscription.status.as_str(), "planName": self.plan_name},
             "card": self.card.as_ref().map(card_value),
             "error": self.error.as_ref().map(error_value),
@@ -38,30 +42,46 @@ impl HostedPage for InvoicePage {
     fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup {
         let action = format!("/{}/{token}", self.kind.as_str());
         let form_key = signer.form_key(token);
-        let amount = format_money(self.invoice.total().0, &self.invoice.currency);
-        let (number, plan) = (&self.invoice.number, &self.plan_name);
+        let plan = &self.plan_name;
+        let amount = self
+            .invoice
+            .as_ref()
+            .map(|i| format_money(i.total().0, &i.currency));
+        let number = self
+            .invoice
+            .as_ref()
+            .map(|i| i.number.as_str())
+            .unwrap_or_default();
         let content = html! {
-            @if self.paid {
-                @match self.kind {
-                    InvoicePageKind::Checkout => {
+            @if self.done {
+                @match (self.kind, &amount) {
+                    (InvoicePageKind::Checkout, None) => {
+                        h1 { "Your trial has started" }
+                        p role="status" { "Your " strong { (plan) } " trial is on. Your card is saved for when it ends. Thank you." }
+                    }
+                    (InvoicePageKind::Checkout, Some(_)) => {
                         h1 { "You are subscribed" }
                         p role="status" { "Invoice " (number) " is paid and your " strong { (plan) } " subscription is active. Thank you." }
                     }
-                    InvoicePageKind::Recover => {
+                    (InvoicePageKind::Recover, _) => {
                         h1 { "Payment received" }
                         p role="status" { "Invoice " (number) " is paid and your " strong { (plan) } " subscription is active again. Thank you." }
                     }
                 }
             } @else {
-                @match self.kind {
-                    InvoicePageKind::Checkout => {
+                @match (self.kind, &amount) {
+                    (InvoicePageKind::Checkout, None) => {
+                        h1 { "Start your " (plan) " trial" }
+                        p { "Free for " (self.trial_days.unwrap_or(0)) " days. Save a card for when the trial ends; nothing is charged today." }
+                    }
+                    (InvoicePageKind::Checkout, Some(amount)) => {
                         h1 { "Start your " (plan) " subscription" }
                         p class="amount" { (amount) }
                         p { "Due today for invoice " strong { (number) } "." }
                     }
-                    InvoicePageKind::Recover => {
+                    (InvoicePageKind::Recover, amount) => {
                         h1 { "Your payment did not go through" }
-                        p { "Invoice " strong { (number) } " for your " strong { (plan) } " subscription is " strong { (amount) } "." }
+                        p { "Invoice " strong { (number) } " for your " strong { (plan) } " subscription is " strong { (amount.clone().unwrap_or_default()) } "." }
                     }
                 }
                 @if let Some(error) = &self.error { p role="alert" { (error.message) } }
@@ -72,15 +92,24 @@ impl HostedPage for InvoicePage {
                         input type="hidden" name="formKey" value=(form_key);
                         input type="hidden" name="action" value="pay_saved";
                         p { "Saved card: " (card.brand) " ending in " (card.last4) "." }
-                        button type="submit" id="pay-saved" { "Pay " (amount) " with this card" }
+                        button type="submit" id="pay-saved" { "Pay " (amount.clone().unwrap_or_default()) " with this card" }
                     }
                     h2 { "Or use another card" }
                 }
                 form method="post" action=(action) {
                     input type="hidden" name="formKey" value=(form_key);
-                    input type="hidden" name="action" value="pay";
-                    (card_inputs("Card number", problem))
-                    button type="submit" id="pay-new" { "Pay " (amount) }
+                    @match &amount {
+                        Some(amount) => {
+                            input type="hidden" name="action" value="pay";
+                            (card_inputs("Card number", problem))
+                            button type="submit" id="pay-new" { "Pay " (amount) }
+                        }
+                        None => {
+                            input type="hidden" name="action" value="start_trial";
+                            (card_inputs("Card number", problem))
+                            button type="submit" id="pay-new" { "Start the trial" }
+                        }
+                    }
                 }
             }
         };
@@ -111,7 +140,7 @@ pub(super) async fn recover_page(
     show(&state, &token, wants_json(&headers), loaded, None, None).await
 }
 
-/// `POST /checkout/{token}`: `pay` with a card.
+/// `POST /checkout/{token}`: `pay` (or, for a trial, `start_trial`) with a card.
 pub(super) async fn checkout_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -124,8 +153,9 @@ pub(super) async fn checkout_action(
         Err(response) => return response,
     };
     let action = fields.get("action").map(String::as_str).unwrap_or_default();
-    if !matches!(action, "pay" | "") {
-        let problem = FieldError::new("action", "action must be pay");
+    // `pay` for a subscription's first invoice, `start_trial` for a trial's card.
+    if !matches!(action, "pay" | "start_trial" | "") {
+        let problem = FieldError::new("action", "action must be pay or start_trial");
         return form_problem(
             &state,
             &token,
@@ -143,7 +173,7 @@ pub(super) async fn checkout_action(
         &token,
         json,
         outcome,
-        |p| p.paid,
+        |p| p.done,
         state.app.checkout_page(&token),
     )
     .await
@@ -187,7 +217,7 @@ pub(super) async fn recover_action(
         &token,
         json,
         outcome,
-        |p| p.paid,
+        |p| p.done,
         state.app.recover_page(&token),
     )
     .await

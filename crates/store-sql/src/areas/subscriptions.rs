@@ -21,10 +21,10 @@ const SUBSCRIPTION_COLUMNS: &str = "id, org_id, customer_id, plan_id, price_id, 
      pause_mode, pause_in_effect, pause_requested_at_ms, pause_effective_at_ms, \
      pause_resume_at_ms, pause_status_before, pause_period_start_ms, pause_period_end_ms, \
      created_at_ms, updated_at_ms, currency, dunning_invoice_id, dunning_failed_at_ms, \
-     dunning_retries";
+     dunning_retries, checkout_trial_days";
 /// What a subscription's life changes, in the order `bind_state` binds it: one
 /// list for the insert and the update.
-const STATE_COLUMNS: [&str; 38] = [
+const STATE_COLUMNS: [&str; 40] = [
     "plan_id",
     "price_id",
     "billing_interval",
@@ -62,6 +62,9 @@ const STATE_COLUMNS: [&str; 38] = [
     "dunning_invoice_id",
     "dunning_failed_at_ms",
     "dunning_retries",
+    "checkout_trial_days",
+    // A trial that waited for its checkout starts when it is paid.
+    "start_date_ms",
     "updated_at_ms",
 ];
 pub(crate) const SNAPSHOT_COLUMNS: &str = "feature_id, code, name, type, unit_name, enabled, included_amount, \
@@ -161,11 +164,11 @@ impl Subscriptions for SqlDb {
         next_deadline: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let conn = &mut self.conn;
-        // The 9 columns the insert names before the state columns.
-        let values = placeholders(1, 9 + STATE_COLUMNS.len());
+        // The 8 columns the insert names before the state columns.
+        let values = placeholders(1, 8 + STATE_COLUMNS.len());
         let insert = query(format!(
             "INSERT INTO subscriptions (id, org_id, customer_id, name, description, \
-                 start_date_ms, created_at_ms, next_deadline_ms, currency, {}) VALUES ({values})",
+                 created_at_ms, next_deadline_ms, currency, {}) VALUES ({values})",
             STATE_COLUMNS.join(", ")
         ))
         .bind(sub.id.as_str())
@@ -173,7 +176,6 @@ impl Subscriptions for SqlDb {
         .bind(sub.customer_id.as_str())
         .bind(&sub.name)
         .bind(&sub.description)
-        .bind(sub.start_date.as_millis())
         .bind(sub.created_at.as_millis())
         .bind(next_deadline.map(Timestamp::as_millis))
         .bind(&sub.currency);
@@ -393,5 +395,7 @@ fn bind_state(statement: Query, sub: &Subscription) -> Query {
         .bind(sub.dunning.as_ref().map(|d| d.invoice_id.clone()))
         .bind(sub.dunning.as_ref().map(|d| d.failed_at.as_millis()))
         .bind(sub.dunning.as_ref().map(|d| i64::from(d.retries)))
+        .bind(sub.checkout_trial_days)
+        .bind(sub.start_date.as_millis())
         .bind(sub.updated_at.as_millis())
 }

@@ -273,6 +273,7 @@ sql_row! {
         dunning_invoice_id: Option<String>,
         dunning_failed_at_ms: Option<i64>,
         dunning_retries: Option<i64>,
+        checkout_trial_days: Option<i64>,
     }
 }
 
@@ -399,6 +400,7 @@ impl SubscriptionRow {
                 }),
                 _ => None,
             },
+            checkout_trial_days: self.checkout_trial_days,
             created_at: ts(self.created_at_ms),
             updated_at: ts(self.updated_at_ms),
         })

@@ -76,6 +76,7 @@ pub async fn a_subscription_reads_back_with_its_features(store: Arc<dyn Store>) 
             failed_at: T0.plus_millis(DAY_MS),
             retries: 2,
         }),
+        checkout_trial_days: Some(14),
         ..started
     };
     let features = vec![viewer_snapshot(&seat_plan), seat_plan.snapshot()];

@@ -13,7 +13,7 @@ use crate::usage::{data, delivered, freeze, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const EVENTS: [&str; 17] = [
+const EVENTS: [&str; 20] = [
     "invoice.created",
     "payment.received",
     "payment.failed",
@@ -31,6 +31,9 @@ const EVENTS: [&str; 17] = [
     "checkout.ready",
     "payment_method.attached",
     "invoice.voided",
+    "trial.checkout_ready",
+    "trial.started",
+    "trial.expired",
 ];
 
 fn charging() -> Options {
@@ -591,5 +594,95 @@ on_both_backends! {
         let newest = &attempts["data"][0];
         assert_eq!((&newest["invoiceId"], &newest["grossAmount"], &newest["paymentContext"]["reason"]),
             (&invoice["id"], &json!(24_950), &json!("plan_change")), "{newest}");
+    }
+}
+
+/// A plan `Trial` of 9 900 a month with a 14-day trial; returns its id.
+async fn trial_plan(app: &TestApp) -> String {
+    let plan = ok(
+        app,
+        Method::POST,
+        "/plans",
+        Some(json!({"name": "Trial", "code": "trial"})),
+    )
+    .await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    ok(
+        app,
+        Method::POST,
+        &format!("/plans/{id}/prices"),
+        Some(json!({"billingInterval": "monthly", "price": 9_900, "trialDays": 14})),
+    )
+    .await;
+    id
+}
+
+on_both_backends! {
+    with charging();
+    /// A trial needs a card: without one it waits for its checkout, which saves the card and
+    /// starts the trial; the trial's end charges that card and activates the subscription.
+    async fn a_trial_starts_on_its_checkout_and_its_end_charges_the_card(app: TestApp) {
+        let (receiver, mut seen) = setup(&app).await;
+        trial_plan(&app).await;
+        let created = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_123", "planCode": "trial"}))).await;
+        let sub = created["id"].as_str().unwrap().to_owned();
+        let url = created["checkoutUrl"].as_str().unwrap().to_owned();
+        assert_eq!((&created["status"], &created["trialEndsAt"], &created["currentPeriod"]),
+            (&json!("pending_payment"), &json!(null), &json!(null)), "{created}");
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["customer.state_changed", "subscription.created", "trial.checkout_ready"]);
+        let ready = data(&events, "trial.checkout_ready");
+        assert_eq!((&ready["trialDays"], &ready["checkoutUrl"], &ready["planName"]), (&json!(14), &json!(url), &json!("Trial")));
+        let state: Value = app.client.get(&url).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!((&state["kind"], &state["amount"], &state["invoice"], &state["description"]),
+            (&json!("checkout"), &json!(0), &json!(null), &json!("14-day Trial trial")), "{state}");
+        assert_eq!(invoice_statuses(&app).await, Vec::<Value>::new(), "a trial is not invoiced");
+
+        // Two days later the customer saves a card: the trial starts then.
+        freeze(&app, "2026-09-03T00:00:00.000Z").await;
+        let (status, refused) = page(&app, &url, json!({"action": "start_trial", "cardNumber": "4000000000000002", "expMonth": "12", "expYear": "34", "cvc": "123"})).await;
+        assert_eq!((status, &refused["status"], &refused["error"]["code"]), (200, &json!("open"), &json!("card_declined")));
+        let (status, started) = page(&app, &url, json!({"action": "start_trial", "cardNumber": "4242424242424242", "expMonth": "12", "expYear": "34", "cvc": "123"})).await;
+        assert_eq!((status, &started["status"]), (200, &json!("succeeded")), "{started}");
+        let trialing = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!((&trialing["status"], &trialing["startDate"], &trialing["trialEndsAt"], &trialing["checkoutUrl"]),
+            (&json!("trialing"), &json!("2026-09-03T00:00:00.000Z"), &json!("2026-09-17T00:00:00.000Z"), &json!(null)), "{trialing}");
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["customer.state_changed", "payment_method.attached", "trial.started"]);
+        assert_eq!(data(&events, "customer.state_changed")["trigger"], json!("trial_started"));
+        assert_eq!(data(&events, "payment_method.attached")["subscriptionId"], json!(sub));
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
+
+        let run = json_with_status(app.post("/test-clock", DIRECT, &json!({"frozenTime": "2026-09-17T00:00:00.000Z"})).await, 202).await;
+        assert_eq!(run["items"][0]["outcome"], json!("trial_ended"), "{run}");
+        let active = ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await;
+        assert_eq!(active["status"], json!("active"));
+        assert_eq!(invoice_statuses(&app).await, [json!("paid")]);
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), [
+            "customer.state_changed", "customer.state_changed", "invoice.created", "payment.received", "payout.available",
+            "subscription.activated", "trial.expired",
+        ]);
+        assert_eq!(data(&events, "payment.received")["paymentContext"]["reason"], json!("trial_conversion"));
+    }
+}
+
+on_both_backends! {
+    with charging();
+    /// A trial started with a card that saves but declines: its end makes it past due.
+    async fn a_trial_whose_card_declines_at_its_end_falls_past_due(app: TestApp) {
+        let (receiver, mut seen) = setup(&app).await;
+        trial_plan(&app).await;
+        let created = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_123", "planCode": "trial"}))).await;
+        let sub = created["id"].as_str().unwrap().to_owned();
+        page(&app, created["checkoutUrl"].as_str().unwrap(), json!({"action": "start_trial", "cardNumber": "4000000000000341", "expMonth": "12", "expYear": "34", "cvc": "123"})).await;
+        delivered(&app, &receiver, &mut seen).await;
+        let run = json_with_status(app.post("/test-clock", DIRECT, &json!({"frozenTime": "2026-09-15T00:00:00.000Z"})).await, 202).await;
+        assert_eq!(run["items"][0]["outcome"], json!("past_due"), "{run}");
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await["status"], json!("past_due"));
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["customer.state_changed", "invoice.created", "payment.failed", "subscription.past_due", "trial.expired"]);
+        assert_eq!(data(&events, "payment.failed")["paymentContext"]["reason"], json!("trial_conversion"));
+        assert_eq!(data(&events, "customer.state_changed")["trigger"], json!("past_due"));
     }
 }
