@@ -81,7 +81,17 @@ impl App {
 /// The recovery page of `invoice`: it works while the invoice is the unpaid one of a past-due
 /// subscription, without expiry (`payments.md` §4). Each issue is a fresh token.
 pub fn recovery_url(signer: &PageSigner, invoice: &Invoice, nonce: &str, at: Timestamp) -> String {
-    let token = signer.token(RECOVER_PAGE, &invoice.org_id, &invoice.id, at, None, nonce);
+    recovery_url_of(signer, (&invoice.org_id, &invoice.id), nonce, at)
+}
+
+/// `recovery_url` for the invoice `id` of `org`.
+pub fn recovery_url_of(
+    signer: &PageSigner,
+    (org, id): (&tally_domain::OrgId, &str),
+    nonce: &str,
+    at: Timestamp,
+) -> String {
+    let token = signer.token(RECOVER_PAGE, org, id, at, None, nonce);
     signer.url(RECOVER_PAGE, &token)
 }
 

@@ -99,6 +99,9 @@ pub struct PortalPage {
     pub invoices: Vec<PortalInvoice>,
     /// Whether card actions are offered (the organization has a processor).
     pub payments: bool,
+    /// Where the customer pays what the subscription waits for: its checkout while
+    /// `pending_payment`, the recovery page of its unpaid invoice while `past_due`.
+    pub pay_url: Option<String>,
     /// What the last action refused, if it did.
     pub error: Option<Decline>,
     pub now: Timestamp,
@@ -242,13 +245,30 @@ impl App {
                 .into_iter()
                 .next(),
         };
+        let signer = self.page_signer().await?;
         let subscription = match subscription {
             Some(s) => {
-                let signer = self.page_signer().await?;
                 Some(crate::subscriptions::detail_in(&mut *db, s.as_of(now), now, &signer).await?)
             }
             None => None,
         };
+        let pay_url = subscription.as_ref().and_then(|detail| {
+            let s = &detail.subscription;
+            match (&detail.checkout_url, &s.dunning) {
+                (Some(checkout), _) => Some(checkout.clone()),
+                (None, Some(dunning))
+                    if s.status == tally_domain::subscription::SubscriptionStatus::PastDue =>
+                {
+                    Some(crate::collection::recovery_url_of(
+                        &signer,
+                        (org, &dunning.invoice_id),
+                        session.id.as_str(),
+                        now,
+                    ))
+                }
+                _ => None,
+            }
+        });
         let card = db.default_card(org, &customer.id).await?.map(|c| c.card);
         let filter = InvoiceFilter {
             customer: Some(customer.id.clone()),
@@ -266,6 +286,7 @@ impl App {
             });
         }
         Ok(PortalPage {
+            pay_url,
             payments: organization.mode == Mode::Sandbox,
             organization: organization.clone(),
             customer,

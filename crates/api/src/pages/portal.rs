@@ -19,6 +19,7 @@ use tally_app::portal::{PortalAction, PortalPage};
 use tally_domain::FieldError;
 use tally_domain::catalog::FeatureType;
 use tally_domain::money::format_money;
+use tally_domain::subscription::SubscriptionStatus;
 
 impl HostedPage for PortalPage {
     fn state(&self) -> Value {
@@ -50,6 +51,7 @@ fn portal_json(page: &PortalPage) -> Value {
         "customer": {"id": page.customer.id.as_str(), "email": page.customer.email, "name": page.customer.full_name},
         "subscription": subscription,
         "card": page.card.as_ref().map(card_value),
+        "payUrl": page.pay_url,
         "invoices": page.invoices.iter().map(|i| json!({
             "id": i.invoice.id,
             "invoiceNumber": i.invoice.number,
@@ -165,6 +167,12 @@ fn portal_html(
                 Some(detail) => {
                     @let s = &detail.subscription;
                     p { strong { (detail.plan.name) } " · " (s.status.as_str()) }
+                    @if let Some(url) = &page.pay_url {
+                        p role="alert" {
+                            @if s.status == SubscriptionStatus::PastDue { "Your last payment did not go through. " }
+                            a href=(url) id="pay-now" { "Pay now" }
+                        }
+                    }
                     @if let Some(price) = &detail.price {
                         p { (format_money(price.price.0, &s.currency)) " " (per_interval(price.billing_interval.as_str())) }
                     }

@@ -360,6 +360,14 @@ on_both_backends! {
         assert_eq!(failed_attempts.len(), 3, "{failed_attempts:?}");
         assert!(failed_attempts.iter().all(|t| t["grossAmount"] == json!(12_400)));
 
+        // The portal sends a past-due customer to a recovery page of the invoice.
+        let portal = ok(&app, Method::POST, "/portal/sessions", Some(json!({"customerId": "user_123"}))).await;
+        let portal: Value = app.client.get(portal["portalUrl"].as_str().unwrap()).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        let pay_url = portal["payUrl"].as_str().unwrap_or_default().to_owned();
+        assert!(pay_url.starts_with(&format!("{}/recover/tok_", app.address)), "{portal}");
+        let from_portal: Value = app.client.get(&pay_url).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+        assert_eq!((&from_portal["status"], &from_portal["invoice"]["id"]), (&json!("open"), &renewal["id"]));
+
         // Both spellings give a fresh link; the legacy object is the subscription.
         let link = ok(&app, Method::POST, &format!("/subscriptions/{sub}/recovery-links"), Some(json!({}))).await;
         let url = link["url"].as_str().unwrap().to_owned();
