@@ -54,6 +54,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::get(invoice::checkout_page).post(invoice::checkout_action),
         )
         .route(
+            "/checkout/{token}/authenticate",
+            axum::routing::post(invoice::checkout_authenticate),
+        )
+        .route(
             "/recover/{token}",
             axum::routing::get(invoice::recover_page).post(invoice::recover_action),
         )

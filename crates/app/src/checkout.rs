@@ -5,7 +5,8 @@
 //! creation; unpaid for one interval, it ends (`checkout_expired`) and its invoice is void.
 
 use crate::collection::{
-    Attempted, FIRST_SUBSCRIPTION_PAYMENT, InvoiceAttempt, InvoiceSource, charge_invoice,
+    Attempted, FIRST_SUBSCRIPTION_PAYMENT, InvoiceAttempt, InvoiceSource, OnSession,
+    charge_with_holder,
 };
 use crate::hosted_tokens::PageSigner;
 use crate::invoice_pages::{InvoicePage, InvoicePageKind};
@@ -19,7 +20,7 @@ use serde_json::json;
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::payments::{CardEntry, Decline, check_card};
 use tally_domain::subscription::{Subscription, SubscriptionId, SubscriptionStatus};
-use tally_domain::{Organization, Timestamp};
+use tally_domain::{Customer, Organization, Timestamp};
 use tally_store::{Lock, StoreError, Tx};
 
 /// The page kind of checkouts, and the path their pages are served on.
@@ -185,7 +186,7 @@ impl Command for PayCheckout {
         };
         let organization = ctx.caller.organization.clone();
         let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
-        let outcome = charge_invoice(
+        let outcome = charge_with_holder(
             ctx.tx,
             ctx.ids,
             &organization,
@@ -194,26 +195,114 @@ impl Command for PayCheckout {
             &mut outbox,
         )
         .await?;
-        let card = match outcome {
-            Attempted::Paid(_, card) => card,
-            Attempted::Declined { decline, .. } => return Ok(Some(decline)),
+        match outcome {
+            // The page asks the holder to authenticate (`authenticate_checkout`); the card is
+            // kept aside meanwhile, to become the default if the charge then succeeds.
+            OnSession::RequiresAction(_, card) => {
+                crate::payments::save_card(ctx, &customer, &card, false).await?;
+                Ok(None)
+            }
+            OnSession::Done(done) => {
+                finish_checkout(ctx, (&customer, subscription, &invoice), done, outbox).await
+            }
+        }
+    }
+}
+
+/// After the charge of a checkout: paid, the card becomes the customer's default
+/// (`payment_method.attached`) and the subscription active; declined, nothing else changes.
+async fn finish_checkout(
+    ctx: &mut WriteCtx<'_>,
+    (customer, subscription, invoice): (&Customer, Subscription, &Invoice),
+    done: Attempted,
+    outbox: Outbox<'_>,
+) -> Result<Option<Decline>, AppError> {
+    let card = match done {
+        Attempted::Paid(_, card) => card,
+        Attempted::Declined { decline, .. } => return Ok(Some(decline)),
+    };
+    crate::portal::keep_default_card(ctx, customer, &card, Some(&subscription.id)).await?;
+    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+    let active = subscription.checkout_paid(ctx.now);
+    save(ctx.tx, &active).await?;
+    let organization = ctx.caller.organization.clone();
+    let provider = processor_for(&organization, "subscriptions.create")?.provider();
+    announce_activation(
+        ctx.tx,
+        ctx.ids,
+        customer,
+        &active,
+        invoice,
+        ctx.now,
+        Some(provider),
+    )
+    .await?;
+    Ok(None)
+}
+
+/// The holder's answer to the authentication a checkout's card asked for.
+struct AuthenticateCheckout {
+    subscription: SubscriptionId,
+    approved: bool,
+}
+
+#[async_trait]
+impl Command for AuthenticateCheckout {
+    type Output = Option<Decline>;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
+        let org = ctx.caller.org().clone();
+        let gone = || AppError::Page(PageRefusal::Gone);
+        let subscription = ctx
+            .tx
+            .subscription(&org, &self.subscription, Lock::ForUpdate)
+            .await?
+            .ok_or_else(gone)?;
+        let period = subscription.current_period.ok_or_else(gone)?;
+        let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
+        let waiting = ctx
+            .tx
+            .invoice_transactions(&org, &invoice.id)
+            .await?
+            .into_iter()
+            .rfind(|t| t.status == tally_domain::payments::TransactionStatus::Pending)
+            .ok_or_else(gone)?;
+        let customer = subscription_customer(ctx.tx, &subscription).await?;
+        let reason = waiting.reason.clone();
+        let attempt = InvoiceAttempt {
+            customer: &customer,
+            subscription: &subscription,
+            invoice: &invoice,
+            reason: &reason,
+            recovery: None,
+            nonce: waiting.attempt.clone(),
+            at: ctx.now,
         };
-        crate::portal::keep_default_card(ctx, &customer, &card, Some(&subscription.id)).await?;
-        ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-        let active = subscription.checkout_paid(ctx.now);
-        save(ctx.tx, &active).await?;
-        let provider = processor_for(&organization, "subscriptions.create")?.provider();
-        announce_activation(
+        let organization = ctx.caller.organization.clone();
+        let method_ref = waiting.method_ref.clone().unwrap_or_default();
+        let mut outbox = Outbox::new(ctx.ids, &customer, ctx.now);
+        let done = crate::collection::complete_invoice_action(
             ctx.tx,
             ctx.ids,
-            &customer,
-            &active,
-            &invoice,
-            ctx.now,
-            Some(provider),
+            &organization,
+            (&attempt, waiting),
+            self.approved,
+            &mut outbox,
         )
         .await?;
-        Ok(None)
+        // The processor names the card by its handle; what may be shown was kept aside.
+        let done = match done {
+            Attempted::Paid(transaction, mut card) => {
+                if let Some(kept) =
+                    crate::payments::kept_card(ctx.tx, &org, &customer, &method_ref).await?
+                {
+                    card.card = kept.card;
+                }
+                Attempted::Paid(transaction, card)
+            }
+            declined => declined,
+        };
+        finish_checkout(ctx, (&customer, subscription, &invoice), done, outbox).await
     }
 }
 
@@ -332,6 +421,21 @@ impl App {
             return Err(AppError::Page(PageRefusal::Gone));
         }
         self.checkout_view(organization, &subscription, None).await
+    }
+
+    /// The holder approves or fails the authentication the checkout's card asked for.
+    pub async fn authenticate_checkout(
+        &self,
+        token: &str,
+        approved: bool,
+    ) -> Result<InvoicePage, AppError> {
+        let (organization, subscription, _) = self.checkout_subject(token).await?;
+        let command = AuthenticateCheckout {
+            subscription: subscription.id.clone(),
+            approved,
+        };
+        let error = self.page_write(&organization, command).await?;
+        self.checkout_view(organization, &subscription, error).await
     }
 
     /// Pays the checkout with a typed card.

@@ -14,7 +14,7 @@ use crate::outbox::{Outbox, cancellation_data};
 use crate::payments::PageRefusal;
 use crate::payments::processor_for;
 use crate::processors::{
-    ChargeOutcome, ChargeRequest, PaymentSource, ProcessedCard, ProcessorError,
+    ActionRequest, ChargeOutcome, ChargeRequest, PaymentSource, ProcessedCard, ProcessorError,
 };
 use crate::subscriptions::save;
 use crate::{App, AppError, IdSource, WriteCtx};
@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use tally_domain::billing::{Invoice, InvoiceStatus};
 use tally_domain::dunning::{MANUAL_ATTEMPTS_MAX, MAX_RETRIES, Recovery, manual_attempt_allowed};
 use tally_domain::ids::TransactionId;
-use tally_domain::payments::{CardEntry, Decline, SavedCard, Transaction, TransactionStatus};
+use tally_domain::payments::{
+    CardEntry, Decline, SavedCard, Transaction, TransactionStatus, authentication_failed,
+};
 use tally_domain::subscription::{Subscription, SubscriptionStatus};
 use tally_domain::test_clock::RECOVERED;
 use tally_domain::{Customer, FieldError, Mode, Organization, Timestamp};
@@ -134,9 +136,19 @@ fn no_card() -> Decline {
     }
 }
 
+/// What an attempt with a card typed into a page came to: done, or waiting for its holder to
+/// authenticate (the transaction `pending`, finished by `complete_invoice_action`).
+#[derive(Debug, Clone)]
+pub(crate) enum OnSession {
+    Done(Attempted),
+    /// With the card as the processor keeps it, for the page to keep aside meanwhile.
+    RequiresAction(Transaction, ProcessedCard),
+}
+
 /// Charges `source` (`None`: no card, declined with `no_payment_method`) for the invoice's
 /// total, and records the attempt. Paid: the invoice is `paid` and `payment.received` (and
-/// `payout.available`) go into `outbox`. What a decline changes is the caller's.
+/// `payout.available`) go into `outbox`. What a decline changes is the caller's. A saved card
+/// is charged without its holder, so a card that asks for authentication is declined.
 pub(crate) async fn charge_invoice(
     tx: &mut dyn Tx,
     ids: &dyn IdSource,
@@ -145,11 +157,32 @@ pub(crate) async fn charge_invoice(
     source: Option<InvoiceSource<'_>>,
     outbox: &mut Outbox<'_>,
 ) -> Result<Attempted, AppError> {
+    match charge_with_holder(tx, ids, organization, attempt, source, outbox).await? {
+        OnSession::Done(attempted) => Ok(attempted),
+        // Only a typed card waits for its holder, and whoever types one asks for
+        // `charge_with_holder`: nothing waits here.
+        OnSession::RequiresAction(transaction, _) => Ok(Attempted::Declined {
+            transaction: Some(transaction),
+            decline: authentication_failed(),
+        }),
+    }
+}
+
+/// `charge_invoice` where the card's holder is on the page: a typed card that asks for
+/// authentication waits for it.
+pub(crate) async fn charge_with_holder(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    organization: &Organization,
+    attempt: &InvoiceAttempt<'_>,
+    source: Option<InvoiceSource<'_>>,
+    outbox: &mut Outbox<'_>,
+) -> Result<OnSession, AppError> {
     let Some(source) = source else {
-        return Ok(Attempted::Declined {
+        return Ok(OnSession::Done(Attempted::Declined {
             transaction: None,
             decline: no_card(),
-        });
+        }));
     };
     let processor = processor_for(organization, "subscriptions.collect")?;
     let id = TransactionId::from_ulid(ids.ulid());
@@ -198,34 +231,10 @@ pub(crate) async fn charge_invoice(
     };
     let decline = match outcome {
         ChargeOutcome::Succeeded { charge_ref, card } => {
-            transaction.status = TransactionStatus::Succeeded;
             transaction.charge_ref = Some(charge_ref);
-            transaction.method_ref = Some(card.method_ref.clone());
-            transaction.paid_at = Some(attempt.at);
             tx.insert_transaction(&transaction).await?;
-            tx.update_invoice_status(
-                &attempt.invoice.org_id,
-                &attempt.invoice.id,
-                InvoiceStatus::Paid,
-                attempt.at,
-            )
-            .await?;
-            outbox.push(
-                "payment.received",
-                received_data(attempt, &transaction, outbox.customer_ref()),
-            );
-            if transaction.currency == crate::payouts::PAYOUT_CURRENCY {
-                let available = crate::payouts::available_event(
-                    tx,
-                    ids,
-                    &attempt.invoice.org_id,
-                    &transaction.currency,
-                    attempt.at,
-                )
-                .await?;
-                tx.insert_webhook_events(&[available]).await?;
-            }
-            return Ok(Attempted::Paid(transaction, card));
+            let paid = record_paid(tx, ids, attempt, transaction, card, outbox).await?;
+            return Ok(OnSession::Done(paid));
         }
         ChargeOutcome::Declined {
             charge_ref,
@@ -236,27 +245,109 @@ pub(crate) async fn charge_invoice(
             transaction.method_ref = transaction.method_ref.or(card.map(|c| c.method_ref));
             decline
         }
-        // Nobody is there to authenticate an off-session charge; the pages that take typed
-        // cards for invoices have no authentication step yet.
+        // The holder of a typed card authenticates on the page; nobody is there to
+        // authenticate an off-session charge.
         ChargeOutcome::RequiresAction { charge_ref, card } => {
             transaction.charge_ref = Some(charge_ref);
-            transaction.method_ref = transaction.method_ref.or(Some(card.method_ref));
-            match off_session {
-                true => Decline {
-                    code: "authentication_required".to_owned(),
-                    message: "This payment requires customer authentication.".to_owned(),
-                },
-                false => Decline {
-                    code: "authentication_required".to_owned(),
-                    message: "This card asks for authentication, which this page cannot do yet: use another card.".to_owned(),
-                },
+            transaction.method_ref = transaction.method_ref.or(Some(card.method_ref.clone()));
+            if !off_session {
+                transaction.status = TransactionStatus::Pending;
+                tx.insert_transaction(&transaction).await?;
+                return Ok(OnSession::RequiresAction(transaction, card));
+            }
+            Decline {
+                code: "authentication_required".to_owned(),
+                message: "This payment requires customer authentication.".to_owned(),
             }
         }
     };
     transaction.failure = Some(decline.clone());
     tx.insert_transaction(&transaction).await?;
-    Ok(Attempted::Declined {
+    Ok(OnSession::Done(Attempted::Declined {
         transaction: Some(transaction),
+        decline,
+    }))
+}
+
+/// A charge that succeeded, recorded (`transaction`, already stored, becomes `succeeded`): the
+/// invoice is `paid`, `payment.received` goes into `outbox` and `payout.available` is sent.
+async fn record_paid(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    attempt: &InvoiceAttempt<'_>,
+    mut transaction: Transaction,
+    card: ProcessedCard,
+    outbox: &mut Outbox<'_>,
+) -> Result<Attempted, AppError> {
+    transaction.status = TransactionStatus::Succeeded;
+    transaction.method_ref = Some(card.method_ref.clone());
+    transaction.paid_at = Some(attempt.at);
+    transaction.updated_at = attempt.at;
+    tx.update_transaction(&transaction).await?;
+    tx.update_invoice_status(
+        &attempt.invoice.org_id,
+        &attempt.invoice.id,
+        InvoiceStatus::Paid,
+        attempt.at,
+    )
+    .await?;
+    outbox.push(
+        "payment.received",
+        received_data(attempt, &transaction, outbox.customer_ref()),
+    );
+    if transaction.currency == crate::payouts::PAYOUT_CURRENCY {
+        let available = crate::payouts::available_event(
+            tx,
+            ids,
+            &attempt.invoice.org_id,
+            &transaction.currency,
+            attempt.at,
+        )
+        .await?;
+        tx.insert_webhook_events(&[available]).await?;
+    }
+    Ok(Attempted::Paid(transaction, card))
+}
+
+/// The holder's authentication of a `pending` attempt at an invoice finishes it: approved, as a
+/// charge that succeeded; failed, as a decline (`authentication_failed`).
+pub(crate) async fn complete_invoice_action(
+    tx: &mut dyn Tx,
+    ids: &dyn IdSource,
+    organization: &Organization,
+    (attempt, mut pending): (&InvoiceAttempt<'_>, Transaction),
+    approved: bool,
+    outbox: &mut Outbox<'_>,
+) -> Result<Attempted, AppError> {
+    let processor = processor_for(organization, "subscriptions.collect")?;
+    let (Some(charge_ref), Some(method_ref)) =
+        (pending.charge_ref.clone(), pending.method_ref.clone())
+    else {
+        return Err(AppError::Store(StoreError::other(
+            "a pending attempt without its charge",
+        )));
+    };
+    let outcome = processor
+        .complete_action(ActionRequest {
+            charge_ref: &charge_ref,
+            method_ref: &method_ref,
+            approved,
+        })
+        .await
+        .map_err(|e| AppError::Store(StoreError::other(e.to_string())))?;
+    let decline = match outcome {
+        ChargeOutcome::Succeeded { card, .. } => {
+            return record_paid(tx, ids, attempt, pending, card, outbox).await;
+        }
+        ChargeOutcome::Declined { decline, .. } => decline,
+        ChargeOutcome::RequiresAction { .. } => authentication_failed(),
+    };
+    pending.status = TransactionStatus::Failed;
+    pending.failure = Some(decline.clone());
+    pending.updated_at = attempt.at;
+    tx.update_transaction(&pending).await?;
+    Ok(Attempted::Declined {
+        transaction: Some(pending),
         decline,
     })
 }

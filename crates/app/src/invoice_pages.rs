@@ -41,6 +41,8 @@ pub struct InvoicePage {
     pub card: Option<CardInfo>,
     /// The page's work is done: the invoice paid, or the trial started.
     pub done: bool,
+    /// A typed card waits for its holder's authentication.
+    pub requires_action: bool,
     pub error: Option<Decline>,
 }
 
@@ -73,6 +75,14 @@ impl App {
             .default_card(org, &subscription.customer_id)
             .await?
             .map(|c| c.card);
+        let requires_action = match &invoice {
+            Some(invoice) => db
+                .invoice_transactions(org, &invoice.id)
+                .await?
+                .iter()
+                .any(|t| t.status == tally_domain::payments::TransactionStatus::Pending),
+            None => false,
+        };
         let done = match &invoice {
             Some(invoice) => invoice.status == InvoiceStatus::Paid,
             None => subscription.status == SubscriptionStatus::Trialing,
@@ -80,6 +90,7 @@ impl App {
         Ok(InvoicePage {
             kind,
             done,
+            requires_action,
             trial_days: subscription.checkout_trial_days,
             organization,
             subscription,

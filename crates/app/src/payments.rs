@@ -1155,7 +1155,7 @@ impl Command for Authenticate {
 }
 
 /// The card a page kept aside for `method_ref` (not a default).
-async fn kept_card(
+pub(crate) async fn kept_card(
     tx: &mut dyn Tx,
     org: &tally_domain::OrgId,
     customer: &Customer,

@@ -23,7 +23,11 @@ impl HostedPage for InvoicePage {
         let invoice = self.invoice.as_ref();
         json!({
             "kind": self.kind.as_str(),
-            "status": if self.done { "succeeded" } else { "open" },
+            "status": match (self.done, self.requires_action) {
+                (true, _) => "succeeded",
+                (false, true) => "requires_action",
+                (false, false) => "open",
+            },
             "livemode": self.organization.mode == tally_domain::Mode::Live,
             "amount": invoice.map_or(0, |i| i.total().0),
             "currency": invoice.map(|i| i.currency.as_str()),
@@ -41,6 +45,7 @@ impl HostedPage for InvoicePage {
 
     fn html(&self, signer: &PageSigner, token: &str, problem: Option<&FieldError>) -> Markup {
         let action = format!("/{}/{token}", self.kind.as_str());
+        let sandbox = self.organization.mode == tally_domain::Mode::Sandbox;
         let form_key = signer.form_key(token);
         let plan = &self.plan_name;
         let amount = self
@@ -66,6 +71,16 @@ impl HostedPage for InvoicePage {
                     (InvoicePageKind::Recover, _) => {
                         h1 { "Payment received" }
                         p role="status" { "Invoice " (number) " is paid and your " strong { (plan) } " subscription is active again. Thank you." }
+                    }
+                }
+            } @else if self.requires_action {
+                h1 { "Confirm your payment" }
+                p { "Your bank asks you to confirm this payment of " (amount.clone().unwrap_or_default()) "." }
+                @if sandbox {
+                    form method="post" action={ (action) "/authenticate" } {
+                        input type="hidden" name="formKey" value=(form_key);
+                        button type="submit" name="result" value="approve" { "Approve (test authentication)" }
+                        button type="submit" name="result" value="fail" class="secondary" { "Fail authentication" }
                     }
                 }
             } @else {
@@ -117,7 +132,6 @@ impl HostedPage for InvoicePage {
             InvoicePageKind::Checkout => "Checkout",
             InvoicePageKind::Recover => "Pay your invoice",
         };
-        let sandbox = self.organization.mode == tally_domain::Mode::Sandbox;
         layout(title, sandbox, &content)
     }
 }
@@ -168,15 +182,10 @@ pub(super) async fn checkout_action(
     let card = typed_card(&fields);
     let attempt = fields.get("attempt").cloned().filter(|a| !a.is_empty());
     let outcome = state.app.pay_checkout(&token, card, attempt).await;
-    answer_action(
-        &state,
-        &token,
-        json,
-        outcome,
-        |p| p.done,
-        state.app.checkout_page(&token),
-    )
-    .await
+    // Waiting for the bank's authentication is not a refusal.
+    let answered = |p: &InvoicePage| p.done || p.requires_action;
+    let reload = state.app.checkout_page(&token);
+    answer_action(&state, &token, json, outcome, answered, reload).await
 }
 
 /// `POST /recover/{token}`: `pay_saved`, or `pay` with a card.
@@ -219,6 +228,46 @@ pub(super) async fn recover_action(
         outcome,
         |p| p.done,
         state.app.recover_page(&token),
+    )
+    .await
+}
+
+/// `POST /checkout/{token}/authenticate`: `result` `approve` or `fail`, the sandbox's stand-in
+/// for the bank's authentication step.
+pub(super) async fn checkout_authenticate(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = wants_json(&headers) || sent_json(&headers);
+    let fields = match posted(&state, &headers, &token, &body, json).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let approved = match fields.get("result").map(String::as_str) {
+        Some("approve") => true,
+        Some("fail") => false,
+        _ => {
+            let problem = FieldError::new("result", "result is approve or fail.");
+            return form_problem(
+                &state,
+                &token,
+                json,
+                problem,
+                state.app.checkout_page(&token),
+            )
+            .await;
+        }
+    };
+    let outcome = state.app.authenticate_checkout(&token, approved).await;
+    answer_action(
+        &state,
+        &token,
+        json,
+        outcome,
+        |p| p.done,
+        state.app.checkout_page(&token),
     )
     .await
 }

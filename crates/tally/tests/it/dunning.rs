@@ -694,3 +694,37 @@ on_both_backends! {
         assert_eq!(data(&events, "customer.state_changed")["trigger"], json!("past_due"));
     }
 }
+
+on_both_backends! {
+    with charging();
+    /// A checkout card that asks for authentication: the page waits for its holder; a failed
+    /// authentication is a decline, an approved one pays and keeps the card.
+    async fn a_checkout_card_asking_for_authentication_pays_once_approved(app: TestApp) {
+        let (receiver, mut seen) = setup(&app).await;
+        let created = ok(&app, Method::POST, "/subscriptions", Some(json!({"customerId": "user_123", "planCode": "pro"}))).await;
+        let sub = created["id"].as_str().unwrap().to_owned();
+        let url = created["checkoutUrl"].as_str().unwrap().to_owned();
+        delivered(&app, &receiver, &mut seen).await;
+        let authenticate = format!("{url}/authenticate");
+
+        let (status, waiting) = page(&app, &url, card("4000002500003155")).await;
+        assert_eq!((status, &waiting["status"]), (200, &json!("requires_action")), "{waiting}");
+        let pending = ok(&app, Method::GET, "/transactions?status=pending", None).await;
+        assert_eq!(pending["data"].as_array().unwrap().len(), 1, "{pending}");
+        let (status, failed) = page(&app, &authenticate, json!({"result": "fail"})).await;
+        assert_eq!((status, &failed["status"], &failed["error"]["code"]), (200, &json!("open"), &json!("authentication_failed")), "{failed}");
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await["status"], json!("pending_payment"));
+        assert!(delivered(&app, &receiver, &mut seen).await.is_empty(), "a page's decline sends nothing");
+
+        page(&app, &url, card("4000002500003155")).await;
+        let (status, paid) = page(&app, &authenticate, json!({"result": "approve"})).await;
+        assert_eq!((status, &paid["status"], &paid["card"]["last4"]), (200, &json!("succeeded"), &json!("3155")), "{paid}");
+        assert_eq!(ok(&app, Method::GET, &format!("/subscriptions/{sub}"), None).await["status"], json!("active"));
+        let statuses: Vec<Value> = ok(&app, Method::GET, "/transactions", None).await["data"].as_array().unwrap().iter().map(|t| t["status"].clone()).collect();
+        assert_eq!(statuses, [json!("succeeded"), json!("failed")]);
+        let events = delivered(&app, &receiver, &mut seen).await;
+        assert_eq!(names(&events), ["customer.state_changed", "payment.received", "payment_method.attached", "payout.available", "subscription.activated"]);
+        let (status, _) = page(&app, &authenticate, json!({"result": "approve"})).await;
+        assert_eq!(status, 410, "nothing waits any more");
+    }
+}
