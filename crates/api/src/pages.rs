@@ -15,6 +15,8 @@ mod portal;
 
 use crate::AppState;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -285,6 +287,65 @@ fn app_refusal(json: bool, error: &AppError) -> Response {
     }
 }
 
+/// A page action as posted: whether the client speaks JSON, and the fields, read once the
+/// form key holds (`posted`). Every action handler takes one; a refusal answers for it.
+struct PageForm {
+    json: bool,
+    fields: HashMap<String, String>,
+}
+
+impl FromRequest<AppState> for PageForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(token) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let json = wants_json(&headers) || sent_json(&headers);
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let fields = posted(state, &headers, &token, &body, json).await?;
+        Ok(Self { json, fields })
+    }
+}
+
+impl PageForm {
+    /// A field's text; empty when it was not sent.
+    fn field(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The client's attempt nonce, when it sent one.
+    fn attempt(&self) -> Option<String> {
+        Some(self.field("attempt").to_owned()).filter(|a| !a.is_empty())
+    }
+
+    /// The card fields: number, expiry month and year, security code.
+    fn card(&self) -> (&str, &str, &str, &str) {
+        (
+            self.field("cardNumber"),
+            self.field("expMonth"),
+            self.field("expYear"),
+            self.field("cvc"),
+        )
+    }
+
+    /// The sandbox's authentication step: `result` `approve` or `fail`.
+    fn authentication(&self) -> Result<bool, FieldError> {
+        match self.field("result") {
+            "approve" => Ok(true),
+            "fail" => Ok(false),
+            _ => Err(FieldError::new("result", "result is approve or fail.")),
+        }
+    }
+}
+
 /// The fields a page action posted, once its form key holds; the refusal to answer otherwise.
 async fn posted(
     state: &AppState,
@@ -395,38 +456,40 @@ async fn form_problem<P: HostedPage>(
     .await
 }
 
-/// Answers a page action: a form problem is shown next to the form (`422`); in HTML a page
-/// whose action is `done` shows its result in place, another (a decline) comes back with `422`;
-/// JSON gets the state.
+/// Where an HTML action leads once the page has answered it.
+enum Answered {
+    /// Refused (a decline): the page comes back with `422`.
+    Refused,
+    /// Done: the page shows its result in place.
+    InPlace,
+    /// Done: on to this address (`303`), so a reload does not post again.
+    SeeOther(String),
+}
+
+/// Answers a page action: a form problem is shown next to the form (`422`); in HTML the page
+/// (`answered` says how); JSON gets the state.
 async fn answer_action<P: HostedPage>(
     state: &AppState,
-    token: &str,
-    json: bool,
+    (token, json): (&str, bool),
     outcome: Result<P, AppError>,
-    done: impl Fn(&P) -> bool,
+    answered: impl Fn(&P) -> Answered,
     reload: impl std::future::Future<Output = Result<P, AppError>>,
 ) -> Response {
-    match outcome {
+    let page = match outcome {
         Err(AppError::Page(PageRefusal::Form(problem))) => {
-            form_problem(state, token, json, problem, reload).await
+            return form_problem(state, token, json, problem, reload).await;
         }
-        Ok(page) if !json && !done(&page) => {
+        Ok(page) if !json => page,
+        other => return show(state, token, json, other, None, None).await,
+    };
+    match answered(&page) {
+        Answered::Refused => {
             let declined = Some(StatusCode::UNPROCESSABLE_ENTITY);
             show(state, token, false, Ok(page), declined, None).await
         }
-        other => show(state, token, json, other, None, None).await,
+        Answered::InPlace => show(state, token, false, Ok(page), None, None).await,
+        Answered::SeeOther(target) => see_other(&target),
     }
-}
-
-/// The card fields a form posted: number, expiry month and year, security code.
-fn typed_card(fields: &HashMap<String, String>) -> (&str, &str, &str, &str) {
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    (
-        field("cardNumber"),
-        field("expMonth"),
-        field("expYear"),
-        field("cvc"),
-    )
 }
 
 /// The labelled card inputs every card form has; a form problem is tied to the number.

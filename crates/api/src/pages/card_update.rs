@@ -1,20 +1,17 @@
 //! The card-update page (`subscriptions.updatePaymentMethod`, `payments.md` §6).
 
 use super::{
-    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, see_other,
-    sent_json, show, typed_card, wants_json,
+    Answered, HostedPage, PageForm, answer_action, card_inputs, card_value, error_value, layout,
+    show, wants_json,
 };
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
-use tally_app::AppError;
 use tally_app::card_updates::CardPage;
 use tally_app::hosted_tokens::PageSigner;
-use tally_app::payments::PageRefusal;
 use tally_domain::FieldError;
 
 impl HostedPage for CardPage {
@@ -50,42 +47,17 @@ pub(super) async fn card_page(
 pub(super) async fn card_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
+    let outcome = state.app.save_card_on_page(&token, form.card()).await;
+    // Saved: on to the merchant's page, else back here.
+    let answered = |page: &CardPage| match (page.saved, &page.redirect) {
+        (false, _) => Answered::Refused,
+        (true, Some(url)) => Answered::SeeOther(url.clone()),
+        (true, None) => Answered::SeeOther(format!("/payment-method/{token}")),
     };
-    let outcome = state
-        .app
-        .save_card_on_page(&token, typed_card(&fields))
-        .await;
-    match outcome {
-        Err(AppError::Page(PageRefusal::Form(problem))) => {
-            form_problem(&state, &token, json, problem, state.app.card_page(&token)).await
-        }
-        // Saved: on to the merchant's page, else back here.
-        Ok(page) if !json && page.saved => see_other(
-            &page
-                .redirect
-                .clone()
-                .unwrap_or_else(|| format!("/payment-method/{token}")),
-        ),
-        Ok(page) if !json => {
-            show(
-                &state,
-                &token,
-                false,
-                Ok(page),
-                Some(StatusCode::UNPROCESSABLE_ENTITY),
-                None,
-            )
-            .await
-        }
-        other => show(&state, &token, json, other, None, None).await,
-    }
+    let reload = state.app.card_page(&token);
+    answer_action(&state, (&token, form.json), outcome, answered, reload).await
 }
 
 fn card_html(

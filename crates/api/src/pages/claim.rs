@@ -1,18 +1,17 @@
 //! The claim page (`provisioning.createClaimLink`, `payments.md` §10.2): the person a platform
 //! provisioned an organization for records their e-mail and name and becomes its owner.
 
-use super::{HostedPage, form_problem, layout, posted, sent_json, show, wants_json};
+use super::{
+    Answered, HostedPage, PageForm, answer_action, form_problem, layout, show, wants_json,
+};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
-use tally_app::AppError;
 use tally_app::claims::ClaimPage;
 use tally_app::hosted_tokens::PageSigner;
-use tally_app::payments::PageRefusal;
 use tally_domain::FieldError;
 
 impl HostedPage for ClaimPage {
@@ -48,29 +47,25 @@ pub(super) async fn claim_page(
 pub(super) async fn claim_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    if !matches!(field("action").as_str(), "claim" | "") {
+    let reload = state.app.claim_page(&token);
+    if !matches!(form.field("action"), "claim" | "") {
         let problem = FieldError::new("action", "action must be claim");
-        return form_problem(&state, &token, json, problem, state.app.claim_page(&token)).await;
+        return form_problem(&state, &token, form.json, problem, reload).await;
     }
     let outcome = state
         .app
-        .claim_on_page(&token, (&field("email"), &field("name")))
+        .claim_on_page(&token, (form.field("email"), form.field("name")))
         .await;
-    match outcome {
-        Err(AppError::Page(PageRefusal::Form(problem))) => {
-            form_problem(&state, &token, json, problem, state.app.claim_page(&token)).await
-        }
-        other => show(&state, &token, json, other, None, None).await,
-    }
+    answer_action(
+        &state,
+        (&token, form.json),
+        outcome,
+        |_| Answered::InPlace,
+        reload,
+    )
+    .await
 }
 
 fn claim_html(

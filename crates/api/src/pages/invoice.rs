@@ -3,11 +3,10 @@
 //! state, their card form and the way an action is answered; each has its own wording.
 
 use super::{
-    HostedPage, answer_action, card_inputs, card_value, error_value, form_problem, layout, posted,
-    sent_json, show, typed_card, wants_json,
+    Answered, HostedPage, PageForm, answer_action, card_inputs, card_value, error_value,
+    form_problem, layout, show, wants_json,
 };
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -154,82 +153,54 @@ pub(super) async fn recover_page(
     show(&state, &token, wants_json(&headers), loaded, None, None).await
 }
 
+/// How an invoice page's action leads on in HTML: its result in place once done (or while the
+/// bank's authentication waits, which is no refusal), else the decline.
+fn answered(page: &InvoicePage) -> Answered {
+    match page.done || page.requires_action {
+        true => Answered::InPlace,
+        false => Answered::Refused,
+    }
+}
+
 /// `POST /checkout/{token}`: `pay` (or, for a trial, `start_trial`) with a card.
 pub(super) async fn checkout_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let action = fields.get("action").map(String::as_str).unwrap_or_default();
-    // `pay` for a subscription's first invoice, `start_trial` for a trial's card.
-    if !matches!(action, "pay" | "start_trial" | "") {
-        let problem = FieldError::new("action", "action must be pay or start_trial");
-        return form_problem(
-            &state,
-            &token,
-            json,
-            problem,
-            state.app.checkout_page(&token),
-        )
-        .await;
-    }
-    let card = typed_card(&fields);
-    let attempt = fields.get("attempt").cloned().filter(|a| !a.is_empty());
-    let outcome = state.app.pay_checkout(&token, card, attempt).await;
-    // Waiting for the bank's authentication is not a refusal.
-    let answered = |p: &InvoicePage| p.done || p.requires_action;
     let reload = state.app.checkout_page(&token);
-    answer_action(&state, &token, json, outcome, answered, reload).await
+    // `pay` for a subscription's first invoice, `start_trial` for a trial's card.
+    if !matches!(form.field("action"), "pay" | "start_trial" | "") {
+        let problem = FieldError::new("action", "action must be pay or start_trial");
+        return form_problem(&state, &token, form.json, problem, reload).await;
+    }
+    let outcome = state
+        .app
+        .pay_checkout(&token, form.card(), form.attempt())
+        .await;
+    answer_action(&state, (&token, form.json), outcome, answered, reload).await
 }
 
 /// `POST /recover/{token}`: `pay_saved`, or `pay` with a card.
 pub(super) async fn recover_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let pay_saved = match fields.get("action").map(String::as_str).unwrap_or_default() {
+    let reload = state.app.recover_page(&token);
+    let pay_saved = match form.field("action") {
         "pay_saved" => true,
         "pay" | "" => false,
         _ => {
             let problem = FieldError::new("action", "action must be pay or pay_saved");
-            return form_problem(
-                &state,
-                &token,
-                json,
-                problem,
-                state.app.recover_page(&token),
-            )
-            .await;
+            return form_problem(&state, &token, form.json, problem, reload).await;
         }
     };
-    let card = typed_card(&fields);
-    let attempt = fields.get("attempt").cloned().filter(|a| !a.is_empty());
     let outcome = state
         .app
-        .recover_on_page(&token, pay_saved, card, attempt)
+        .recover_on_page(&token, pay_saved, form.card(), form.attempt())
         .await;
-    answer_action(
-        &state,
-        &token,
-        json,
-        outcome,
-        |p| p.done,
-        state.app.recover_page(&token),
-    )
-    .await
+    answer_action(&state, (&token, form.json), outcome, answered, reload).await
 }
 
 /// `POST /checkout/{token}/authenticate`: `result` `approve` or `fail`, the sandbox's stand-in
@@ -237,37 +208,13 @@ pub(super) async fn recover_action(
 pub(super) async fn checkout_authenticate(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let approved = match fields.get("result").map(String::as_str) {
-        Some("approve") => true,
-        Some("fail") => false,
-        _ => {
-            let problem = FieldError::new("result", "result is approve or fail.");
-            return form_problem(
-                &state,
-                &token,
-                json,
-                problem,
-                state.app.checkout_page(&token),
-            )
-            .await;
-        }
+    let reload = state.app.checkout_page(&token);
+    let approved = match form.authentication() {
+        Ok(approved) => approved,
+        Err(problem) => return form_problem(&state, &token, form.json, problem, reload).await,
     };
     let outcome = state.app.authenticate_checkout(&token, approved).await;
-    answer_action(
-        &state,
-        &token,
-        json,
-        outcome,
-        |p| p.done,
-        state.app.checkout_page(&token),
-    )
-    .await
+    answer_action(&state, (&token, form.json), outcome, answered, reload).await
 }

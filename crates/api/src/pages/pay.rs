@@ -2,11 +2,10 @@
 //! authentication step, and the receipt.
 
 use super::{
-    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, refusal,
-    see_other, sent_json, show, wants_json,
+    HostedPage, PageForm, card_inputs, card_value, error_value, form_problem, layout, refusal,
+    see_other, show, wants_json,
 };
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -69,59 +68,41 @@ fn page_status(page: &PayPage) -> StatusCode {
 pub(super) async fn pay_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    if field("action") != "pay" {
+    if form.field("action") != "pay" {
         return refusal(
-            json,
+            form.json,
             &PageRefusal::Form(FieldError::new("action", "This page's action is pay.")),
             None,
         );
     }
-    let form = PayForm {
-        card_number: field("cardNumber"),
-        exp_month: field("expMonth"),
-        exp_year: field("expYear"),
-        cvc: field("cvc"),
-        email: fields.get("email").cloned().filter(|e| !e.is_empty()),
-        name: fields.get("name").cloned().filter(|n| !n.is_empty()),
-        attempt: fields.get("attempt").cloned().filter(|a| !a.is_empty()),
+    let (card_number, exp_month, exp_year, cvc) = form.card();
+    let given = |name: &str| Some(form.field(name).to_owned()).filter(|v| !v.is_empty());
+    let pay = PayForm {
+        card_number: card_number.to_owned(),
+        exp_month: exp_month.to_owned(),
+        exp_year: exp_year.to_owned(),
+        cvc: cvc.to_owned(),
+        email: given("email"),
+        name: given("name"),
+        attempt: form.attempt(),
     };
-    let outcome = state.app.pay_link(&token, form).await;
-    answer(&state, &token, json, outcome).await
+    let outcome = state.app.pay_link(&token, pay).await;
+    answer(&state, &token, form.json, outcome).await
 }
 
 pub(super) async fn authenticate(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let approve = match fields.get("result").map(String::as_str) {
-        Some("approve") => true,
-        Some("fail") => false,
-        _ => {
-            return refusal(
-                json,
-                &PageRefusal::Form(FieldError::new("result", "result is approve or fail.")),
-                None,
-            );
-        }
+    let approve = match form.authentication() {
+        Ok(approve) => approve,
+        Err(problem) => return refusal(form.json, &PageRefusal::Form(problem), None),
     };
     let outcome = state.app.authenticate_link(&token, approve).await;
-    answer(&state, &token, json, outcome).await
+    answer(&state, &token, form.json, outcome).await
 }
 
 /// The answer to a pay-page action: JSON state, or for HTML a redirect once paid (to the

@@ -2,17 +2,15 @@
 //! it posts.
 
 use super::{
-    HostedPage, card_inputs, card_value, error_value, form_problem, layout, posted, refusal,
-    see_other, sent_json, show, wants_json,
+    Answered, HostedPage, PageForm, answer_action, card_inputs, card_value, error_value, layout,
+    refusal, show, wants_json,
 };
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
-use tally_app::AppError;
 use tally_app::hosted_tokens::PageSigner;
 use tally_app::payments::PageRefusal;
 use tally_app::portal::{PortalAction, PortalPage};
@@ -78,27 +76,23 @@ pub(super) async fn portal_page(
 pub(super) async fn portal_action(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    form: PageForm,
 ) -> Response {
-    let json = wants_json(&headers) || sent_json(&headers);
-    let fields = match posted(&state, &headers, &token, &body, json).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let action = match field("action").as_str() {
+    let action = match form.field("action") {
         "cancel" => PortalAction::Cancel,
         "uncancel" => PortalAction::Uncancel,
-        "update_card" => PortalAction::UpdateCard {
-            number: field("cardNumber"),
-            exp_month: field("expMonth"),
-            exp_year: field("expYear"),
-            cvc: field("cvc"),
-        },
+        "update_card" => {
+            let (number, exp_month, exp_year, cvc) = form.card();
+            PortalAction::UpdateCard {
+                number: number.to_owned(),
+                exp_month: exp_month.to_owned(),
+                exp_year: exp_year.to_owned(),
+                cvc: cvc.to_owned(),
+            }
+        }
         _ => {
             return refusal(
-                json,
+                form.json,
                 &PageRefusal::Form(FieldError::new(
                     "action",
                     "The portal's actions are cancel, uncancel and update_card.",
@@ -107,25 +101,14 @@ pub(super) async fn portal_action(
             );
         }
     };
-    match state.app.portal_action(&token, action).await {
-        Err(AppError::Page(PageRefusal::Form(problem))) => {
-            form_problem(&state, &token, json, problem, state.app.portal_page(&token)).await
-        }
-        // Done: back to the portal.
-        Ok(page) if !json && page.error.is_none() => see_other(&format!("/portal/{token}")),
-        Ok(page) if !json => {
-            show(
-                &state,
-                &token,
-                false,
-                Ok(page),
-                Some(StatusCode::UNPROCESSABLE_ENTITY),
-                None,
-            )
-            .await
-        }
-        other => show(&state, &token, json, other, None, None).await,
-    }
+    let outcome = state.app.portal_action(&token, action).await;
+    // Done: back to the portal.
+    let answered = |page: &PortalPage| match page.error {
+        Some(_) => Answered::Refused,
+        None => Answered::SeeOther(format!("/portal/{token}")),
+    };
+    let reload = state.app.portal_page(&token);
+    answer_action(&state, (&token, form.json), outcome, answered, reload).await
 }
 
 /// "per month" and the like, for a price's interval.
