@@ -78,27 +78,22 @@ impl App {
         &self,
         token: &str,
     ) -> Result<(Organization, Subscription, Option<String>, Timestamp), AppError> {
-        let signer = self.page_signer().await?;
-        let claims = signer
-            .read(CARD_PAGE, token)
-            .map_err(|_| AppError::Page(PageRefusal::NotFound))?;
-        let id =
-            SubscriptionId::parse(&claims.subject).ok_or(AppError::Page(PageRefusal::NotFound))?;
-        let mut db = self.store.read().await?;
-        let organization = db
-            .organization(&claims.org, Lock::None)
-            .await?
-            .ok_or(AppError::Page(PageRefusal::NotFound))?;
+        let (target, mut db) = self.page_target(CARD_PAGE, token).await?;
+        let not_found = || AppError::Page(PageRefusal::NotFound);
+        let id = SubscriptionId::parse(&target.claims.subject).ok_or_else(not_found)?;
         let subscription = db
-            .subscription(&claims.org, &id, Lock::None)
+            .subscription(&target.organization.id, &id, Lock::None)
             .await?
-            .ok_or(AppError::Page(PageRefusal::NotFound))?;
-        let now = organization.now(self.clock.now());
-        let expired = claims.expires_at.is_some_and(|end| now >= end);
-        if expired || !updatable(subscription.as_of(now).status) {
+            .ok_or_else(not_found)?;
+        if target.expired() || !updatable(subscription.as_of(target.now).status) {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        Ok((organization, subscription, claims.redirect, now))
+        Ok((
+            target.organization,
+            subscription,
+            target.claims.redirect,
+            target.now,
+        ))
     }
 
     async fn card_view(

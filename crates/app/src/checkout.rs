@@ -155,13 +155,8 @@ impl Command for PayCheckout {
         }
         let period = subscription.current_period.ok_or_else(gone)?;
         let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
-        if let Some(nonce) = &self.nonce
-            && let Some(earlier) = ctx
-                .tx
-                .invoice_transactions(&org, &invoice.id)
-                .await?
-                .into_iter()
-                .find(|t| t.attempt.as_deref() == Some(nonce))
+        if let Some(earlier) =
+            crate::collection::repeated_attempt(ctx.tx, &invoice, self.nonce.as_deref()).await?
         {
             return Ok(earlier.failure);
         }
@@ -372,23 +367,14 @@ impl App {
         &self,
         token: &str,
     ) -> Result<(Organization, Subscription, Timestamp), AppError> {
-        let signer = self.page_signer().await?;
-        let claims = signer
-            .read(CHECKOUT_PAGE, token)
-            .map_err(|_| AppError::Page(PageRefusal::NotFound))?;
+        let (target, mut db) = self.page_target(CHECKOUT_PAGE, token).await?;
         let not_found = || AppError::Page(PageRefusal::NotFound);
-        let id = SubscriptionId::parse(&claims.subject).ok_or_else(not_found)?;
-        let mut db = self.store.read().await?;
-        let organization = db
-            .organization(&claims.org, Lock::None)
-            .await?
-            .ok_or_else(not_found)?;
+        let id = SubscriptionId::parse(&target.claims.subject).ok_or_else(not_found)?;
         let subscription = db
-            .subscription(&claims.org, &id, Lock::None)
+            .subscription(&target.claims.org, &id, Lock::None)
             .await?
             .ok_or_else(not_found)?;
-        let now = organization.now(self.clock.now());
-        Ok((organization, subscription, now))
+        Ok((target.organization, subscription, target.now))
     }
 
     async fn checkout_view(

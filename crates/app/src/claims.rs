@@ -126,25 +126,17 @@ impl Command for ClaimPair {
 impl App {
     /// The organization and link version a claim token names, while the link still works.
     async fn claim_subject(&self, token: &str) -> Result<(Organization, i64), AppError> {
-        let signer = self.page_signer().await?;
+        let (target, mut db) = self.page_target(CLAIM_PAGE, token).await?;
         let not_found = || AppError::Page(PageRefusal::NotFound);
-        let claims = signer.read(CLAIM_PAGE, token).map_err(|_| not_found())?;
-        let version: i64 = claims.subject.parse().map_err(|_| not_found())?;
-        let mut db = self.store.read().await?;
-        let organization = db
-            .organization(&claims.org, Lock::None)
-            .await?
-            .ok_or_else(not_found)?;
+        let version: i64 = target.claims.subject.parse().map_err(|_| not_found())?;
         let claim = db
-            .org_claim(&organization.id)
+            .org_claim(&target.organization.id)
             .await?
             .ok_or_else(not_found)?;
-        let now = organization.now(self.clock.now());
-        let expired = claims.expires_at.is_some_and(|end| now >= end);
-        if expired || claim.is_claimed() || claim.version != version {
+        if target.expired() || claim.is_claimed() || claim.version != version {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        Ok((organization, version))
+        Ok((target.organization, version))
     }
 
     async fn claim_view(&self, organization: Organization) -> Result<ClaimPage, AppError> {

@@ -364,6 +364,61 @@ pub(crate) enum FirstCharge {
     Checkout(Option<Decline>),
 }
 
+/// What charging an invoice at once, in the request's transaction, came to.
+enum ChargedNow {
+    /// Nothing to charge (a total of zero): `paid` as issued.
+    Free,
+    Paid,
+    NoCard,
+    Declined(Decline),
+}
+
+/// Charges `invoice` at once to the customer's default card, with `reason`: paid, the invoice is
+/// `paid` with `payment.received`; a total of zero is `paid` with no charge. A decline changes
+/// nothing more than the failed attempt.
+async fn charge_now(
+    ctx: &mut WriteCtx<'_>,
+    (customer, subscription): (&Customer, &Subscription),
+    invoice: &Invoice,
+    reason: &str,
+) -> Result<ChargedNow, AppError> {
+    if invoice.total().0 == 0 {
+        ctx.tx
+            .update_invoice_status(&invoice.org_id, &invoice.id, InvoiceStatus::Paid, ctx.now)
+            .await?;
+        return Ok(ChargedNow::Free);
+    }
+    let Some(card) = ctx.tx.default_card(&invoice.org_id, &customer.id).await? else {
+        return Ok(ChargedNow::NoCard);
+    };
+    let attempt = InvoiceAttempt {
+        customer,
+        subscription,
+        invoice,
+        reason,
+        recovery: None,
+        nonce: None,
+        at: ctx.now,
+    };
+    let mut outbox = Outbox::new(ctx.ids, customer, ctx.now);
+    let organization = ctx.caller.organization.clone();
+    let source = Some(InvoiceSource::Saved(&card));
+    let outcome = charge_invoice(
+        ctx.tx,
+        ctx.ids,
+        &organization,
+        &attempt,
+        source,
+        &mut outbox,
+    )
+    .await?;
+    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
+    Ok(match outcome {
+        Attempted::Paid(..) => ChargedNow::Paid,
+        Attempted::Declined { decline, .. } => ChargedNow::Declined(decline),
+    })
+}
+
 /// Collects a new subscription's first invoice with the customer's default card.
 pub(crate) async fn collect_first_invoice(
     ctx: &mut WriteCtx<'_>,
@@ -371,42 +426,17 @@ pub(crate) async fn collect_first_invoice(
     subscription: &Subscription,
     invoice: &Invoice,
 ) -> Result<FirstCharge, AppError> {
-    if invoice.total().0 == 0 {
-        ctx.tx
-            .update_invoice_status(&invoice.org_id, &invoice.id, InvoiceStatus::Paid, ctx.now)
-            .await?;
-        return Ok(FirstCharge::Paid(None));
-    }
-    let Some(card) = ctx.tx.default_card(&invoice.org_id, &customer.id).await? else {
-        return Ok(FirstCharge::Checkout(None));
-    };
-    let attempt = InvoiceAttempt {
-        customer,
-        subscription,
-        invoice,
-        reason: FIRST_SUBSCRIPTION_PAYMENT,
-        recovery: None,
-        nonce: None,
-        at: ctx.now,
-    };
-    let mut outbox = Outbox::new(ctx.ids, customer, ctx.now);
-    let organization = ctx.caller.organization.clone();
-    let outcome = charge_invoice(
-        ctx.tx,
-        ctx.ids,
-        &organization,
-        &attempt,
-        Some(InvoiceSource::Saved(&card)),
-        &mut outbox,
+    let charged = (customer, subscription);
+    Ok(
+        match charge_now(ctx, charged, invoice, FIRST_SUBSCRIPTION_PAYMENT).await? {
+            ChargedNow::Free => FirstCharge::Paid(None),
+            ChargedNow::Paid => FirstCharge::Paid(Some(
+                processor_for(&ctx.caller.organization, "subscriptions.create")?.provider(),
+            )),
+            ChargedNow::NoCard => FirstCharge::Checkout(None),
+            ChargedNow::Declined(decline) => FirstCharge::Checkout(Some(decline)),
+        },
     )
-    .await?;
-    ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-    Ok(match outcome {
-        Attempted::Paid(..) => FirstCharge::Paid(Some(
-            processor_for(&organization, "subscriptions.create")?.provider(),
-        )),
-        Attempted::Declined { decline, .. } => FirstCharge::Checkout(Some(decline)),
-    })
 }
 
 /// The rule of one-off charged operations (`payments.md` §5: a plan change, an add-on, a
@@ -425,44 +455,10 @@ pub(crate) async fn settle_at_once(
     if !ctx.billing.collects(&ctx.caller.organization) {
         return Ok(());
     }
-    if invoice.total().0 == 0 {
-        ctx.tx
-            .update_invoice_status(&invoice.org_id, &invoice.id, InvoiceStatus::Paid, ctx.now)
-            .await?;
-        return Ok(());
-    }
-    let card = ctx
-        .tx
-        .default_card(&invoice.org_id, &customer.id)
-        .await?
-        .ok_or(AppError::NoPaymentMethod)?;
-    let attempt = InvoiceAttempt {
-        customer,
-        subscription,
-        invoice,
-        reason,
-        recovery: None,
-        nonce: None,
-        at: ctx.now,
-    };
-    let mut outbox = Outbox::new(ctx.ids, customer, ctx.now);
-    let organization = ctx.caller.organization.clone();
-    let source = Some(InvoiceSource::Saved(&card));
-    match charge_invoice(
-        ctx.tx,
-        ctx.ids,
-        &organization,
-        &attempt,
-        source,
-        &mut outbox,
-    )
-    .await?
-    {
-        Attempted::Paid(..) => {
-            ctx.tx.insert_webhook_events(&outbox.into_events()).await?;
-            Ok(())
-        }
-        Attempted::Declined { decline, .. } => Err(AppError::ChargeDeclined(decline)),
+    match charge_now(ctx, (customer, subscription), invoice, reason).await? {
+        ChargedNow::Free | ChargedNow::Paid => Ok(()),
+        ChargedNow::NoCard => Err(AppError::NoPaymentMethod),
+        ChargedNow::Declined(decline) => Err(AppError::ChargeDeclined(decline)),
     }
 }
 
@@ -632,6 +628,23 @@ pub(crate) async fn past_due_invoice(
     tx.invoice(&subscription.org_id, &id, Lock::ForUpdate)
         .await?
         .ok_or_else(|| AppError::Store(StoreError::other("past-due invoice missing")))
+}
+
+/// The attempt at `invoice` a page's `nonce` named before, if it did: a repeat answers that
+/// attempt's outcome instead of charging again.
+pub(crate) async fn repeated_attempt(
+    tx: &mut dyn Tx,
+    invoice: &Invoice,
+    nonce: Option<&str>,
+) -> Result<Option<Transaction>, AppError> {
+    let Some(nonce) = nonce else {
+        return Ok(None);
+    };
+    Ok(tx
+        .invoice_transactions(&invoice.org_id, &invoice.id)
+        .await?
+        .into_iter()
+        .find(|t| t.attempt.as_deref() == Some(nonce)))
 }
 
 /// The reason the invoice's first attempt was made for, which every later attempt keeps;

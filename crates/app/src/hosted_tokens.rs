@@ -141,6 +141,21 @@ impl PageSigner {
     }
 }
 
+/// A page request's token, read: what it says, the organization it names, and that
+/// organization's now (the clock its expiries run on).
+pub(crate) struct PageTarget {
+    pub claims: TokenClaims,
+    pub organization: tally_domain::Organization,
+    pub now: Timestamp,
+}
+
+impl PageTarget {
+    /// Whether the token is past its expiry on the organization's clock.
+    pub fn expired(&self) -> bool {
+        self.claims.expires_at.is_some_and(|end| self.now >= end)
+    }
+}
+
 impl App {
     /// The signer of this server's pages: its public origin and link secret.
     pub async fn page_signer(&self) -> Result<PageSigner, AppError> {
@@ -148,5 +163,33 @@ impl App {
             base_url: self.links.public_base_url().to_owned(),
             secret: self.link_secret().await?,
         })
+    }
+
+    /// Reads a token for a page of `kind`, with a read view for the page's subject. A forged
+    /// token, another page's, or one naming an organization that does not exist is not found;
+    /// whether the subject still allows the page is the page's to say.
+    pub(crate) async fn page_target(
+        &self,
+        kind: &str,
+        token: &str,
+    ) -> Result<(PageTarget, Box<dyn tally_store::Db>), AppError> {
+        let not_found = || AppError::Page(crate::payments::PageRefusal::NotFound);
+        let claims = self
+            .page_signer()
+            .await?
+            .read(kind, token)
+            .map_err(|_| not_found())?;
+        let mut db = self.store.read().await?;
+        let organization = db
+            .organization(&claims.org, tally_store::Lock::None)
+            .await?
+            .ok_or_else(not_found)?;
+        let now = organization.now(self.clock.now());
+        let target = PageTarget {
+            claims,
+            organization,
+            now,
+        };
+        Ok((target, db))
     }
 }

@@ -128,26 +128,17 @@ impl App {
         &self,
         token: &str,
     ) -> Result<(Organization, PortalSession, Timestamp), AppError> {
-        let signer = self.page_signer().await?;
-        let claims = signer
-            .read(PORTAL_PAGE, token)
-            .map_err(|_| AppError::Page(PageRefusal::NotFound))?;
-        let id =
-            PortalSessionId::parse(&claims.subject).ok_or(AppError::Page(PageRefusal::NotFound))?;
-        let mut db = self.store.read().await?;
-        let organization = db
-            .organization(&claims.org, Lock::None)
-            .await?
-            .ok_or(AppError::Page(PageRefusal::NotFound))?;
+        let (target, mut db) = self.page_target(PORTAL_PAGE, token).await?;
+        let not_found = || AppError::Page(PageRefusal::NotFound);
+        let id = PortalSessionId::parse(&target.claims.subject).ok_or_else(not_found)?;
         let session = db
-            .portal_session(&claims.org, &id)
+            .portal_session(&target.organization.id, &id)
             .await?
-            .ok_or(AppError::Page(PageRefusal::NotFound))?;
-        let now = organization.now(self.clock.now());
-        if !session.is_open_at(now) {
+            .ok_or_else(not_found)?;
+        if !session.is_open_at(target.now) {
             return Err(AppError::Page(PageRefusal::Gone));
         }
-        Ok((organization, session, now))
+        Ok((target.organization, session, target.now))
     }
 
     /// The portal for `token`; viewing it keeps the session open.

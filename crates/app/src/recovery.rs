@@ -195,13 +195,8 @@ impl Command for RecoverOnPage {
             .invoice(&org, &self.invoice, Lock::None)
             .await?
             .ok_or_else(gone)?;
-        if let Some(nonce) = &self.nonce
-            && let Some(earlier) = ctx
-                .tx
-                .invoice_transactions(&org, &invoice.id)
-                .await?
-                .into_iter()
-                .find(|t| t.attempt.as_deref() == Some(nonce))
+        if let Some(earlier) =
+            crate::collection::repeated_attempt(ctx.tx, &invoice, self.nonce.as_deref()).await?
         {
             return Ok(earlier.failure);
         }
@@ -256,16 +251,9 @@ impl App {
         &self,
         token: &str,
     ) -> Result<(Organization, Subscription, Invoice, Timestamp), AppError> {
-        let signer = self.page_signer().await?;
-        let claims = signer
-            .read(RECOVER_PAGE, token)
-            .map_err(|_| AppError::Page(PageRefusal::NotFound))?;
+        let (target, mut db) = self.page_target(RECOVER_PAGE, token).await?;
+        let claims = &target.claims;
         let not_found = || AppError::Page(PageRefusal::NotFound);
-        let mut db = self.store.read().await?;
-        let organization = db
-            .organization(&claims.org, Lock::None)
-            .await?
-            .ok_or_else(not_found)?;
         let invoice = db
             .invoice(&claims.org, &claims.subject, Lock::None)
             .await?
@@ -275,8 +263,7 @@ impl App {
             .subscription(&claims.org, &subscription_id, Lock::None)
             .await?
             .ok_or_else(not_found)?;
-        let now = organization.now(self.clock.now());
-        Ok((organization, subscription, invoice, now))
+        Ok((target.organization, subscription, invoice, target.now))
     }
 
     /// The recovery page for `token`; `410` once the invoice is no longer owed.
