@@ -38,11 +38,12 @@ fn mac(secret: &[u8], signed: &str) -> Hmac<Sha256> {
     mac
 }
 
-/// Signs and reads page tokens, and builds the URLs they go in.
+/// Signs and reads page tokens, and builds the URLs they go in. Cheap to clone: every write
+/// carries one (`collection::Billing`).
 #[derive(Clone)]
 pub struct PageSigner {
-    base_url: String,
-    secret: Vec<u8>,
+    base_url: std::sync::Arc<str>,
+    secret: std::sync::Arc<[u8]>,
 }
 
 impl PageSigner {
@@ -159,10 +160,14 @@ impl PageTarget {
 impl App {
     /// The signer of this server's pages: its public origin and link secret.
     pub async fn page_signer(&self) -> Result<PageSigner, AppError> {
-        Ok(PageSigner {
-            base_url: self.links.public_base_url().to_owned(),
-            secret: self.link_secret().await?,
-        })
+        if let Some(signer) = self.links.signer.get() {
+            return Ok(signer.clone());
+        }
+        let signer = PageSigner {
+            base_url: self.links.public_base_url().into(),
+            secret: self.link_secret().await?.into(),
+        };
+        Ok(self.links.signer.get_or_init(|| signer).clone())
     }
 
     /// Reads a token for a page of `kind`, with a read view for the page's subject. A forged

@@ -28,6 +28,8 @@ pub struct InvoiceLinks {
     /// shared by every node (`stored`).
     configured: Option<Vec<u8>>,
     stored: OnceLock<Vec<u8>>,
+    /// The pages' signer over that origin and secret, made once (`App::page_signer`).
+    pub(crate) signer: OnceLock<crate::hosted_tokens::PageSigner>,
 }
 
 impl InvoiceLinks {
@@ -36,6 +38,7 @@ impl InvoiceLinks {
             public_base_url: public_base_url.trim_end_matches('/').to_owned(),
             configured: secret,
             stored: OnceLock::new(),
+            signer: OnceLock::new(),
         }
     }
 }
