@@ -200,7 +200,7 @@ pub fn encode_cursor(created_at: Timestamp, id: &str) -> String {
     hex::encode(format!("{}:{id}", created_at.as_millis()))
 }
 
-fn decode_cursor(text: &str) -> Result<PagePosition, ApiError> {
+pub(crate) fn decode_cursor(text: &str) -> Result<PagePosition, ApiError> {
     let invalid = || ApiError::validation("cursor", "cursor is not one this server issued");
     let raw = hex::decode(text).map_err(|_| invalid())?;
     let raw = String::from_utf8(raw).map_err(|_| invalid())?;

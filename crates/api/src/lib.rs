@@ -7,6 +7,7 @@
 // indirection at every field access for no measurable gain.
 #![allow(clippy::result_large_err)]
 
+mod dashboard;
 mod edge;
 mod endpoint;
 pub mod error;

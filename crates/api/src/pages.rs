@@ -167,7 +167,7 @@ fn sent_json(headers: &HeaderMap) -> bool {
 }
 
 /// The headers every page answer carries.
-fn guarded(status: StatusCode, body: impl IntoResponse) -> Response {
+pub(crate) fn guarded(status: StatusCode, body: impl IntoResponse) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -183,7 +183,7 @@ fn guarded(status: StatusCode, body: impl IntoResponse) -> Response {
     response
 }
 
-fn html_response(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn html_response(status: StatusCode, markup: Markup) -> Response {
     guarded(
         status,
         (
@@ -515,7 +515,7 @@ fn card_inputs(number_label: &str, problem: Option<&FieldError>) -> Markup {
 }
 
 /// `303 See Other` to `target`: after an action, so a reload does not post again.
-fn see_other(target: &str) -> Response {
+pub(crate) fn see_other(target: &str) -> Response {
     match HeaderValue::from_str(target) {
         Ok(location) => guarded(StatusCode::SEE_OTHER, [(header::LOCATION, location)]),
         Err(_) => guarded(

@@ -17,7 +17,7 @@ mod payouts;
 mod plan_changes;
 mod plan_grants;
 mod plan_groups;
-mod plans;
+pub(crate) mod plans;
 mod recovery;
 mod seats;
 mod subscriptions;
@@ -1428,6 +1428,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         // Hosted pages carry a signed token each and answer in HTML (`pages`).
         .merge(crate::pages::router(state.clone()))
+        // The operator dashboard: a session cookie and form tokens (`dashboard`).
+        .merge(crate::dashboard::router())
         .layer(axum::middleware::from_fn(crate::edge::stamp_request_id))
         .layer(axum::middleware::from_fn(crate::request_metrics::record))
         .with_state(state)

@@ -16,6 +16,8 @@ pub struct SeedKeys {
     /// The pair starts without an owner, to be claimed through a claim link
     /// (`payments.md` §10.2): how platforms provision an organization for someone else.
     pub headless: bool,
+    /// The dashboard's operator credential to set at first start instead of a generated one.
+    pub dashboard: Option<String>,
 }
 
 /// The secrets made at first start; printed once, never stored in clear.
@@ -25,6 +27,8 @@ pub struct FirstStart {
     pub sandbox_org: OrgId,
     pub live_key: String,
     pub sandbox_key: String,
+    /// The dashboard's operator credential (`dashboard.md` §1).
+    pub dashboard_credential: String,
 }
 
 pub const DEFAULT_ORGANIZATION_NAME: &str = "Tally";
@@ -47,6 +51,15 @@ impl App {
                 )
                 .into());
             }
+        }
+        if let Some(problem) = seeds
+            .dashboard
+            .as_deref()
+            .and_then(tally_domain::dashboard::credential_problem)
+        {
+            return Err(
+                tally_domain::DomainError::field("seed dashboard credential", problem).into(),
+            );
         }
         if self.store.read().await?.organization_count().await? > 0 {
             return Ok(None);
@@ -102,11 +115,15 @@ impl App {
             })
         })
         .await?;
+        let dashboard_credential = self
+            .set_dashboard_credential(seeds.dashboard.clone())
+            .await?;
         Ok(Some(FirstStart {
             live_org: live_id,
             sandbox_org: sandbox_id,
             live_key,
             sandbox_key,
+            dashboard_credential,
         }))
     }
 

@@ -190,6 +190,21 @@ impl App {
         find_customer_for_param(&mut *db, caller.org(), reference).await
     }
 
+    /// The dashboard's search: customers whose id, externalId or e-mail is exactly `text`.
+    pub async fn search_customers(
+        &self,
+        caller: &Caller,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Customer>, AppError> {
+        Ok(self
+            .reader(caller)
+            .await?
+            .0
+            .search_customers(caller.org(), text.trim(), limit)
+            .await?)
+    }
+
     pub async fn customers(
         &self,
         caller: &Caller,

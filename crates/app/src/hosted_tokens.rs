@@ -106,6 +106,11 @@ impl PageSigner {
         })
     }
 
+    /// Whether clients reach this server over HTTPS (cookies are then marked `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
     /// `{publicBaseUrl}/{path}/{token}`.
     pub fn url(&self, path: &str, token: &str) -> String {
         format!("{}/{path}/{token}", self.base_url)

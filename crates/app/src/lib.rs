@@ -21,6 +21,7 @@ pub mod collection;
 pub mod credit_packs;
 pub mod customer_credits;
 pub mod customers;
+pub mod dashboard;
 pub mod deadlines;
 mod error;
 pub mod hosted_tokens;

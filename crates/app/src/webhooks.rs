@@ -197,6 +197,29 @@ pub struct TestSend {
     pub delivered_at: Timestamp,
 }
 
+/// Sends a delivery again, now (`dashboard.md` §3): the dispatcher's next pass makes the
+/// attempt, signed as before (the signature covers the body alone).
+pub struct ResendDelivery {
+    pub id: String,
+}
+
+#[async_trait]
+impl Command for ResendDelivery {
+    type Output = Delivery;
+
+    async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Delivery, AppError> {
+        let current = ctx
+            .tx
+            .delivery(ctx.caller.org(), &self.id, Lock::ForUpdate)
+            .await?
+            .ok_or(AppError::NotFound(crate::NotFound::Webhook))?;
+        // Real time: deliveries are sent and retried on it (`webhooks.md` §6).
+        let next = current.resent(ctx.real_now);
+        ctx.tx.update_delivery(&next).await?;
+        Ok(next)
+    }
+}
+
 impl App {
     /// Checks an endpoint URL for this caller: shape (`check_url`), not this server itself, and
     /// no address deliveries may not reach written in it (`check_target`; names are checked

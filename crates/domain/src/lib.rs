@@ -14,6 +14,7 @@ pub mod claims;
 pub mod credit_packs;
 pub mod customer;
 pub mod customer_credits;
+pub mod dashboard;
 pub mod dunning;
 pub mod error;
 pub mod events;

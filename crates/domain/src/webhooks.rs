@@ -269,6 +269,17 @@ impl Delivery {
         }
         next
     }
+
+    /// The delivery sent again at `now` by an operator (the dashboard's resend): due at once,
+    /// whatever its status. Its attempts so far count, so a delivery whose retries had run out
+    /// gets this one attempt, and one still retrying keeps its place on the ladder.
+    pub fn resent(&self, now: Timestamp) -> Delivery {
+        Delivery {
+            status: DeliveryStatus::Pending,
+            next_attempt_at: now,
+            ..self.clone()
+        }
+    }
 }
 
 /// Keeps at most `RESPONSE_BODY_CHARS_MAX` characters of a receiver's answer.

@@ -6,6 +6,7 @@ mod claims;
 mod credit_packs;
 mod customer_credits;
 mod customers;
+mod dashboard;
 mod idempotency;
 mod invoice_sends;
 mod invoices;

@@ -19,7 +19,7 @@ mod records;
 pub mod conformance;
 
 pub use areas::{
-    Addons, Catalog, Claims, CreditPacks, CustomerCredits, Customers, Idempotency,
+    Addons, Catalog, Claims, CreditPacks, CustomerCredits, Customers, Dashboard, Idempotency,
     IdempotencyScope, InvoiceSends, Invoices, Markets, Offers, Organizations, Payments,
     PayoutVerification, Payouts, PlanGrants, PlanGroups, Portal, Seats, ServerSecrets,
     SubscriptionPricing, Subscriptions, TestClock, Usage, Webhooks,
@@ -67,6 +67,7 @@ pub trait Db:
     + Payouts
     + Portal
     + Claims
+    + Dashboard
     + PlanGrants
     + ServerSecrets
     + Webhooks
@@ -95,6 +96,7 @@ impl<T> Db for T where
         + Payouts
         + Portal
         + Claims
+        + Dashboard
         + PlanGrants
         + ServerSecrets
         + Webhooks

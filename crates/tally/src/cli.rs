@@ -43,6 +43,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the dashboard's operator credential.
+    #[command(subcommand)]
+    Dashboard(DashboardCommand),
     /// Copy the SQLite database to a file while the server keeps running (PostgreSQL: use
     /// pg_dump or base backups with WAL archiving).
     Backup(BackupArgs),
@@ -93,6 +96,11 @@ pub struct ServeArgs {
     /// Create this live key (`ck_live_` + 32 letters or digits) at first start.
     #[arg(long, env = "TALLY_SEED_LIVE_KEY", hide_env_values = true)]
     pub seed_live_key: Option<String>,
+
+    /// Set this dashboard operator credential (at least 12 characters) at first start instead
+    /// of a generated one.
+    #[arg(long, env = "TALLY_SEED_DASHBOARD_CREDENTIAL", hide_env_values = true)]
+    pub seed_dashboard_credential: Option<String>,
 
     /// At first start, make the organization pair without an owner: someone claims it later
     /// through a claim link (`provisioning.createClaimLink`).
@@ -218,6 +226,17 @@ pub enum KeysCommand {
         mode: KeyMode,
         #[arg(long, default_value = "Command-line key")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DashboardCommand {
+    /// Replace the dashboard's operator credential and sign every session out. Prints a new
+    /// generated credential once, or, with `--stdin`, sets the one read from standard input.
+    Credential {
+        /// Read the credential (at least 12 characters, one line) from standard input.
+        #[arg(long)]
+        stdin: bool,
     },
 }
 

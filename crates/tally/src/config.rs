@@ -137,6 +137,7 @@ impl Config {
                 sandbox: serve.seed_sandbox_key.clone(),
                 live: serve.seed_live_key.clone(),
                 headless: serve.headless,
+                dashboard: serve.seed_dashboard_credential.clone(),
             },
             api: ApiConfig {
                 rate_limit: {
@@ -240,6 +241,10 @@ impl fmt::Debug for Config {
                 &self.seeds.sandbox.as_ref().map(|_| "***"),
             )
             .field("seed_live_key", &self.seeds.live.as_ref().map(|_| "***"))
+            .field(
+                "seed_dashboard_credential",
+                &self.seeds.dashboard.as_ref().map(|_| "***"),
+            )
             .field("rate_limit", &self.api.rate_limit)
             .field("workers", &self.workers)
             .field("auto_pay", &self.auto_pay)

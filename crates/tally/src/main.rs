@@ -2,7 +2,7 @@
 //! keys, back up or print the OpenAPI documents. Everything else lives in the library half of this crate.
 
 use clap::Parser;
-use tally::cli::{Cli, Command, KeysCommand};
+use tally::cli::{Cli, Command, DashboardCommand, KeysCommand};
 
 /// mimalloc: the request path allocates many small, short-lived buffers (JSON, SQL arguments,
 /// rows), where it costs less CPU than the system allocator (measured with `tally-bench`).
@@ -38,6 +38,23 @@ async fn main() -> anyhow::Result<()> {
             let app = tally::Server::app_for(&config).await?;
             let secret = app.create_key_for_mode(mode.into(), &name).await?;
             println!("{secret}");
+            Ok(())
+        }
+        Command::Dashboard(DashboardCommand::Credential { stdin }) => {
+            let chosen = if stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let app = tally::Server::app_for(&config).await?;
+            let credential = app.set_dashboard_credential(chosen.clone()).await?;
+            if chosen.is_some() {
+                println!("Dashboard credential set; every dashboard session was signed out.");
+            } else {
+                println!("{credential}");
+            }
             Ok(())
         }
     }

@@ -133,6 +133,11 @@ impl Server {
             println!("Tally created its first organization pair. These keys are shown once:");
             println!("  sandbox key: {}", first.sandbox_key);
             println!("  live key:    {}", first.live_key);
+            println!(
+                "  dashboard:   http://{}/dashboard  (operator credential: {})",
+                self.local_addr(),
+                first.dashboard_credential
+            );
         }
         if let Some(address) = self.metrics_addr() {
             println!("Tally metrics on http://{address}/metrics");

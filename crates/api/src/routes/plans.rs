@@ -26,7 +26,7 @@ use tally_wire::requests::{
 };
 use tally_wire::{PlanParts, object_name};
 
-fn parts(detail: &PlanDetail) -> PlanParts<'_> {
+pub(crate) fn parts(detail: &PlanDetail) -> PlanParts<'_> {
     PlanParts {
         plan: &detail.plan,
         prices: &detail.prices,

@@ -89,6 +89,27 @@ impl Customers for SqlDb {
         Ok(Page::from_overfetch(customers, page.limit))
     }
 
+    async fn search_customers(
+        &mut self,
+        org: &OrgId,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError> {
+        // A union rather than one OR: each arm is an index lookup on both engines.
+        let rows: Vec<CustomerRow> = query(format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = $1 AND id = $2 \
+             UNION SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = $1 AND external_id = $2 \
+             UNION SELECT {CUSTOMER_COLUMNS} FROM customers WHERE org_id = $1 AND email = $2 \
+             ORDER BY created_at_ms DESC, id DESC LIMIT $3"
+        ))
+        .bind(org.as_str())
+        .bind(text)
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.conn)
+        .await?;
+        rows.into_iter().map(CustomerRow::into_domain).collect()
+    }
+
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError> {
         let conn = &mut self.conn;
         query(format!(

@@ -205,6 +205,17 @@ impl Organizations for SqlDb {
 /// The standing of a key: one indexed read, also sent together with `BEGIN` by PostgreSQL's
 /// write path (`Store::submit_for`).
 pub(crate) fn key_standing_query(org: &OrgId, key: &ApiKeyId) -> crate::query::Query {
+    // A dashboard session stands where an API key would (`tally_domain::dashboard`): open,
+    // and looking at `org` now, so a session switched to the other side of the pair no
+    // longer reads or writes this one.
+    if tally_domain::dashboard::is_session_id(key) {
+        return query(
+            "SELECT o.test_clock_ms FROM dashboard_sessions s JOIN organizations o ON o.id = s.org_id \
+             WHERE s.org_id = $1 AND s.id = $2 AND s.ended_at_ms IS NULL",
+        )
+        .bind(org.as_str())
+        .bind(key.as_str());
+    }
     query(
         "SELECT o.test_clock_ms FROM api_keys k JOIN organizations o ON o.id = k.org_id \
          WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at_ms IS NULL",

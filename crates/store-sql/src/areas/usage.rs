@@ -143,7 +143,8 @@ impl Usage for SqlDb {
         let mut statement = query(format!(
             // Each lookup is a correlated point read on its own index (a join with an OR over
             // both references would scan the organization's customers). What depends on the key
-            // alone is read once per distinct key of the batch: most asks share one.
+            // alone is read once per distinct key of the batch: most asks share one. A key is
+            // an API key or a dashboard session (`tally_domain::dashboard`).
             "WITH asks (i, org_id, key_id, by_id, by_external) AS (VALUES {rows}), \
              named AS MATERIALIZED ( \
                  SELECT a.i, a.org_id, a.key_id, \
@@ -159,6 +160,9 @@ impl Usage for SqlDb {
                      CAST(CASE WHEN EXISTS (SELECT 1 FROM api_keys k \
                          WHERE k.org_id = d.org_id AND k.id = d.key_id \
                            AND k.revoked_at_ms IS NULL) \
+                       OR EXISTS (SELECT 1 FROM dashboard_sessions ds \
+                         WHERE ds.org_id = d.org_id AND ds.id = d.key_id \
+                           AND ds.ended_at_ms IS NULL) \
                        THEN 1 ELSE 0 END AS BIGINT) AS live_keys, \
                      (SELECT o.test_clock_ms FROM organizations o WHERE o.id = d.org_id) \
                        AS test_clock_ms, \

@@ -36,6 +36,15 @@ pub trait Customers {
         page: &PageRequest,
     ) -> Result<Page<Customer>, StoreError>;
 
+    /// The customers of `org` whose id, externalId or e-mail is exactly `text`, newest first,
+    /// at most `limit` (the dashboard's search; each match is an index lookup).
+    async fn search_customers(
+        &mut self,
+        org: &OrgId,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StoreError>;
+
     /// Inserts a customer; a taken externalId is `Conflict { constraint: "customers_external_id" }`.
     async fn insert_customer(&mut self, customer: &Customer) -> Result<(), StoreError>;
 

@@ -14,6 +14,7 @@ mod connections;
 mod credit_packs;
 mod customer_credits;
 mod customers;
+mod dashboard;
 mod disconnects;
 mod dunning;
 mod errors;

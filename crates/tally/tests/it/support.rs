@@ -14,6 +14,9 @@ pub const CLOCK_START: Timestamp = Timestamp::from_millis(1_780_272_000_000);
 pub const SANDBOX_KEY: &str = "ck_sandbox_TestSandboxKey000000000000000001";
 pub const LIVE_KEY: &str = "ck_live_TestLiveKey000000000000000000001";
 
+/// The dashboard's operator credential every test server starts with.
+pub const DASHBOARD_CREDENTIAL: &str = "test-operator-credential-1";
+
 pub const LEGACY: &str = "2026-07-11";
 pub const DIRECT: &str = "2026-08-27";
 
@@ -134,6 +137,7 @@ impl TestApp {
             metrics_listen: None,
             seed_sandbox_key: Some(SANDBOX_KEY.to_owned()),
             seed_live_key: Some(LIVE_KEY.to_owned()),
+            seed_dashboard_credential: Some(DASHBOARD_CREDENTIAL.to_owned()),
             headless: options.headless,
             rate_limit_requests: options.rate_limit_requests,
             rate_limit_org_requests: options.rate_limit_org_requests,
