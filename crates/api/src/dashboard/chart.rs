@@ -200,7 +200,7 @@ mod tests {
         let lines = series(&refs, Timestamp::from_millis(0), to, 500);
         let commands = lines[0].path.split(' ').count();
         assert!(
-            commands <= 4 * usize::try_from(WIDTH).unwrap() + 2,
+            commands <= 5 * usize::try_from(WIDTH).unwrap() + 2,
             "{commands}"
         );
         // The short peak of 500 reaches the top of the plot.
