@@ -456,7 +456,7 @@ form.inline{display:inline}form.row{display:flex;gap:.5rem;align-items:center;fl
 .ok{color:#14532d;background:#f0fdf4;border:1px solid #bbf7d0;padding:.5rem .75rem;border-radius:.3rem}
 .muted{color:#71717a}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:#52525b}dd{margin:0}
-code{font-size:.85rem}a{color:#1d4ed8}svg text{font:11px system-ui,sans-serif;fill:#3f3f46}
+code{font-size:.85rem}.visually-hidden{position:absolute;left:-9999px}a{color:#1d4ed8}svg text{font:11px system-ui,sans-serif;fill:#3f3f46}
 ";
 
 fn shell(title: &str, body: &Markup) -> Markup {

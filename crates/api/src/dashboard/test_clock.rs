@@ -105,7 +105,7 @@ pub async fn advance(State(state): State<AppState>, posted: Posted) -> Response 
                 super::recorded(outcome.map(|advanced| {
                     let processed = advanced.run.as_ref().map_or(0, |run| run.items.len());
                     format!(
-                        "Advanced to {}; {processed} deadlines processed.",
+                        "Advanced to {}; deadlines processed: {processed}.",
                         when(advanced.clock.now)
                     )
                 }))

@@ -19,8 +19,8 @@ const REQUIRE_VAR: &str = "TALLY_TEST_REQUIRE_BROWSER";
 const DRIVERS: [&str; 2] = ["chromedriver", "/usr/bin/chromedriver"];
 
 /// A running `chromedriver` with one headless Chromium session; both end when this is dropped.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     shots: std::path::PathBuf,
 }
@@ -40,8 +40,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts the driver and a session, or `None` (reported) when Chromium is not installed.
+/// Starts the driver and a session on a phone-sized window, or `None` (reported) when
+/// Chromium is not installed.
 async fn browser(name: &str) -> Option<Browser> {
+    browser_sized(name, "390,844").await
+}
+
+/// `browser` with a window of `size` (`width,height`).
+pub(crate) async fn browser_sized(name: &str, size: &str) -> Option<Browser> {
     let port = free_port();
     let driver = DRIVERS.iter().find_map(|program| {
         Command::new(program)
@@ -62,7 +68,7 @@ async fn browser(name: &str) -> Option<Browser> {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
-        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]}),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",  &format!("--window-size={size}")]}),
     );
     let url = format!("http://127.0.0.1:{port}");
     let mut last_error = None;
@@ -97,7 +103,7 @@ async fn browser(name: &str) -> Option<Browser> {
 
 impl Browser {
     /// Saves what the window shows as `<step>.png` and checks a picture came out.
-    async fn screenshot(&self, step: &str) {
+    pub(crate) async fn screenshot(&self, step: &str) {
         let png = self.client.screenshot().await.unwrap();
         assert!(
             png.starts_with(b"\x89PNG") && png.len() > 2_000,
@@ -106,13 +112,13 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{step}.png")), png).unwrap();
     }
 
-    async fn fill(&self, id: &str, text: &str) {
+    pub(crate) async fn fill(&self, id: &str, text: &str) {
         let field = self.client.find(Locator::Id(id)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
     }
 
-    async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.client
             .find(Locator::Css("body"))
             .await

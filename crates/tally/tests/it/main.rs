@@ -15,6 +15,7 @@ mod credit_packs;
 mod customer_credits;
 mod customers;
 mod dashboard;
+mod dashboard_browser;
 mod disconnects;
 mod dunning;
 mod errors;
