@@ -15,6 +15,8 @@ use tally_domain::CustomerId;
 
 pub const SANDBOX_KEY: &str = "ck_sandbox_BenchSandboxKey00000000000000001";
 pub const LIVE_KEY: &str = "ck_live_BenchLiveKey00000000000000000001";
+/// The dashboard's operator credential the page phases sign in with.
+pub const DASHBOARD_CREDENTIAL: &str = "bench-operator-credential";
 /// The generation the official SDKs of today send (direct objects, no envelope).
 pub const API_VERSION: &str = "2026-08-27";
 /// The seats feature every subscription carries.
@@ -108,6 +110,8 @@ impl RunningServer {
             SANDBOX_KEY,
             "--seed-live-key",
             LIVE_KEY,
+            "--seed-dashboard-credential",
+            DASHBOARD_CREDENTIAL,
             "--rate-limit-requests",
             &rate_limit_requests,
             "--rate-limit-window-secs",

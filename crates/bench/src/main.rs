@@ -15,6 +15,7 @@ mod engine;
 mod fixture;
 mod http;
 mod load;
+mod pages;
 mod raw_tx;
 mod report;
 
@@ -53,6 +54,11 @@ struct Args {
     /// Customers, each with one subscription; requests go to them in turn.
     #[arg(long, default_value_t = 50)]
     customers: usize,
+
+    /// Measure the dashboard's page loads instead (a customer with 10 000 seat events, a
+    /// list of 100 000 customers) against the engine's reads and the bare handler.
+    #[arg(long)]
+    pages: bool,
 
     /// Also write the figures to this file as JSON.
     #[arg(long)]
@@ -107,8 +113,13 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     eprintln!("bare HTTP handler");
     let bare_before = bare_http::requests(shape).await?;
     let mut reports = Vec::new();
+    let mut page_reports = Vec::new();
     for backend in &backends {
-        reports.push(measure(backend, args.customers, shape).await?);
+        if args.pages {
+            page_reports.push(pages::measure(backend, shape).await?);
+        } else {
+            reports.push(measure(backend, args.customers, shape).await?);
+        }
     }
     eprintln!("bare HTTP handler, again");
     let bare_after = bare_http::requests(shape).await?;
@@ -131,17 +142,23 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     for report in &reports {
         report.print(&bare.measured);
     }
+    for report in &page_reports {
+        report::print_pages(report, &bare.measured);
+    }
 
     if let Some(path) = &args.json {
         let figures = json!({
             "context": context_json(args),
             "bareHttp": bare.to_json(),
             "backends": reports.iter().map(|r| r.to_json(&bare.measured)).collect::<Vec<_>>(),
+            "pages": page_reports.iter().map(|r| report::pages_json(r, &bare.measured)).collect::<Vec<_>>(),
         });
         std::fs::write(path, serde_json::to_string_pretty(&figures)? + "\n")?;
         eprintln!("figures written to {}", path.display());
     }
-    Ok(bare.measured.errors == 0 && !reports.iter().any(BackendReport::failed))
+    Ok(bare.measured.errors == 0
+        && !reports.iter().any(BackendReport::failed)
+        && !page_reports.iter().any(pages::PagesReport::failed))
 }
 
 /// The seven phases on one backend. The HTTP phases share one database (seat writes, then reads

@@ -225,3 +225,52 @@ fn ratio(numerator: &Measured, denominator: &Measured) -> f64 {
 fn check_json(check: SumCheck) -> Value {
     json!({"expected": check.expected, "found": check.found, "matches": check.matches()})
 }
+
+/// The dashboard's page loads on one backend (`--pages`), with each page against the engine's
+/// read of it and against the bare handler.
+pub fn print_pages(report: &crate::pages::PagesReport, bare: &Measured) {
+    println!();
+    println!("== {}: dashboard pages ==", report.backend);
+    print_header();
+    for phase in report.phases() {
+        phase.print_row();
+    }
+    for (name, page, engine) in report.ratios() {
+        println!(
+            "{:<47} {:.2}",
+            format!("{name}:"),
+            ratio(&page.measured, &engine.measured)
+        );
+    }
+    for phase in [
+        &report.customer_page,
+        &report.list_first,
+        &report.list_deep,
+        &report.search,
+    ] {
+        println!(
+            "{:<47} {:.3}",
+            format!("{} / bare HTTP handler:", phase.operation),
+            ratio(&phase.measured, bare)
+        );
+    }
+    for phase in report.phases() {
+        phase.print_failures();
+    }
+}
+
+pub fn pages_json(report: &crate::pages::PagesReport, bare: &Measured) -> Value {
+    let phases: Vec<Value> = report.phases().into_iter().map(Phase::to_json).collect();
+    let to_engine: Vec<Value> = report
+        .ratios()
+        .into_iter()
+        .map(|(name, page, engine)| json!({"ratio": name, "value": ratio(&page.measured, &engine.measured)}))
+        .collect();
+    json!({
+        "backend": report.backend,
+        "phases": phases,
+        "pageToEngineRatios": to_engine,
+        "customerPageToBareHttpRatio": ratio(&report.customer_page.measured, bare),
+        "listDeepPageToBareHttpRatio": ratio(&report.list_deep.measured, bare),
+    })
+}
