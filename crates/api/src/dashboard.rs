@@ -32,7 +32,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -138,10 +138,11 @@ impl FromRequestParts<AppState> for Signed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let now = std::time::Instant::now();
         let source = source(parts);
-        if let Some(source) = source
-            && !state.limiter.may_authenticate(source, now).is_allowed
-        {
-            return Err(too_many());
+        if let Some(source) = source {
+            let quota = state.limiter.may_authenticate(source, now);
+            if !quota.is_allowed {
+                return Err(too_many(&quota));
+            }
         }
         let refused = |parts: &Parts| {
             if parts.method == Method::GET {
@@ -167,12 +168,9 @@ impl FromRequestParts<AppState> for Signed {
             }
             Err(error) => return Err(failure(&error)),
         };
-        if !state
-            .limiter
-            .check_org(operator.caller.org(), now)
-            .is_allowed
-        {
-            return Err(too_many());
+        let quota = state.limiter.check_org(operator.caller.org(), now);
+        if !quota.is_allowed {
+            return Err(too_many(&quota));
         }
         Ok(Signed { operator, secret })
     }
@@ -373,15 +371,17 @@ fn failure(error: &AppError) -> Response {
     }
 }
 
-fn too_many() -> Response {
+/// `429`, counted by the budget that refused, with the seconds until it refills.
+fn too_many(quota: &crate::rate_limit::Quota) -> Response {
+    metrics::counter!("tally_rate_limited_total", "budget" => quota.budget.as_str()).increment(1);
     let mut response = message_page(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests",
         "Try again in a few seconds.",
     );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+    if let Ok(value) = HeaderValue::from_str(&quota.reset_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
     response
 }
 
@@ -460,19 +460,7 @@ code{font-size:.85rem}.visually-hidden{position:absolute;left:-9999px}a{color:#1
 ";
 
 fn shell(title: &str, body: &Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (title) " · Tally dashboard" }
-                style { (PreEscaped(STYLE)) }
-            }
-            body { (body) }
-        }
-    }
+    crate::pages::document(&format!("{title} · Tally dashboard"), STYLE, body)
 }
 
 /// An instant as the dashboard shows it: UTC, to the minute.

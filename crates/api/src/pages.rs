@@ -560,6 +560,18 @@ a{color:#1d4ed8}
 ";
 
 fn layout(title: &str, sandbox: bool, content: &Markup) -> Markup {
+    let body = html! {
+        main {
+            @if sandbox { (sandbox_banner()) }
+            div class="card" { (content) }
+        }
+    };
+    document(&format!("{title} · Tally"), STYLE, &body)
+}
+
+/// A whole HTML document: the head every page of Tally's has (not indexed, sized for phones),
+/// its own style sheet, and `body`. The hosted pages and the dashboard share it.
+pub(crate) fn document(title: &str, style: &str, body: &Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -567,15 +579,10 @@ fn layout(title: &str, sandbox: bool, content: &Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
-                title { (title) " · Tally" }
-                style { (PreEscaped(STYLE)) }
+                title { (title) }
+                style { (PreEscaped(style)) }
             }
-            body {
-                main {
-                    @if sandbox { (sandbox_banner()) }
-                    div class="card" { (content) }
-                }
-            }
+            body { (body) }
         }
     }
 }

@@ -275,10 +275,8 @@ impl SignedIn {
                 .await?
                 .text()
                 .await?;
-            let at = body
-                .find("id=\"next-page\" href=\"/dashboard/customers?after=")
-                .context("a next page link")?
-                + 49;
+            let link = "id=\"next-page\" href=\"/dashboard/customers?after=";
+            let at = body.find(link).context("a next page link")? + link.len();
             cursor = body[at..at + body[at..].find('"').context("the link ends")?].to_owned();
             path = format!("/dashboard/customers?after={cursor}");
         }
@@ -373,39 +371,29 @@ impl Engine {
     }
 
     async fn read(&self, read: &Read) -> Result<(), sqlx::Error> {
-        macro_rules! bound {
-            ($query:expr, $org:expr) => {{
-                let query = $query.bind($org.as_str());
-                match read {
+        // The same statements on either pool (sqlx's pools are typed per engine).
+        macro_rules! on {
+            ($pool:expr, $org:expr) => {{
+                let query = sqlx::query(read.sql()).bind($org.as_str());
+                let query = match read {
                     Read::Ledger(customer) => query.bind(customer.clone()),
                     Read::KeysetPage((ms, id)) => query.bind(*ms).bind(id.clone()),
                     Read::Search(text) => query.bind(text.clone()),
+                };
+                let rows = query.fetch_all($pool).await?;
+                if let Read::Ledger(customer) = read {
+                    sqlx::query("SELECT id, email FROM customers WHERE org_id = $1 AND id = $2")
+                        .bind($org.as_str())
+                        .bind(customer.as_str())
+                        .fetch_one($pool)
+                        .await?;
                 }
+                check_rows(read, rows.len())
             }};
         }
         match self {
-            Engine::Sqlite(pool, org) => {
-                let rows = bound!(sqlx::query(read.sql()), org).fetch_all(pool).await?;
-                if let Read::Ledger(customer) = read {
-                    sqlx::query("SELECT id, email FROM customers WHERE org_id = $1 AND id = $2")
-                        .bind(org.as_str())
-                        .bind(customer.as_str())
-                        .fetch_one(pool)
-                        .await?;
-                }
-                check_rows(read, rows.len())
-            }
-            Engine::Postgres(pool, org) => {
-                let rows = bound!(sqlx::query(read.sql()), org).fetch_all(pool).await?;
-                if let Read::Ledger(customer) = read {
-                    sqlx::query("SELECT id, email FROM customers WHERE org_id = $1 AND id = $2")
-                        .bind(org.as_str())
-                        .bind(customer.as_str())
-                        .fetch_one(pool)
-                        .await?;
-                }
-                check_rows(read, rows.len())
-            }
+            Engine::Sqlite(pool, org) => on!(pool, org),
+            Engine::Postgres(pool, org) => on!(pool, org),
         }
     }
 }

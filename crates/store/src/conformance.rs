@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod credit_packs;
 pub mod customer_credits;
 pub mod customers;
+pub mod dashboard;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
@@ -51,6 +52,10 @@ macro_rules! conformance_suite {
                 api_keys_page_newest_first_with_ties_broken_by_id,
                 a_rolled_back_job_leaves_no_organization_or_key_change,
                 another_organizations_keys_are_never_read_touched_or_revoked,
+            },
+            dashboard {
+                sessions_stand_where_they_look_until_ended,
+                the_customer_search_matches_exactly_within_the_organization,
             },
             customers {
                 a_customer_reads_back_as_written_and_updates_in_place,

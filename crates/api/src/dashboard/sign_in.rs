@@ -50,10 +50,11 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
     let now = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let source = source(&parts);
-    if let Some(source) = source
-        && !state.limiter.may_authenticate(source, now).is_allowed
-    {
-        return super::too_many();
+    if let Some(source) = source {
+        let quota = state.limiter.may_authenticate(source, now);
+        if !quota.is_allowed {
+            return super::too_many(&quota);
+        }
     }
     let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
         return sign_in_page(StatusCode::UNPROCESSABLE_ENTITY, Some("Send the form."));
