@@ -24,7 +24,7 @@ mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::pages::{html_response, see_other};
+use crate::pages::see_other;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -386,7 +386,7 @@ fn too_many(quota: &crate::rate_limit::Quota) -> Response {
 }
 
 fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    html_response(
+    respond(
         status,
         bare_layout(
             title,
@@ -426,7 +426,20 @@ fn page(state: &AppState, signed: &Signed, title: &str, content: &Markup) -> Res
         }
         main { (content) }
     };
-    html_response(StatusCode::OK, shell(title, &body))
+    respond(StatusCode::OK, shell(title, &body))
+}
+
+/// A dashboard page: the hosted pages' headers, except that same-origin requests keep their
+/// referrer. A browser sends `Origin` with a form only when the page's policy allows a
+/// referrer, and the sign-in form is checked by its origin (`sign_in`); the dashboard's URLs
+/// carry no secret, so its own requests may name them.
+fn respond(status: StatusCode, markup: Markup) -> Response {
+    let mut response = crate::pages::html_response(status, markup);
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 fn bare_layout(title: &str, content: &Markup) -> Markup {

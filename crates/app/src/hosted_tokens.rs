@@ -106,6 +106,11 @@ impl PageSigner {
         })
     }
 
+    /// The public origin clients reach this server at (`--public-base-url`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Whether clients reach this server over HTTPS (cookies are then marked `Secure`).
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")

@@ -317,14 +317,15 @@ impl Read {
             Read::KeysetPage(_) => {
                 "SELECT id, org_id, external_id, full_name, email, tax_document, timezone, metadata, \
                  address, created_at_ms, updated_at_ms FROM customers WHERE org_id = $1 \
-                 AND (created_at_ms < $2 OR (created_at_ms = $2 AND id < $3)) \
+                 AND (created_at_ms, id) < ($2, $3) \
                  ORDER BY created_at_ms DESC, id DESC LIMIT 51"
             }
             Read::Search(_) => {
-                "SELECT id, email FROM customers WHERE org_id = $1 AND id = $2 \
-                 UNION SELECT id, email FROM customers WHERE org_id = $1 AND external_id = $2 \
-                 UNION SELECT id, email FROM customers WHERE org_id = $1 AND email = $2 \
-                 ORDER BY id LIMIT 50"
+                "SELECT id, email FROM ( \
+                     SELECT id, email, created_at_ms FROM customers WHERE org_id = $1 AND id = $2 \
+                     UNION SELECT id, email, created_at_ms FROM customers WHERE org_id = $1 AND external_id = $2 \
+                     UNION SELECT id, email, created_at_ms FROM customers WHERE org_id = $1 AND email = $2 \
+                 ) AS found ORDER BY created_at_ms DESC, id DESC LIMIT 50"
             }
         }
     }

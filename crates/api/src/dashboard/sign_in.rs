@@ -1,10 +1,10 @@
 //! Signing in and out, and the sandbox/live switch (`dashboard.md` §1).
 
-use super::{Posted, Signed, bare_layout, failure, message_page, session_cookie, source};
+use super::{Posted, Signed, bare_layout, failure, message_page, respond, session_cookie, source};
 use crate::AppState;
-use crate::pages::{html_response, see_other};
+use crate::pages::see_other;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use maud::html;
 use tally_app::AppError;
@@ -21,7 +21,7 @@ pub async fn form(State(state): State<AppState>, request: Request) -> Response {
 }
 
 fn sign_in_page(status: StatusCode, problem: Option<&str>) -> Response {
-    html_response(
+    respond(
         status,
         bare_layout(
             "Sign in",
@@ -56,6 +56,17 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
             return super::too_many(&quota);
         }
     }
+    let signer = match state.app.page_signer().await {
+        Ok(signer) => signer,
+        Err(error) => return failure(&error),
+    };
+    if !same_origin(&parts.headers, signer.base_url()) {
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "Sign in from the dashboard",
+            "This sign-in form was sent from another site.",
+        );
+    }
     let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
         return sign_in_page(StatusCode::UNPROCESSABLE_ENTITY, Some("Send the form."));
     };
@@ -65,7 +76,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
         .unwrap_or_default();
     match state.app.sign_in(&credential).await {
         Ok((secret, _)) => {
-            let secure = state.app.page_signer().await.is_ok_and(|s| s.is_https());
+            let secure = signer.is_https();
             let mut response = see_other("/dashboard/customers");
             response
                 .headers_mut()
@@ -117,5 +128,56 @@ pub async fn switch_mode(State(state): State<AppState>, posted: Posted) -> Respo
     {
         Ok(()) => see_other("/dashboard/customers"),
         Err(error) => failure(&error),
+    }
+}
+
+/// The sign-in form has no session to carry a form token yet, so it is held to its origin
+/// instead (a forged sign-in would put the operator's browser in another session): a browser's
+/// `Origin`, when sent, must be this server's public origin or name the host asked for.
+fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    origin == public_origin.trim_end_matches('/')
+        || origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| Some(authority) == host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static(host));
+        if let Some(origin) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_static(origin));
+        }
+        headers
+    }
+
+    #[test]
+    fn a_sign_in_is_taken_from_this_origin_only() {
+        let public = "https://billing.example.com";
+        assert!(same_origin(&headers(None, "127.0.0.1:8080"), public));
+        assert!(same_origin(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"),
+            public
+        ));
+        assert!(same_origin(
+            &headers(Some("https://billing.example.com"), "10.0.0.5:8080"),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(Some("https://evil.example"), "127.0.0.1:8080"),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(Some("null"), "127.0.0.1:8080"),
+            public
+        ));
     }
 }

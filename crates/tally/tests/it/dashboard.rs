@@ -210,6 +210,18 @@ on_both_backends! {
             "/dashboard/mode".to_owned(),
             "/dashboard/sign-out".to_owned(),
         ];
+        // A sign-in posted by another site's page is refused, even with the right credential.
+        let forged = Operator::new(&app)
+            .client
+            .post(format!("{}/dashboard/sign-in", app.address))
+            .header("origin", "https://evil.example")
+            .form(&[("credential", DASHBOARD_CREDENTIAL)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+        assert!(forged.headers().get("set-cookie").is_none());
+
         let mut wrong = Operator::new(&app);
         let refused = wrong.sign_in("not-the-credential").await;
         assert_eq!(refused.status, 401);
