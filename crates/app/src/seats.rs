@@ -558,6 +558,19 @@ impl App {
             .collect())
     }
 
+    /// The newest `limit` seat changes of the customer, newest first, for a timeline.
+    pub async fn seat_timeline(
+        &self,
+        caller: &Caller,
+        customer: &str,
+        limit: u32,
+    ) -> Result<Vec<tally_domain::seats::SeatPoint>, AppError> {
+        let org = caller.org();
+        let (mut db, _) = self.reader(caller).await?;
+        let customer = find_customer_for_param(&mut *db, org, customer).await?;
+        Ok(db.seat_timeline(org, &customer.id, limit).await?)
+    }
+
     /// A Tally extension: the customer's seat events, newest first.
     pub async fn seat_history(
         &self,

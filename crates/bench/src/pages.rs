@@ -310,8 +310,8 @@ impl Read {
     fn sql(&self) -> &'static str {
         match self {
             Read::Ledger(_) => {
-                "SELECT id, org_id, customer_id, subscription_id, feature_code, previous_balance, \
-                 new_balance, ts_ms FROM seat_events WHERE org_id = $1 AND customer_id = $2 \
+                "SELECT feature_code, previous_balance, new_balance, ts_ms FROM seat_events \
+                 WHERE org_id = $1 AND customer_id = $2 AND substr(id, 1, 4) = 'sev_' \
                  ORDER BY ts_ms DESC, id DESC LIMIT 10001"
             }
             Read::KeysetPage(_) => {

@@ -50,6 +50,27 @@ pub struct SeatEvent {
     pub ts: Timestamp,
 }
 
+/// One change of the seat ledger as a timeline draws it: what changed, from what to what,
+/// when (the dashboard's seat timeline, `dashboard.md` §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatPoint {
+    pub feature_code: String,
+    pub previous_balance: i64,
+    pub new_balance: i64,
+    pub ts: Timestamp,
+}
+
+impl From<&SeatEvent> for SeatPoint {
+    fn from(event: &SeatEvent) -> Self {
+        SeatPoint {
+            feature_code: event.feature_code.clone(),
+            previous_balance: event.previous_balance,
+            new_balance: event.new_balance,
+            ts: event.ts,
+        }
+    }
+}
+
 /// The seats of one feature on one subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatBalance {

@@ -124,6 +124,7 @@ macro_rules! conformance_suite {
                 seat_balances_are_saved_per_feature_and_replaced_in_place,
                 seat_events_page_newest_first_with_ties_broken_by_id,
                 seat_events_filter_by_feature_and_half_open_time_range,
+                the_seat_timeline_reads_the_newest_changes_first,
                 a_rolled_back_job_leaves_no_seat_change,
                 another_organizations_seats_are_never_read_or_overwritten,
             },

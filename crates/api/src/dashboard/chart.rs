@@ -6,7 +6,7 @@
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use tally_domain::Timestamp;
-use tally_domain::seats::SeatEvent;
+use tally_domain::seats::SeatPoint;
 
 const WIDTH: i64 = 720;
 const HEIGHT: i64 = 220;
@@ -37,7 +37,7 @@ struct Column {
 
 /// The lines of `events` (oldest first) between `from` and `to`, on a plot whose counts run
 /// from 0 to `top`.
-fn series(events: &[&SeatEvent], from: Timestamp, to: Timestamp, top: i64) -> Vec<Series> {
+fn series(events: &[&SeatPoint], from: Timestamp, to: Timestamp, top: i64) -> Vec<Series> {
     let span = (to.as_millis() - from.as_millis()).max(1);
     let plot_width = WIDTH - LEFT - RIGHT;
     let plot_height = HEIGHT - TOP - BOTTOM;
@@ -96,8 +96,8 @@ fn series(events: &[&SeatEvent], from: Timestamp, to: Timestamp, top: i64) -> Ve
 }
 
 /// The chart of `events` (newest first, as the ledger reads them) up to `now`.
-pub fn seat_timeline(events: &[SeatEvent], now: Timestamp) -> Markup {
-    let mut oldest_first: Vec<&SeatEvent> = events.iter().collect();
+pub fn seat_timeline(events: &[SeatPoint], now: Timestamp) -> Markup {
+    let mut oldest_first: Vec<&SeatPoint> = events.iter().collect();
     oldest_first.reverse();
     let Some(first) = oldest_first.first() else {
         return html! { p class="muted" id="seat-chart-empty" { "No seat changes yet." } };
@@ -140,16 +140,9 @@ pub fn seat_timeline(events: &[SeatEvent], now: Timestamp) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tally_domain::seats::SeatEventId;
-    use tally_domain::subscription::SubscriptionId;
-    use tally_domain::{CustomerId, OrgId};
 
-    fn event(feature: &str, at: i64, from: i64, to: i64) -> SeatEvent {
-        SeatEvent {
-            id: SeatEventId::from_stored(format!("sev_{at}")),
-            org_id: OrgId::new("org"),
-            customer_id: CustomerId::from_stored("cus_1".to_owned()),
-            subscription_id: SubscriptionId::from_stored("sub_1".to_owned()),
+    fn event(feature: &str, at: i64, from: i64, to: i64) -> SeatPoint {
+        SeatPoint {
             feature_code: feature.to_owned(),
             previous_balance: from,
             new_balance: to,
@@ -164,7 +157,7 @@ mod tests {
             event("viewer", 500, 0, 2),
             event("editor", 1_000, 5, 7),
         ];
-        let refs: Vec<&SeatEvent> = events.iter().collect();
+        let refs: Vec<&SeatPoint> = events.iter().collect();
         let lines = series(
             &refs,
             Timestamp::from_millis(0),
@@ -189,13 +182,13 @@ mod tests {
 
     #[test]
     fn ten_thousand_events_draw_a_bounded_path_that_keeps_the_peak() {
-        let mut events: Vec<SeatEvent> = (0..10_000)
+        let mut events: Vec<SeatPoint> = (0..10_000)
             .map(|i| event("editor", i64::from(i) * 1_000, 10, 11 + i64::from(i % 3)))
             .collect();
         events.push(event("editor", 5_000_500, 12, 500));
         events.push(event("editor", 5_000_600, 500, 12));
         events.sort_by_key(|e| e.ts);
-        let refs: Vec<&SeatEvent> = events.iter().collect();
+        let refs: Vec<&SeatPoint> = events.iter().collect();
         let to = Timestamp::from_millis(10_000_000);
         let lines = series(&refs, Timestamp::from_millis(0), to, 500);
         let commands = lines[0].path.split(' ').count();

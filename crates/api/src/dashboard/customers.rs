@@ -20,7 +20,7 @@ use tally_domain::CustomerRef;
 use tally_domain::customer::Customer;
 use tally_domain::page::PageRequest;
 use tally_domain::seats::SeatChange;
-use tally_store::{InvoiceFilter, SeatEventFilter};
+use tally_store::InvoiceFilter;
 
 /// Customers a list page shows.
 const LIST_PAGE: u32 = 50;
@@ -122,10 +122,6 @@ pub async fn show(
         Err(error) => return failure(&error),
     };
     let reference = customer.id.as_str();
-    let timeline = PageRequest {
-        limit: TIMELINE_EVENTS_MAX,
-        after: None,
-    };
     let invoices = InvoiceFilter {
         customer: Some(customer.id.clone()),
         ..InvoiceFilter::default()
@@ -134,12 +130,12 @@ pub async fn show(
         limit: INVOICES_SHOWN,
         after: None,
     };
-    let every_event = SeatEventFilter::default();
     // The parts are independent reads: asked for together.
     let (subscription, balances, events, access, credits, invoices, notice) = tokio::join!(
         app.active_subscription(caller, reference),
         app.seat_balances(caller, reference),
-        app.seat_history(caller, reference, &every_event, &timeline),
+        // One more than drawn: whether there are older ones.
+        app.seat_timeline(caller, reference, TIMELINE_EVENTS_MAX + 1),
         app.feature_access_list(caller, reference),
         app.customer_credits(caller, reference),
         app.invoices(caller, &invoices, &recent),
@@ -149,13 +145,17 @@ pub async fn show(
         Ok(subscription) => subscription,
         Err(error) => return failure(&error),
     };
-    let (events, (access, now), (credits, _), invoices) = match (events, access, credits, invoices)
-    {
-        (Ok(events), Ok(access), Ok(credits), Ok(invoices)) => (events, access, credits, invoices),
-        (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), _) | (.., Err(error)) => {
-            return failure(&error);
-        }
-    };
+    let (mut events, (access, now), (credits, _), invoices) =
+        match (events, access, credits, invoices) {
+            (Ok(events), Ok(access), Ok(credits), Ok(invoices)) => {
+                (events, access, credits, invoices)
+            }
+            (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), _) | (.., Err(error)) => {
+                return failure(&error);
+            }
+        };
+    let more_events = events.len() > TIMELINE_EVENTS_MAX as usize;
+    events.truncate(TIMELINE_EVENTS_MAX as usize);
     // Without a live subscription there are no balances to read.
     let balances = balances.unwrap_or_default();
     let base = format!("/dashboard/customers/{}", customer.id.as_str());
@@ -203,8 +203,8 @@ pub async fn show(
                 }
             }
             h2 { "Seat timeline" }
-            (chart::seat_timeline(&events.items, now))
-            @if events.has_more {
+            (chart::seat_timeline(&events, now))
+            @if more_events {
                 p class="muted" { "The newest " (TIMELINE_EVENTS_MAX) " changes are drawn." }
             }
         }

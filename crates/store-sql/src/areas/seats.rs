@@ -1,14 +1,24 @@
 //! The seats area, for both engines.
 
 use crate::SqlDb;
+use crate::decode::sql_row;
 use crate::query::{keyset_page, query};
 use crate::rows::{SeatBalanceRow, SeatEventRow};
 use async_trait::async_trait;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::seats::{SeatBalance, SeatEvent};
+use tally_domain::seats::{SeatBalance, SeatEvent, SeatPoint};
 use tally_domain::subscription::SubscriptionId;
-use tally_domain::{CustomerId, OrgId};
+use tally_domain::{CustomerId, OrgId, Timestamp};
 use tally_store::{SeatEventFilter, Seats, StoreError};
+
+sql_row! {
+    struct SeatPointRow {
+        feature_code: String,
+        previous_balance: i64,
+        new_balance: i64,
+        ts_ms: i64,
+    }
+}
 
 #[async_trait]
 impl Seats for SqlDb {
@@ -106,5 +116,33 @@ impl Seats for SqlDb {
         .await?;
         let events = rows.into_iter().map(SeatEventRow::into_domain).collect();
         Ok(Page::from_overfetch(events, page.limit))
+    }
+
+    async fn seat_timeline(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        limit: u32,
+    ) -> Result<Vec<SeatPoint>, StoreError> {
+        // Seat changes only, as the history lists them (quota changes share the ledger).
+        let rows: Vec<SeatPointRow> = query(
+            "SELECT feature_code, previous_balance, new_balance, ts_ms FROM seat_events \
+             WHERE org_id = $1 AND customer_id = $2 AND substr(id, 1, 4) = 'sev_' \
+             ORDER BY ts_ms DESC, id DESC LIMIT $3",
+        )
+        .bind(org.as_str())
+        .bind(customer.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SeatPoint {
+                feature_code: row.feature_code,
+                previous_balance: row.previous_balance,
+                new_balance: row.new_balance,
+                ts: Timestamp::from_millis(row.ts_ms),
+            })
+            .collect())
     }
 }

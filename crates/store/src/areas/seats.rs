@@ -3,7 +3,7 @@
 use crate::{SeatEventFilter, StoreError};
 use async_trait::async_trait;
 use tally_domain::page::{Page, PageRequest};
-use tally_domain::seats::{SeatBalance, SeatEvent};
+use tally_domain::seats::{SeatBalance, SeatEvent, SeatPoint};
 use tally_domain::subscription::SubscriptionId;
 use tally_domain::{CustomerId, OrgId};
 
@@ -37,4 +37,13 @@ pub trait Seats {
         filter: &SeatEventFilter,
         page: &PageRequest,
     ) -> Result<Page<SeatEvent>, StoreError>;
+
+    /// The newest `limit` seat changes of a customer, newest first, as a timeline draws them:
+    /// one index range, four columns a row.
+    async fn seat_timeline(
+        &mut self,
+        org: &OrgId,
+        customer: &CustomerId,
+        limit: u32,
+    ) -> Result<Vec<SeatPoint>, StoreError>;
 }

@@ -9,7 +9,7 @@ use crate::{Lock, SeatEventFilter, Store, StoreError, write};
 use std::sync::Arc;
 use std::time::Duration;
 use tally_domain::page::{PagePosition, PageRequest};
-use tally_domain::seats::{SeatBalance, SeatEvent};
+use tally_domain::seats::{SeatBalance, SeatEvent, SeatPoint};
 use tally_domain::subscription::Subscription;
 use tally_domain::{OrgId, Timestamp};
 
@@ -352,4 +352,47 @@ pub async fn another_organizations_seats_are_never_read_or_overwritten(store: Ar
             .is_empty(),
         "no balance of mine hangs off their subscription"
     );
+}
+
+/// The timeline reads a customer's newest changes first, at most `limit`, as points, and never
+/// a neighbour's.
+pub async fn the_seat_timeline_reads_the_newest_changes_first(store: Arc<dyn Store>) {
+    let s = subscribed(&*store, "seat timeline").await;
+    let code = s.seat_plan.feature.code.clone();
+    let neighbour = customer(&s.org, 2, Some("timeline neighbour"), T0);
+    insert_customer(&*store, &neighbour).await;
+    let neighbours = s.seat_plan.subscription(&neighbour, 2, T0);
+    insert_subscription(&*store, &neighbours, vec![]).await;
+    let mut events: Vec<SeatEvent> = PAGED
+        .iter()
+        .map(|&n| seat_event(&s.subscription, n, &code, i64::from(n) + 1, paged_at(n)))
+        .collect();
+    events.push(seat_event(&neighbours, 9, &code, 1, paged_at(9)));
+    record(&*store, &s.org, vec![], events.clone()).await;
+
+    let mut db = read(&*store).await;
+    let all = db.seat_timeline(&s.org, &s.customer.id, 10).await.unwrap();
+    let newest_two = db.seat_timeline(&s.org, &s.customer.id, 2).await.unwrap();
+
+    // The same order as the history's pages: newest first, ties broken by id.
+    let history = db
+        .seat_events(
+            &s.org,
+            &s.customer.id,
+            &SeatEventFilter::default(),
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    let expected: Vec<SeatPoint> = history.items.iter().map(SeatPoint::from).collect();
+    assert_eq!(
+        all.len(),
+        PAGED.len(),
+        "the neighbour's change is not drawn"
+    );
+    assert_eq!(all, expected);
+    assert_eq!(newest_two, expected[..2]);
 }
