@@ -149,20 +149,27 @@ pub async fn seat_balances_are_saved_per_feature_and_replaced_in_place(store: Ar
     assert_eq!(balances, vec![replaced, viewer]);
 }
 
-pub async fn seat_events_page_newest_first_with_ties_broken_by_id(store: Arc<dyn Store>) {
-    let s = subscribed(&*store, "seat event pages").await;
+/// A subscribed customer with one seat event per `PAGED` fixture, and another customer of the
+/// same organization with one event of their own, which the customer's reads never list.
+async fn paged_events_beside_a_neighbour(store: &dyn Store, name: &str) -> Subscribed {
+    let s = subscribed(store, name).await;
     let code = s.seat_plan.feature.code.clone();
-    // Another customer of the same organization, whose events are not listed.
-    let neighbour = customer(&s.org, 2, Some("neighbour"), T0);
-    insert_customer(&*store, &neighbour).await;
+    let neighbour = customer(&s.org, 2, Some(&format!("{name} neighbour")), T0);
+    insert_customer(store, &neighbour).await;
     let neighbours = s.seat_plan.subscription(&neighbour, 2, T0);
-    insert_subscription(&*store, &neighbours, vec![]).await;
+    insert_subscription(store, &neighbours, vec![]).await;
     let mut events: Vec<SeatEvent> = PAGED
         .iter()
         .map(|&n| seat_event(&s.subscription, n, &code, i64::from(n) + 1, paged_at(n)))
         .collect();
     events.push(seat_event(&neighbours, 9, &code, 1, paged_at(9)));
-    record(&*store, &s.org, vec![], events).await;
+    record(store, &s.org, vec![], events).await;
+    s
+}
+
+pub async fn seat_events_page_newest_first_with_ties_broken_by_id(store: Arc<dyn Store>) {
+    let s = paged_events_beside_a_neighbour(&*store, "seat event pages").await;
+    let code = s.seat_plan.feature.code.clone();
 
     let mut db = read(&*store).await;
     let pages = every_page(2, position, async |page| {
@@ -357,18 +364,7 @@ pub async fn another_organizations_seats_are_never_read_or_overwritten(store: Ar
 /// The timeline reads a customer's newest changes first, at most `limit`, as points, and never
 /// a neighbour's.
 pub async fn the_seat_timeline_reads_the_newest_changes_first(store: Arc<dyn Store>) {
-    let s = subscribed(&*store, "seat timeline").await;
-    let code = s.seat_plan.feature.code.clone();
-    let neighbour = customer(&s.org, 2, Some("timeline neighbour"), T0);
-    insert_customer(&*store, &neighbour).await;
-    let neighbours = s.seat_plan.subscription(&neighbour, 2, T0);
-    insert_subscription(&*store, &neighbours, vec![]).await;
-    let mut events: Vec<SeatEvent> = PAGED
-        .iter()
-        .map(|&n| seat_event(&s.subscription, n, &code, i64::from(n) + 1, paged_at(n)))
-        .collect();
-    events.push(seat_event(&neighbours, 9, &code, 1, paged_at(9)));
-    record(&*store, &s.org, vec![], events.clone()).await;
+    let s = paged_events_beside_a_neighbour(&*store, "seat timeline").await;
 
     let mut db = read(&*store).await;
     let all = db.seat_timeline(&s.org, &s.customer.id, 10).await.unwrap();
