@@ -61,6 +61,25 @@ pub(crate) async fn checkout_invoice(
         .ok_or_else(missing)
 }
 
+/// The subscription a checkout page acts on, locked; gone (`410`) once it no longer exists.
+async fn lock_page_subscription(
+    tx: &mut dyn Tx,
+    org: &tally_domain::OrgId,
+    id: &SubscriptionId,
+) -> Result<Subscription, AppError> {
+    tx.subscription(org, id, Lock::ForUpdate)
+        .await?
+        .ok_or(AppError::Page(PageRefusal::Gone))
+}
+
+/// The opening invoice of the period a checkout page pays for; gone (`410`) without a period.
+async fn page_invoice(tx: &mut dyn Tx, subscription: &Subscription) -> Result<Invoice, AppError> {
+    let period = subscription
+        .current_period
+        .ok_or(AppError::Page(PageRefusal::Gone))?;
+    checkout_invoice(tx, subscription, period.start, Lock::None).await
+}
+
 /// The subscription now waits for its checkout: `payment.failed` when a card was declined (its
 /// `recoveryUrl` is the checkout), then `checkout.ready`.
 pub(crate) fn announce_checkout(
@@ -144,17 +163,11 @@ impl Command for PayCheckout {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
         let org = ctx.caller.org().clone();
-        let gone = || AppError::Page(PageRefusal::Gone);
-        let subscription = ctx
-            .tx
-            .subscription(&org, &self.subscription, Lock::ForUpdate)
-            .await?
-            .ok_or_else(gone)?;
+        let subscription = lock_page_subscription(ctx.tx, &org, &self.subscription).await?;
         if subscription.checkout_trial_days.is_some() {
             return start_trial(ctx, subscription, &self.entry).await;
         }
-        let period = subscription.current_period.ok_or_else(gone)?;
-        let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
+        let invoice = page_invoice(ctx.tx, &subscription).await?;
         if let Some(earlier) =
             crate::collection::repeated_attempt(ctx.tx, &invoice, self.nonce.as_deref()).await?
         {
@@ -163,7 +176,7 @@ impl Command for PayCheckout {
         if subscription.status != SubscriptionStatus::PendingPayment
             || invoice.status != InvoiceStatus::Outstanding
         {
-            return Err(gone());
+            return Err(AppError::Page(PageRefusal::Gone));
         }
         let customer = subscription_customer(ctx.tx, &subscription).await?;
         // A trial's end waits here too; its attempts keep the reason of the first one.
@@ -247,21 +260,15 @@ impl Command for AuthenticateCheckout {
 
     async fn run(&self, ctx: &mut WriteCtx<'_>) -> Result<Option<Decline>, AppError> {
         let org = ctx.caller.org().clone();
-        let gone = || AppError::Page(PageRefusal::Gone);
-        let subscription = ctx
-            .tx
-            .subscription(&org, &self.subscription, Lock::ForUpdate)
-            .await?
-            .ok_or_else(gone)?;
-        let period = subscription.current_period.ok_or_else(gone)?;
-        let invoice = checkout_invoice(ctx.tx, &subscription, period.start, Lock::None).await?;
+        let subscription = lock_page_subscription(ctx.tx, &org, &self.subscription).await?;
+        let invoice = page_invoice(ctx.tx, &subscription).await?;
         let waiting = ctx
             .tx
             .invoice_transactions(&org, &invoice.id)
             .await?
             .into_iter()
             .rfind(|t| t.status == tally_domain::payments::TransactionStatus::Pending)
-            .ok_or_else(gone)?;
+            .ok_or(AppError::Page(PageRefusal::Gone))?;
         let customer = subscription_customer(ctx.tx, &subscription).await?;
         let reason = waiting.reason.clone();
         let attempt = InvoiceAttempt {
