@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use tally_app::dashboard::{Operator, form_token, form_token_holds};
-use tally_app::{AppError, Command, Idempotency};
+use tally_app::{AppError, Command, Idempotency, Written};
 use tally_domain::Timestamp;
 use tally_store::StoredResponse;
 
@@ -98,6 +98,21 @@ fn source(parts: &Parts) -> Option<crate::rate_limit::Source> {
         .map(|peer| crate::rate_limit::Source::from(peer.0.ip()))
 }
 
+/// Refuses (`429`) an address past its failed-authentication budget, before anything is read.
+fn address_allowed(
+    state: &AppState,
+    source: Option<crate::rate_limit::Source>,
+    now: std::time::Instant,
+) -> Result<(), Response> {
+    let Some(source) = source else { return Ok(()) };
+    let quota = state.limiter.may_authenticate(source, now);
+    if quota.is_allowed {
+        Ok(())
+    } else {
+        Err(too_many(&quota))
+    }
+}
+
 fn session_secret(parts: &Parts) -> Option<String> {
     parts
         .headers
@@ -138,12 +153,7 @@ impl FromRequestParts<AppState> for Signed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let now = std::time::Instant::now();
         let source = source(parts);
-        if let Some(source) = source {
-            let quota = state.limiter.may_authenticate(source, now);
-            if !quota.is_allowed {
-                return Err(too_many(&quota));
-            }
-        }
+        address_allowed(state, source, now)?;
         let refused = |parts: &Parts| {
             if parts.method == Method::GET {
                 see_other("/dashboard/sign-in")
@@ -240,6 +250,11 @@ impl Posted {
             .unwrap_or_default()
     }
 
+    /// A field holding a whole number, when it does.
+    fn whole_number(&self, name: &str) -> Option<i64> {
+        self.field(name).trim().parse().ok()
+    }
+
     fn operator(&self) -> &Operator {
         &self.signed.operator
     }
@@ -291,11 +306,22 @@ impl Posted {
                 move |outcome| recorded(outcome.map(&notice)),
             )
             .await;
-        match written {
-            Ok(_) => see_other(&with_done(back, &idempotency.key)),
-            Err(error) => failure(&error),
-        }
+        back_to(back, &idempotency, written)
     }
+}
+
+/// After an action: back to `back`, which shows the answer recorded under the form's key; a
+/// failure that recorded nothing is answered at once.
+fn back_to(back: &str, idempotency: &Idempotency, written: Result<Written, AppError>) -> Response {
+    match written {
+        Ok(_) => see_other(&with_done(back, &idempotency.key)),
+        Err(error) => failure(&error),
+    }
+}
+
+/// A form the dashboard refuses before any operation runs (`422`), saying what to fix.
+fn check_the_form(message: &str) -> Response {
+    message_page(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", message)
 }
 
 /// What the dashboard records under a form key: a notice, or the refusal's message.

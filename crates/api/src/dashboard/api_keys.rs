@@ -84,15 +84,9 @@ async fn keys_page(
 pub async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     let days = match posted.field("days").trim() {
         "" => None,
-        text => match text.parse::<i64>() {
-            Ok(days) => Some(days),
-            Err(_) => {
-                return message_page(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Check the form",
-                    "Expires in days is a whole number.",
-                );
-            }
+        _ => match posted.whole_number("days") {
+            Some(days) => Some(days),
+            None => return super::check_the_form("Expires in days is a whole number."),
         },
     };
     let new_key = match NewApiKey::parse(posted.field("name").trim(), days) {
@@ -146,10 +140,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Response {
             )
             .await
         }
-        Ok(_) => {
-            crate::pages::see_other(&super::with_done("/dashboard/api-keys", &idempotency.key))
-        }
-        Err(error) => failure(&error),
+        other => super::back_to("/dashboard/api-keys", &idempotency, other),
     }
 }
 

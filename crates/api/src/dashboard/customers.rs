@@ -3,7 +3,8 @@
 //! seats, adjust the balance, cancel the subscription).
 
 use super::{
-    Posted, Signed, chart, encode, failure, message_page, money, notice_markup, outcome, page, when,
+    Posted, Signed, chart, check_the_form, encode, failure, message_page, money, notice_markup,
+    outcome, page, when,
 };
 use crate::AppState;
 use crate::extract::{decode_cursor, encode_cursor};
@@ -417,14 +418,14 @@ pub async fn set_seats(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Response {
-    let Ok(count) = posted.field("count").trim().parse::<i64>() else {
-        return refused("Seats must be a whole number.");
+    let Some(count) = posted.whole_number("count") else {
+        return check_the_form("Seats must be a whole number.");
     };
     if let Some(problem) = check_count(count, 0, "count") {
-        return refused(&format!("Seats {}.", problem.message));
+        return check_the_form(&format!("Seats {}.", problem.message));
     }
     let Some(customer) = CustomerRef::parse(&id) else {
-        return refused("Unknown customer.");
+        return check_the_form("Unknown customer.");
     };
     let feature = posted.field("feature").to_owned();
     let command = ChangeSeats {
@@ -454,9 +455,11 @@ pub async fn adjust_balance(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Response {
-    let amount = match posted.field("amount").trim().parse::<i64>() {
-        Ok(0) | Err(_) => return refused("The adjustment is a whole number other than 0."),
-        Ok(amount) => amount,
+    let amount = match posted.whole_number("amount") {
+        Some(0) | None => {
+            return check_the_form("The adjustment is a whole number other than 0.");
+        }
+        Some(amount) => amount,
     };
     let reason = Some(posted.field("reason").trim().to_owned()).filter(|r| !r.is_empty());
     let command = AdjustLedger {
@@ -509,9 +512,4 @@ pub async fn cancel(
             &back,
         )
         .await
-}
-
-/// A form the dashboard refuses before any operation runs.
-fn refused(message: &str) -> Response {
-    message_page(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", message)
 }

@@ -50,11 +50,8 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
     let now = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let source = source(&parts);
-    if let Some(source) = source {
-        let quota = state.limiter.may_authenticate(source, now);
-        if !quota.is_allowed {
-            return super::too_many(&quota);
-        }
+    if let Err(refused) = super::address_allowed(&state, source, now) {
+        return refused;
     }
     let signer = match state.app.page_signer().await {
         Ok(signer) => signer,

@@ -76,15 +76,9 @@ pub async fn show(
 /// `POST /dashboard/test-clock`: advances by whole days and processes what falls due, as
 /// `POST /test-clock` with `process: true`.
 pub async fn advance(State(state): State<AppState>, posted: Posted) -> Response {
-    let days = match posted.field("days").trim().parse::<i64>() {
-        Ok(days) if (1..=3650).contains(&days) => days,
-        _ => {
-            return message_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                "Advance by 1 to 3650 days.",
-            );
-        }
+    let days = match posted.whole_number("days") {
+        Some(days) if (1..=3650).contains(&days) => days,
+        _ => return super::check_the_form("Advance by 1 to 3650 days."),
     };
     let idempotency = match posted.idempotency() {
         Ok(idempotency) => idempotency,
@@ -112,10 +106,5 @@ pub async fn advance(State(state): State<AppState>, posted: Posted) -> Response 
             },
         )
         .await;
-    match written {
-        Ok(_) => {
-            crate::pages::see_other(&super::with_done("/dashboard/test-clock", &idempotency.key))
-        }
-        Err(error) => failure(&error),
-    }
+    super::back_to("/dashboard/test-clock", &idempotency, written)
 }
