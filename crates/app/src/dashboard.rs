@@ -17,7 +17,7 @@ use tally_domain::dashboard::{
     SESSION_TTL_MS, credential_problem,
 };
 use tally_domain::{ApiKeyId, DomainError, Mode, Organization, Timestamp};
-use tally_store::{Lock, StoreError};
+use tally_store::{Db, Lock, StoreError};
 
 /// Characters of randomness in a session secret (the cookie's value).
 const SESSION_SECRET_CHARS: usize = 43;
@@ -75,11 +75,8 @@ pub fn form_token_holds(session_secret: &str, posted: &str) -> bool {
 
 impl App {
     /// The live organization whose pair the dashboard manages (the first one made).
-    async fn dashboard_home(&self) -> Result<Organization, AppError> {
-        self.store
-            .read()
-            .await?
-            .oldest_organization(Mode::Live)
+    async fn dashboard_home(db: &mut dyn Db) -> Result<Organization, AppError> {
+        db.oldest_organization(Mode::Live)
             .await?
             .ok_or(AppError::Unauthorized)
     }
@@ -91,11 +88,13 @@ impl App {
         &self,
         chosen: Option<String>,
     ) -> Result<String, AppError> {
-        let home = self.dashboard_home().await.map_err(|_| {
-            AppError::Store(StoreError::other(
-                "no organization yet: start the server once (`tally serve`) to create one",
-            ))
-        })?;
+        let home = Self::dashboard_home(&mut *self.store.read().await?)
+            .await
+            .map_err(|_| {
+                AppError::Store(StoreError::other(
+                    "no organization yet: start the server once (`tally serve`) to create one",
+                ))
+            })?;
         let credential = match chosen {
             Some(chosen) => {
                 if let Some(problem) = credential_problem(&chosen) {
@@ -123,20 +122,19 @@ impl App {
         Ok(credential)
     }
 
-    /// Signs in with the operator credential: a new session looking at the sandbox, and its
+    /// Signs in with the operator credential: a new session looking at the sandbox; returns its
     /// secret (the cookie's value). A wrong credential, or none set, is `Unauthorized`.
-    pub async fn sign_in(&self, credential: &str) -> Result<(String, Operator), AppError> {
+    pub async fn sign_in(&self, credential: &str) -> Result<String, AppError> {
         if credential.is_empty() || credential.chars().count() > 1024 {
             return Err(AppError::Unauthorized);
         }
-        let home = self.dashboard_home().await?;
-        let stored = self
-            .store
-            .read()
-            .await?
+        let mut db = self.store.read().await?;
+        let home = Self::dashboard_home(&mut *db).await?;
+        let stored = db
             .dashboard_credential(&home.id)
             .await?
             .ok_or(AppError::Unauthorized)?;
+        drop(db);
         let offered = credential.to_owned();
         // Argon2 takes tens of milliseconds of CPU on purpose: off the request threads.
         let holds = tokio::task::spawn_blocking(move || credential_holds(&offered, &stored))
@@ -160,15 +158,14 @@ impl App {
             ended_at: None,
         };
         let secret = self.ids.base62(SESSION_SECRET_CHARS);
-        let (stored_session, hash) = (session.clone(), secret_hash(&secret));
+        let hash = secret_hash(&secret);
         tally_store::write(&*self.store, move |tx| {
             Box::pin(async move {
-                Ok::<_, AppError>(tx.insert_dashboard_session(&stored_session, &hash).await?)
+                Ok::<_, AppError>(tx.insert_dashboard_session(&session, &hash).await?)
             })
         })
         .await?;
-        let operator = self.operator_of(session).await?;
-        Ok((secret, operator))
+        Ok(secret)
     }
 
     /// The operator whose session secret this is, while the session is open.
@@ -176,24 +173,16 @@ impl App {
         if secret.is_empty() || secret.len() > 128 {
             return Err(AppError::Unauthorized);
         }
-        let session = self
-            .store
-            .read()
-            .await?
+        // One connection for both reads: every dashboard request makes them.
+        let mut db = self.store.read().await?;
+        let session = db
             .dashboard_session(&secret_hash(secret))
             .await?
             .ok_or(AppError::Unauthorized)?;
         if !session.is_open(self.clock.now()) {
             return Err(AppError::Unauthorized);
         }
-        self.operator_of(session).await
-    }
-
-    async fn operator_of(&self, session: DashboardSession) -> Result<Operator, AppError> {
-        let organization = self
-            .store
-            .read()
-            .await?
+        let organization = db
             .organization(&session.org_id, Lock::None)
             .await?
             .ok_or(AppError::Unauthorized)?;

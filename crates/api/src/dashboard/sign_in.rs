@@ -72,7 +72,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     match state.app.sign_in(&credential).await {
-        Ok((secret, _)) => {
+        Ok(secret) => {
             let secure = signer.is_https();
             let mut response = see_other("/dashboard/customers");
             response
